@@ -1,0 +1,48 @@
+"""The result row shared by every statistical test, and the association table's columns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+# Column order of association.tsv (see README, "Outputs").
+ASSOCIATION_COLUMNS = [
+    "variant", "name", "outcome", "stratum", "model", "term", "effect_allele", "other_allele",
+    "reference", "n", "n_cases", "n_controls", "estimate", "estimate_type", "ci_lower",
+    "ci_upper", "standard_error", "statistic", "df", "p_value", "p_bonferroni", "q_value", "aic",
+    "method", "covariates", "note",
+]
+
+
+@dataclass
+class TestResult:
+    """One estimate or test: what goes into one association.tsv row besides its labels.
+
+    ``estimate_type`` is ``"OR"`` or ``"beta"`` (or ``""`` for tests without an effect);
+    ``note`` carries the reason when nothing could be estimated (``p_value`` is then NaN),
+    or a remark such as ``"firth"`` when a fallback was used.
+    """
+
+    model: str
+    term: str = ""
+    estimate: float = math.nan
+    estimate_type: str = ""
+    ci_lower: float = math.nan
+    ci_upper: float = math.nan
+    standard_error: float = math.nan
+    statistic: float = math.nan
+    df: float = math.nan
+    p_value: float = math.nan
+    aic: float = math.nan
+    n: int = 0
+    n_cases: int | None = None
+    n_controls: int | None = None
+    method: str = ""
+    note: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def row(self) -> dict:
+        d = asdict(self)
+        d.pop("extra")
+        d.update(self.extra)
+        return d
