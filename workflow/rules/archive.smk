@@ -1,0 +1,24 @@
+# Manifest (config, checksums, versions) and the run's archive; neither is ever overwritten.
+
+
+rule archive:
+    input:
+        run=run_path("run.json"),
+        report=run_path("report", "report.html"),
+        tables=shareable_tables(),
+        inputs=[*CFG["cohort"]["vcf"], CFG["cohort"]["phenotypes"], CFG["panel"]],
+    output:
+        manifest=protected(run_path("manifest.json")),
+        archive=protected(f"results/archive/{RUN_ID}.tar.gz"),
+    log:
+        run_path("logs", "archive.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    params:
+        run_id=RUN_ID,
+        run_dir=run_dir_of,
+        config=CFG,
+        workflow_dir=workflow.basedir,
+        index="results/runs/index.tsv",
+    script:
+        "../scripts/archive.py"

@@ -1,0 +1,50 @@
+# Association per outcome (one job each, so --cores and cluster executors run them in
+# parallel), then one tidy table with multiple-testing adjustment per outcome family.
+
+
+rule associate:
+    input:
+        calls=run_path("work", "calls.tsv.gz"),
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        qc=run_path("tables", "qc_variants.tsv"),
+        panel=CFG["panel"],
+    output:
+        association=run_path("work", "association", "{outcome}.tsv"),
+        genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
+        bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+    log:
+        run_path("logs", "associate.{outcome}.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        config=CFG,
+    script:
+        "../scripts/associate.py"
+
+
+rule merge_association:
+    input:
+        association=expand(run_path("work", "association", "{outcome}.tsv"), outcome=OUTCOMES),
+        genotype_counts=expand(
+            run_path("work", "association", "{outcome}.genotype_counts.tsv"), outcome=OUTCOMES
+        ),
+        bmd_by_genotype=expand(
+            run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"), outcome=OUTCOMES
+        ),
+    output:
+        association=report(
+            run_path("tables", "association.tsv"),
+            caption="../report/association.rst",
+            category="Association",
+        ),
+        genotype_counts=run_path("tables", "genotype_counts.tsv"),
+        bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
+    log:
+        run_path("logs", "merge_association.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    script:
+        "../scripts/merge_association.py"

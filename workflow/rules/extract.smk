@@ -1,0 +1,66 @@
+# Run registration, genotype extraction and harmonisation, phenotype coding and sample matching.
+
+
+rule register_run:
+    output:
+        run_path("run.json"),
+    log:
+        run_path("logs", "register_run.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    params:
+        run_id=RUN_ID,
+        fingerprint=FINGERPRINT,
+        config=CFG,
+    script:
+        "../scripts/register_run.py"
+
+
+rule extract:
+    input:
+        run=run_path("run.json"),
+        vcf=vcf_inputs,
+        panel=CFG["panel"],
+    output:
+        calls=run_path("work", "calls.tsv.gz"),
+        extraction=run_path("tables", "extraction.tsv"),
+    log:
+        run_path("logs", "extract.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        vcf=CFG["cohort"]["vcf"],
+        build=CFG["cohort"]["build"],
+        variants=CFG["variants"],
+        genotypes=CFG["genotypes"],
+    script:
+        "../scripts/extract.py"
+
+
+rule phenotypes:
+    input:
+        run=run_path("run.json"),
+        phenotypes=CFG["cohort"]["phenotypes"],
+        vcf=vcf_inputs,
+    output:
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        matching=run_path("tables", "sample_matching.tsv"),
+    log:
+        run_path("logs", "phenotypes.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        vcf=CFG["cohort"]["vcf"],
+        cohort=CFG["cohort"],
+        coding=CFG["phenotype_coding"],
+        outcomes=CFG["outcomes"],
+        covariates=CFG["covariates"],
+        min_overlap=CFG["qc"]["min_sample_overlap"],
+    script:
+        "../scripts/phenotypes.py"

@@ -1,0 +1,26 @@
+# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
+
+
+rule qc:
+    input:
+        calls=run_path("work", "calls.tsv.gz"),
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        panel=CFG["panel"],
+    output:
+        variants=run_path("tables", "qc_variants.tsv"),
+        samples=run_path("work", "qc_samples.tsv"),
+        summary=run_path("tables", "qc_samples_summary.tsv"),
+    log:
+        run_path("logs", "qc.log"),
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    params:
+        variants=CFG["variants"],
+        strata=CFG["strata"],
+        outcomes=CFG["outcomes"],
+        qc=CFG["qc"],
+    script:
+        "../scripts/qc.py"

@@ -1,0 +1,22 @@
+"""Snakemake adapter: all association tests of one outcome, over variants and strata."""
+
+from vdrbone.association import associate_outcome
+from vdrbone.panel import read_panel
+from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    cfg = sm.params.config
+    panel = read_panel(sm.input.panel).select(cfg["variants"])
+    result = associate_outcome(
+        read_tsv(sm.input.calls),
+        read_tsv(sm.input.phenotypes),
+        panel,
+        outcome=sm.wildcards.outcome,
+        config=cfg,
+        qc=read_tsv(sm.input.qc),
+    )
+    log.info("%d association rows for %s", len(result.association), sm.wildcards.outcome)
+    write_tsv(result.association, sm.output.association)
+    write_tsv(result.genotype_counts, sm.output.genotype_counts)
+    write_tsv(result.bmd_by_genotype, sm.output.bmd_by_genotype)

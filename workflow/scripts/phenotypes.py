@@ -1,0 +1,27 @@
+"""Snakemake adapter: code and validate the phenotype table, match it to the VCF samples."""
+
+from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.tables import snakemake_logging, write_tsv
+from vdrbone.vcfio import vcf_samples
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    pheno = read_phenotypes(
+        sm.input.phenotypes,
+        sample_column=sm.params.cohort["sample_column"],
+        coding=sm.params.coding,
+        outcomes=sm.params.outcomes,
+        covariates=list(sm.params.covariates),
+    )
+    vcf_ids = vcf_samples(list(sm.params.vcf))
+    summary, matched = match_samples(
+        list(pheno["sample"]),
+        vcf_ids,
+        min_overlap=sm.params.min_overlap,
+        pheno_path=sm.input.phenotypes,
+        vcf_path=", ".join(sm.params.vcf),
+    )
+    pheno = pheno.set_index("sample").loc[matched].reset_index()
+    log.info("%d samples in both the phenotype table and the VCF", len(pheno))
+    write_tsv(pheno, sm.output.phenotypes)
+    write_tsv(summary, sm.output.matching)

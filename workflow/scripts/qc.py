@@ -1,0 +1,28 @@
+"""Snakemake adapter: variant QC per stratum and per-sample missingness."""
+
+from vdrbone.panel import read_panel
+from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
+from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    panel = read_panel(sm.input.panel).select(sm.params.variants)
+    pheno = read_tsv(sm.input.phenotypes)
+    calls = read_tsv(sm.input.calls)
+    calls = calls[calls["sample"].isin(pheno["sample"])]
+    binary = [key for key, spec in sm.params.outcomes.items() if spec["type"] == "binary"]
+    table = qc_variants(
+        calls,
+        pheno,
+        panel,
+        strata=list(sm.params.strata),
+        binary_outcomes=binary,
+        min_call_rate=sm.params.qc["min_call_rate"],
+        hwe_p=sm.params.qc["hwe_p"],
+    )
+    samples = qc_samples(calls)
+    flagged = table.loc[(table["stratum"] == "all") & (table["flag"].fillna("") != ""), "variant"].unique()
+    log.info("%d variant(s) flagged in all samples: %s", len(flagged), ", ".join(flagged) or "none")
+    write_tsv(table, sm.output.variants)
+    write_tsv(samples, sm.output.samples)
+    write_tsv(qc_samples_summary(samples), sm.output.summary)

@@ -1,0 +1,57 @@
+"""Reading and writing the workflow's tidy tables, and logging for the Snakemake scripts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import pandas as pd
+
+NA = "NA"
+
+
+def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write a tidy table as TSV (NA for missing, full float precision), atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = ".gz" if path.suffix == ".gz" else ""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+    try:
+        df.to_csv(tmp, sep="\t", index=False, na_rep=NA)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
+    """Read a table written by :func:`write_tsv` (sample ids stay strings)."""
+    dtype = kwargs.pop("dtype", {"sample": str, "variant": str})
+    return pd.read_csv(path, sep="\t", na_values=[NA], keep_default_na=False, dtype=dtype, **kwargs)
+
+
+@contextlib.contextmanager
+def snakemake_logging(log_path: str | None):
+    """Send logging and Python warnings of a Snakemake script to its ``log:`` file.
+
+    An exception is written to the log with its message first (the part a user needs) and
+    then re-raised so that the job fails and Snakemake removes its partial outputs.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
+    logging.captureWarnings(True)
+    log = logging.getLogger("vdrbone")
+    try:
+        yield log
+    except BaseException as exc:
+        log.error("%s: %s", type(exc).__name__, exc)
+        log.debug("".join(traceback.format_exc()))
+        raise
