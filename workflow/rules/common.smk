@@ -26,6 +26,9 @@ def _load_config(raw):
         cfg = validate_config(
             raw, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
         )
+        bundled = os.path.join(workflow.basedir, cfg["panel"])
+        if not os.path.isabs(cfg["panel"]) and not os.path.exists(cfg["panel"]) and os.path.exists(bundled):
+            cfg["panel"] = bundled  # the bundled panel, when running in another --directory
         panel = read_panel(cfg["panel"])
         for message in check_config(cfg, panel.ids):
             logger.warning(f"config: {message}")

@@ -17,6 +17,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         mt_alt=geno["mt_alt"],
         logger=log,
     )
-    log.info("build %s; %d samples; %d calls", extraction.build, len(extraction.samples), len(extraction.calls))
+    log.info(
+        "build %s; %d samples; %d calls", extraction.build, len(extraction.samples), len(extraction.calls)
+    )
     write_tsv(extraction.calls, sm.output.calls)
     write_tsv(extraction.variants, sm.output.extraction)

@@ -120,7 +120,9 @@ def check_config(config: dict, panel_ids: Iterable[str]) -> list[str]:
         (f"cohort.vcf[{i}]", p) for i, p in enumerate(cohort["vcf"])
     ]:
         if path not in generated and not os.path.isfile(path):
-            raise InputError(f"config key {key}: file {path!r} does not exist (working directory {os.getcwd()})")
+            raise InputError(
+                f"config key {key}: file {path!r} does not exist (working directory {os.getcwd()})"
+            )
     panel_ids = list(panel_ids)
     unknown = [v for v in config["variants"] if v not in panel_ids]
     if unknown:
@@ -130,7 +132,9 @@ def check_config(config: dict, panel_ids: Iterable[str]) -> list[str]:
         )
     for key, spec in config["outcomes"].items():
         if spec["type"] == "binary" and not (spec.get("case") and spec.get("control")):
-            raise InputError(f"config key outcomes.{key}: a binary outcome needs non-empty 'case' and 'control' codes")
+            raise InputError(
+                f"config key outcomes.{key}: a binary outcome needs non-empty 'case' and 'control' codes"
+            )
         if spec["type"] != "binary" and (spec.get("case") or spec.get("control")):
             raise InputError(f"config key outcomes.{key}: 'case'/'control' codes only apply to type binary")
     for effect in sim.get("effects", []) if sim.get("enabled") else []:
@@ -139,12 +143,18 @@ def check_config(config: dict, panel_ids: Iterable[str]) -> list[str]:
     coding = config["phenotype_coding"]
     clash = set(coding["sex"]["female"]) & set(coding["sex"]["male"])
     if clash:
-        raise InputError(f"config key phenotype_coding.sex: code(s) {sorted(clash)} listed as both female and male")
+        raise InputError(
+            f"config key phenotype_coding.sex: code(s) {sorted(clash)} listed as both female and male"
+        )
     clash = set(coding["t2dm"]["yes"]) & set(coding["t2dm"]["no"])
     if clash:
-        raise InputError(f"config key phenotype_coding.t2dm: code(s) {sorted(clash)} listed as both yes and no")
+        raise InputError(
+            f"config key phenotype_coding.t2dm: code(s) {sorted(clash)} listed as both yes and no"
+        )
     if not cohort.get("synthetic") and sim.get("enabled"):
-        warnings.append("simulate.enabled is true but cohort.synthetic is false: small-cell suppression stays on")
+        warnings.append(
+            "simulate.enabled is true but cohort.synthetic is false: small-cell suppression stays on"
+        )
     return warnings
 
 

@@ -7,10 +7,32 @@ from dataclasses import asdict, dataclass, field
 
 # Column order of association.tsv (see README, "Outputs").
 ASSOCIATION_COLUMNS = [
-    "variant", "name", "outcome", "stratum", "model", "term", "effect_allele", "other_allele",
-    "reference", "n", "n_cases", "n_controls", "estimate", "estimate_type", "ci_lower",
-    "ci_upper", "standard_error", "statistic", "df", "p_value", "p_bonferroni", "q_value", "aic",
-    "method", "covariates", "note",
+    "variant",
+    "name",
+    "outcome",
+    "stratum",
+    "model",
+    "term",
+    "effect_allele",
+    "other_allele",
+    "reference",
+    "n",
+    "n_cases",
+    "n_controls",
+    "estimate",
+    "estimate_type",
+    "ci_lower",
+    "ci_upper",
+    "standard_error",
+    "statistic",
+    "df",
+    "p_value",
+    "p_bonferroni",
+    "q_value",
+    "aic",
+    "method",
+    "covariates",
+    "note",
 ]
 
 

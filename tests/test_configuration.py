@@ -1,0 +1,152 @@
+"""Config validation, semantic checks and run ids (vdrbone.configuration)."""
+
+import copy
+import json
+
+import pytest
+from conftest import REPO, default_config
+from vdrbone.configuration import (
+    check_config,
+    check_run_folder,
+    fingerprint,
+    resolve_run_id,
+    suppress_below,
+    validate_config,
+)
+from vdrbone.errors import InputError
+from vdrbone.panel import read_panel
+
+SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
+PANEL_IDS = read_panel(REPO / "resources" / "vdr_snps.tsv").ids
+
+
+def test_default_config_is_valid_and_gets_defaults():
+    cfg = validate_config(default_config(), SCHEMA)
+    assert cfg["qc"]["action"] == "flag"
+    assert cfg["genotypes"]["mt_alt"] == "any"
+    assert cfg["association"]["min_stratum_n"] == 30
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda c: c.update(colour="red"), "unknown config key 'colour' in the top level"),
+        (lambda c: c["cohort"].update(bild="GRCh38"), "unknown config key 'bild' in cohort"),
+        (lambda c: c["cohort"].update(build="GRCh39"), "config key cohort.build: 'GRCh39' is not one of"),
+        (
+            lambda c: c.update(covariates="age_years"),
+            "config key covariates: 'age_years' is not of type array",
+        ),
+        (
+            lambda c: c["simulate"].update(n_samples="many"),
+            "config key simulate.n_samples: 'many' is not of type",
+        ),
+        (lambda c: c["outcomes"]["fracture"].update(type="yes/no"), "config key outcomes.fracture.type"),
+        (lambda c: c["cohort"].pop("vcf"), "'vcf' is a required property"),
+        (lambda c: c.update(strata=["all", "age"]), "config key strata.1: 'age' is not one of"),
+    ],
+)
+def test_schema_errors_name_the_key(mutate, message):
+    cfg = default_config()
+    mutate(cfg)
+    with pytest.raises(InputError, match="invalid configuration") as err:
+        validate_config(cfg, SCHEMA)
+    assert message in str(err.value)
+
+
+def _valid(**changes):
+    cfg = validate_config(default_config(), SCHEMA)
+    cfg["panel"] = str(REPO / "resources" / "vdr_snps.tsv")
+    for key, value in changes.items():
+        cfg[key] = value
+    return cfg
+
+
+def test_unknown_variant_id_is_named():
+    cfg = _valid(variants=["rs731236", "rs9999999"])
+    with pytest.raises(InputError, match=r"config key variants: unknown variant id\(s\) rs9999999"):
+        check_config(cfg, PANEL_IDS)
+
+
+def test_missing_input_file_is_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = _valid()
+    cfg["simulate"]["enabled"] = False
+    cfg["cohort"]["phenotypes"] = "pheno.tsv"
+    with pytest.raises(InputError, match=r"config key cohort.phenotypes: file 'pheno.tsv' does not exist"):
+        check_config(cfg, PANEL_IDS)
+    (tmp_path / "pheno.tsv").write_text("participant\n")
+    with pytest.raises(
+        InputError, match=r"config key cohort.vcf\[0\]: file 'results/synthetic/synthetic-eur/chr12"
+    ):
+        check_config(cfg, PANEL_IDS)
+
+
+def test_simulated_inputs_need_not_exist_but_must_lie_in_outdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    cfg = _valid()
+    assert check_config(cfg, PANEL_IDS) == []
+    cfg["cohort"]["phenotypes"] = "elsewhere/phenotypes.tsv"
+    with pytest.raises(InputError, match="not inside simulate.outdir"):
+        check_config(cfg, PANEL_IDS)
+
+
+def test_binary_outcome_needs_codes():
+    cfg = _valid()
+    del cfg["outcomes"]["fracture"]["case"]
+    with pytest.raises(InputError, match="outcomes.fracture: a binary outcome needs"):
+        check_config(cfg, PANEL_IDS)
+
+
+def test_contradictory_codes():
+    cfg = _valid()
+    cfg["phenotype_coding"]["sex"]["male"] = ["M", "F"]
+    with pytest.raises(InputError, match=r"code\(s\) \['F'\] listed as both female and male"):
+        check_config(cfg, PANEL_IDS)
+
+
+def test_fingerprint_and_run_id(tmp_path):
+    cfg = _valid()
+    fp = fingerprint(cfg, workflow_dir=REPO)
+    assert fp == fingerprint(copy.deepcopy(cfg), workflow_dir=REPO)
+    assert resolve_run_id(cfg, fp) == f"synthetic-eur-{fp[:10]}"
+    changed = copy.deepcopy(cfg)
+    changed["simulate"]["seed"] += 1
+    assert fingerprint(changed, workflow_dir=REPO) != fp
+    explicit = dict(cfg, run_id="my-run")
+    assert fingerprint(explicit, workflow_dir=REPO) == fp  # run_id itself is not fingerprinted
+    assert resolve_run_id(explicit, fp) == "my-run"
+
+
+def test_fingerprint_follows_input_content(tmp_path):
+    cfg = _valid()
+    cfg["simulate"]["enabled"] = False
+    pheno = tmp_path / "p.tsv"
+    pheno.write_text("participant\n1\n")
+    cfg["cohort"]["phenotypes"] = str(pheno)
+    cfg["cohort"]["vcf"] = [str(pheno)]
+    cache = {}
+    fp1 = fingerprint(cfg, workflow_dir=REPO, cache_path=str(tmp_path / "cache.json"))
+    pheno.write_text("participant\n2\n")
+    fp2 = fingerprint(cfg, workflow_dir=REPO, cache_path=str(tmp_path / "cache.json"))
+    assert fp1 != fp2
+    assert cache == {}
+
+
+def test_explicit_run_id_with_other_config_is_refused(tmp_path):
+    run_dir = tmp_path / "results/runs/my-run"
+    run_dir.mkdir(parents=True)
+    check_run_folder(run_dir, "my-run", "a" * 64)  # no record yet: fine
+    (run_dir / "run.json").write_text(json.dumps({"fingerprint": "b" * 64}))
+    check_run_folder(run_dir, "my-run", "b" * 64)  # same fingerprint: fine
+    with pytest.raises(InputError, match="already holds a run made with a different configuration"):
+        check_run_folder(run_dir, "my-run", "a" * 64)
+
+
+def test_suppression_default_depends_on_synthetic():
+    cfg = _valid()
+    assert suppress_below(cfg) == 0
+    cfg["cohort"]["synthetic"] = False
+    assert suppress_below(cfg) == 5
+    cfg["report"]["suppress_below"] = 10
+    assert suppress_below(cfg) == 10

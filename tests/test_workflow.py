@@ -1,0 +1,132 @@
+"""The workflow as a user runs it: dry run, lint, config errors before any job, end to end."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import REPO, default_config, snakemake, write_config
+from vdrbone.results import ASSOCIATION_COLUMNS
+
+
+def small_config(**simulate) -> dict:
+    cfg = default_config()
+    cfg["simulate"].update({"n_samples": 800, "n_background": {"chr12": 40, "chrM": 5}, **simulate})
+    return cfg
+
+
+def test_dry_run_shows_per_outcome_jobs(tmp_path):
+    cfg = write_config(tmp_path / "config.yaml", small_config())
+    proc = snakemake(tmp_path, "-n", "--configfile", str(cfg), "--cores", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    for rule in (
+        "simulate",
+        "extract",
+        "phenotypes",
+        "qc",
+        "associate",
+        "merge_association",
+        "report",
+        "archive",
+    ):
+        assert rule in out
+    assert "associate                4" in out  # one job per outcome
+    assert not (tmp_path / "results").exists()  # a dry run writes nothing
+
+
+def test_lint_is_clean():
+    proc = snakemake(REPO, "--lint", "--configfile", str(REPO / "config" / "config.yaml"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda c: c["cohort"].update(colour="red"), "unknown config key 'colour' in cohort"),
+        (lambda c: c["simulate"].update(n_samples="many"), "config key simulate.n_samples"),
+        (
+            lambda c: (c["simulate"].update(enabled=False), c["cohort"].update(phenotypes="missing.tsv")),
+            "config key cohort.phenotypes: file 'missing.tsv' does not exist",
+        ),
+        (lambda c: c.update(variants=["rs731236", "rs0"]), "unknown variant id(s) rs0"),
+    ],
+)
+def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
+    cfg = small_config()
+    mutate(cfg)
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    assert message in proc.stderr + proc.stdout
+    assert not (tmp_path / "results").exists()
+
+
+def sha256_tree(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.slow
+def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
+    """Full default workflow on a small synthetic cohort; a second config gets its own run."""
+    cfg = write_config(tmp_path / "a.yaml", small_config())
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    runs = sorted((tmp_path / "results" / "runs").glob("synthetic-eur-*"))
+    assert len(runs) == 1
+    run = runs[0]
+    for rel in (
+        "run.json",
+        "manifest.json",
+        "report/report.html",
+        "tables/association.tsv",
+        "tables/qc_variants.tsv",
+        "tables/extraction.tsv",
+        "tables/sample_matching.tsv",
+        "work/calls.tsv.gz",
+    ):
+        assert (run / rel).is_file(), rel
+    assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
+    assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
+    assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
+    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture"}
+    assert json.loads((run / "run.json").read_text())["run_id"] == run.name
+    before = sha256_tree(run)
+    archive_before = sha256_tree(tmp_path / "results" / "archive")
+
+    # An unchanged rerun is a no-op.
+    proc = snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+    # A changed config gets a new run folder and archive; the first run is untouched.
+    raw2 = small_config(seed=7, outdir="results/synthetic/seed7")
+    raw2["cohort"]["vcf"] = [p.replace("synthetic-eur", "seed7") for p in raw2["cohort"]["vcf"]]
+    raw2["cohort"]["phenotypes"] = raw2["cohort"]["phenotypes"].replace("synthetic-eur", "seed7")
+    cfg2 = write_config(tmp_path / "b.yaml", raw2)
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg2))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    assert len(list((tmp_path / "results" / "runs").glob("synthetic-eur-*"))) == 2
+    assert sha256_tree(run) == before
+    assert len(list((tmp_path / "results" / "archive").glob("*.tar.gz"))) == 2
+    after = sha256_tree(tmp_path / "results" / "archive")
+    assert {k: after[k] for k in archive_before} == archive_before
+    index = pd.read_csv(tmp_path / "results" / "runs" / "index.tsv", sep="\t")
+    assert len(index) == 2 and set(index["status"]) == {"complete"}
+
+    # The same explicit run_id with another config is refused, before any job.
+    raw2["run_id"] = run.name
+    write_config(cfg2, raw2)
+    proc = snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg2))
+    assert proc.returncode != 0
+    assert "already holds a run made with a different configuration" in proc.stderr + proc.stdout
+    assert sha256_tree(run) == before
+    shutil.rmtree(tmp_path / "results" / "synthetic", ignore_errors=True)
