@@ -1,0 +1,899 @@
+"""Reading VCF/BCF files and harmonising the calls to the variant panel.
+
+Two layers, kept apart:
+
+* **Genotype coding** - small pure functions on numpy arrays (:func:`match_alleles`,
+  :func:`code_diploid`, :func:`code_haploid`, :func:`calls_from_gp`, :func:`calls_from_ds`,
+  :func:`dosage_from_ds`, :func:`dosage_from_gp`). They turn VCF allele indices into *allele
+  classes* relative to the panel (0 = panel REF, 1 = panel ALT, 2 = any other allele, -1 =
+  missing, -2 = no such allele slot, e.g. the second slot of a haploid call) and the classes
+  into effect-allele counts and a status.
+* **File reading** - :func:`vcf_samples`, :func:`detect_build` and :func:`extract_panel` read
+  the files with cyvcf2 (htslib). With a ``.tbi``/``.csi`` index only the panel positions are
+  read (region queries), so the cost does not grow with the size of the file; without an index
+  the file is streamed once.
+
+Matching is by contig and position plus alleles, never by ID. Match kinds (``variants.match``):
+
+``exact``            REF/ALT as in the panel.
+``swapped``          REF and ALT exchanged (PLINK-exported VCFs): recoded.
+``flipped``          alleles on the other strand (complements): recoded. Never done for
+                     palindromic (A/T, C/G) SNPs, which are excluded when REF is not the panel REF.
+``flipped_swapped``  both.
+``multiallelic``     one record whose ALTs include the panel ALT (``multiallelic_swapped`` etc.
+                     when the record is also swapped/flipped); further ALTs are ``other_allele``.
+``split_multiallelic`` several records at the position (``bcftools norm -m-``): the one carrying
+                     both panel alleles is used, the ALTs of the others mark ``other_allele``.
+``any_alt``          mtDNA record with the panel REF but not the panel ALT, used when
+                     ``mt_alt="any"`` (every non-reference allele makes a carrier).
+``not_found`` / ``excluded``  unusable; ``reason`` says why.
+
+Status vocabulary (``calls.status``):
+
+``called``        a hard call; ``effect_count`` holds the number of panel effect alleles.
+``missing``       no call (``./.``, ``.``, partially missing ``0/.``, missing GP/DS, or a haploid
+                  call at a diploid variant).
+``heteroplasmic`` mtDNA ``0/1`` whose FORMAT AF (of the non-reference allele in the genotype) is
+                  below ``heteroplasmy_threshold``: not called. AF at or above it: the sample
+                  carries that allele.
+``het_haploid``   ``0/1`` at a haploid (mtDNA) variant without AF: not called.
+``other_allele``  the genotype contains an allele that is neither panel allele (third allele of a
+                  multi-allelic site; for mtDNA only with ``mt_alt="panel"``).
+``low_gp``        imputed file without GT: max(GP) below ``gp_threshold`` (DS-only files: an
+                  expected allele count further than ``1 - gp_threshold`` from an integer).
+``excluded``      the variant is not usable in these files (see ``variants.reason``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vdrbone.errors import InputError
+from vdrbone.panel import BUILDS, COMPLEMENT, Panel, PanelVariant
+
+# ------------------------------------------------------------------ vocabulary and constants
+
+STATUSES = ("called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "excluded")
+CALLED, MISSING, HETEROPLASMIC, HET_HAPLOID, OTHER_ALLELE, LOW_GP, EXCLUDED = range(len(STATUSES))
+
+CLASS_REF, CLASS_ALT, CLASS_OTHER, CLASS_MISSING, CLASS_ABSENT = 0, 1, 2, -1, -2
+
+CONTIG_ALIASES = {"12": ("12", "chr12"), "MT": ("MT", "chrM", "chrMT", "NC_012920.1")}
+CHR12_LENGTHS = {133851895: "GRCh37", 133275309: "GRCh38"}
+RCRS_LENGTH = 16569
+HG19_CHRM_LENGTH = 16571
+MT_ALT_CHOICES = ("any", "panel")
+
+CALL_COLUMNS = ["sample", "variant", "genotype", "rflp", "effect_count", "dosage", "status"]
+VARIANT_COLUMNS = [
+    "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "match",
+    "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic", "n_het_haploid",
+    "n_other_allele", "n_low_gp", "reason",
+]  # fmt: skip
+
+_BUILD_PATTERNS = (
+    ("GRCh38", re.compile(r"GRCh38|hg38|hs38|GCA_000001405\.(1[5-9]|2\d)|b38", re.IGNORECASE)),
+    ("GRCh37", re.compile(r"GRCh37|hg19|hs37|b37|human_g1k_v37|GCA_000001405\.([1-9]|1[0-4])\b", re.I)),
+)
+
+log = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------ pure genotype coding
+
+
+def _snv_base(ref: str, allele: str) -> str | None:
+    """Forward base at the record position for a REF/allele pair, or None when not an SNV.
+
+    Multi-base REFs (an SNV written next to an indel, ``AT`` -> ``GT``) are trimmed: an allele of
+    the same length sharing REF's tail is the SNV base ``allele[0]``.
+    """
+    allele = allele.upper()
+    if len(ref) == 1:
+        return allele if len(allele) == 1 and allele in COMPLEMENT else None
+    if len(allele) == len(ref) and allele[1:] == ref[1:].upper() and allele[0] in COMPLEMENT:
+        return allele[0]
+    return None
+
+
+@dataclass(frozen=True)
+class AlleleMatch:
+    """How one VCF record relates to a panel variant.
+
+    ``classes[i]`` is the allele class of VCF allele index ``i`` (0 = REF): 0 panel REF,
+    1 panel ALT, 2 other, or -3 for an allele that is not an SNV base (indel, ``*``).
+    ``strand`` is ``"+"`` or ``"-"`` (alleles complemented). ``kind`` is empty when excluded.
+    """
+
+    kind: str
+    classes: np.ndarray
+    strand: str = "+"
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.kind)
+
+
+def match_alleles(ref: str, alts: list[str], panel_ref: str, panel_alt: str, *, any_alt: bool = False):
+    """Match a record's alleles to the panel's REF/ALT by identity, swap, or strand flip.
+
+    Parameters
+    ----------
+    ref, alts : the record's REF and ALT alleles.
+    panel_ref, panel_alt : forward-strand panel alleles (single bases).
+    any_alt : accept a record with the panel REF and only other ALTs (mtDNA, ``mt_alt="any"``).
+
+    Returns
+    -------
+    AlleleMatch
+        Palindromic panel SNPs (A/T, C/G) are never strand-flipped; when REF is not the panel REF
+        a swap cannot be told from a flip and the record is excluded.
+    """
+    ref = ref.upper()
+    bases = [ref[0] if ref and ref[0] in COMPLEMENT else None] + [_snv_base(ref, a) for a in alts]
+    palindromic = COMPLEMENT[panel_ref] == panel_alt
+    shown = f"{ref}/{','.join(alts) or '.'}"
+    strand, base_kind = "+", ""
+    if panel_ref in bases and panel_alt in bases:
+        if palindromic and bases[0] != panel_ref:
+            return AlleleMatch(
+                "",
+                np.array([], dtype=np.int8),
+                reason=(
+                    f"palindromic {panel_ref}/{panel_alt} SNP recorded as {shown}: a REF/ALT swap "
+                    f"cannot be told from a strand flip; excluded"
+                ),
+            )
+        base_kind = "exact" if bases[0] == panel_ref else "swapped" if bases[0] == panel_alt else "exact"
+    elif not palindromic and COMPLEMENT[panel_ref] in bases and COMPLEMENT[panel_alt] in bases:
+        strand = "-"
+        base_kind = "flipped" if bases[0] == COMPLEMENT[panel_ref] else "flipped_swapped"
+    elif any_alt and bases[0] == panel_ref and len(alts) > 0:
+        base_kind = "any_alt"
+    else:
+        return AlleleMatch(
+            "",
+            np.array([], dtype=np.int8),
+            reason=f"alleles {shown} do not match panel {panel_ref}/{panel_alt}",
+        )
+    if strand == "-":
+        bases = [COMPLEMENT[b] if b else None for b in bases]
+    classes = np.array(
+        [-3 if b is None else CLASS_REF if b == panel_ref else CLASS_ALT if b == panel_alt else CLASS_OTHER
+         for b in bases],
+        dtype=np.int8,
+    )  # fmt: skip
+    kind = base_kind
+    if len(alts) > 1 and base_kind != "any_alt":
+        kind = "multiallelic" if base_kind == "exact" else f"multiallelic_{base_kind}"
+    return AlleleMatch(kind, classes, strand)
+
+
+def allele_classes(gt: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Map VCF allele indices (n, 2) to panel allele classes; -1 (missing) and -2 (absent) kept.
+
+    Alleles of class -3 (not an SNV base) become class 2 (other).
+    """
+    gt = np.asarray(gt)
+    if gt.ndim != 2:
+        raise ValueError(f"gt must be 2-D (samples x allele slots), got shape {gt.shape}")
+    if gt.size and gt.max() >= len(classes):
+        raise ValueError(f"gt holds allele index {gt.max()} but the record has {len(classes)} alleles")
+    lut = np.where(classes == -3, CLASS_OTHER, classes).astype(np.int8)
+    return np.where(gt >= 0, lut[np.clip(gt, 0, None)], gt).astype(np.int8)
+
+
+def code_diploid(classes: np.ndarray, *, effect_class: int) -> tuple[np.ndarray, np.ndarray]:
+    """Effect-allele counts and status codes of diploid calls.
+
+    Parameters
+    ----------
+    classes : int array (n_samples, 2) of allele classes (0 REF, 1 ALT, 2 other, -1 missing,
+        -2 absent).
+    effect_class : 0 or 1, the class of the panel effect allele.
+
+    Returns
+    -------
+    effect_count : float64 (n_samples,), 0/1/2, NaN when not called.
+    status : int8 (n_samples,), index into :data:`STATUSES`. Any missing or absent slot (including
+        a haploid call) is ``missing``; any allele of class 2 is ``other_allele``.
+    """
+    classes = _check_classes(classes, effect_class)
+    missing = (classes < 0).any(axis=1)
+    other = ~missing & (classes == CLASS_OTHER).any(axis=1)
+    called = ~missing & ~other
+    status = np.full(len(classes), CALLED, dtype=np.int8)
+    status[missing] = MISSING
+    status[other] = OTHER_ALLELE
+    count = (classes == effect_class).sum(axis=1).astype(float)
+    count[~called] = np.nan
+    return count, status
+
+
+def code_haploid(
+    classes: np.ndarray,
+    het_class: np.ndarray | None = None,
+    het_af: np.ndarray | None = None,
+    *,
+    effect_class: int,
+    threshold: float = 0.9,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Carrier status (0/1 effect alleles) of haploid (mtDNA) calls in any of the usual codings.
+
+    Haploid ``0``/``1`` and diploid-style ``0/0``/``1/1`` are called directly. A heterozygous-looking
+    ``0/1`` is resolved by the level ``het_af`` (FORMAT AF) of its non-reference allele, whose class
+    is ``het_class``: AF >= ``threshold`` calls that allele (GATK Mutect2 writes ``0/1`` for every
+    call), AF below it is ``heteroplasmic``, no AF is ``het_haploid``; neither is called.
+
+    Parameters
+    ----------
+    classes : int array (n_samples, 2) of allele classes (second slot -2 for haploid calls).
+    het_class, het_af : (n_samples,) class and AF of the non-reference allele of ``0/1``-style
+        calls (NaN AF when absent); None when the file has no AF.
+    effect_class : 0 or 1.
+    threshold : heteroplasmy threshold in (0, 1].
+
+    Returns
+    -------
+    effect_count : float64 (n_samples,), 0/1, NaN when not called.
+    status : int8 (n_samples,). Missing slots give ``missing``; an allele of class 2 in the call
+        gives ``other_allele`` (map class 2 to 1 beforehand to count any ALT as carrier).
+    """
+    classes = _check_classes(classes, effect_class)
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    n = len(classes)
+    c0, c1 = classes[:, 0].astype(np.int16), classes[:, 1].astype(np.int16)
+    missing = (c0 == CLASS_MISSING) | (c1 == CLASS_MISSING) | (c0 == CLASS_ABSENT)
+    single = ~missing & ((c1 == CLASS_ABSENT) | (c0 == c1))
+    het = ~missing & ~single
+    allele = np.full(n, -1, dtype=np.int16)
+    allele[single] = c0[single]
+    status = np.full(n, CALLED, dtype=np.int8)
+    status[missing] = MISSING
+    if het.any():
+        if het_af is None or het_class is None:
+            af = np.full(n, np.nan)
+            hc = np.full(n, -1, dtype=np.int16)
+        else:
+            af = np.asarray(het_af, dtype=float)
+            hc = np.asarray(het_class, dtype=np.int16)
+            if af.shape != (n,) or hc.shape != (n,):
+                raise ValueError(f"het_af/het_class must have shape ({n},), got {af.shape}, {hc.shape}")
+        no_af = het & np.isnan(af)
+        with np.errstate(invalid="ignore"):
+            high = het & (af >= threshold)
+        status[no_af] = HET_HAPLOID
+        status[het & ~no_af & ~high] = HETEROPLASMIC
+        allele[high] = hc[high]
+    other = (status == CALLED) & (allele == CLASS_OTHER)
+    status[other] = OTHER_ALLELE
+    count = np.where(status == CALLED, (allele == effect_class).astype(float), np.nan)
+    return count, status
+
+
+def diploid_genotype_order(n_alleles: int) -> np.ndarray:
+    """VCF order of diploid genotypes (j, k), j <= k: index k(k+1)/2 + j (VCF 4.3 section 1.6.2)."""
+    return np.array([(j, k) for k in range(n_alleles) for j in range(k + 1)], dtype=np.int16)
+
+
+def calls_from_gp(gp: np.ndarray, n_alleles: int, *, threshold: float = 0.9):
+    """Hard calls from genotype probabilities: the most likely genotype when max(GP) >= threshold.
+
+    Parameters
+    ----------
+    gp : float (n_samples, G) with G = n_alleles (haploid) or n_alleles(n_alleles+1)/2 (diploid).
+    n_alleles : alleles of the record (REF + ALTs).
+    threshold : minimal max(GP).
+
+    Returns
+    -------
+    gt : int16 (n_samples, 2) allele indices (-1 missing, second slot -2 when haploid); samples
+        below the threshold keep their best genotype.
+    low : bool (n_samples,), max(GP) < threshold (and GP present).
+    table : int16 (G, 2) allele indices of each genotype index.
+    """
+    gp = np.asarray(gp, dtype=float)
+    if gp.ndim != 2:
+        raise ValueError(f"gp must be 2-D, got shape {gp.shape}")
+    if gp.shape[1] == n_alleles:
+        table = np.column_stack([np.arange(n_alleles), np.full(n_alleles, CLASS_ABSENT)]).astype(np.int16)
+    elif gp.shape[1] == n_alleles * (n_alleles + 1) // 2:
+        table = diploid_genotype_order(n_alleles)
+    else:
+        raise ValueError(
+            f"GP has {gp.shape[1]} values per sample; {n_alleles} alleles need {n_alleles} (haploid) "
+            f"or {n_alleles * (n_alleles + 1) // 2} (diploid)"
+        )
+    nan = np.isnan(gp).any(axis=1)
+    safe = np.where(np.isnan(gp), -1.0, gp)
+    best = safe.argmax(axis=1)
+    gt = table[best].copy()
+    gt[nan] = CLASS_MISSING
+    low = ~nan & (safe.max(axis=1) < threshold)
+    return gt, low, table
+
+
+def dosage_from_gp(gp: np.ndarray, table: np.ndarray, classes: np.ndarray, *, effect_class: int):
+    """Expected effect-allele count sum_g P(g) * count_effect(g) from GP (NaN where GP missing)."""
+    cls = allele_classes(table, classes)
+    per_genotype = (cls == effect_class).sum(axis=1).astype(float)
+    return np.asarray(gp, dtype=float) @ per_genotype
+
+
+def dosage_from_ds(ds: np.ndarray, classes: np.ndarray, *, ploidy: int) -> np.ndarray:
+    """Expected count of each allele class (n_samples, 3) from DS (Number=A, expected ALT counts).
+
+    The REF expectation is ``ploidy - sum(DS)``; alleles that are not SNV bases count as class 2.
+    """
+    ds = np.asarray(ds, dtype=float)
+    if ds.ndim != 2 or ds.shape[1] != len(classes) - 1:
+        raise ValueError(f"ds must have shape (n, {len(classes) - 1}), got {ds.shape}")
+    per_allele = np.column_stack([ploidy - ds.sum(axis=1), ds])
+    lut = np.where(classes == -3, CLASS_OTHER, classes)
+    return np.column_stack([per_allele[:, lut == c].sum(axis=1) for c in (0, 1, 2)])
+
+
+def calls_from_ds(expected: np.ndarray, *, effect_class: int, threshold: float = 0.9):
+    """Hard calls from expected allele-class counts (DS-only files).
+
+    A sample is called when every class expectation lies within ``1 - threshold`` of an integer;
+    a rounded class-2 count above 0 gives ``other_allele``; otherwise ``low_gp``; NaN is missing.
+    """
+    expected = np.asarray(expected, dtype=float)
+    nan = np.isnan(expected).any(axis=1)
+    rounded = np.rint(expected)
+    with np.errstate(invalid="ignore"):
+        close = (np.abs(expected - rounded) <= (1 - threshold) + 1e-9).all(axis=1)
+    status = np.full(len(expected), CALLED, dtype=np.int8)
+    status[~close] = LOW_GP
+    status[close & (rounded[:, CLASS_OTHER] > 0)] = OTHER_ALLELE
+    status[nan] = MISSING
+    count = np.where(status == CALLED, rounded[:, effect_class], np.nan)
+    return count, status
+
+
+def _check_classes(classes: np.ndarray, effect_class: int) -> np.ndarray:
+    classes = np.asarray(classes)
+    if classes.ndim != 2 or classes.shape[1] != 2:
+        raise ValueError(f"classes must have shape (n_samples, 2), got {classes.shape}")
+    if effect_class not in (CLASS_REF, CLASS_ALT):
+        raise ValueError(f"effect_class must be 0 (REF) or 1 (ALT), got {effect_class}")
+    return classes
+
+
+# ------------------------------------------------------------------ headers, samples, build
+
+
+def _open(path: str, logger=None):
+    from cyvcf2 import VCF
+
+    if not os.path.exists(path):
+        raise InputError(f"VCF file {path} does not exist (check cohort.vcf in the config)")
+    if os.path.isdir(path):
+        raise InputError(f"VCF path {path} is a directory; expected a .vcf, .vcf.gz or .bcf file")
+    try:
+        vcf = VCF(path)
+        _ = vcf.raw_header
+    except Exception as err:  # noqa: BLE001 - htslib raises plain OSError / Exception
+        raise InputError(
+            f"{path} is not a readable VCF/BCF file (expected plain VCF, bgzipped VCF or BCF with a "
+            f"'#CHROM' header line): {err}"
+        ) from None
+    return vcf
+
+
+def _header_info(path: str) -> dict:
+    vcf = _open(path)
+    contigs: dict[str, int | None] = {}
+    refs: list[str] = []
+    for line in vcf.raw_header.splitlines():
+        if line.startswith("##contig=<"):
+            m_id = re.search(r"[<,]ID=([^,>]+)", line)
+            m_len = re.search(r"[<,]length=(\d+)", line)
+            m_asm = re.search(r"[<,]assembly=([^,>]+)", line)
+            if m_id:
+                contigs[m_id.group(1)] = int(m_len.group(1)) if m_len else None
+            if m_asm:
+                refs.append(m_asm.group(1))
+        elif line.startswith(("##reference=", "##assembly=")):
+            refs.append(line.split("=", 1)[1])
+    samples = list(vcf.samples)
+    vcf.close()
+    return {"contigs": contigs, "refs": refs, "samples": samples}
+
+
+def vcf_samples(paths: list[str]) -> list[str]:
+    """Sample ids of the VCF files (order of the first file); all files must carry the same set.
+
+    Raises InputError naming both files and the first ids that differ, or duplicated ids.
+    """
+    if not paths:
+        raise InputError("cohort.vcf lists no VCF files")
+    first = None
+    for path in paths:
+        samples = _header_info(path)["samples"]
+        if not samples:
+            raise InputError(f"{path}: the VCF has no samples (no columns after FORMAT)")
+        if len(set(samples)) != len(samples):
+            seen, dup = set(), []
+            for s in samples:
+                if s in seen:
+                    dup.append(s)
+                seen.add(s)
+            raise InputError(f"{path}: duplicated sample ids in the #CHROM line: {', '.join(dup[:5])}")
+        if first is None:
+            first = (path, samples)
+            continue
+        a, b = set(first[1]), set(samples)
+        if a != b:
+            only_a, only_b = sorted(a - b), sorted(b - a)
+            raise InputError(
+                f"VCF files {first[0]} and {path} carry different samples "
+                f"({len(a)} vs {len(b)}); only in {first[0]}: {', '.join(only_a[:5]) or '-'}"
+                f"{' ...' if len(only_a) > 5 else ''}; only in {path}: {', '.join(only_b[:5]) or '-'}"
+                f"{' ...' if len(only_b) > 5 else ''}"
+            )
+    return list(first[1])
+
+
+def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> str:
+    """The genome build ('GRCh37' or 'GRCh38') of the VCF files.
+
+    Evidence, strongest first: the ``##contig`` length of chr12 (GRCh37 133,851,895; GRCh38
+    133,275,309), then ``##reference`` / ``##assembly`` lines and contig ``assembly=`` tags.
+    A declared build (config ``cohort.build``) wins over header text but must agree with the
+    contig lengths. A mitochondrial contig of 16,571 bp (hg19 UCSC chrM, the Yoruba sequence
+    NC_001807, not rCRS) is refused. Files with only mtDNA contigs carry no build information.
+    """
+    logger = logger or log
+    if declared not in ("auto", *BUILDS):
+        raise InputError(f"cohort.build is {declared!r}; expected auto, GRCh37 or GRCh38")
+    by_length: dict[str, list[str]] = {}
+    by_text: dict[str, list[str]] = {}
+    for path in paths:
+        info = _header_info(path)
+        for name, length in info["contigs"].items():
+            if name in CONTIG_ALIASES["MT"] and length == HG19_CHRM_LENGTH:
+                raise InputError(
+                    f"{path}: contig {name} has length {HG19_CHRM_LENGTH}: this is hg19's UCSC chrM "
+                    f"(the Yoruba sequence NC_001807), not the revised Cambridge Reference Sequence "
+                    f"(rCRS, NC_012920.1, {RCRS_LENGTH} bp) that mtDNA positions such as m.4823 and "
+                    f"m.15885 refer to; positions would be shifted. Lift the mtDNA calls over to rCRS "
+                    f"or use an rCRS-based VCF (b37/hs37d5 'MT' or GRCh38 'chrM'); if this file holds "
+                    f"no mtDNA calls, drop the {name} line from its header (bcftools reheader)."
+                )
+            if name in CONTIG_ALIASES["12"] and length is not None:
+                build = CHR12_LENGTHS.get(length)
+                if build is None:
+                    raise InputError(
+                        f"{path}: contig {name} has length {length}, which is neither GRCh37 "
+                        f"(133851895) nor GRCh38 (133275309); the VCF must be on GRCh37 or GRCh38"
+                    )
+                by_length.setdefault(build, []).append(path)
+        for text in info["refs"]:
+            for build, pattern in _BUILD_PATTERNS:
+                if pattern.search(text):
+                    by_text.setdefault(build, []).append(path)
+                    break
+    if len(by_length) > 1:
+        raise InputError(
+            "VCF files are on different builds by their chr12 contig length: "
+            + "; ".join(f"{b}: {', '.join(sorted(set(p)))}" for b, p in by_length.items())
+        )
+    from_length = next(iter(by_length), None)
+    if declared != "auto":
+        if from_length and from_length != declared:
+            raise InputError(
+                f"cohort.build is {declared} but the chr12 contig length in "
+                f"{', '.join(sorted(set(by_length[from_length])))} is that of {from_length}; "
+                f"set cohort.build to {from_length} or auto, or use a {declared} VCF"
+            )
+        other = [b for b in by_text if b != declared]
+        if other:
+            logger.warning(
+                "cohort.build is %s but header lines of %s name %s; using %s",
+                declared, ", ".join(sorted(set(by_text[other[0]]))), other[0], declared,
+            )  # fmt: skip
+        return declared
+    if from_length:
+        other = [b for b in by_text if b != from_length]
+        if other:
+            logger.warning(
+                "header lines of %s name %s but the chr12 contig length says %s; using %s",
+                ", ".join(sorted(set(by_text[other[0]]))), other[0], from_length, from_length,
+            )  # fmt: skip
+        return from_length
+    if len(by_text) > 1:
+        raise InputError(
+            "VCF header lines name different builds: "
+            + "; ".join(f"{b}: {', '.join(sorted(set(p)))}" for b, p in by_text.items())
+            + "; set cohort.build to GRCh37 or GRCh38"
+        )
+    if by_text:
+        return next(iter(by_text))
+    raise InputError(
+        f"cannot tell the genome build of {', '.join(paths)}: no chr12 ##contig length and no "
+        f"##reference/##assembly line; set cohort.build to GRCh37 or GRCh38 in the config"
+    )
+
+
+# ------------------------------------------------------------------ reading records
+
+
+@dataclass
+class _Record:
+    file: str
+    chrom: str
+    pos: int
+    id: str
+    ref: str
+    alts: list[str]
+    gt: np.ndarray | None  # (n, 2) int16 allele indices, -1 missing, -2 absent
+    af: np.ndarray | None  # (n, n_alt)
+    gp: np.ndarray | None
+    ds: np.ndarray | None
+
+
+def _format(variant, key: str, order):
+    if key not in variant.FORMAT:
+        return None
+    values = variant.format(key)
+    if values is None:
+        return None
+    values = np.asarray(values, dtype=float)
+    return values if order is None else values[order]
+
+
+def _snapshot(variant, path: str, order) -> _Record:
+    gt = None
+    if "GT" in variant.FORMAT:
+        arr = variant.genotype.array()[:, :-1]
+        if order is not None:
+            arr = arr[order]
+        if arr.shape[1] == 1:
+            arr = np.column_stack([arr, np.full(len(arr), CLASS_ABSENT, dtype=arr.dtype)])
+        gt = np.ascontiguousarray(arr[:, :2], dtype=np.int16)
+    return _Record(
+        file=path,
+        chrom=variant.CHROM,
+        pos=variant.POS,
+        id=variant.ID or ".",
+        ref=variant.REF,
+        alts=list(variant.ALT),
+        gt=gt,
+        af=_format(variant, "AF", order),
+        gp=_format(variant, "GP", order),
+        ds=_format(variant, "DS", order),
+    )
+
+
+def _index_of(path: str) -> str | None:
+    for ext in (".tbi", ".csi"):
+        if os.path.exists(path + ext):
+            return path + ext
+    return None
+
+
+def _read_positions(path, targets, samples, logger) -> dict[tuple[str, int], list[_Record]]:
+    """Records at the target (panel contig, pos) positions: region queries or one streaming pass."""
+    vcf = _open(path)
+    file_samples = list(vcf.samples)
+    order = None
+    if file_samples != samples:
+        where = {s: i for i, s in enumerate(file_samples)}
+        order = np.array([where[s] for s in samples])
+    found: dict[tuple[str, int], list[_Record]] = {}
+    names = set(vcf.seqnames)
+    if _index_of(path):
+        for panel_chrom, pos in targets:
+            contigs = [c for c in CONTIG_ALIASES[panel_chrom] if c in names] or (
+                [] if names else list(CONTIG_ALIASES[panel_chrom])
+            )
+            for contig in contigs:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    for v in vcf(f"{contig}:{pos}-{pos}"):
+                        if v.POS == pos:
+                            found.setdefault((panel_chrom, pos), []).append(_snapshot(v, path, order))
+    else:
+        logger.warning(
+            "%s has no .tbi/.csi index: streaming the whole file once; index it "
+            "(bgzip + `tabix -p vcf`, or `bcftools index`) to read only the panel regions",
+            path,
+        )
+        alias = {c: k for k, cs in CONTIG_ALIASES.items() for c in cs}
+        wanted = set(targets)
+        for v in vcf:
+            key = (alias.get(v.CHROM), v.POS)
+            if key in wanted:
+                found.setdefault(key, []).append(_snapshot(v, path, order))
+    vcf.close()
+    return found
+
+
+# ------------------------------------------------------------------ harmonisation
+
+
+@dataclass
+class Extraction:
+    """Calls harmonised to the panel.
+
+    ``calls``: one row per sample x panel variant, columns :data:`CALL_COLUMNS`; ``variants``:
+    one row per panel variant, columns :data:`VARIANT_COLUMNS`; ``samples``: VCF sample ids in
+    the order of the first file; ``build``: 'GRCh37' or 'GRCh38'.
+    """
+
+    calls: pd.DataFrame
+    variants: pd.DataFrame
+    samples: list[str]
+    build: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _merge_split(primary: _Record, pm: AlleleMatch, others: list[tuple[_Record, np.ndarray]]):
+    """Fold split records (``bcftools norm -m-``) into one virtual multi-allelic record.
+
+    A sample whose allele slot is REF (0) in the primary record and an ALT in another record at
+    the same position gets that ALT (bcftools fills the other ALTs with REF when splitting).
+    """
+    gt = primary.gt.copy()
+    classes = [pm.classes]
+    alts = list(primary.alts)
+    af = [primary.af] if primary.af is not None else None
+    n_alleles = len(pm.classes)
+    for rec, cls in others:
+        if rec.gt is None:
+            continue
+        usable = cls[1:] != -3  # indel ALTs at the position do not replace the SNV base
+        sec = rec.gt
+        take = (gt == 0) & (sec > 0)
+        take &= np.concatenate([[False], usable])[np.clip(sec, 0, None)]
+        gt[take] = sec[take] + n_alleles - 1
+        classes.append(cls[1:])
+        alts += rec.alts
+        if af is not None:
+            af.append(rec.af if rec.af is not None else np.full((len(gt), len(rec.alts)), np.nan))
+        n_alleles += len(rec.alts)
+    af_all = np.column_stack(af) if af is not None else None
+    return gt, np.concatenate(classes), alts, af_all
+
+
+def _observed(gt: np.ndarray, alleles: list[str]) -> str:
+    counts = []
+    for i, allele in enumerate(alleles):
+        n = int((gt == i).any(axis=1).sum())
+        if n:
+            counts.append(f"{allele}:{n}")
+    return ",".join(counts)
+
+
+def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_thr, mt_alt):
+    """Effect counts, dosages, status codes and a summary row for one panel variant."""
+    any_alt = pv.is_mt and mt_alt == "any"
+    effect_class = CLASS_ALT if pv.effect_allele == pv.alt else CLASS_REF
+    nan = np.full(n, np.nan)
+    row = {"n_records": len(records), "alleles_observed": "", "match": "not_found", "reason": ""}
+    if not records:
+        row["reason"] = "not in VCF"
+        return nan, nan, np.full(n, EXCLUDED, np.int8), row
+    matches = [match_alleles(r.ref, r.alts, pv.ref, pv.alt, any_alt=any_alt) for r in records]
+    ranked = [i for i, m in enumerate(matches) if m.ok and m.kind != "any_alt"] + [
+        i for i, m in enumerate(matches) if m.kind == "any_alt"
+    ]
+    first = records[ranked[0] if ranked else 0]
+    row.update(
+        file=first.file, contig=first.chrom, pos=first.pos, vcf_id=first.id, vcf_ref=first.ref,
+        vcf_alt=",".join(first.alts),
+    )  # fmt: skip
+    if not ranked:
+        row.update(match="excluded", reason="; ".join(dict.fromkeys(m.reason for m in matches)))
+        return nan, nan, np.full(n, EXCLUDED, np.int8), row
+    p = ranked[0]
+    primary, pm = records[p], matches[p]
+    kind = pm.kind
+    others = []
+    for i, rec in enumerate(records):
+        if i == p:
+            continue
+        # further records at the position, on the primary's strand
+        bases = [rec.ref] + rec.alts
+        if pm.strand == "-":
+            bases = ["".join(COMPLEMENT.get(b, b) for b in a.upper()) for a in bases]
+        cls = np.array(
+            [-3] + [-3 if _snv_base(bases[0], a) is None else
+                    CLASS_REF if _snv_base(bases[0], a) == pv.ref else
+                    CLASS_ALT if _snv_base(bases[0], a) == pv.alt else CLASS_OTHER for a in bases[1:]],
+            dtype=np.int8,
+        )  # fmt: skip
+        others.append((rec, cls))
+    if others and primary.gt is not None:
+        kind = "split_multiallelic"
+    row["match"] = kind
+    mt_map = (lambda c: np.where(c == CLASS_OTHER, CLASS_ALT, c).astype(np.int8)) if any_alt else None
+    strand_alleles = [primary.ref] + primary.alts
+    if pm.strand == "-":
+        strand_alleles = ["".join(COMPLEMENT.get(b, b) for b in a.upper()) for a in strand_alleles]
+    dosage = nan
+    cls_primary = mt_map(pm.classes) if any_alt else pm.classes
+    if primary.gt is not None:
+        if others:
+            gt, cls_all, alts_all, af_all = _merge_split(primary, pm, others)
+            for rec, _ in others:
+                strand_alleles += (
+                    ["".join(COMPLEMENT.get(b, b) for b in a.upper()) for a in rec.alts]
+                    if pm.strand == "-"
+                    else rec.alts
+                )
+        else:
+            gt, cls_all, af_all = primary.gt, pm.classes, primary.af
+        classes = allele_classes(gt, cls_all)
+        if pv.is_mt:
+            if any_alt:
+                classes = mt_map(classes)
+            lut = np.where(cls_all == -3, CLASS_OTHER, cls_all)
+            if any_alt:
+                lut = mt_map(lut)
+            hi = np.maximum(gt[:, 0], gt[:, 1]).astype(np.int64)
+            het_class = lut[np.clip(hi, 0, None)]
+            het_af = np.full(n, np.nan)
+            if af_all is not None:
+                ok = hi > 0
+                het_af[ok] = af_all[np.nonzero(ok)[0], hi[ok] - 1]
+            count, status = code_haploid(
+                classes, het_class, het_af, effect_class=effect_class, threshold=het_thr
+            )
+        else:
+            count, status = code_diploid(classes, effect_class=effect_class)
+        row["alleles_observed"] = _observed(gt, strand_alleles)
+        if primary.ds is not None:
+            dosage = dosage_from_ds(primary.ds, cls_primary, ploidy=pv.ploidy)[:, effect_class]
+        elif primary.gp is not None:
+            try:
+                _, _, table = calls_from_gp(primary.gp, len(pm.classes), threshold=gp_thr)
+                dosage = dosage_from_gp(primary.gp, table, cls_primary, effect_class=effect_class)
+            except ValueError:
+                pass
+    elif primary.gp is not None:
+        cls = cls_primary
+        try:
+            gt, low, table = calls_from_gp(primary.gp, len(pm.classes), threshold=gp_thr)
+        except ValueError as err:
+            row.update(match="excluded", reason=f"GP: {err}")
+            return nan, nan, np.full(n, EXCLUDED, np.int8), row
+        classes = allele_classes(gt, cls)
+        if pv.is_mt:
+            count, status = code_haploid(classes, effect_class=effect_class, threshold=het_thr)
+        else:
+            count, status = code_diploid(classes, effect_class=effect_class)
+        lowmask = low & (status != MISSING)
+        status[lowmask] = LOW_GP
+        count[lowmask] = np.nan
+        row["alleles_observed"] = _observed(gt[~low], strand_alleles)
+        if primary.ds is not None:
+            dosage = dosage_from_ds(primary.ds, cls, ploidy=pv.ploidy)[:, effect_class]
+        else:
+            dosage = dosage_from_gp(primary.gp, table, cls, effect_class=effect_class)
+    elif primary.ds is not None:
+        exp = dosage_from_ds(primary.ds, cls_primary, ploidy=pv.ploidy)
+        count, status = calls_from_ds(exp, effect_class=effect_class, threshold=gp_thr)
+        dosage = exp[:, effect_class]
+    else:
+        row.update(match="excluded", reason="record has none of FORMAT GT, GP, DS")
+        return nan, nan, np.full(n, EXCLUDED, np.int8), row
+    return count, dosage, status, row
+
+
+def extract_panel(
+    paths: list[str],
+    panel: Panel,
+    *,
+    build: str = "auto",
+    heteroplasmy_threshold: float = 0.9,
+    gp_threshold: float = 0.9,
+    mt_alt: str = "any",
+    logger=None,
+) -> Extraction:
+    """Read the panel variants from VCF/BCF files and code them against the panel's effect allele.
+
+    Parameters
+    ----------
+    paths : VCF/BCF files (plain, bgzipped, BCF); together they must carry the same samples.
+    panel : the panel (see :mod:`vdrbone.panel`).
+    build : 'auto', 'GRCh37' or 'GRCh38' (see :func:`detect_build`).
+    heteroplasmy_threshold : mtDNA ``0/1`` with FORMAT AF >= this is a carrier, below it
+        ``heteroplasmic`` (not called).
+    gp_threshold : files without GT: hard call when max(GP) >= this.
+    mt_alt : 'any' (every non-reference mtDNA allele makes a carrier) or 'panel' (only the panel
+        ALT; other ALTs are ``other_allele``).
+    logger : a :class:`logging.Logger` for warnings (missing index, duplicated records).
+
+    Returns
+    -------
+    Extraction
+        ``calls`` columns: sample, variant, genotype (``A/G`` in panel REF/ALT order, haploid
+        ``C``, ``.`` when not called), rflp (``Tt``), effect_count (float, NaN when not called),
+        dosage (expected effect-allele count from DS, else from GP, else NaN), status (see the
+        module docstring). Dosage is reported for every sample with DS/GP, whatever the status.
+    """
+    logger = logger or log
+    if mt_alt not in MT_ALT_CHOICES:
+        raise InputError(f"mt_alt is {mt_alt!r}; expected one of {MT_ALT_CHOICES}")
+    for name, value in (("heteroplasmy_threshold", heteroplasmy_threshold), ("gp_threshold", gp_threshold)):
+        if not 0 < value <= 1:
+            raise InputError(f"genotypes.{name} is {value}; expected a number in (0, 1]")
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    paths = [str(p) for p in paths]
+    samples = vcf_samples(paths)
+    build = detect_build(paths, declared=build, logger=logger)
+    n = len(samples)
+    targets = {(pv.chrom, pv.pos(build)) for pv in panel}
+    by_file = [(path, _read_positions(path, targets, samples, logger)) for path in paths]
+
+    counts, dosages, statuses, rows = [], [], [], []
+    for pv in panel:
+        key = (pv.chrom, pv.pos(build))
+        holders = [(path, recs[key]) for path, recs in by_file if key in recs]
+        records = holders[0][1] if holders else []
+        if len(holders) > 1:
+            logger.warning(
+                "%s (%s) is in several files (%s); using %s",
+                pv.id, pv.name, ", ".join(p for p, _ in holders), holders[0][0],
+            )  # fmt: skip
+        count, dosage, status, row = _harmonise(
+            pv, records, n, het_thr=heteroplasmy_threshold, gp_thr=gp_threshold, mt_alt=mt_alt
+        )
+        tally = np.bincount(status, minlength=len(STATUSES))
+        row.update(
+            variant=pv.id, name=pv.name, found=row["match"] not in ("not_found", "excluded"),
+            n_called=int(tally[CALLED]), n_missing=int(tally[MISSING]),
+            n_heteroplasmic=int(tally[HETEROPLASMIC]), n_het_haploid=int(tally[HET_HAPLOID]),
+            n_other_allele=int(tally[OTHER_ALLELE]), n_low_gp=int(tally[LOW_GP]),
+        )  # fmt: skip
+        rows.append(row)
+        counts.append(count)
+        dosages.append(dosage)
+        statuses.append(status)
+
+    calls = _calls_frame(panel, samples, counts, dosages, statuses)
+    variants = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
+    variants["found"] = variants["found"].astype(bool)
+    for col in ("file", "contig", "vcf_id", "vcf_ref", "vcf_alt", "reason", "alleles_observed"):
+        variants[col] = variants[col].fillna("")
+    variants["pos"] = variants["pos"].astype("Int64")
+    return Extraction(calls=calls, variants=variants, samples=samples, build=build)
+
+
+def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
+    n, k = len(samples), len(panel)
+    geno_cols, rflp_cols = [], []
+    for pv, count in zip(panel, counts, strict=True):
+        levels = range(pv.ploidy + 1)
+        names = [pv.genotype_names(c) for c in levels]
+        nuc = np.array([x[0] for x in names] + ["."], dtype=object)
+        lab = np.array([x[1] for x in names] + ["."], dtype=object)
+        idx = np.where(np.isnan(count), len(names), np.nan_to_num(count, nan=0)).astype(np.int64)
+        geno_cols.append(nuc[idx])
+        rflp_cols.append(lab[idx])
+    status = np.concatenate(statuses) if k else np.array([], dtype=np.int8)
+    return pd.DataFrame(
+        {
+            "sample": np.tile(np.array(samples, dtype=object), k),
+            "variant": np.repeat(np.array(panel.ids, dtype=object), n),
+            "genotype": np.concatenate(geno_cols) if k else [],
+            "rflp": np.concatenate(rflp_cols) if k else [],
+            "effect_count": np.concatenate(counts) if k else [],
+            "dosage": np.concatenate(dosages).astype(float) if k else [],
+            "status": np.array(STATUSES, dtype=object)[status],
+        },
+        columns=CALL_COLUMNS,
+    )
