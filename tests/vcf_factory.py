@@ -216,7 +216,7 @@ def write_vcf(
     # noise records need sample columns
     n = len(order)
     body = []
-    for rank, pos, text, _ in sorted(records, key=lambda r: (r[0], r[1])):
+    for _rank, _pos, text, _ in sorted(records, key=lambda r: (r[0], r[1])):
         if text.count("\t") == 7:
             fmt = {None: "GT", "gp": "GP", "ds": "DS"}[imputed]
             cell = {None: f"0{sep}0", "gp": "1,0,0", "ds": "0"}[imputed]

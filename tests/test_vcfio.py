@@ -1,0 +1,321 @@
+"""vdrbone.vcfio: the same genotype truth written in many VCF shapes must give the same calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+from vcf_factory import expected_calls, make_truth, write_vcf
+
+from vdrbone import vcfio
+from vdrbone.errors import InputError
+from vdrbone.panel import read_panel
+from vdrbone.vcfio import (
+    CALL_COLUMNS,
+    VARIANT_COLUMNS,
+    Extraction,
+    code_diploid,
+    code_haploid,
+    detect_build,
+    extract_panel,
+    match_alleles,
+    vcf_samples,
+)
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PANEL = read_panel(os.path.join(ROOT, "resources", "vdr_snps.tsv"))
+TRUTH = make_truth(PANEL)
+CHR12 = [pv.id for pv in PANEL if not pv.is_mt]
+
+
+def _assert_calls(ex: Extraction, expected: pd.DataFrame, variants=None):
+    got = ex.calls
+    if variants is not None:
+        got = got[got.variant.isin(variants)]
+        expected = expected[expected.variant.isin(variants)]
+    merged = expected.merge(got, on=["sample", "variant"], how="left", suffixes=("_exp", ""))
+    assert len(merged) == len(expected)
+    bad = merged[merged.status != merged.status_exp]
+    assert bad.empty, bad[["sample", "variant", "status", "status_exp"]].head(10).to_string()
+    np.testing.assert_array_equal(merged.effect_count.to_numpy(), merged.effect_count_exp.to_numpy())
+
+
+# ------------------------------------------------------------------ one truth, many shapes
+
+SHAPES = {
+    "grch38_chr_tbi": dict(index="tbi"),
+    "grch37_plain_csi": dict(index="csi", build="GRCh37", contig12="12", contig_mt="MT"),
+    "chrMT": dict(index="tbi", contig_mt="chrMT"),
+    "NC_012920": dict(index="tbi", contig_mt="NC_012920.1"),
+    "id_dot": dict(index="tbi", id_dot=True),
+    "swapped": dict(index="tbi", swap=True),
+    "flipped": dict(index="tbi", flip=True),
+    "flipped_swapped_split": dict(index="tbi", flip=True, swap=True, split=True),
+    "split_multiallelic": dict(index="tbi", split=True),
+    "phased": dict(index="tbi", phased=True),
+    "mt_diploid_coded": dict(index="tbi", mt_coding="diploid"),
+    "mt_mutect2": dict(index="tbi", mt_coding="mutect2"),
+    "unindexed_plain": dict(index=None),
+    "bgzip_no_index": dict(index="gz"),
+    "bcf_swapped_phased": dict(index="bcf", swap=True, phased=True),
+    "sample_order_shuffled": dict(index="tbi", samples_order=TRUTH.samples[::-1]),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_shape_gives_the_truth(tmp_path, shape):
+    kw = SHAPES[shape]
+    name = "cohort.bcf" if kw.get("index") == "bcf" else "cohort.vcf.gz"
+    path = write_vcf(str(tmp_path / name), TRUTH, **kw)
+    ex = extract_panel([path], PANEL)
+    assert ex.build == kw.get("build", "GRCh38")
+    assert list(ex.calls.columns) == CALL_COLUMNS
+    assert list(ex.variants.columns) == VARIANT_COLUMNS
+    assert len(ex.calls) == len(PANEL) * len(TRUTH.samples)
+    assert ex.variants.found.all(), ex.variants.reason.tolist()
+    _assert_calls(ex, expected_calls(TRUTH))
+
+
+def test_match_kinds_reported(tmp_path):
+    kinds = {}
+    for shape in ("grch38_chr_tbi", "swapped", "flipped", "flipped_swapped_split", "split_multiallelic"):
+        path = write_vcf(str(tmp_path / f"{shape}.vcf.gz"), TRUTH, **SHAPES[shape])
+        v = extract_panel([path], PANEL).variants.set_index("variant")
+        kinds[shape] = (v.loc["rs731236", "match"], v.loc["rs1544410", "match"])
+    assert kinds == {
+        "grch38_chr_tbi": ("exact", "multiallelic"),
+        "swapped": ("swapped", "multiallelic_swapped"),
+        "flipped": ("flipped", "multiallelic_flipped"),
+        "flipped_swapped_split": ("flipped_swapped", "split_multiallelic"),
+        "split_multiallelic": ("exact", "split_multiallelic"),
+    }
+
+
+def test_variant_table_counts_and_names(tmp_path):
+    ex = extract_panel([write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi")], PANEL)
+    v = ex.variants.set_index("variant")
+    exp = expected_calls(TRUTH)
+    for vid in PANEL.ids:
+        tally = exp[exp.variant == vid].status.value_counts()
+        assert v.loc[vid, "n_called"] == tally.get("called", 0)
+        assert v.loc[vid, "n_missing"] == tally.get("missing", 0)
+        assert v.loc[vid, "n_heteroplasmic"] == tally.get("heteroplasmic", 0)
+        assert v.loc[vid, "n_other_allele"] == tally.get("other_allele", 0)
+    assert v.loc["rs731236", "pos"] == 47844974 and v.loc["rs731236", "contig"] == "chr12"
+    assert v.loc["m.4823", "alleles_observed"].split(",")[-1] == "A:1"
+    # genotype names from the panel: TaqI A/G het is "Tt", G/G "tt"; mtDNA haploid nucleotides
+    taq = ex.calls[(ex.calls.variant == "rs731236") & (ex.calls.status == "called")]
+    names = set(zip(taq.effect_count, taq.genotype, taq.rflp, strict=True))
+    assert names == {(0.0, "A/A", "TT"), (1.0, "A/G", "Tt"), (2.0, "G/G", "tt")}
+    mt = ex.calls[(ex.calls.variant == "m.15885")]
+    assert set(mt[mt.status == "called"].genotype) == {"C", "T"}
+    assert set(ex.calls[ex.calls.status != "called"].genotype) == {"."}
+    assert ex.calls.dosage.isna().all()  # no DS/GP in the file
+
+
+def test_mt_alt_panel_marks_other_alleles(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi")
+    ex = extract_panel([path], PANEL, mt_alt="panel")
+    _assert_calls(ex, expected_calls(TRUTH, mt_alt="panel"))
+    assert ex.calls.query("variant == 'm.4823' and sample == 'S004'").status.item() == "other_allele"
+
+
+@pytest.mark.parametrize("threshold", [0.25, 0.9, 0.96])
+def test_heteroplasmy_threshold_both_sides(tmp_path, threshold):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", mt_coding="mutect2")
+    ex = extract_panel([path], PANEL, heteroplasmy_threshold=threshold)
+    _assert_calls(ex, expected_calls(TRUTH, threshold=threshold))
+    s1 = ex.calls.query("variant == 'm.4823' and sample == 'S001'")  # AF 0.30
+    s2 = ex.calls.query("variant == 'm.4823' and sample == 'S002'")  # AF 0.95
+    assert s1.status.item() == ("called" if threshold <= 0.30 else "heteroplasmic")
+    assert s2.status.item() == ("called" if threshold <= 0.95 else "heteroplasmic")
+
+
+def test_het_haploid_without_af(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", mt_coding="haploid_noaf")
+    ex = extract_panel([path], PANEL)
+    mt = ex.calls[ex.calls.variant == "m.15885"].set_index("sample")
+    assert mt.loc["S001", "status"] == "het_haploid" and mt.loc["S002", "status"] == "het_haploid"
+    assert np.isnan(mt.loc["S001", "effect_count"])
+    assert ex.variants.set_index("variant").loc["m.15885", "n_het_haploid"] == 2
+
+
+@pytest.mark.parametrize("imputed", ["gp", "ds"])
+def test_imputed_gp_or_ds_only(tmp_path, imputed):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", imputed=imputed, include=("12",))
+    ex = extract_panel([path], PANEL.select(CHR12))
+    _assert_calls(ex, expected_calls(TRUTH, imputed=True), variants=CHR12)
+    assert ex.variants.n_low_gp.sum() > 0
+    # dosage: expected effect-allele count, identical from GP (computed) and DS (written from GP)
+    called = ex.calls[ex.calls.status == "called"]
+    np.testing.assert_allclose(called.dosage, called.effect_count, atol=0.06)
+    assert ex.calls[ex.calls.status == "missing"].dosage.isna().all()
+
+
+def test_gp_and_ds_dosages_agree(tmp_path):
+    out = {}
+    for imputed in ("gp", "ds"):
+        path = write_vcf(
+            str(tmp_path / f"{imputed}.vcf.gz"), TRUTH, index="tbi", imputed=imputed, include=("12",)
+        )
+        out[imputed] = extract_panel([path], PANEL.select(CHR12)).calls
+    np.testing.assert_allclose(out["gp"].dosage, out["ds"].dosage, atol=2e-3)
+    assert out["gp"].dosage.notna().sum() > 0
+
+
+def test_two_files_chr12_and_chrM_only(tmp_path, caplog):
+    a = write_vcf(str(tmp_path / "chr12.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    b = write_vcf(
+        str(tmp_path / "chrM.vcf"), TRUTH, index=None, include=("MT",), samples_order=TRUTH.samples[::-1]
+    )
+    with caplog.at_level(logging.WARNING):
+        ex = extract_panel([a, b], PANEL)
+    assert ex.build == "GRCh38"  # from the chr12 file; chrM carries no build
+    assert "no .tbi/.csi index" in caplog.text and "tabix -p vcf" in caplog.text
+    _assert_calls(ex, expected_calls(TRUTH))
+    assert ex.samples == TRUTH.samples
+    assert vcf_samples([b, a]) == TRUTH.samples[::-1]
+
+
+def test_variant_absent_is_not_found(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    ex = extract_panel([path], PANEL)
+    v = ex.variants.set_index("variant")
+    assert not v.loc["m.4823", "found"] and v.loc["m.4823", "reason"] == "not in VCF"
+    assert v.loc["m.4823", "match"] == "not_found"
+    assert (ex.calls[ex.calls.variant == "m.4823"].status == "excluded").all()
+
+
+def test_mismatching_alleles_excluded_with_reason(tmp_path):
+    path = tmp_path / "c.vcf"
+    text = open(write_vcf(str(path), TRUTH, index=None)).read()
+    text = text.replace("\t47844974\trs731236\tA\tG\t", "\t47844974\trs731236\tG\tT\t")
+    path.write_text(text)
+    v = extract_panel([str(path)], PANEL).variants.set_index("variant")
+    assert not v.loc["rs731236", "found"]
+    assert v.loc["rs731236", "reason"] == "alleles G/T do not match panel A/G"
+
+
+def test_palindromic_snp_never_flipped(tmp_path):
+    rows = open(PANEL.path).read().splitlines()
+    header, taq = rows[0], rows[1].split("\t")
+    taq[6], taq[7], taq[8] = "A", "T", "T"  # make TaqI a palindromic A/T SNP
+    pan = tmp_path / "panel.tsv"
+    pan.write_text(header + "\n" + "\t".join(taq) + "\n")
+    panel = read_panel(pan)
+    cols = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\ts1\ts2\n"
+    head = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr12,length=133275309>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="x">\n'
+    )
+    for ref, alt, found in (("A", "T", True), ("T", "A", False)):
+        vcf = tmp_path / f"{ref}{alt}.vcf"
+        vcf.write_text(head + cols + f"chr12\t47844974\t.\t{ref}\t{alt}\t.\t.\t.\tGT\t0/0\t0/1\n")
+        v = extract_panel([str(vcf)], panel).variants.iloc[0]
+        assert v.found == found
+        if not found:
+            assert "palindromic A/T SNP" in v.reason and "strand flip" in v.reason
+
+
+# ------------------------------------------------------------------ build and bad inputs
+
+
+def test_detect_build_from_contigs_and_reference(tmp_path):
+    a = write_vcf(str(tmp_path / "a.vcf"), TRUTH, build="GRCh37", contig12="12", contig_mt="MT")
+    assert detect_build([a]) == "GRCh37"
+    assert detect_build([a], declared="GRCh37") == "GRCh37"
+    b = write_vcf(
+        str(tmp_path / "b.vcf"), TRUTH, contig_lengths=False, reference_line="file:///ref/GRCh38_full.fa"
+    )
+    assert detect_build([b]) == "GRCh38"
+    c = write_vcf(str(tmp_path / "c.vcf"), TRUTH, contig_lengths=False)
+    assert detect_build([c], declared="GRCh37") == "GRCh37"
+    with pytest.raises(InputError, match="set cohort.build"):
+        detect_build([c])
+    m = write_vcf(str(tmp_path / "m.vcf"), TRUTH, include=("MT",))
+    with pytest.raises(InputError, match="set cohort.build"):
+        detect_build([m])
+
+
+def test_declared_build_contradicting_contigs(tmp_path):
+    a = write_vcf(str(tmp_path / "a.vcf"), TRUTH, build="GRCh37")
+    with pytest.raises(InputError, match=r"cohort.build is GRCh38 but the chr12 contig length .* GRCh37"):
+        extract_panel([a], PANEL, build="GRCh38")
+
+
+def test_hg19_chrM_refused(tmp_path):
+    a = write_vcf(str(tmp_path / "a.vcf"), TRUTH, build="GRCh37", mt_length=16571)
+    with pytest.raises(InputError) as err:
+        detect_build([a])
+    msg = str(err.value)
+    assert "16571" in msg and "NC_001807" in msg and "rCRS" in msg and "Lift" in msg
+
+
+def test_missing_file_and_not_a_vcf(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        extract_panel([str(tmp_path / "nope.vcf.gz")], PANEL)
+    bad = tmp_path / "pheno.vcf"
+    bad.write_text("participant\tage\nP1\t60\n")
+    with pytest.raises(InputError, match="is not a readable VCF/BCF file"):
+        extract_panel([str(bad)], PANEL)
+
+
+def test_files_with_different_samples(tmp_path):
+    a = write_vcf(str(tmp_path / "a.vcf"), TRUTH, include=("12",))
+    b = write_vcf(str(tmp_path / "b.vcf"), TRUTH, include=("MT",), samples_order=TRUTH.samples[:-2])
+    with pytest.raises(InputError) as err:
+        vcf_samples([a, b])
+    msg = str(err.value)
+    assert "a.vcf" in msg and "b.vcf" in msg and "S038" in msg and "S039" in msg
+
+
+def test_bad_options():
+    with pytest.raises(InputError, match="mt_alt"):
+        extract_panel(["x.vcf"], PANEL, mt_alt="C")
+    with pytest.raises(InputError, match="gp_threshold"):
+        extract_panel(["x.vcf"], PANEL, gp_threshold=1.5)
+
+
+# ------------------------------------------------------------------ pure coding functions
+
+
+def test_code_diploid():
+    cls = np.array([[0, 0], [0, 1], [1, 1], [-1, -1], [0, -1], [0, 2], [1, -2]])
+    count, status = code_diploid(cls, effect_class=1)
+    np.testing.assert_array_equal(count, [0, 1, 2, np.nan, np.nan, np.nan, np.nan])
+    assert [vcfio.STATUSES[s] for s in status] == ["called"] * 3 + ["missing"] * 2 + [
+        "other_allele",
+        "missing",
+    ]
+    count_ref, _ = code_diploid(cls, effect_class=0)
+    np.testing.assert_array_equal(count_ref[:3], [2, 1, 0])
+    with pytest.raises(ValueError, match="shape"):
+        code_diploid(np.zeros((3, 3)), effect_class=1)
+
+
+def test_code_haploid_codings():
+    cls = np.array([[0, -2], [1, -2], [1, 1], [0, 1], [0, 1], [0, 1], [-1, -2], [2, -2]])
+    het_class = np.array([0, 1, 1, 1, 1, 1, 0, 2])
+    af = np.array([np.nan, np.nan, np.nan, 0.95, 0.5, np.nan, np.nan, np.nan])
+    count, status = code_haploid(cls, het_class, af, effect_class=1, threshold=0.9)
+    np.testing.assert_array_equal(count, [0, 1, 1, 1, np.nan, np.nan, np.nan, np.nan])
+    assert [vcfio.STATUSES[s] for s in status] == [
+        "called", "called", "called", "called", "heteroplasmic", "het_haploid", "missing", "other_allele",
+    ]  # fmt: skip
+
+
+def test_match_alleles_kinds():
+    assert match_alleles("A", ["G"], "A", "G").kind == "exact"
+    assert match_alleles("G", ["A"], "A", "G").kind == "swapped"
+    assert match_alleles("T", ["C"], "A", "G").kind == "flipped"
+    assert match_alleles("C", ["T"], "A", "G").kind == "flipped_swapped"
+    assert match_alleles("A", ["C", "G"], "A", "G").kind == "multiallelic"
+    assert match_alleles("AT", ["GT"], "A", "G").kind == "exact"  # SNV written beside an indel
+    assert match_alleles("T", ["A"], "T", "C", any_alt=True).kind == "any_alt"
+    assert not match_alleles("T", ["A"], "T", "C").ok
+    m = match_alleles("A", ["T"], "A", "G")
+    assert not m.ok and m.reason == "alleles A/T do not match panel A/G"
+    np.testing.assert_array_equal(match_alleles("G", ["A", "AT"], "A", "G").classes, [1, 0, -3])
