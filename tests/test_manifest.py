@@ -18,6 +18,7 @@ import time
 from datetime import datetime
 
 import pytest
+
 import vdrbone
 from vdrbone import manifest as mf
 from vdrbone.errors import InputError

@@ -14,7 +14,6 @@ Checksums are SHA-256 (FIPS 180-4), as in the GWAS-SSF metadata sidecar.
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as _dt
 import fcntl
 import fnmatch
@@ -183,7 +182,7 @@ def _run_relative(path: str, run_dir: str) -> str:
 
 
 def _shareable_file(relpath: str, run_dir: str) -> str:
-    """Absolute path of a shareable file of the run; ``ValueError`` for individual-level data.
+    """``run_dir``/``relpath``, a shareable file of the run; ``ValueError`` for individual-level data.
 
     Both the path as named and the file it resolves to (through symbolic links) are checked,
     so a link in ``tables/`` that points into ``work/`` is refused too.
@@ -212,13 +211,13 @@ def _shareable_file(relpath: str, run_dir: str) -> str:
 
 def _infer_run_dir(outputs: Sequence[str], run_id: str) -> str:
     """The run folder: the deepest ancestor named ``run_id`` of the first output."""
-    for path in outputs:
-        parts = PurePath(os.path.abspath(path)).parts
-        for i in range(len(parts) - 1, -1, -1):
-            if parts[i] == run_id:
-                return str(PurePath(*parts[: i + 1]))
-        raise ValueError(f"{path}: no folder named {run_id!r} in its path; pass run_dir=")
-    raise ValueError("no outputs given and no run_dir: cannot tell where the run folder is")
+    if not outputs:
+        raise ValueError("no outputs given and no run_dir: cannot tell where the run folder is")
+    parts = PurePath(os.path.abspath(outputs[0])).parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i] == run_id:
+            return str(PurePath(*parts[: i + 1]))
+    raise ValueError(f"{outputs[0]}: no folder named {run_id!r} in its path; pass run_dir=")
 
 
 def _file_record(path: str, shown: str) -> dict:
@@ -354,7 +353,7 @@ def build_manifest(
             "python_implementation": platform.python_implementation(),
         },
         "versions": collect_versions(package_versions),
-        "config": _jsonable(copy.deepcopy(dict(config))),
+        "config": _jsonable(config),
         "inputs": input_records,
         "outputs": output_records,
     }
