@@ -1,0 +1,548 @@
+"""Tests for vdrbone.regression against R (glm/lm, anova, confint.default, AIC), PLINK 1.9 and PLINK 2.
+
+Reference values: tests/fixtures/regression/make_fixtures.R (data + reference.tsv) and
+make_plink.sh (plink/*.assoc.*, plink/*.glm).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+from vdrbone.regression import (
+    _firth_state,
+    fit_firth,
+    fit_linear,
+    fit_logistic,
+    genetic_models,
+    interaction_test,
+)
+
+FIX = Path(__file__).parent / "fixtures" / "regression"
+COV = ["age", "bmi", "sex"]
+FIELDS = ["estimate", "standard_error", "ci_lower", "ci_upper", "statistic", "df", "p_value", "aic"]
+REF_FIELDS = ["estimate", "se", "ci_lower", "ci_upper", "statistic", "df", "p_value", "aic"]
+OUTCOMES = [("y_bin", "binary"), ("y_cont", "continuous")]
+
+
+@pytest.fixture(scope="module")
+def cohort() -> pd.DataFrame:
+    return pd.read_csv(FIX / "cohort.csv")
+
+
+@pytest.fixture(scope="module")
+def ref() -> pd.DataFrame:
+    return pd.read_csv(FIX / "reference.tsv", sep="\t", skipinitialspace=True)
+
+
+def _data(name: str) -> pd.DataFrame:
+    return pd.read_csv(FIX / f"{name}.csv")
+
+
+def _arr(d: pd.DataFrame, col: str) -> np.ndarray:
+    return d[col].to_numpy(dtype=float)
+
+
+def _ref_row(ref, dataset, outcome, model, term):
+    sel = ref[(ref.dataset == dataset) & (ref.outcome == outcome) & (ref.model == model) & (ref.term == term)]
+    assert len(sel) == 1, (dataset, outcome, model, term)
+    return sel.iloc[0]
+
+
+def _assert_matches_r(row, r, *, rtol=1e-6):
+    got = np.array([getattr(row, f) for f in FIELDS], dtype=float)
+    want = r[REF_FIELDS].to_numpy(dtype=float)
+    assert_allclose(got, want, rtol=rtol, err_msg=f"{row.model}/{row.term}")
+    assert row.n == r["n"]
+
+
+def _by_term(rows):
+    return {(r.model, r.term): r for r in rows}
+
+
+# ----------------------------------------------------------------------------------------------
+# R reference (relative 1e-6)
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+def test_genetic_models_match_r(cohort, ref, outcome, otype):
+    rows = genetic_models(
+        _arr(cohort, outcome), _arr(cohort, "g"), cohort[COV].to_numpy(float), outcome_type=otype
+    )
+    assert [(r.model, r.term) for r in rows] == [
+        ("codominant", "het"),
+        ("codominant", "hom_alt"),
+        ("dominant", "carrier"),
+        ("recessive", "hom_alt"),
+        ("overdominant", "het"),
+        ("additive", "per_allele"),
+    ]
+    for row in rows:
+        _assert_matches_r(row, _ref_row(ref, "cohort", outcome, row.model, row.term))
+        assert row.note == ""
+        assert row.estimate_type == ("OR" if otype == "binary" else "beta")
+    # all models on the same complete-case samples
+    assert len({r.n for r in rows}) == 1
+    if otype == "binary":
+        keep = cohort[[outcome, "g", *COV]].notna().all(axis=1)
+        assert rows[0].n_cases == int(cohort.loc[keep, outcome].sum())
+        assert rows[0].n_cases + rows[0].n_controls == rows[0].n
+        assert all(r.method.startswith("logistic, LRT") for r in rows)
+    else:
+        assert rows[0].n_cases is None
+        assert all(r.method.startswith("linear, F test") for r in rows)
+    assert rows[-1].method.endswith("per_allele = effect-allele count")
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+def test_additive_dosage_matches_r(cohort, ref, outcome, otype):
+    rows = genetic_models(
+        _arr(cohort, outcome),
+        _arr(cohort, "g"),
+        cohort[COV].to_numpy(float),
+        outcome_type=otype,
+        dosage=_arr(cohort, "ds"),
+    )
+    add = _by_term(rows)["additive", "per_allele"]
+    _assert_matches_r(add, _ref_row(ref, "cohort_dosage", outcome, "additive", "per_allele"))
+    assert add.method.endswith("per_allele = DS dosage")
+    # the other models use hard calls: unchanged
+    dom = _by_term(rows)["dominant", "carrier"]
+    _assert_matches_r(dom, _ref_row(ref, "cohort", outcome, "dominant", "carrier"))
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+def test_no_covariates_matches_r(cohort, ref, outcome, otype):
+    n = len(cohort)
+    rows = genetic_models(_arr(cohort, outcome), _arr(cohort, "g"), np.empty((n, 0)), outcome_type=otype)
+    add = _by_term(rows)["additive", "per_allele"]
+    _assert_matches_r(add, _ref_row(ref, "cohort_nocov", outcome, "additive", "per_allele"))
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+def test_mtdna_carrier_matches_r(cohort, ref, outcome, otype):
+    rows = genetic_models(
+        _arr(cohort, outcome), _arr(cohort, "mt"), cohort[COV].to_numpy(float), outcome_type=otype, ploidy=1
+    )
+    assert [(r.model, r.term) for r in rows] == [("carrier", "carrier")]
+    _assert_matches_r(rows[0], _ref_row(ref, "cohort_mt", outcome, "carrier", "carrier"))
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+@pytest.mark.parametrize("modifier", ["t2dm", "sex"])
+def test_interaction_matches_r(cohort, ref, outcome, otype, modifier):
+    # covariates age, bmi, sex; for the sex interaction the duplicate sex column is dropped
+    res = interaction_test(
+        _arr(cohort, outcome),
+        _arr(cohort, "g"),
+        _arr(cohort, modifier),
+        cohort[COV].to_numpy(float),
+        outcome_type=otype,
+        modifier_name=modifier,
+    )
+    assert (res.model, res.term) == (f"interaction_{modifier}", f"per_allele_x_{modifier}")
+    _assert_matches_r(res, _ref_row(ref, "cohort", outcome, res.model, res.term))
+    assert res.df == 1
+
+
+def test_sparse_estimable_models_match_r(ref):
+    d = _data("sparse")
+    rows = _by_term(
+        genetic_models(_arr(d, "y_bin"), _arr(d, "g"), d[COV].to_numpy(float), outcome_type="binary")
+    )
+    for model, term in [("dominant", "carrier"), ("overdominant", "het"), ("additive", "per_allele")]:
+        row = rows[model, term]
+        assert row.note == "" and row.method.startswith("logistic, LRT")
+        _assert_matches_r(row, _ref_row(ref, "sparse", "y_bin", model, term))
+
+
+def test_kernels_match_r_coefficients(cohort, ref):
+    d = cohort[["y_bin", "g", *COV]].dropna()
+    X = np.column_stack([np.ones(len(d)), d[COV].to_numpy(float), d["g"].to_numpy(float)])
+    r = _ref_row(ref, "cohort", "y_bin", "additive", "per_allele")
+    fit = fit_logistic(X, d["y_bin"].to_numpy(float))
+    assert fit.converged
+    assert_allclose([fit.beta[-1], fit.se[-1]], [r["beta"], r["se"]], rtol=1e-8)
+    assert_allclose(-2 * fit.loglik + 2 * X.shape[1], r["aic"], rtol=1e-10)
+
+
+# ----------------------------------------------------------------------------------------------
+# PLINK 1.9 (printed precision)
+# ----------------------------------------------------------------------------------------------
+
+
+def _plink19(model: str, kind: str) -> pd.DataFrame:
+    return pd.read_csv(FIX / "plink" / f"cohort.plink19.{model}.assoc.{kind}", sep=r"\s+", dtype=str)
+
+
+def _agrees_at_printed_precision(value: float, printed: str) -> bool:
+    """|value - printed| is at most half a unit in the last printed digit."""
+    mant = printed.lower().split("e")[0]
+    exp = int(printed.lower().split("e")[1]) if "e" in printed.lower() else 0
+    decimals = len(mant.split(".")[1]) if "." in mant else 0
+    half_unit = 0.5 * 10.0 ** (exp - decimals)
+    return abs(value - float(printed)) <= half_unit * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "otype", "kind"), [("y_bin", "binary", "logistic"), ("y_cont", "continuous", "linear")]
+)
+@pytest.mark.parametrize(
+    ("plink_model", "model", "term"),
+    [
+        ("additive", "additive", "per_allele"),
+        ("dominant", "dominant", "carrier"),
+        ("recessive", "recessive", "hom_alt"),
+    ],
+)
+def test_plink19_wald(cohort, outcome, otype, kind, plink_model, model, term):
+    row = _by_term(
+        genetic_models(
+            _arr(cohort, outcome), _arr(cohort, "g"), cohort[COV].to_numpy(float), outcome_type=otype
+        )
+    )[model, term]
+    p = _plink19(plink_model, kind).iloc[0]
+    assert p["A1"] == "G" and int(p["NMISS"]) == row.n
+    est_col = "OR" if kind == "logistic" else "BETA"
+    beta = math.log(row.estimate) if kind == "logistic" else row.estimate
+    checks = {
+        est_col: row.estimate,
+        "SE": row.standard_error,
+        "L95": row.ci_lower,
+        "U95": row.ci_upper,
+        "STAT": beta / row.standard_error,  # Wald z (logistic) / t (linear)
+    }
+    for col, value in checks.items():
+        assert _agrees_at_printed_precision(value, p[col]), (col, value, p[col])
+
+
+def test_plink19_genotypic(cohort):
+    # PLINK's genotypic model: ADD (0/1/2) + DOMDEV (0/1/0): hom_alt = 2 ADD, het = ADD + DOMDEV
+    for outcome, otype, kind in [("y_bin", "binary", "logistic"), ("y_cont", "continuous", "linear")]:
+        rows = _by_term(
+            genetic_models(
+                _arr(cohort, outcome), _arr(cohort, "g"), cohort[COV].to_numpy(float), outcome_type=otype
+            )
+        )
+        p = _plink19("genotypic", kind).set_index("TEST")
+        col = "OR" if kind == "logistic" else "BETA"
+        het, hom = rows["codominant", "het"].estimate, rows["codominant", "hom_alt"].estimate
+        if kind == "logistic":
+            add, dom = math.sqrt(hom), het / math.sqrt(hom)
+        else:
+            add, dom = hom / 2, het - hom / 2
+        assert _agrees_at_printed_precision(add, p.loc["ADD", col])
+        assert _agrees_at_printed_precision(dom, p.loc["DOMDEV", col])
+        if kind == "linear":
+            # the F test of k nested terms in OLS is exactly the Wald chi-square / k
+            assert _agrees_at_printed_precision(
+                2 * rows["codominant", "het"].statistic, p.loc["GENO_2DF", "STAT"]
+            )
+
+
+# ----------------------------------------------------------------------------------------------
+# Firth fallback vs PLINK 2 --glm firth
+# ----------------------------------------------------------------------------------------------
+
+
+def _plink2(dataset: str, model: str, mode: str = "firth") -> pd.DataFrame:
+    return pd.read_csv(FIX / "plink" / f"{dataset}.plink2.{model}.{mode}.glm", sep="\t")
+
+
+PLINK2_TERMS = {
+    ("codominant", "het"): ("hethom", "HET"),
+    ("codominant", "hom_alt"): ("hethom", "HOM"),
+    ("dominant", "carrier"): ("dominant", "DOM"),
+    ("recessive", "hom_alt"): ("recessive", "REC"),
+    ("overdominant", "het"): ("hetonly", "HET"),
+    ("additive", "per_allele"): ("additive", "ADD"),
+}
+# PLINK 2 (v2.00a3.5) runs Firth in single precision and stops when every step is <= 1e-4
+# (FirthRegressionF: xconv = gconv = 1e-4). Coefficients along a flat direction of the penalised
+# likelihood (effect-allele homozygote classes of 2-6 samples, SE > 1.5) therefore differ by up to
+# 4e-4 relative; test_firth_is_the_optimum shows that ours is the maximum and PLINK's is not.
+LOOSE = {
+    ("sparse", "codominant", "hom_alt"),
+    ("separation", "codominant", "hom_alt"),
+    ("separation", "recessive", "hom_alt"),
+}
+
+
+@pytest.mark.parametrize("dataset", ["sparse", "separation"])
+def test_firth_fallback_matches_plink2(dataset):
+    d = _data(dataset)
+    rows = genetic_models(_arr(d, "y_bin"), _arr(d, "g"), d[COV].to_numpy(float), outcome_type="binary")
+    n_firth = 0
+    for row in rows:
+        if row.method.startswith("logistic, LRT"):
+            continue
+        n_firth += 1
+        assert row.method.startswith("logistic (Firth)")
+        assert row.note == "firth-fallback: quasi-complete separation"
+        assert math.isnan(row.aic)
+        assert 0 < row.extra["firth_lrt_p"] < 1
+        pmodel, test = PLINK2_TERMS[row.model, row.term]
+        p = _plink2(dataset, pmodel).set_index("TEST")
+        # firth-fallback gives the same numbers for these rows
+        assert_allclose(
+            _plink2(dataset, pmodel, "firth-fallback").set_index("TEST").loc[test, "BETA"],
+            p.loc[test, "BETA"],
+        )
+        rtol = 5e-4 if (dataset, row.model, row.term) in LOOSE else 1e-4
+        got = [math.log(row.estimate), row.standard_error, math.log(row.ci_lower), math.log(row.ci_upper)]
+        assert_allclose(got, p.loc[test, ["BETA", "SE", "L95", "U95"]].to_numpy(float), rtol=rtol)
+        assert row.n == p.loc[test, "OBS_CT"]
+        if row.df == 1:
+            assert_allclose(math.sqrt(row.statistic), abs(p.loc[test, "Z_STAT"]), rtol=rtol)
+            assert_allclose(row.p_value, p.loc[test, "P"], rtol=10 * rtol)
+        else:
+            # PLINK 2 prints the 2-df Wald test as chi-square / 2 ("Z_OR_F_STAT") with an F(2, n)
+            # p-value; we report the 2-df Wald chi-square with its chi-square p-value.
+            assert_allclose(row.statistic / 2, p.loc["GENO_2DF", "Z_OR_F_STAT"], rtol=1e-4)
+            assert_allclose(row.p_value, stats.chi2.sf(row.statistic, 2), rtol=1e-12)
+    assert n_firth == (3 if dataset == "sparse" else 6)
+
+
+def test_firth_sparse_keeps_estimable_models_plain():
+    # PLINK 2 firth-fallback also stays with plain logistic regression for these
+    d = _data("sparse")
+    rows = _by_term(
+        genetic_models(_arr(d, "y_bin"), _arr(d, "g"), d[COV].to_numpy(float), outcome_type="binary")
+    )
+    for model, term in [("dominant", "carrier"), ("additive", "per_allele")]:
+        pmodel, test = PLINK2_TERMS[model, term]
+        p = _plink2("sparse", pmodel, "firth-fallback").iloc[0]
+        assert p["FIRTH?"] == "N"
+        assert_allclose(
+            [math.log(rows[model, term].estimate), rows[model, term].standard_error],
+            [p["BETA"], p["SE"]],
+            rtol=1e-4,
+        )
+
+
+def test_firth_kernel_matches_plink2_without_separation(cohort):
+    d = cohort[["y_bin", "g", *COV]].dropna()
+    X = np.column_stack([np.ones(len(d)), d[COV].to_numpy(float), d["g"].to_numpy(float)])
+    fit = fit_firth(X, d["y_bin"].to_numpy(float))
+    p = _plink2("cohort", "additive").iloc[0]
+    assert fit.converged
+    assert_allclose([fit.beta[-1], fit.se[-1]], [p["BETA"], p["SE"]], rtol=1e-4)
+
+
+def test_firth_is_the_optimum():
+    d = _data("sparse")
+    g = _arr(d, "g")
+    y = _arr(d, "y_bin")
+    X = np.column_stack([np.ones(len(d)), d[COV].to_numpy(float), g == 1, g == 2]).astype(float)
+    fit = fit_firth(X, y)
+
+    def pll(b):
+        return _firth_state(X, y, b)[-1]
+
+    eps = 1e-6
+    grad = [(pll(fit.beta + eps * e) - pll(fit.beta - eps * e)) / (2 * eps) for e in np.eye(X.shape[1])]
+    assert_allclose(grad, 0, atol=1e-5)
+    plink = fit.beta.copy()
+    plink[-1] = _plink2("sparse", "hethom").set_index("TEST").loc["HOM", "BETA"]
+    assert pll(fit.beta) > pll(plink)
+
+
+def test_firth_penalised_lrt_uses_full_design_penalty():
+    # logistf: the restricted fit keeps the tested coefficient at 0 and the full-design penalty
+    d = _data("separation")
+    g, y = _arr(d, "g"), _arr(d, "y_bin")
+    X = np.column_stack([np.ones(len(d)), d[COV].to_numpy(float), g]).astype(float)
+    full = fit_firth(X, y)
+    fixed = np.zeros(X.shape[1], dtype=bool)
+    fixed[-1] = True
+    restricted = fit_firth(X, y, fixed=fixed)
+    assert restricted.converged and restricted.beta[-1] == 0
+    row = _by_term(genetic_models(y, g, d[COV].to_numpy(float), outcome_type="binary"))[
+        "additive", "per_allele"
+    ]
+    stat = 2 * (full.penalised_loglik - restricted.penalised_loglik)
+    assert_allclose(row.extra["firth_lrt_statistic"], stat, rtol=1e-10)
+    assert_allclose(row.extra["firth_lrt_p"], stats.chi2.sf(stat, 1), rtol=1e-10)
+    # the restricted penalised likelihood differs from refitting without the column
+    dropped = fit_firth(X[:, :-1], y)
+    assert abs(dropped.penalised_loglik - restricted.penalised_loglik) > 1e-3
+
+
+def test_interaction_firth_fallback(cohort):
+    d = cohort[["y_bin", "g", "t2dm", *COV]].dropna().copy()
+    d.loc[(d.t2dm == 1) & (d.g >= 1), "y_bin"] = 1  # carriers with T2DM are all cases
+    d.loc[(d.t2dm == 1) & (d.g == 0), "y_bin"] = 0
+    res = interaction_test(
+        _arr(d, "y_bin"),
+        _arr(d, "g"),
+        _arr(d, "t2dm"),
+        d[COV].to_numpy(float),
+        outcome_type="binary",
+        modifier_name="t2dm",
+    )
+    assert res.method.startswith("logistic (Firth)")
+    assert res.note.startswith("firth-fallback")
+    assert np.isfinite(res.estimate) and 0 < res.p_value < 1
+
+
+# ----------------------------------------------------------------------------------------------
+# sparse data: rows with notes, never exceptions
+# ----------------------------------------------------------------------------------------------
+
+
+def _run(d, outcome="y_bin", otype="binary", **kw):
+    return _by_term(
+        genetic_models(_arr(d, outcome), _arr(d, "g"), d[COV].to_numpy(float), outcome_type=otype, **kw)
+    )
+
+
+@pytest.mark.parametrize(("outcome", "otype"), OUTCOMES)
+def test_no_effect_allele_homozygotes(cohort, outcome, otype):
+    d = cohort[cohort.g < 2]
+    rows = _run(d, outcome, otype)
+    absent = "genotype class absent (no effect-allele homozygotes)"
+    for key in [("codominant", "hom_alt"), ("recessive", "hom_alt")]:
+        assert rows[key].note == absent and math.isnan(rows[key].estimate) and math.isnan(rows[key].p_value)
+    het, dom = rows["codominant", "het"], rows["dominant", "carrier"]
+    assert het.df == 1 and "codominant reduced to 1 df" in het.note
+    # with genotypes 0/1 only, het vs ref = carrier vs non-carrier = per allele
+    for other in (dom, rows["additive", "per_allele"], rows["overdominant", "het"]):
+        assert_allclose([het.estimate, het.p_value], [other.estimate, other.p_value], rtol=1e-8)
+        assert other.note == ""
+
+
+def test_no_reference_homozygotes(cohort):
+    d = cohort[cohort.g >= 1]
+    rows = _run(d)
+    absent = "genotype class absent (no reference homozygotes)"
+    for key in [("codominant", "het"), ("codominant", "hom_alt"), ("dominant", "carrier")]:
+        assert rows[key].note == absent and math.isnan(rows[key].estimate)
+    rec, over = rows["recessive", "hom_alt"], rows["overdominant", "het"]
+    assert_allclose(rec.estimate, 1 / over.estimate, rtol=1e-8)  # 2 vs 1 and 1 vs 2
+    assert_allclose(rec.p_value, over.p_value, rtol=1e-8)
+
+
+def test_no_heterozygotes(cohort):
+    rows = _run(cohort[cohort.g != 1])
+    assert rows["overdominant", "het"].note == "genotype class absent (no heterozygotes)"
+    assert rows["codominant", "het"].note == "genotype class absent (no heterozygotes)"
+    assert np.isfinite(rows["codominant", "hom_alt"].estimate)
+    assert_allclose(rows["dominant", "carrier"].estimate, rows["recessive", "hom_alt"].estimate, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("subset", "note"),
+    [
+        (lambda d: d[d.g == 1], "monomorphic in this stratum"),
+        (lambda d: d[d.y_bin == 0], "no cases"),
+        (lambda d: d[d.y_bin == 1], "no controls"),
+        (lambda d: d.iloc[:20], "too few samples (n="),
+    ],
+)
+def test_not_estimable_gives_notes(cohort, subset, note):
+    rows = list(_run(subset(cohort)).values())
+    assert len(rows) == 6
+    for r in rows:
+        assert r.note.startswith(note), r.note
+        assert math.isnan(r.estimate) and math.isnan(r.p_value)
+
+
+def test_too_few_cases(cohort):
+    d = cohort[(cohort.y_bin == 0) | (cohort.index < 20)]
+    rows = _run(d, min_cases=10)
+    n_cases = int(d.dropna(subset=["y_bin", "g", *COV]).y_bin.sum())
+    assert 0 < n_cases < 10
+    assert all(r.note == f"too few cases (n_cases={n_cases} < 10)" for r in rows.values())
+
+
+def test_singular_design(cohort):
+    d = cohort.dropna(subset=["y_cont", "g", *COV])
+    cov = np.column_stack([d[COV].to_numpy(float), d["age"].to_numpy(float) * 2])
+    rows = genetic_models(
+        _arr(d, "y_cont"), _arr(d, "g"), cov, outcome_type="continuous", covariate_names=[*COV, "age2"]
+    )
+    assert all(r.note == "singular design (covariate collinear: age2)" for r in rows)
+    # a covariate equal to the genotype makes every genetic model singular
+    cov = np.column_stack([d[COV].to_numpy(float), d["g"].to_numpy(float)])
+    rows = genetic_models(_arr(d, "y_bin"), _arr(d, "g"), cov, outcome_type="binary")
+    assert _by_term(rows)["additive", "per_allele"].note.startswith("singular design (covariate collinear")
+
+
+def test_interaction_notes(cohort):
+    d = cohort.dropna(subset=["y_bin", "g", "t2dm", *COV])
+    one = d[d.t2dm == 1]
+    res = interaction_test(
+        _arr(one, "y_bin"),
+        _arr(one, "g"),
+        _arr(one, "t2dm"),
+        one[COV].to_numpy(float),
+        outcome_type="binary",
+        modifier_name="t2dm",
+    )
+    assert res.note == "modifier t2dm constant in this stratum" and math.isnan(res.p_value)
+    two = d[d.g == 2]
+    res = interaction_test(
+        _arr(two, "y_bin"),
+        _arr(two, "g"),
+        _arr(two, "t2dm"),
+        two[COV].to_numpy(float),
+        outcome_type="binary",
+        modifier_name="t2dm",
+    )
+    assert res.note == "monomorphic in this stratum"
+
+
+def test_mtdna_monomorphic(cohort):
+    d = cohort[cohort.mt == 0]
+    rows = genetic_models(
+        _arr(d, "y_bin"), _arr(d, "mt"), d[COV].to_numpy(float), outcome_type="binary", ploidy=1
+    )
+    assert [(r.model, r.note) for r in rows] == [("carrier", "monomorphic in this stratum")]
+
+
+def test_invalid_input_raises(cohort):
+    y, g, c = _arr(cohort, "y_bin"), _arr(cohort, "g"), cohort[COV].to_numpy(float)
+    with pytest.raises(ValueError, match="effect-allele counts"):
+        genetic_models(y, np.where(g == 2, 3.0, g), c, outcome_type="binary")
+    with pytest.raises(ValueError, match="effect-allele counts"):
+        genetic_models(y, g, c, outcome_type="binary", ploidy=1)
+    with pytest.raises(ValueError, match="binary y must be 0/1"):
+        genetic_models(_arr(cohort, "y_cont"), g, c, outcome_type="binary")
+    with pytest.raises(ValueError, match="rows"):
+        genetic_models(y, g, c[:10], outcome_type="binary")
+    with pytest.raises(ValueError, match="outcome_type"):
+        genetic_models(y, g, c, outcome_type="quantitative")
+    with pytest.raises(ValueError, match="modifier_name"):
+        interaction_test(y, g, _arr(cohort, "t2dm"), c, outcome_type="binary", modifier_name="age")
+
+
+# ----------------------------------------------------------------------------------------------
+# speed (sanity, not a timed assertion) and simulated recovery
+# ----------------------------------------------------------------------------------------------
+
+
+def test_large_sample_recovers_effects_quickly():
+    rng = np.random.default_rng(7)
+    n = 50_000
+    cov = rng.normal(size=(n, 3))
+    g = rng.binomial(2, 0.3, n).astype(float)
+    eta = -1.0 + 0.25 * g + cov @ np.array([0.1, 0.2, -0.1])
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    X = np.column_stack([np.ones(n), cov, g])
+    t0 = time.perf_counter()
+    fit = fit_logistic(X, y)
+    elapsed = time.perf_counter() - t0
+    print(f"logistic fit, {n} x {X.shape[1]}: {elapsed * 1e3:.1f} ms, {fit.n_iter} iterations")
+    assert fit.converged
+    assert abs(fit.beta[-1] - 0.25) < 4 * fit.se[-1]
+    yc = 0.5 - 0.03 * g + rng.normal(0, 0.1, n)
+    lin = fit_linear(X, yc)
+    assert abs(lin.beta[-1] + 0.03) < 4 * lin.se[-1]

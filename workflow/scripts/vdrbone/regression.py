@@ -1,0 +1,861 @@
+"""Covariate-adjusted genetic models, Firth fallback and SNP x modifier interaction tests.
+
+What SNPassoc ``association()`` and PLINK ``--logistic`` / ``--linear`` / ``--glm`` report, on
+numpy arrays:
+
+- :func:`genetic_models`: the five SNPassoc genetic models (codominant, dominant, recessive,
+  overdominant, log-additive; one ``carrier`` model for haploid mtDNA), each fitted with the
+  covariates; p-value from the likelihood-ratio test (logistic) or F test (linear) against the
+  covariate-only model on the same complete-case samples; Wald 95% CI (R ``confint.default``);
+  AIC as R ``AIC()``.
+- :func:`interaction_test`: log-additive SNP x modifier (T2DM or sex) interaction.
+- Kernels :func:`fit_logistic` (IRLS / Newton-Raphson with step halving), :func:`fit_firth`
+  (Firth 1993 penalised likelihood, Heinze & Schemper 2002) and :func:`fit_linear` (OLS via QR).
+
+Vocabulary of the returned :class:`~vdrbone.results.TestResult` rows
+
+``model``: ``codominant`` | ``dominant`` | ``recessive`` | ``overdominant`` | ``additive`` |
+``carrier`` | ``interaction_t2dm`` | ``interaction_sex``. ``term``: ``het`` (heterozygote vs
+reference homozygote; overdominant: vs both homozygotes), ``hom_alt`` (effect-allele homozygote vs
+reference homozygote; recessive: vs the other two), ``carrier`` (one or two effect alleles vs none;
+mtDNA: carrier of the non-reference allele), ``per_allele`` (per effect allele, or per unit of DS
+dosage), ``per_allele_x_t2dm`` / ``per_allele_x_sex``. ``estimate_type``: ``OR`` (logistic; the
+standard error is that of log OR) or ``beta`` (linear). ``statistic``: the LR chi-square
+(logistic), F (linear) or Wald chi-square (Firth), with ``df`` the number of genetic terms tested.
+``method``: ``logistic, LRT`` | ``logistic (Firth), Wald`` | ``linear, F test``, followed for
+``additive`` by ``; per_allele = effect-allele count`` or ``; per_allele = DS dosage``.
+``note``: empty, ``firth-fallback: ...``, or the reason why nothing was estimated (then the numbers
+are NaN): ``too few samples (n=.. < ..)``, ``no cases``, ``no controls``, ``too few cases
+(n_cases=.. < ..)`` / ``too few controls (...)``, ``monomorphic in this stratum``, ``genotype class absent (...)``, ``singular
+design (covariate collinear...)``, ``Firth regression did not converge``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, special, stats
+
+from vdrbone.results import TestResult
+
+__all__ = [
+    "RegressionFit",
+    "fit_logistic",
+    "fit_firth",
+    "fit_linear",
+    "genetic_models",
+    "interaction_test",
+]
+
+Z95 = float(stats.norm.ppf(0.975))
+# Quasi-complete separation is assumed when a genetic coefficient or its SE grows beyond these.
+MAX_ABS_BETA = 15.0
+MAX_SE = 10.0
+# A column whose QR diagonal is below this fraction of its norm is a linear combination of earlier
+# columns (R's lm uses the same relative tolerance, 1e-7).
+RANK_TOL = 1e-7
+
+CLASS_ABSENT = {
+    0: "genotype class absent (no reference homozygotes)",
+    1: "genotype class absent (no heterozygotes)",
+    2: "genotype class absent (no effect-allele homozygotes)",
+}
+
+
+@dataclass
+class RegressionFit:
+    """One fitted GLM: coefficients, their covariance and the maximised (log-)likelihood.
+
+    ``loglik`` is the binomial log-likelihood (logistic, Firth: unpenalised, at the estimate), or
+    the Gaussian log-likelihood with the ML variance RSS/n (linear). ``penalised_loglik`` is
+    ``loglik + 0.5 log det I(beta)`` for Firth fits. ``cov`` is the inverse Fisher information
+    (logistic, Firth) or ``sigma^2 (X'X)^-1`` with ``sigma^2 = RSS/(n-p)`` (linear).
+    """
+
+    beta: np.ndarray
+    cov: np.ndarray
+    loglik: float
+    converged: bool
+    n_iter: int
+    rss: float = math.nan
+    penalised_loglik: float = math.nan
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+
+# --------------------------------------------------------------------------------------------
+# kernels
+# --------------------------------------------------------------------------------------------
+
+
+def _binomial_loglik(eta: np.ndarray, y: np.ndarray) -> float:
+    # sum(y*eta - log(1 + exp(eta))), stable for large |eta|
+    return float(y @ eta - np.logaddexp(0.0, eta).sum())
+
+
+def _loglik_mu(mu: np.ndarray, case: np.ndarray) -> float:
+    # binomial log-likelihood from fitted probabilities (-inf when a fitted probability is 0 or 1)
+    with np.errstate(divide="ignore"):
+        return float(np.log(np.where(case, mu, 1.0 - mu)).sum())
+
+
+def _start(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    beta = np.zeros(X.shape[1])
+    ybar = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
+    beta[0] = math.log(ybar / (1 - ybar))  # X[:, 0] is the intercept
+    return beta
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, *, maxit: int = 25, tol: float = 1e-10) -> RegressionFit:
+    """Maximum-likelihood logistic regression by Newton-Raphson (= IRLS) with step halving.
+
+    Parameters
+    ----------
+    X : float array (n, p), first column the intercept; full column rank.
+    y : float array (n,), 0/1. No missing values (drop them first).
+    maxit : iterations before giving up (``converged=False``), as R ``glm.control(maxit=25)``.
+    tol : convergence when the relative deviance change ``|dev - dev_old| / (|dev| + 0.1)`` is
+        below ``tol`` (R's criterion, stricter default than R's 1e-8).
+
+    Returns
+    -------
+    RegressionFit; ``cov`` is the inverse information at the final estimate. A singular
+    information matrix ends the iterations with ``converged=False``.
+    """
+    beta = _start(X, y)
+    case = y > 0
+    mu = special.expit(X @ beta)
+    ll = _loglik_mu(mu, case)
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
+        w = mu * (1.0 - mu)
+        info = (X.T * w) @ X
+        try:
+            chol = linalg.cho_factor(info)
+        except linalg.LinAlgError:
+            break
+        step = linalg.cho_solve(chol, X.T @ (y - mu))
+        t = 1.0
+        for _ in range(40):
+            new = beta + t * step
+            mu_new = special.expit(X @ new)
+            ll_new = _loglik_mu(mu_new, case)
+            if math.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 0.1):
+                break
+            t *= 0.5
+        else:
+            break
+        change = abs(ll_new - ll) / (abs(ll) + 0.05)  # = |dev change| / (|dev| + 0.1)
+        beta, mu, ll = new, mu_new, ll_new
+        if change < tol:
+            converged = True
+            break
+    w = mu * (1.0 - mu)
+    info = (X.T * w) @ X
+    try:
+        cov = linalg.inv(info)
+        if not np.all(np.isfinite(cov)):
+            raise linalg.LinAlgError
+    except (linalg.LinAlgError, ValueError):
+        cov = np.full_like(info, np.nan)
+        converged = False
+    return RegressionFit(beta=beta, cov=cov, loglik=ll, converged=converged, n_iter=n_iter)
+
+
+def _firth_state(X, y, beta):
+    eta = X @ beta
+    mu = special.expit(eta)
+    w = mu * (1.0 - mu)
+    info = (X.T * w) @ X
+    chol = linalg.cho_factor(info)
+    logdet = 2.0 * float(np.sum(np.log(np.abs(np.diag(chol[0])))))
+    pll = _binomial_loglik(eta, y) + 0.5 * logdet
+    return eta, mu, w, info, chol, pll
+
+
+def fit_firth(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    fixed: np.ndarray | None = None,
+    maxit: int = 100,
+    tol: float = 1e-9,
+) -> RegressionFit:
+    """Firth-penalised logistic regression (Firth 1993; Heinze & Schemper 2002).
+
+    Maximises ``l(beta) + 0.5 log det I(beta)`` by Newton-Raphson on the modified score
+    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal), with step halving on the
+    penalised log-likelihood. Finite estimates exist under (quasi-)complete separation.
+
+    Parameters
+    ----------
+    X, y : as :func:`fit_logistic`.
+    fixed : optional bool array (p,): coefficients held at 0 while the penalty still uses the
+        full design (logistf's profile penalised likelihood, for the penalised LRT).
+    maxit, tol : convergence when the largest absolute step is below ``tol``.
+
+    Returns
+    -------
+    RegressionFit with ``cov`` = inverse Fisher information at the estimate (the Wald SE that
+    PLINK 2 ``--glm firth`` reports), ``loglik`` unpenalised and ``penalised_loglik``.
+    """
+    p = X.shape[1]
+    free = np.ones(p, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
+    beta = _start(X, y)
+    beta[~free] = 0.0
+    try:
+        eta, mu, w, info, chol, pll = _firth_state(X, y, beta)
+    except linalg.LinAlgError:
+        return RegressionFit(beta * np.nan, np.full((p, p), np.nan), math.nan, False, 0)
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
+        inv = linalg.cho_solve(chol, np.eye(p))
+        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
+        score = X.T @ (y - mu + h * (0.5 - mu))
+        step = np.zeros(p)
+        step[free] = linalg.solve(info[np.ix_(free, free)], score[free], assume_a="pos")
+        t = 1.0
+        for _ in range(40):
+            new = beta + t * step
+            try:
+                state = _firth_state(X, y, new)
+            except linalg.LinAlgError:
+                t *= 0.5
+                continue
+            if math.isfinite(state[-1]) and state[-1] >= pll - 1e-12 * (abs(pll) + 0.1):
+                break
+            t *= 0.5
+        else:
+            break
+        beta = new
+        eta, mu, w, info, chol, pll = state
+        if np.max(np.abs(t * step)) < tol:
+            converged = True
+            break
+    cov = linalg.cho_solve(chol, np.eye(p))
+    return RegressionFit(
+        beta=beta,
+        cov=cov,
+        loglik=_binomial_loglik(eta, y),
+        converged=converged,
+        n_iter=n_iter,
+        penalised_loglik=pll,
+    )
+
+
+def fit_linear(X: np.ndarray, y: np.ndarray) -> RegressionFit:
+    """Ordinary least squares via the QR decomposition of ``X`` (full column rank assumed).
+
+    ``loglik`` is the Gaussian log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``);
+    ``cov = RSS/(n-p) (X'X)^-1``.
+    """
+    n, p = X.shape
+    q, r = np.linalg.qr(X)
+    beta = linalg.solve_triangular(r, q.T @ y)
+    resid = y - X @ beta
+    rss = float(resid @ resid)
+    rinv = linalg.solve_triangular(r, np.eye(p))
+    cov = (rinv @ rinv.T) * (rss / (n - p))
+    ll = -0.5 * n * (math.log(2 * math.pi) + math.log(rss / n) + 1.0)
+    return RegressionFit(beta=beta, cov=cov, loglik=ll, converged=True, n_iter=1, rss=rss)
+
+
+def _dependent_columns(X: np.ndarray) -> list[int]:
+    """Indices of columns that are (numerically) linear combinations of earlier columns."""
+    r = np.linalg.qr(X, mode="r")
+    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    d = np.abs(np.diag(r))
+    return [j for j in range(X.shape[1]) if norms[j] == 0 or d[j] <= RANK_TOL * norms[j]]
+
+
+# --------------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------------
+
+
+def _as_1d(a, name: str, n: int | None = None) -> np.ndarray:
+    arr = np.asarray(a, dtype=float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} values, expected {n} (one per sample)")
+    return arr
+
+
+def _check_common(y, effect_count, covariates, outcome_type):
+    if outcome_type not in ("binary", "continuous"):
+        raise ValueError(f"outcome_type must be 'binary' or 'continuous', got {outcome_type!r}")
+    y = _as_1d(y, "y")
+    n = y.shape[0]
+    g = _as_1d(effect_count, "effect_count", n)
+    c = np.asarray(covariates, dtype=float)
+    if c.ndim == 1 and c.size == 0:
+        c = c.reshape(n, 0)
+    if c.ndim != 2 or c.shape[0] != n:
+        raise ValueError(f"covariates must be a 2-D array with {n} rows, got shape {c.shape}")
+    if outcome_type == "binary":
+        bad = ~np.isnan(y) & (y != 0) & (y != 1)
+        if bad.any():
+            raise ValueError(
+                f"binary y must be 0/1 or NaN; {int(bad.sum())} other values, first {y[bad][:5].tolist()}"
+            )
+    if np.isinf(y).any() or np.isinf(c).any():
+        raise ValueError("y and covariates must be finite or NaN (missing)")
+    return y, g, c, n
+
+
+def _check_counts(g: np.ndarray, ploidy: int, name: str = "effect_count") -> None:
+    ok = np.isnan(g) | (g == 0) | (g == 1)
+    if ploidy == 2:
+        ok |= g == 2
+    if not ok.all():
+        raise ValueError(
+            f"{name} must hold effect-allele counts 0..{ploidy} or NaN for ploidy {ploidy}; "
+            f"{int((~ok).sum())} other values, first {g[~ok][:5].tolist()}"
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# model specification
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Spec:
+    model: str
+    terms: list[str]
+    columns: np.ndarray  # (n, k)
+    # groups of genotype classes whose all-case / all-control status means quasi-complete
+    # separation for this coding
+    separating: list[tuple[int, ...]] | None
+    method_suffix: str = ""
+    note: str = ""  # set when not estimable
+    absent_terms: dict | None = None  # term -> note, for codominant reduced to one term
+
+
+def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
+    present = {k for k in (0, 1, 2) if np.any(g == k)}
+    het = (g == 1).astype(float)
+    hom = (g == 2).astype(float)
+    if ploidy == 1:
+        return [_Spec("carrier", ["carrier"], g[:, None], [(0,), (1,)])]
+    specs = []
+    # codominant: het and hom_alt vs the reference homozygote
+    cod = _Spec("codominant", ["het", "hom_alt"], np.column_stack([het, hom]), [(0,), (1,), (2,)])
+    if 0 not in present:
+        cod.note = CLASS_ABSENT[0]
+    else:
+        absent = {t: CLASS_ABSENT[k] for t, k in (("het", 1), ("hom_alt", 2)) if k not in present}
+        if absent:
+            keep = [i for i, t in enumerate(cod.terms) if t not in absent]
+            cod.terms = [cod.terms[i] for i in keep]
+            cod.columns = cod.columns[:, keep]
+            cod.absent_terms = absent
+    specs.append(cod)
+
+    def single(model, term, col, one, zero):
+        s = _Spec(model, [term], col[:, None], [one, zero])
+        for grp in (one, zero):
+            if not any(k in present for k in grp):
+                missing = [k for k in grp if k not in present]
+                s.note = CLASS_ABSENT[missing[0]] if len(missing) == 1 else "genotype class absent"
+        return s
+
+    specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,)))
+    specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1)))
+    specs.append(single("overdominant", "het", het, (1,), (0, 2)))
+    tails = None  # ordered classes: see _ordered_separation
+    if ds is None:
+        add = _Spec("additive", ["per_allele"], g[:, None], tails, "; per_allele = effect-allele count")
+    else:
+        add = _Spec("additive", ["per_allele"], ds[:, None], tails, "; per_allele = DS dosage")
+        if np.ptp(ds) == 0:
+            add.note = "monomorphic in this stratum"
+    specs.append(add)
+    return specs
+
+
+def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: str = "") -> list[TestResult]:
+    return [TestResult(model=spec_model, term=t, note=note, method=method, **base) for t in terms]
+
+
+def _all_terms(ploidy: int) -> list[tuple[str, str]]:
+    if ploidy == 1:
+        return [("carrier", "carrier")]
+    return [
+        ("codominant", "het"),
+        ("codominant", "hom_alt"),
+        ("dominant", "carrier"),
+        ("recessive", "hom_alt"),
+        ("overdominant", "het"),
+        ("additive", "per_allele"),
+    ]
+
+
+def _pure(y: np.ndarray, m: np.ndarray) -> int:
+    """1: only cases in ``m``, 0: only controls, -1: both (or ``m`` empty)."""
+    k = int(m.sum())
+    if k == 0:
+        return -1
+    cases = float(y[m].sum())
+    return 1 if cases == k else 0 if cases == 0 else -1
+
+
+def _ordered_separation(y: np.ndarray, g: np.ndarray) -> bool:
+    """Quasi-complete separation of ``y`` by a linear function of the ordered classes ``g``.
+
+    True when, for some present class ``c``, every class below ``c`` holds only cases (controls)
+    and every class above it only controls (cases); ``c`` itself may be mixed.
+    """
+    present = sorted({int(k) for k in np.unique(g)})
+    if len(present) < 2:
+        return False
+    for c in present:
+        below, above = g < c, g > c
+        if not below.any() and not above.any():
+            continue
+        pb, pa = _pure(y, below), _pure(y, above)
+        if (not below.any() and pa >= 0) or (not above.any() and pb >= 0):
+            return True
+        if pb >= 0 and pa >= 0 and pb != pa:
+            return True
+    return False
+
+
+def _separation(y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None) -> bool:
+    """True when a genotype class (group) that is present has only cases or only controls.
+
+    ``groups=None`` means the ordered (additive) coding: see :func:`_ordered_separation`.
+    """
+    if groups is None:
+        return _ordered_separation(y, g)
+    for grp in groups:
+        m = np.isin(g, grp)
+        k = int(m.sum())
+        if k == 0 or k == g.shape[0]:
+            continue
+        cases = float(y[m].sum())
+        if cases == 0 or cases == k:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# fitting one model against its null model
+# --------------------------------------------------------------------------------------------
+
+
+def _wald_rows(model, terms, beta, se, binary, base, **fields) -> list[TestResult]:
+    rows = []
+    for t, b, s in zip(terms, beta, se, strict=True):
+        lo, hi = b - Z95 * s, b + Z95 * s
+        if binary:
+            est, lo, hi, etype = math.exp(b), math.exp(lo), math.exp(hi), "OR"
+        else:
+            est, etype = b, "beta"
+        rows.append(
+            TestResult(
+                model=model,
+                term=t,
+                estimate=est,
+                estimate_type=etype,
+                ci_lower=lo,
+                ci_upper=hi,
+                standard_error=s,
+                **base,
+                **fields,
+            )
+        )
+    return rows
+
+
+def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestResult]:
+    p = X.shape[1]
+    idx = np.arange(p - k, p)
+    fit = fit_firth(X, y)
+    method = "logistic (Firth), Wald" + method_suffix
+    if not fit.converged or not np.all(np.isfinite(fit.cov)):
+        return _nan_rows(model, terms, base, "Firth regression did not converge", method)
+    b = fit.beta[idx]
+    cov = fit.cov[np.ix_(idx, idx)]
+    wald = float(b @ linalg.solve(cov, b, assume_a="pos"))
+    extra = {}
+    fixed = np.zeros(p, dtype=bool)
+    fixed[idx] = True
+    restricted = fit_firth(X, y, fixed=fixed)
+    if restricted.converged:
+        plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
+        extra = {"firth_lrt_statistic": plr, "firth_lrt_p": float(stats.chi2.sf(plr, k))}
+    rows = _wald_rows(
+        model,
+        terms,
+        b,
+        np.sqrt(np.diag(cov)),
+        True,
+        base,
+        statistic=wald,
+        df=float(k),
+        p_value=float(stats.chi2.sf(wald, k)),
+        method=method,
+        note=note,
+    )
+    for r in rows:
+        r.extra = dict(extra)
+    return rows
+
+
+def _fit_vs_null(
+    model: str,
+    terms: list[str],
+    X: np.ndarray,
+    y: np.ndarray,
+    k: int,
+    null: RegressionFit | None,
+    *,
+    binary: bool,
+    base: dict,
+    method_suffix: str = "",
+    separated: bool = False,
+    force_firth: str = "",
+) -> list[TestResult]:
+    """Fit ``X`` (last ``k`` columns tested) and test it against ``null`` fitted on the same rows."""
+    n, p = X.shape
+    idx = np.arange(p - k, p)
+    if not binary:
+        fit = fit_linear(X, y)
+        df_res = n - p
+        f = ((null.rss - fit.rss) / k) / (fit.rss / df_res)
+        f = max(f, 0.0)
+        aic = -2.0 * fit.loglik + 2.0 * (p + 1)
+        rows = _wald_rows(
+            model,
+            terms,
+            fit.beta[idx],
+            fit.se[idx],
+            False,
+            base,
+            statistic=f,
+            df=float(k),
+            p_value=float(stats.f.sf(f, k, df_res)),
+            aic=aic,
+            method="linear, F test" + method_suffix,
+        )
+        for r in rows:
+            r.extra = {"df_residual": float(df_res)}
+        return rows
+    if force_firth:
+        return _firth_rows(model, terms, X, y, k, base, method_suffix, force_firth)
+    if separated:
+        return _firth_rows(
+            model, terms, X, y, k, base, method_suffix, "firth-fallback: quasi-complete separation"
+        )
+    fit = fit_logistic(X, y)
+    b, se = fit.beta[idx], fit.se[idx]
+    if np.any(np.abs(b) > MAX_ABS_BETA) or np.any(~(se <= MAX_SE)):
+        return _firth_rows(
+            model, terms, X, y, k, base, method_suffix, "firth-fallback: quasi-complete separation"
+        )
+    if not fit.converged:
+        return _firth_rows(
+            model, terms, X, y, k, base, method_suffix, "firth-fallback: logistic regression did not converge"
+        )
+    lr = max(2.0 * (fit.loglik - null.loglik), 0.0)
+    return _wald_rows(
+        model,
+        terms,
+        b,
+        se,
+        True,
+        base,
+        statistic=lr,
+        df=float(k),
+        p_value=float(stats.chi2.sf(lr, k)),
+        aic=-2.0 * fit.loglik + 2.0 * p,
+        method="logistic, LRT" + method_suffix,
+    )
+
+
+def _sample_checks(y, binary, n, p, min_n, min_cases) -> str:
+    if n < max(min_n, p + 1):
+        return f"too few samples (n={n} < {max(min_n, p + 1)})"
+    if binary:
+        cases = int(y.sum())
+        if cases == 0:
+            return "no cases"
+        if cases == n:
+            return "no controls"
+        if cases < min_cases:
+            return f"too few cases (n_cases={cases} < {min_cases})"
+        if n - cases < min_cases:
+            return f"too few controls (n_controls={n - cases} < {min_cases})"
+    return ""
+
+
+def _names(covariate_names, k):
+    if covariate_names is None:
+        return [f"covariate{i + 1}" for i in range(k)]
+    names = list(covariate_names)
+    if len(names) != k:
+        raise ValueError(f"covariate_names has {len(names)} names for {k} covariate columns")
+    return names
+
+
+def _collinear_note(X0: np.ndarray, names: list[str]) -> str:
+    dep = _dependent_columns(X0)
+    if not dep:
+        return ""
+    labels = ["intercept", *names]
+    return f"singular design (covariate collinear: {', '.join(labels[j] for j in dep)})"
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+
+def genetic_models(
+    y,
+    effect_count,
+    covariates,
+    *,
+    outcome_type: str,
+    ploidy: int = 2,
+    dosage=None,
+    covariate_names=None,
+    min_n: int = 30,
+    min_cases: int = 1,
+) -> list[TestResult]:
+    """Fit the SNPassoc genetic models of one variant, adjusted for covariates.
+
+    Models (diploid): ``codominant`` (terms ``het``, ``hom_alt``, one 2-df test shown on both
+    rows), ``dominant`` (``carrier``), ``recessive`` (``hom_alt``), ``overdominant`` (``het``),
+    ``additive`` (``per_allele``: effect-allele count, or the DS dosage when ``dosage`` is given).
+    Haploid (mtDNA, ``ploidy=1``): ``carrier``. Logistic regression for binary outcomes (OR,
+    LRT against the covariate-only model, as R ``anova(m0, m1, test = "LRT")``), linear regression
+    for continuous ones (beta, F test as R ``anova(m0, m1)``); Wald 95% CIs (R
+    ``confint.default``); ``aic`` as R ``AIC()`` (linear: counts the variance parameter).
+
+    When a logistic fit does not converge, shows quasi-complete separation (a genotype class of
+    the model's coding with only cases or only controls, ``|beta| > 15`` or ``SE > 10``), the
+    model is refitted with Firth's penalised likelihood (as PLINK 2 ``--glm firth-fallback``): the
+    row reports the Firth estimate with its Wald SE, CI, chi-square and p (as PLINK 2 ``--glm
+    firth``; the 2-df codominant test is the 2-df Wald chi-square), ``aic`` NaN, and the penalised
+    likelihood-ratio test (logistf) in ``extra`` (``firth_lrt_statistic``, ``firth_lrt_p``).
+
+    Parameters
+    ----------
+    y : float array (n,), 0/1 for ``outcome_type='binary'``; NaN = missing.
+    effect_count : float array (n,), effect-allele counts 0/1/2 (ploidy 2) or 0/1 (ploidy 1);
+        NaN = not called.
+    covariates : float array (n, k), k may be 0; NaN = missing.
+    outcome_type : ``'binary'`` or ``'continuous'``.
+    ploidy : 2 (autosomal) or 1 (mtDNA).
+    dosage : optional float array (n,) of DS dosages in [0, ploidy] for the additive model.
+    covariate_names : optional names of the covariate columns (used in notes).
+    min_n : fewer complete-case samples than this gives NaN rows (config
+        ``association.min_stratum_n``).
+    min_cases : fewer cases or controls than this gives NaN rows (config ``association.min_cases``).
+
+    Returns
+    -------
+    list of TestResult, one per model term, in SNPassoc order. Samples with NaN in ``y``, the
+    genotype (and the dosage, when given) or any covariate are dropped first; every model of one
+    call uses the same complete-case samples (``n``, ``n_cases``, ``n_controls``). Data that allow
+    no estimate give rows with NaN numbers and the reason in ``note``; nothing is raised for data
+    reasons.
+    """
+    y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
+    if ploidy not in (1, 2):
+        raise ValueError(f"ploidy must be 1 or 2, got {ploidy}")
+    _check_counts(g, ploidy)
+    ds = None
+    if dosage is not None:
+        if ploidy != 2:
+            raise ValueError("dosage is only used for diploid variants (ploidy 2)")
+        ds = _as_1d(dosage, "dosage", n_all)
+        bad = ~np.isnan(ds) & ((ds < 0) | (ds > ploidy))
+        if bad.any():
+            raise ValueError(f"dosage must lie in [0, {ploidy}]; {int(bad.sum())} values outside")
+    names = _names(covariate_names, c.shape[1])
+    binary = outcome_type == "binary"
+
+    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(c).any(axis=1)
+    if ds is not None:
+        keep &= ~np.isnan(ds)
+    y, g, c = y[keep], g[keep], c[keep]
+    if ds is not None:
+        ds = ds[keep]
+    n = int(y.shape[0])
+    base = {"n": n}
+    if binary:
+        base["n_cases"] = int(y.sum())
+        base["n_controls"] = n - base["n_cases"]
+
+    all_terms = _all_terms(ploidy)
+
+    def all_nan(note):
+        return [TestResult(model=m, term=t, note=note, **base) for m, t in all_terms]
+
+    k_gen = 2 if ploidy == 2 else 1
+    note = _sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
+    if note:
+        return all_nan(note)
+    if len(np.unique(g)) < 2:
+        return all_nan("monomorphic in this stratum")
+    X0 = np.column_stack([np.ones(n), c])
+    note = _collinear_note(X0, names)
+    if note:
+        return all_nan(note)
+
+    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    force_firth = ""
+    if binary and not null.converged:
+        force_firth = "firth-fallback: covariate-only model did not converge"
+
+    rows: list[TestResult] = []
+    for spec in _specs(g, ds, ploidy):
+        if spec.note:
+            rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
+            continue
+        X = np.column_stack([X0, spec.columns])
+        if _dependent_columns(X):
+            rows += _nan_rows(
+                spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
+            )
+            continue
+        separated = binary and _separation(y, g, spec.separating)
+        got = _fit_vs_null(
+            spec.model,
+            spec.terms,
+            X,
+            y,
+            spec.columns.shape[1],
+            null,
+            binary=binary,
+            base=base,
+            method_suffix=spec.method_suffix,
+            separated=separated,
+            force_firth=force_firth,
+        )
+        if spec.absent_terms:
+            for r in got:
+                r.note = "; ".join(x for x in (r.note, f"{spec.model} reduced to {len(spec.terms)} df") if x)
+            by_term = {r.term: r for r in got}
+            got = [
+                by_term[t]
+                if t in by_term
+                else TestResult(model=spec.model, term=t, note=spec.absent_terms[t], **base)
+                for t in ("het", "hom_alt")
+            ]
+        rows += got
+    return rows
+
+
+def _spec_terms(spec: _Spec) -> list[str]:
+    return ["het", "hom_alt"] if spec.model == "codominant" else spec.terms
+
+
+def interaction_test(
+    y,
+    effect_count,
+    modifier,
+    covariates,
+    *,
+    outcome_type: str,
+    modifier_name: str,
+    covariate_names=None,
+    min_n: int = 30,
+    min_cases: int = 1,
+) -> TestResult:
+    """Test SNP (log-additive) x modifier interaction.
+
+    Compares ``y ~ covariates + modifier + g + g:modifier`` with ``y ~ covariates + modifier + g``
+    on the same complete-case samples: LRT (logistic) or F test (linear). The estimate is the
+    interaction coefficient, i.e. the ratio of the per-allele ORs (modifier 1 vs 0) or the
+    difference of the per-allele betas, with its Wald 95% CI. Covariate columns identical to the
+    modifier are dropped (the modifier is always in both models). Firth fallback as in
+    :func:`genetic_models` when the logistic fit does not converge or the interaction coefficient
+    diverges (``|beta| > 15`` or ``SE > 10``).
+
+    Parameters
+    ----------
+    y, effect_count, covariates, outcome_type, covariate_names, min_n, min_cases :
+        as :func:`genetic_models` (``effect_count`` 0/1/2).
+    modifier : float array (n,), 0/1 (for example T2DM yes = 1, or female = 1); NaN = missing.
+    modifier_name : ``'t2dm'`` or ``'sex'``: model ``interaction_<name>``, term
+        ``per_allele_x_<name>``.
+
+    Returns
+    -------
+    TestResult (``df`` = 1). Samples with NaN in ``y``, genotype, modifier or any covariate are
+    dropped first.
+    """
+    if modifier_name not in ("t2dm", "sex"):
+        raise ValueError(f"modifier_name must be 't2dm' or 'sex', got {modifier_name!r}")
+    y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
+    _check_counts(g, 2)
+    m = _as_1d(modifier, "modifier", n_all)
+    bad = ~np.isnan(m) & (m != 0) & (m != 1)
+    if bad.any():
+        raise ValueError(
+            f"modifier must be 0/1 or NaN; {int(bad.sum())} other values, first {m[bad][:5].tolist()}"
+        )
+    names = _names(covariate_names, c.shape[1])
+    binary = outcome_type == "binary"
+    model, term = f"interaction_{modifier_name}", f"per_allele_x_{modifier_name}"
+
+    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(m) & ~np.isnan(c).any(axis=1)
+    y, g, m, c = y[keep], g[keep], m[keep], c[keep]
+    n = int(y.shape[0])
+    base = {"n": n}
+    if binary:
+        base["n_cases"] = int(y.sum())
+        base["n_controls"] = n - base["n_cases"]
+    same = [j for j in range(c.shape[1]) if np.array_equal(c[:, j], m)]
+    if same:
+        c = np.delete(c, same, axis=1)
+        names = [x for j, x in enumerate(names) if j not in same]
+
+    def nan(note):
+        return TestResult(model=model, term=term, note=note, **base)
+
+    note = _sample_checks(y, binary, n, c.shape[1] + 4, min_n, min_cases)
+    if note:
+        return nan(note)
+    if len(np.unique(g)) < 2:
+        return nan("monomorphic in this stratum")
+    if len(np.unique(m)) < 2:
+        return nan(f"modifier {modifier_name} constant in this stratum")
+    if len(np.unique(g[m == 1])) < 2 or len(np.unique(g[m == 0])) < 2:
+        return nan(f"monomorphic within a {modifier_name} group")
+    X0 = np.column_stack([np.ones(n), c, m, g])
+    note = _collinear_note(np.column_stack([np.ones(n), c]), names)
+    if note:
+        return nan(note)
+    if _dependent_columns(X0):
+        return nan(f"singular design (covariate collinear with {modifier_name} or genotype)")
+    X = np.column_stack([X0, g * m])
+    if _dependent_columns(X):
+        return nan("singular design (covariate collinear with interaction term)")
+    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    force = ""
+    if binary and not null.converged:
+        force = "firth-fallback: model without interaction did not converge"
+    return _fit_vs_null(
+        model,
+        [term],
+        X,
+        y,
+        1,
+        null,
+        binary=binary,
+        base=base,
+        method_suffix="; per_allele = effect-allele count",
+        force_firth=force,
+    )[0]
