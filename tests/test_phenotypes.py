@@ -1,0 +1,304 @@
+"""Phenotype table reading/coding/validation, strata and sample matching (vdrbone.phenotypes)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import default_config
+
+from vdrbone.errors import InputError
+from vdrbone.phenotypes import match_samples, read_phenotypes, strata_labels, strata_masks, stratum_fixed
+
+CFG = default_config()
+HEADER = [
+    "participant",
+    "gender",
+    "diabetes",
+    "ls_bmd",
+    "fn_bmd",
+    "th_bmd",
+    "any_fracture",
+    "age_years",
+    "bmi",
+]
+ROWS = [
+    ["007", "F", "yes", "0.95", "0.80", "0.88", "1", "61", "27.5"],
+    ["S2", "M", "0", "1.10", "NA", "0.97", "0", "58", "30.1"],
+    ["3", "2", "-9", "0.85", "0.70", "", "-9", "70", "24.0"],
+    ["0004", "1", "1", "1.02", "0.91", "0.93", "0", "66", "-9"],
+    ["5", "", "no", "0.99", "0.81", "0.90", "1", "55", "29"],
+]
+
+
+def write(tmp_path, rows=ROWS, header=HEADER, sep="\t", name="pheno.tsv", newline="\n", bom=False):
+    text = newline.join(sep.join(r) for r in [header, *rows]) + newline
+    path = tmp_path / name
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+    return path
+
+
+def read(path, **over):
+    kw = dict(
+        sample_column=CFG["cohort"]["sample_column"],
+        coding=CFG["phenotype_coding"],
+        outcomes=CFG["outcomes"],
+        covariates=CFG["covariates"],
+    )
+    kw.update(over)
+    return read_phenotypes(path, **kw)
+
+
+def with_value(row: int, column: str, value: str):
+    rows = [list(r) for r in ROWS]
+    rows[row][HEADER.index(column)] = value
+    return rows
+
+
+def test_coding_and_columns(tmp_path):
+    df = read(write(tmp_path))
+    assert list(df.columns) == [
+        "sample",
+        "sex",
+        "t2dm",
+        "bmd_ls",
+        "bmd_fn",
+        "bmd_th",
+        "fracture",
+        "age_years",
+        "bmi",
+    ]
+    assert df["sample"].tolist() == ["007", "S2", "3", "0004", "5"]
+    assert all(isinstance(s, str) for s in df["sample"])
+    assert df["sex"].tolist()[:4] == ["female", "male", "female", "male"] and pd.isna(df["sex"][4])
+    assert df["t2dm"].tolist()[:2] == ["yes", "no"] and pd.isna(df["t2dm"][2])
+    assert df["t2dm"].tolist()[3:] == ["yes", "no"]
+    for col in ["bmd_ls", "bmd_fn", "bmd_th", "fracture", "age_years", "bmi"]:
+        assert df[col].dtype == np.float64
+    np.testing.assert_array_equal(df["fracture"], [1.0, 0.0, np.nan, 0.0, 1.0])
+    np.testing.assert_array_equal(df["bmd_fn"], [0.80, np.nan, 0.70, 0.91, 0.81])
+    assert np.isnan(df["bmd_th"][2]) and np.isnan(df["bmi"][3])
+    assert df.attrs["warnings"] == []
+
+
+@pytest.mark.parametrize(
+    ("sep", "newline", "bom", "name"),
+    [
+        (",", "\r\n", True, "p.csv"),
+        (";", "\n", False, "p.csv"),
+        ("\t", "\r\n", True, "p.tsv"),
+        (",", "\n", False, "p.txt"),
+    ],
+)
+def test_delimiters_bom_crlf(tmp_path, sep, newline, bom, name):
+    ref = read(write(tmp_path, name="ref.tsv"))
+    df = read(write(tmp_path, sep=sep, newline=newline, bom=bom, name=name))
+    pd.testing.assert_frame_equal(df, ref)
+
+
+def test_quoted_csv_and_blank_lines(tmp_path):
+    path = tmp_path / "q.csv"
+    body = "\n".join(",".join(f'"{v}"' for v in r) for r in [HEADER, *ROWS])
+    path.write_text(body + "\n\n", encoding="utf-8")
+    assert read(path)["sample"].tolist()[0] == "007"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(InputError, match=r"nope\.tsv does not exist"):
+        read(tmp_path / "nope.tsv")
+
+
+def test_missing_columns_lists_file_columns(tmp_path):
+    header = [h if h != "bmi" else "BMI" for h in HEADER]
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, header=header))
+    msg = str(e.value)
+    assert (
+        "pheno.tsv" in msg and "'bmi' (covariate)" in msg and "the file has columns" in msg and "'BMI'" in msg
+    )
+
+
+def test_empty_sample_id(tmp_path):
+    with pytest.raises(InputError, match=r"column 'participant': empty sample id at line 4: ''"):
+        read(write(tmp_path, rows=with_value(2, "participant", " ")))
+
+
+def test_duplicated_sample_ids(tmp_path):
+    with pytest.raises(InputError, match=r"duplicated sample id\(s\): line 6: '007 \(first at line 2\)'"):
+        read(write(tmp_path, rows=with_value(4, "participant", "007")))
+
+
+def test_leading_zero_ids_distinct(tmp_path):
+    df = read(write(tmp_path, rows=with_value(4, "participant", "07")))
+    assert df["sample"].tolist()[0] == "007" and df["sample"].tolist()[4] == "07"
+
+
+def test_unknown_sex_code(tmp_path):
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, rows=with_value(1, "gender", "X")))
+    msg = str(e.value)
+    assert "column 'gender' (sex)" in msg and "line 3: 'X'" in msg
+    assert "'F'=female" in msg and "'1'=male" in msg
+
+
+def test_unknown_t2dm_code_shows_first_five(tmp_path):
+    rows = [list(r) for r in ROWS * 2]
+    for i, r in enumerate(rows):
+        r[0] = f"id{i}"
+        r[2] = "maybe"
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, rows=rows))
+    msg = str(e.value)
+    assert "column 'diabetes' (t2dm)" in msg and "'yes'=yes" in msg
+    assert "line 6: 'maybe'" in msg and "line 7" not in msg and "(and 5 more)" in msg
+
+
+def test_non_numeric_covariate(tmp_path):
+    with pytest.raises(
+        InputError, match=r"column 'age_years' \(covariate\): 1 non-numeric value\(s\): line 5: 'sixty'"
+    ):
+        read(write(tmp_path, rows=with_value(3, "age_years", "sixty")))
+
+
+def test_non_numeric_outcome_with_decimal_comma_hint(tmp_path):
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, rows=with_value(0, "ls_bmd", "0,95")))
+    msg = str(e.value)
+    assert "column 'ls_bmd' (continuous outcome bmd_ls)" in msg and "line 2: '0,95'" in msg
+    assert "decimal comma" in msg
+
+
+def test_non_finite_rejected(tmp_path):
+    with pytest.raises(InputError, match=r"line 2: 'inf'"):
+        read(write(tmp_path, rows=with_value(0, "bmi", "inf")))
+
+
+def test_implausible_bmd(tmp_path):
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, rows=with_value(2, "fn_bmd", "950")))
+    msg = str(e.value)
+    assert (
+        "pheno.tsv, column 'fn_bmd' (outcome bmd_fn)" in msg
+        and "0.2-2.5 g/cm2" in msg
+        and "line 4: '950'" in msg
+    )
+
+
+def test_tscore_not_range_checked_and_explicit_range(tmp_path):
+    outcomes = {"ts": {"column": "ls_bmd", "type": "tscore"}}
+    rows = with_value(0, "ls_bmd", "-3.1")
+    df = read(write(tmp_path, rows=rows), outcomes=outcomes)
+    assert df["ts"][0] == -3.1
+    outcomes = {"ts": {"column": "ls_bmd", "type": "tscore", "range": [-2, 2]}}
+    with pytest.raises(InputError, match=r"outside -2-2: line 2: '-3.1'"):
+        read(write(tmp_path, rows=rows), outcomes=outcomes)
+
+
+def test_bad_binary_value(tmp_path):
+    with pytest.raises(InputError) as e:
+        read(write(tmp_path, rows=with_value(1, "any_fracture", "yes")))
+    msg = str(e.value)
+    assert "column 'any_fracture' (binary outcome fracture)" in msg and "line 3: 'yes'" in msg
+    assert "case codes ['1']" in msg and "control codes ['0']" in msg
+
+
+def test_ragged_row(tmp_path):
+    rows = [list(r) for r in ROWS]
+    rows[1] = rows[1][:-1]
+    with pytest.raises(InputError, match=r"pheno.tsv line 3: 8 fields, expected 9"):
+        read(write(tmp_path, rows=rows))
+
+
+def test_zero_variance_warning(tmp_path):
+    rows = [list(r) for r in ROWS]
+    for r in rows:
+        r[HEADER.index("age_years")] = "60"
+    df = read(write(tmp_path, rows=rows))
+    assert df.attrs["warnings"] == ["covariate age_years: zero variance (all values 60)"]
+
+
+def test_overlapping_codes_in_config(tmp_path):
+    coding = dict(CFG["phenotype_coding"], sex={"column": "gender", "female": ["F", "1"], "male": ["M", "1"]})
+    with pytest.raises(InputError, match=r"code '1' is listed as both female and male"):
+        read(write(tmp_path), coding=coding)
+
+
+# --- strata ---------------------------------------------------------------------------------
+
+
+def test_strata_labels_and_masks(tmp_path):
+    df = read(write(tmp_path))
+    assert strata_labels(["t2dm_sex", "all", "sex", "t2dm"]) == [
+        "all", "t2dm=yes", "t2dm=no", "sex=female", "sex=male",
+        "t2dm=yes,sex=female", "t2dm=yes,sex=male", "t2dm=no,sex=female", "t2dm=no,sex=male",
+    ]  # fmt: skip
+    masks = strata_masks(df, CFG["strata"])
+    # sex: F, M, F, M, NA ; t2dm: yes, no, NA, yes, no
+    expected = {
+        "all": [1, 1, 1, 1, 1],
+        "t2dm=yes": [1, 0, 0, 1, 0],
+        "t2dm=no": [0, 1, 0, 0, 1],
+        "sex=female": [1, 0, 1, 0, 0],
+        "sex=male": [0, 1, 0, 1, 0],
+        "t2dm=yes,sex=female": [1, 0, 0, 0, 0],
+        "t2dm=yes,sex=male": [0, 0, 0, 1, 0],
+        "t2dm=no,sex=female": [0, 0, 0, 0, 0],
+        "t2dm=no,sex=male": [0, 1, 0, 0, 0],
+    }
+    assert list(masks) == list(expected)
+    for label, m in expected.items():
+        assert masks[label].dtype == bool
+        np.testing.assert_array_equal(masks[label], np.array(m, dtype=bool), err_msg=label)
+    assert list(strata_masks(df, ["sex"])) == ["sex=female", "sex=male"]
+    with pytest.raises(InputError, match="unknown"):
+        strata_masks(df, ["age"])
+
+
+def test_stratum_fixed():
+    assert stratum_fixed("all") == {"sex": None, "t2dm": None}
+    assert stratum_fixed("t2dm=no") == {"sex": None, "t2dm": "no"}
+    assert stratum_fixed("t2dm=yes,sex=male") == {"sex": "male", "t2dm": "yes"}
+    with pytest.raises(ValueError):
+        stratum_fixed("sex=other")
+
+
+# --- sample matching -----------------------------------------------------------------------
+
+
+def test_match_samples_counts_and_vcf_order():
+    pheno = ["a", "b", "c", "d"]
+    vcf = ["x", "d", "b", "a", "y", "z"]
+    summary, matched = match_samples(pheno, vcf, min_overlap=0.5)
+    assert matched == ["d", "b", "a"]
+    n = dict(zip(summary["measure"], summary["n"], strict=True))
+    assert n == {"in_vcf": 6, "in_phenotypes": 4, "in_both": 3, "only_vcf": 3, "only_phenotypes": 1}
+    ex = dict(zip(summary["measure"], summary["examples"], strict=True))
+    assert ex["only_vcf"] == "x, y, z" and ex["only_phenotypes"] == "c"
+
+
+def test_match_samples_below_min_overlap():
+    with pytest.raises(
+        InputError, match=r"only 1 of 4 phenotype samples \(25.0%\) are in the VCF \(minimum 50%\)"
+    ):
+        match_samples(["a", "b", "c", "d"], ["a", "x"], min_overlap=0.5)
+
+
+def test_match_samples_no_overlap_message():
+    pheno = [f"{i:03d}" for i in range(1, 9)]
+    vcf = [f"FAM{i}_{i:03d}" for i in range(1, 9)]
+    with pytest.raises(InputError) as e:
+        match_samples(pheno, vcf, min_overlap=0.5, pheno_path="ph.tsv", vcf_path="c.vcf.gz")
+    msg = str(e.value)
+    assert "only 0 of 8" in msg
+    assert "Phenotype ids (ph.tsv): 001, 002, 003, 004, 005;" in msg
+    assert "VCF ids (c.vcf.gz): FAM1_001, FAM2_002, FAM3_003, FAM4_004, FAM5_005." in msg
+    assert "006" not in msg
+    assert re.search(r"leading zeros.*prefixes|prefixes.*leading zeros", msg) and "FID_IID" in msg
+    assert "part after the last '_' (FID_IID): 8 would match" in msg
+
+
+def test_match_samples_duplicate_vcf_ids():
+    with pytest.raises(InputError, match=r"duplicated VCF sample id\(s\) \['a'\]"):
+        match_samples(["a"], ["a", "a"], min_overlap=0.5, vcf_path="c.vcf")

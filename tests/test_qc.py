@@ -1,0 +1,256 @@
+"""Exact HWE against PLINK, and per-variant / per-sample QC tables (vdrbone.qc)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import factorial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vdrbone.panel import read_panel
+from vdrbone.qc import NO_HWE_MT, QC_VARIANT_COLUMNS, hwe_exact, hwe_exact_many, qc_samples, qc_variants
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = pd.read_csv(REPO / "tests" / "fixtures" / "hwe" / "plink_hardy.tsv", sep="\t")
+
+
+@pytest.fixture(scope="module")
+def mine():
+    p = hwe_exact_many(FIX["n_het"], FIX["n_hom1"], FIX["n_hom2"])
+    m = hwe_exact_many(FIX["n_het"], FIX["n_hom1"], FIX["n_hom2"], midp=True)
+    return p, m
+
+
+def test_fixture_covers_edge_cases():
+    assert len(FIX) >= 45
+    assert (FIX["n_het"] == 0).sum() >= 5  # no hets, monomorphic
+    assert ((FIX["n_hom1"] == 0) & (FIX["n_hom2"] == 0)).sum() >= 4  # all hets
+    assert (FIX[["n_hom1", "n_het", "n_hom2"]].sum(axis=1) >= 50000).sum() >= 5
+    assert FIX["p_plink19_bisect"].notna().sum() >= 25 and FIX["midp_plink19_bisect"].notna().sum() >= 25
+
+
+@pytest.mark.parametrize(("col", "which"), [("p_plink19_bisect", 0), ("midp_plink19_bisect", 1)])
+def test_hwe_matches_plink19_full_precision(mine, col, which):
+    ok = FIX[col].notna().to_numpy()
+    np.testing.assert_allclose(mine[which][ok], FIX[col][ok], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("col", "which", "rtol"),
+    [("p_plink2", 0, 5e-6), ("midp_plink2", 1, 5e-6), ("p_plink19", 0, 5e-4), ("midp_plink19", 1, 5e-4)],
+)
+def test_hwe_matches_printed_plink_values(mine, col, which, rtol):
+    # PLINK 2 prints 6 significant digits, PLINK 1.9 prints 4: compare at print precision
+    np.testing.assert_allclose(mine[which], FIX[col], rtol=rtol, atol=1e-300)
+
+
+def test_hwe_exact_ones_and_underflow(mine):
+    p, m = mine
+    ones = (FIX["p_plink19"] == 1).to_numpy()
+    assert ones.sum() >= 15
+    assert (p[ones] == 1.0).all()
+    zero = (FIX["p_plink2"] == 0).to_numpy()
+    assert zero.sum() == 1 and p[zero][0] == 0.0 and m[zero][0] == 0.0
+
+
+def _exact(n_het, n_hom1, n_hom2, midp):
+    """Independent rational-arithmetic exact test (small n)."""
+    n = n_het + n_hom1 + n_hom2
+    rare = 2 * min(n_hom1, n_hom2) + n_het
+    probs = {}
+    for h in range(rare % 2, rare + 1, 2):
+        hr = (rare - h) // 2
+        probs[h] = Fraction(2**h, factorial(hr) * factorial(h) * factorial(n - h - hr))
+    total, obs = sum(probs.values()), probs[n_het]
+    less = sum(p for p in probs.values() if p < obs)
+    ties = sum(p for p in probs.values() if p == obs)
+    return (less + (ties / 2 if midp else ties)) / total
+
+
+@pytest.mark.parametrize(
+    "counts", [(0, 1, 0), (2, 1, 1), (4, 0, 2), (2, 4, 0), (3, 5, 1), (12, 32, 3), (0, 30, 0), (25, 1, 0)]
+)
+def test_hwe_exact_against_rational_arithmetic(counts):
+    for midp in (False, True):
+        np.testing.assert_allclose(hwe_exact(*counts, midp=midp), float(_exact(*counts, midp)), rtol=1e-12)
+
+
+def test_hwe_scalar_vectorised_symmetric_and_invalid():
+    assert hwe_exact(12, 32, 3) == hwe_exact(12, 3, 32) == hwe_exact_many([12], [32], [3])[0]
+    assert np.isnan(hwe_exact(0, 0, 0))
+    out = hwe_exact_many(np.array([[1.0, np.nan]]), 2, 3)
+    assert out.shape == (1, 2) and np.isnan(out[0, 1])
+    with pytest.raises(ValueError, match="non-negative integers"):
+        hwe_exact(-1, 2, 3)
+    with pytest.raises(ValueError, match="non-negative integers"):
+        hwe_exact_many([1.5], [2], [3])
+
+
+# --- qc_variants on a hand-checked example --------------------------------------------------
+# samples s1..s10; t2dm yes s1-s5, no s6-s9, NA s10; sex F: s1 s2 s3 s6 s7 s10, M: s4 s5 s8 s9
+# fracture 1: s1 s6; 0: s2 s3 s4 s7 s8 s9; NA: s5 s10
+# TaqI (effect G = t): s1 2, s2 1, s3 1, s4 0, s5 0, s6 missing, s7 1, s8 0, s9 low_gp, s10 no row
+# m.4823 (effect C): s1 1, s2 0, s3 heteroplasmic, s4-s6 0, s7 1, s8 other_allele, s9 0, s10 0
+
+
+@pytest.fixture(scope="module")
+def example():
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236", "m.4823"])
+    s = [f"s{i}" for i in range(1, 11)]
+    pheno = pd.DataFrame(
+        {
+            "sample": s,
+            "sex": pd.Series(
+                ["female"] * 3 + ["male"] * 2 + ["female"] * 2 + ["male"] * 2 + ["female"], dtype=object
+            ),
+            "t2dm": pd.Series(["yes"] * 5 + ["no"] * 4 + [pd.NA], dtype=object),
+            "fracture": [1, 0, 0, 0, np.nan, 1, 0, 0, 0, np.nan],
+        }
+    )
+    taqi = [2, 1, 1, 0, 0, "missing", 1, 0, "low_gp", None]
+    mt = [1, 0, "heteroplasmic", 0, 0, 0, 1, "other_allele", 0, 0]
+    rows = []
+    for variant, values in (("rs731236", taqi), ("m.4823", mt)):
+        for sample, v in zip(s, values, strict=True):
+            if v is None:
+                continue
+            called = not isinstance(v, str)
+            rows.append(
+                {
+                    "sample": sample,
+                    "variant": variant,
+                    "effect_count": float(v) if called else np.nan,
+                    "status": "called" if called else v,
+                }
+            )
+    calls = pd.DataFrame(rows)
+    # a sample that is not analysed must be ignored
+    calls = pd.concat(
+        [
+            calls,
+            pd.DataFrame([{"sample": "zz", "variant": "rs731236", "effect_count": 2.0, "status": "called"}]),
+        ]
+    )
+    return calls, pheno, panel
+
+
+def _row(qc, variant, stratum, subset="all"):
+    r = qc[(qc["variant"] == variant) & (qc["stratum"] == stratum) & (qc["subset"] == subset)]
+    assert len(r) == 1
+    return r.iloc[0]
+
+
+def test_qc_variants_shape(example):
+    calls, pheno, panel = example
+    strata = ["all", "t2dm", "sex", "t2dm_sex"]
+    qc = qc_variants(
+        calls, pheno, panel, strata=strata, binary_outcomes=["fracture"], min_call_rate=0.95, hwe_p=1e-6
+    )
+    assert list(qc.columns) == QC_VARIANT_COLUMNS
+    assert len(qc) == 2 * 2 * 9  # variants x subsets x strata
+    assert qc["subset"].unique().tolist() == ["all", "controls:fracture"]
+    assert qc["variant"].unique().tolist() == ["rs731236", "m.4823"]
+
+
+def test_qc_variants_taqi_numbers(example):
+    calls, pheno, panel = example
+    qc = qc_variants(calls, pheno, panel, strata=["all", "t2dm", "t2dm_sex"], binary_outcomes=["fracture"],
+                     min_call_rate=0.95, hwe_p=1e-6)  # fmt: skip
+    r = _row(qc, "rs731236", "all")
+    assert (r.n_samples, r.n_called, r.n_hom_other, r.n_het, r.n_hom_effect) == (10, 7, 3, 3, 1)
+    assert r.call_rate == pytest.approx(0.7) and r.effect_allele_freq == pytest.approx(5 / 14)
+    assert (r.effect_allele, r.other_allele, r["name"]) == ("G", "A", "TaqI")
+    assert r.genotype_counts == "TT=3;Tt=3;tt=1"
+    assert (r.n_missing, r.n_low_gp, r.n_heteroplasmic) == (2, 1, 0)
+    # 3 hets is the most likely het count given 5 effect alleles in 7 people: p = 1
+    assert r.hwe_p == 1.0
+    np.testing.assert_allclose(r.hwe_midp, float(_exact(3, 3, 1, True)), rtol=1e-12)
+    assert r.flag == "low_call_rate" and r.reason == "call rate 0.7000 < 0.95"
+    assert pd.isna(r.n_carriers) and np.isnan(r.carrier_freq)
+
+    r = _row(qc, "rs731236", "t2dm=yes")
+    assert (r.n_samples, r.n_called, r.n_hom_other, r.n_het, r.n_hom_effect) == (5, 5, 2, 2, 1)
+    assert r.call_rate == 1.0 and r.effect_allele_freq == pytest.approx(0.4)
+    assert r.flag == "" and r.reason == ""
+    r = _row(qc, "rs731236", "t2dm=no")  # s6-s9; s10 has no t2dm
+    assert (r.n_samples, r.n_called, r.n_missing, r.n_low_gp) == (4, 2, 1, 1)
+    r = _row(qc, "rs731236", "t2dm=no,sex=male")  # s8, s9
+    assert (r.n_samples, r.n_called, r.n_hom_other) == (2, 1, 1)
+    assert r.effect_allele_freq == 0.0 and "monomorphic" in r.note
+
+    r = _row(qc, "rs731236", "all", "controls:fracture")  # s2 s3 s4 s7 s8 s9
+    assert (r.n_samples, r.n_called, r.n_hom_other, r.n_het, r.n_hom_effect) == (6, 5, 2, 3, 0)
+    assert r.effect_allele_freq == pytest.approx(0.3)
+    np.testing.assert_allclose(r.hwe_midp, float(_exact(3, 2, 0, True)), rtol=1e-12)
+    r = _row(qc, "rs731236", "t2dm=yes", "controls:fracture")  # s2 s3 s4
+    assert (r.n_samples, r.n_called, r.n_het) == (3, 3, 2)
+
+
+def test_qc_variants_mtdna_rows(example):
+    calls, pheno, panel = example
+    qc = qc_variants(calls, pheno, panel, strata=["all", "sex"], binary_outcomes=["fracture"],
+                     min_call_rate=0.5, hwe_p=1e-6)  # fmt: skip
+    r = _row(qc, "m.4823", "all")
+    assert (r.n_samples, r.n_called, r.n_carriers) == (10, 8, 2)
+    assert r.carrier_freq == pytest.approx(0.25) and r.effect_allele_freq == pytest.approx(0.25)
+    assert (r.n_heteroplasmic, r.n_other_allele, r.n_missing) == (1, 1, 0)
+    assert np.isnan(r.hwe_p) and np.isnan(r.hwe_midp) and NO_HWE_MT in r.note
+    assert pd.isna(r.n_het) and pd.isna(r.n_hom_other) and pd.isna(r.n_hom_effect)
+    assert r.genotype_counts == "T=6;C=2" and r.flag == ""
+    r = _row(qc, "m.4823", "sex=male", "controls:fracture")  # s4 s8 s9
+    assert (r.n_samples, r.n_called, r.n_carriers, r.n_other_allele) == (3, 2, 0, 1)
+    mt = qc[qc["variant"] == "m.4823"]
+    assert mt["hwe_p"].isna().all() and not mt["flag"].str.contains("hwe").any()
+
+
+def test_qc_variants_hwe_flag():
+    # 12 samples, no heterozygotes: 6 A/A and 6 G/G at TaqI; HWE p = 0.000342 (exact, rational)
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236"])
+    s = [f"p{i:02d}" for i in range(12)]
+    pheno = pd.DataFrame({"sample": s, "sex": ["female"] * 12, "t2dm": ["yes"] * 6 + ["no"] * 6})
+    calls = pd.DataFrame(
+        {"sample": s, "variant": "rs731236", "effect_count": [0.0, 2.0] * 6, "status": "called"}
+    )
+    p = float(_exact(0, 6, 6, False))
+    assert p == pytest.approx(0.000342, rel=1e-3)
+    qc = qc_variants(
+        calls, pheno, panel, strata=["all", "t2dm"], binary_outcomes=[], min_call_rate=0.95, hwe_p=1e-3
+    )
+    r = _row(qc, "rs731236", "all")
+    np.testing.assert_allclose(r.hwe_p, p, rtol=1e-12)
+    assert r.flag == "hwe" and r.reason == f"HWE exact p {p:.3g} < 0.001" and r.call_rate == 1.0
+    r = _row(qc, "rs731236", "t2dm=yes")  # 3 A/A, 3 G/G: p = 0.0216 > 0.001
+    np.testing.assert_allclose(r.hwe_p, float(_exact(0, 3, 3, False)), rtol=1e-12)
+    assert r.flag == ""
+    qc = qc_variants(calls, pheno, panel, strata=["all"], binary_outcomes=[], min_call_rate=0.95, hwe_p=1e-4)
+    assert _row(qc, "rs731236", "all").flag == ""
+
+
+def test_qc_variants_rejects_bad_calls(example):
+    calls, pheno, panel = example
+    bad = calls.copy()
+    bad.loc[bad["status"] == "called", "effect_count"] = bad.loc[
+        bad["status"] == "called", "effect_count"
+    ].replace(1.0, 3.0)
+    with pytest.raises(ValueError, match="effect_count values"):
+        qc_variants(bad, pheno, panel, strata=["all"], binary_outcomes=[], min_call_rate=0.9, hwe_p=1e-6)
+    with pytest.raises(ValueError, match="duplicated"):
+        qc_variants(pd.concat([calls, calls]), pheno, panel, strata=["all"], binary_outcomes=[],
+                    min_call_rate=0.9, hwe_p=1e-6)  # fmt: skip
+
+
+def test_qc_samples(example):
+    calls, pheno, _ = example
+    calls = calls[calls["sample"] != "zz"]
+    qs = qc_samples(calls, max_missing_rate=0.4).set_index("sample")
+    assert qs.loc["s1", ["n_variants", "n_called"]].tolist() == [2, 2] and qs.loc["s1", "status"] == "ok"
+    assert qs.loc["s3", ["n_called", "n_heteroplasmic", "n_missing"]].tolist() == [1, 1, 0]
+    assert qs.loc["s6", ["n_called", "n_missing"]].tolist() == [1, 1]
+    assert qs.loc["s10", ["n_called", "n_missing"]].tolist() == [1, 1]  # no TaqI row at all
+    assert qs.loc["s9", ["n_called", "n_low_gp"]].tolist() == [1, 1]
+    assert qs.loc["s8", ["n_called", "n_other_allele"]].tolist() == [1, 1]
+    assert qs.loc["s6", "missing_rate"] == 0.5 and qs.loc["s6", "status"] == "high_missing"
+    assert qs.index.tolist()[:3] == ["s1", "s2", "s3"]

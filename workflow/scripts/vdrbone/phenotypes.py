@@ -1,0 +1,452 @@
+"""The phenotype table: reading, coding and validation; strata; matching samples to the VCF.
+
+Vocabulary of the coded table (the output of :func:`read_phenotypes`), one row per sample in
+file order:
+
+``sample``
+    sample id (``str``, exactly as written after stripping blanks: ``"007"`` stays ``"007"``).
+``sex``
+    ``"female"``, ``"male"`` or ``<NA>`` (object column).
+``t2dm``
+    ``"yes"``, ``"no"`` or ``<NA>`` (object column).
+one ``float64`` column per outcome key
+    continuous / tscore outcomes as read; binary outcomes 1.0 (case), 0.0 (control), NaN.
+one ``float64`` column per covariate
+    named as in the config.
+
+Missing data: a cell is missing when its stripped text is empty or equals one of the stripped
+``phenotype_coding.missing`` codes. Missing values are kept as NA/NaN; each analysis drops the
+samples it cannot use (complete cases).
+
+Plausibility rule for BMD: outcomes of type ``continuous`` are areal BMD in g/cm2 (see the
+config schema) and must lie in [0.2, 2.5] (:data:`BMD_RANGE`); ``tscore`` outcomes have no range
+check. An outcome may carry its own ``range: [lo, hi]`` (or ``range: null`` for none), which
+overrides the default.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vdrbone.errors import InputError
+
+BMD_RANGE = (0.2, 2.5)
+DELIMITERS = {"\t": "tab", ";": "semicolon", ",": "comma"}
+STRATUM_LABELS = {
+    "all": ["all"],
+    "t2dm": ["t2dm=yes", "t2dm=no"],
+    "sex": ["sex=female", "sex=male"],
+    "t2dm_sex": ["t2dm=yes,sex=female", "t2dm=yes,sex=male", "t2dm=no,sex=female", "t2dm=no,sex=male"],
+}
+STRATUM_LEVELS = {"sex": ("female", "male"), "t2dm": ("yes", "no")}
+MAX_SHOWN = 5
+
+
+def _codes(values, what: str) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str | int | float):
+        values = [values]
+    return [str(v).strip() for v in values]
+
+
+def _yes_no(cfg: dict, level: str):
+    # YAML 1.1 reads unquoted yes/no as booleans: accept both spellings of the key.
+    return cfg.get(level, cfg.get(level == "yes"))
+
+
+def _detect_delimiter(header_line: str) -> str:
+    """The delimiter (tab, semicolon, comma) that splits the header into the most fields."""
+    counts = {d: header_line.count(d) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])  # ties: tab, then semicolon, then comma
+    return best if counts[best] > 0 else "\t"
+
+
+def _show(rows: list[tuple[int, str]]) -> str:
+    shown = "; ".join(f"line {line}: {value!r}" for line, value in rows[:MAX_SHOWN])
+    more = f" (and {len(rows) - MAX_SHOWN} more)" if len(rows) > MAX_SHOWN else ""
+    return shown + more
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[str]], list[int], str]:
+    """Header, rows (stripped strings) and the file line number of every row."""
+    if not path.exists():
+        raise InputError(f"phenotype file {path} does not exist")
+    if not path.is_file():
+        raise InputError(f"phenotype file {path} is not a regular file")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError(
+            f"{path} line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); "
+            "save the table as UTF-8 (with or without BOM)"
+        ) from None
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if not first:
+        raise InputError(f"{path}: the phenotype file is empty")
+    delimiter = _detect_delimiter(first)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows, lines = [], []
+    for fields in reader:
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        fields = [f.strip() for f in fields]
+        if header is None:
+            header = fields
+            width = len(header)
+            continue
+        if len(fields) != width:
+            raise InputError(
+                f"{path} line {reader.line_num}: {len(fields)} fields, expected {width} as in the header "
+                f"(delimiter detected: {DELIMITERS[delimiter]})"
+            )
+        rows.append(fields)
+        lines.append(reader.line_num)
+    assert header is not None
+    dup = sorted({c for c in header if header.count(c) > 1})
+    if dup:
+        raise InputError(f"{path} line 1: column name(s) {', '.join(map(repr, dup))} appear more than once")
+    return header, rows, lines, DELIMITERS[delimiter]
+
+
+def _parse_numeric(
+    values: list[str | None], lines: list[int], *, path: Path, column: str, what: str
+) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    bad = []
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        try:
+            x = float(v)
+        except ValueError:
+            x = math.nan
+        if not math.isfinite(x):
+            bad.append((lines[i], v))
+        else:
+            out[i] = x
+    if bad:
+        hint = ""
+        if any(re.fullmatch(r"[+-]?\d+,\d+", v) for _, v in bad):
+            hint = " (a decimal comma? write 0.85, not 0,85)"
+        raise InputError(
+            f"{path}, column {column!r} ({what}): {len(bad)} non-numeric value(s){hint}: {_show(bad)}; "
+            "expected a number or a missing code"
+        )
+    return out
+
+
+def read_phenotypes(
+    path: str | Path,
+    *,
+    sample_column: str,
+    coding: dict,
+    outcomes: dict,
+    covariates: list[str],
+) -> pd.DataFrame:
+    """Read, code and validate a phenotype table (TSV, CSV or semicolon-separated).
+
+    Parameters
+    ----------
+    path
+        Text table, UTF-8 with or without BOM, LF or CRLF line ends; the delimiter (tab,
+        semicolon or comma) is the one that splits the header into the most fields. Every
+        value is read as a string and stripped; ids are never converted to numbers.
+    sample_column
+        Column holding the sample ids (matched to the VCF sample names).
+    coding
+        ``config['phenotype_coding']``: ``sex: {column, female, male}``,
+        ``t2dm: {column, yes, no}``, ``missing: [codes]``.
+    outcomes
+        ``config['outcomes']``: ``{key: {column, type, label, case, control, [range]}}``.
+    covariates
+        Numeric covariate columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sample, sex, t2dm, <outcome keys>, <covariates>`` (see the module docstring);
+        ``df.attrs['warnings']`` lists non-fatal findings (zero-variance covariate, outcome
+        without values, binary outcome without cases or controls).
+
+    Raises
+    ------
+    InputError
+        Missing file or columns, empty or duplicated sample ids, unknown sex/T2DM/binary codes,
+        non-numeric or implausible values; the message names the file and column and shows the
+        first offending lines (file line numbers, header = line 1) and values.
+    """
+    path = Path(path)
+    missing_codes = set(_codes(coding.get("missing", []), "missing")) | {""}
+    sex_cfg, t2dm_cfg = coding["sex"], coding["t2dm"]
+    sex_map = {c: "female" for c in _codes(sex_cfg["female"], "female")}
+    t2dm_map = {c: "yes" for c in _codes(_yes_no(t2dm_cfg, "yes"), "yes")}
+    for c in _codes(sex_cfg["male"], "male"):
+        if c in sex_map:
+            raise InputError(f"config phenotype_coding.sex: code {c!r} is listed as both female and male")
+        sex_map[c] = "male"
+    for c in _codes(_yes_no(t2dm_cfg, "no"), "no"):
+        if c in t2dm_map:
+            raise InputError(f"config phenotype_coding.t2dm: code {c!r} is listed as both yes and no")
+        t2dm_map[c] = "no"
+    for name, mapping in (("sex", sex_map), ("t2dm", t2dm_map)):
+        clash = sorted(set(mapping) & missing_codes)
+        if clash:
+            raise InputError(f"config phenotype_coding.{name}: code(s) {clash} are also missing codes")
+    reserved = {"sample", "sex", "t2dm"}
+    names = list(outcomes) + list(covariates)
+    clash = sorted({n for n in names if n in reserved or names.count(n) > 1})
+    if clash:
+        raise InputError(
+            "config: outcome keys and covariates must be unique and not 'sample', 'sex' or 't2dm'; "
+            f"got {clash}"
+        )
+
+    header, rows, lines, delim = _read_table(path)
+    needed = {sample_column: "sample ids", sex_cfg["column"]: "sex", t2dm_cfg["column"]: "T2DM status"}
+    for key, spec in outcomes.items():
+        needed.setdefault(spec["column"], f"outcome {key}")
+    for cov in covariates:
+        needed.setdefault(cov, "covariate")
+    absent = [f"{c!r} ({what})" for c, what in needed.items() if c not in header]
+    if absent:
+        raise InputError(
+            f"{path}: missing column(s) {', '.join(absent)}; the file has columns "
+            f"{', '.join(map(repr, header))} (delimiter detected: {delim})"
+        )
+    if not rows:
+        raise InputError(f"{path}: the phenotype table has a header but no rows")
+    idx = {c: i for i, c in enumerate(header)}
+
+    def column(name: str) -> list[str | None]:
+        j = idx[name]
+        return [None if r[j] in missing_codes else r[j] for r in rows]
+
+    ids = [r[idx[sample_column]] for r in rows]
+    empty = [(ln, s) for ln, s in zip(lines, ids, strict=True) if s == ""]
+    if empty:
+        raise InputError(f"{path}, column {sample_column!r}: empty sample id at {_show(empty)}")
+    first_line: dict[str, int] = {}
+    dups = []
+    for ln, s in zip(lines, ids, strict=True):
+        if s in first_line:
+            dups.append((ln, f"{s} (first at line {first_line[s]})"))
+        else:
+            first_line[s] = ln
+    if dups:
+        raise InputError(f"{path}, column {sample_column!r}: duplicated sample id(s): {_show(dups)}")
+
+    out: dict[str, object] = {"sample": pd.Series(ids, dtype=object)}
+    for name, cfg, mapping in (("sex", sex_cfg, sex_map), ("t2dm", t2dm_cfg, t2dm_map)):
+        values = column(cfg["column"])
+        bad = [(ln, v) for ln, v in zip(lines, values, strict=True) if v is not None and v not in mapping]
+        if bad:
+            accepted = ", ".join(f"{c!r}={lvl}" for c, lvl in mapping.items())
+            raise InputError(
+                f"{path}, column {cfg['column']!r} ({name}): unknown code(s) {_show(bad)}; accepted codes: "
+                f"{accepted}; missing codes: {', '.join(map(repr, sorted(missing_codes)))}"
+            )
+        out[name] = pd.Series([pd.NA if v is None else mapping[v] for v in values], dtype=object)
+
+    warnings: list[str] = []
+    for key, spec in outcomes.items():
+        col, kind = spec["column"], spec["type"]
+        values = column(col)
+        if kind == "binary":
+            case, control = _codes(spec.get("case"), "case"), _codes(spec.get("control"), "control")
+            if not case or not control:
+                raise InputError(f"config outcomes.{key}: a binary outcome needs 'case' and 'control' codes")
+            if set(case) & set(control):
+                raise InputError(
+                    f"config outcomes.{key}: code(s) {sorted(set(case) & set(control))} "
+                    "are both case and control"
+                )
+            code = {c: 1.0 for c in case} | {c: 0.0 for c in control}
+            bad = [(ln, v) for ln, v in zip(lines, values, strict=True) if v is not None and v not in code]
+            if bad:
+                raise InputError(
+                    f"{path}, column {col!r} (binary outcome {key}): value(s) neither case nor control: "
+                    f"{_show(bad)}; case codes {case}, control codes {control}, missing codes "
+                    f"{sorted(missing_codes)}"
+                )
+            arr = np.array([np.nan if v is None else code[v] for v in values], dtype=float)
+            n_case, n_control = int((arr == 1).sum()), int((arr == 0).sum())
+            if n_case == 0 or n_control == 0:
+                warnings.append(f"outcome {key} ({col}): {n_case} cases and {n_control} controls")
+        elif kind in ("continuous", "tscore"):
+            arr = _parse_numeric(values, lines, path=path, column=col, what=f"{kind} outcome {key}")
+            default = BMD_RANGE if kind == "continuous" else None
+            rng = spec.get("range", default)
+            if rng is not None:
+                lo, hi = float(rng[0]), float(rng[1])
+                bad = [
+                    (ln, v)
+                    for ln, v, x in zip(lines, values, arr, strict=True)
+                    if not np.isnan(x) and not lo <= x <= hi
+                ]
+                if bad:
+                    unit = " g/cm2 (areal BMD)" if rng == default else ""
+                    raise InputError(
+                        f"{path}, column {col!r} (outcome {key}): {len(bad)} implausible value(s) outside "
+                        f"{lo:g}-{hi:g}{unit}: {_show(bad)}; T-scores need outcome type 'tscore', "
+                        "mg/cm2 must be divided by 1000"
+                    )
+            if np.isnan(arr).all():
+                warnings.append(f"outcome {key} ({col}): no non-missing values")
+        else:
+            raise InputError(
+                f"config outcomes.{key}: unknown type {kind!r}; expected continuous, tscore or binary"
+            )
+        out[key] = arr
+    for cov in covariates:
+        arr = _parse_numeric(column(cov), lines, path=path, column=cov, what="covariate")
+        finite = arr[~np.isnan(arr)]
+        if finite.size == 0:
+            warnings.append(f"covariate {cov}: no non-missing values")
+        elif np.ptp(finite) == 0:
+            warnings.append(f"covariate {cov}: zero variance (all values {finite[0]:g})")
+        out[cov] = arr
+    df = pd.DataFrame(out)
+    for name in ("sex", "t2dm"):
+        if df[name].isna().all():
+            warnings.append(f"{name}: every value is missing; {name} strata will be empty")
+    df.attrs["warnings"] = warnings
+    return df
+
+
+def strata_labels(strata: list[str]) -> list[str]:
+    """Stratum labels for config ``strata`` (``all``, ``t2dm``, ``sex``, ``t2dm_sex``), canonical order."""
+    unknown = [s for s in strata if s not in STRATUM_LABELS]
+    if unknown:
+        raise InputError(f"config strata: unknown {unknown}; expected some of {list(STRATUM_LABELS)}")
+    return [label for key, labels in STRATUM_LABELS.items() if key in strata for label in labels]
+
+
+def stratum_fixed(label: str) -> dict[str, str | None]:
+    """Which of sex / T2DM a stratum label fixes: ``{'sex': 'female' | 'male' | None, 't2dm': ...}``.
+
+    ``None`` means the factor varies within the stratum (so models adjust for it).
+    """
+    fixed: dict[str, str | None] = {"sex": None, "t2dm": None}
+    if label == "all":
+        return fixed
+    for part in label.split(","):
+        key, _, level = part.partition("=")
+        if key not in STRATUM_LEVELS or level not in STRATUM_LEVELS[key] or fixed[key] is not None:
+            raise ValueError(f"bad stratum label {label!r}; expected 'all' or e.g. 't2dm=yes,sex=female'")
+        fixed[key] = level
+    return fixed
+
+
+def strata_masks(pheno: pd.DataFrame, strata: list[str]) -> dict[str, np.ndarray]:
+    """Boolean row masks of ``pheno`` per stratum label, in canonical order.
+
+    A sample with missing sex (T2DM) is in ``all`` but in no sex (T2DM) stratum.
+    """
+    for col in ("sex", "t2dm"):
+        if col not in pheno.columns:
+            raise ValueError(f"pheno lacks column {col!r}; columns are {list(pheno.columns)}")
+    masks = {}
+    for label in strata_labels(strata):
+        mask = np.ones(len(pheno), dtype=bool)
+        for key, level in stratum_fixed(label).items():
+            if level is not None:
+                mask &= (pheno[key] == level).to_numpy(dtype=bool, na_value=False)
+        masks[label] = mask
+    return masks
+
+
+def _normalisations() -> dict[str, callable]:
+    return {
+        "leading zeros removed": lambda s: s.lstrip("0") or "0",
+        "letter prefix removed": lambda s: re.sub(r"^[A-Za-z_-]+", "", s),
+        "part after the last '_' (FID_IID)": lambda s: s.rsplit("_", 1)[-1],
+        "part before the first '_'": lambda s: s.split("_", 1)[0],
+        "case ignored": str.lower,
+    }
+
+
+def match_samples(
+    pheno_ids: list[str],
+    vcf_ids: list[str],
+    *,
+    min_overlap: float,
+    pheno_path: str = "",
+    vcf_path: str = "",
+) -> tuple[pd.DataFrame, list[str]]:
+    """Match phenotype sample ids to VCF sample names (exact string equality).
+
+    Returns
+    -------
+    summary : pandas.DataFrame
+        Rows ``in_vcf, in_phenotypes, in_both, only_vcf, only_phenotypes`` with columns
+        ``measure, n, examples`` (up to 5 ids, comma-separated; individual-level, keep it in
+        the run's working folder).
+    matched : list of str
+        Ids present in both, in VCF order.
+
+    Raises
+    ------
+    InputError
+        Duplicated VCF ids, no overlap, or ``in_both / n_phenotype_samples < min_overlap``;
+        the message shows up to 5 ids from each side and which id normalisation (leading
+        zeros, prefixes, FID_IID) would have matched more samples.
+    """
+    if not 0 <= min_overlap <= 1:
+        raise ValueError(f"min_overlap must lie in [0, 1], got {min_overlap}")
+    pheno_ids, vcf_ids = [str(s) for s in pheno_ids], [str(s) for s in vcf_ids]
+    for what, ids, where in (("VCF", vcf_ids, vcf_path), ("phenotype", pheno_ids, pheno_path)):
+        seen, dup = set(), []
+        for s in ids:
+            if s in seen and s not in dup:
+                dup.append(s)
+            seen.add(s)
+        if dup:
+            raise InputError(f"{where or what}: duplicated {what} sample id(s) {dup[:MAX_SHOWN]}")
+    pheno_set, vcf_set = set(pheno_ids), set(vcf_ids)
+    matched = [s for s in vcf_ids if s in pheno_set]
+    only_vcf = [s for s in vcf_ids if s not in pheno_set]
+    only_pheno = [s for s in pheno_ids if s not in vcf_set]
+
+    def ex(ids: list[str]) -> str:
+        return ", ".join(ids[:MAX_SHOWN])
+
+    summary = pd.DataFrame(
+        [
+            ("in_vcf", len(vcf_ids), ex(vcf_ids)),
+            ("in_phenotypes", len(pheno_ids), ex(pheno_ids)),
+            ("in_both", len(matched), ex(matched)),
+            ("only_vcf", len(only_vcf), ex(only_vcf)),
+            ("only_phenotypes", len(only_pheno), ex(only_pheno)),
+        ],
+        columns=["measure", "n", "examples"],
+    )
+    fraction = len(matched) / len(pheno_ids) if pheno_ids else 0.0
+    if not matched or fraction < min_overlap:
+        hints = []
+        for name, f in _normalisations().items():
+            a, b = {f(s) for s in pheno_ids}, {f(s) for s in vcf_ids}
+            # normalise one side, or both
+            n_best = max(len(a & vcf_set), len(pheno_set & b), len(a & b))
+            if n_best > len(matched):
+                hints.append(f"{name}: {n_best} would match")
+        hint = ("; with ids normalised - " + "; ".join(hints)) if hints else ""
+        raise InputError(
+            f"sample ids: only {len(matched)} of {len(pheno_ids)} phenotype samples ({fraction:.1%}) "
+            f"are in the VCF (minimum {min_overlap:.0%}). Phenotype ids ({pheno_path or 'phenotype table'}): "
+            f"{ex(pheno_ids)}; VCF ids ({vcf_path or 'VCF'}): {ex(vcf_ids)}. The usual cause is an ID "
+            "format mismatch: prefixes ('S007' vs '007'), leading zeros ('7' vs '007') or PLINK-style "
+            f"FID_IID names in the VCF ('FAM1_007'){hint}. Fix the ids in the phenotype table "
+            "(cohort.sample_column)"
+        )
+    return summary, matched
