@@ -26,8 +26,9 @@ standard error is that of log OR) or ``beta`` (linear). ``statistic``: the LR ch
 ``additive`` by ``; per_allele = effect-allele count`` or ``; per_allele = DS dosage``.
 ``note``: empty, ``firth-fallback: ...``, or the reason why nothing was estimated (then the numbers
 are NaN): ``too few samples (n=.. < ..)``, ``no cases``, ``no controls``, ``too few cases
-(n_cases=.. < ..)`` / ``too few controls (...)``, ``monomorphic in this stratum``, ``genotype class absent (...)``, ``singular
-design (covariate collinear...)``, ``Firth regression did not converge``.
+(n_cases=.. < ..)``, ``too few controls (...)``, ``monomorphic in this stratum``, ``genotype class
+absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression did not converge``.
+``extra``: ``firth_lrt_statistic``, ``firth_lrt_p`` (Firth rows), ``df_residual`` (linear rows).
 """
 
 from __future__ import annotations
