@@ -23,8 +23,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         command=sys.argv,
         workflow_dir=sm.params.workflow_dir,
     )
-    write_archive(run_dir, [os.path.relpath(p, run_dir) for p in shareable], manifest, sm.output.archive)
     write_json_atomic(manifest, sm.output.manifest)
+    write_archive(run_dir, [os.path.relpath(p, run_dir) for p in shareable], manifest, sm.output.archive)
     matching = read_tsv(os.path.join(run_dir, "tables", "sample_matching.tsv"))
     n = matching.loc[matching["measure"] == "in_both", "count"]
     append_run_index(
