@@ -48,6 +48,7 @@ rule phenotypes:
     output:
         phenotypes=run_path("work", "phenotypes.tsv"),
         matching=run_path("tables", "sample_matching.tsv"),
+        examples=run_path("work", "sample_matching_examples.tsv"),
     log:
         run_path("logs", "phenotypes.log"),
     conda:

@@ -24,4 +24,5 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     pheno = pheno.set_index("sample").loc[matched].reset_index()
     log.info("%d samples in both the phenotype table and the VCF", len(pheno))
     write_tsv(pheno, sm.output.phenotypes)
-    write_tsv(summary, sm.output.matching)
+    write_tsv(summary, sm.output.examples)  # example ids: individual-level, stays in work/
+    write_tsv(summary.drop(columns=["examples"]), sm.output.matching)

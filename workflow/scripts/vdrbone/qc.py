@@ -273,3 +273,22 @@ def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) ->
         status = np.where((status == "ok") & (out["missing_rate"] > max_missing_rate), "high_missing", status)
     out["status"] = status
     return out[QC_SAMPLE_COLUMNS]
+
+
+def qc_samples_summary(samples: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate per-sample missingness for shareable outputs (no sample ids).
+
+    One row per measure: number of samples, samples with every panel call, with at least one
+    missing call, with no call at all, and the mean, median and maximum missing rate.
+    """
+    rate = samples["missing_rate"].astype(float)
+    rows = [
+        ("n_samples", len(samples)),
+        ("n_complete", int((rate == 0).sum())),
+        ("n_any_missing", int((rate > 0).sum())),
+        ("n_no_calls", int((samples["n_called"] == 0).sum())),
+        ("mean_missing_rate", float(rate.mean()) if len(rate) else float("nan")),
+        ("median_missing_rate", float(rate.median()) if len(rate) else float("nan")),
+        ("max_missing_rate", float(rate.max()) if len(rate) else float("nan")),
+    ]
+    return pd.DataFrame(rows, columns=["measure", "value"])
