@@ -1,6 +1,7 @@
 """Snakemake adapter: one association table (and descriptive tables) across outcomes."""
 
 import pandas as pd
+
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
