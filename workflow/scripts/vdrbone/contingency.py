@@ -363,6 +363,7 @@ def conditional_odds_ratio(table, *, conf_level: float = 0.95) -> tuple[float, f
 def _last_at_or_below(f, lo: np.ndarray, hi: np.ndarray, thr: np.ndarray) -> np.ndarray:
     """Vectorised binary search: largest x in [lo, hi] with f(x) <= thr, for f non-decreasing
     on [lo, hi]; returns lo - 1 where f(lo) > thr."""
+    lo0, hi0 = lo, np.maximum(hi, lo)  # evaluation is kept inside the original (valid) range
     lo = lo.copy()
     hi = hi.copy()
     res = lo - 1
@@ -371,7 +372,7 @@ def _last_at_or_below(f, lo: np.ndarray, hi: np.ndarray, thr: np.ndarray) -> np.
         if not active.any():
             return res
         mid = (lo + hi) // 2
-        ok = f(mid) <= thr
+        ok = f(np.clip(mid, lo0, hi0)) <= thr
         res = np.where(active & ok, mid, res)
         lo = np.where(active & ok, mid + 1, lo)
         hi = np.where(active & ~ok, mid - 1, hi)
