@@ -928,8 +928,8 @@ def anova_by_genotype(y, groups) -> TestResult:
 
     Same as R ``anova(lm(y ~ factor(g)))``. Samples with NaN outcome or NaN / negative group code
     (e.g. -1, the scikit-allel missing genotype) are dropped. ``df`` is the numerator df (k - 1,
-    k = non-empty groups); the denominator df n - k is in ``extra['df_denominator']`` and in the
-    note. ``extra`` also has the group means and sizes.
+    k = non-empty groups); the denominator df n - k is in ``extra['df_denominator']`` and in
+    ``method`` (``F(k - 1, n - k)``). ``extra`` also has the group means and sizes.
 
     Parameters
     ----------
@@ -964,9 +964,9 @@ def anova_by_genotype(y, groups) -> TestResult:
     ssw = float(((yv - means[codes]) ** 2).sum())
     res.df = k - 1
     res.extra["df_denominator"] = n - k
-    res.note = f"df = ({k - 1}, {n - k})"
+    res.method = f"one-way ANOVA F({k - 1}, {n - k}) test (R anova(lm(y ~ factor(genotype))))"
     if ssw <= 0:
-        res.note = _join(res.note, "no residual variance")
+        res.note = "no residual variance"
         return res
     res.statistic = (ssb / (k - 1)) / (ssw / (n - k))
     res.p_value = float(special.fdtrc(k - 1, n - k, res.statistic))

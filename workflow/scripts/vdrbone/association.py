@@ -1,0 +1,424 @@
+"""Association of the panel with one outcome, over variants and strata: the association table.
+
+For every variant x stratum this assembles, for a binary outcome, the allelic test (Pearson
+chi-square, Fisher exact, allelic OR with Woolf CI), the genotypic 2x3 tests (chi-square, Fisher
+exact), the Cochran-Armitage trend test and the five SNPassoc genetic models (logistic, OR); for a
+continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic models (linear,
+beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
+Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
+strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
+strata, and Bonferroni / Benjamini-Hochberg adjustment within the outcome complete the table.
+The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
+only selects samples, counts, labels rows and adjusts p-values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from vdrbone import contingency, regression
+from vdrbone.panel import Panel, PanelVariant
+from vdrbone.phenotypes import strata_masks, stratum_fixed
+from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+
+# Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
+# the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
+# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis) and the Breslow-Day homogeneity
+# test are reported with unadjusted p-values only.
+PRIMARY_MODELS = (
+    "allelic",
+    "genotypic",
+    "trend",
+    "codominant",
+    "dominant",
+    "recessive",
+    "overdominant",
+    "additive",
+    "carrier",
+    "interaction_t2dm",
+    "interaction_sex",
+    "mantel_haenszel",
+)
+# Models reported per variant x stratum, in table order (for rows "not estimable" as a whole).
+BINARY_DIPLOID_MODELS = ["allelic", "allelic_fisher", "genotypic", "genotypic_fisher", "trend"]
+CONTINUOUS_DIPLOID_MODELS = ["anova", "kruskal_wallis"]
+REGRESSION_TERMS = {
+    2: [
+        ("codominant", "het"),
+        ("codominant", "hom_alt"),
+        ("dominant", "carrier"),
+        ("recessive", "hom_alt"),
+        ("overdominant", "het"),
+        ("additive", "per_allele"),
+    ],
+    1: [("carrier", "carrier")],
+}
+GENOTYPE_COUNT_COLUMNS = [
+    "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
+    "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
+]  # fmt: skip
+BMD_COLUMNS = [
+    "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
+    "n", "mean", "sd", "median",
+]  # fmt: skip
+
+
+@dataclass
+class OutcomeResult:
+    """The three tables of one outcome: tests and estimates, and the two descriptive tables."""
+
+    association: pd.DataFrame
+    genotype_counts: pd.DataFrame
+    bmd_by_genotype: pd.DataFrame
+
+
+def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
+    """Samples x variants float matrix of ``column`` from the long call table (NaN: no call)."""
+    wide = calls.pivot_table(index="sample", columns="variant", values=column, aggfunc="first", dropna=False)
+    return wide.reindex(index=samples, columns=variants).to_numpy(dtype=float)
+
+
+def reference_label(v: PanelVariant, model: str) -> str:
+    """The reference genotype or group of a model, nucleotides with literature letters."""
+    if v.ploidy == 1:
+        nuc, lab = v.genotype_names(0)
+        return f"{nuc} (non-carrier)"
+
+    def names(k):
+        nuc, lab = v.genotype_names(k)
+        return nuc if nuc == lab else f"{nuc} ({lab})"
+
+    if model in ("allelic", "allelic_fisher", "mantel_haenszel", "breslow_day"):
+        o = v.other_allele
+        return o if v.label(o) == o else f"{o} ({v.label(o)})"
+    if model == "recessive":
+        return f"{names(0)} + {names(1)}"
+    if model == "overdominant":
+        return f"{names(0)} + {names(2)}"
+    return names(0)
+
+
+def _counts(g: np.ndarray, size: int) -> np.ndarray:
+    return np.bincount(g.astype(np.int64), minlength=size)[:size]
+
+
+def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
+    """Add ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) over the primary tests.
+
+    The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
+    p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
+    2-df test). Bonferroni: min(1, m p); BH: the step-up q-values of Benjamini & Hochberg (1995),
+    as R ``p.adjust(method = "BH")``. Other rows get NaN.
+    """
+    out = table.copy()
+    out["p_bonferroni"] = np.nan
+    out["q_value"] = np.nan
+    primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
+    keys = ["variant", "stratum", "model"]
+    tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
+    m = len(tests)
+    if m == 0:
+        return out
+    p = tests["p_value"].to_numpy(float)
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
+    q = np.empty(m)
+    q[order] = q_sorted
+    tests = tests.assign(p_bonferroni=np.minimum(1.0, p * m), q_value=q).drop(columns="p_value")
+    merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
+    out.loc[primary, "p_bonferroni"] = merged["p_bonferroni"].to_numpy()
+    out.loc[primary, "q_value"] = merged["q_value"].to_numpy()
+    return out
+
+
+class _Rows:
+    """Collects TestResults as association rows with their labels."""
+
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+        self.rows: list[dict] = []
+
+    def add(self, v: PanelVariant, stratum: str, result: TestResult, *, covariates: str = "", reference=None):
+        row = result.row()
+        row.update(
+            variant=v.id,
+            name=v.name,
+            outcome=self.outcome,
+            stratum=stratum,
+            effect_allele=v.effect_allele,
+            other_allele=v.other_allele,
+            reference=reference if reference is not None else reference_label(v, result.model),
+            covariates=covariates,
+        )
+        self.rows.append(row)
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows)
+        for col in ASSOCIATION_COLUMNS:
+            if col not in df:
+                df[col] = np.nan
+        for col in ("n", "n_cases", "n_controls"):
+            df[col] = pd.to_numeric(df[col]).round().astype("Int64")
+        return df[ASSOCIATION_COLUMNS]
+
+
+def _not_estimable(models_terms, note: str, **fields) -> list[TestResult]:
+    return [TestResult(model=m, term=t, note=note, **fields) for m, t in models_terms]
+
+
+def associate_outcome(
+    calls: pd.DataFrame,
+    pheno: pd.DataFrame,
+    panel: Panel,
+    *,
+    outcome: str,
+    config: dict,
+    qc: pd.DataFrame | None = None,
+) -> OutcomeResult:
+    """All association tests of ``outcome`` for every panel variant and configured stratum.
+
+    Parameters
+    ----------
+    calls : long call table (sample, variant, effect_count, dosage, status, ...) from extraction.
+    pheno : coded phenotypes (sample, sex, t2dm, outcome and covariate columns), one row per
+        analysed sample.
+    panel : the analysed variants.
+    outcome : key of ``config['outcomes']``.
+    config : the validated run config (covariates, strata, genotypes, qc, association).
+    qc : ``qc_variants.tsv``; with ``qc.action: exclude``, variants flagged in all samples get
+        rows with the reason instead of tests.
+
+    Missing data: each test uses the samples of the stratum with the outcome and the genotype
+    called; regression models additionally need every covariate (complete cases; ``n`` says how
+    many). Sex and T2DM are added as covariates where the stratum does not fix them.
+    """
+    spec = config["outcomes"][outcome]
+    binary = spec["type"] == "binary"
+    outcome_type = "binary" if binary else "continuous"
+    assoc_cfg = config.get("association", {})
+    min_n = int(assoc_cfg.get("min_stratum_n", 30))
+    min_cases = int(assoc_cfg.get("min_cases", 5))
+    use_dosage = config.get("genotypes", {}).get("use_dosage", True)
+
+    samples = list(pheno["sample"].astype(str))
+    ids = [v.id for v in panel]
+    G = genotype_matrix(calls, samples, ids, "effect_count")
+    D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
+    y = pheno[outcome].to_numpy(dtype=float)
+    base_covs = list(config.get("covariates", []))
+    cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
+    sex = pheno["sex"].astype(object)
+    t2dm = pheno["t2dm"].astype(object)
+    cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
+    cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
+    female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    excluded = _qc_exclusions(qc, config)
+
+    rows = _Rows(outcome)
+    counts_rows: list[dict] = []
+    bmd_rows: list[dict] = []
+    for j, v in enumerate(panel):
+        g_all = G[:, j]
+        dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
+        for stratum, mask in masks.items():
+            cov_names = base_covs + _varying_factors(stratum, mask, cov_values)
+            cov_label = "+".join(cov_names)
+            if v.id in excluded:
+                _excluded_rows(rows, v, stratum, binary, excluded[v.id])
+                continue
+            y_s, g_s = y[mask], g_all[mask]
+            ok = np.isfinite(y_s) & np.isfinite(g_s)
+            n_ok = int(ok.sum())
+            _descriptives(counts_rows, bmd_rows, v, outcome, stratum, y_s[ok], g_s[ok], binary)
+            small = f"too few samples (n={n_ok} < min_stratum_n={min_n})" if n_ok < min_n else ""
+            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small):
+                rows.add(v, stratum, res)
+            C = (
+                np.column_stack([cov_values[c][mask] for c in cov_names])
+                if cov_names
+                else np.empty((mask.sum(), 0))
+            )
+            for res in regression.genetic_models(
+                y_s,
+                g_s,
+                C,
+                outcome_type=outcome_type,
+                ploidy=v.ploidy,
+                dosage=None if dosage_all is None else dosage_all[mask],
+                covariate_names=cov_names,
+                min_n=min_n,
+                min_cases=min_cases,
+            ):
+                rows.add(v, stratum, res, covariates=cov_label)
+            for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
+                names = [c for c in cov_names if c != modifier]
+                Ci = (
+                    np.column_stack([cov_values[c][mask] for c in names])
+                    if names
+                    else np.empty((mask.sum(), 0))
+                )
+                res = regression.interaction_test(
+                    y_s,
+                    g_s,
+                    values[mask],
+                    Ci,
+                    outcome_type=outcome_type,
+                    modifier_name=modifier,
+                    covariate_names=names,
+                    min_n=min_n,
+                    min_cases=min_cases,
+                )
+                ref = f"{reference_label(v, 'additive')}; {label}"
+                rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
+        if binary and v.id not in excluded:
+            _pooled(rows, v, y, g_all, masks)
+
+    table = adjust_pvalues(rows.frame())
+    return OutcomeResult(
+        association=table,
+        genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
+        bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
+    )
+
+
+def _varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
+    """Sex and T2DM as covariates where the stratum does not fix them and they vary in it.
+
+    A factor that is constant or entirely missing among the stratum's samples (a cohort of
+    women only, or one without T2DM data) would make every model singular or empty, so it is
+    left out; the ``covariates`` column of each row says what was adjusted for.
+    """
+    fixed = stratum_fixed(stratum)
+    names = []
+    for factor in ("sex", "t2dm"):
+        values = cov_values[factor][mask]
+        if fixed.get(factor) is None and np.unique(values[np.isfinite(values)]).size > 1:
+            names.append(factor)
+    return names
+
+
+def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
+    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``."""
+    if qc is None or config.get("qc", {}).get("action", "flag") != "exclude" or qc.empty:
+        return {}
+    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (qc["flag"].fillna("") != "")]
+    return {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
+
+
+def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
+    models = []
+    if v.ploidy == 2:
+        models = [(m, "") for m in (BINARY_DIPLOID_MODELS if binary else CONTINUOUS_DIPLOID_MODELS)]
+    elif binary:
+        models = [("carrier_fisher", "carrier")]
+    for res in _not_estimable(models + REGRESSION_TERMS[v.ploidy], reason):
+        rows.add(v, stratum, res)
+
+
+def _unadjusted_tests(
+    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str
+) -> list[TestResult]:
+    """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs."""
+    if v.ploidy == 1:
+        if not binary:
+            return []
+        if small:
+            return _not_estimable([("carrier_fisher", "carrier")], small)
+        return [contingency.carrier_fisher(_counts(g[y == 1], 2), _counts(g[y == 0], 2))]
+    if binary:
+        if small:
+            return _not_estimable(
+                [("allelic", "alt_vs_ref"), ("allelic_fisher", "alt_vs_ref"), ("genotypic", "genotype"),
+                 ("genotypic_fisher", "genotype"), ("trend", "per_allele")],
+                small,
+            )  # fmt: skip
+        case, ctrl = _counts(g[y == 1], 3), _counts(g[y == 0], 3)
+        return [
+            contingency.allelic(case, ctrl),
+            contingency.allelic_fisher(case, ctrl),
+            contingency.genotypic(case, ctrl),
+            contingency.genotypic_fisher(case, ctrl),
+            contingency.trend(case, ctrl),
+        ]
+    if small:
+        return _not_estimable([("anova", "genotype"), ("kruskal_wallis", "genotype")], small)
+    return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
+
+
+def _interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
+    """(modifier name, 0/1 values, reference label) of the interactions tested in ``stratum``."""
+    fixed = stratum_fixed(stratum)
+    if fixed.get("t2dm") is None and stratum in ("all", "sex=female", "sex=male"):
+        yield "t2dm", t2dm, "t2dm=no"
+    if fixed.get("sex") is None and stratum in ("all", "t2dm=yes", "t2dm=no"):
+        yield "sex", female, "sex=male"
+
+
+def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g, binary) -> None:
+    """Genotype counts by case status (binary) or BMD summaries by genotype (continuous)."""
+    size = v.ploidy + 1
+    for k in range(size):
+        nuc, lab = v.genotype_names(k)
+        at = g == k
+        label = {"outcome": outcome, "variant": v.id, "name": v.name, "stratum": stratum}
+        if binary:
+            n_case, n_ctrl = int((at & (y == 1)).sum()), int((at & (y == 0)).sum())
+            tot_case, tot_ctrl = int((y == 1).sum()), int((y == 0).sum())
+            counts_rows.append(
+                {
+                    **label,
+                    "effect_count": k,
+                    "genotype": nuc,
+                    "rflp": lab,
+                    "n_cases": n_case,
+                    "freq_cases": n_case / tot_case if tot_case else np.nan,
+                    "n_controls": n_ctrl,
+                    "freq_controls": n_ctrl / tot_ctrl if tot_ctrl else np.nan,
+                    "n": n_case + n_ctrl,
+                    "freq": (n_case + n_ctrl) / len(g) if len(g) else np.nan,
+                }
+            )
+        else:
+            vals = y[at]
+            bmd_rows.append(
+                {
+                    **label,
+                    "effect_count": k,
+                    "genotype": nuc,
+                    "rflp": lab,
+                    "n": int(vals.size),
+                    "mean": float(vals.mean()) if vals.size else np.nan,
+                    "sd": float(vals.std(ddof=1)) if vals.size > 1 else np.nan,
+                    "median": float(np.median(vals)) if vals.size else np.nan,
+                }
+            )
+
+
+def _pooled(rows: _Rows, v: PanelVariant, y: np.ndarray, g: np.ndarray, masks: dict[str, np.ndarray]) -> None:
+    """Mantel-Haenszel allelic OR and Breslow-Day test across the T2DM and the sex strata."""
+    for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
+        if not all(s in masks for s in pair):
+            continue
+        tables = []
+        for s in pair:
+            m = masks[s] & np.isfinite(y) & np.isfinite(g)
+            size = v.ploidy + 1
+            case, ctrl = _counts(g[m & (y == 1)], size), _counts(g[m & (y == 0)], size)
+            if v.ploidy == 2:
+                tables.append(contingency.allele_table(case, ctrl))
+            else:
+                tables.append([[case[1], case[0]], [ctrl[1], ctrl[0]]])
+        tables = np.asarray(tables, dtype=np.int64)
+        mh = contingency.mantel_haenszel(tables, ploidy=v.ploidy)
+        bd = contingency.breslow_day(tables)
+        if v.ploidy == 1:
+            mh.term = bd.term = "carrier"
+            mh.method += " (carrier x case tables)"
+            bd.method += " (carrier x case tables)"
+        rows.add(v, label, mh)
+        rows.add(v, label, bd)
