@@ -207,13 +207,14 @@ def code_diploid(classes: np.ndarray, *, effect_class: int) -> tuple[np.ndarray,
         a haploid call) is ``missing``; any allele of class 2 is ``other_allele``.
     """
     classes = _check_classes(classes, effect_class)
-    missing = (classes < 0).any(axis=1)
-    other = ~missing & (classes == CLASS_OTHER).any(axis=1)
+    c0, c1 = classes[:, 0], classes[:, 1]  # column ops: .any(axis=1) is slow on (n, 2)
+    missing = (c0 < 0) | (c1 < 0)
+    other = ~missing & ((c0 == CLASS_OTHER) | (c1 == CLASS_OTHER))
     called = ~missing & ~other
     status = np.full(len(classes), CALLED, dtype=np.int8)
     status[missing] = MISSING
     status[other] = OTHER_ALLELE
-    count = (classes == effect_class).sum(axis=1).astype(float)
+    count = (c0 == effect_class).astype(float) + (c1 == effect_class)
     count[~called] = np.nan
     return count, status
 
@@ -373,7 +374,7 @@ def _check_classes(classes: np.ndarray, effect_class: int) -> np.ndarray:
 # ------------------------------------------------------------------ headers, samples, build
 
 
-def _open(path: str, logger=None):
+def _open(path: str):
     from cyvcf2 import VCF
 
     if not os.path.exists(path):
@@ -382,7 +383,6 @@ def _open(path: str, logger=None):
         raise InputError(f"VCF path {path} is a directory; expected a .vcf, .vcf.gz or .bcf file")
     try:
         vcf = VCF(path)
-        _ = vcf.raw_header
     except Exception as err:  # noqa: BLE001 - htslib raises plain OSError / Exception
         raise InputError(
             f"{path} is not a readable VCF/BCF file (expected plain VCF, bgzipped VCF or BCF with a "
@@ -391,24 +391,40 @@ def _open(path: str, logger=None):
     return vcf
 
 
-def _header_info(path: str) -> dict:
+@dataclass
+class _Header:
+    """One opened file: the reader, its samples and contigs (header text parsed only on demand)."""
+
+    path: str
+    vcf: object
+    samples: list[str]
+    contigs: dict[str, int | None]
+    _refs: list[str] | None = None
+
+    @property
+    def refs(self) -> list[str]:
+        """``##reference`` / ``##assembly`` values and contig ``assembly=`` tags."""
+        if self._refs is None:
+            self._refs = []
+            for line in self.vcf.raw_header.split("\n#CHROM", 1)[0].splitlines():
+                if line.startswith("##contig=<"):
+                    m_asm = re.search(r"[<,]assembly=([^,>]+)", line)
+                    if m_asm:
+                        self._refs.append(m_asm.group(1))
+                elif line.startswith(("##reference=", "##assembly=")):
+                    self._refs.append(line.split("=", 1)[1])
+        return self._refs
+
+
+def _header_info(path: str) -> _Header:
     vcf = _open(path)
-    contigs: dict[str, int | None] = {}
-    refs: list[str] = []
-    for line in vcf.raw_header.splitlines():
-        if line.startswith("##contig=<"):
-            m_id = re.search(r"[<,]ID=([^,>]+)", line)
-            m_len = re.search(r"[<,]length=(\d+)", line)
-            m_asm = re.search(r"[<,]assembly=([^,>]+)", line)
-            if m_id:
-                contigs[m_id.group(1)] = int(m_len.group(1)) if m_len else None
-            if m_asm:
-                refs.append(m_asm.group(1))
-        elif line.startswith(("##reference=", "##assembly=")):
-            refs.append(line.split("=", 1)[1])
-    samples = list(vcf.samples)
-    vcf.close()
-    return {"contigs": contigs, "refs": refs, "samples": samples}
+    names = list(vcf.seqnames)
+    try:
+        lengths = list(vcf.seqlens)
+    except Exception:  # noqa: BLE001 - no contig lengths in the header
+        lengths = [-1] * len(names)
+    contigs = {n: (int(x) if x and x > 0 else None) for n, x in zip(names, lengths, strict=False)}
+    return _Header(path, vcf, list(vcf.samples), contigs)
 
 
 def vcf_samples(paths: list[str]) -> list[str]:
@@ -418,9 +434,13 @@ def vcf_samples(paths: list[str]) -> list[str]:
     """
     if not paths:
         raise InputError("cohort.vcf lists no VCF files")
+    return _samples_of([_header_info(str(p)) for p in paths])
+
+
+def _samples_of(headers: list[_Header]) -> list[str]:
     first = None
-    for path in paths:
-        samples = _header_info(path)["samples"]
+    for h in headers:
+        path, samples = h.path, h.samples
         if not samples:
             raise InputError(f"{path}: the VCF has no samples (no columns after FORMAT)")
         if len(set(samples)) != len(samples):
@@ -454,17 +474,18 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> st
     contig lengths. A mitochondrial contig of 16,571 bp (hg19 UCSC chrM, the Yoruba sequence
     NC_001807, not rCRS) is refused. Files with only mtDNA contigs carry no build information.
     """
-    logger = logger or log
+    return _build_of([_header_info(str(p)) for p in paths], declared=declared, logger=logger or log)
+
+
+def _build_of(headers: list[_Header], *, declared: str, logger) -> str:
     if declared not in ("auto", *BUILDS):
         raise InputError(f"cohort.build is {declared!r}; expected auto, GRCh37 or GRCh38")
     by_length: dict[str, list[str]] = {}
-    by_text: dict[str, list[str]] = {}
-    for path in paths:
-        info = _header_info(path)
-        for name, length in info["contigs"].items():
+    for h in headers:
+        for name, length in h.contigs.items():
             if name in CONTIG_ALIASES["MT"] and length == HG19_CHRM_LENGTH:
                 raise InputError(
-                    f"{path}: contig {name} has length {HG19_CHRM_LENGTH}: this is hg19's UCSC chrM "
+                    f"{h.path}: contig {name} has length {HG19_CHRM_LENGTH}: this is hg19's UCSC chrM "
                     f"(the Yoruba sequence NC_001807), not the revised Cambridge Reference Sequence "
                     f"(rCRS, NC_012920.1, {RCRS_LENGTH} bp) that mtDNA positions such as m.4823 and "
                     f"m.15885 refer to; positions would be shifted. Lift the mtDNA calls over to rCRS "
@@ -475,28 +496,33 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> st
                 build = CHR12_LENGTHS.get(length)
                 if build is None:
                     raise InputError(
-                        f"{path}: contig {name} has length {length}, which is neither GRCh37 "
+                        f"{h.path}: contig {name} has length {length}, which is neither GRCh37 "
                         f"(133851895) nor GRCh38 (133275309); the VCF must be on GRCh37 or GRCh38"
                     )
-                by_length.setdefault(build, []).append(path)
-        for text in info["refs"]:
-            for build, pattern in _BUILD_PATTERNS:
-                if pattern.search(text):
-                    by_text.setdefault(build, []).append(path)
-                    break
+                by_length.setdefault(build, []).append(h.path)
     if len(by_length) > 1:
         raise InputError(
             "VCF files are on different builds by their chr12 contig length: "
             + "; ".join(f"{b}: {', '.join(sorted(set(p)))}" for b, p in by_length.items())
         )
     from_length = next(iter(by_length), None)
-    if declared != "auto":
-        if from_length and from_length != declared:
+    if from_length:
+        if declared not in ("auto", from_length):
             raise InputError(
                 f"cohort.build is {declared} but the chr12 contig length in "
                 f"{', '.join(sorted(set(by_length[from_length])))} is that of {from_length}; "
                 f"set cohort.build to {from_length} or auto, or use a {declared} VCF"
             )
+        return from_length
+    # no contig lengths: header text (##reference, ##assembly, contig assembly= tags)
+    by_text: dict[str, list[str]] = {}
+    for h in headers:
+        for text in h.refs:
+            for build, pattern in _BUILD_PATTERNS:
+                if pattern.search(text):
+                    by_text.setdefault(build, []).append(h.path)
+                    break
+    if declared != "auto":
         other = [b for b in by_text if b != declared]
         if other:
             logger.warning(
@@ -504,14 +530,6 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> st
                 declared, ", ".join(sorted(set(by_text[other[0]]))), other[0], declared,
             )  # fmt: skip
         return declared
-    if from_length:
-        other = [b for b in by_text if b != from_length]
-        if other:
-            logger.warning(
-                "header lines of %s name %s but the chr12 contig length says %s; using %s",
-                ", ".join(sorted(set(by_text[other[0]]))), other[0], from_length, from_length,
-            )  # fmt: skip
-        return from_length
     if len(by_text) > 1:
         raise InputError(
             "VCF header lines name different builds: "
@@ -521,8 +539,8 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> st
     if by_text:
         return next(iter(by_text))
     raise InputError(
-        f"cannot tell the genome build of {', '.join(paths)}: no chr12 ##contig length and no "
-        f"##reference/##assembly line; set cohort.build to GRCh37 or GRCh38 in the config"
+        f"cannot tell the genome build of {', '.join(h.path for h in headers)}: no chr12 ##contig "
+        f"length and no ##reference/##assembly line; set cohort.build to GRCh37 or GRCh38 in the config"
     )
 
 
@@ -583,16 +601,16 @@ def _index_of(path: str) -> str | None:
     return None
 
 
-def _read_positions(path, targets, samples, logger) -> dict[tuple[str, int], list[_Record]]:
+def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str, int], list[_Record]]:
     """Records at the target (panel contig, pos) positions: region queries or one streaming pass."""
-    vcf = _open(path)
-    file_samples = list(vcf.samples)
+    path, vcf = header.path, header.vcf
+    file_samples = header.samples
     order = None
     if file_samples != samples:
         where = {s: i for i, s in enumerate(file_samples)}
         order = np.array([where[s] for s in samples])
     found: dict[tuple[str, int], list[_Record]] = {}
-    names = set(vcf.seqnames)
+    names = set(header.contigs)
     if _index_of(path):
         for panel_chrom, pos in targets:
             contigs = [c for c in CONTIG_ALIASES[panel_chrom] if c in names] or (
@@ -616,7 +634,6 @@ def _read_positions(path, targets, samples, logger) -> dict[tuple[str, int], lis
             key = (alias.get(v.CHROM), v.POS)
             if key in wanted:
                 found.setdefault(key, []).append(_snapshot(v, path, order))
-    vcf.close()
     return found
 
 
@@ -668,12 +685,11 @@ def _merge_split(primary: _Record, pm: AlleleMatch, others: list[tuple[_Record, 
 
 
 def _observed(gt: np.ndarray, alleles: list[str]) -> str:
-    counts = []
-    for i, allele in enumerate(alleles):
-        n = int((gt == i).any(axis=1).sum())
-        if n:
-            counts.append(f"{allele}:{n}")
-    return ",".join(counts)
+    """``allele:n`` for every allele carried by n > 0 samples (each sample counted once)."""
+    k = len(alleles)
+    a0, a1 = gt[:, 0].astype(np.int64), gt[:, 1].astype(np.int64)
+    n = np.bincount(a0[a0 >= 0], minlength=k)[:k] + np.bincount(a1[(a1 >= 0) & (a1 != a0)], minlength=k)[:k]
+    return ",".join(f"{allele}:{c}" for allele, c in zip(alleles, n, strict=True) if c)
 
 
 def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_thr, mt_alt):
@@ -833,11 +849,14 @@ def extract_panel(
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     paths = [str(p) for p in paths]
-    samples = vcf_samples(paths)
-    build = detect_build(paths, declared=build, logger=logger)
+    if not paths:
+        raise InputError("cohort.vcf lists no VCF files")
+    headers = [_header_info(path) for path in paths]  # each file is opened once
+    samples = _samples_of(headers)
+    build = _build_of(headers, declared=build, logger=logger)
     n = len(samples)
     targets = {(pv.chrom, pv.pos(build)) for pv in panel}
-    by_file = [(path, _read_positions(path, targets, samples, logger)) for path in paths]
+    by_file = [(h.path, _read_positions(h, targets, samples, logger)) for h in headers]
 
     counts, dosages, statuses, rows = [], [], [], []
     for pv in panel:
@@ -874,26 +893,23 @@ def extract_panel(
 
 
 def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
+    """The long calls table; string columns are built by one integer take each (fast at 10^5 samples)."""
     n, k = len(samples), len(panel)
-    geno_cols, rflp_cols = [], []
-    for pv, count in zip(panel, counts, strict=True):
-        levels = range(pv.ploidy + 1)
-        names = [pv.genotype_names(c) for c in levels]
-        nuc = np.array([x[0] for x in names] + ["."], dtype=object)
-        lab = np.array([x[1] for x in names] + ["."], dtype=object)
-        idx = np.where(np.isnan(count), len(names), np.nan_to_num(count, nan=0)).astype(np.int64)
-        geno_cols.append(nuc[idx])
-        rflp_cols.append(lab[idx])
+    nuc, lab = [], []
+    codes = np.empty(n * k, dtype=np.int64)
+    for j, (pv, count) in enumerate(zip(panel, counts, strict=True)):
+        names = [pv.genotype_names(c) for c in range(pv.ploidy + 1)]
+        offset = len(nuc)
+        nuc += [x[0] for x in names] + ["."]
+        lab += [x[1] for x in names] + ["."]
+        codes[j * n : (j + 1) * n] = offset + np.where(np.isnan(count), len(names), np.nan_to_num(count))
     status = np.concatenate(statuses) if k else np.array([], dtype=np.int8)
-    return pd.DataFrame(
-        {
-            "sample": np.tile(np.array(samples, dtype=object), k),
-            "variant": np.repeat(np.array(panel.ids, dtype=object), n),
-            "genotype": np.concatenate(geno_cols) if k else [],
-            "rflp": np.concatenate(rflp_cols) if k else [],
-            "effect_count": np.concatenate(counts) if k else [],
-            "dosage": np.concatenate(dosages).astype(float) if k else [],
-            "status": np.array(STATUSES, dtype=object)[status],
-        },
-        columns=CALL_COLUMNS,
-    )
+    frame = pd.DataFrame({"sample": np.tile(np.array(samples, dtype=object), k)})
+    # column by column: pandas then keeps one block per column instead of stacking the object columns
+    frame["variant"] = np.repeat(np.array(panel.ids, dtype=object), n)
+    frame["genotype"] = np.array(nuc, dtype=object)[codes]
+    frame["rflp"] = np.array(lab, dtype=object)[codes]
+    frame["effect_count"] = np.concatenate(counts) if k else np.array([], dtype=float)
+    frame["dosage"] = np.concatenate(dosages).astype(float) if k else np.array([], dtype=float)
+    frame["status"] = np.array(STATUSES, dtype=object)[status]
+    return frame
