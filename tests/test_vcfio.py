@@ -123,7 +123,7 @@ def test_mt_alt_panel_marks_other_alleles(tmp_path):
     assert ex.calls.query("variant == 'm.4823' and sample == 'S004'").status.item() == "other_allele"
 
 
-@pytest.mark.parametrize("threshold", [0.25, 0.9, 0.96])
+@pytest.mark.parametrize("threshold", [0.25, 0.3, 0.9, 0.95, 0.96])  # 0.3 and 0.95: AF == threshold
 def test_heteroplasmy_threshold_both_sides(tmp_path, threshold):
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", mt_coding="mutect2")
     ex = extract_panel([path], PANEL, heteroplasmy_threshold=threshold)

@@ -70,6 +70,9 @@ CHR12_LENGTHS = {133851895: "GRCh37", 133275309: "GRCh38"}
 RCRS_LENGTH = 16569
 HG19_CHRM_LENGTH = 16571
 MT_ALT_CHOICES = ("any", "panel")
+# VCF/BCF store AF, GP and DS as 32-bit floats (0.9 is read back as 0.89999998): thresholds are
+# compared with this tolerance so that a written 0.9 meets a threshold of 0.9.
+FLOAT32_TOL = 1e-6
 
 CALL_COLUMNS = ["sample", "variant", "genotype", "rflp", "effect_count", "dosage", "status"]
 VARIANT_COLUMNS = [
@@ -271,7 +274,7 @@ def code_haploid(
                 raise ValueError(f"het_af/het_class must have shape ({n},), got {af.shape}, {hc.shape}")
         no_af = het & np.isnan(af)
         with np.errstate(invalid="ignore"):
-            high = het & (af >= threshold)
+            high = het & (af >= threshold - FLOAT32_TOL)
         status[no_af] = HET_HAPLOID
         status[het & ~no_af & ~high] = HETEROPLASMIC
         allele[high] = hc[high]
@@ -319,7 +322,7 @@ def calls_from_gp(gp: np.ndarray, n_alleles: int, *, threshold: float = 0.9):
     best = safe.argmax(axis=1)
     gt = table[best].copy()
     gt[nan] = CLASS_MISSING
-    low = ~nan & (safe.max(axis=1) < threshold)
+    low = ~nan & (safe.max(axis=1) < threshold - FLOAT32_TOL)
     return gt, low, table
 
 
@@ -353,7 +356,7 @@ def calls_from_ds(expected: np.ndarray, *, effect_class: int, threshold: float =
     nan = np.isnan(expected).any(axis=1)
     rounded = np.rint(expected)
     with np.errstate(invalid="ignore"):
-        close = (np.abs(expected - rounded) <= (1 - threshold) + 1e-9).all(axis=1)
+        close = (np.abs(expected - rounded) <= (1 - threshold) + FLOAT32_TOL).all(axis=1)
     status = np.full(len(expected), CALLED, dtype=np.int8)
     status[~close] = LOW_GP
     status[close & (rounded[:, CLASS_OTHER] > 0)] = OTHER_ALLELE
