@@ -68,7 +68,7 @@ SIMULATE_DEFAULTS = {
     "genotype_missing_rate": 0.01,
     "phenotype_missing_rate": 0.02,
     "n_background": {"chr12": 300, "chrM": 30},
-    "null": False,
+    "null_mode": False,
     "effects": [],
     "mt_carrier_freq": None,
     "populations": None,
@@ -93,7 +93,7 @@ T2DM_MODEL = {"intercept": -1.25, "age": 0.04, "bmi": 0.12}
 # risk in T2DM at a given BMD (Schwartz et al. 2011, JAMA 305:2184); prevalence about 12%.
 FRACTURE_MODEL = {"intercept": -2.6, "fn_bmd": -3.5, "age": 0.03, "female": 0.3, "t2dm": 0.45}
 HET_AF_NONCARRIER = (0.10, 0.85)
-HET_AF_CARRIER = (0.90, 0.99)
+HET_AF_CARRIER = (0.91, 0.99)  # clear of a 0.9 threshold, also after float32 rounding
 
 
 # --------------------------------------------------------------------------------------------
@@ -448,7 +448,7 @@ def simulate_calls(
 
     Calls are missing completely at random with probability ``missing_rate``. Among the
     non-missing calls of haploid (mtDNA) rows, a fraction ``heteroplasmy_rate`` is heteroplasmic:
-    ALT fraction uniform on 0.10-0.85 for non-carriers and 0.90-0.99 for ALT carriers (so a
+    ALT fraction uniform on 0.10-0.85 for non-carriers and 0.91-0.99 for ALT carriers (so a
     caller with threshold 0.9 recovers the true carrier status). Returns ``missing`` (bool) and
     ``het_af`` (float32, NaN where not heteroplasmic), both shaped like ``alt_counts``.
     """
@@ -598,9 +598,10 @@ class SimulatedCohort:
     def truth(self) -> pd.DataFrame:
         """Planted effects and per-variant realised frequencies (columns ``TRUTH_COLUMNS``).
 
-        ``frequency`` is the effect-allele frequency (mtDNA: carrier frequency) among the
-        non-missing calls, i.e. what a correct reader of the VCF recovers; ``expected_frequency``
-        is the population table's value.
+        ``frequency`` is the effect-allele frequency among the non-missing calls (mtDNA: carrier
+        frequency among calls that are neither missing nor heteroplasmic below AF 0.9, a
+        heteroplasmic call at AF >= 0.9 counting as a carrier), i.e. what a correct reader of the
+        VCF recovers; ``expected_frequency`` is the population table's value.
         """
         rows = []
         for e in self.effects:
@@ -623,13 +624,20 @@ class SimulatedCohort:
                     ),
                 }
             )
-        null_note = "null mode (simulate.null: true): no genetic effects planted; " if self.null else ""
+        null_note = "null mode (simulate.null_mode: true): no genetic effects planted; " if self.null else ""
         for i, v in enumerate(self.panel):
-            called = ~self.missing[i]
+            # a heteroplasmic call of a non-carrier of ALT (AF 0.10-0.85) is not a call, as in the
+            # extractor; one of an ALT carrier (AF 0.91-0.99) is a carrier call
+            alt = self.genotypes[i] if v.effect_allele == v.alt else v.ploidy - self.genotypes[i]
+            called = ~self.missing[i] & ~(~np.isnan(self.het_af[i]) & (alt == 0))
             n_called = int(called.sum())
             denom = n_called * (1 if v.is_mt else 2)
             freq = float(self.genotypes[i][called].sum()) / denom if denom else math.nan
-            what = "carrier frequency (mtDNA)" if v.is_mt else "effect-allele frequency"
+            what = (
+                "carrier frequency (mtDNA) among calls neither missing nor heteroplasmic below AF 0.9"
+                if v.is_mt
+                else "effect-allele frequency among non-missing calls"
+            )
             rows.append(
                 {
                     "kind": "frequency",
@@ -639,8 +647,7 @@ class SimulatedCohort:
                     "expected_frequency": round(self.model.effect_allele_frequency(v.id), 6),
                     "frequency": round(freq, 6),
                     "n_called": n_called,
-                    "comment": f"{null_note}{what} among non-missing calls; "
-                    f"population {self.model.population}",
+                    "comment": f"{null_note}{what}; population {self.model.population}",
                 }
             )
         out = pd.DataFrame(rows, columns=TRUTH_COLUMNS)
@@ -957,6 +964,8 @@ def _settings(config: dict) -> dict:
     sim.update(
         {k: v for k, v in (config.get("simulate") or {}).items() if v is not None or k == "mt_carrier_freq"}
     )
+    if "null" in sim:  # the key's earlier name
+        sim["null_mode"] = bool(sim.pop("null")) or bool(sim["null_mode"])
     nb = sim["n_background"]
     if not isinstance(nb, dict):
         raise InputError(f"simulate.n_background: expected a mapping {{chr12: N, chrM: N}}, got {nb!r}")
@@ -998,7 +1007,7 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
         n_samples=sim["n_samples"],
         seed=sim["seed"],
         effects=sim["effects"] or [],
-        null=bool(sim["null"]),
+        null=bool(sim["null_mode"]),
         build=sim["build"],
         n_background=sim["n_background"],
         genotype_missing_rate=sim["genotype_missing_rate"],
@@ -1059,7 +1068,7 @@ def main(argv: list[str] | None = None) -> int:
             if getattr(args, key) is not None:
                 sim[key] = getattr(args, key)
         if args.null:
-            sim["null"] = True
+            sim["null_mode"] = True
         config["simulate"] = sim
         outdir = args.outdir or sim.get("outdir")
         if not outdir:
