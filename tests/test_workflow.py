@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import REPO, default_config, snakemake, write_config
+
 from vdrbone.results import ASSOCIATION_COLUMNS
 
 
@@ -130,3 +133,36 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert "already holds a run made with a different configuration" in proc.stderr + proc.stdout
     assert sha256_tree(run) == before
     shutil.rmtree(tmp_path / "results" / "synthetic", ignore_errors=True)
+
+
+def test_bad_phenotype_value_fails_with_message_and_no_partial_outputs(tmp_path):
+    """A job that fails on bad input names the column and line, and leaves nothing half-written."""
+    sim_dir = tmp_path / "cohort"
+    proc = subprocess.run(
+        [sys.executable, "-m", "vdrbone", "simulate", "--config", str(REPO / "config" / "config.yaml"),
+         "--outdir", str(sim_dir), "--n-samples", "200"],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    pheno = sim_dir / "phenotypes.tsv"
+    lines = pheno.read_text().splitlines()
+    header = lines[0].split("\t")
+    fields = lines[3].split("\t")
+    fields[header.index("ls_bmd")] = "1,05"
+    lines[3] = "\t".join(fields)
+    pheno.write_text("\n".join(lines) + "\n")
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    cfg["cohort"].update(
+        vcf=[str(sim_dir / "chr12.vcf.gz"), str(sim_dir / "chrM.vcf.gz")], phenotypes=str(pheno)
+    )
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "ls_bmd" in out and "line 4" in out and "1,05" in out
+    runs = list((tmp_path / "results" / "runs").glob("*"))
+    assert len(runs) == 1
+    assert not (runs[0] / "tables" / "sample_matching.tsv").exists()
+    assert not (runs[0] / "work" / "phenotypes.tsv").exists()
+    assert not (tmp_path / "results" / "archive").exists()
