@@ -396,7 +396,7 @@ def simulate_background(
 
     chr12: positions uniform within 1 Mb either side of the panel's chr12 variants (the same
     offsets in both builds, so genotypes do not depend on the build), minor-allele frequency
-    uniform 0.01-0.5 with the ALT allele minor in 70% of sites, Binomial(2, p) genotypes, about
+    uniform 0.01-0.5 with the ALT allele minor in 70% of sites, two Bernoulli(p) alleles, about
     20% of IDs ``.``. chrM: positions uniform on 1-16569, carrier frequency log-uniform
     0.001-0.05, haploid carriers, ID ``.``.
     """
@@ -421,13 +421,15 @@ def simulate_background(
         if chrom == "12":
             maf = rng.uniform(0.01, 0.5, count)
             alt_freq = np.where(rng.random(count) < 0.7, maf, 1 - maf)
-            counts = rng.binomial(2, alt_freq[:, None], (count, n)).astype(np.int8)
+            counts = np.empty((count, n), dtype=np.int8)
+            for k in range(count):  # two Bernoulli alleles per person; row by row to bound memory
+                counts[k] = (rng.random((2, n), dtype=np.float32) < alt_freq[k]).sum(axis=0)
             rs = 1_000_000 + rng.choice(199_000_000, size=count, replace=False)
             ids = np.where(rng.random(count) < 0.8, np.char.add("rs", rs.astype(str)), ".")
             ids = np.where(np.isin(ids, panel.ids), ".", ids)
         else:
             alt_freq = np.exp(rng.uniform(np.log(0.001), np.log(0.05), count))
-            counts = (rng.random((count, n)) < alt_freq[:, None]).astype(np.int8)
+            counts = (rng.random((count, n), dtype=np.float32) < alt_freq[:, None]).astype(np.int8)
             ids = np.full(count, ".")
         parts.append(
             (np.full(count, chrom), pos, ids, nucleotides[ref_i], nucleotides[alt_i], alt_freq, counts)
@@ -454,7 +456,7 @@ def simulate_calls(
     """
     if not (0 <= missing_rate < 1 and 0 <= heteroplasmy_rate < 1):
         raise ValueError(f"rates must be in [0, 1): missing {missing_rate}, heteroplasmy {heteroplasmy_rate}")
-    missing = rng.random(alt_counts.shape) < missing_rate
+    missing = rng.random(alt_counts.shape, dtype=np.float32) < missing_rate
     het_af = np.full(alt_counts.shape, np.nan, dtype=np.float32)
     rows = np.flatnonzero(haploid)
     if len(rows):
