@@ -21,7 +21,7 @@ Phenotypes
 
 All randomness comes from one ``numpy.random.SeedSequence(seed)`` split into independent child
 streams (genotypes, background, calls, phenotypes, phenotype missingness), so the output is
-byte-identical for a seed, and switching ``null`` or the effects changes only the planted part.
+byte-identical for a seed, and switching ``null_mode`` or the effects changes only the planted part.
 """
 
 from __future__ import annotations
