@@ -262,17 +262,25 @@ def associate_outcome(
                     if names
                     else np.empty((mask.sum(), 0))
                 )
-                res = regression.interaction_test(
-                    y_s,
-                    g_s,
-                    values[mask],
-                    Ci,
-                    outcome_type=outcome_type,
-                    modifier_name=modifier,
-                    covariate_names=names,
-                    min_n=min_n,
-                    min_cases=min_cases,
-                )
+                if mask.any() and not np.isfinite(values[mask]).any():
+                    # e.g. no T2DM data at all: say so rather than "too few samples (n=0)"
+                    res = TestResult(
+                        model=f"interaction_{modifier}",
+                        term=f"per_allele_x_{modifier}",
+                        note=f"modifier {modifier} missing for every sample in this stratum",
+                    )
+                else:
+                    res = regression.interaction_test(
+                        y_s,
+                        g_s,
+                        values[mask],
+                        Ci,
+                        outcome_type=outcome_type,
+                        modifier_name=modifier,
+                        covariate_names=names,
+                        min_n=min_n,
+                        min_cases=min_cases,
+                    )
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
         if binary and v.id not in excluded:
@@ -415,7 +423,19 @@ def _pooled(rows: _Rows, v: PanelVariant, y: np.ndarray, g: np.ndarray, masks: d
                 tables.append([[case[1], case[0]], [ctrl[1], ctrl[0]]])
         tables = np.asarray(tables, dtype=np.int64)
         mh = contingency.mantel_haenszel(tables, ploidy=v.ploidy)
+        if mh.extra.get("strata", 0) < 2:
+            # one stratum left (e.g. a cohort of women only): nothing is pooled, and the row would
+            # duplicate that stratum's allelic test in the multiple-testing family
+            for name in ("estimate", "ci_lower", "ci_upper", "standard_error", "statistic", "p_value"):
+                setattr(mh, name, np.nan)
+            mh.note = "; ".join(x for x in (mh.note, "fewer than 2 informative strata") if x)
         bd = contingency.breslow_day(tables)
+        # breslow_day counts alleles in ``n``; report people over its informative strata (no zero
+        # margin), as the Mantel-Haenszel row does
+        informative = (tables.sum(axis=2) > 0).all(axis=1) & (tables.sum(axis=1) > 0).all(axis=1)
+        bd.n = int(round(tables[informative].sum() / v.ploidy))
+        bd.n_cases = int(round(tables[informative, 0].sum() / v.ploidy))
+        bd.n_controls = int(round(tables[informative, 1].sum() / v.ploidy))
         if v.ploidy == 1:
             mh.term = bd.term = "carrier"
             mh.method += " (carrier x case tables)"

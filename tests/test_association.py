@@ -1,0 +1,459 @@
+"""vdrbone.association: the per-outcome engine, end to end against R, and its sparse-data rows.
+
+The committed cohort (tests/fixtures/association: calls.tsv, phenotypes.tsv, written by
+make_cohort.py) is analysed by :func:`associate_outcome` for one continuous (bmd_ls) and one binary
+(fracture) outcome over all nine strata; make_fixtures.R recomputes every row independently with
+base R (chisq.test, fisher.test, prop.trend.test, glm/lm + anova, confint.default, AIC, aov,
+kruskal.test, mantelhaen.test, Breslow-Day, p.adjust) and the descriptive tables. Every number is
+compared at rtol 1e-6; labels (alleles, reference genotypes, terms, covariates, strata) are checked
+against the panel. The kernels themselves are tested in test_contingency.py / test_regression.py.
+
+Simulation studies (planted effects recovered, type-I error of the additive tests over 200 null
+cohorts) are marked ``slow``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+
+from vdrbone import regression
+from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome
+from vdrbone.panel import read_panel
+from vdrbone.qc import qc_variants
+from vdrbone.simulate import simulate_cohort
+
+REPO = Path(__file__).resolve().parents[1]
+FIX = REPO / "tests" / "fixtures" / "association"
+VARIANTS = ["rs731236", "rs7975232", "rs1544410", "rs2228570", "m.4823"]
+STRATA9 = [
+    "all", "t2dm=yes", "t2dm=no", "sex=female", "sex=male",
+    "t2dm=yes,sex=female", "t2dm=yes,sex=male", "t2dm=no,sex=female", "t2dm=no,sex=male",
+]  # fmt: skip
+NUMERIC = [
+    "n", "n_cases", "n_controls", "estimate", "ci_lower", "ci_upper", "statistic", "df", "p_value",
+    "aic", "p_bonferroni", "q_value",
+]  # fmt: skip
+KEYS = ["variant", "stratum", "model", "term"]
+
+
+def make_config(**association) -> dict:
+    return {
+        "outcomes": {
+            "bmd_ls": {"column": "ls_bmd", "type": "continuous"},
+            "fracture": {"column": "any_fracture", "type": "binary", "case": ["1"], "control": ["0"]},
+        },
+        "covariates": ["age_years", "bmi"],
+        "strata": ["all", "t2dm", "sex", "t2dm_sex"],
+        "genotypes": {"use_dosage": True},
+        "qc": {"action": "flag"},
+        "association": {"min_stratum_n": 30, "min_cases": 5, **association},
+    }
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return read_panel(REPO / "resources" / "vdr_snps.tsv").select(VARIANTS)
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    calls = pd.read_csv(FIX / "calls.tsv", sep="\t")
+    pheno = pd.read_csv(FIX / "phenotypes.tsv", sep="\t")
+    return calls, pheno
+
+
+@pytest.fixture(scope="module")
+def results(cohort, panel):
+    calls, pheno = cohort
+    cfg = make_config()
+    return {o: associate_outcome(calls, pheno, panel, outcome=o, config=cfg) for o in ("bmd_ls", "fracture")}
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return {
+        name: pd.read_csv(FIX / f"r_{name}.tsv", sep="\t")
+        for name in ("association", "genotype_counts", "bmd_by_genotype")
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# 1. every row against R
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("outcome", ["bmd_ls", "fracture"])
+def test_every_row_matches_r(results, reference, outcome):
+    ours = results[outcome].association
+    ref = reference["association"]
+    ref = ref[ref["outcome"] == outcome]
+    assert not ours.duplicated(KEYS).any()
+    assert set(map(tuple, ours[KEYS].to_numpy())) == set(map(tuple, ref[KEYS].to_numpy()))
+    m = ours.merge(ref, on=KEYS, suffixes=("", "_r"), validate="one_to_one")
+    assert len(m) == len(ours) == len(ref)
+    assert (m["note"].fillna("") == "").all(), m.loc[m["note"].fillna("") != "", KEYS + ["note"]]
+    for col in NUMERIC:
+        got, want = m[col].astype(float).to_numpy(), m[f"{col}_r"].astype(float).to_numpy()
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"NaN pattern of {col}")
+        assert_allclose(got, want, rtol=1e-6, atol=0, err_msg=col, equal_nan=True)
+    reg = m["covariates_r"].notna()
+    assert reg.sum() > 100
+    assert (m.loc[reg, "covariates"] == m.loc[reg, "covariates_r"]).all()
+
+
+def test_family_size_and_adjustment(results, reference):
+    """Bonferroni = min(1, m p) with m the number of primary tests of the outcome (as in R)."""
+    for outcome, expected_m in (("bmd_ls", 219), ("fracture", 337)):
+        a = results[outcome].association
+        fam = a[a["model"].isin(PRIMARY_MODELS) & a["p_value"].notna()].drop_duplicates(
+            ["variant", "stratum", "model"]
+        )
+        assert len(fam) == expected_m
+        assert_allclose(fam["p_bonferroni"], np.minimum(1, fam["p_value"] * expected_m), rtol=1e-12)
+        others = a[~a["model"].isin(PRIMARY_MODELS)]
+        assert others["p_bonferroni"].isna().all() and others["q_value"].isna().all()
+        # the two codominant rows share one test and one adjusted p
+        cod = a[a["model"] == "codominant"].groupby(["variant", "stratum"])["q_value"].nunique()
+        assert (cod == 1).all()
+
+
+def test_adjust_pvalues_ties_and_order():
+    t = pd.DataFrame(
+        {
+            "variant": ["a", "a", "b", "c", "d", "d"],
+            "stratum": ["all"] * 6,
+            "model": ["additive", "anova", "additive", "additive", "codominant", "codominant"],
+            "p_value": [0.01, 0.001, 0.04, np.nan, 0.03, 0.03],
+        }
+    )
+    out = adjust_pvalues(t)
+    # family: a/additive 0.01, b/additive 0.04, d/codominant 0.03 (m = 3); R p.adjust(..., "BH")
+    assert_allclose(out["p_bonferroni"].to_numpy(), [0.03, np.nan, 0.12, np.nan, 0.09, 0.09])
+    assert_allclose(out["q_value"].to_numpy(), [0.03, np.nan, 0.04, np.nan, 0.04, 0.04])
+
+
+def test_descriptive_tables_match_r(results, reference):
+    gc = results["fracture"].genotype_counts
+    ref = reference["genotype_counts"]
+    m = gc.merge(ref, on=["outcome", "variant", "stratum", "effect_count"], suffixes=("", "_r"))
+    assert len(m) == len(gc) == len(ref) == 5 * 9 * 3 - 9
+    for col in ("n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq"):
+        assert_allclose(m[col].astype(float), m[f"{col}_r"].astype(float), rtol=1e-12, err_msg=col)
+    bmd = results["bmd_ls"].bmd_by_genotype
+    ref = reference["bmd_by_genotype"]
+    m = bmd.merge(ref, on=["outcome", "variant", "stratum", "effect_count"], suffixes=("", "_r"))
+    assert len(m) == len(bmd) == len(ref)
+    for col in ("n", "mean", "sd", "median"):
+        assert_allclose(m[col].astype(float), m[f"{col}_r"].astype(float), rtol=1e-10, err_msg=col)
+    taq = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all")]
+    assert taq["genotype"].tolist() == ["A/A", "A/G", "G/G"]
+    assert taq["rflp"].tolist() == ["TT", "Tt", "tt"]
+    assert results["fracture"].bmd_by_genotype.empty and results["bmd_ls"].genotype_counts.empty
+
+
+EXPECTED_REFERENCE = {
+    # (variant, model): reference genotype or group
+    ("rs731236", "codominant"): "A/A (TT)",
+    ("rs731236", "dominant"): "A/A (TT)",
+    ("rs731236", "recessive"): "A/A (TT) + A/G (Tt)",
+    ("rs731236", "overdominant"): "A/A (TT) + G/G (tt)",
+    ("rs731236", "additive"): "A/A (TT)",
+    ("rs731236", "allelic"): "A (T)",
+    ("rs731236", "mantel_haenszel"): "A (T)",
+    ("rs731236", "interaction_t2dm"): "A/A (TT); t2dm=no",
+    ("rs731236", "interaction_sex"): "A/A (TT); sex=male",
+    ("rs7975232", "recessive"): "C/C (aa) + C/A (Aa)",
+    ("rs7975232", "allelic"): "C (a)",
+    ("rs1544410", "codominant"): "C/C (bb)",
+    ("rs2228570", "recessive"): "A/A (ff) + A/G (Ff)",
+    ("rs2228570", "allelic"): "A (f)",
+    ("m.4823", "carrier"): "T (non-carrier)",
+    ("m.4823", "carrier_fisher"): "T (non-carrier)",
+}
+
+
+def test_labels(results):
+    fr, bmd = results["fracture"].association, results["bmd_ls"].association
+    for (variant, model), want in EXPECTED_REFERENCE.items():
+        rows = fr[(fr["variant"] == variant) & (fr["model"] == model)]
+        assert len(rows) and (rows["reference"] == want).all(), (variant, model, set(rows["reference"]))
+    alleles = {"rs731236": ("G", "A"), "rs7975232": ("A", "C"), "rs1544410": ("T", "C"),
+               "rs2228570": ("G", "A"), "m.4823": ("C", "T")}  # fmt: skip
+    for table in (fr, bmd):
+        for vid, (eff, oth) in alleles.items():
+            rows = table[table["variant"] == vid]
+            assert (rows["effect_allele"] == eff).all() and (rows["other_allele"] == oth).all()
+        assert set(table["outcome"]) <= {"fracture", "bmd_ls"}
+    assert set(fr["stratum"]) == set(STRATA9) | {"by_t2dm", "by_sex"}
+    assert set(bmd["stratum"]) == set(STRATA9)
+    terms = {
+        "codominant": {"het", "hom_alt"}, "dominant": {"carrier"}, "recessive": {"hom_alt"},
+        "overdominant": {"het"}, "additive": {"per_allele"}, "allelic": {"alt_vs_ref"},
+        "allelic_fisher": {"alt_vs_ref"}, "genotypic": {"genotype"}, "genotypic_fisher": {"genotype"},
+        "trend": {"per_allele"}, "carrier": {"carrier"}, "carrier_fisher": {"carrier"},
+        "interaction_t2dm": {"per_allele_x_t2dm"}, "interaction_sex": {"per_allele_x_sex"},
+        "mantel_haenszel": {"alt_vs_ref", "carrier"}, "breslow_day": {"alt_vs_ref", "carrier"},
+        "anova": {"genotype"}, "kruskal_wallis": {"genotype"},
+    }  # fmt: skip
+    for table in (fr, bmd):
+        for model, got in table.groupby("model")["term"]:
+            assert set(got) <= terms[model], model
+    assert set(bmd["model"]) == {"anova", "kruskal_wallis", "codominant", "dominant", "recessive",
+                                 "overdominant", "additive", "carrier", "interaction_t2dm",
+                                 "interaction_sex"}  # fmt: skip
+    # mtDNA: carrier models only, no genotype models
+    mt = fr[fr["variant"] == "m.4823"]
+    assert not set(mt["model"]) & {"codominant", "additive", "allelic", "genotypic", "trend"}
+    # estimate types
+    reg = ["codominant", "dominant", "recessive", "overdominant", "additive", "carrier"]
+    assert (fr.loc[fr["model"].isin(reg), "estimate_type"] == "OR").all()
+    assert (bmd.loc[bmd["model"].isin(reg), "estimate_type"] == "beta").all()
+    # covariates: sex and t2dm added only where the stratum does not fix them
+    cov = fr[fr["model"] == "additive"].set_index(["variant", "stratum"])["covariates"]
+    assert cov[("rs731236", "all")] == "age_years+bmi+sex+t2dm"
+    assert cov[("rs731236", "t2dm=yes")] == "age_years+bmi+sex"
+    assert cov[("rs731236", "sex=female")] == "age_years+bmi+t2dm"
+    assert cov[("rs731236", "t2dm=no,sex=male")] == "age_years+bmi"
+    inter = fr[fr["model"].str.startswith("interaction")].set_index(["variant", "stratum", "model"])
+    assert inter.loc[("rs731236", "all", "interaction_t2dm"), "covariates"] == "age_years+bmi+sex+t2dm"
+    assert inter.loc[("rs731236", "all", "interaction_sex"), "covariates"] == "age_years+bmi+t2dm+sex"
+    assert inter.loc[("rs731236", "t2dm=no", "interaction_sex"), "covariates"] == "age_years+bmi+sex"
+    # interactions only where documented
+    got = set(zip(inter.index.get_level_values(1), inter.index.get_level_values(2), strict=True))
+    assert got == {("all", "interaction_t2dm"), ("sex=female", "interaction_t2dm"),
+                   ("sex=male", "interaction_t2dm"), ("all", "interaction_sex"),
+                   ("t2dm=yes", "interaction_sex"), ("t2dm=no", "interaction_sex")}  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# 2. sparse data: rows with reasons, never exceptions
+# --------------------------------------------------------------------------------------------
+def test_small_stratum_rows_not_estimable(cohort, panel):
+    calls, pheno = cohort
+    cfg = make_config(min_stratum_n=200)  # the t2dm=yes x sex cells hold about 160 people
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg).association
+    small = a[a["stratum"].isin(["t2dm=yes,sex=female", "t2dm=yes,sex=male"])]
+    assert len(small) == 2 * (4 * 11 + 2)
+    assert small["p_value"].isna().all() and small["estimate"].isna().all()
+    assert small["note"].str.startswith("too few samples").all(), set(small["note"])
+    assert small["p_bonferroni"].isna().all()
+    big = a[a["stratum"] == "t2dm=no,sex=male"]
+    assert big["p_value"].notna().all()
+    # the family shrinks by the 2 x 4 x 8 + 2 primary tests of the small strata
+    assert a.drop_duplicates(["variant", "stratum", "model"])["p_bonferroni"].notna().sum() == 337 - 66
+
+
+def test_monomorphic_variant(cohort, panel):
+    calls, pheno = cohort
+    calls = calls.copy()
+    sel = (calls["variant"] == "rs1544410") & calls["effect_count"].notna()
+    calls.loc[sel, "effect_count"] = 0.0
+    for outcome in ("fracture", "bmd_ls"):
+        a = associate_outcome(calls, pheno, panel, outcome=outcome, config=make_config()).association
+        rows = a[a["variant"] == "rs1544410"]
+        assert rows["p_value"].isna().all(), rows.loc[rows["p_value"].notna(), KEYS]
+        assert (rows["note"].fillna("") != "").all()
+        assert rows["note"].str.contains("monomorphic|one genotype class|informative strata").all()
+        assert a.loc[a["variant"] == "rs731236", "p_value"].notna().all()
+
+
+def test_zero_cases_in_a_genotype_class_uses_firth(cohort, panel):
+    calls, pheno = cohort
+    pheno = pheno.copy()
+    taq = calls[calls["variant"] == "rs731236"].set_index("sample")["effect_count"]
+    hom = pheno["sample"].map(taq).eq(2).to_numpy()
+    pheno.loc[hom & pheno["fracture"].notna(), "fracture"] = 0
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    r = a[(a["variant"] == "rs731236") & (a["stratum"] == "all")].set_index(["model", "term"])
+    for key in (("codominant", "het"), ("codominant", "hom_alt"), ("recessive", "hom_alt")):
+        assert r.loc[key, "note"].startswith("firth-fallback"), r.loc[key, "note"]
+        assert "Firth" in r.loc[key, "method"]
+        assert np.isfinite(r.loc[key, "estimate"]) and np.isfinite(r.loc[key, "p_value"])
+    assert r.loc[("recessive", "hom_alt"), "estimate"] < 0.2
+    for key in (("dominant", "carrier"), ("overdominant", "het"), ("additive", "per_allele")):
+        assert r.loc[key, "note"] == "" and r.loc[key, "method"].startswith("logistic, LRT")
+    # the contingency tests still give p-values; the genotype counts show the empty cell
+    assert r.loc[("genotypic", "genotype"), "p_value"] < 1e-6
+    assert np.isfinite(r.loc[("genotypic_fisher", "genotype"), "p_value"])
+    gc = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).genotype_counts
+    cell = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all") & (gc["effect_count"] == 2)]
+    assert cell["n_cases"].tolist() == [0]
+
+
+def test_qc_exclude_flagged_variant(cohort, panel):
+    calls, pheno = cohort
+    calls = calls.copy()
+    # drop 10% of the ApaI calls: call rate 0.89 < 0.95
+    idx = calls.index[calls["variant"] == "rs7975232"][::10]
+    calls.loc[idx, ["effect_count", "genotype", "rflp", "status"]] = [np.nan, ".", ".", "missing"]
+    qc = qc_variants(
+        calls, pheno, panel, strata=["all"], binary_outcomes=["fracture"], min_call_rate=0.95, hwe_p=1e-6
+    )
+    assert (
+        qc.loc[(qc["variant"] == "rs7975232") & (qc["subset"] == "all"), "flag"]
+        .str.contains("low_call_rate")
+        .all()
+    )
+    cfg = make_config()
+    cfg["qc"]["action"] = "exclude"
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg, qc=qc).association
+    apa = a[a["variant"] == "rs7975232"]
+    assert len(apa) == 9 * 11 and apa["p_value"].isna().all()
+    assert apa["note"].str.startswith("excluded by QC (low_call_rate)").all()
+    assert not apa["stratum"].str.startswith("by_").any()
+    assert a.loc[a["variant"] == "rs731236", "p_value"].notna().all()
+    # action 'flag' keeps the variant
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config(), qc=qc).association
+    assert a.loc[a["variant"] == "rs7975232", "p_value"].notna().all()
+
+
+def test_women_only_cohort(cohort, panel):
+    calls, pheno = cohort
+    women = pheno[pheno["sex"] == "female"].reset_index(drop=True)
+    for outcome in ("fracture", "bmd_ls"):
+        a = associate_outcome(calls, women, panel, outcome=outcome, config=make_config()).association
+        models = a[~a["model"].str.startswith("interaction")]
+        assert not models["covariates"].fillna("").str.contains("sex").any()
+        allrows = a[(a["stratum"] == "all") & (a["model"] == "additive")]
+        assert (allrows["covariates"] == "age_years+bmi+t2dm").all() and allrows["p_value"].notna().all()
+        male = a[a["stratum"].str.contains("sex=male")]
+        assert male["p_value"].isna().all() and male["note"].str.contains("too few samples").all()
+        inter = a[(a["model"] == "interaction_sex") & (a["stratum"] != "t2dm=yes")]
+        assert inter["p_value"].isna().all()
+        assert (inter["note"] == "modifier sex constant in this stratum").all(), set(inter["note"])
+    a = associate_outcome(calls, women, panel, outcome="fracture", config=make_config()).association
+    by_sex = a[a["stratum"] == "by_sex"]
+    assert by_sex["p_value"].isna().all() and (by_sex["note"] != "").all()
+
+
+def test_t2dm_missing_entirely(cohort, panel):
+    calls, pheno = cohort
+    pheno = pheno.assign(t2dm=np.nan)
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    models = a[~a["model"].str.startswith("interaction")]
+    assert not models["covariates"].fillna("").str.contains("t2dm").any()
+    r = a[(a["stratum"] == "all") & (a["model"] == "additive")]
+    assert (r["covariates"] == "age_years+bmi+sex").all() and r["p_value"].notna().all()
+    empty = a[a["stratum"].str.contains("t2dm=")]
+    assert empty["p_value"].isna().all() and empty["note"].str.contains("too few samples").all()
+    inter = a[a["model"] == "interaction_t2dm"]
+    assert inter["p_value"].isna().all() and len(inter) == 5 * 3
+    assert (inter["note"] == "modifier t2dm missing for every sample in this stratum").all()
+    assert a.loc[a["stratum"] == "by_t2dm", "p_value"].isna().all()
+    assert a.loc[(a["stratum"] == "by_sex") & (a["model"] == "mantel_haenszel"), "p_value"].notna().all()
+
+
+def test_no_cases_in_stratum(cohort, panel):
+    calls, pheno = cohort
+    pheno = pheno.copy()
+    pheno.loc[pheno["t2dm"] == "yes", "fracture"] = 0
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    rows = a[a["stratum"].str.startswith("t2dm=yes")]
+    assert rows["p_value"].isna().all()
+    assert rows["note"].str.contains("no cases|too few").all(), set(rows["note"])
+
+
+# --------------------------------------------------------------------------------------------
+# 4. simulation studies
+# --------------------------------------------------------------------------------------------
+def _cohort_tables(sim):
+    """Long call table and coded phenotypes of a SimulatedCohort, as extraction would give them."""
+    ids = sim.panel.ids
+    n = sim.n_samples
+    counts = np.where(sim.missing, np.nan, sim.genotypes.astype(float))
+    calls = pd.DataFrame(
+        {
+            "sample": np.tile(sim.samples, len(ids)),
+            "variant": np.repeat(ids, n),
+            "effect_count": counts.reshape(-1),
+            "dosage": np.nan,
+        }
+    )
+    ph = sim.phenotypes.copy()
+    ph["t2dm"] = np.where(ph["t2dm"], "yes", "no")
+    ph = ph.astype({c: object for c in ph.columns if c != "sample"})
+    for col in sim.phenotype_missing.columns:
+        ph.loc[sim.phenotype_missing[col].to_numpy(), col] = np.nan
+    for col in ("age_years", "bmi", "bmd_ls", "bmd_fn", "fracture"):
+        ph[col] = ph[col].astype(float)
+    return calls, ph
+
+
+@pytest.mark.slow
+def test_planted_effects_recovered(repo):
+    panel = read_panel(repo / "resources" / "vdr_snps.tsv").select(["rs731236", "rs2228570"])
+    effects = [
+        {"variant": "rs731236", "outcome": "bmd_ls", "beta": -0.030},
+        {"variant": "rs731236", "outcome": "bmd_fn", "beta": -0.025, "t2dm": "yes"},
+        {"variant": "rs2228570", "outcome": "fracture", "beta": 0.35, "sex": "female"},
+    ]
+    sim = simulate_cohort(panel, n_samples=6000, seed=11, effects=effects, n_background=(0, 0))
+    calls, ph = _cohort_tables(sim)
+    cfg = make_config()
+    cfg["outcomes"] = {
+        "bmd_ls": {"type": "continuous"},
+        "bmd_fn": {"type": "continuous"},
+        "fracture": {"type": "binary"},
+    }
+    cfg["strata"] = ["all", "t2dm", "sex"]
+
+    def p(table, variant, stratum, model="additive"):
+        r = table[(table["variant"] == variant) & (table["stratum"] == stratum) & (table["model"] == model)]
+        assert len(r) == 1, (variant, stratum, model)
+        return float(r["p_value"].iloc[0])
+
+    res = {o: associate_outcome(calls, ph, panel, outcome=o, config=cfg).association for o in cfg["outcomes"]}
+    ls, fn, fr = res["bmd_ls"], res["bmd_fn"], res["fracture"]
+    # TaqI on lumbar spine BMD in everybody, negative per t allele
+    for s in ("all", "t2dm=yes", "t2dm=no", "sex=female", "sex=male"):
+        assert p(ls, "rs731236", s) < 1e-3 or s == "t2dm=yes", s
+    assert p(ls, "rs731236", "all") < 1e-10
+    b = ls[(ls["variant"] == "rs731236") & (ls["stratum"] == "all") & (ls["model"] == "additive")]
+    assert b["ci_lower"].iloc[0] < -0.030 < b["ci_upper"].iloc[0]
+    assert p(ls, "rs2228570", "all") > 1e-3
+    # TaqI on femoral neck BMD only in T2DM
+    assert p(fn, "rs731236", "t2dm=yes") < 1e-3
+    assert p(fn, "rs731236", "t2dm=no") > 0.01
+    assert p(fn, "rs731236", "all", "interaction_t2dm") < 1e-3
+    assert p(fn, "rs2228570", "t2dm=yes") > 1e-3
+    # FokI on fracture only in women (log OR 0.35 per F allele)
+    assert p(fr, "rs2228570", "sex=female") < 1e-3
+    assert p(fr, "rs2228570", "sex=male") > 0.01
+    assert p(fr, "rs2228570", "all", "interaction_sex") < 0.05
+    fem = fr[(fr["variant"] == "rs2228570") & (fr["stratum"] == "sex=female") & (fr["model"] == "additive")]
+    assert fem["ci_lower"].iloc[0] < np.exp(0.35) < fem["ci_upper"].iloc[0]
+
+
+@pytest.mark.slow
+def test_type_one_error_of_additive_tests(repo):
+    """Over 200 null cohorts (seeds 1..200, n = 900) the rejection rate at alpha 0.05 of the additive
+    test (FokI on bmd_ls, linear F; FokI on fracture, logistic LRT; adjusted for age, BMI, sex and
+    T2DM) lies in the central 95% binomial acceptance interval for p = 0.05."""
+    panel = read_panel(repo / "resources" / "vdr_snps.tsv").select(["rs2228570"])
+    n_sim = 200
+    pvals = {"bmd_ls": [], "fracture": []}
+    for seed in range(1, n_sim + 1):
+        sim = simulate_cohort(panel, n_samples=900, seed=seed, null=True, n_background=(0, 0))
+        ph = sim.phenotypes
+        g = np.where(sim.missing[0], np.nan, sim.genotypes[0].astype(float))
+        covs = np.column_stack(
+            [ph["age_years"], ph["bmi"], (ph["sex"] == "male").astype(float), ph["t2dm"].astype(float)]
+        )
+        for outcome, kind in (("bmd_ls", "continuous"), ("fracture", "binary")):
+            rows = regression.genetic_models(
+                ph[outcome].to_numpy(float), g, covs, outcome_type=kind, min_n=30, min_cases=5
+            )
+            add = [r for r in rows if r.model == "additive"]
+            pvals[outcome].append(add[0].p_value)
+    lo, hi = stats.binom.ppf([0.025, 0.975], n_sim, 0.05)
+    for outcome, ps in pvals.items():
+        ps = np.asarray(ps)
+        assert np.isfinite(ps).all()
+        rejections = int((ps < 0.05).sum())
+        assert lo <= rejections <= hi, (outcome, rejections, lo, hi)
+        # p-values are roughly uniform under the null
+        assert stats.kstest(ps, "uniform").pvalue > 0.001, outcome
