@@ -14,6 +14,9 @@ rule archive:
         run_path("logs", "archive.log"),
     conda:
         "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(300, 1),
+        runtime=runtime_min(2, 0.01),
     params:
         run_id=RUN_ID,
         run_dir=run_dir_of,

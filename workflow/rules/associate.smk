@@ -17,8 +17,8 @@ rule associate:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb(500, 10),
+        runtime=runtime_min(10, 0.2),
     params:
         config=CFG,
     script:
@@ -46,5 +46,8 @@ rule merge_association:
         run_path("logs", "merge_association.log"),
     conda:
         "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(300, 2),
+        runtime=runtime_min(2, 0.01),
     script:
         "../scripts/merge_association.py"

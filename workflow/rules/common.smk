@@ -1,5 +1,6 @@
 # Helpers shared by the rules: config validation, the run id, paths and input functions.
 # No rules in this file.
+import math
 import os
 import sys
 
@@ -49,6 +50,34 @@ except InputError as exc:
     raise WorkflowError(f"configuration error: {exc}") from None
 
 OUTCOMES = list(CFG["outcomes"])
+
+
+def _n_samples_estimate():
+    """Cohort size for sizing job resources: simulate.n_samples, else the first VCF's header."""
+    sim = CFG.get("simulate") or {}
+    if sim.get("enabled"):
+        return int(sim["n_samples"])
+    try:
+        from cyvcf2 import VCF
+
+        return len(VCF(CFG["cohort"]["vcf"][0]).samples)
+    except Exception:  # unreadable here: the extract job reports why; size for a biobank
+        return 500_000
+
+
+N_SAMPLES = _n_samples_estimate()
+
+
+def mem_mb(base, per_1k):
+    """Memory request (MB) of a job: ``base`` plus ``per_1k`` MB per 1,000 samples."""
+    return int(base + per_1k * N_SAMPLES / 1000)
+
+
+def runtime_min(base, per_1k):
+    """Runtime request (minutes) of a job: ``base`` plus ``per_1k`` minutes per 1,000 samples."""
+    return int(math.ceil(base + per_1k * N_SAMPLES / 1000))
+
+
 GENERATED = simulated_paths(CFG)
 
 
@@ -85,6 +114,9 @@ def shareable_tables():
             "association.tsv",
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
+            "ld.tsv",
+            "haplotypes.tsv",
+            "haplotype_association.tsv",
         )
     ]
 

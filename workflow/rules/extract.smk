@@ -8,6 +8,9 @@ rule register_run:
         run_path("logs", "register_run.log"),
     conda:
         "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(100, 0),
+        runtime=runtime_min(2, 0.01),
     params:
         run_id=RUN_ID,
         fingerprint=FINGERPRINT,
@@ -29,8 +32,8 @@ rule extract:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=mem_mb(300, 5),
+        runtime=runtime_min(5, 0.05),
     params:
         vcf=CFG["cohort"]["vcf"],
         build=CFG["cohort"]["build"],
@@ -54,8 +57,8 @@ rule phenotypes:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=mem_mb(300, 2),
+        runtime=runtime_min(2, 0.02),
     params:
         vcf=CFG["cohort"]["vcf"],
         cohort=CFG["cohort"],

@@ -15,8 +15,8 @@ rule qc:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=4000,
-        runtime=20,
+        mem_mb=mem_mb(300, 8),
+        runtime=runtime_min(5, 0.05),
     params:
         variants=CFG["variants"],
         strata=CFG["strata"],

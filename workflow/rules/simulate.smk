@@ -16,8 +16,8 @@ if CFG.get("simulate", {}).get("enabled"):
         conda:
             "../envs/vdrbone.yaml"
         resources:
-            mem_mb=4000,
-            runtime=10,
+            mem_mb=mem_mb(300, 5),
+            runtime=runtime_min(2, 0.05),
         params:
             config=CFG,
         script:
