@@ -13,6 +13,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/qc.smk"
 include: "workflow/rules/associate.smk"
+include: "workflow/rules/haplotypes.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/archive.smk"
 

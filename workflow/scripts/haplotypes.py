@@ -1,0 +1,45 @@
+"""Snakemake adapter for the haplotype rules: LD and frequencies, association of one outcome, merge."""
+
+import pandas as pd
+
+from vdrbone.haplotypes import (
+    adjust_global,
+    association_table,
+    empty_tables,
+    haplotype_frequency_table,
+    haplotype_settings,
+    ld_table,
+)
+from vdrbone.panel import read_panel
+from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    cfg = sm.params.config
+    enabled = haplotype_settings(cfg)["enabled"]
+    if sm.rule == "merge_haplotype_association":
+        parts = [read_tsv(p) for p in sm.input.association]
+        table = adjust_global(pd.concat(parts, ignore_index=True)) if enabled else parts[0]
+        log.info("%d haplotype association rows", len(table))
+        write_tsv(table, sm.output.association)
+    else:
+        calls, pheno = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes)
+        panel = read_panel(sm.input.panel).select(cfg["variants"])
+        empty = empty_tables()
+        if sm.rule == "haplotype_frequencies":
+            ld = ld_table(calls, pheno, panel, config=cfg) if enabled else empty["ld"]
+            freqs = (
+                haplotype_frequency_table(calls, pheno, panel, config=cfg) if enabled else empty["haplotypes"]
+            )
+            log.info("%d LD rows, %d haplotype frequency rows", len(ld), len(freqs))
+            write_tsv(ld, sm.output.ld)
+            write_tsv(freqs, sm.output.haplotypes)
+        else:
+            outcome = sm.wildcards.outcome
+            table = (
+                association_table(calls, pheno, panel, outcome=outcome, config=cfg)
+                if enabled
+                else empty["association"]
+            )
+            log.info("%d haplotype association rows for %s", len(table), outcome)
+            write_tsv(table, sm.output.association)

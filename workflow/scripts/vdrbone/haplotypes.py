@@ -1,0 +1,915 @@
+"""Linkage disequilibrium, EM haplotype frequencies and haplotype association (unphased genotypes).
+
+- :func:`ld_pair` / :func:`pairwise_ld`: two-locus D, D', r, r2 from the maximum-likelihood
+  haplotype frequency of unphased genotypes, as R ``genetics::LD``: allele frequencies fixed at
+  their sample values, the log-likelihood in the coupling-haplotype frequency maximised exactly
+  (all stationary points from the score polynomial, the best one kept; ``genetics`` uses
+  ``optimize``). ``D``, ``D'`` and ``r`` refer to the panel's *effect* alleles (``genetics``
+  uses the major alleles, and reports ``|D'|``); ``r2`` and ``|D'|`` do not depend on that choice.
+- :func:`haplotype_em`: haplotype frequencies by the EM algorithm of Excoffier & Slatkin (1995)
+  as R ``haplo.stats::haplo.em`` (all loci at once, equal starting posteriors, no random starts,
+  no posterior trimming), samples with some loci missing enumerated over all compatible
+  haplotype pairs.
+- :func:`haplotype_regression`: additive haplotype regression, each common haplotype against
+  the reference (the most frequent) with rare haplotypes pooled in one ``rare`` term, adjusted
+  for covariates. ``method='haplo_glm'`` (default): the joint likelihood of Lake et al. (2003)
+  as ``haplo.stats::haplo.glm``: a GLM on the data expanded to one row per compatible haplotype
+  pair, weighted by the pair's posterior given genotype *and* trait, alternated with EM updates
+  of the haplotype frequencies until the observed-data log-likelihood changes by less than
+  ``tol``; standard errors from the Louis (1982) information of coefficients and frequencies
+  (haplo.glm's ``louis_info``, haplotypes below :data:`MIN_INFO` left out, generalised inverse);
+  global test = likelihood ratio against the covariate-only model on the same samples (its
+  genotype part from the plain EM), chi-square for both families. ``method='expected_counts'``:
+  the covariates plus the posterior expected haplotype counts given the genotypes alone
+  (Zaykin et al. 2002; Schaid et al. 2002) in an ordinary GLM, global LRT (logistic) or F test
+  (linear) against the covariate-only model as in the association engine. The two agree
+  when every phase is certain; otherwise haplo_glm also uses the trait to weigh the phases.
+- :func:`ld_table`, :func:`frequency_table`, :func:`association_table`: the tidy tables of the
+  workflow (``ld.tsv``, ``haplotypes.tsv``, ``haplotype_association.tsv``).
+
+Haplotype names: ``haplotype`` is the forward-strand nucleotides in genomic order joined by
+``-`` (``A-C-C`` = TaqI A, ApaI C, BsmI C, as in ``resources/populations.tsv``); ``rflp`` is the
+literature letters in descending genomic position, i.e. along VDR (minus strand) from 5' to 3'
+(``baT`` = BsmI b, ApaI a, TaqI T; with FokI: ``FbaT``). The pooled class is ``rare``.
+
+Missing data: LD uses samples with both genotypes called; the EM uses samples with at least one
+block locus called (partially missing samples are enumerated, as haplo.em); regression uses
+those with the outcome and every covariate as well. Only hard calls (effect-allele counts) are
+used, never DS dosages.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, special, stats
+
+from vdrbone import regression
+from vdrbone.association import _varying_factors, adjust_pvalues, genotype_matrix
+from vdrbone.errors import InputError
+from vdrbone.panel import Panel, PanelVariant
+from vdrbone.phenotypes import strata_masks
+from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+
+Z95 = float(stats.norm.ppf(0.975))
+MIN_INFO = 0.001  # haplo.glm.control(haplo.min.info): haplotypes left out of the Louis information
+RARE_TERM_MIN = 0.001  # haplo.glm.control(sum.rare.min): a rare term needs this pooled frequency
+ABSENT_COUNT = 0.5  # a haplotype with fewer expected copies than this in a stratum is "absent"
+MAX_ABS_BETA = 15.0
+EPS_SVD = math.sqrt(np.finfo(float).eps)
+
+LD_COLUMNS = [
+    "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2", "stratum", "n",
+    "freq1", "freq2", "d", "d_prime", "r", "r2", "statistic", "p_value", "method", "note",
+]  # fmt: skip
+FREQUENCY_COLUMNS = [
+    "block", "variants", "stratum", "haplotype", "rflp", "frequency", "pooled", "members", "n",
+    "n_chromosomes", "log_likelihood", "em_iterations", "converged", "method", "note",
+]  # fmt: skip
+ASSOCIATION_EXTRA = ["haplotype", "frequency", "members", "variants"]
+LD_METHOD = "two-locus ML haplotype frequency from unphased genotypes (as genetics::LD)"
+EM_METHOD = "EM (Excoffier & Slatkin 1995; as haplo.em)"
+
+
+# --------------------------------------------------------------------------------------------
+# pairwise LD
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LDResult:
+    """One pair: ``n`` complete pairs, effect-allele frequencies, D, D' (signed), r, r2,
+    chi-square ``2 n r2`` (1 df) with its p-value, or ``note`` with the reason (numbers NaN)."""
+
+    n: int
+    freq1: float = math.nan
+    freq2: float = math.nan
+    d: float = math.nan
+    d_prime: float = math.nan
+    r: float = math.nan
+    r2: float = math.nan
+    statistic: float = math.nan
+    p_value: float = math.nan
+    note: str = ""
+
+
+def _xlogy(n: float, x: float) -> float:
+    return 0.0 if n == 0 else (n * math.log(x) if x > 0 else -math.inf)
+
+
+def ld_pair(g1, g2) -> LDResult:
+    """LD between two diploid variants from effect-allele counts (0/1/2, NaN = not called).
+
+    The coupling frequency ``x = p(effect1, effect2)`` maximises the two-locus likelihood of the
+    3x3 genotype table with allele frequencies fixed at their sample values (complete pairs):
+    ``l(x) = n11 log x + n10 log(p1 - x) + n01 log(p2 - x) + n00 log(1 - p1 - p2 + x)
+    + n_dh log(x (1 - p1 - p2 + x) + (p1 - x)(p2 - x))`` (``n_dh`` double heterozygotes), as
+    ``genetics::LD``. All roots of the score (a degree-5 polynomial) inside the admissible
+    interval and its ends are compared, so the global maximum is found. ``D = x - p1 p2``,
+    ``D' = D / Dmax`` (Lewontin 1964; signed, ``Dmax`` for the sign of D), ``r = D /
+    sqrt(p1 q1 p2 q2)``, chi-square ``2 n r2``. Samples with either genotype missing are dropped.
+    """
+    g1 = np.asarray(g1, dtype=float)
+    g2 = np.asarray(g2, dtype=float)
+    if g1.shape != g2.shape or g1.ndim != 1:
+        raise ValueError(f"g1 and g2 must be 1-D of equal length, got shapes {g1.shape} and {g2.shape}")
+    ok = np.isfinite(g1) & np.isfinite(g2)
+    a, b = g1[ok].astype(np.int64), g2[ok].astype(np.int64)
+    bad = (a < 0) | (a > 2) | (b < 0) | (b > 2)
+    if bad.any():
+        raise ValueError(f"effect-allele counts must be 0, 1 or 2; {int(bad.sum())} other values")
+    n = int(a.size)
+    if n == 0:
+        return LDResult(0, note="no samples with both genotypes called")
+    t = np.zeros((3, 3))
+    np.add.at(t, (a, b), 1.0)
+    p1, p2 = a.sum() / (2 * n), b.sum() / (2 * n)
+    res = LDResult(n, freq1=float(p1), freq2=float(p2))
+    if p1 in (0.0, 1.0) or p2 in (0.0, 1.0):
+        res.note = "monomorphic in this stratum"
+        return res
+    n11 = 2 * t[2, 2] + t[2, 1] + t[1, 2]
+    n10 = 2 * t[2, 0] + t[2, 1] + t[1, 0]
+    n01 = 2 * t[0, 2] + t[1, 2] + t[0, 1]
+    n00 = 2 * t[0, 0] + t[1, 0] + t[0, 1]
+    ndh = t[1, 1]
+    q = 1.0 - p1 - p2
+    lo, hi = max(0.0, -q), min(p1, p2)
+
+    def dh(x):
+        return 2 * x * x + (q - p1 - p2) * x + p1 * p2
+
+    def loglik(x):
+        return (
+            _xlogy(n11, x)
+            + _xlogy(n10, p1 - x)
+            + _xlogy(n01, p2 - x)
+            + _xlogy(n00, q + x)
+            + _xlogy(ndh, dh(x))
+        )
+
+    # score * x (p1 - x)(p2 - x)(q + x) dh(x) as a polynomial in x
+    P = np.polynomial.Polynomial
+    fx, f1, f2, f0, fd = P([0, 1]), P([p1, -1]), P([p2, -1]), P([q, 1]), P([p1 * p2, q - p1 - p2, 2])
+    poly = (
+        n11 * f1 * f2 * f0 * fd
+        - n10 * fx * f2 * f0 * fd
+        - n01 * fx * f1 * f0 * fd
+        + n00 * fx * f1 * f2 * fd
+        + ndh * fx * f1 * f2 * f0 * fd.deriv()
+    )
+    candidates = [lo, hi]
+    for root in poly.roots():
+        if abs(root.imag) < 1e-8 * max(1.0, abs(root.real)) and lo < root.real < hi:
+            x = float(root.real)
+            dpoly = poly.deriv()
+            for _ in range(3):  # polish
+                d = dpoly(x)
+                if d == 0:
+                    break
+                x_new = x - poly(x) / d
+                if not lo < x_new < hi:
+                    break
+                x = x_new
+            candidates.append(x)
+    values = [loglik(x) for x in candidates]
+    x = candidates[int(np.argmax(values))]
+    d = x - p1 * p2
+    dmax = min(p1 * (1 - p2), (1 - p1) * p2) if d > 0 else min(p1 * p2, (1 - p1) * (1 - p2))
+    r = d / math.sqrt(p1 * (1 - p1) * p2 * (1 - p2))
+    chisq = 2 * n * r * r
+    res.d, res.d_prime, res.r, res.r2 = d, d / dmax, r, r * r
+    res.statistic, res.p_value = chisq, float(stats.chi2.sf(chisq, 1))
+    return res
+
+
+def pairwise_ld(G: np.ndarray, variants: list[PanelVariant], masks: dict[str, np.ndarray]) -> pd.DataFrame:
+    """LD table (columns :data:`LD_COLUMNS`) for every pair of ``variants`` in every stratum.
+
+    ``G`` is samples x variants effect-allele counts (NaN = not called), columns as ``variants``.
+    """
+    G = np.asarray(G, dtype=float)
+    if G.ndim != 2 or G.shape[1] != len(variants):
+        raise ValueError(f"G must be (n, {len(variants)}), got shape {G.shape}")
+    rows = []
+    for (i, v1), (j, v2) in itertools.combinations(enumerate(variants), 2):
+        for stratum, mask in masks.items():
+            res = ld_pair(G[mask, i], G[mask, j])
+            rows.append(
+                {
+                    "variant1": v1.id,
+                    "name1": v1.name,
+                    "effect_allele1": v1.effect_allele,
+                    "variant2": v2.id,
+                    "name2": v2.name,
+                    "effect_allele2": v2.effect_allele,
+                    "stratum": stratum,
+                    **{k: getattr(res, k) for k in LDResult.__dataclass_fields__},
+                    "method": LD_METHOD,
+                }
+            )
+    out = pd.DataFrame(rows, columns=LD_COLUMNS)
+    out["n"] = out["n"].astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# EM haplotype frequencies
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Expansion:
+    """Every sample's compatible unordered haplotype pairs (rows grouped by sample).
+
+    ``haplotypes`` (2^L, L) 0/1 effect-allele indicators; ``sample``, ``h1``, ``h2`` per row
+    (``h1 <= h2``); ``coef`` 2 for heterozygous pairs, 1 for homozygous ones; ``starts`` the first
+    row of each sample.
+    """
+
+    haplotypes: np.ndarray
+    sample: np.ndarray
+    h1: np.ndarray
+    h2: np.ndarray
+    coef: np.ndarray
+    starts: np.ndarray
+    n: int
+
+
+def expand_pairs(G: np.ndarray) -> Expansion:
+    """Compatible haplotype pairs of each sample of ``G`` (n, L) (0/1/2, NaN = missing locus).
+
+    A missing locus is enumerated over both alleles (as haplo.em). Every row of ``G`` must have
+    at least one called locus.
+    """
+    G = np.asarray(G, dtype=float)
+    if G.ndim != 2 or not 1 <= G.shape[1] <= 10:
+        raise ValueError(f"G must be (n, L) with 1 <= L <= 10 loci, got shape {G.shape}")
+    called = np.isfinite(G)
+    if (~called.any(axis=1)).any():
+        raise ValueError(f"{int((~called.any(axis=1)).sum())} samples have no called locus; drop them first")
+    if ((G[called] != 0) & (G[called] != 1) & (G[called] != 2)).any():
+        raise ValueError("effect-allele counts must be 0, 1 or 2 (NaN for missing)")
+    n, L = G.shape
+    H = np.array(list(itertools.product((0, 1), repeat=L)), dtype=np.int8)  # haplotype k: bits
+    a, b = np.triu_indices(len(H))
+    pair_geno = H[a] + H[b]  # (P, L)
+    code = np.where(called, G, 3).astype(np.int64)
+    patterns, pat_of = np.unique(code, axis=0, return_inverse=True)
+    pat_of = pat_of.ravel()
+    compatible = [
+        np.flatnonzero(((pair_geno == p) | (p == 3)).all(axis=1)) for p in patterns
+    ]  # indices into (a, b)
+    counts = np.array([len(c) for c in compatible])[pat_of]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = int(counts.sum())
+    within = np.arange(total) - np.repeat(starts, counts)
+    flat = np.concatenate(compatible)
+    offsets = np.concatenate([[0], np.cumsum([len(c) for c in compatible])[:-1]])
+    pair = flat[np.repeat(offsets[pat_of], counts) + within]
+    h1, h2 = a[pair], b[pair]
+    return Expansion(
+        haplotypes=H,
+        sample=np.repeat(np.arange(n), counts),
+        h1=h1,
+        h2=h2,
+        coef=np.where(h1 == h2, 1.0, 2.0),
+        starts=starts,
+        n=n,
+    )
+
+
+def _group_logsumexp(lp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    m = np.maximum.reduceat(lp, starts)
+    counts = np.diff(np.append(starts, lp.size))
+    return m + np.log(np.add.reduceat(np.exp(lp - np.repeat(m, counts)), starts))
+
+
+def _posterior(ex: Expansion, freqs: np.ndarray, log_density=None) -> tuple[np.ndarray, float]:
+    """Posterior of each pair row and the log-likelihood sum_i log sum_pairs prior (x density)."""
+    with np.errstate(divide="ignore"):
+        lp = np.log(ex.coef) + np.log(freqs[ex.h1]) + np.log(freqs[ex.h2])
+    if log_density is not None:
+        lp = lp + log_density
+    tot = _group_logsumexp(lp, ex.starts)
+    counts = np.diff(np.append(ex.starts, lp.size))
+    post = np.exp(lp - np.repeat(tot, counts))
+    return post, float(tot.sum())
+
+
+def _count_freqs(ex: Expansion, post: np.ndarray) -> np.ndarray:
+    k = len(ex.haplotypes)
+    return (np.bincount(ex.h1, post, k) + np.bincount(ex.h2, post, k)) / (2.0 * ex.n)
+
+
+@dataclass
+class EMResult:
+    """Haplotype frequencies of one EM run (``freqs`` indexed as ``expansion.haplotypes``)."""
+
+    freqs: np.ndarray
+    loglik: float
+    n_iter: int
+    converged: bool
+    expansion: Expansion
+    posterior: np.ndarray = field(repr=False)
+
+
+def haplotype_em(G: np.ndarray, *, max_iter: int = 5000, tol: float = 1e-10) -> EMResult:
+    """EM haplotype frequencies of unphased genotypes (Excoffier & Slatkin 1995).
+
+    Parameters
+    ----------
+    G : float array (n, L), effect-allele counts 0/1/2 of the block loci; NaN = not called
+        (enumerated). Every sample needs at least one called locus.
+    max_iter : EM iterations before giving up (``converged=False``).
+    tol : convergence when the log-likelihood increases by less than ``tol``.
+
+    Returns
+    -------
+    EMResult; the start is equal posterior weights over every sample's compatible pairs
+    (haplo.em with ``random.start = 0``).
+    """
+    if max_iter < 1 or not tol > 0:
+        raise ValueError(f"max_iter must be >= 1 and tol > 0, got {max_iter} and {tol}")
+    ex = expand_pairs(G)
+    sizes = np.diff(np.append(ex.starts, ex.h1.size))
+    freqs = _count_freqs(ex, np.repeat(1.0 / sizes, sizes))
+    ll_old = -math.inf
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported)
+        post, ll = _posterior(ex, freqs)
+        freqs = _count_freqs(ex, post)
+        if abs(ll - ll_old) < tol:
+            converged = True
+            break
+        ll_old = ll
+    post, ll = _posterior(ex, freqs)
+    return EMResult(freqs=freqs, loglik=ll, n_iter=it, converged=converged, expansion=ex, posterior=post)
+
+
+# --------------------------------------------------------------------------------------------
+# the block and its names
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """Block variants in genomic order; names of the block and of its haplotypes."""
+
+    variants: tuple[PanelVariant, ...]
+
+    @property
+    def ids(self) -> list[str]:
+        return [v.id for v in self.variants]
+
+    @property
+    def name(self) -> str:
+        """Variant names in literature order (descending position), e.g. ``BsmI-ApaI-TaqI``."""
+        return "-".join(v.name for v in reversed(self.variants))
+
+    def nucleotides(self, bits) -> str:
+        """``A-C-C``: forward alleles in genomic order of a 0/1 effect-allele vector."""
+        return "-".join(
+            v.effect_allele if b else v.other_allele for v, b in zip(self.variants, bits, strict=True)
+        )
+
+    def rflp(self, bits) -> str:
+        """``baT``: literature letters in descending genomic position (VDR 5' to 3')."""
+        parts = [
+            v.label(v.effect_allele if b else v.other_allele)
+            for v, b in zip(self.variants, bits, strict=True)
+        ]
+        return "".join(reversed(parts)) if all(len(p) == 1 for p in parts) else "-".join(reversed(parts))
+
+
+def make_block(panel: Panel, ids: list[str]) -> Block:
+    """The block of ``ids`` (diploid panel variants, at least two) in genomic (GRCh38) order."""
+    if len(ids) < 2 or len(set(ids)) != len(ids):
+        raise InputError(
+            f"config key haplotypes.block: expected at least two distinct variant ids, got {ids}"
+        )
+    unknown = [i for i in ids if i not in panel.ids]
+    if unknown:
+        raise InputError(
+            f"config key haplotypes.block: {', '.join(unknown)} not among the analysed variants "
+            f"({', '.join(panel.ids)}); add them to `variants`"
+        )
+    haploid = [i for i in ids if panel[i].ploidy != 2]
+    if haploid:
+        raise InputError(f"config key haplotypes.block: {', '.join(haploid)} are not diploid variants")
+    vs = sorted((panel[i] for i in ids), key=lambda v: v.pos_grch38)
+    if len({v.chrom for v in vs}) > 1:
+        raise InputError("config key haplotypes.block: the variants must lie on one chromosome")
+    return Block(tuple(vs))
+
+
+def block_ids(config: dict) -> list[str]:
+    """Block variant ids from config ``haplotypes`` (``block`` plus ``extra_variants``)."""
+    hcfg = config.get("haplotypes") or {}
+    ids = list(hcfg.get("block", ["rs1544410", "rs7975232", "rs731236"]))
+    return ids + [v for v in hcfg.get("extra_variants", []) if v not in ids]
+
+
+# --------------------------------------------------------------------------------------------
+# frequency table
+# --------------------------------------------------------------------------------------------
+
+
+def frequency_rows(block: Block, G: np.ndarray, stratum: str, *, min_freq: float, max_iter: int, tol: float):
+    """Rows of ``haplotypes.tsv`` for one stratum: common haplotypes (descending frequency), then
+    the pooled ``rare`` class (frequency at or below ``min_freq``) with its members."""
+    base = {"block": block.name, "variants": ",".join(block.ids), "stratum": stratum, "method": EM_METHOD}
+    keep = np.isfinite(G).any(axis=1)
+    n = int(keep.sum())
+    if n == 0:
+        return [{**base, "n": 0, "n_chromosomes": 0, "note": "no samples with a called block genotype"}]
+    em = haplotype_em(G[keep], max_iter=max_iter, tol=tol)
+    info = {
+        **base,
+        "n": n,
+        "n_chromosomes": 2 * n,
+        "log_likelihood": em.loglik,
+        "em_iterations": em.n_iter,
+        "converged": em.converged,
+    }
+    if not em.converged:
+        return [{**info, "note": f"EM did not converge in {max_iter} iterations (em_max_iter)"}]
+    rows, rare, rare_f = [], [], 0.0
+    for k in np.argsort(-em.freqs, kind="stable"):
+        f = float(em.freqs[k])
+        bits = em.expansion.haplotypes[k]
+        if f > min_freq:
+            rows.append(
+                {**info, "haplotype": block.nucleotides(bits), "rflp": block.rflp(bits), "frequency": f,
+                 "pooled": False, "members": ""}
+            )  # fmt: skip
+        elif f * 2 * n >= 1e-6:
+            rare.append(block.rflp(bits))
+            rare_f += f
+    rows.append(
+        {**info, "haplotype": "rare", "rflp": "rare", "frequency": rare_f, "pooled": True,
+         "members": ",".join(rare), "note": f"haplotypes with frequency <= min_freq {min_freq}"}
+    )  # fmt: skip
+    return rows
+
+
+def frequency_table(
+    block: Block, G: np.ndarray, masks: dict[str, np.ndarray], *, min_freq=0.01, max_iter=5000, tol=1e-10
+) -> pd.DataFrame:
+    """``haplotypes.tsv`` (columns :data:`FREQUENCY_COLUMNS`): EM frequencies per stratum."""
+    rows = []
+    for stratum, mask in masks.items():
+        rows += frequency_rows(block, G[mask], stratum, min_freq=min_freq, max_iter=max_iter, tol=tol)
+    out = pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
+    for col in ("n", "n_chromosomes", "em_iterations"):
+        out[col] = pd.to_numeric(out[col]).astype("Int64")
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# regression kernels on the expanded data
+# --------------------------------------------------------------------------------------------
+
+
+def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
+    """Weighted GLM (prior weights ``w``): IRLS for the logit link, WLS for the identity link.
+
+    Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
+    """
+    if not binary:
+        sw = np.sqrt(w)
+        beta, *_ = linalg.lstsq(X * sw[:, None], y * sw)
+        return beta, X @ beta, True
+    beta = np.zeros(X.shape[1]) if beta is None else beta.copy()
+    dev_old = math.inf
+    for _ in range(maxit):
+        mu = special.expit(X @ beta)
+        v = w * mu * (1 - mu)
+        try:
+            with warnings.catch_warnings():  # near-separation: judged on the estimates afterwards
+                warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                beta = beta + linalg.solve((X.T * v) @ X, X.T @ (w * (y - mu)), assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            return beta, mu, False
+        eta = X @ beta
+        dev = -2 * float(w @ (y * eta - np.logaddexp(0, eta)))
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
+            return beta, special.expit(eta), True
+        dev_old = dev
+    return beta, special.expit(X @ beta), False
+
+
+def _log_density(y, mu, w, binary):
+    if binary:
+        with np.errstate(divide="ignore"):
+            return np.where(y == 1, np.log(mu), np.log1p(-mu))
+    mse = float(w @ (y - mu) ** 2) / float(w.sum())  # haplo.glm's dglm.fit: weighted ML variance
+    return stats.norm.logpdf(y, loc=mu, scale=math.sqrt(mse))
+
+
+def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
+    """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
+    as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse)."""
+    keep_h = np.flatnonzero(freqs >= MIN_INFO)
+    rows = np.isin(ex.h1, keep_h) & np.isin(ex.h2, keep_h)
+    n_cov = X.shape[1]
+    resid = y - mu
+    vfunc = mu * (1 - mu)
+    if not binary:
+        mse = float(post @ resid**2) / (float(post.sum()) - n_cov)
+        resid = resid / mse
+        vfunc = np.full_like(mu, 1.0 / mse)
+    r, V, w, x = resid[rows], vfunc[rows], post[rows], X[rows]
+    h1, h2, smp = ex.h1[rows], ex.h2[rows], ex.sample[rows]
+    params = [h for h in keep_h if h != base]
+    pf = freqs[params]
+    c = (h1[:, None] == np.array(params)) * 1.0 + (h2[:, None] == np.array(params))
+    cb = (h1 == base) * 1.0 + (h2 == base)
+    sp = c / pf - (cb / freqs[base])[:, None]  # complete-data score for frequencies, per row
+    sb = r[:, None] * x  # complete-data score for beta
+    s = np.hstack([sb, sp])
+    S = np.zeros((ex.n, s.shape[1]))
+    np.add.at(S, smp, w[:, None] * s)  # E[score | data] per sample
+    comp = np.zeros((s.shape[1], s.shape[1]))
+    comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
+    comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
+    info = comp - (s.T * w) @ s + S.T @ S
+    return np.linalg.pinv(info, rcond=EPS_SVD, hermitian=True)[:n_cov, :n_cov]
+
+
+@dataclass
+class HaplotypeFit:
+    """One haplotype regression: coefficients of the haplotype columns and the global test."""
+
+    beta: np.ndarray
+    se: np.ndarray
+    loglik: float
+    loglik_null: float
+    statistic: float
+    df: int
+    p_value: float
+    df_residual: int
+    converged: bool
+    n_iter: int
+    method: str
+    aic: float = math.nan
+    freqs: np.ndarray | None = None
+
+
+def haplotype_regression(
+    y,
+    covariates,
+    em: EMResult,
+    *,
+    terms: list[list[int]],
+    base: int,
+    outcome_type: str,
+    method: str = "haplo_glm",
+    max_iter: int = 500,
+    tol: float = 1e-8,
+) -> HaplotypeFit:
+    """Additive haplotype regression of ``y`` on covariates and haplotype counts.
+
+    Parameters
+    ----------
+    y : float array (n,), no missing values (0/1 for binary).
+    covariates : float array (n, k), no missing values.
+    em : :func:`haplotype_em` on the same n samples (starting frequencies and posteriors).
+    terms : haplotype indices of each tested column: ``[h]`` for a common haplotype, the pooled
+        rare haplotypes as one list (the column counts copies of any of them).
+    base : index of the reference haplotype (its column is left out).
+    outcome_type : ``'binary'`` (logistic) or ``'continuous'`` (linear).
+    method : ``'haplo_glm'`` (Lake et al. 2003; EM-weighted GLM, Louis SEs, LRT) or
+        ``'expected_counts'`` (posterior expected counts in an ordinary GLM; LRT / F test).
+    max_iter, tol : EM-GLM iterations and convergence on the log-likelihood (haplo.glm: 500 and
+        ``min(glm epsilon, 1e-6)`` = 1e-8).
+
+    Returns
+    -------
+    HaplotypeFit. The global test compares with the covariate-only model on the same samples
+    (haplo_glm: its log-likelihood plus the plain EM genotype log-likelihood).
+    """
+    binary = outcome_type == "binary"
+    y = np.asarray(y, dtype=float)
+    C = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+    ex = em.expansion
+    if ex.n != len(y):
+        raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
+    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    X0 = np.column_stack([np.ones(len(y)), C])
+    k = len(terms)
+    null = regression.fit_logistic(X0, y) if binary else regression.fit_linear(X0, y)
+    if method == "expected_counts":
+        E = np.zeros((ex.n, k))
+        np.add.at(E, ex.sample, em.posterior[:, None] * Xh)
+        X = np.column_stack([X0, E])
+        fit = regression.fit_logistic(X, y) if binary else regression.fit_linear(X, y)
+        n, p = X.shape
+        if binary:
+            stat = max(2 * (fit.loglik - null.loglik), 0.0)
+            pval = float(stats.chi2.sf(stat, k))
+            label, aic = "logistic on expected haplotype counts, LRT", -2 * fit.loglik + 2 * p
+        else:
+            stat = max(((null.rss - fit.rss) / k) / (fit.rss / (n - p)), 0.0)
+            pval = float(stats.f.sf(stat, k, n - p))
+            label, aic = "linear on expected haplotype counts, F test", -2 * fit.loglik + 2 * (p + 1)
+        return HaplotypeFit(
+            fit.beta[-k:], fit.se[-k:], fit.loglik, null.loglik, stat, k, pval, n - p,
+            fit.converged, fit.n_iter, label, aic, em.freqs,
+        )  # fmt: skip
+    if method != "haplo_glm":
+        raise ValueError(f"method must be 'haplo_glm' or 'expected_counts', got {method!r}")
+    X = np.column_stack([X0[ex.sample], Xh])
+    ye = y[ex.sample]
+    freqs, post = em.freqs.copy(), em.posterior.copy()
+    beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
+    mu = None
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported)
+        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta)
+        if not ok or not np.all(np.isfinite(beta)):
+            break
+        post, ll = _posterior(ex, freqs, _log_density(ye, mu, post, binary))
+        freqs = _count_freqs(ex, post)
+        if abs(ll - ll_old) < tol:
+            converged = True
+            break
+        ll_old = ll
+    n, p = len(y), X.shape[1]
+    if not converged:
+        nan = np.full(k, np.nan)
+        return HaplotypeFit(nan, nan, ll, math.nan, math.nan, k, math.nan, n - p, False, it, "", freqs=freqs)
+    cov = _louis_cov(ex, X, ye, mu, post, freqs, base, binary)
+    se = np.sqrt(np.diag(cov))[-k:]
+    ll0 = null.loglik + em.loglik
+    stat = max(2 * (ll - ll0), 0.0)
+    label = ("logistic" if binary else "linear") + " EM-GLM (haplo.glm), LRT"
+    return HaplotypeFit(
+        beta[-k:], se, ll, ll0, stat, k, float(stats.chi2.sf(stat, k)), n - p, True, it, label, freqs=freqs
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# association table
+# --------------------------------------------------------------------------------------------
+
+
+def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, min_cases, reference_h):
+    """Association rows of one stratum (TestResults with their haplotype labels)."""
+    n = len(y)
+    base_fields = {"n": n}
+    if binary:
+        base_fields.update(n_cases=int(y.sum()), n_controls=n - int(y.sum()))
+    H = em.expansion.haplotypes
+    nuc = [block.nucleotides(h) for h in H]
+    rfl = [block.rflp(h) for h in H]
+    out = []
+
+    def add(res, h=None, members=""):
+        res.extra = {
+            "haplotype": nuc[h] if h is not None else ("rare" if members else ""),
+            "frequency": float(em.freqs[h]) if h is not None else math.nan,
+            "members": members,
+        }
+        out.append((res, h))
+
+    def global_reason(note):
+        add(TestResult(model="haplotype_global", term="global", note=note, **base_fields))
+        return out, None
+
+    if not em.converged:
+        return global_reason(f"EM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+    base = reference_h if reference_h is not None else int(np.argmax(em.freqs))
+    if em.freqs[base] * 2 * n < ABSENT_COUNT:
+        return global_reason(f"reference haplotype {rfl[base]} absent in this stratum")
+    if em.freqs[base] <= min_freq:
+        return global_reason(f"reference haplotype {rfl[base]} rare in this stratum (<= min_freq {min_freq})")
+    order = [int(h) for h in np.argsort(-em.freqs, kind="stable") if h != base]
+    common = [h for h in order if em.freqs[h] > min_freq]
+    rare = [h for h in order if em.freqs[h] <= min_freq and em.freqs[h] * 2 * n >= 1e-6]
+    rare_f = float(em.freqs[rare].sum()) if rare else 0.0
+    terms = [[h] for h in common]
+    if rare and rare_f > RARE_TERM_MIN:
+        terms.append(rare)
+    note = regression._sample_checks(y, binary, n, 1 + C.shape[1] + max(len(terms), 1), min_n, min_cases)
+    if not note and not terms:
+        note = "no haplotype besides the reference in this stratum"
+    if not note:
+        note = regression._collinear_note(
+            np.column_stack([np.ones(n), C]), cov_label.split("+") if cov_label else []
+        )
+    if note:
+        return global_reason(note)
+    fit = haplotype_regression(
+        y, C, em, terms=terms, base=base, outcome_type="binary" if binary else "continuous",
+        method=hcfg["method"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"],
+    )  # fmt: skip
+    if not fit.converged:
+        return global_reason(f"EM-GLM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+    bad = ~np.isfinite(fit.se) | (np.abs(fit.beta) > MAX_ABS_BETA)
+    etype = "OR" if binary else "beta"
+    wald = "Wald z" if binary else f"Wald t ({fit.df_residual} df)"
+    for i, t in enumerate(terms):
+        h = t[0] if len(t) == 1 else None
+        members = "" if h is not None else ",".join(rfl[j] for j in t)
+        if bad[i]:
+            why = "not estimable (separation or singular information)"
+            term = rfl[h] if h is not None else "rare"
+            add(
+                TestResult(model="haplotype", term=term, method=fit.method, note=why, **base_fields),
+                h,
+                members,
+            )
+            continue
+        b, s = float(fit.beta[i]), float(fit.se[i])
+        z = b / s
+        if binary:
+            stat, p = z * z, float(stats.chi2.sf(z * z, 1))
+        else:
+            stat, p = z * z, float(stats.f.sf(z * z, 1, fit.df_residual))
+        lo, hi = b - Z95 * s, b + Z95 * s
+        est = (math.exp(b), math.exp(lo), math.exp(hi)) if binary else (b, lo, hi)
+        add(
+            TestResult(
+                model="haplotype", term=rfl[h] if h is not None else "rare", estimate=est[0],
+                estimate_type=etype, ci_lower=est[1], ci_upper=est[2], standard_error=s, statistic=stat,
+                df=1.0, p_value=p, method=f"{fit.method.rsplit(',', 1)[0]}, {wald}", **base_fields,
+            ),
+            h, members,
+        )  # fmt: skip
+    add(
+        TestResult(
+            model="haplotype_global", term="global", statistic=fit.statistic, df=float(fit.df),
+            p_value=fit.p_value, aic=fit.aic, method=fit.method, **base_fields,
+        )
+    )  # fmt: skip
+    return out, base
+
+
+def association_table(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict
+) -> pd.DataFrame:
+    """``haplotype_association.tsv`` rows of one outcome over the configured strata.
+
+    Reference haplotype and the common haplotypes are those of the ``all`` stratum (the most
+    frequent one is the reference); in a stratum where a common haplotype is at or below
+    ``min_freq`` it is pooled with the rare ones there and gets a row saying so (``absent``
+    when fewer than 0.5 copies are expected). Covariates and strata as the association engine
+    (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
+    ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
+    ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
+    rows are adjusted (Bonferroni, BH) across the strata of the outcome.
+    """
+    hcfg = haplotype_settings(config)
+    block = make_block(panel, block_ids(config))
+    spec = config["outcomes"][outcome]
+    binary = spec["type"] == "binary"
+    assoc_cfg = config.get("association", {})
+    min_n = int(assoc_cfg.get("min_stratum_n", 30))
+    min_cases = int(assoc_cfg.get("min_cases", 5))
+    samples = list(pheno["sample"].astype(str))
+    G = genotype_matrix(calls, samples, block.ids, "effect_count")
+    y = pheno[outcome].to_numpy(dtype=float)
+    base_covs = list(config.get("covariates", []))
+    cov_values = {c: pheno[c].to_numpy(dtype=float) for c in base_covs}
+    sex, t2dm = pheno["sex"].astype(object), pheno["t2dm"].astype(object)
+    cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
+    cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    if "all" not in masks:
+        masks = {"all": np.ones(len(pheno), dtype=bool), **masks}
+        report_all = False
+    else:
+        report_all = True
+
+    rows = []
+    reference_h, common_all = None, []
+    for stratum, mask in masks.items():
+        cov_names = base_covs + _varying_factors(stratum, mask, cov_values)
+        C = np.column_stack([cov_values[c] for c in cov_names]) if cov_names else np.empty((len(y), 0))
+        ok = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(C).all(axis=1)
+        label = "+".join(cov_names)
+        n_ok = int(ok.sum())
+        if n_ok == 0:
+            r = TestResult(model="haplotype_global", term="global", note="no analysable samples", n=0)
+            r.extra = {"haplotype": "", "frequency": math.nan, "members": ""}
+            got = [(r, None)]
+            ref = None
+        else:
+            em = haplotype_em(G[ok], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"])
+            res = _stratum_rows(
+                block, em, y[ok], C[ok], binary=binary, cov_label=label, min_freq=hcfg["min_freq"],
+                hcfg=hcfg, min_n=min_n, min_cases=min_cases, reference_h=reference_h,
+            )  # fmt: skip
+            got, ref = res
+            if stratum == "all" and ref is not None:
+                reference_h = ref
+                common_all = [h for _, h in got if h is not None]
+            if stratum != "all" and ref is not None:
+                present = {h for _, h in got if h is not None}
+                for h in common_all:
+                    if h not in present:
+                        f = float(em.freqs[h])
+                        why = (
+                            "absent in this stratum"
+                            if f * 2 * n_ok < ABSENT_COUNT
+                            else f"rare in this stratum (frequency {f:.4g} <= min_freq {hcfg['min_freq']}); "
+                            "pooled with the rare haplotypes"
+                        )
+                        r = TestResult(
+                            model="haplotype", term=block.rflp(em.expansion.haplotypes[h]), note=why, n=n_ok
+                        )
+                        r.extra = {"haplotype": block.nucleotides(em.expansion.haplotypes[h]), "frequency": f,
+                                   "members": ""}  # fmt: skip
+                        got.insert(-1, (r, h))
+        if stratum == "all" and not report_all:
+            continue
+        H = np.array(list(itertools.product((0, 1), repeat=len(block.ids))), dtype=np.int8)
+        ref_h = ref if ref is not None else reference_h
+        ref_label = f"{block.rflp(H[ref_h])} ({block.nucleotides(H[ref_h])})" if ref_h is not None else ""
+        for r, _h in got:
+            row = r.row()
+            row.update(
+                variant=block.name,
+                name=block.name,
+                outcome=outcome,
+                stratum=stratum,
+                effect_allele=row.get("haplotype", "") if r.model == "haplotype" else "",
+                other_allele=block.nucleotides(H[ref_h]) if ref_h is not None else "",
+                reference=ref_label,
+                covariates=label,
+                variants=",".join(block.ids),
+            )
+            rows.append(row)
+    df = pd.DataFrame(rows)
+    for col in ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA:
+        if col not in df:
+            df[col] = np.nan
+    for col in ("n", "n_cases", "n_controls"):
+        df[col] = pd.to_numeric(df[col]).round().astype("Int64")
+    df = df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA]
+    return adjust_global(df)
+
+
+def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
+    """Bonferroni and BH adjustment over the ``haplotype_global`` tests of each outcome (the
+    engine's :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    out = df.copy()
+    out["p_bonferroni"] = np.nan
+    out["q_value"] = np.nan
+    for _outcome, part in out.groupby("outcome", sort=False):
+        glob = part[part["model"] == "haplotype_global"].assign(model="additive")
+        if glob.empty:
+            continue
+        adj = adjust_pvalues(glob)
+        out.loc[adj.index, ["p_bonferroni", "q_value"]] = adj[["p_bonferroni", "q_value"]].to_numpy()
+    return out
+
+
+def haplotype_settings(config: dict) -> dict:
+    """Config ``haplotypes`` with defaults filled in."""
+    defaults = {
+        "enabled": True,
+        "block": ["rs1544410", "rs7975232", "rs731236"],
+        "extra_variants": [],
+        "min_freq": 0.01,
+        "em_max_iter": 5000,
+        "em_tol": 1e-10,
+        "method": "haplo_glm",
+    }
+    return {**defaults, **(config.get("haplotypes") or {})}
+
+
+def ld_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict) -> pd.DataFrame:
+    """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum."""
+    diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
+    samples = list(pheno["sample"].astype(str))
+    G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    return pairwise_ld(G, diploid, masks)
+
+
+def haplotype_frequency_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict):
+    """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum."""
+    hcfg = haplotype_settings(config)
+    block = make_block(panel, block_ids(config))
+    samples = list(pheno["sample"].astype(str))
+    G = genotype_matrix(calls, samples, block.ids, "effect_count")
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    return frequency_table(
+        block, G, masks, min_freq=hcfg["min_freq"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
+    )
+
+
+def empty_tables() -> dict[str, pd.DataFrame]:
+    """The three tables with their columns and no rows (``haplotypes.enabled: false``)."""
+    return {
+        "ld": pd.DataFrame(columns=LD_COLUMNS),
+        "haplotypes": pd.DataFrame(columns=FREQUENCY_COLUMNS),
+        "association": pd.DataFrame(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA),
+    }
