@@ -319,3 +319,13 @@ def test_match_alleles_kinds():
     m = match_alleles("A", ["T"], "A", "G")
     assert not m.ok and m.reason == "alleles A/T do not match panel A/G"
     np.testing.assert_array_equal(match_alleles("G", ["A", "AT"], "A", "G").classes, [1, 0, -3])
+
+
+def test_variant_in_two_files_uses_the_first(tmp_path, caplog):
+    a = write_vcf(str(tmp_path / "a.vcf.gz"), TRUTH, index="tbi")
+    b = write_vcf(str(tmp_path / "b.vcf.gz"), TRUTH, index="csi", swap=True)
+    with caplog.at_level(logging.WARNING):
+        ex = extract_panel([a, b], PANEL)
+    assert "is in several files" in caplog.text
+    assert (ex.variants.file == a).all() and (ex.variants.match != "swapped").all()
+    _assert_calls(ex, expected_calls(TRUTH))
