@@ -665,8 +665,11 @@ class Extraction:
     """Calls harmonised to the panel.
 
     ``calls``: one row per sample x panel variant, columns :data:`CALL_COLUMNS`; ``variants``:
-    one row per panel variant, columns :data:`VARIANT_COLUMNS`; ``samples``: VCF sample ids in
-    the order of the first file; ``build``: 'GRCh37' or 'GRCh38'.
+    one row per panel variant, columns :data:`VARIANT_COLUMNS` (``found`` is False when the
+    variant is not in the files or was excluded, ``reason`` then says why; ``alleles_observed``
+    lists ``allele:n`` for the alleles carried by n samples, on the panel's strand; ``pos`` is
+    the VCF position); ``samples``: VCF sample ids in the order of the first file; ``build``:
+    'GRCh37' or 'GRCh38'.
     """
 
     calls: pd.DataFrame
