@@ -581,8 +581,8 @@ class _Record:
     ds: np.ndarray | None
 
 
-def _format(variant, key: str, order):
-    if key not in variant.FORMAT:
+def _format(variant, key: str, fields, order):
+    if key not in fields:
         return None
     values = variant.format(key)
     if values is None:
@@ -593,7 +593,8 @@ def _format(variant, key: str, order):
 
 def _snapshot(variant, path: str, order) -> _Record:
     gt = None
-    if "GT" in variant.FORMAT:
+    fields = set(variant.FORMAT)
+    if "GT" in fields:
         arr = variant.genotype.array()[:, :-1]
         if order is not None:
             arr = arr[order]
@@ -608,9 +609,9 @@ def _snapshot(variant, path: str, order) -> _Record:
         ref=variant.REF,
         alts=list(variant.ALT),
         gt=gt,
-        af=_format(variant, "AF", order),
-        gp=_format(variant, "GP", order),
-        ds=_format(variant, "DS", order),
+        af=_format(variant, "AF", fields, order),
+        gp=_format(variant, "GP", fields, order),
+        ds=_format(variant, "DS", fields, order),
     )
 
 
