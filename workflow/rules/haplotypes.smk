@@ -1,9 +1,9 @@
 # LD between the diploid panel variants, EM haplotype frequencies of the BsmI-ApaI-TaqI block
-# (both cheap: one job), and haplotype association per outcome (one job each), merged into
+# (both cheap: one job, ld_haplotypes), and haplotype association per outcome (one job each), merged into
 # one table with the global tests adjusted per outcome.
 
 
-rule haplotype_frequencies:
+rule ld_haplotypes:
     input:
         calls=run_path("work", "calls.tsv.gz"),
         phenotypes=run_path("work", "phenotypes.tsv"),
@@ -12,7 +12,7 @@ rule haplotype_frequencies:
         ld=run_path("tables", "ld.tsv"),
         haplotypes=run_path("tables", "haplotypes.tsv"),
     log:
-        run_path("logs", "haplotype_frequencies.log"),
+        run_path("logs", "ld_haplotypes.log"),
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -24,7 +24,7 @@ rule haplotype_frequencies:
         "../scripts/haplotypes.py"
 
 
-rule haplotype_association:
+rule haplotype_assoc:
     input:
         calls=run_path("work", "calls.tsv.gz"),
         phenotypes=run_path("work", "phenotypes.tsv"),
@@ -32,7 +32,7 @@ rule haplotype_association:
     output:
         association=run_path("work", "haplotypes", "{outcome}.tsv"),
     log:
-        run_path("logs", "haplotype_association.{outcome}.log"),
+        run_path("logs", "haplotype_assoc.{outcome}.log"),
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -44,13 +44,13 @@ rule haplotype_association:
         "../scripts/haplotypes.py"
 
 
-rule merge_haplotype_association:
+rule merge_haplotypes:
     input:
         association=expand(run_path("work", "haplotypes", "{outcome}.tsv"), outcome=OUTCOMES),
     output:
         association=run_path("tables", "haplotype_association.tsv"),
     log:
-        run_path("logs", "merge_haplotype_association.log"),
+        run_path("logs", "merge_haplotypes.log"),
     conda:
         "../envs/vdrbone.yaml"
     params:

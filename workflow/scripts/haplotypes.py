@@ -17,7 +17,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     cfg = sm.params.config
     enabled = haplotype_settings(cfg)["enabled"]
-    if sm.rule == "merge_haplotype_association":
+    if sm.rule == "merge_haplotypes":
         parts = [read_tsv(p) for p in sm.input.association]
         table = adjust_global(pd.concat(parts, ignore_index=True)) if enabled else parts[0]
         log.info("%d haplotype association rows", len(table))
@@ -26,7 +26,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         calls, pheno = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes)
         panel = read_panel(sm.input.panel).select(cfg["variants"])
         empty = empty_tables()
-        if sm.rule == "haplotype_frequencies":
+        if sm.rule == "ld_haplotypes":
             ld = ld_table(calls, pheno, panel, config=cfg) if enabled else empty["ld"]
             freqs = (
                 haplotype_frequency_table(calls, pheno, panel, config=cfg) if enabled else empty["haplotypes"]
