@@ -22,6 +22,7 @@ localrules:
     all,
     register_run,
     merge_association,
+    merge_haplotypes,
     report,
     archive,
 
