@@ -5,7 +5,7 @@ rule archive:
     input:
         run=run_path("run.json"),
         report=run_path("report", "report.html"),
-        tables=shareable_tables(),
+        tables=SHAREABLE_COPIES,
         inputs=[*CFG["cohort"]["vcf"], CFG["cohort"]["phenotypes"], CFG["panel"]],
     output:
         manifest=protected(run_path("manifest.json")),

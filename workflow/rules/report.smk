@@ -1,16 +1,27 @@
-# The self-contained HTML report (aggregate statistics only).
+# The self-contained HTML report and the shareable (small-cell-suppressed) copies of the tables,
+# both aggregate statistics only; the archive packs these copies, never the tables/ originals.
+
+
+# Suppressed copies of the shareable tables (shareable/tables/ in the run folder), for the archive.
+SHAREABLE_COPIES = [run_path("shareable", "tables", os.path.basename(p)) for p in shareable_tables()]
 
 
 rule report:
     input:
         run=run_path("run.json"),
         tables=shareable_tables(),
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
     output:
-        report(
+        html=report(
             run_path("report", "report.html"),
             caption="../report/report.rst",
             category="Report",
         ),
+        tables=[
+            report(path, caption="../report/shareable_table.rst", category="Shareable tables")
+            for path in SHAREABLE_COPIES
+        ],
     log:
         run_path("logs", "report.log"),
     conda:
@@ -18,5 +29,15 @@ rule report:
     params:
         config=CFG,
         run_id=RUN_ID,
+        logs_dir=run_path("logs"),
+        extra_logs=(
+            [f"{CFG['simulate']['outdir']}/simulate.log"] if CFG.get("simulate", {}).get("enabled") else []
+        ),
+        inputs={
+            "VCF": list(CFG["cohort"]["vcf"]),
+            "Phenotypes": [CFG["cohort"]["phenotypes"]],
+            "Variant panel": [CFG["panel"]],
+        },
+        checksum_cache=".snakemake/vdrbone-sha256-cache.json",
     script:
         "../scripts/report.py"

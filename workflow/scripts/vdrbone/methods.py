@@ -1,0 +1,249 @@
+"""Methods text of the report, generated from the configuration a run actually used.
+
+:func:`methods_sections` turns the validated config (and the analysed panel) into numbered
+paragraphs a reader can paste into a paper: genotype calling, QC (exact HWE), the tests and
+genetic models with their covariates and strata, interaction and stratified tests, the
+multiple-testing family, the Firth fallback, small-cell suppression and software versions.
+Every statement is derived from the config; nothing is hard-coded that a config key can change.
+References are plain text (no links), in :data:`REFERENCES`.
+"""
+
+from __future__ import annotations
+
+from vdrbone.association import PRIMARY_MODELS
+from vdrbone.configuration import suppress_below
+from vdrbone.manifest import collect_versions
+from vdrbone.panel import Panel
+from vdrbone.phenotypes import strata_labels
+from vdrbone.plots import stratum_name
+
+REFERENCES = {
+    "wigginton": "Wigginton JE, Cutler DJ, Abecasis GR. A note on exact tests of Hardy-Weinberg "
+    "equilibrium. Am J Hum Genet. 2005;76(5):887-893.",
+    "firth": "Firth D. Bias reduction of maximum likelihood estimates. Biometrika. 1993;80(1):27-38.",
+    "heinze": "Heinze G, Schemper M. A solution to the problem of separation in logistic regression. "
+    "Stat Med. 2002;21(16):2409-2419.",
+    "bh": "Benjamini Y, Hochberg Y. Controlling the false discovery rate: a practical and powerful "
+    "approach to multiple testing. J R Stat Soc B. 1995;57(1):289-300.",
+    "rbg": "Robins J, Breslow N, Greenland S. Estimators of the Mantel-Haenszel variance consistent in "
+    "both sparse data and large-strata limiting models. Biometrics. 1986;42(2):311-323.",
+    "snpassoc": "Gonzalez JR, Armengol L, Sole X, Guino E, Mercader JM, Estivill X, Moreno V. SNPassoc: "
+    "an R package to perform whole genome association studies. Bioinformatics. 2007;23(5):644-645.",
+    "plink": "Chang CC, Chow CC, Tellier LCAM, Vattikuti S, Purcell SM, Lee JJ. Second-generation "
+    "PLINK: rising to the challenge of larger and richer datasets. GigaScience. 2015;4:7.",
+    "breslow_day": "Breslow NE, Day NE. Statistical Methods in Cancer Research, Volume I: The Analysis "
+    "of Case-Control Studies. IARC Scientific Publications No. 32. Lyon: IARC; 1980.",
+    "armitage": "Armitage P. Tests for linear trends in proportions and frequencies. Biometrics. "
+    "1955;11(3):375-386.",
+}
+
+COVARIATE_NAMES = {"age_years": "age (years)", "age": "age", "bmi": "body-mass index (BMI, kg/m2)"}
+
+
+def _join(items: list[str]) -> str:
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _cite(*keys: str) -> str:
+    order = list(REFERENCES)
+    return "[" + ", ".join(str(order.index(k) + 1) for k in keys) + "]"
+
+
+def software_versions() -> dict[str, str]:
+    """Installed versions of vdrbone and the packages it depends on (importlib.metadata)."""
+    versions = {"vdrbone": _own_version()}
+    versions.update({k: (v or "not installed") for k, v in collect_versions().items()})
+    return versions
+
+
+def _own_version() -> str:
+    from vdrbone import __version__
+
+    return __version__
+
+
+def methods_sections(config: dict, *, panel: Panel, versions: dict[str, str] | None = None) -> list[dict]:
+    """The methods text as a list of ``{'title': str, 'text': str}`` paragraphs.
+
+    Parameters
+    ----------
+    config : the validated run config (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
+        ``qc``, ``association``, ``report``, ``cohort``, ``simulate``).
+    panel : the analysed variants (effect alleles and RFLP letters are named in the text).
+    versions : package -> version (default :func:`software_versions`).
+    """
+    versions = versions if versions is not None else software_versions()
+    outcomes = config["outcomes"]
+    binary = [o for o, s in outcomes.items() if s["type"] == "binary"]
+    continuous = [o for o, s in outcomes.items() if s["type"] == "continuous"]
+    covs = [COVARIATE_NAMES.get(c, c) for c in config.get("covariates", [])]
+    strata = strata_labels(list(config.get("strata", ["all"])))
+    geno = config.get("genotypes", {})
+    qc = config.get("qc", {})
+    assoc = config.get("association", {})
+    k = suppress_below(config)
+    out = []
+
+    cohort = config["cohort"]
+    sim = config.get("simulate") or {}
+    if sim.get("enabled"):
+        source = (
+            f"The cohort ({cohort['name']}) is synthetic: {sim.get('n_samples')} participants simulated "
+            f"by the workflow for population {sim.get('population')} (seed {sim.get('seed')}"
+            f"{'; no genetic effects planted' if sim.get('null_mode') else ''}). "
+        )
+    else:
+        source = f"Cohort {cohort['name']}. "
+    diploid = [v for v in panel if v.ploidy == 2]
+    haploid = [v for v in panel if v.ploidy == 1]
+    variant_text = _join(
+        [
+            f"{v.name} {v.id} (effect allele {v.effect_allele}"
+            + (f" = {v.label(v.effect_allele)}" if v.label(v.effect_allele) != v.effect_allele else "")
+            + ")"
+            for v in diploid
+        ]
+    )
+    mt_text = _join([f"{v.id} (carrier of {v.effect_allele})" for v in haploid])
+    out.append(
+        {
+            "title": "Study population and variants",
+            "text": source
+            + f"Analysed variants: {variant_text}"
+            + (f"; mitochondrial {mt_text}" if mt_text else "")
+            + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
+            "follow the convention capital letter = restriction site absent. Genotypes were read from "
+            f"the VCF ({cohort.get('build', 'auto')} build detection) and harmonised to the panel's "
+            "forward-strand alleles.",
+        }
+    )
+    gp = geno.get("gp_threshold")
+    het = geno.get("heteroplasmy_threshold")
+    out.append(
+        {
+            "title": "Genotype calls",
+            "text": "Hard genotype calls (GT) were used; for imputed files without GT a call was made when "
+            f"the largest genotype probability was at least {gp}. "
+            + (
+                "Log-additive models used imputed dosages (DS) where the VCF provided them. "
+                if geno.get("use_dosage", True)
+                else "Log-additive models used hard-call allele counts. "
+            )
+            + (
+                f"mtDNA was treated as haploid: a call with a heteroplasmy fraction (FORMAT AF) of at least "
+                f"{het} counted as carrier, lower fractions as not called"
+                + (
+                    f"; carriers are defined by allele {geno['mt_alt']}. "
+                    if geno.get("mt_alt", "any") not in (None, "any")
+                    else "; a carrier carries any non-reference allele. "
+                )
+                if haploid
+                else ""
+            ),
+        }
+    )
+    out.append(
+        {
+            "title": "Quality control",
+            "text": f"Call rate was computed per variant over all phenotyped samples (threshold "
+            f"{qc.get('min_call_rate')}). Hardy-Weinberg equilibrium was tested with the exact test of "
+            f"Wigginton, Cutler and Abecasis {_cite('wigginton')} in every stratum and, for binary "
+            f"outcomes, in controls; variants with p < {qc.get('hwe_p'):g} were flagged. No HWE test applies "
+            f"to haploid mtDNA. Variants failing QC were "
+            + ("excluded from association testing." if qc.get("action") == "exclude" else "flagged but kept.")
+            + f" At least {qc.get('min_sample_overlap', 0) * 100:.0f}% of phenotyped samples had to be "
+            "present in the VCF.",
+        }
+    )
+    tests = []
+    if binary:
+        labels = _join([outcomes[o].get("label", o) for o in binary])
+        tests.append(
+            f"For the binary outcome(s) {labels}: allelic test (Pearson chi-square on the 2x2 allele table, "
+            "no continuity correction, with Fisher's exact test and a Woolf 95% CI of the allelic OR), "
+            "genotypic test (chi-square and Freeman-Halton exact test on the 2x3 table), Cochran-Armitage "
+            f"trend test {_cite('armitage')}, and logistic regression (odds ratios)."
+        )
+    if continuous:
+        labels = _join([outcomes[o].get("label", o) for o in continuous])
+        tests.append(
+            f"For the continuous outcome(s) {labels}: one-way ANOVA and Kruskal-Wallis test by genotype "
+            "(unadjusted), and linear regression (beta, outcome units per effect allele or vs the "
+            "reference genotype)."
+        )
+    out.append(
+        {
+            "title": "Association tests",
+            "text": " ".join(tests)
+            + " Regression models follow SNPassoc "
+            + _cite("snpassoc")
+            + ": codominant (2 df), dominant, recessive, overdominant and log-additive genetic models "
+            "(mtDNA: carrier vs non-carrier), each adjusted for "
+            + (_join(covs) if covs else "no covariates")
+            + ", plus sex and T2DM status where a stratum does not fix them. p-values are likelihood-ratio "
+            "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
+            "complete-case samples; 95% confidence intervals are Wald intervals; AIC is reported to "
+            "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
+        }
+    )
+    if binary:
+        out.append(
+            {
+                "title": "Separation and sparse data",
+                "text": "When a logistic model showed quasi-complete separation (|coefficient| > 15 or "
+                "standard error > 10) or did not converge, it was refitted with Firth's penalised "
+                f"likelihood {_cite('firth', 'heinze')} and reported with a Wald test; such rows carry "
+                "the note 'firth-fallback'. A binary outcome was analysed in a stratum only with at least "
+                f"{assoc.get('min_cases')} cases and {assoc.get('min_cases')} controls.",
+            }
+        )
+    names = _join([stratum_name(s) for s in strata])
+    out.append(
+        {
+            "title": "Strata and effect modification",
+            "text": f"Analyses were run in the strata {names}. A stratum with fewer than "
+            f"{assoc.get('min_stratum_n')} analysable samples was skipped and is listed as such. Effect "
+            "modification was tested with a log-additive SNP x T2DM interaction term (in all samples and "
+            "within each sex) and a SNP x sex interaction term (in all samples and within each T2DM group), "
+            "likelihood-ratio or F test of the product term."
+            + (
+                " For binary outcomes the allelic odds ratios were pooled across the T2DM and the sex "
+                f"strata by Mantel-Haenszel, with the Robins-Breslow-Greenland variance {_cite('rbg')}, "
+                f"and their homogeneity tested by Breslow-Day {_cite('breslow_day')}."
+                if binary
+                else ""
+            ),
+        }
+    )
+    family = assoc.get("multiple_testing_family", "outcome")
+    out.append(
+        {
+            "title": "Multiple testing",
+            "text": f"The multiple-testing family (multiple_testing_family: {family}) is all primary "
+            "tests of one outcome: one test per variant x stratum x model for the models "
+            + _join(PRIMARY_MODELS)
+            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted by "
+            f"Bonferroni and by the Benjamini-Hochberg false discovery rate {_cite('bh')} (q-values). Exact "
+            "twins of a primary test (Fisher), the descriptive ANOVA and Kruskal-Wallis tests and the "
+            "Breslow-Day test are shown unadjusted.",
+        }
+    )
+    out.append(
+        {
+            "title": "Disclosure control",
+            "text": (
+                f"Counts of 1 to {k - 1} people are shown as <{k} in this report and in the archived "
+                "tables; frequencies and means of such cells are withheld. "
+                if k > 1
+                else "Small-cell suppression is off for this run"
+                + (" (synthetic cohort). " if cohort.get("synthetic") else ". ")
+            )
+            + "The report and the archive contain aggregate statistics only.",
+        }
+    )
+    soft = ", ".join(f"{name} {ver}" for name, ver in versions.items())
+    out.append({"title": "Software", "text": f"Python packages: {soft}."})
+    return out

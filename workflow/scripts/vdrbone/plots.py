@@ -1,0 +1,314 @@
+"""Static figures of the report: forest plots, BMD by genotype, LD heatmap, haplotype frequencies.
+
+Every figure is drawn with matplotlib (Agg backend) in black and greys with distinct marker shapes
+and printed numbers, so nothing is encoded by colour alone and the figures stay readable in a
+black-and-white print. :func:`figure_data_uri` turns a figure into a ``data:image/svg+xml;base64``
+URI to inline in the HTML report (no external file, deterministic bytes).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9.5,
+    "ytick.labelsize": 9.5,
+    "legend.fontsize": 9,
+    "font.family": "DejaVu Sans",
+    "svg.fonttype": "none",  # text stays text: small files, selectable, crisp in print
+    "svg.hashsalt": "vdrbone",  # deterministic element ids
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+MARKERS = ("o", "s", "^", "D")
+GREYS = ("#000000", "#555555", "#999999")
+
+STRATUM_NAMES = {
+    "all": "All",
+    "t2dm=yes": "T2DM",
+    "t2dm=no": "No T2DM",
+    "sex=female": "Women",
+    "sex=male": "Men",
+    "t2dm=yes,sex=female": "T2DM, women",
+    "t2dm=yes,sex=male": "T2DM, men",
+    "t2dm=no,sex=female": "No T2DM, women",
+    "t2dm=no,sex=male": "No T2DM, men",
+}
+
+
+def stratum_name(label: str) -> str:
+    """Reader-facing name of a stratum label (``'t2dm=yes,sex=female'`` -> ``'T2DM, women'``)."""
+    return STRATUM_NAMES.get(label, label)
+
+
+def figure_data_uri(fig) -> str:
+    """Serialise ``fig`` as SVG (no date metadata) and return it as a base64 data URI; closes it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fmt_p(p: float) -> str:
+    if p is None or not np.isfinite(p):
+        return "NA"
+    if p < 0.001:
+        mant, exp = f"{p:.1e}".split("e")
+        return f"{mant}e{int(exp)}"
+    return f"{p:.3f}"
+
+
+def forest_plot(
+    rows: pd.DataFrame,
+    *,
+    estimate_type: str,
+    title: str,
+    footnote: str = "",
+    decimals: int = 2,
+) -> str:
+    """Forest plot of one effect across strata, as a data URI.
+
+    Parameters
+    ----------
+    rows : one row per stratum, in display order, with columns ``stratum`` (label), ``estimate``,
+        ``ci_lower``, ``ci_upper``, ``p_value``, ``n`` (already formatted text, e.g. suppressed
+        ``"<5"``) and ``note``. Rows with a non-finite estimate are listed with their note instead
+        of a point.
+    estimate_type : ``"OR"`` (log axis, reference line at 1) or ``"beta"`` (reference line at 0).
+    title, footnote : figure title and a line under the axis (e.g. interaction p-values).
+    decimals : decimals of the printed estimates.
+    """
+    required = {"stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"}
+    if missing := required - set(rows.columns):
+        raise ValueError(f"forest_plot rows lack columns {sorted(missing)}")
+    k = len(rows)
+    if k == 0:
+        raise ValueError("forest_plot needs at least one row")
+    log = estimate_type == "OR"
+    est = rows["estimate"].to_numpy(float)
+    lo = rows["ci_lower"].to_numpy(float)
+    hi = rows["ci_upper"].to_numpy(float)
+    ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
+    if log:
+        ok &= (lo > 0) & (hi > 0)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8.6, 0.34 * k + 1.25))
+        y = np.arange(k)[::-1]
+        ref = 1.0 if log else 0.0
+        ax.axvline(ref, color="#777777", lw=0.9, ls="--", zorder=0)
+        for i in range(k):
+            if not ok[i]:
+                continue
+            overall = rows["stratum"].iloc[i] == "all"
+            ax.plot([lo[i], hi[i]], [y[i], y[i]], color="black", lw=1.3)
+            ax.plot(
+                est[i],
+                y[i],
+                marker="D" if overall else "s",
+                ms=7 if overall else 5.5,
+                color="black",
+                mfc="black" if overall else "white",
+                mew=1.3,
+            )
+        if ok.any():
+            vals = np.concatenate([lo[ok], hi[ok], [ref]])
+            vmin, vmax = vals.min(), vals.max()
+            if log:
+                vmin, vmax = math.log(vmin), math.log(vmax)
+            pad = 0.08 * (vmax - vmin or 1.0)
+            lim = (vmin - pad, vmax + pad)
+            ax.set_xlim(*(np.exp(lim) if log else lim))
+        else:
+            ax.set_xlim((0.5, 2) if log else (-1, 1))
+        if log:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set_yticks(y)
+        ax.set_yticklabels([stratum_name(s) for s in rows["stratum"]])
+        ax.set_ylim(-0.7, k - 0.3)
+        ax.set_xlabel(
+            "Odds ratio per effect allele (95% CI, log scale)" if log else "Beta per effect allele (95% CI)"
+        )
+        ax.set_title(title, loc="left", pad=20)
+        # right-hand text column: n, estimate (CI), p
+        trans = matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData)
+        ax.text(1.03, k - 0.35, "n", transform=trans, fontsize=9, weight="bold", va="bottom")
+        ax.text(
+            1.14,
+            k - 0.35,
+            f"{estimate_type} (95% CI)",
+            transform=trans,
+            fontsize=9,
+            weight="bold",
+            va="bottom",
+        )
+        ax.text(1.55, k - 0.35, "p", transform=trans, fontsize=9, weight="bold", va="bottom")
+        for i in range(k):
+            ax.text(1.03, y[i], str(rows["n"].iloc[i]), transform=trans, fontsize=9, va="center")
+            if ok[i]:
+                text = f"{est[i]:.{decimals}f} ({lo[i]:.{decimals}f}, {hi[i]:.{decimals}f})".replace(
+                    "-", "\u2212"
+                )
+                ax.text(1.14, y[i], text, transform=trans, fontsize=9, va="center")
+                ax.text(1.55, y[i], _fmt_p(rows["p_value"].iloc[i]), transform=trans, fontsize=9, va="center")
+            else:
+                note = str(rows["note"].iloc[i] or "not estimated")
+                ax.text(1.14, y[i], note[:48], transform=trans, fontsize=8.5, va="center", style="italic")
+        if footnote:
+            fig.text(0.01, -0.02, footnote, fontsize=9, ha="left", va="top")
+        fig.subplots_adjust(right=0.6)
+        return figure_data_uri(fig)
+
+
+def genotype_means_plot(
+    data: pd.DataFrame,
+    *,
+    strata: list[str],
+    genotypes: list[str],
+    ylabel: str,
+    title: str,
+) -> str:
+    """Mean outcome by genotype in each stratum (mean and 95% CI of the mean), as a data URI.
+
+    Parameters
+    ----------
+    data : one row per stratum x genotype with columns ``stratum``, ``genotype`` (display label,
+        one of ``genotypes``), ``n`` (int), ``mean`` and ``sd``. Cells hidden by small-cell
+        suppression must be dropped by the caller; cells with n < 2 get a point without an
+        interval. The interval is mean +/- t(0.975, n-1) sd / sqrt(n).
+    strata : stratum labels in display order (x axis groups).
+    genotypes : genotype labels in display order (marker shape and position within a group).
+    """
+    from scipy import stats
+
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8.6, 3.1))
+        width = 0.22
+        offsets = (np.arange(len(genotypes)) - (len(genotypes) - 1) / 2) * width
+        for gi, g in enumerate(genotypes):
+            sub = data[data["genotype"] == g]
+            xs, ys, errs = [], [], []
+            for si, s in enumerate(strata):
+                row = sub[sub["stratum"] == s]
+                if row.empty or not np.isfinite(row["mean"].iloc[0]):
+                    continue
+                n, mean, sd = int(row["n"].iloc[0]), float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
+                half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) if n >= 2 and np.isfinite(sd) else 0.0
+                xs.append(si + offsets[gi])
+                ys.append(mean)
+                errs.append(half)
+            ax.errorbar(
+                xs,
+                ys,
+                yerr=errs,
+                fmt=MARKERS[gi % len(MARKERS)],
+                color=GREYS[gi % len(GREYS)],
+                mfc="white" if gi == 1 else GREYS[gi % len(GREYS)],
+                ms=6,
+                capsize=2.5,
+                lw=1.2,
+                label=g,
+            )
+        ax.set_xticks(range(len(strata)))
+        ax.set_xticklabels([stratum_name(s).replace(", ", ",\n") for s in strata])
+        ax.set_xlim(-0.6, len(strata) - 0.4)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, loc="left")
+        ax.grid(axis="y", color="#dddddd", lw=0.6)
+        ax.set_axisbelow(True)
+        ax.legend(title="Genotype", frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+        return figure_data_uri(fig)
+
+
+def ld_heatmap(dprime: pd.DataFrame, r2: pd.DataFrame, *, title: str) -> str:
+    """Pairwise LD heatmap: |D'| above the diagonal, r2 below, values printed in every cell.
+
+    ``dprime`` and ``r2`` are square DataFrames with the same variant labels as index and
+    columns (NaN where a pair was not estimated). Shading is grey (darker = stronger LD); the
+    printed numbers carry the information.
+    """
+    labels = list(dprime.index)
+    k = len(labels)
+    if list(dprime.columns) != labels or list(r2.index) != labels or list(r2.columns) != labels:
+        raise ValueError("ld_heatmap: dprime and r2 must be square with the same labels")
+    m = np.full((k, k), np.nan)
+    for i in range(k):
+        for j in range(k):
+            if i < j:
+                m[i, j] = abs(dprime.iat[i, j])
+            elif i > j:
+                m[i, j] = r2.iat[i, j]
+    with plt.rc_context(STYLE):
+        size = 1.0 + 0.9 * k
+        fig, ax = plt.subplots(figsize=(size + 0.8, size))
+        img = ax.imshow(np.ma.masked_invalid(m), cmap="Greys", vmin=0, vmax=1)
+        for i in range(k):
+            for j in range(k):
+                if i == j:
+                    ax.text(j, i, "-", ha="center", va="center", fontsize=9)
+                elif np.isfinite(m[i, j]):
+                    colour = "white" if m[i, j] > 0.55 else "black"
+                    ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=9.5, color=colour)
+                else:
+                    ax.text(j, i, "NA", ha="center", va="center", fontsize=8.5)
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_xticklabels(labels, rotation=30, ha="right")
+        ax.set_yticklabels(labels)
+        ax.spines[:].set_visible(False)
+        ax.set_title(title, loc="left")
+        cbar = fig.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
+        cbar.set_label("upper: |D'|   lower: r\u00b2")
+        return figure_data_uri(fig)
+
+
+def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
+    """Horizontal bars of haplotype frequencies per stratum, with the frequency printed.
+
+    ``freqs``: columns ``haplotype`` (display label), ``stratum`` and ``frequency``; haplotypes
+    in display order of first appearance; strata distinguished by hatching and order.
+    """
+    haps = list(dict.fromkeys(freqs["haplotype"]))
+    strata = list(dict.fromkeys(freqs["stratum"]))
+    hatches = ("", "///", "...", "xxx", "\\\\\\", "---", "ooo", "+++", "***")
+    with plt.rc_context(STYLE):
+        height = 0.8 / max(len(strata), 1)
+        fig, ax = plt.subplots(figsize=(7.5, 0.3 * len(haps) * max(len(strata), 1) ** 0.6 + 1.2))
+        for si, s in enumerate(strata):
+            sub = freqs[freqs["stratum"] == s].set_index("haplotype")["frequency"]
+            vals = np.array([float(sub.get(h, np.nan)) for h in haps])
+            ys = np.arange(len(haps)) + si * height - 0.4 + height / 2
+            ax.barh(
+                ys,
+                np.nan_to_num(vals),
+                height=height * 0.9,
+                color="white" if si else "#bbbbbb",
+                edgecolor="black",
+                hatch=hatches[si % len(hatches)],
+                label=stratum_name(s),
+            )
+            for yv, v in zip(ys, vals, strict=True):
+                if np.isfinite(v):
+                    ax.text(v + 0.005, yv, f"{v:.3f}", va="center", fontsize=8)
+        ax.set_yticks(range(len(haps)))
+        ax.set_yticklabels(haps)
+        ax.invert_yaxis()
+        ax.set_xlabel("Estimated haplotype frequency")
+        ax.set_xlim(0, min(1.0, float(np.nanmax(freqs["frequency"])) * 1.2 + 0.02))
+        ax.set_title(title, loc="left")
+        if len(strata) > 1:
+            ax.legend(frameon=False, loc="lower right")
+        return figure_data_uri(fig)
