@@ -5,6 +5,7 @@ import json
 
 import pytest
 from conftest import REPO, default_config
+
 from vdrbone.configuration import (
     check_config,
     check_run_folder,

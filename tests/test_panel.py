@@ -2,6 +2,7 @@
 
 import pytest
 from conftest import REPO
+
 from vdrbone.errors import InputError
 from vdrbone.panel import PANEL_COLUMNS, read_panel
 
