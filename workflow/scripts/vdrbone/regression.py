@@ -57,6 +57,8 @@ MAX_SE = 10.0
 # A column whose QR diagonal is below this fraction of its norm is a linear combination of earlier
 # columns (R's lm uses the same relative tolerance, 1e-7).
 RANK_TOL = 1e-7
+# Largest Newton step (any coefficient) at which a warm-started logistic fit counts as converged.
+WARM_STEP_TOL = 1e-7
 
 CLASS_ABSENT = {
     0: "genotype class absent (no reference homozygotes)",
@@ -72,7 +74,10 @@ class RegressionFit:
     ``loglik`` is the binomial log-likelihood (logistic, Firth: unpenalised, at the estimate), or
     the Gaussian log-likelihood with the ML variance RSS/n (linear). ``penalised_loglik`` is
     ``loglik + 0.5 log det I(beta)`` for Firth fits. ``cov`` is the inverse Fisher information
-    (logistic, Firth) or ``sigma^2 (X'X)^-1`` with ``sigma^2 = RSS/(n-p)`` (linear).
+    (logistic, Firth) or ``sigma^2 (X'X)^-1`` with ``sigma^2 = RSS/(n-p)`` (linear). ``effects``
+    (linear) is ``Q'y`` for the QR of X (R ``lm()$effects[1:p]``): the sum of squares that the
+    last k columns add beyond the first p - k is the sum of the last k squared effects, free of
+    the cancellation in ``rss0 - rss1``.
     """
 
     beta: np.ndarray
@@ -82,6 +87,7 @@ class RegressionFit:
     n_iter: int
     rss: float = math.nan
     penalised_loglik: float = math.nan
+    effects: np.ndarray | None = None
 
     @property
     def se(self) -> np.ndarray:
@@ -111,13 +117,18 @@ def _start(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return beta
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, *, maxit: int = 25, tol: float = 1e-10) -> RegressionFit:
+def fit_logistic(
+    X: np.ndarray, y: np.ndarray, *, start: np.ndarray | None = None, maxit: int = 25, tol: float = 1e-10
+) -> RegressionFit:
     """Maximum-likelihood logistic regression by Newton-Raphson (= IRLS) with step halving.
 
     Parameters
     ----------
     X : float array (n, p), first column the intercept; full column rank.
     y : float array (n,), 0/1. No missing values (drop them first).
+    start : optional starting coefficients (p,), for example the covariate-only estimates with 0
+        for the added terms (a warm start: fewer iterations, same maximum); default: intercept
+        logit(mean y), other coefficients 0 (as R ``glm``).
     maxit : iterations before giving up (``converged=False``), as R ``glm.control(maxit=25)``.
     tol : convergence when the relative deviance change ``|dev - dev_old| / (|dev| + 0.1)`` is
         below ``tol`` (R's criterion, stricter default than R's 1e-8).
@@ -131,6 +142,16 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, *, maxit: int = 25, tol: float = 
     case = y > 0
     mu = special.expit(X @ beta)
     ll = _loglik_mu(mu, case)
+    warm = False
+    if start is not None:
+        start = np.asarray(start, dtype=float)
+        if start.shape != beta.shape:
+            raise ValueError(f"start has shape {start.shape}, expected ({X.shape[1]},)")
+        mu_start = special.expit(X @ start)
+        ll_start = _loglik_mu(mu_start, case)
+        if math.isfinite(ll_start) and ll_start >= ll:  # never start worse than the default
+            beta, mu, ll = start.copy(), mu_start, ll_start
+            warm = True
     converged = False
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
@@ -153,7 +174,10 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, *, maxit: int = 25, tol: float = 
             break
         change = abs(ll_new - ll) / (abs(ll) + 0.05)  # = |dev change| / (|dev| + 0.1)
         beta, mu, ll = new, mu_new, ll_new
-        if change < tol:
+        # From a warm start the deviance settles one Newton step earlier than the coefficients:
+        # also ask for a step below WARM_STEP_TOL, so the estimate is at least as close to the
+        # maximum as from the default start.
+        if change < tol and (not warm or np.max(np.abs(t * step)) < WARM_STEP_TOL):
             converged = True
             break
     w = mu * (1.0 - mu)
@@ -253,18 +277,22 @@ def fit_firth(
 def fit_linear(X: np.ndarray, y: np.ndarray) -> RegressionFit:
     """Ordinary least squares via the QR decomposition of ``X`` (full column rank assumed).
 
-    ``loglik`` is the Gaussian log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``);
-    ``cov = RSS/(n-p) (X'X)^-1``.
+    The Householder R factor of the augmented matrix ``[X, y]`` holds everything needed (Golub &
+    Van Loan, Matrix Computations, 5.3): ``R[:p, :p]`` is R of ``X``, ``R[:p, p] = Q'y`` and
+    ``R[p, p]^2`` the residual sum of squares; Q is never formed. ``loglik`` is the Gaussian
+    log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``); ``cov = RSS/(n-p) (X'X)^-1``.
     """
     n, p = X.shape
-    q, r = np.linalg.qr(X)
-    beta = linalg.solve_triangular(r, q.T @ y)
-    resid = y - X @ beta
-    rss = float(resid @ resid)
+    raug = np.linalg.qr(np.column_stack([X, y]), mode="r")
+    r = raug[:p, :p]
+    beta = linalg.solve_triangular(r, raug[:p, p])
+    rss = float(raug[p, p] ** 2)
     rinv = linalg.solve_triangular(r, np.eye(p))
     cov = (rinv @ rinv.T) * (rss / (n - p))
     ll = -0.5 * n * (math.log(2 * math.pi) + math.log(rss / n) + 1.0)
-    return RegressionFit(beta=beta, cov=cov, loglik=ll, converged=True, n_iter=1, rss=rss)
+    return RegressionFit(
+        beta=beta, cov=cov, loglik=ll, converged=True, n_iter=1, rss=rss, effects=raug[:p, p].copy()
+    )
 
 
 def _dependent_columns(X: np.ndarray) -> list[int]:
@@ -531,7 +559,9 @@ def _fit_vs_null(
     if not binary:
         fit = fit_linear(X, y)
         df_res = n - p
-        f = ((null.rss - fit.rss) / k) / (fit.rss / df_res)
+        # extra sum of squares of the tested columns: the squared last k effects (Q'y) of the
+        # QR of X, whose first p - k columns are the null design: = rss0 - rss1 without cancellation
+        f = (float(np.sum(fit.effects[p - k :] ** 2)) / k) / (fit.rss / df_res)
         f = max(f, 0.0)
         aic = -2.0 * fit.loglik + 2.0 * (p + 1)
         rows = _wald_rows(
@@ -556,7 +586,10 @@ def _fit_vs_null(
         return _firth_rows(
             model, terms, X, y, k, base, method_suffix, "firth-fallback: quasi-complete separation"
         )
-    fit = fit_logistic(X, y)
+    start = None
+    if null is not None and null.converged and null.beta.shape[0] == p - k:
+        start = np.concatenate([null.beta, np.zeros(k)])  # warm start at the covariate-only fit
+    fit = fit_logistic(X, y, start=start)
     b, se = fit.beta[idx], fit.se[idx]
     if np.any(np.abs(b) > MAX_ABS_BETA) or np.any(~(se <= MAX_SE)):
         return _firth_rows(
