@@ -408,7 +408,11 @@ def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g
 
 
 def _pooled(rows: _Rows, v: PanelVariant, y: np.ndarray, g: np.ndarray, masks: dict[str, np.ndarray]) -> None:
-    """Mantel-Haenszel allelic OR and Breslow-Day test across the T2DM and the sex strata."""
+    """Mantel-Haenszel allelic OR and Breslow-Day test across the T2DM and the sex strata.
+
+    ``n``, ``n_cases`` and ``n_controls`` count people (alleles / ploidy) on both rows; with fewer
+    than 2 informative strata nothing is pooled and the Mantel-Haenszel row is not estimable.
+    """
     for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
         if not all(s in masks for s in pair):
             continue
