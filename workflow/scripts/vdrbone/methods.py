@@ -65,7 +65,9 @@ def _own_version() -> str:
     return __version__
 
 
-def methods_sections(config: dict, *, panel: Panel, versions: dict[str, str] | None = None) -> list[dict]:
+def methods_sections(
+    config: dict, *, panel: Panel, versions: dict[str, str] | None = None, suppress: int | None = None
+) -> list[dict]:
     """The methods text as a list of ``{'title': str, 'text': str}`` paragraphs.
 
     Parameters
@@ -74,6 +76,8 @@ def methods_sections(config: dict, *, panel: Panel, versions: dict[str, str] | N
         ``qc``, ``association``, ``report``, ``cohort``, ``simulate``).
     panel : the analysed variants (effect alleles and RFLP letters are named in the text).
     versions : package -> version (default :func:`software_versions`).
+    suppress : the small-cell threshold in force (default
+        :func:`vdrbone.configuration.suppress_below` of the config).
     """
     versions = versions if versions is not None else software_versions()
     outcomes = config["outcomes"]
@@ -84,7 +88,7 @@ def methods_sections(config: dict, *, panel: Panel, versions: dict[str, str] | N
     geno = config.get("genotypes", {})
     qc = config.get("qc", {})
     assoc = config.get("association", {})
-    k = suppress_below(config)
+    k = suppress_below(config) if suppress is None else int(suppress)
     out = []
 
     cohort = config["cohort"]

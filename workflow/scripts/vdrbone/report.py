@@ -1423,7 +1423,7 @@ def render_report(
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
-        methods=methods_sections(config, panel=panel, versions=versions),
+        methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),
         versions=versions,
     )

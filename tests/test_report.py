@@ -1,0 +1,503 @@
+"""The HTML report: self-contained valid HTML, every section, numbers traceable to association.tsv,
+small-cell suppression in the report and the archived tables, methods text from the config, and a
+headless Chromium screenshot without console errors.
+
+The tables are produced in-process (simulate -> extract -> phenotypes -> qc -> associate ->
+haplotypes) for an 800-sample default cohort, exactly as the workflow's adapters do, and written
+into a run folder layout; the workflow itself is exercised by tests/test_run_safety.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import REPO, default_config
+
+from vdrbone.association import associate_outcome
+from vdrbone.configuration import validate_config
+from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
+from vdrbone.methods import REFERENCES, methods_sections
+from vdrbone.panel import read_panel
+from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
+from vdrbone.report import (
+    COUNT_COLUMNS,
+    SECTION_IDS,
+    collect_warnings,
+    render_report,
+    suppress_count,
+    suppress_counts,
+    table_one,
+    write_shareable_table,
+)
+from vdrbone.simulate import write_from_config
+from vdrbone.tables import read_tsv, write_tsv
+from vdrbone.vcfio import extract_panel, vcf_samples
+
+RUN_ID = "synthetic-eur-test"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+# --------------------------------------------------------------------------- the cohort
+def _config(tmp: Path) -> dict:
+    cfg = default_config()
+    sim = tmp / "sim"
+    cfg["simulate"].update({"n_samples": 800, "n_background": {"chr12": 20, "chrM": 3}, "outdir": str(sim)})
+    cfg["cohort"]["vcf"] = [str(sim / "chr12.vcf.gz"), str(sim / "chrM.vcf.gz")]
+    cfg["cohort"]["phenotypes"] = str(sim / "phenotypes.tsv")
+    cfg["panel"] = str(REPO / "resources" / "vdr_snps.tsv")
+    return validate_config(cfg, REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
+    """The run's shareable tables, made in-process as the workflow's adapters make them."""
+    write_from_config(cfg, cfg["simulate"]["outdir"])
+    panel = read_panel(cfg["panel"]).select(cfg["variants"])
+    g = cfg["genotypes"]
+    ex = extract_panel(
+        list(cfg["cohort"]["vcf"]),
+        panel,
+        build=cfg["cohort"]["build"],
+        heteroplasmy_threshold=g["heteroplasmy_threshold"],
+        gp_threshold=g["gp_threshold"],
+        mt_alt=g["mt_alt"],
+    )
+    pheno = read_phenotypes(
+        cfg["cohort"]["phenotypes"],
+        sample_column=cfg["cohort"]["sample_column"],
+        coding=cfg["phenotype_coding"],
+        outcomes=cfg["outcomes"],
+        covariates=list(cfg["covariates"]),
+    )
+    summary, matched = match_samples(
+        list(pheno["sample"]),
+        vcf_samples(list(cfg["cohort"]["vcf"])),
+        min_overlap=0.5,
+        pheno_path="p",
+        vcf_path="v",
+    )
+    pheno = pheno.set_index("sample").loc[matched].reset_index()
+    binary = [o for o, s in cfg["outcomes"].items() if s["type"] == "binary"]
+    qc = qc_variants(
+        ex.calls,
+        pheno,
+        panel,
+        strata=list(cfg["strata"]),
+        binary_outcomes=binary,
+        min_call_rate=0.95,
+        hwe_p=1e-6,
+    )
+    results = [
+        associate_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc) for o in cfg["outcomes"]
+    ]
+    tables = {
+        "extraction": ex.variants,
+        "sample_matching": summary.drop(columns=["examples"]),
+        "qc_variants": qc,
+        "qc_samples_summary": qc_samples_summary(qc_samples(ex.calls)),
+        "association": pd.concat([r.association for r in results], ignore_index=True),
+        "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
+        "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
+        "ld": ld_table(ex.calls, pheno, panel, config=cfg),
+        "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
+        "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
+    }
+    paths = {}
+    for name, df in tables.items():
+        paths[name] = str(run_dir / "tables" / f"{name}.tsv")
+        write_tsv(df, paths[name])
+    write_tsv(pheno, run_dir / "work" / "phenotypes.tsv")
+    return paths
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    cfg = _config(tmp)
+    run_dir = tmp / "results" / "runs" / RUN_ID
+    (run_dir / "logs").mkdir(parents=True)
+    tables = _tables(cfg, run_dir)
+    log = run_dir / "logs" / "phenotypes.log"
+    log.write_text(
+        "2026-11-26 16:00:00,000 INFO vdrbone: 800 samples\n"
+        "2026-11-26 16:00:01,000 WARNING vdrbone: bmi: 3 value(s) outside 10-80 set to missing\n",
+        encoding="utf-8",
+    )
+    run = {"run_id": RUN_ID, "started_utc": "2026-11-26T16:00:00Z", "fingerprint": "0" * 64}
+    kwargs = {
+        "run": run,
+        "config": cfg,
+        "tables": tables,
+        "phenotypes": str(run_dir / "work" / "phenotypes.tsv"),
+        "inputs": {"VCF": list(cfg["cohort"]["vcf"]), "Phenotypes": [cfg["cohort"]["phenotypes"]]},
+        "logs": [str(log)],
+        "populations": str(REPO / "resources" / "populations.tsv"),
+    }
+    html = render_report(suppress_below=0, **kwargs)
+    report = run_dir / "report" / "report.html"
+    report.parent.mkdir()
+    report.write_text(html, encoding="utf-8")
+    return {"tmp": tmp, "config": cfg, "run_dir": run_dir, "tables": tables, "html": html, "kwargs": kwargs}
+
+
+@pytest.fixture(scope="module")
+def suppressed(cohort):
+    """The same report with small-cell suppression at 5 (figures off: they are not counts)."""
+    return render_report(suppress_below=5, plots=False, **cohort["kwargs"])
+
+
+# --------------------------------------------------------------------------- HTML helpers
+class _Checker(HTMLParser):
+    """Balanced-tag check and collection of ids, images and data-key spans."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: set[str] = set()
+        self.imgs: list[str] = []
+        self.tags: set[str] = set()
+        self.spans: list[dict] = []  # data-key spans and count spans, with their text
+        self._open: list[dict | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.add(tag)
+        if "id" in a:
+            if a["id"] in self.ids:
+                self.errors.append(f"duplicate id {a['id']}")
+            self.ids.add(a["id"])
+        if tag == "img":
+            self.imgs.append(a.get("src", ""))
+        if tag in VOID:
+            return
+        self.stack.append(tag)
+        rec = None
+        if tag == "span" and ("data-key" in a or a.get("class") == "n"):
+            rec = {"key": a.get("data-key"), "col": a.get("data-col"), "cls": a.get("class"), "text": ""}
+            self.spans.append(rec)
+        self._open.append(rec)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"unbalanced </{tag}>, open: {self.stack[-3:]}")
+            return
+        self.stack.pop()
+        self._open.pop()
+
+    def handle_data(self, data):
+        for rec in self._open:
+            if rec is not None:
+                rec["text"] += data
+
+
+def _parse(html: str) -> _Checker:
+    checker = _Checker()
+    checker.feed(html)
+    checker.close()
+    return checker
+
+
+def _displayed(text: str) -> tuple[float, float]:
+    """(value, half a unit of the last displayed digit) of '0.123', '\u22120.05', '2.3\u00d710\u22125'."""
+    text = text.strip().replace("\u2212", "-")
+    m = re.fullmatch(r"(-?\d+(?:\.(\d+))?)(?:\u00d710(-?\d+))?", text)
+    assert m, f"unparseable number {text!r}"
+    decimals = len(m.group(2) or "")
+    exp = int(m.group(3) or 0)
+    return float(m.group(1)) * 10.0**exp, 0.5 * 10.0 ** (exp - decimals)
+
+
+# --------------------------------------------------------------------------- tests
+def test_report_is_balanced_self_contained_html_with_every_section(cohort):
+    html = cohort["html"]
+    checker = _parse(html)
+    assert checker.errors == []
+    assert checker.stack == []
+    assert "http://" not in html and "https://" not in html
+    assert not {"script", "link", "iframe", "object"} & checker.tags
+    assert checker.imgs and all(src.startswith("data:image/svg+xml;base64,") for src in checker.imgs)
+    for section in (*SECTION_IDS, "haplotypes"):
+        assert section in checker.ids, section
+    # one SNPassoc block per outcome x variant, a forest plot each, BMD plots for the 3 BMD outcomes
+    assert len([i for i in checker.ids if i.startswith("bmd_ls-")]) == 6
+    n_variants_with_estimates = 5  # m.15885 is monomorphic in 800 samples: no forest plot
+    assert len(checker.imgs) >= 4 * n_variants_with_estimates + 3 * 5 + 2
+    # the warning of the run's log and the input checksums are shown
+    assert "bmi: 3 value(s) outside 10-80 set to missing" in html
+    for path in cohort["config"]["cohort"]["vcf"]:
+        digest = __import__("hashlib").sha256(Path(path).read_bytes()).hexdigest()
+        assert digest in html
+
+
+def test_every_association_number_equals_its_row_at_the_displayed_precision(cohort):
+    assoc = read_tsv(cohort["tables"]["association"]).set_index(
+        ["outcome", "variant", "stratum", "model", "term"]
+    )
+    spans = [s for s in _parse(cohort["html"]).spans if s["key"]]
+    assert len(spans) > 2000
+    seen_cols, seen_outcomes = set(), set()
+    for s in spans:
+        key = tuple(s["key"].split("|"))
+        row = assoc.loc[key]
+        truth = row[s["col"]]
+        seen_cols.add(s["col"])
+        seen_outcomes.add(key[0])
+        if s["col"] in COUNT_COLUMNS:
+            assert s["text"] == str(int(truth)), (key, s)
+            continue
+        value, tol = _displayed(s["text"])
+        assert abs(value - float(truth)) <= tol * (1 + 1e-9), (key, s["col"], s["text"], truth)
+    assert {"estimate", "ci_lower", "ci_upper", "p_value", "q_value", "aic", "n", "n_cases"} <= seen_cols
+    assert seen_outcomes == set(cohort["config"]["outcomes"])
+
+
+def test_suppression_shows_less_than_k_and_never_a_count_below_k(cohort, suppressed):
+    checker = _parse(suppressed)
+    assert checker.errors == []
+    counts = [s for s in checker.spans if s["cls"] == "n"]
+    texts = [s["text"].strip() for s in counts]
+    assert "<5" in texts
+    for text in texts:
+        assert text in ("", "0", "<5", "suppressed") or (text.isdigit() and int(text) >= 5), text
+    # rows whose true count is 1-4 are exactly the ones shown as <5
+    assoc = read_tsv(cohort["tables"]["association"]).set_index(
+        ["outcome", "variant", "stratum", "model", "term"]
+    )
+    for s in counts:
+        if s["key"]:
+            truth = assoc.loc[tuple(s["key"].split("|")), s["col"]]
+            assert s["text"] == ("<5" if 0 < truth < 5 else str(int(truth)))
+    # the cohort does have cells of 1-4 people (m.4823 carriers), so the check above is not vacuous
+    gc = read_tsv(cohort["tables"]["genotype_counts"])
+    assert ((gc["n_cases"] > 0) & (gc["n_cases"] < 5)).any()
+    assert texts.count("<5") >= ((gc["n_cases"] > 0) & (gc["n_cases"] < 5) & (gc["stratum"] == "all")).sum()
+    # no raw small count in the text either (notes such as "n_cases=3")
+    assert not re.search(r"\bn(?:_cases|_controls)?=[1-4]\b", suppressed)
+    assert "Counts of 1 to 4 people are shown as &lt;5" in suppressed
+
+
+def test_suppressed_shareable_tables_hold_no_count_below_k(cohort, tmp_path):
+    for name, src in cohort["tables"].items():
+        dst = tmp_path / "k0" / f"{name}.tsv"
+        write_shareable_table(src, str(dst), suppress_below=0)
+        assert dst.read_bytes() == Path(src).read_bytes()
+        dst = tmp_path / "k5" / f"{name}.tsv"
+        write_shareable_table(src, str(dst), suppress_below=5)
+        table = pd.read_csv(dst, sep="\t", dtype=str, keep_default_na=False)
+        original = read_tsv(src)
+        assert list(table.columns) == list(original.columns) and len(table) == len(original)
+        for col in COUNT_COLUMNS.intersection(table.columns):
+            for value in table[col]:
+                assert value in ("", "NA", "<5") or int(value) == 0 or int(value) >= 5, (name, col, value)
+        for col in ("genotype_counts", "alleles_observed", "note", "reason"):
+            if col in table.columns:
+                assert not table[col].str.contains(r"(?:[=:])[1-4]\b", regex=True).any(), (name, col)
+    original = read_tsv(cohort["tables"]["genotype_counts"])
+    copy5 = pd.read_csv(tmp_path / "k5" / "genotype_counts.tsv", sep="\t", dtype=str, keep_default_na=False)
+    for count, freq in (("n_cases", "freq_cases"), ("n_controls", "freq_controls"), ("n", "freq")):
+        small = ((original[count] > 0) & (original[count] < 5)).to_numpy()
+        assert (copy5.loc[small, count] == "<5").all() and (copy5.loc[small, freq] == "NA").all()
+        assert (copy5.loc[~small, freq] != "NA").all()
+    assert ((original["n_controls"] > 0) & (original["n_controls"] < 5)).any()  # mtDNA carriers
+
+
+def test_suppress_count_and_table_edges():
+    assert [suppress_count(v, 5) for v in (0, 1, 4, 5, 12, np.nan, None)] == [
+        "0",
+        "<5",
+        "<5",
+        "5",
+        "12",
+        "",
+        "",
+    ]
+    assert suppress_count(3, 0) == "3" and suppress_count(3, 1) == "3"
+    df = pd.DataFrame({"n": [3, 7], "mean": [1.0, 2.0], "note": ["too few cases (n_cases=2 < 5)", ""]})
+    assert suppress_counts(df, 0) is df
+    out = suppress_counts(df, 5)
+    assert out["n"].tolist() == ["<5", "7"]
+    assert np.isnan(out.loc[0, "mean"]) and out.loc[1, "mean"] == 2.0
+    assert out.loc[0, "note"] == "too few cases (n_cases=<5 < 5)"
+
+
+def test_table_one_matches_direct_computation(cohort):
+    pheno = read_tsv(cohort["run_dir"] / "work" / "phenotypes.tsv")
+    cfg = cohort["config"]
+    t1 = table_one(pheno, outcomes=cfg["outcomes"], covariates=cfg["covariates"]).set_index(
+        ["group", "variable"]
+    )
+    women_t2dm = pheno[(pheno["t2dm"] == "yes") & (pheno["sex"] == "female")]
+    assert t1.loc[("t2dm=yes,sex=female", "n"), "n"] == len(women_t2dm)
+    assert t1.loc[("all", "n"), "n"] == len(pheno)
+    np.testing.assert_allclose(
+        t1.loc[("t2dm=yes,sex=female", "age_years"), "mean"], women_t2dm["age_years"].mean()
+    )
+    np.testing.assert_allclose(
+        t1.loc[("t2dm=no", "bmd_fn"), "sd"], pheno.loc[pheno["t2dm"] == "no", "bmd_fn"].std()
+    )
+    row = t1.loc[("t2dm=yes", "fracture")]
+    sub = pheno.loc[pheno["t2dm"] == "yes", "fracture"]
+    assert (row["n_obs"], row["n_cases"]) == (int(sub.notna().sum()), int((sub == 1).sum()))
+
+
+def test_methods_text_follows_the_configuration(cohort):
+    cfg = copy.deepcopy(cohort["config"])
+    panel = read_panel(cfg["panel"]).select(cfg["variants"])
+    text = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={"numpy": "9.9"}))
+    assert "age (years)" in text and "body-mass index" in text
+    assert "Wigginton" in text and "Firth" in text and "Benjamini-Hochberg" in text
+    assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
+    assert "fewer than 30 analysable samples" in text and "numpy 9.9" in text
+    assert "Small-cell suppression is off" in text
+    cfg["covariates"] = ["bmi"]
+    cfg["strata"] = ["all", "sex"]
+    cfg["association"]["min_stratum_n"] = 77
+    cfg["qc"]["hwe_p"] = 1e-4
+    cfg["cohort"]["synthetic"] = False
+    cfg["report"]["suppress_below"] = None
+    text2 = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={}))
+    assert "age (years)" not in text2 and "fewer than 77" in text2 and "p < 0.0001" in text2
+    assert "in the strata All, Women and Men." in text2
+    assert "shown as <5" in text2
+    html = cohort["html"]
+    for ref in REFERENCES.values():
+        assert html.count(ref.split(".")[0]) >= 1  # authors of every reference are listed
+    for needle in ("Gonzalez JR", "Chang CC", "Robins J, Breslow N, Greenland S", "Heinze G, Schemper M"):
+        assert needle in html
+
+
+def test_skipped_strata_are_stated(cohort):
+    cfg = copy.deepcopy(cohort["config"])
+    cfg["association"]["min_stratum_n"] = 150  # the T2DM x sex strata have about 110-130 people
+    run_dir = cohort["run_dir"]
+    pheno = read_tsv(run_dir / "work" / "phenotypes.tsv")
+    panel = read_panel(cfg["panel"]).select(["rs731236"])
+    tables = dict(cohort["tables"])
+    cfg["variants"] = ["rs731236"]
+    cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}
+    # re-run the association of one variant with the stricter minimum
+    ex_calls = _calls(cfg)
+    result = associate_outcome(ex_calls, pheno, panel, outcome="bmd_ls", config=cfg)
+    path = cohort["tmp"] / "assoc_skip.tsv"
+    write_tsv(result.association, path)
+    tables["association"] = str(path)
+    html = render_report(
+        run=cohort["kwargs"]["run"], config=cfg, tables=tables, suppress_below=0, panel=panel, plots=False
+    )
+    skipped = re.search(r'<section id="skipped">(.*?)</section>', html, re.S).group(1)
+    assert "Strata skipped for too few samples" in skipped
+    for name in ("T2DM, women", "T2DM, men"):
+        assert f"stratum <strong>{name}</strong>" in skipped
+    assert "No stratum was skipped" in cohort["html"]
+
+
+def _calls(cfg):
+    panel = read_panel(cfg["panel"]).select(cfg["variants"])
+    g = cfg["genotypes"]
+    return extract_panel(
+        list(cfg["cohort"]["vcf"]),
+        panel,
+        build="auto",
+        heteroplasmy_threshold=g["heteroplasmy_threshold"],
+        gp_threshold=g["gp_threshold"],
+        mt_alt=g["mt_alt"],
+    ).calls
+
+
+def test_haplotype_section_only_when_its_tables_exist(cohort):
+    tables = {
+        k: v for k, v in cohort["tables"].items() if k not in ("ld", "haplotypes", "haplotype_association")
+    }
+    kwargs = dict(cohort["kwargs"], tables=tables)
+    html = render_report(suppress_below=0, plots=False, **kwargs)
+    assert 'id="haplotypes"' not in html and "Haplotypes and LD" not in html
+    assert 'id="haplotypes"' in cohort["html"] and "baT" in cohort["html"]
+
+
+def test_warnings_are_collected_without_timestamps(tmp_path):
+    a = tmp_path / "a.log"
+    a.write_text(
+        "2026-11-26 16:00:00,000 WARNING vdrbone: first\n"
+        "2026-11-26 16:00:00,000 WARNING py.warnings: /x/y/z/mod.py:3: FutureWarning: second\n"
+        "2026-11-26 16:00:00,000 INFO vdrbone: not a warning\n",
+        encoding="utf-8",
+    )
+    b = tmp_path / "b.log"
+    b.write_text("2026-11-26 16:00:01,000 WARNING vdrbone: first\n", encoding="utf-8")
+    found = collect_warnings([str(b), str(a)], extra=["config: something"])
+    assert [w["message"] for w in found] == ["config: something", "first", "mod.py:3: FutureWarning: second"]
+    assert found[1]["source"] == "a.log"
+
+
+# --------------------------------------------------------------------------- headless Chromium
+def _chromium() -> str | None:
+    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if path:
+        return path
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=600)
+    return shutil.which("chromium")
+
+
+def test_headless_chromium_screenshot_without_console_errors(cohort, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed and 'apt-get install -y chromium' did not install it")
+    report = cohort["run_dir"] / "report" / "report.html"
+    png = tmp_path / "report.png"
+    cmd = [
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--screenshot={png}",
+        "--window-size=1280,4000",
+        f"file://{report}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+    assert png.is_file() and png.stat().st_size > 50_000, proc.stderr[-2000:]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    console = [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    assert console == [], console
+    # every inline image decodes: the DOM Chromium built has them all, and it issued no request
+    dom = subprocess.run(
+        [c for c in cmd if not c.startswith("--screenshot")][:-1] + ["--dump-dom", f"file://{report}"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert dom.returncode == 0
+    assert dom.stdout.count("<img") == cohort["html"].count("<img")
+    assert not re.search(r"net::ERR_|Failed to load resource", dom.stderr)
+
+
+def test_numbers_helper_parses_the_formats():
+    assert _displayed("0.123") == (0.123, 0.0005)
+    value, tol = _displayed("2.3\u00d710\u22125")
+    assert math.isclose(value, 2.3e-5) and math.isclose(tol, 0.05e-5)
+    assert _displayed("\u22120.050")[0] == -0.05
