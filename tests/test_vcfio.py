@@ -329,3 +329,141 @@ def test_variant_in_two_files_uses_the_first(tmp_path, caplog):
     assert "is in several files" in caplog.text
     assert (ex.variants.file == a).all() and (ex.variants.match != "swapped").all()
     _assert_calls(ex, expected_calls(TRUTH))
+
+
+# ------------------------------------------------------------------ fast path (pysam.TabixFile + numpy)
+
+FAST_SHAPES = [s for s, kw in SHAPES.items() if kw.get("index") in ("tbi", "csi")]
+
+
+@pytest.mark.parametrize("shape", FAST_SHAPES)
+def test_fast_path_reads_indexed_text_without_cyvcf2(tmp_path, shape, monkeypatch):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, **SHAPES[shape])
+
+    def no_cyvcf2(p):
+        raise AssertionError(f"cyvcf2 opened {p}")
+
+    monkeypatch.setattr(vcfio, "_open", no_cyvcf2)
+    _assert_calls(extract_panel([path], PANEL), expected_calls(TRUTH))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [SHAPES[s] for s in FAST_SHAPES]
+    + [
+        dict(index="tbi", mt_coding="haploid_noaf"),
+        dict(index="tbi", imputed="gp", include=("12",)),  # GP: read by cyvcf2
+        dict(index="tbi", imputed="ds", include=("12",)),  # DS: read by cyvcf2
+    ],
+    ids=FAST_SHAPES + ["haploid_noaf", "gp", "ds"],
+)
+@pytest.mark.parametrize("mt_alt", ["any", "panel"])
+def test_fast_path_identical_to_cyvcf2(tmp_path, kw, mt_alt, monkeypatch):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, **kw)
+    panel = PANEL.select(CHR12) if kw.get("imputed") else PANEL
+    fast = extract_panel([path], panel, mt_alt=mt_alt, heteroplasmy_threshold=0.3)
+    monkeypatch.setattr(vcfio, "_FAST_TABIX", False)
+    slow = extract_panel([path], panel, mt_alt=mt_alt, heteroplasmy_threshold=0.3)
+    pd.testing.assert_frame_equal(fast.calls, slow.calls)
+    pd.testing.assert_frame_equal(fast.variants, slow.variants)
+    assert (fast.samples, fast.build) == (slow.samples, slow.build)
+
+
+def _tabix_vcf(tmp_path, rows: list[str], n: int = 6) -> str:
+    """A bgzipped, tabix-indexed VCF of ``n`` samples with the given chr12 records."""
+    import pysam
+
+    head = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chr12,length=133275309>",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">',
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+        '##FORMAT=<ID=GP,Number=G,Type=Float,Description="Genotype probabilities">',
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"])
+        + "".join(f"\tS{i}" for i in range(n)),
+    ]
+    plain = tmp_path / "r.vcf"
+    body = [f"chr12\t{1000 + i}\t.\t{r}" for i, r in enumerate(rows)]
+    plain.write_text("\n".join(head + body) + "\n")
+    pysam.tabix_compress(str(plain), str(plain) + ".gz", force=True)
+    pysam.tabix_index(str(plain) + ".gz", preset="vcf", force=True)
+    return str(plain) + ".gz"
+
+
+FAST_ROWS = [
+    "A\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1|1\t./.\t0/.\t.|1",  # diploid, phased, missing
+    "A\tG\t.\tPASS\t.\tGT\t0\t1\t.\t0\t1\t0",  # haploid
+    "A\tG\t.\tPASS\t.\tGT:AF\t0:0\t1:1\t0/1:0.3\t.:.\t0/0:0\t0/1:.",  # mixed ploidy, AF
+    "A\tG,C\t.\tPASS\t.\tGT:DP:AF\t0/2:7:0,0.95\t1:3:1,0\t0\t2/1:.:0.5,0.5\t./.\t0/1:4",  # AF third key
+    "A\t.\t.\tPASS\t.\tGT\t0/0\t0/0\t0\t./.\t0/0\t0/0",  # no ALT
+]
+SLOW_ROWS = [
+    "A\tG\t.\tPASS\t.\tGT\t0/0\t0/1\t1/1\t0/0\t0/0\t0/0/1",  # triploid
+    "A\t"
+    + ",".join("CGTN"[i % 4] * (i // 4 + 1) for i in range(11))
+    + "\t.\tPASS\t.\tGT\t0/10"
+    + "\t0/0" * 5,  # two-digit allele index
+    "A\tG\t.\tPASS\t.\tGT:GP\t0/0:1,0,0" + "\t0/1:0,1,0" * 5,  # GP
+    "A\tG\t.\tPASS\t.\tAF:GT\t0:0" + "\t1:1" * 5,  # GT not first
+    "A\tG,C\t.\tPASS\t.\tGT:AF\t0/1:0.5" + "\t0/0:0,0" * 5,  # AF with one value for two ALTs
+]
+
+
+def test_fast_record_equals_htslib(tmp_path):
+    """The numpy parser gives cyvcf2's (htslib's) GT, and its AF wherever AF is ever read."""
+    path = _tabix_vcf(tmp_path, FAST_ROWS + SLOW_ROWS)
+    header = vcfio._header_info(path)
+    assert header.tabix is not None
+    lines = list(header.tabix.fetch("chr12"))
+    variants = list(vcfio._open(path))
+    assert len(lines) == len(variants) == len(FAST_ROWS) + len(SLOW_ROWS)
+    order = np.array([5, 4, 3, 2, 1, 0])
+    for i, (line, v) in enumerate(zip(lines, variants, strict=True)):
+        fast = vcfio._fast_record(line, path, 6, order)
+        if i >= len(FAST_ROWS):
+            assert fast is None, line
+            continue
+        slow = vcfio._snapshot(v, path, order)
+        assert (fast.chrom, fast.pos, fast.id, fast.ref, fast.alts) == (
+            slow.chrom, slow.pos, slow.id, slow.ref, slow.alts,
+        )  # fmt: skip
+        np.testing.assert_array_equal(fast.gt, slow.gt, err_msg=line)
+        assert fast.gp is None and fast.ds is None
+        if slow.af is None:
+            assert fast.af is None
+            continue
+        carrier = (slow.gt > 0).any(axis=1)  # AF is read only where a non-reference allele is called
+        np.testing.assert_array_equal(fast.af[carrier], slow.af[carrier][:, : len(slow.alts)], err_msg=line)
+        assert fast.af.shape == (6, len(slow.alts))
+    # not valid VCF (htslib refuses it): left to cyvcf2, which raises as before
+    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0-1\t0/0", path, 2, None) is None
+    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1", path, 2, None) is None
+
+
+def test_fast_path_falls_back_per_position(tmp_path, caplog):
+    """A position with a record the numpy parser does not handle is read by cyvcf2: same calls."""
+    import gzip
+
+    import pysam
+
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi")
+    taq = next(pv for pv in PANEL if pv.id == "rs731236").pos_grch38
+    header = vcfio._header_info(path)
+    assert len(vcfio._tabix_records(header, ["chr12"], taq, None)) == 1
+    assert vcfio._tabix_records(header, ["chr12"], taq + 5, None) == []
+    # a triploid 0/0/0 for the first sample at TaqI (htslib keeps the first two slots: 0/0)
+    lines = gzip.open(path, "rt").read().splitlines()
+    i = next(i for i, ln in enumerate(lines) if f"\t{taq}\trs731236\t" in ln)
+    cells = lines[i].split("\t")
+    assert cells[9] == "0/0"
+    cells[9] = "0/0/0"
+    lines[i] = "\t".join(cells)
+    plain = tmp_path / "d.vcf"
+    plain.write_text("\n".join(lines) + "\n")
+    pysam.tabix_compress(str(plain), str(plain) + ".gz", force=True)
+    pysam.tabix_index(str(plain) + ".gz", preset="vcf", force=True)
+    header = vcfio._header_info(str(plain) + ".gz")
+    assert vcfio._tabix_records(header, ["chr12"], taq, None) is None
+    assert len(vcfio._tabix_records(header, ["chr12"], taq + 80, None)) == 1  # ApaI still fast
+    _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected_calls(TRUTH))

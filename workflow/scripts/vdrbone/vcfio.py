@@ -394,13 +394,17 @@ def _check_classes(classes: np.ndarray, effect_class: int) -> np.ndarray:
 # ------------------------------------------------------------------ headers, samples, build
 
 
-def _open(path: str):
-    from cyvcf2 import VCF
-
+def _check_path(path: str) -> None:
     if not os.path.exists(path):
         raise InputError(f"VCF file {path} does not exist (check cohort.vcf in the config)")
     if os.path.isdir(path):
         raise InputError(f"VCF path {path} is a directory; expected a .vcf, .vcf.gz or .bcf file")
+
+
+def _open(path: str):
+    from cyvcf2 import VCF
+
+    _check_path(path)
     try:
         vcf = VCF(path)
     except Exception as err:  # noqa: BLE001 - htslib raises plain OSError / Exception
@@ -413,20 +417,34 @@ def _open(path: str):
 
 @dataclass
 class _Header:
-    """One opened file: the reader, its samples and contigs (header text parsed only on demand)."""
+    """One file: its samples and contigs, and the readers (opened once, cyvcf2 only on demand).
+
+    ``tabix`` is a :class:`pysam.TabixFile` for bgzipped VCF text with a ``.tbi``/``.csi`` index
+    (the fast path of :func:`_read_positions`), else None; ``vcf`` is the cyvcf2 reader, opened
+    on first use (opening parses every sample name into htslib's header: ~40 ms at 10^5 samples).
+    """
 
     path: str
-    vcf: object
     samples: list[str]
     contigs: dict[str, int | None]
+    header_text: str | None = None
+    tabix: object | None = None
+    _vcf: object | None = None
     _refs: list[str] | None = None
+
+    @property
+    def vcf(self):
+        if self._vcf is None:
+            self._vcf = _open(self.path)
+        return self._vcf
 
     @property
     def refs(self) -> list[str]:
         """``##reference`` / ``##assembly`` values and contig ``assembly=`` tags."""
         if self._refs is None:
             self._refs = []
-            for line in self.vcf.raw_header.split("\n#CHROM", 1)[0].splitlines():
+            text = self.header_text if self.header_text is not None else self.vcf.raw_header
+            for line in text.split("\n#CHROM", 1)[0].splitlines():
                 if line.startswith("##contig=<"):
                     m_asm = re.search(r"[<,]assembly=([^,>]+)", line)
                     if m_asm:
@@ -436,7 +454,49 @@ class _Header:
         return self._refs
 
 
+# Read indexed bgzipped VCF text with pysam.TabixFile and numpy (see _fast_records); tests switch
+# it off to compare with the cyvcf2 path.
+_FAST_TABIX = True
+_CONTIG_ID = re.compile(r"[<,]ID=([^,>]+)")
+_CONTIG_LENGTH = re.compile(r"[<,]length=(\d+)")
+
+
+def _tabix_header(path: str, index: str) -> _Header | None:
+    """Header of a bgzipped VCF read through its tabix/CSI index; None when not bgzipped VCF text."""
+    import gzip
+
+    import pysam
+
+    try:
+        with gzip.open(path, "rb") as fh:
+            if fh.read(16) != b"##fileformat=VCF"[:16]:
+                return None  # BCF (b"BCF\2"), or VCF text without the fileformat line: cyvcf2
+        tbx = pysam.TabixFile(path, index=index)
+        lines = list(tbx.header)
+    except Exception:  # noqa: BLE001 - not BGZF, broken index: the cyvcf2 path reports it
+        return None
+    if not lines or not lines[-1].startswith("#CHROM\t"):
+        return None
+    columns = lines[-1].rstrip("\r\n").split("\t")
+    if len(columns) < 10 or columns[8] != "FORMAT":
+        return None
+    contigs: dict[str, int | None] = {}
+    for line in lines:
+        if line.startswith("##contig=<"):
+            m_id, m_len = _CONTIG_ID.search(line), _CONTIG_LENGTH.search(line)
+            if m_id:
+                length = int(m_len.group(1)) if m_len else 0
+                contigs[m_id.group(1)] = length if length > 0 else None
+    return _Header(path, columns[9:], contigs, header_text="\n".join(lines), tabix=tbx)
+
+
 def _header_info(path: str) -> _Header:
+    _check_path(path)
+    index = _index_of(path)
+    if _FAST_TABIX and index:
+        header = _tabix_header(path, index)
+        if header is not None:
+            return header
     vcf = _open(path)
     names = list(vcf.seqnames)
     try:
@@ -444,7 +504,7 @@ def _header_info(path: str) -> _Header:
     except Exception:  # noqa: BLE001 - no contig lengths in the header
         lengths = [-1] * len(names)
     contigs = {n: (int(x) if x and x > 0 else None) for n, x in zip(names, lengths, strict=False)}
-    return _Header(path, vcf, list(vcf.samples), contigs)
+    return _Header(path, list(vcf.samples), contigs, _vcf=vcf)
 
 
 def vcf_samples(paths: list[str]) -> list[str]:
@@ -622,9 +682,167 @@ def _index_of(path: str) -> str | None:
     return None
 
 
+# VCF GT bytes -> allele index: '0'-'9' -> 0-9, '.' -> -1 (missing), anything else -> -99 (not handled)
+_GT_ALLELE = np.full(256, -99, dtype=np.int16)
+_GT_ALLELE[ord("0") : ord("9") + 1] = np.arange(10)
+_GT_ALLELE[ord(".")] = CLASS_MISSING
+_TAB, _COLON, _SLASH, _PIPE = 9, ord(":"), ord("/"), ord("|")
+
+
+def _fast_record(line: str, path: str, n: int, order) -> _Record | None:
+    """Parse one VCF text line of ``n`` samples with numpy on its bytes; None when not handled.
+
+    Handled: FORMAT starting with GT, every sample's GT a single-digit diploid call (``a/b``,
+    ``a|b``, any of them ``.``) or a single-digit haploid call (``a``, ``.``), mixed in any way;
+    haploid calls get a -2 (absent) second slot, as htslib/cyvcf2 report them. FORMAT AF
+    (mtDNA heteroplasmy levels) is parsed, rounded to float32 as htslib stores it, for the
+    samples that carry a non-reference allele (the only ones whose AF is ever looked at; NaN
+    elsewhere). Anything else - multi-digit allele indices, polyploid calls, FORMAT GP or DS,
+    an AF with another number of values than ALTs, non-ASCII text, a wrong number of
+    columns - returns None, and the caller reads the position with cyvcf2 instead.
+    """
+    parts = line.rstrip("\n").split("\t", 9)
+    if len(parts) != 10:
+        return None
+    chrom, pos, vid, ref, alt, _qual, _filter, _info, fmt, text = parts
+    keys = fmt.split(":")
+    if keys[0] != "GT" or "GP" in keys or "DS" in keys:
+        return None
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    buf = np.frombuffer(raw, dtype=np.uint8)
+    alts = [] if alt == "." else alt.split(",")
+    gt = _gt_diploid_only(buf, n) if len(keys) == 1 else None
+    af = None
+    if gt is None:
+        tabs = np.flatnonzero(buf == _TAB)
+        if len(tabs) != n - 1:
+            return None
+        starts = np.empty(n, dtype=np.intp)
+        starts[0], starts[1:] = 0, tabs + 1
+        ends = np.empty(n, dtype=np.intp)
+        ends[:-1], ends[-1] = tabs, len(buf)
+        # GT ends at the field's first ':' (or at the field's end)
+        colons = np.flatnonzero(buf == _COLON) if len(keys) > 1 else np.array([], dtype=np.intp)
+        stops = np.append(colons, len(buf))  # stops[j]: end of a subfield that starts after colons[j - 1]
+        first = np.searchsorted(colons, starts)  # index of the field's first ':' in colons
+        width = np.minimum(stops[first], ends) - starts
+        padded = np.concatenate([buf, np.zeros(3, dtype=np.uint8)])  # reads at start + 2 stay in range
+        a = _GT_ALLELE[padded[starts]]
+        sep = padded[starts + 1]
+        haploid = width == 1
+        b = np.where(haploid, CLASS_ABSENT, _GT_ALLELE[padded[starts + 2]]).astype(np.int16)
+        ok = (a > -9) & (b > -9) & (haploid | ((width == 3) & ((sep == _SLASH) | (sep == _PIPE))))
+        if not ok.all():
+            return None
+        gt = np.column_stack([a, b])
+        if "AF" in keys:
+            # the ':' before AF is the (k)th of the field; AF is read for carriers of a non-REF allele
+            carriers = np.flatnonzero((a > 0) | (b > 0))
+            at = first[carriers] + keys.index("AF") - 1
+            has = stops[np.minimum(at, len(colons))] < ends[carriers]
+            rows, at = carriers[has], at[has]
+            lo, hi = colons[at] + 1, np.minimum(stops[at + 1], ends[rows])
+            af = np.full((n, len(alts)), np.nan, dtype=np.float32)
+            values = _af_values(raw, padded, lo, hi, len(alts))
+            if values is None:
+                return None
+            af[rows] = values
+            af = af.astype(float)
+    if order is not None:
+        gt = gt[order]
+        af = af[order] if af is not None else None
+    return _Record(
+        file=path, chrom=chrom, pos=int(pos), id=vid, ref=ref, alts=alts, gt=gt, af=af, gp=None, ds=None
+    )
+
+
+def _gt_diploid_only(buf: np.ndarray, n: int) -> np.ndarray | None:
+    """GT of a GT-only record in which every sample field is 3 bytes (``a/b``): one (n, 4) view."""
+    if len(buf) != 4 * n - 1:
+        return None
+    cells = np.empty(4 * n, dtype=np.uint8)
+    cells[:-1], cells[-1] = buf, _TAB
+    cells = cells.reshape(n, 4)
+    if not (cells[:, 3] == _TAB).all():
+        return None
+    a, sep, b = _GT_ALLELE[cells[:, 0]], cells[:, 1], _GT_ALLELE[cells[:, 2]]
+    if not (((sep == _SLASH) | (sep == _PIPE)) & (a > -9) & (b > -9)).all():
+        return None  # a field that is not a single-digit diploid GT: the general parser decides
+    return np.column_stack([a, b])
+
+
+def _af_values(raw: bytes, padded: np.ndarray, lo: np.ndarray, hi: np.ndarray, n_alt: int):
+    """FORMAT AF values ``raw[lo:hi]`` as (len(lo), n_alt) float32 (htslib: double rounded to float);
+    ``.`` is NaN. None when a value list does not have n_alt values or does not parse."""
+    width = hi - lo
+    if n_alt == 1 and len(lo) and width.max() <= 32:  # vectorised: fixed-width byte strings
+        w = int(max(width.max(), 3))
+        take = lo[:, None] + np.arange(w)
+        mat = np.where(np.arange(w) < width[:, None], padded[np.minimum(take, len(padded) - 1)], 0)
+        strings = np.ascontiguousarray(mat, dtype=np.uint8).view(f"S{w}").ravel()
+        if (mat == ord(",")).any():
+            return None
+        strings = np.where(strings == b".", b"nan", strings)
+        try:
+            return strings.astype(np.float64).astype(np.float32)[:, None]
+        except ValueError:
+            return None
+    out = np.full((len(lo), n_alt), np.nan, dtype=np.float32)
+    for i, (a, b) in enumerate(zip(lo.tolist(), hi.tolist(), strict=True)):
+        values = raw[a:b].split(b",")
+        if values == [b"."]:
+            if n_alt > 1:
+                return None
+            continue
+        if len(values) != n_alt:
+            return None
+        try:
+            out[i] = [np.nan if v == b"." else float(v) for v in values]
+        except ValueError:
+            return None
+    return out
+
+
+def _cyvcf2_records(vcf, contigs: list[str], pos: int, path: str, order) -> list[_Record]:
+    records = []
+    for contig in contigs:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for v in vcf(f"{contig}:{pos}-{pos}"):
+                if v.POS == pos:
+                    records.append(_snapshot(v, path, order))
+    return records
+
+
+def _tabix_records(header: _Header, contigs: list[str], pos: int, order) -> list[_Record] | None:
+    """Records at ``pos`` through pysam.TabixFile and :func:`_fast_record`; None if one is not handled."""
+    tbx, n = header.tabix, len(header.samples)
+    indexed = set(tbx.contigs)
+    records = []
+    for contig in contigs:
+        if contig not in indexed:
+            continue  # no records on it (a fetch would raise)
+        for line in tbx.fetch(contig, pos - 1, pos):
+            if int(line.split("\t", 2)[1]) != pos:
+                continue  # a longer record (deletion) overlapping the position
+            rec = _fast_record(line, header.path, n, order)
+            if rec is None:
+                return None
+            records.append(rec)
+    return records
+
+
 def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str, int], list[_Record]]:
-    """Records at the target (panel contig, pos) positions: region queries or one streaming pass."""
-    path, vcf = header.path, header.vcf
+    """Records at the target (panel contig, pos) positions: region queries or one streaming pass.
+
+    Indexed bgzipped VCF text is read with pysam.TabixFile and parsed by :func:`_fast_record`;
+    a position with any record it does not handle, BCF and other indexed files are read with
+    cyvcf2 region queries; unindexed files are streamed once with cyvcf2.
+    """
+    path = header.path
     file_samples = header.samples
     order = None
     if file_samples != samples:
@@ -632,17 +850,16 @@ def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str
         order = np.array([where[s] for s in samples])
     found: dict[tuple[str, int], list[_Record]] = {}
     names = set(header.contigs)
-    if _index_of(path):
+    if header.tabix is not None or _index_of(path):
         for panel_chrom, pos in targets:
             contigs = [c for c in CONTIG_ALIASES[panel_chrom] if c in names] or (
                 [] if names else list(CONTIG_ALIASES[panel_chrom])
             )
-            for contig in contigs:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    for v in vcf(f"{contig}:{pos}-{pos}"):
-                        if v.POS == pos:
-                            found.setdefault((panel_chrom, pos), []).append(_snapshot(v, path, order))
+            records = _tabix_records(header, contigs, pos, order) if header.tabix is not None else None
+            if records is None:
+                records = _cyvcf2_records(header.vcf, contigs, pos, path, order)
+            if records:
+                found[(panel_chrom, pos)] = records
     else:
         logger.warning(
             "%s has no .tbi/.csi index: streaming the whole file once; index it "
@@ -651,7 +868,7 @@ def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str
         )
         alias = {c: k for k, cs in CONTIG_ALIASES.items() for c in cs}
         wanted = set(targets)
-        for v in vcf:
+        for v in header.vcf:
             key = (alias.get(v.CHROM), v.POS)
             if key in wanted:
                 found.setdefault(key, []).append(_snapshot(v, path, order))
@@ -925,23 +1142,36 @@ def extract_panel(
 
 
 def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
-    """The long calls table; string columns are built by one integer take each (fast at 10^5 samples)."""
+    """The long calls table (plain object string columns, float columns).
+
+    Fast at 10^5 samples: each string column is one integer take from a small array of names,
+    and the frame is assembled without copying or consolidating the columns (``copy=False``;
+    the default copy stacks the object columns into one 2-D block, ~5x the rest of the work).
+    """
     n, k = len(samples), len(panel)
     nuc, lab = [], []
-    codes = np.empty(n * k, dtype=np.int64)
+    codes = np.empty(n * k, dtype=np.intp)
     for j, (pv, count) in enumerate(zip(panel, counts, strict=True)):
         names = [pv.genotype_names(c) for c in range(pv.ploidy + 1)]
         offset = len(nuc)
         nuc += [x[0] for x in names] + ["."]
         lab += [x[1] for x in names] + ["."]
         codes[j * n : (j + 1) * n] = offset + np.where(np.isnan(count), len(names), np.nan_to_num(count))
-    status = np.concatenate(statuses) if k else np.array([], dtype=np.int8)
-    frame = pd.DataFrame({"sample": np.tile(np.array(samples, dtype=object), k)})
-    # column by column: pandas then keeps one block per column instead of stacking the object columns
-    frame["variant"] = np.repeat(np.array(panel.ids, dtype=object), n)
-    frame["genotype"] = np.array(nuc, dtype=object)[codes]
-    frame["rflp"] = np.array(lab, dtype=object)[codes]
-    frame["effect_count"] = np.concatenate(counts) if k else np.array([], dtype=float)
-    frame["dosage"] = np.concatenate(dosages).astype(float) if k else np.array([], dtype=float)
-    frame["status"] = np.array(STATUSES, dtype=object)[status]
-    return frame
+    variant = np.empty(n * k, dtype=object)
+    for j, vid in enumerate(panel.ids):
+        variant[j * n : (j + 1) * n] = vid
+    empty = np.array([], dtype=float)
+    text = {
+        "sample": np.tile(np.array(samples, dtype=object), k),
+        "variant": variant,
+        "genotype": np.array(nuc, dtype=object)[codes],
+        "rflp": np.array(lab, dtype=object)[codes],
+        "status": np.array(STATUSES, dtype=object)[np.concatenate(statuses) if k else np.array([], int)],
+    }
+    # Series with dtype=object: pandas skips its datetime inference pass over each object column
+    columns = {name: pd.Series(values, dtype=object, copy=False) for name, values in text.items()}
+    columns |= {
+        "effect_count": np.concatenate(counts).astype(float, copy=False) if k else empty,
+        "dosage": np.concatenate(dosages).astype(float, copy=False) if k else empty,
+    }
+    return pd.DataFrame(columns, columns=CALL_COLUMNS, copy=False)
