@@ -35,6 +35,12 @@ REFERENCES = {
     "of Case-Control Studies. IARC Scientific Publications No. 32. Lyon: IARC; 1980.",
     "armitage": "Armitage P. Tests for linear trends in proportions and frequencies. Biometrics. "
     "1955;11(3):375-386.",
+    "excoffier": "Excoffier L, Slatkin M. Maximum-likelihood estimation of molecular haplotype frequencies "
+    "in a diploid population. Mol Biol Evol. 1995;12(5):921-927.",
+    "schaid": "Schaid DJ, Rowland CM, Tines DE, Jacobson RM, Poland GA. Score tests for association between "
+    "traits and haplotypes when linkage phase is ambiguous. Am J Hum Genet. 2002;70(2):425-434.",
+    "lake": "Lake SL, Lyon H, Tantisira K, et al. Estimation and tests of haplotype-environment interaction "
+    "when linkage phase is ambiguous. Hum Hered. 2003;55(1):56-65.",
 }
 
 COVARIATE_NAMES = {"age_years": "age (years)", "age": "age", "bmi": "body-mass index (BMI, kg/m2)"}
@@ -222,6 +228,32 @@ def methods_sections(
             ),
         }
     )
+    hap = config.get("haplotypes") or {}
+    if hap.get("enabled"):
+        names = {v.id: v.name for v in panel}
+        block = [names.get(i, i) for i in hap.get("block", [])] + [
+            names.get(i, i) for i in hap.get("extra_variants", [])
+        ]
+        joint = hap.get("method", "haplo_glm") == "haplo_glm"
+        out.append(
+            {
+                "title": "Linkage disequilibrium and haplotypes",
+                "text": "Pairwise LD (D, |D'|, r2) between the diploid variants was estimated from two-locus "
+                "maximum-likelihood haplotype frequencies of the unphased genotypes, as the R package "
+                f"genetics does. Haplotype frequencies of {'-'.join(block)} were estimated by the EM "
+                f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.get('em_tol')}, at "
+                f"most {hap.get('em_max_iter')} iterations); haplotypes with frequency at or below "
+                f"{hap.get('min_freq')} were pooled as 'rare'. Haplotype association used an additive "
+                "model, each common haplotype against the most frequent one, with the covariates of the "
+                "single-variant models, "
+                + (
+                    f"by the joint EM-GLM likelihood of haplo.glm {_cite('lake')}"
+                    if joint
+                    else f"by regression on posterior expected haplotype counts {_cite('schaid')}"
+                )
+                + "; a global likelihood-ratio test compares the model with the covariate-only model.",
+            }
+        )
     family = assoc.get("multiple_testing_family", "outcome")
     out.append(
         {

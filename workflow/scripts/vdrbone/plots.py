@@ -134,8 +134,14 @@ def forest_plot(
             ax.set_xlim((0.5, 2) if log else (-1, 1))
         if log:
             ax.set_xscale("log")
+            lo_lim, hi_lim = ax.get_xlim()
+            nice = [0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 5, 10, 20, 50, 100]
+            ticks = [t for t in nice if lo_lim <= t <= hi_lim]
+            while len(ticks) > 8:  # thin out, keeping 1
+                ticks = [t for i, t in enumerate(ticks) if t == 1 or i % 2 == 0]
+            ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
             ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
         ax.set_yticks(y)
         ax.set_yticklabels([stratum_name(s) for s in rows["stratum"]])
         ax.set_ylim(-0.7, k - 0.3)

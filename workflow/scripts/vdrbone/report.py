@@ -1173,6 +1173,7 @@ def _hap_frequencies(haps: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
 
 
 def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> str:
+    """Per outcome: one block of rows per stratum (reference, each haplotype, global test)."""
     needed = {"outcome", "stratum", "model", "term", "estimate", "ci_lower", "ci_upper", "p_value"}
     if not needed <= set(ha.columns):
         return table_html(suppress_counts(ha, k), max_rows=400)
@@ -1183,45 +1184,58 @@ def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> str:
             continue
         binary = spec["type"] == "binary"
         decimals = estimate_decimals(g, "OR" if binary else "beta")
-        strata = list(dict.fromkeys(g["stratum"]))
-        terms = list(dict.fromkeys(g.loc[g["model"] == "haplotype", "term"]))
-        ref = g["reference"].dropna().iloc[0] if "reference" in g and g["reference"].notna().any() else ""
-        head = ["Haplotype"] + [_esc(stratum_name(s)) for s in strata]
-        rows = [[_td(f"{_esc(ref)}", cls="text")] + [_td("reference", cls="ref") for _ in strata]]
-        for t in terms:
-            cells = [_td(f"<b>{_esc(t)}</b>", cls="text")]
-            for s in strata:
-                r = g[(g["stratum"] == s) & (g["term"] == t) & (g["model"] == "haplotype")]
-                if r.empty:
-                    cells.append(_td("–"))
-                elif _finite(r["estimate"].iloc[0]):
-                    r0 = r.iloc[0]
-                    text = _est_ci(r0["estimate"], r0["ci_lower"], r0["ci_upper"], decimals)
-                    cells.append(_td(text + f"<br><small>p {fmt_p(r0['p_value'])}</small>"))
-                else:
-                    note = r["note"].iloc[0] if isinstance(r["note"].iloc[0], str) else "not estimated"
-                    cells.append(_td(f'<span class="na">{_esc(_suppress_text(note, k))}</span>'))
-            rows.append(cells)
-        glob_cells = [_td("<b>Global test</b> p (q)", cls="text")]
-        nrow = [_td("n", cls="text")]
-        for s in strata:
-            r = g[(g["stratum"] == s) & (g["model"] == "haplotype_global")]
-            if len(r) and _finite(r["p_value"].iloc[0]):
-                q = r["q_value"].iloc[0] if "q_value" in r else np.nan
-                glob_cells.append(_td(fmt_p(r["p_value"].iloc[0]) + (f" ({fmt_p(q)})" if _finite(q) else "")))
-            else:
-                glob_cells.append(_td("–"))
-            any_r = g[g["stratum"] == s]
-            nrow.append(_td(_count(any_r["n"].iloc[0], k) if len(any_r) and "n" in any_r else ""))
-        rows += [glob_cells, nrow]
         est = "OR" if binary else "Beta"
+        rows = []
+        for s in dict.fromkeys(g["stratum"]):
+            sub = g[g["stratum"] == s]
+            haps = sub[sub["model"] == "haplotype"]
+            glob_ = sub[sub["model"] == "haplotype_global"]
+            ref = (
+                sub["reference"].dropna().iloc[0]
+                if "reference" in sub and sub["reference"].notna().any()
+                else ""
+            )
+            n_rows = 1 + len(haps)
+            glob_text = ""
+            if len(glob_) and _finite(glob_["p_value"].iloc[0]):
+                q = glob_["q_value"].iloc[0] if "q_value" in glob_ else np.nan
+                glob_text = fmt_p(glob_["p_value"].iloc[0]) + (f" (q {fmt_p(q)})" if _finite(q) else "")
+            elif len(glob_) and isinstance(glob_["note"].iloc[0], str):
+                glob_text = f'<span class="na">{_esc(_suppress_text(glob_["note"].iloc[0], k))}</span>'
+            n_val = sub["n"].iloc[0] if "n" in sub else np.nan
+            rows.append(
+                [
+                    _td(_esc(stratum_name(s)), cls="text model", rowspan=n_rows),
+                    _td(_count(n_val, k), rowspan=n_rows),
+                    _td(_esc(ref), cls="text"),
+                    _td("reference", cls="ref"),
+                    _td(""),
+                    _td(glob_text, rowspan=n_rows),
+                ]
+            )
+            for _, r in haps.iterrows():
+                label = f"<b>{_esc(r['term'])}</b>"
+                if (
+                    "haplotype" in r
+                    and isinstance(r["haplotype"], str)
+                    and r["haplotype"] not in (r["term"], "")
+                ):
+                    label += f" ({_esc(r['haplotype'])})"
+                if _finite(r["estimate"]):
+                    cells = [
+                        _td(_est_ci(r["estimate"], r["ci_lower"], r["ci_upper"], decimals)),
+                        _td(fmt_p(r["p_value"])),
+                    ]
+                else:
+                    note = r["note"] if isinstance(r["note"], str) and r["note"] else "not estimated"
+                    cells = [_td(f'<span class="na">{_esc(_suppress_text(note, k))}</span>'), _td("")]
+                rows.append([None, None, _td(label, cls="text"), *cells, None])
         parts.append(
             f"<h4>{_esc(spec.get('label', key))}</h4>"
             + _table(
-                head,
+                ["Stratum", "n", "Haplotype", f"{est} per copy (95% CI)", "p", "Global test p"],
                 rows,
                 cls="data haplo",
-                caption=f"{est} (95% CI) per haplotype copy vs the reference haplotype",
             )
         )
     return "".join(parts)
