@@ -3,6 +3,7 @@
 # 100,000-sample VCFs with the same samples: 5,000 and 50,000 background SNVs on chr12 plus the
 # panel. Data go to benchmarks/data/ (git-ignored), timings to benchmarks/out/.
 # Usage: benchmarks/extract.sh            (RUNS=7 PY=.venv/bin/python by default)
+# Needs bgzip, tabix and bcftools on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -27,4 +28,5 @@ done
 "$PY" benchmarks/extract_bench.py time \
   benchmarks/data/chr12_100k_5k.vcf.gz benchmarks/data/chr12_100k_50k.vcf.gz \
   --runs "$RUNS" --out benchmarks/out/extract_times.tsv | tee benchmarks/out/extract_summary.txt
+echo "after: $(uptime)" >> benchmarks/out/extract_machine.txt
 cat benchmarks/out/extract_machine.txt

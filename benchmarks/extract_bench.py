@@ -9,8 +9,12 @@ Two sub-commands:
               bound by bgzip, not by Python.
 ``time``      for every file and run, time in the same run (interleaved, after one warm-up):
               ``bcftools view -r <panel regions> FILE -Ou > /dev/null``, the same with ``-Ov``,
-              ``extract_panel`` in process, and ``extract_panel`` as a cold ``python -c``
-              command; write every run to a TSV and print medians and ratios.
+              ``extract_panel`` in process (the default pysam.TabixFile + numpy reader, and the
+              cyvcf2 reader it falls back to), and ``extract_panel`` as a cold ``python -c``
+              command; the order of the commands alternates from run to run (ours first in even
+              runs, bcftools first in odd runs) and the 1-minute load average is recorded. Before
+              timing, the calls and variants of both readers are checked to be identical. Writes
+              every run to a TSV and prints medians and median within-run ratios.
 """
 
 from __future__ import annotations
@@ -123,30 +127,69 @@ def _timed(cmd: list[str]) -> float:
     return time.perf_counter() - t0
 
 
+def _in_process(path: str, panel, *, fast: bool = True) -> float:
+    from vdrbone import vcfio
+
+    vcfio._FAST_TABIX = fast
+    try:
+        t0 = time.perf_counter()
+        ex = vcfio.extract_panel([path], panel)
+        elapsed = time.perf_counter() - t0
+    finally:
+        vcfio._FAST_TABIX = True
+    assert ex.variants.found.all(), ex.variants
+    return elapsed
+
+
+def check_identical(path: str, panel) -> None:
+    """The fast reader and the cyvcf2 reader give the same calls and variants tables."""
+    import pandas as pd
+
+    from vdrbone import vcfio
+
+    fast = vcfio.extract_panel([path], panel)
+    vcfio._FAST_TABIX = False
+    try:
+        slow = vcfio.extract_panel([path], panel)
+    finally:
+        vcfio._FAST_TABIX = True
+    pd.testing.assert_frame_equal(fast.calls, slow.calls)
+    pd.testing.assert_frame_equal(fast.variants, slow.variants)
+    print(f"# {os.path.basename(path)}: pysam/numpy and cyvcf2 readers give identical tables", flush=True)
+
+
 def time_files(files: list[str], *, runs: int, out: str) -> None:
     from vdrbone.panel import read_panel
-    from vdrbone.vcfio import extract_panel
 
     panel = read_panel(PANEL)
     regions = _regions()
     rows = []
     for path in files:
+        check_identical(path, panel)
         size = os.path.getsize(path)
         bcf_ou = ["bcftools", "view", "-r", regions, path, "-Ou"]
         bcf_ov = ["bcftools", "view", "-r", regions, path, "-Ov"]
         cold = [sys.executable, "-c", COLD, path, str(PANEL)]
-        _timed(bcf_ou), _timed(cold), extract_panel([path], panel)  # warm-up: page cache, imports
+        _timed(bcf_ou), _timed(cold), _in_process(path, panel)  # warm-up: page cache, imports
+        jobs = {
+            "extract_in_process": lambda: _in_process(path, panel),  # noqa: B023 - used in this loop
+            "bcftools_Ou": lambda: _timed(bcf_ou),  # noqa: B023
+            "extract_cyvcf2_in_process": lambda: _in_process(path, panel, fast=False),  # noqa: B023
+            "bcftools_Ov": lambda: _timed(bcf_ov),  # noqa: B023
+            "python_cold": lambda: _timed(cold),  # noqa: B023
+        }
         for run in range(runs):
-            t = {"bcftools_Ou": _timed(bcf_ou), "bcftools_Ov": _timed(bcf_ov), "python_cold": _timed(cold)}
-            t0 = time.perf_counter()
-            ex = extract_panel([path], panel)
-            t["extract_in_process"] = time.perf_counter() - t0
-            assert ex.variants.found.all()
-            rows.append({"file": os.path.basename(path), "bytes": size, "run": run, **t})
+            names = list(jobs) if run % 2 == 0 else list(reversed(jobs))
+            t = {name: jobs[name]() for name in names}
+            rows.append(
+                {"file": os.path.basename(path), "bytes": size, "run": run, "first": names[0],
+                 "load1": os.getloadavg()[0], **{k: t[k] for k in jobs}}
+            )  # fmt: skip
     import pandas as pd
 
     df = pd.DataFrame(rows)
     df["ratio_in_process"] = df.extract_in_process / df.bcftools_Ou
+    df["ratio_cyvcf2"] = df.extract_cyvcf2_in_process / df.bcftools_Ou
     df["ratio_cold"] = df.python_cold / df.bcftools_Ou
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     df.to_csv(out, sep="\t", index=False)
@@ -155,7 +198,8 @@ def time_files(files: list[str], *, runs: int, out: str) -> None:
         f"# {platform.node()} {platform.processor() or platform.machine()} python {platform.python_version()}"
     )
     print(f"# runs per file: {runs}; medians (seconds) and median within-run ratios vs bcftools -Ou")
-    print(med.to_string(float_format=lambda x: f"{x:.3f}"))
+    with pd.option_context("display.width", 250, "display.max_columns", 20):
+        print(med.T.to_string(float_format=lambda x: f"{x:.3f}"))
 
 
 def main() -> None:
