@@ -439,6 +439,8 @@ def test_fast_record_equals_htslib(tmp_path):
     # not valid VCF (htslib refuses it): left to cyvcf2, which raises as before
     assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0-1\t0/0", path, 2, None) is None
     assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1", path, 2, None) is None
+    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0:1\t0/0", path, 2, None) is None
+    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1\t\t0/0", path, 3, None) is None
 
 
 def test_fast_path_falls_back_per_position(tmp_path, caplog):

@@ -724,24 +724,23 @@ def _fast_record(line: str, path: str, n: int, order) -> _Record | None:
         starts[0], starts[1:] = 0, tabs + 1
         ends = np.empty(n, dtype=np.intp)
         ends[:-1], ends[-1] = tabs, len(buf)
-        # GT ends at the field's first ':' (or at the field's end)
-        colons = np.flatnonzero(buf == _COLON) if len(keys) > 1 else np.array([], dtype=np.intp)
-        stops = np.append(colons, len(buf))  # stops[j]: end of a subfield that starts after colons[j - 1]
-        first = np.searchsorted(colons, starts)  # index of the field's first ':' in colons
-        width = np.minimum(stops[first], ends) - starts
-        padded = np.concatenate([buf, np.zeros(3, dtype=np.uint8)])  # reads at start + 2 stay in range
+        # GT is 1 byte (haploid) or 3 bytes (a/b) when followed by the field's end or ':'
+        padded = np.concatenate([buf, np.full(4, _TAB, dtype=np.uint8)])  # the line ends a field
+        colon = _COLON if len(keys) > 1 else _TAB
+        after1, after3 = padded[starts + 1], padded[starts + 3]
+        haploid = (after1 == colon) | (after1 == _TAB)
+        diploid = ((after1 == _SLASH) | (after1 == _PIPE)) & ((after3 == colon) | (after3 == _TAB))
         a = _GT_ALLELE[padded[starts]]
-        sep = padded[starts + 1]
-        haploid = width == 1
         b = np.where(haploid, CLASS_ABSENT, _GT_ALLELE[padded[starts + 2]]).astype(np.int16)
-        ok = (a > -9) & (b > -9) & (haploid | ((width == 3) & ((sep == _SLASH) | (sep == _PIPE))))
-        if not ok.all():
+        if not ((a > -9) & (b > -9) & (haploid | diploid)).all():
             return None
         gt = np.column_stack([a, b])
         if "AF" in keys:
-            # the ':' before AF is the (k)th of the field; AF is read for carriers of a non-REF allele
+            # AF follows the (k)th ':' of the field; it is read for carriers of a non-REF allele
+            colons = np.flatnonzero(buf == _COLON)
+            stops = np.append(colons, len(buf))  # end of the subfield after colons[j - 1]
             carriers = np.flatnonzero((a > 0) | (b > 0))
-            at = first[carriers] + keys.index("AF") - 1
+            at = np.searchsorted(colons, starts[carriers]) + keys.index("AF") - 1
             has = stops[np.minimum(at, len(colons))] < ends[carriers]
             rows, at = carriers[has], at[has]
             lo, hi = colons[at] + 1, np.minimum(stops[at + 1], ends[rows])
@@ -1150,13 +1149,15 @@ def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
     """
     n, k = len(samples), len(panel)
     nuc, lab = [], []
-    codes = np.empty(n * k, dtype=np.intp)
+    codes = np.empty(n * k, dtype=np.int16 if 4 * k < 2**15 else np.intp)  # less memory to touch
     for j, (pv, count) in enumerate(zip(panel, counts, strict=True)):
         names = [pv.genotype_names(c) for c in range(pv.ploidy + 1)]
         offset = len(nuc)
         nuc += [x[0] for x in names] + ["."]
         lab += [x[1] for x in names] + ["."]
-        codes[j * n : (j + 1) * n] = offset + np.where(np.isnan(count), len(names), np.nan_to_num(count))
+        codes[j * n : (j + 1) * n] = np.where(
+            np.isnan(count), offset + len(names), offset + np.nan_to_num(count)
+        )
     variant = np.empty(n * k, dtype=object)
     for j, vid in enumerate(panel.ids):
         variant[j * n : (j + 1) * n] = vid
