@@ -452,8 +452,9 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi")
     taq = next(pv for pv in PANEL if pv.id == "rs731236").pos_grch38
     header = vcfio._header_info(path)
-    assert len(vcfio._tabix_records(header, ["chr12"], taq, None)) == 1
-    assert vcfio._tabix_records(header, ["chr12"], taq + 5, None) == []
+    got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80, taq + 5], None)  # one fetch
+    assert [len(got[taq]), len(got[taq + 80]), got[taq + 5]] == [1, 1, []]
+    assert got[taq][0].id == "rs731236" and got[taq + 80][0].id == "rs7975232"
     # a triploid 0/0/0 for the first sample at TaqI (htslib keeps the first two slots: 0/0)
     lines = gzip.open(path, "rt").read().splitlines()
     i = next(i for i, ln in enumerate(lines) if f"\t{taq}\trs731236\t" in ln)
@@ -466,6 +467,6 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     pysam.tabix_compress(str(plain), str(plain) + ".gz", force=True)
     pysam.tabix_index(str(plain) + ".gz", preset="vcf", force=True)
     header = vcfio._header_info(str(plain) + ".gz")
-    assert vcfio._tabix_records(header, ["chr12"], taq, None) is None
-    assert len(vcfio._tabix_records(header, ["chr12"], taq + 80, None)) == 1  # ApaI still fast
+    got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80], None)
+    assert got[taq] is None and len(got[taq + 80]) == 1  # TaqI to cyvcf2, ApaI still fast
     _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected_calls(TRUTH))

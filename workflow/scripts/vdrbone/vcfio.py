@@ -816,22 +816,39 @@ def _cyvcf2_records(vcf, contigs: list[str], pos: int, path: str, order) -> list
     return records
 
 
-def _tabix_records(header: _Header, contigs: list[str], pos: int, order) -> list[_Record] | None:
-    """Records at ``pos`` through pysam.TabixFile and :func:`_fast_record`; None if one is not handled."""
+# Targets closer than this share one tabix fetch: the tabix linear index has 16 kb windows, so a
+# fetch of each position would decompress the records before it in its window again.
+_MERGE_GAP = 16_384
+
+
+def _tabix_records(header: _Header, contigs: list[str], positions: list[int], order):
+    """Records at ``positions`` through pysam.TabixFile and :func:`_fast_record`.
+
+    Returns {pos: list of records} with None for a position holding a record that
+    :func:`_fast_record` does not handle (the caller reads that position with cyvcf2). Nearby
+    positions are read with one fetch.
+    """
     tbx, n = header.tabix, len(header.samples)
     indexed = set(tbx.contigs)
-    records = []
+    wanted = sorted(set(positions))
+    runs = [[wanted[0]]] if wanted else []
+    for pos in wanted[1:]:
+        if pos - runs[-1][-1] < _MERGE_GAP:
+            runs[-1].append(pos)
+        else:
+            runs.append([pos])
+    found: dict[int, list[_Record] | None] = {pos: [] for pos in wanted}
     for contig in contigs:
         if contig not in indexed:
             continue  # no records on it (a fetch would raise)
-        for line in tbx.fetch(contig, pos - 1, pos):
-            if int(line.split("\t", 2)[1]) != pos:
-                continue  # a longer record (deletion) overlapping the position
-            rec = _fast_record(line, header.path, n, order)
-            if rec is None:
-                return None
-            records.append(rec)
-    return records
+        for run in runs:
+            for line in tbx.fetch(contig, run[0] - 1, run[-1]):
+                pos = int(line.split("\t", 2)[1])
+                if found.get(pos, None) is None:
+                    continue  # not a target (or a longer record overlapping one), or already failed
+                rec = _fast_record(line, header.path, n, order)
+                found[pos] = None if rec is None else found[pos] + [rec]
+    return found
 
 
 def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str, int], list[_Record]]:
@@ -850,15 +867,20 @@ def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str
     found: dict[tuple[str, int], list[_Record]] = {}
     names = set(header.contigs)
     if header.tabix is not None or _index_of(path):
-        for panel_chrom, pos in targets:
+        for panel_chrom in sorted({chrom for chrom, _ in targets}):
             contigs = [c for c in CONTIG_ALIASES[panel_chrom] if c in names] or (
                 [] if names else list(CONTIG_ALIASES[panel_chrom])
             )
-            records = _tabix_records(header, contigs, pos, order) if header.tabix is not None else None
-            if records is None:
-                records = _cyvcf2_records(header.vcf, contigs, pos, path, order)
-            if records:
-                found[(panel_chrom, pos)] = records
+            positions = sorted(pos for chrom, pos in targets if chrom == panel_chrom)
+            fast = {}
+            if header.tabix is not None:
+                fast = _tabix_records(header, contigs, positions, order)
+            for pos in positions:
+                records = fast.get(pos)
+                if records is None:
+                    records = _cyvcf2_records(header.vcf, contigs, pos, path, order)
+                if records:
+                    found[(panel_chrom, pos)] = records
     else:
         logger.warning(
             "%s has no .tbi/.csi index: streaming the whole file once; index it "
