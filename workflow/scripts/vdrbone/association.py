@@ -76,9 +76,19 @@ class OutcomeResult:
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
-    """Samples x variants float matrix of ``column`` from the long call table (NaN: no call)."""
-    wide = calls.pivot_table(index="sample", columns="variant", values=column, aggfunc="first", dropna=False)
-    return wide.reindex(index=samples, columns=variants).to_numpy(dtype=float)
+    """Samples x variants float matrix of ``column`` from the long call table (NaN: no call).
+
+    Rows of ``calls`` for samples or variants not asked for are ignored; a (sample, variant)
+    pair must appear at most once.
+    """
+    rows = pd.Index(samples).get_indexer(calls["sample"].astype(str))
+    cols = pd.Index(variants).get_indexer(calls["variant"].astype(str))
+    keep = (rows >= 0) & (cols >= 0)
+    if pd.MultiIndex.from_arrays([rows[keep], cols[keep]]).has_duplicates:
+        raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
+    out = np.full((len(samples), len(variants)), np.nan)
+    out[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+    return out
 
 
 def reference_label(v: PanelVariant, model: str) -> str:

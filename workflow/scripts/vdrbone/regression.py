@@ -34,6 +34,7 @@ absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -183,7 +184,11 @@ def fit_logistic(
     w = mu * (1.0 - mu)
     info = (X.T * w) @ X
     try:
-        cov = linalg.inv(info)
+        # An ill-conditioned information matrix (separation) shows as huge SEs, which the
+        # callers test for and answer with the Firth fallback: no warning needed here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            cov = linalg.inv(info)
         if not np.all(np.isfinite(cov)):
             raise linalg.LinAlgError
     except (linalg.LinAlgError, ValueError):
