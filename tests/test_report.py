@@ -441,10 +441,21 @@ def test_warnings_are_collected_without_timestamps(tmp_path):
         encoding="utf-8",
     )
     b = tmp_path / "b.log"
-    b.write_text("2026-11-26 16:00:01,000 WARNING vdrbone: first\n", encoding="utf-8")
+    b.write_text(
+        "2026-11-26 16:00:01,000 WARNING vdrbone: first\n"
+        "2026-11-26 16:00:01,000 WARNING py.warnings: /t/s/tmpab12cd_x.qc.py:9: W: rcond 1.5e-26\n"
+        "2026-11-26 16:00:01,000 WARNING py.warnings: /t/s/tmpzz99yy_x.qc.py:9: W: rcond 2.5e-26\n",
+        encoding="utf-8",
+    )
     found = collect_warnings([str(b), str(a)], extra=["config: something"])
-    assert [w["message"] for w in found] == ["config: something", "first", "mod.py:3: FutureWarning: second"]
-    assert found[1]["source"] == "a.log"
+    assert [w["message"] for w in found] == [
+        "config: something",
+        "first",
+        "mod.py:3: FutureWarning: second",
+        "qc.py:9: W: rcond 1.5e-26",
+    ]
+    assert [w["count"] for w in found] == [1, 2, 1, 2]
+    assert found[1]["source"] == "a.log, b.log"
 
 
 # --------------------------------------------------------------------------- headless Chromium

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -61,7 +62,9 @@ def snapshot(dest: Path) -> Path:
 def first_run(tmp_path_factory):
     snakefile = snapshot(tmp_path_factory.mktemp("workflow"))
     tmp = tmp_path_factory.mktemp("safety")
-    cfg = write_config(tmp / "a.yaml", small_config())
+    raw = small_config()
+    raw["report"] = {"suppress_below": 5}  # small-cell suppression on, as for a real cohort
+    cfg = write_config(tmp / "a.yaml", raw)
     proc = snakemake(tmp, "--snakefile", str(snakefile), "--cores", "2", "--configfile", str(cfg))
     assert proc.returncode == 0, proc.stderr[-5000:]
     (run,) = (tmp / "results" / "runs").glob("synthetic-eur-*")
@@ -97,6 +100,32 @@ def test_verify_passes_on_a_fresh_archive_and_names_a_changed_file(first_run, tm
     assert f"CHANGED: {target}" in bad.stderr
     assert "report.html" not in bad.stderr  # only the changed file is named
     assert verify(archive).returncode == 0
+
+
+def test_with_suppression_no_count_below_k_in_the_archive(first_run):
+    """Every table and the report in the archive: counts 1-4 appear only as <5."""
+    counts = ("n", "n_cases", "n_controls", "n_called", "n_samples", "n_hom_other", "n_het", "n_hom_effect")
+    counts += ("n_carriers", "n_missing", "n_heteroplasmic", "n_het_haploid", "n_other_allele", "n_low_gp")
+    shown_small = 0
+    with tarfile.open(first_run["archive"], "r:gz") as tar:
+        members = {m.name: tar.extractfile(m).read().decode() for m in tar if m.isfile()}
+    for name, text in members.items():
+        if name.endswith(".tsv"):
+            table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)
+            for col in set(counts) & set(table.columns):
+                values = table[col]
+                shown_small += int((values == "<5").sum())
+                numeric = pd.to_numeric(values, errors="coerce")
+                assert not ((numeric > 0) & (numeric < 5)).any(), (name, col)
+            for col in {"genotype_counts", "alleles_observed", "note", "reason"} & set(table.columns):
+                assert not table[col].str.contains(r"(?:=|:)[1-4]\b", regex=True).any(), (name, col)
+        elif name.endswith("report.html"):
+            spans = re.findall(r'<span class="n"[^>]*>([^<]*)</span>', text)
+            assert spans and "<5" not in spans  # escaped in HTML
+            assert "&lt;5" in spans
+            for value in spans:
+                assert value in ("", "0", "&lt;5", "suppressed") or int(value) >= 5, value
+    assert shown_small > 0  # the mtDNA carrier cells of a 300-sample cohort are small
 
 
 def test_interrupted_run_leaves_earlier_runs_intact_and_no_partial_archive(first_run):

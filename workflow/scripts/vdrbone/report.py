@@ -307,16 +307,20 @@ def input_checksums(paths: dict[str, list[str]], *, cache: dict | None = None) -
 
 
 _PY_PATH = re.compile(r"(?:/[^\s/:]+)+/[^\s/:]+\.py")
+_TMP_SCRIPT = re.compile(r"\btmp[a-z0-9_]{6,}\.")  # Snakemake's copies of scripts: tmpab12cd.qc.py
 _LOG_WARNING = re.compile(r"^(?:\S+ \S+ )?WARNING\s+(?:\S+: )?(.*)$")
 
 
 def collect_warnings(log_paths: list[str], *, extra: list[str] | None = None) -> list[dict]:
-    """WARNING lines of the run's logs (timestamps stripped), deduplicated, with their source log."""
-    seen, out = set(), []
+    """WARNING lines of the run's logs, timestamps and script paths stripped, deduplicated.
+
+    Messages that differ only in their numbers (e.g. a condition number) are listed once with
+    ``count`` > 1. Returns ``{'source': log file name(s), 'message': str, 'count': int}`` in order
+    of first appearance (``extra`` first, with source ``configuration``).
+    """
+    found: dict[str, dict] = {}
     for message in extra or []:
-        if message not in seen:
-            seen.add(message)
-            out.append({"source": "configuration", "message": message})
+        found.setdefault(message, {"source": "configuration", "message": message, "count": 0})["count"] += 1
     for path in sorted(log_paths):
         try:
             with open(path, encoding="utf-8", errors="replace") as fh:
@@ -328,10 +332,13 @@ def collect_warnings(log_paths: list[str], *, extra: list[str] | None = None) ->
             if not m:
                 continue
             message = _PY_PATH.sub(lambda x: os.path.basename(x.group(0)), m.group(1))
-            if message not in seen:
-                seen.add(message)
-                out.append({"source": os.path.basename(path), "message": message})
-    return out
+            message = _TMP_SCRIPT.sub("", message)
+            key = re.sub(r"\d+(?:\.\d+)?(?:e-?\d+)?", "#", message)
+            entry = found.setdefault(key, {"source": os.path.basename(path), "message": message, "count": 0})
+            entry["count"] += 1
+            if os.path.basename(path) not in entry["source"].split(", "):
+                entry["source"] += f", {os.path.basename(path)}"
+    return list(found.values())
 
 
 # --------------------------------------------------------------------------- Table 1
