@@ -9,6 +9,7 @@ from conftest import REPO, default_config
 from vdrbone.configuration import (
     check_config,
     check_run_folder,
+    cohort_configs,
     fingerprint,
     resolve_run_id,
     suppress_below,
@@ -151,3 +152,29 @@ def test_suppression_default_depends_on_synthetic():
     assert suppress_below(cfg) == 5
     cfg["report"]["suppress_below"] = 10
     assert suppress_below(cfg) == 10
+
+
+def test_several_cohorts_expand_to_one_config_each():
+    raw = default_config()
+    cohort, sim = raw.pop("cohort"), raw.pop("simulate")
+    second = dict(cohort, name="second", vcf=["x.vcf.gz"], phenotypes="x.tsv")
+    raw["cohorts"] = [{"cohort": cohort, "simulate": sim}, {"cohort": second}]
+    cfgs = cohort_configs(validate_config(raw, SCHEMA))
+    assert [c["cohort"]["name"] for c in cfgs] == ["synthetic-eur", "second"]
+    assert cfgs[0]["simulate"]["enabled"] and not cfgs[1]["simulate"]["enabled"]
+    assert all("cohorts" not in c and c["outcomes"] == raw["outcomes"] for c in cfgs)
+    raw["run_id"] = "study1"
+    assert [c["run_id"] for c in cohort_configs(validate_config(raw, SCHEMA))] == [
+        "study1-synthetic-eur",
+        "study1-second",
+    ]
+    raw["cohorts"][1]["cohort"]["name"] = "synthetic-eur"
+    with pytest.raises(InputError, match="cohort name.s. synthetic-eur appear more than once"):
+        cohort_configs(validate_config(raw, SCHEMA))
+
+
+def test_cohort_and_cohorts_are_exclusive():
+    raw = default_config()
+    raw["cohorts"] = [{"cohort": raw["cohort"]}]
+    with pytest.raises(InputError, match="give either `cohort`"):
+        validate_config(raw, SCHEMA)

@@ -52,6 +52,8 @@ def _describe(error: jsonschema.ValidationError) -> str:
         where = "the top level" if key == "(top level)" else key
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         return f"unknown config key {names!r} in {where}{hint}"
+    if error.validator == "oneOf" and key == "(top level)":
+        return "give either `cohort` (with an optional `simulate`) or `cohorts` (a list), not both and not neither"
     if error.validator == "required":
         return f"config key {key}: {error.message}"
     if error.validator == "type":
@@ -75,6 +77,31 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
         lines = "\n  - ".join(dict.fromkeys(_describe(e) for e in errors))
         raise InputError(f"invalid configuration ({len(errors)} problem(s)):\n  - {lines}")
     return config
+
+
+def cohort_configs(config: dict) -> list[dict]:
+    """One single-cohort config per cohort: ``config`` itself, or one per ``cohorts`` entry.
+
+    Each entry's ``cohort`` and ``simulate`` replace the top-level ones; every other setting is
+    shared. With an explicit ``run_id`` and several cohorts, each run is ``<run_id>-<cohort>``.
+    Cohort names must be unique.
+    """
+    if not config.get("cohorts"):
+        return [config]
+    names = [item["cohort"]["name"] for item in config["cohorts"]]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise InputError(f"config key cohorts: cohort name(s) {', '.join(dupes)} appear more than once")
+    shared = {k: v for k, v in config.items() if k != "cohorts"}
+    out = []
+    for item in config["cohorts"]:
+        cfg = copy.deepcopy(shared)
+        cfg["cohort"] = copy.deepcopy(item["cohort"])
+        cfg["simulate"] = copy.deepcopy(item.get("simulate", {"enabled": False}))
+        if config.get("run_id"):
+            cfg["run_id"] = f"{config['run_id']}-{item['cohort']['name']}"
+        out.append(cfg)
+    return out
 
 
 def simulated_paths(config: dict) -> set[str]:
