@@ -53,7 +53,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
         hint = f"; allowed keys: {', '.join(allowed)}" if allowed else ""
         return f"unknown config key {names!r} in {where}{hint}"
     if error.validator == "oneOf" and key == "(top level)":
-        return "give either `cohort` (with an optional `simulate`) or `cohorts` (a list), not both and not neither"
+        return (
+            "give either `cohort` (with an optional `simulate`) or `cohorts` (a list), "
+            "not both and not neither"
+        )
     if error.validator == "required":
         return f"config key {key}: {error.message}"
     if error.validator == "type":
