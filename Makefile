@@ -32,3 +32,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff format workflow tests benchmarks
 	$(BIN)/snakefmt Snakefile workflow/rules
+
+# A real SLURM run: a throwaway one-node cluster on localhost (needs root; installs slurm-wlm and
+# munge with apt-get if missing), the default workflow with n_samples=500 through profiles/slurm,
+# compared byte for byte with a local run. About 5 minutes; not part of `make test`.
+.PHONY: cluster-test
+cluster-test: setup
+	$(BIN)/python -m pip install --quiet -r requirements-cluster.txt
+	PY=$(abspath $(BIN))/python tests/cluster/run_slurm.sh
