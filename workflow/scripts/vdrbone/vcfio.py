@@ -8,10 +8,15 @@ Two layers, kept apart:
   classes* relative to the panel (0 = panel REF, 1 = panel ALT, 2 = any other allele, -1 =
   missing, -2 = no such allele slot, e.g. the second slot of a haploid call) and the classes
   into effect-allele counts and a status.
-* **File reading** - :func:`vcf_samples`, :func:`detect_build` and :func:`extract_panel` read
-  the files with cyvcf2 (htslib). With a ``.tbi``/``.csi`` index only the panel positions are
-  read (region queries), so the cost does not grow with the size of the file; without an index
-  the file is streamed once.
+* **File reading** - :func:`vcf_samples`, :func:`detect_build` and :func:`extract_panel`. With
+  a ``.tbi``/``.csi`` index only the panel positions are read (region queries), so the cost does
+  not grow with the size of the file; without an index the file is streamed once (cyvcf2).
+  Bgzipped VCF text with an index is read as text lines through pysam.TabixFile (header from
+  the ``#CHROM`` line; panel positions within 16 kb share one fetch) and the sample columns are
+  parsed with numpy on the line's bytes (:func:`_fast_record`: single-digit haploid/diploid GT,
+  FORMAT AF); a position with any record outside that (multi-digit alleles, polyploid calls,
+  GP/DS, ...) and BCF files are read with cyvcf2 (htslib). Both readers give identical tables
+  (tests/test_vcfio.py; benchmarks/extract_bench.py checks it on 100,000 samples).
 
 Matching is by contig and position plus alleles, never by ID. Match kinds (``variants.match``):
 
