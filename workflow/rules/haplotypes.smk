@@ -16,8 +16,8 @@ rule ld_haplotypes:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=2000,
-        runtime=20,
+        mem_mb=mem_mb(300, 5),
+        runtime=runtime_min(5, 0.05),
     params:
         config=CFG,
     script:
@@ -36,8 +36,8 @@ rule haplotype_assoc:
     conda:
         "../envs/vdrbone.yaml"
     resources:
-        mem_mb=4000,
-        runtime=60,
+        mem_mb=mem_mb(500, 10),
+        runtime=runtime_min(10, 0.2),
     params:
         config=CFG,
     script:
