@@ -34,6 +34,7 @@ from vdrbone.report import (
     COUNT_COLUMNS,
     SECTION_IDS,
     collect_warnings,
+    complementary,
     render_report,
     suppress_count,
     suppress_counts,
@@ -336,6 +337,20 @@ def test_suppress_count_and_table_edges():
     assert out["n"].tolist() == ["<5", "7"]
     assert np.isnan(out.loc[0, "mean"]) and out.loc[1, "mean"] == 2.0
     assert out.loc[0, "note"] == "too few cases (n_cases=<5 < 5)"
+
+
+def test_complementary_suppression_hides_the_cell_that_would_reveal_a_small_one(suppressed):
+    assert complementary([985, 2], 5) == [True, False]
+    assert complementary([300, 100, 3], 5) == [True, False, False]
+    assert complementary([300, 100, 30], 5) == [False, False, False]
+    assert complementary([300, 0, 0], 5) == [False, False, False]
+    assert complementary([985, 2], 0) == [False, False]
+    # in the report's genotype tables no row shows a small cell next to all the others
+    section = re.search(r'<section id="genotypes">(.*?)</section>', suppressed, re.S).group(1)
+    rows = re.findall(r"<tr>(.*?)</tr>", section, re.S)
+    small_rows = [r for r in rows if "&lt;5" in r]
+    assert small_rows
+    assert all("suppressed" in r for r in small_rows)
 
 
 def test_table_one_matches_direct_computation(cohort):

@@ -272,7 +272,10 @@ def methods_sections(
             "title": "Disclosure control",
             "text": (
                 f"Counts of 1 to {k - 1} people are shown as <{k} in this report and in the archived "
-                "tables; frequencies and means of such cells are withheld. "
+                "tables; frequencies and means of such cells are withheld, and in the report's genotype "
+                "tables the largest other cell of the same row or column is withheld too (complementary "
+                "suppression). The archived tables carry primary suppression only: totals and other "
+                "cells of the same table may still allow a suppressed count to be derived. "
                 if k > 1
                 else "Small-cell suppression is off for this run"
                 + (" (synthetic cohort). " if cohort.get("synthetic") else ". ")

@@ -556,6 +556,26 @@ def _genotype_label(v: PanelVariant, k: int) -> str:
     return nuc if nuc == lab else f"{nuc} ({lab})"
 
 
+def complementary(counts: list, k: int) -> list[bool]:
+    """Cells to withhold besides the small ones (complementary suppression).
+
+    When a row (or column) of counts with a shown total holds a suppressed cell (0 < count < k),
+    its value could be recovered as total minus the other cells; the largest other cell is then
+    withheld too. Returns one flag per cell; all False when nothing is small or ``k`` <= 1.
+    """
+    values = [float(c) if _finite(c) else math.nan for c in counts]
+    small = [k > 1 and 0 < v < k for v in values]
+    out = [False] * len(values)
+    if any(small):
+        others = [(v, i) for i, v in enumerate(values) if not small[i] and math.isfinite(v) and v > 0]
+        if others:
+            out[max(others)[1]] = True
+    return out
+
+
+WITHHELD = '<span class="n">suppressed</span>'
+
+
 def _genotype_tables(qc: pd.DataFrame, panel: Panel, k: int) -> list[dict]:
     out = []
     qc = qc[qc["subset"] == "all"]
@@ -583,11 +603,13 @@ def _genotype_tables(qc: pd.DataFrame, panel: Panel, k: int) -> list[dict]:
             called = r["n_called"]
             cells = [_td(_esc(stratum_name(r["stratum"])), cls="text"), _td(_count(called, k))]
             any_small = False
-            for c in counts:
+            for c, withhold in zip(counts, complementary(counts, k), strict=True):
                 text = _count(c, k)
                 small = _finite(c) and 0 < float(c) < k
                 any_small |= small
-                if _finite(c) and called and not small:
+                if withhold:
+                    text = WITHHELD
+                elif _finite(c) and called and not small:
                     text += f" ({100 * float(c) / float(called):.1f})"
                 cells.append(_td(text))
             freq = r["effect_allele_freq"]
@@ -713,23 +735,33 @@ def snpassoc_table(
             )
             continue
         groups = _groups(v, model)
-        for i, (label, counts, term) in enumerate(groups):
+        # counts of each group per column, and the complementary cells to withhold (totals are shown)
+        if binary:
+            pooled = {
+                col: [_pool_counts(desc, counts, col, k) for _, counts, _ in groups]
+                for col in ("n_controls", "n_cases")
+            }
+        else:
+            means = [_pool_means(desc, counts, k) for _, counts, _ in groups]
+            pooled = {"n": [m[0] for m in means]}
+        hide = {col: complementary(values, k) for col, values in pooled.items()}
+        for i, (label, _counts, term) in enumerate(groups):
             cells = [_td(MODEL_NAMES[model], cls="text model", rowspan=len(groups)) if i == 0 else None]
             cells.append(_td(_esc(label), cls="text"))
             if binary:
                 for col, tot in (("n_controls", tot_ctrls), ("n_cases", tot_cases)):
-                    c = _pool_counts(desc, counts, col, k)
-                    if c is None:
-                        cells.append(_td('<span class="n">suppressed</span>'))
+                    c = pooled[col][i]
+                    if c is None or hide[col][i]:
+                        cells.append(_td(WITHHELD))
                     else:
                         text = _count(c, k)
                         if _finite(c) and tot and not (0 < c < k):
                             text += f" ({100 * c / tot:.1f})"
                         cells.append(_td(text))
             else:
-                n, mean, sd = _pool_means(desc, counts, k)
-                if n is None:
-                    cells += [_td('<span class="n">suppressed</span>'), _td("\u2013")]
+                n, mean, sd = means[i]
+                if n is None or hide["n"][i]:
+                    cells += [_td(WITHHELD), _td("\u2013")]
                 else:
                     small = _finite(n) and 0 < n < k
                     cells.append(_td(_count(n, k)))
