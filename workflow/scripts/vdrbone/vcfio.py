@@ -12,11 +12,12 @@ Two layers, kept apart:
   a ``.tbi``/``.csi`` index only the panel positions are read (region queries), so the cost does
   not grow with the size of the file; without an index the file is streamed once (cyvcf2).
   Bgzipped VCF text with an index is read as text lines through pysam.TabixFile (header from
-  the ``#CHROM`` line; panel positions within 16 kb share one fetch) and the sample columns are
-  parsed with numpy on the line's bytes (:func:`_fast_record`: single-digit haploid/diploid GT,
-  FORMAT AF); a position with any record outside that (multi-digit alleles, polyploid calls,
-  GP/DS, ...) and BCF files are read with cyvcf2 (htslib). Both readers give identical tables
-  (tests/test_vcfio.py; benchmarks/extract_bench.py checks it on 100,000 samples).
+  the ``#CHROM`` line; panel positions in one 16 kb index window share a fetch) and the sample
+  columns are parsed with numpy on the line's bytes (:func:`_fast_record`: single-digit
+  haploid/diploid GT, FORMAT AF); a position with any record outside that (multi-digit
+  alleles, polyploid calls, GP/DS, ...) and BCF files are read with cyvcf2 (htslib). Both
+  readers give identical tables (tests/test_vcfio.py; benchmarks/extract_bench.py checks it
+  on 100,000 samples).
 
 Matching is by contig and position plus alleles, never by ID. Match kinds (``variants.match``):
 
@@ -821,24 +822,25 @@ def _cyvcf2_records(vcf, contigs: list[str], pos: int, path: str, order) -> list
     return records
 
 
-# Targets closer than this share one tabix fetch: the tabix linear index has 16 kb windows, so a
-# fetch of each position would decompress the records before it in its window again.
-_MERGE_GAP = 16_384
+# Positions in the same 16 kb window (tabix and default CSI indices, min_shift 14) share one fetch:
+# a fetch starts at the first record of the window, so separate fetches would decompress the
+# records before each position again, while one fetch reads each of them once.
+_WINDOW_SHIFT = 14
 
 
 def _tabix_records(header: _Header, contigs: list[str], positions: list[int], order):
     """Records at ``positions`` through pysam.TabixFile and :func:`_fast_record`.
 
     Returns {pos: list of records} with None for a position holding a record that
-    :func:`_fast_record` does not handle (the caller reads that position with cyvcf2). Nearby
-    positions are read with one fetch.
+    :func:`_fast_record` does not handle (the caller reads that position with cyvcf2).
+    Positions in the same 16 kb index window are read with one fetch.
     """
     tbx, n = header.tabix, len(header.samples)
     indexed = set(tbx.contigs)
     wanted = sorted(set(positions))
-    runs = [[wanted[0]]] if wanted else []
-    for pos in wanted[1:]:
-        if pos - runs[-1][-1] < _MERGE_GAP:
+    runs: list[list[int]] = []
+    for pos in wanted:
+        if runs and (pos - 1) >> _WINDOW_SHIFT == (runs[-1][0] - 1) >> _WINDOW_SHIFT:
             runs[-1].append(pos)
         else:
             runs.append([pos])
