@@ -16,6 +16,7 @@ include: "workflow/rules/associate.smk"
 include: "workflow/rules/haplotypes.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/archive.smk"
+include: "workflow/rules/combine.smk"
 
 
 localrules:
@@ -25,6 +26,7 @@ localrules:
     merge_haplotypes,
     report,
     archive,
+    combine,
 
 
 rule all:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, default_config, snakemake, write_config
@@ -167,3 +168,67 @@ def test_bad_phenotype_value_fails_with_message_and_no_partial_outputs(tmp_path)
     assert not (runs[0] / "tables" / "sample_matching.tsv").exists()
     assert not (runs[0] / "work" / "phenotypes.tsv").exists()
     assert not (tmp_path / "results" / "archive").exists()
+
+
+def two_cohort_config(n_samples: int = 400) -> dict:
+    """Two simulated cohorts (EUR and EAS) under `cohorts`, with the default analysis settings."""
+    cfg = small_config(n_samples=n_samples)
+    cohort, sim = cfg.pop("cohort"), cfg.pop("simulate")
+    items = []
+    for name, population, seed in (("eur", "EUR", 3), ("eas", "EAS", 4)):
+        outdir = f"results/synthetic/{name}"
+        items.append(
+            {
+                "cohort": dict(
+                    cohort,
+                    name=name,
+                    vcf=[f"{outdir}/chr12.vcf.gz", f"{outdir}/chrM.vcf.gz"],
+                    phenotypes=f"{outdir}/phenotypes.tsv",
+                ),
+                "simulate": dict(sim, outdir=outdir, population=population, seed=seed),
+            }
+        )
+    cfg["cohorts"] = items
+    return cfg
+
+
+def test_dry_run_with_two_cohorts_has_jobs_per_cohort_and_a_combine_job(tmp_path):
+    path = write_config(tmp_path / "config.yaml", two_cohort_config())
+    proc = snakemake(tmp_path, "-n", "--configfile", str(path), "--cores", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert re.search(r"^associate\s+8$", out, re.M)
+    assert re.search(r"^simulate\s+2$", out, re.M)
+    assert re.search(r"^archive\s+2$", out, re.M)
+    assert re.search(r"^combine\s+1$", out, re.M)
+
+
+@pytest.mark.slow
+def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
+    from vdrbone.meta import fixed_effect
+
+    path = write_config(tmp_path / "config.yaml", two_cohort_config())
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    runs = {p.name.split("-")[0]: p for p in (tmp_path / "results" / "runs").glob("*-*")}
+    assert set(runs) == {"eur", "eas"}
+    assert len(list((tmp_path / "results" / "archive").glob("*.tar.gz"))) == 2
+    (combined,) = (tmp_path / "results" / "combined").glob("combined-*")
+    meta = pd.read_csv(combined / "meta_analysis.tsv", sep="\t")
+    summary = pd.read_csv(combined / "summary.tsv", sep="\t")
+    assert {"eur:estimate", "eas:estimate", "eur:p_value", "eas:n"} <= set(summary.columns)
+    key = dict(variant="rs731236", outcome="bmd_ls", stratum="all", model="additive", term="per_allele")
+    per = {
+        name: pd.read_csv(run / "tables" / "association.tsv", sep="\t").query(
+            " and ".join(f"{k} == {v!r}" for k, v in key.items())
+        )
+        for name, run in runs.items()
+    }
+    expected = fixed_effect(
+        [per["eur"]["estimate"].item(), per["eas"]["estimate"].item()],
+        [per["eur"]["standard_error"].item(), per["eas"]["standard_error"].item()],
+    )
+    row = meta.query(" and ".join(f"{k} == {v!r}" for k, v in key.items()))
+    assert len(row) == 1 and row["n_cohorts"].item() == 2
+    for col in ("estimate", "standard_error", "p_value", "q_statistic", "i2"):
+        np.testing.assert_allclose(row[col].item(), expected[col], rtol=1e-9)

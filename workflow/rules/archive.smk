@@ -6,10 +6,10 @@ rule archive:
         run=run_path("run.json"),
         report=run_path("report", "report.html"),
         tables=SHAREABLE_COPIES,
-        inputs=[*CFG["cohort"]["vcf"], CFG["cohort"]["phenotypes"], CFG["panel"]],
+        inputs=cohort_inputs,
     output:
         manifest=protected(run_path("manifest.json")),
-        archive=protected(f"results/archive/{RUN_ID}.tar.gz"),
+        archive=protected("results/archive/{run_id}.tar.gz"),
     log:
         run_path("logs", "archive.log"),
     conda:
@@ -18,9 +18,8 @@ rule archive:
         mem_mb=mem_mb(300, 1),
         runtime=runtime_min(2, 0.01),
     params:
-        run_id=RUN_ID,
         run_dir=run_dir_of,
-        config=CFG,
+        config=run_config,
         workflow_dir=workflow.basedir,
         index="results/runs/index.tsv",
     script:

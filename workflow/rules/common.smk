@@ -1,7 +1,11 @@
-# Helpers shared by the rules: config validation, the run id, paths and input functions.
-# No rules in this file.
+# Helpers shared by the rules: config validation, run ids, paths and input functions.
+# No rules in this file. Every run-specific rule carries the {run_id} wildcard; RUNS maps each
+# run id to its single-cohort config (one per entry of `cohorts`, or the one `cohort`).
+import hashlib
+import json
 import math
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(workflow.basedir, "workflow", "scripts"))
@@ -12,17 +16,23 @@ from snakemake.logging import logger  # noqa: E402
 from vdrbone.configuration import (  # noqa: E402
     check_config,
     check_run_folder,
+    cohort_configs,
     fingerprint,
     resolve_run_id,
     simulated_paths,
+    suppress_below,
     validate_config,
 )
 from vdrbone.errors import InputError  # noqa: E402
 from vdrbone.panel import read_panel  # noqa: E402
 
+# Run ids resolved by the main Snakemake process, handed to cluster jobs (which re-read the
+# workflow) through the environment, so that every job of a run uses the same run folder.
+RUNS_ENV = "VDRBONE_RUNS"
 
-def _load_config(raw):
-    """Validate the config and fail before any job runs, naming the bad key or file."""
+
+def _load_configs(raw):
+    """Validate the config; one checked config per cohort. Fails before any job runs."""
     try:
         cfg = validate_config(
             raw, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
@@ -31,45 +41,78 @@ def _load_config(raw):
         if not os.path.isabs(cfg["panel"]) and not os.path.exists(cfg["panel"]) and os.path.exists(bundled):
             cfg["panel"] = bundled  # the bundled panel, when running in another --directory
         panel = read_panel(cfg["panel"])
-        for message in check_config(cfg, panel.ids):
-            logger.warning(f"config: {message}")
+        cohorts = cohort_configs(cfg)
+        for cohort in cohorts:
+            for message in check_config(cohort, panel.ids):
+                logger.warning(f"config: {message}")
     except InputError as exc:
         raise WorkflowError(f"configuration error: {exc}") from None
-    return cfg
+    return cohorts
 
 
-CFG = _load_config(config)
-FINGERPRINT = fingerprint(
-    CFG, workflow_dir=workflow.basedir, cache_path=".snakemake/vdrbone-sha256-cache.json"
-)
-RUN_ID = resolve_run_id(CFG, FINGERPRINT)
-RUN_DIR = f"results/runs/{RUN_ID}"
-try:
-    check_run_folder(RUN_DIR, RUN_ID, FINGERPRINT)
-except InputError as exc:
-    raise WorkflowError(f"configuration error: {exc}") from None
+def _config_key(cfg):
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
+
+def _resolve_runs(cohorts):
+    """{run_id: config} and {run_id: fingerprint}; refuse an explicit id holding another run."""
+    known = json.loads(os.environ.get(RUNS_ENV, "{}"))
+    runs, fingerprints = {}, {}
+    for cfg in cohorts:
+        key = _config_key(cfg)
+        if key in known:
+            run_id, fp = known[key]
+        else:
+            fp = fingerprint(
+                cfg, workflow_dir=workflow.basedir, cache_path=".snakemake/vdrbone-sha256-cache.json"
+            )
+            run_id = resolve_run_id(cfg, fp)
+            try:
+                check_run_folder(f"results/runs/{run_id}", run_id, fp)
+            except InputError as exc:
+                raise WorkflowError(f"configuration error: {exc}") from None
+        runs[run_id], fingerprints[run_id] = cfg, fp
+        known[key] = [run_id, fp]
+    os.environ[RUNS_ENV] = json.dumps(known)
+    return runs, fingerprints
+
+
+COHORTS = _load_configs(config)
+RUNS, FINGERPRINTS = _resolve_runs(COHORTS)
+RUN_IDS = list(RUNS)
+# Settings shared by every cohort (panel, variants, outcomes, models); never cohort files.
+CFG = COHORTS[0]
 OUTCOMES = list(CFG["outcomes"])
+SIMS = {}
+for _cfg in COHORTS:
+    if _cfg.get("simulate", {}).get("enabled"):
+        if _cfg["simulate"]["outdir"] in SIMS:
+            raise WorkflowError(
+                f"configuration error: two cohorts simulate into {_cfg['simulate']['outdir']}; "
+                "give each its own simulate.outdir"
+            )
+        SIMS[_cfg["simulate"]["outdir"]] = _cfg
+COMBINED_ID = f"combined-{hashlib.sha256('|'.join(sorted(RUN_IDS)).encode()).hexdigest()[:10]}"
 
 
-def _n_samples_estimate():
+def _n_samples(cfg):
     """Cohort size for sizing job resources: simulate.n_samples, else the first VCF's header."""
-    sim = CFG.get("simulate") or {}
+    sim = cfg.get("simulate") or {}
     if sim.get("enabled"):
         return int(sim["n_samples"])
     try:
         from cyvcf2 import VCF
 
-        return len(VCF(CFG["cohort"]["vcf"][0]).samples)
+        return len(VCF(cfg["cohort"]["vcf"][0]).samples)
     except Exception:  # unreadable here: the extract job reports why; size for a biobank
         return 500_000
 
 
-N_SAMPLES = _n_samples_estimate()
+N_SAMPLES = max(_n_samples(cfg) for cfg in COHORTS)
 
 
 def mem_mb(base, per_1k):
-    """Memory request (MB) of a job: ``base`` plus ``per_1k`` MB per 1,000 samples."""
+    """Memory request (MB) of a job: ``base`` plus ``per_1k`` MB per 1,000 samples (largest cohort)."""
     return int(base + per_1k * N_SAMPLES / 1000)
 
 
@@ -78,32 +121,86 @@ def runtime_min(base, per_1k):
     return int(math.ceil(base + per_1k * N_SAMPLES / 1000))
 
 
-GENERATED = simulated_paths(CFG)
-
-
 wildcard_constraints:
-    outcome="|".join(OUTCOMES),
+    run_id="|".join(re.escape(r) for r in RUN_IDS),
+    outcome="|".join(re.escape(o) for o in OUTCOMES),
+    simdir="|".join(re.escape(d) for d in SIMS) or "^$",
 
 
 def run_path(*parts):
-    """A path inside this run's folder."""
-    return os.path.join(RUN_DIR, *parts)
+    """A path inside a run's folder (with the {run_id} wildcard)."""
+    return os.path.join("results", "runs", "{run_id}", *parts)
+
+
+def run_config(wildcards):
+    """The single-cohort config of a run."""
+    return RUNS[wildcards.run_id]
+
+
+def run_fingerprint(wildcards):
+    return FINGERPRINTS[wildcards.run_id]
+
+
+def run_cohort(wildcards):
+    return RUNS[wildcards.run_id]["cohort"]
+
+
+def run_vcfs(wildcards):
+    """The cohort's VCF files, as listed in the config."""
+    return list(RUNS[wildcards.run_id]["cohort"]["vcf"])
+
+
+def run_build(wildcards):
+    return RUNS[wildcards.run_id]["cohort"]["build"]
 
 
 def vcf_inputs(wildcards):
     """The cohort VCFs plus their index files where they exist (or will be generated)."""
+    cfg = RUNS[wildcards.run_id]
+    generated = simulated_paths(cfg)
     files = []
-    for path in CFG["cohort"]["vcf"]:
+    for path in cfg["cohort"]["vcf"]:
         files.append(path)
-        if path in GENERATED:
+        if path in generated:
             files.append(f"{path}.tbi")
         else:
             files += [f"{path}{ext}" for ext in (".tbi", ".csi") if os.path.exists(f"{path}{ext}")]
     return files
 
 
+def phenotype_table(wildcards):
+    return RUNS[wildcards.run_id]["cohort"]["phenotypes"]
+
+
+def cohort_inputs(wildcards):
+    """Every input file of a run: VCFs, phenotype table, panel (for checksums)."""
+    cfg = RUNS[wildcards.run_id]
+    return [*cfg["cohort"]["vcf"], cfg["cohort"]["phenotypes"], cfg["panel"]]
+
+
+def cohort_input_roles(wildcards):
+    """Input files by role, for the report's input table."""
+    cfg = RUNS[wildcards.run_id]
+    return {
+        "VCF": list(cfg["cohort"]["vcf"]),
+        "Phenotypes": [cfg["cohort"]["phenotypes"]],
+        "Variant panel": [cfg["panel"]],
+    }
+
+
+def simulate_logs(wildcards):
+    """The simulator's log, when the run's cohort is simulated (its warnings go in the report)."""
+    sim = RUNS[wildcards.run_id].get("simulate") or {}
+    return [f"{sim['outdir']}/simulate.log"] if sim.get("enabled") else []
+
+
+def simulate_config(wildcards):
+    """The config of the cohort simulated into {simdir}."""
+    return SIMS[wildcards.simdir]
+
+
 def shareable_tables():
-    """Aggregate tables that go into the report and the archive."""
+    """Aggregate tables of a run that go into the report and (suppressed) into the archive."""
     return [
         run_path("tables", name)
         for name in (
@@ -122,11 +219,20 @@ def shareable_tables():
 
 
 def final_outputs(wildcards):
-    return [
-        run_path("report", "report.html"),
-        run_path("manifest.json"),
-        f"results/archive/{RUN_ID}.tar.gz",
-    ]
+    """Per run: report, manifest, archive; with several cohorts, the combined tables too."""
+    targets = []
+    for run_id in RUN_IDS:
+        targets += [
+            f"results/runs/{run_id}/report/report.html",
+            f"results/runs/{run_id}/manifest.json",
+            f"results/archive/{run_id}.tar.gz",
+        ]
+    if len(RUN_IDS) > 1:
+        targets += [
+            f"results/combined/{COMBINED_ID}/summary.tsv",
+            f"results/combined/{COMBINED_ID}/meta_analysis.tsv",
+        ]
+    return targets
 
 
 def run_dir_of(wildcards, input):

@@ -12,9 +12,8 @@ rule register_run:
         mem_mb=mem_mb(100, 0),
         runtime=runtime_min(2, 0.01),
     params:
-        run_id=RUN_ID,
-        fingerprint=FINGERPRINT,
-        config=CFG,
+        fingerprint=run_fingerprint,
+        config=run_config,
     script:
         "../scripts/register_run.py"
 
@@ -35,8 +34,8 @@ rule extract:
         mem_mb=mem_mb(300, 5),
         runtime=runtime_min(5, 0.05),
     params:
-        vcf=CFG["cohort"]["vcf"],
-        build=CFG["cohort"]["build"],
+        vcf=run_vcfs,
+        build=run_build,
         variants=CFG["variants"],
         genotypes=CFG["genotypes"],
     script:
@@ -46,7 +45,7 @@ rule extract:
 rule phenotypes:
     input:
         run=run_path("run.json"),
-        phenotypes=CFG["cohort"]["phenotypes"],
+        phenotypes=phenotype_table,
         vcf=vcf_inputs,
     output:
         phenotypes=run_path("work", "phenotypes.tsv"),
@@ -60,8 +59,8 @@ rule phenotypes:
         mem_mb=mem_mb(300, 2),
         runtime=runtime_min(2, 0.02),
     params:
-        vcf=CFG["cohort"]["vcf"],
-        cohort=CFG["cohort"],
+        vcf=run_vcfs,
+        cohort=run_cohort,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=CFG["covariates"],

@@ -19,7 +19,7 @@ rule ld_haplotypes:
         mem_mb=mem_mb(300, 5),
         runtime=runtime_min(5, 0.05),
     params:
-        config=CFG,
+        config=run_config,
     script:
         "../scripts/haplotypes.py"
 
@@ -39,14 +39,16 @@ rule haplotype_assoc:
         mem_mb=mem_mb(500, 10),
         runtime=runtime_min(10, 0.2),
     params:
-        config=CFG,
+        config=run_config,
     script:
         "../scripts/haplotypes.py"
 
 
 rule merge_haplotypes:
     input:
-        association=expand(run_path("work", "haplotypes", "{outcome}.tsv"), outcome=OUTCOMES),
+        association=expand(
+            run_path("work", "haplotypes", "{outcome}.tsv"), outcome=OUTCOMES, allow_missing=True
+        ),
     output:
         association=run_path("tables", "haplotype_association.tsv"),
     log:
@@ -54,6 +56,6 @@ rule merge_haplotypes:
     conda:
         "../envs/vdrbone.yaml"
     params:
-        config=CFG,
+        config=run_config,
     script:
         "../scripts/haplotypes.py"

@@ -27,17 +27,9 @@ rule report:
     conda:
         "../envs/vdrbone.yaml"
     params:
-        config=CFG,
-        run_id=RUN_ID,
-        logs_dir=run_path("logs"),
-        extra_logs=(
-            [f"{CFG['simulate']['outdir']}/simulate.log"] if CFG.get("simulate", {}).get("enabled") else []
-        ),
-        inputs={
-            "VCF": list(CFG["cohort"]["vcf"]),
-            "Phenotypes": [CFG["cohort"]["phenotypes"]],
-            "Variant panel": [CFG["panel"]],
-        },
+        config=run_config,
+        extra_logs=simulate_logs,
+        inputs=cohort_input_roles,
         checksum_cache=".snakemake/vdrbone-sha256-cache.json",
     script:
         "../scripts/report.py"

@@ -14,7 +14,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         run = json.load(fh)
     shareable = [sm.input.report, *sm.input.tables]
     manifest = build_manifest(
-        run_id=sm.params.run_id,
+        run_id=sm.wildcards.run_id,
         config=sm.params.config,
         inputs=list(sm.input.inputs),
         outputs=shareable,
@@ -30,7 +30,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     append_run_index(
         sm.params.index,
         {
-            "run_id": sm.params.run_id,
+            "run_id": sm.wildcards.run_id,
             "date_utc": manifest["finished_utc"],
             "cohort": sm.params.config["cohort"]["name"],
             "n_samples": int(n.iloc[0]) if len(n) else "NA",

@@ -7,7 +7,7 @@ from vdrbone.tables import snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     record = {
-        "run_id": snakemake.params.run_id,  # noqa: F821
+        "run_id": snakemake.wildcards.run_id,  # noqa: F821
         "fingerprint": snakemake.params.fingerprint,  # noqa: F821
         "started_utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "config": snakemake.params.config,  # noqa: F821

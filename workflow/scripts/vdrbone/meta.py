@@ -160,3 +160,16 @@ def side_by_side(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 part.drop(columns=["name", "effect_allele", "estimate_type"]), on=KEYS, how="outer"
             )
     return wide.reset_index(drop=True)
+
+
+def suppress_combined(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Small-cell suppression of the sample counts (``n`` and ``<cohort>:n``) as in the report."""
+    from vdrbone.report import suppress_count
+
+    if threshold <= 1:
+        return table
+    out = table.copy()
+    for col in out.columns:
+        if col == "n" or col.endswith(":n"):
+            out[col] = [suppress_count(v, threshold) for v in out[col]]
+    return out
