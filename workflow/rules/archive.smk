@@ -12,6 +12,8 @@ rule archive:
         archive=protected("results/archive/{run_id}.tar.gz"),
     log:
         run_path("logs", "archive.log"),
+    benchmark:
+        run_path("benchmarks", "archive.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -14,6 +14,8 @@ rule associate:
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
     log:
         run_path("logs", "associate.{outcome}.log"),
+    benchmark:
+        run_path("benchmarks", "associate.{outcome}.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -46,6 +48,8 @@ rule merge_association:
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
     log:
         run_path("logs", "merge_association.log"),
+    benchmark:
+        run_path("benchmarks", "merge_association.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:

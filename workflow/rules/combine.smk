@@ -10,6 +10,8 @@ rule combine:
         meta=f"results/combined/{COMBINED_ID}/meta_analysis.tsv",
     log:
         f"results/combined/{COMBINED_ID}/combine.log",
+    benchmark:
+        f"results/combined/{COMBINED_ID}/combine.benchmark.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

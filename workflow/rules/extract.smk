@@ -6,6 +6,8 @@ rule register_run:
         run_path("run.json"),
     log:
         run_path("logs", "register_run.log"),
+    benchmark:
+        run_path("benchmarks", "register_run.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -28,6 +30,8 @@ rule extract:
         extraction=run_path("tables", "extraction.tsv"),
     log:
         run_path("logs", "extract.log"),
+    benchmark:
+        run_path("benchmarks", "extract.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -53,6 +57,8 @@ rule phenotypes:
         examples=run_path("work", "sample_matching_examples.tsv"),
     log:
         run_path("logs", "phenotypes.log"),
+    benchmark:
+        run_path("benchmarks", "phenotypes.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:

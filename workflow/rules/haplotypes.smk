@@ -13,6 +13,8 @@ rule ld_haplotypes:
         haplotypes=run_path("tables", "haplotypes.tsv"),
     log:
         run_path("logs", "ld_haplotypes.log"),
+    benchmark:
+        run_path("benchmarks", "ld_haplotypes.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -33,6 +35,8 @@ rule haplotype_assoc:
         association=run_path("work", "haplotypes", "{outcome}.tsv"),
     log:
         run_path("logs", "haplotype_assoc.{outcome}.log"),
+    benchmark:
+        run_path("benchmarks", "haplotype_assoc.{outcome}.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -53,6 +57,8 @@ rule merge_haplotypes:
         association=run_path("tables", "haplotype_association.tsv"),
     log:
         run_path("logs", "merge_haplotypes.log"),
+    benchmark:
+        run_path("benchmarks", "merge_haplotypes.tsv")
     conda:
         "../envs/vdrbone.yaml"
     params:

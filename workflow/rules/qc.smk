@@ -12,6 +12,8 @@ rule qc:
         summary=run_path("tables", "qc_samples_summary.tsv"),
     log:
         run_path("logs", "qc.log"),
+    benchmark:
+        run_path("benchmarks", "qc.tsv")
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -24,6 +24,8 @@ rule report:
         ],
     log:
         run_path("logs", "report.log"),
+    benchmark:
+        run_path("benchmarks", "report.tsv")
     conda:
         "../envs/vdrbone.yaml"
     params:

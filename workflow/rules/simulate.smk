@@ -12,6 +12,8 @@ if SIMS:
             truth="{simdir}/truth.tsv",
         log:
             "{simdir}/simulate.log",
+        benchmark:
+            "{simdir}/simulate.benchmark.tsv"
         conda:
             "../envs/vdrbone.yaml"
         resources:
