@@ -236,7 +236,7 @@ def associate_outcome(
         g_all = G[:, j]
         dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
         for stratum, mask in masks.items():
-            cov_names = base_covs + _varying_factors(stratum, mask, cov_values)
+            cov_names = base_covs + varying_factors(stratum, mask, cov_values)
             cov_label = "+".join(cov_names)
             if v.id in excluded:
                 _excluded_rows(rows, v, stratum, binary, excluded[v.id])
@@ -304,7 +304,7 @@ def associate_outcome(
     )
 
 
-def _varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
+def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
     """Sex and T2DM as covariates where the stratum does not fix them and they vary in it.
 
     A factor that is constant or entirely missing among the stratum's samples (a cohort of

@@ -50,7 +50,7 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from vdrbone import regression
-from vdrbone.association import _varying_factors, adjust_pvalues, genotype_matrix
+from vdrbone.association import adjust_pvalues, genotype_matrix, varying_factors
 from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks
@@ -696,11 +696,11 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
     terms = [[h] for h in common]
     if rare and rare_f > RARE_TERM_MIN:
         terms.append(rare)
-    note = regression._sample_checks(y, binary, n, 1 + C.shape[1] + max(len(terms), 1), min_n, min_cases)
+    note = regression.sample_checks(y, binary, n, 1 + C.shape[1] + max(len(terms), 1), min_n, min_cases)
     if not note and not terms:
         note = "no haplotype besides the reference in this stratum"
     if not note:
-        note = regression._collinear_note(
+        note = regression.collinear_note(
             np.column_stack([np.ones(n), C]), cov_label.split("+") if cov_label else []
         )
     if note:
@@ -790,7 +790,7 @@ def association_table(
     rows = []
     reference_h, common_all = None, []
     for stratum, mask in masks.items():
-        cov_names = base_covs + _varying_factors(stratum, mask, cov_values)
+        cov_names = base_covs + varying_factors(stratum, mask, cov_values)
         C = np.column_stack([cov_values[c] for c in cov_names]) if cov_names else np.empty((len(y), 0))
         ok = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(C).all(axis=1)
         label = "+".join(cov_names)

@@ -620,7 +620,12 @@ def _fit_vs_null(
     )
 
 
-def _sample_checks(y, binary, n, p, min_n, min_cases) -> str:
+def sample_checks(y, binary, n, p, min_n, min_cases) -> str:
+    """Why a model with ``p`` parameters cannot be fitted on these ``n`` samples ("" if it can).
+
+    Too few samples (fewer than ``min_n`` or than p + 1), or for binary outcomes no cases, no
+    controls, or fewer than ``min_cases`` of either.
+    """
     if n < max(min_n, p + 1):
         return f"too few samples (n={n} < {max(min_n, p + 1)})"
     if binary:
@@ -645,7 +650,8 @@ def _names(covariate_names, k):
     return names
 
 
-def _collinear_note(X0: np.ndarray, names: list[str]) -> str:
+def collinear_note(X0: np.ndarray, names: list[str]) -> str:
+    """``"singular design (covariate collinear: ...)"`` naming dependent columns of ``X0``, or ""."""
     dep = _dependent_columns(X0)
     if not dep:
         return ""
@@ -742,13 +748,13 @@ def genetic_models(
         return [TestResult(model=m, term=t, note=note, **base) for m, t in all_terms]
 
     k_gen = 2 if ploidy == 2 else 1
-    note = _sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
+    note = sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
     if note:
         return all_nan(note)
     if len(np.unique(g)) < 2:
         return all_nan("monomorphic in this stratum")
     X0 = np.column_stack([np.ones(n), c])
-    note = _collinear_note(X0, names)
+    note = collinear_note(X0, names)
     if note:
         return all_nan(note)
 
@@ -864,7 +870,7 @@ def interaction_test(
     def nan(note):
         return TestResult(model=model, term=term, note=note, **base)
 
-    note = _sample_checks(y, binary, n, c.shape[1] + 4, min_n, min_cases)
+    note = sample_checks(y, binary, n, c.shape[1] + 4, min_n, min_cases)
     if note:
         return nan(note)
     if len(np.unique(g)) < 2:
@@ -874,7 +880,7 @@ def interaction_test(
     if len(np.unique(g[m == 1])) < 2 or len(np.unique(g[m == 0])) < 2:
         return nan(f"monomorphic within a {modifier_name} group")
     X0 = np.column_stack([np.ones(n), c, m, g])
-    note = _collinear_note(np.column_stack([np.ones(n), c]), names)
+    note = collinear_note(np.column_stack([np.ones(n), c]), names)
     if note:
         return nan(note)
     if _dependent_columns(X0):
