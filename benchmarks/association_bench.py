@@ -113,7 +113,8 @@ def prepare(n_samples: int) -> None:
     # the association inputs of run "bench100k" are made once (a code change alters the run's
     # fingerprint, and runs are never overwritten): delete benchmarks/data/wf to remake them
     if not all(t.exists() for t in targets):
-        subprocess.run([*SNAKEMAKE, "--configfile", str(cfg), "--cores", "2", *map(str, targets)], check=True)
+        relative = [str(t.relative_to(WF)) for t in targets]  # Snakemake matches targets as given
+        subprocess.run([*SNAKEMAKE, "--configfile", str(cfg), "--cores", "2", *relative], check=True)
     if not (PL / "panel.pgen").exists():
         _plink_inputs()
 
