@@ -45,17 +45,6 @@ PRIMARY_MODELS = (
 # Models reported per variant x stratum, in table order (for rows "not estimable" as a whole).
 BINARY_DIPLOID_MODELS = ["allelic", "allelic_fisher", "genotypic", "genotypic_fisher", "trend"]
 CONTINUOUS_DIPLOID_MODELS = ["anova", "kruskal_wallis"]
-REGRESSION_TERMS = {
-    2: [
-        ("codominant", "het"),
-        ("codominant", "hom_alt"),
-        ("dominant", "carrier"),
-        ("recessive", "hom_alt"),
-        ("overdominant", "het"),
-        ("additive", "per_allele"),
-    ],
-    1: [("carrier", "carrier")],
-}
 GENOTYPE_COUNT_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
@@ -334,7 +323,7 @@ def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, rea
         models = [(m, "") for m in (BINARY_DIPLOID_MODELS if binary else CONTINUOUS_DIPLOID_MODELS)]
     elif binary:
         models = [("carrier_fisher", "carrier")]
-    for res in _not_estimable(models + REGRESSION_TERMS[v.ploidy], reason):
+    for res in _not_estimable(models + regression.GENETIC_MODEL_TERMS[v.ploidy], reason):
         rows.add(v, stratum, res)
 
 

@@ -419,17 +419,22 @@ def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: 
     return [TestResult(model=spec_model, term=t, note=note, method=method, **base) for t in terms]
 
 
-def _all_terms(ploidy: int) -> list[tuple[str, str]]:
-    if ploidy == 1:
-        return [("carrier", "carrier")]
-    return [
+# (model, term) rows of genetic_models, in table order, by ploidy.
+GENETIC_MODEL_TERMS = {
+    2: [
         ("codominant", "het"),
         ("codominant", "hom_alt"),
         ("dominant", "carrier"),
         ("recessive", "hom_alt"),
         ("overdominant", "het"),
         ("additive", "per_allele"),
-    ]
+    ],
+    1: [("carrier", "carrier")],
+}
+
+
+def _all_terms(ploidy: int) -> list[tuple[str, str]]:
+    return list(GENETIC_MODEL_TERMS[ploidy])
 
 
 def _pure(y: np.ndarray, m: np.ndarray) -> int:
