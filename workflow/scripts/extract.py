@@ -21,4 +21,4 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         "build %s; %d samples; %d calls", extraction.build, len(extraction.samples), len(extraction.calls)
     )
     write_tsv(extraction.calls, sm.output.calls)
-    write_tsv(extraction.variants, sm.output.extraction)
+    write_tsv(extraction.variants.assign(build=extraction.build), sm.output.extraction)

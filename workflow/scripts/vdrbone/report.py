@@ -1341,7 +1341,7 @@ def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, conf
     return {"overview": overview, "strata": _table(head, rows)}
 
 
-def _config_highlights(config: dict, k: int) -> str:
+def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
     qc, assoc = config.get("qc", {}), config.get("association", {})
     strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
     items = [
@@ -1349,7 +1349,10 @@ def _config_highlights(config: dict, k: int) -> str:
             "Cohort",
             f"{config['cohort']['name']}" + (" (synthetic)" if config["cohort"].get("synthetic") else ""),
         ),
-        ("Genome build", str(config["cohort"].get("build"))),
+        (
+            "Genome build",
+            build if config["cohort"].get("build") != "auto" or not build else f"{build} (detected)",
+        ),
         ("Variants", ", ".join(config.get("variants", []))),
         ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in config["outcomes"].items())),
         ("Covariates", ", ".join(config.get("covariates", [])) or "none"),
@@ -1465,7 +1468,13 @@ def render_report(
         inputs=input_checksums(inputs or {}, cache=checksum_cache),
         warnings=collect_warnings(logs or [], extra=warnings),
         samples=_sample_counts(frames, pheno, assoc, config, k),
-        highlights=_config_highlights(config, k),
+        highlights=_config_highlights(
+            config,
+            k,
+            str(extraction["build"].dropna().iloc[0])
+            if "build" in extraction and extraction["build"].notna().any()
+            else str(config["cohort"].get("build")),
+        ),
         qc_table=qc_table,
         hwe_table=hwe_table,
         population=population,

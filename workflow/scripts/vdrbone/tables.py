@@ -33,6 +33,34 @@ def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", na_values=[NA], keep_default_na=False, dtype=dtype, **kwargs)
 
 
+def concat_tsv(paths: list[str | Path], out: str | Path) -> int:
+    """Concatenate TSV files with identical headers into ``out`` (atomically); return data rows.
+
+    Text concatenation keeps every value exactly as written (no re-typing of columns that are
+    empty in one file); differing headers raise ValueError naming the file.
+    """
+    header, body = None, []
+    for path in paths:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+            if header is None:
+                header = first
+            elif first != header:
+                raise ValueError(f"{path}: header differs from {paths[0]}; cannot concatenate")
+            body.extend(line if line.endswith("\n") else line + "\n" for line in fh if line.strip())
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(header or "")
+            fh.writelines(body)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(body)
+
+
 @contextlib.contextmanager
 def snakemake_logging(log_path: str | None):
     """Send logging and Python warnings of a Snakemake script to its ``log:`` file.
