@@ -107,6 +107,12 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     before = sha256_tree(run)
     archive_before = sha256_tree(tmp_path / "results" / "archive")
 
+    # Snakemake's built-in report is built from the outputs marked with report().
+    proc = snakemake(tmp_path, "--configfile", str(cfg), "--report", str(tmp_path / "sm_report.zip"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "sm_report.zip").stat().st_size > 10_000
+    assert sha256_tree(run) == before
+
     # An unchanged rerun is a no-op.
     proc = snakemake(tmp_path, "--cores", "1", "--configfile", str(cfg))
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -232,3 +238,39 @@ def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
     assert len(row) == 1 and row["n_cohorts"].item() == 2
     for col in ("estimate", "standard_error", "p_value", "q_statistic", "i2"):
         np.testing.assert_allclose(row[col].item(), expected[col], rtol=1e-9)
+
+
+def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):
+    """A VCF whose chrM is hg19's Yoruba sequence (16,571 bp) stops the run at extraction."""
+    sim_dir = tmp_path / "cohort"
+    proc = subprocess.run(
+        [sys.executable, "-m", "vdrbone", "simulate", "--config", str(REPO / "config" / "config.yaml"),
+         "--outdir", str(sim_dir), "--n-samples", "100"],
+        capture_output=True, text=True, cwd=REPO,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    samples = pd.read_csv(sim_dir / "phenotypes.tsv", sep="\t", dtype=str)["participant"].tolist()
+    bad = tmp_path / "chrM_hg19.vcf"
+    bad.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16571>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        + "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples])
+        + "\n"
+        + "\t".join(["chrM", "4823", ".", "T", "C", ".", "PASS", ".", "GT", *["0"] * len(samples)])
+        + "\n"
+    )
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    cfg["cohort"].update(
+        vcf=[str(sim_dir / "chr12.vcf.gz"), str(bad)], phenotypes=str(sim_dir / "phenotypes.tsv")
+    )
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "1", "--keep-going", "--configfile", str(path))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "16571" in out and "rCRS" in out
+    (run,) = (tmp_path / "results" / "runs").glob("*")
+    assert not (run / "work" / "calls.tsv.gz").exists()
+    assert not (run / "tables" / "extraction.tsv").exists()
+    assert not list(run.glob("**/.*.tmp*"))
+    assert not (tmp_path / "results" / "archive").exists()
