@@ -6,9 +6,9 @@ VENV ?= .venv
 CORES ?= 8
 BIN := $(VENV)/bin
 
-.PHONY: setup run test lint format clean-venv
+.PHONY: setup run test lint format
 
-$(BIN)/.installed: requirements.txt pyproject.toml
+$(BIN)/.installed: requirements.txt requirements-cluster.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt

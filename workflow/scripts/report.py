@@ -21,7 +21,11 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
             tables[name] = sm.input[name]
     panel = read_panel(config["panel"]).select(list(config["variants"]))
     own_log = os.path.abspath(sm.log[0])
-    logs = [p for p in glob.glob(os.path.join(os.path.dirname(sm.log[0]), "*.log")) if os.path.abspath(p) != own_log]
+    logs = [
+        p
+        for p in glob.glob(os.path.join(os.path.dirname(sm.log[0]), "*.log"))
+        if os.path.abspath(p) != own_log
+    ]
     logs += [p for p in sm.params.extra_logs if os.path.exists(p)]
     cache = {}
     if os.path.exists(sm.params.checksum_cache):
