@@ -565,3 +565,35 @@ def test_printed_precision_helper_can_fail():
     assert not _agrees_at_printed_precision(1.6376, "1.637")
     assert _agrees_at_printed_precision(0.00016594, "0.0001659")
     assert not _agrees_at_printed_precision(3.53e-09, "3.527e-09")
+
+
+def test_dosage_model_uses_every_dosage_and_class_models_every_hard_call():
+    """Missing DS falls back to the hard call; DS without a hard call stays in the dosage model;
+    the genotype-class models never lose samples because of DS. Checked with statsmodels."""
+    import statsmodels.api as sm
+    from scipy import stats as st
+
+    rng = np.random.default_rng(7)
+    n = 900
+    g = rng.binomial(2, 0.4, n).astype(float)
+    ds = np.clip(g + rng.normal(0, 0.15, n), 0, 2)
+    age = rng.normal(60, 8, n)
+    y = 0.8 + 0.03 * ds - 0.004 * age + rng.normal(0, 0.1, n)
+    ds[:300] = np.nan  # DS missing: hard call used
+    g[300:400] = np.nan  # below the GP threshold: no hard call, dosage only
+    rows = genetic_models(y, g, age[:, None], outcome_type="continuous", dosage=ds, min_n=30)
+    plain = genetic_models(y, g, age[:, None], outcome_type="continuous", min_n=30)
+    for r, q in zip(rows, plain, strict=True):
+        if r.model != "additive":
+            assert r.n == q.n == 800 and r.p_value == q.p_value
+    add = next(r for r in rows if r.model == "additive")
+    assert add.n == 900 and "dosage model on n=900 (genotype-class models n=800)" in add.note
+    filled = np.where(np.isnan(ds), g, ds)
+    X0 = sm.add_constant(age)
+    X1 = np.column_stack([X0, filled])
+    m0, m1 = sm.OLS(y, X0).fit(), sm.OLS(y, X1).fit()
+    np.testing.assert_allclose(add.estimate, m1.params[-1], rtol=1e-9)
+    np.testing.assert_allclose(add.standard_error, m1.bse[-1], rtol=1e-9)
+    f = (m0.ssr - m1.ssr) / (m1.ssr / m1.df_resid)
+    np.testing.assert_allclose(add.statistic, f, rtol=1e-7)
+    np.testing.assert_allclose(add.p_value, st.f.sf(f, 1, m1.df_resid), rtol=1e-7)

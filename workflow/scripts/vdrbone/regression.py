@@ -715,11 +715,51 @@ def genetic_models(
     Returns
     -------
     list of TestResult, one per model term, in SNPassoc order. Samples with NaN in ``y``, the
-    genotype (and the dosage, when given) or any covariate are dropped first; every model of one
-    call uses the same complete-case samples (``n``, ``n_cases``, ``n_controls``). Data that allow
-    no estimate give rows with NaN numbers and the reason in ``note``; nothing is raised for data
-    reasons.
+    genotype or any covariate are dropped first; the genotype-class models (and the additive
+    model without dosages) use the same complete-case samples (``n``, ``n_cases``,
+    ``n_controls``). With ``dosage``, the additive model is fitted on the samples with a dosage,
+    where a missing DS is replaced by the hard call and a sample with a DS but no hard call
+    (below the GP threshold) is kept, as PLINK 2 does with dosages; its ``n`` may then differ
+    from the other models' and its note says so. Data that allow no estimate give rows with NaN
+    numbers and the reason in ``note``; nothing is raised for data reasons.
     """
+    if dosage is None:
+        return _genetic_models(
+            y, effect_count, covariates, outcome_type=outcome_type, ploidy=ploidy, dosage=None,
+            covariate_names=covariate_names, min_n=min_n, min_cases=min_cases,
+        )  # fmt: skip
+    if ploidy != 2:
+        raise ValueError("dosage is only used for diploid variants (ploidy 2)")
+    g = np.asarray(effect_count, dtype=float)
+    ds = _as_1d(dosage, "dosage", g.shape[0] if g.ndim == 1 else None)
+    filled = np.where(np.isnan(ds), g, ds)
+    common = dict(outcome_type=outcome_type, ploidy=ploidy, covariate_names=covariate_names,
+                  min_n=min_n, min_cases=min_cases)  # fmt: skip
+    rows = _genetic_models(y, g, covariates, dosage=None, **common)
+    # Genotype classes of the dosage samples (the most likely class) only serve the checks for
+    # monomorphism and separation; the additive column is the dosage itself.
+    ds_rows = _genetic_models(y, np.round(filled), covariates, dosage=filled, **common)
+    additive = next(r for r in ds_rows if r.model == "additive")
+    hard = next(r for r in rows if r.model == "additive")
+    if additive.n != hard.n:
+        extra = f"dosage model on n={additive.n} (genotype-class models n={hard.n})"
+        additive.note = "; ".join(x for x in (additive.note, extra) if x)
+    return [additive if r.model == "additive" else r for r in rows]
+
+
+def _genetic_models(
+    y,
+    effect_count,
+    covariates,
+    *,
+    outcome_type: str,
+    ploidy: int,
+    dosage,
+    covariate_names,
+    min_n: int,
+    min_cases: int,
+) -> list[TestResult]:
+    """:func:`genetic_models` on one complete-case sample set (genotype, dosage if given)."""
     y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
     if ploidy not in (1, 2):
         raise ValueError(f"ploidy must be 1 or 2, got {ploidy}")
