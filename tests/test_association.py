@@ -303,10 +303,14 @@ def test_qc_exclude_flagged_variant(cohort, panel):
     cfg["qc"]["action"] = "exclude"
     a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg, qc=qc).association
     apa = a[a["variant"] == "rs7975232"]
-    assert len(apa) == 9 * 11 and apa["p_value"].isna().all()
+    taq = a[a["variant"] == "rs731236"]
+    # the excluded variant keeps every row an included variant has, each with the reason
+    keys = ["stratum", "model", "term"]
+    assert apa[keys].values.tolist() == taq[keys].values.tolist()
+    assert len(apa) == 9 * 11 + 6 + 4  # tests per stratum, 6 interaction rows, MH/BD by_t2dm and by_sex
+    assert apa["p_value"].isna().all()
     assert apa["note"].str.startswith("excluded by QC (low_call_rate)").all()
-    assert not apa["stratum"].str.startswith("by_").any()
-    assert a.loc[a["variant"] == "rs731236", "p_value"].notna().all()
+    assert taq["p_value"].notna().all()
     # action 'flag' keeps the variant
     a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config(), qc=qc).association
     assert a.loc[a["variant"] == "rs7975232", "p_value"].notna().all()
@@ -473,3 +477,35 @@ def test_type_one_error_of_additive_tests(repo):
         rejections = int((ps < 0.05).sum())
         assert lo <= rejections <= hi, (outcome, rejections, lo, hi)
         assert stats.kstest(ps, "uniform").pvalue > 0.001, outcome
+
+
+def test_outcome_measured_in_one_sex_only(cohort, panel):
+    """BMD recorded for women only: sex is not a covariate where the analysed samples are all
+    women, so the models stay estimable and equal the women-only fit."""
+    calls, pheno = cohort
+    partial = pheno.copy()
+    partial.loc[partial["sex"] != "female", "bmd_ls"] = np.nan  # men and unknown sex
+    a = associate_outcome(calls, partial, panel, outcome="bmd_ls", config=make_config()).association
+    women = pheno[pheno["sex"] == "female"].reset_index(drop=True)
+    b = associate_outcome(calls, women, panel, outcome="bmd_ls", config=make_config()).association
+    key = ["variant", "model", "term"]
+    for stratum in ("all", "t2dm=yes", "t2dm=no"):
+        x = a[(a["stratum"] == stratum) & a["model"].isin(["codominant", "additive"])].set_index(key)
+        y = b[(b["stratum"] == stratum) & b["model"].isin(["codominant", "additive"])].set_index(key)
+        assert "sex" not in "+".join(x["covariates"]) and x["p_value"].notna().all()
+        np.testing.assert_allclose(x["estimate"], y.loc[x.index, "estimate"], rtol=1e-12)
+        np.testing.assert_allclose(x["p_value"], y.loc[x.index, "p_value"], rtol=1e-12)
+
+
+def test_too_small_rows_carry_their_counts_and_pooled_tests_respect_the_minimum(cohort, panel):
+    calls, pheno = cohort
+    cfg = make_config(min_stratum_n=400)
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg).association
+    row = a[(a["variant"] == "rs731236") & (a["stratum"] == "t2dm=yes") & (a["model"] == "allelic")].iloc[0]
+    assert row["note"].startswith("too few samples (n=")
+    n = int(row["note"].split("n=")[1].split(" ")[0])
+    assert row["n"] == n and row["n_cases"] + row["n_controls"] == n
+    pooled = a[(a["variant"] == "rs731236") & (a["stratum"] == "by_t2dm")]
+    assert set(pooled["model"]) == {"mantel_haenszel", "breslow_day"}
+    assert pooled["p_value"].isna().all() and pooled["note"].str.contains("t2dm=yes n=").all()
+    assert not pooled["q_value"].notna().any()

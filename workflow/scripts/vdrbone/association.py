@@ -42,9 +42,6 @@ PRIMARY_MODELS = (
     "interaction_sex",
     "mantel_haenszel",
 )
-# Models reported per variant x stratum, in table order (for rows "not estimable" as a whole).
-BINARY_DIPLOID_MODELS = ["allelic", "allelic_fisher", "genotypic", "genotypic_fisher", "trend"]
-CONTINUOUS_DIPLOID_MODELS = ["anova", "kruskal_wallis"]
 GENOTYPE_COUNT_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
@@ -143,6 +140,8 @@ class _Rows:
 
     def add(self, v: PanelVariant, stratum: str, result: TestResult, *, covariates: str = "", reference=None):
         row = result.row()
+        # The F tests' denominator df (linear models: residual df; ANOVA: n - groups).
+        row["df_denominator"] = row.get("df_residual", row.get("df_denominator", np.nan))
         row.update(
             variant=v.id,
             name=v.name,
@@ -217,6 +216,9 @@ def associate_outcome(
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
     masks = strata_masks(pheno, list(config.get("strata", ["all"])))
     excluded = _qc_exclusions(qc, config)
+    base_ok = (
+        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
+    )
 
     rows = _Rows(outcome)
     counts_rows: list[dict] = []
@@ -224,8 +226,11 @@ def associate_outcome(
     for j, v in enumerate(panel):
         g_all = G[:, j]
         dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
+        called = np.isfinite(g_all) if dosage_all is None else np.isfinite(g_all) | np.isfinite(dosage_all)
         for stratum, mask in masks.items():
-            cov_names = base_covs + varying_factors(stratum, mask, cov_values)
+            # Sex / T2DM enter where they vary among the samples the models can use.
+            analysable = mask & np.isfinite(y) & called & base_ok
+            cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
             cov_label = "+".join(cov_names)
             if v.id in excluded:
                 _excluded_rows(rows, v, stratum, binary, excluded[v.id])
@@ -235,7 +240,10 @@ def associate_outcome(
             n_ok = int(ok.sum())
             _descriptives(counts_rows, bmd_rows, v, outcome, stratum, y_s[ok], g_s[ok], binary)
             small = f"too few samples (n={n_ok} < min_stratum_n={min_n})" if n_ok < min_n else ""
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small):
+            counts = {"n": n_ok}
+            if binary:
+                counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
+            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
                 rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
@@ -282,8 +290,8 @@ def associate_outcome(
                     )
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
-        if binary and v.id not in excluded:
-            _pooled(rows, v, y, g_all, masks)
+        if binary:
+            _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
     table = adjust_pvalues(rows.frame())
     return OutcomeResult(
@@ -317,33 +325,46 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     return {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
+def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
+    """(model, term) rows of the unadjusted tests of a variant in one stratum, in table order."""
+    if ploidy == 1:
+        return [("carrier_fisher", "carrier")] if binary else []
+    if binary:
+        return [
+            ("allelic", "alt_vs_ref"),
+            ("allelic_fisher", "alt_vs_ref"),
+            ("genotypic", "genotype"),
+            ("genotypic_fisher", "genotype"),
+            ("trend", "per_allele"),
+        ]
+    return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
+
+
 def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
-    models = []
-    if v.ploidy == 2:
-        models = [(m, "") for m in (BINARY_DIPLOID_MODELS if binary else CONTINUOUS_DIPLOID_MODELS)]
-    elif binary:
-        models = [("carrier_fisher", "carrier")]
-    for res in _not_estimable(models + regression.GENETIC_MODEL_TERMS[v.ploidy], reason):
+    """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
+    terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
+    for modifier, _values, label in _interactions(stratum, None, None):
+        res = TestResult(model=f"interaction_{modifier}", term=f"per_allele_x_{modifier}", note=reason)
+        rows.add(v, stratum, res, reference=f"{reference_label(v, 'additive')}; {label}")
 
 
 def _unadjusted_tests(
-    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str
+    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str, counts: dict
 ) -> list[TestResult]:
-    """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs."""
+    """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs.
+
+    ``small`` (a reason) gives rows that are not estimable, carrying ``counts`` (n, cases,
+    controls) so that the reader sees how many samples the stratum had.
+    """
+    if small:
+        return _not_estimable(unadjusted_terms(binary, v.ploidy), small, **counts)
     if v.ploidy == 1:
         if not binary:
             return []
-        if small:
-            return _not_estimable([("carrier_fisher", "carrier")], small)
         return [contingency.carrier_fisher(_counts(g[y == 1], 2), _counts(g[y == 0], 2))]
     if binary:
-        if small:
-            return _not_estimable(
-                [("allelic", "alt_vs_ref"), ("allelic_fisher", "alt_vs_ref"), ("genotypic", "genotype"),
-                 ("genotypic_fisher", "genotype"), ("trend", "per_allele")],
-                small,
-            )  # fmt: skip
         case, ctrl = _counts(g[y == 1], 3), _counts(g[y == 0], 3)
         return [
             contingency.allelic(case, ctrl),
@@ -352,8 +373,6 @@ def _unadjusted_tests(
             contingency.genotypic_fisher(case, ctrl),
             contingency.trend(case, ctrl),
         ]
-    if small:
-        return _not_estimable([("anova", "genotype"), ("kruskal_wallis", "genotype")], small)
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 
@@ -406,24 +425,45 @@ def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g
             )
 
 
-def _pooled(rows: _Rows, v: PanelVariant, y: np.ndarray, g: np.ndarray, masks: dict[str, np.ndarray]) -> None:
+def _pooled(
+    rows: _Rows,
+    v: PanelVariant,
+    y: np.ndarray,
+    g: np.ndarray,
+    masks: dict[str, np.ndarray],
+    *,
+    min_n: int,
+    excluded: str = "",
+) -> None:
     """Mantel-Haenszel allelic OR and Breslow-Day test across the T2DM and the sex strata.
 
-    ``n``, ``n_cases`` and ``n_controls`` count people (alleles / ploidy) on both rows; with fewer
-    than 2 informative strata nothing is pooled and the Mantel-Haenszel row is not estimable.
+    ``n``, ``n_cases`` and ``n_controls`` count people (alleles / ploidy) on both rows. Each
+    stratum must reach ``min_stratum_n`` analysable samples (as for the per-stratum tests);
+    otherwise, or for a QC-excluded variant, the two rows carry the reason; with fewer than 2
+    informative strata nothing is pooled and the Mantel-Haenszel row is not estimable.
     """
+    term = "carrier" if v.ploidy == 1 else "alt_vs_ref"
     for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
         if not all(s in masks for s in pair):
             continue
-        tables = []
+        tables, small = [], []
         for s in pair:
             m = masks[s] & np.isfinite(y) & np.isfinite(g)
+            if int(m.sum()) < min_n:
+                small.append(f"{s} n={int(m.sum())}")
             size = v.ploidy + 1
             case, ctrl = _counts(g[m & (y == 1)], size), _counts(g[m & (y == 0)], size)
             if v.ploidy == 2:
                 tables.append(contingency.allele_table(case, ctrl))
             else:
                 tables.append([[case[1], case[0]], [ctrl[1], ctrl[0]]])
+        reason = excluded or (
+            f"too few samples in {', '.join(small)} (< min_stratum_n={min_n})" if small else ""
+        )
+        if reason:
+            for res in _not_estimable([("mantel_haenszel", term), ("breslow_day", term)], reason):
+                rows.add(v, label, res)
+            continue
         tables = np.asarray(tables, dtype=np.int64)
         mh = contingency.mantel_haenszel(tables, ploidy=v.ploidy)
         if mh.extra.get("strata", 0) < 2:

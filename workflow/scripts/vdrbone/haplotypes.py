@@ -790,7 +790,9 @@ def association_table(
     rows = []
     reference_h, common_all = None, []
     for stratum, mask in masks.items():
-        cov_names = base_covs + varying_factors(stratum, mask, cov_values)
+        base_ok = np.column_stack([cov_values[c] for c in base_covs]) if base_covs else np.empty((len(y), 0))
+        analysable = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(base_ok).all(axis=1)
+        cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
         C = np.column_stack([cov_values[c] for c in cov_names]) if cov_names else np.empty((len(y), 0))
         ok = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(C).all(axis=1)
         label = "+".join(cov_names)

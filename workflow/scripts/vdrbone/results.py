@@ -26,6 +26,7 @@ ASSOCIATION_COLUMNS = [
     "standard_error",
     "statistic",
     "df",
+    "df_denominator",
     "p_value",
     "p_bonferroni",
     "q_value",
