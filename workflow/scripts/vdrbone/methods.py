@@ -203,11 +203,13 @@ def methods_sections(
         out.append(
             {
                 "title": "Separation and sparse data",
-                "text": "When a logistic model showed quasi-complete separation (|coefficient| > 15 or "
-                "standard error > 10) or did not converge, it was refitted with Firth's penalised "
-                f"likelihood {_cite('firth', 'heinze')} and reported with a Wald test; such rows carry "
-                "the note 'firth-fallback'. A binary outcome was analysed in a stratum only with at least "
-                f"{assoc.get('min_cases')} cases and {assoc.get('min_cases')} controls.",
+                "text": "When a logistic model showed quasi-complete separation (a genotype class of the "
+                "model's coding with only cases or only controls, |coefficient| > 15 or standard error "
+                "> 10) or did not converge, it was refitted with Firth's penalised likelihood "
+                f"{_cite('firth', 'heinze')} and reported with a Wald test, as PLINK 2 does; such rows "
+                "carry the note 'firth-fallback'. Regression models of a binary outcome were fitted in a "
+                f"stratum only with at least {assoc.get('min_cases')} cases and {assoc.get('min_cases')} "
+                f"controls; the allele and genotype tests need only {assoc.get('min_stratum_n')} samples.",
             }
         )
     names = _join([stratum_name(s) for s in strata])
@@ -238,7 +240,8 @@ def methods_sections(
         out.append(
             {
                 "title": "Linkage disequilibrium and haplotypes",
-                "text": "Pairwise LD (D, |D'|, r2) between the diploid variants was estimated from two-locus "
+                "text": "Pairwise LD (D, D' and r, signed for the effect alleles, and r2) between the diploid "
+                "variants was estimated from two-locus "
                 "maximum-likelihood haplotype frequencies of the unphased genotypes, as the R package "
                 f"genetics does. Haplotype frequencies of {'-'.join(block)} were estimated by the EM "
                 f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.get('em_tol')}, at "
