@@ -240,8 +240,8 @@ def methods_sections(
         out.append(
             {
                 "title": "Linkage disequilibrium and haplotypes",
-                "text": "Pairwise LD (D, D' and r, signed for the effect alleles, and r2) between the diploid "
-                "variants was estimated from two-locus "
+                "text": "Pairwise LD (D, D' and r, signed for the effect alleles, and r2) between the "
+                "diploid variants was estimated from two-locus "
                 "maximum-likelihood haplotype frequencies of the unphased genotypes, as the R package "
                 f"genetics does. Haplotype frequencies of {'-'.join(block)} were estimated by the EM "
                 f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.get('em_tol')}, at "
