@@ -66,3 +66,21 @@ def test_side_by_side():
     row = wide[(wide["variant"] == "rs731236") & (wide["outcome"] == "bmd_ls")].iloc[0]
     assert row["A:estimate"] == -0.0291 and row["C:n"] == 5400
     assert len(wide) == 4
+
+
+def test_interaction_and_overdominant_terms_align_and_covariate_differences_are_noted():
+    base = {"variant": "rs1", "name": "X", "outcome": "y", "stratum": "all", "reference": "", "n": 100,
+            "estimate_type": "beta", "standard_error": 0.1}  # fmt: skip
+    a = pd.DataFrame([
+        dict(base, model="interaction_t2dm", term="per_allele_x_t2dm", effect_allele="G", other_allele="A",
+             estimate=0.2, covariates="age"),
+        dict(base, model="overdominant", term="het", effect_allele="G", other_allele="A", estimate=0.3,
+             covariates="age"),
+    ])  # fmt: skip
+    b = a.assign(effect_allele="A", other_allele="G", estimate=[-0.2, 0.3], covariates=["age+sex", "age"])
+    meta = meta_analysis({"a": a, "b": b}).set_index("model")
+    assert meta.loc["interaction_t2dm", "n_cohorts"] == 2
+    np.testing.assert_allclose(meta.loc["interaction_t2dm", "estimate"], 0.2)
+    np.testing.assert_allclose(meta.loc["overdominant", "estimate"], 0.3)
+    assert "covariates differ across cohorts (a: age, b: age+sex)" in meta.loc["interaction_t2dm", "note"]
+    assert meta.loc["overdominant", "note"] == ""

@@ -19,6 +19,10 @@ META_COLUMNS = [
     "q_statistic", "q_df", "q_p_value", "i2", "method", "note",
 ]  # fmt: skip
 Z95 = stats.norm.ppf(0.975)
+# Terms whose coefficient changes sign when the other allele is counted (per-allele effects and
+# their interactions), and contrasts that do not change at all (heterozygotes vs homozygotes).
+SIGN_FLIP_TERMS = ("per_allele", "alt_vs_ref", "per_allele_x_t2dm", "per_allele_x_sex")
+SWAP_INVARIANT = {("overdominant", "het")}
 
 
 def fixed_effect(y, se) -> dict:
@@ -64,11 +68,11 @@ def _aligned(row: pd.Series, effect: str, other: str) -> tuple[float, float] | N
     y = np.log(est) if row["estimate_type"] == "OR" else est
     if (row["effect_allele"], row["other_allele"]) == (effect, other):
         return y, float(row["standard_error"])
-    if (row["effect_allele"], row["other_allele"]) == (other, effect) and row["term"] in (
-        "per_allele",
-        "alt_vs_ref",
-    ):
-        return -y, float(row["standard_error"])
+    if (row["effect_allele"], row["other_allele"]) == (other, effect):
+        if row["term"] in SIGN_FLIP_TERMS:
+            return -y, float(row["standard_error"])
+        if (row["model"], row["term"]) in SWAP_INVARIANT:
+            return y, float(row["standard_error"])
     return None
 
 
@@ -77,9 +81,11 @@ def meta_analysis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
     ``tables`` maps a cohort name to its association table. A row enters when its estimate and
     standard error are finite and the SE positive. Alleles are aligned to the first cohort's
-    effect allele; for per-allele and allelic terms a swapped effect allele is turned round
-    (sign of beta / log OR); for genotype-class terms it cannot be, and that cohort is left out
-    with a note. ORs are pooled on the log scale and reported as ORs.
+    effect allele; for per-allele, allelic and interaction terms a swapped effect allele is turned
+    round (sign of beta / log OR), the overdominant contrast is the same either way, and other
+    genotype-class terms cannot be aligned: that cohort is left out with a note. Cohorts whose
+    rows were adjusted for different covariates are pooled with a note saying so. ORs are pooled
+    on the log scale and reported as ORs.
     """
     if not tables:
         raise ValueError("meta_analysis: no cohorts given")
@@ -135,6 +141,12 @@ def meta_analysis(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 notes.append("one cohort only: no heterogeneity test")
         else:
             notes.append("no cohort with an estimate")
+        if "covariates" in grp and grp["covariates"].fillna("").nunique() > 1:
+            adj = ", ".join(
+                f"{c}: {v or 'none'}"
+                for c, v in zip(grp["cohort"], grp["covariates"].fillna(""), strict=True)
+            )
+            notes.append(f"covariates differ across cohorts ({adj})")
         out["note"] = "; ".join(notes)
         rows.append(out)
     table = pd.DataFrame(rows)
