@@ -756,10 +756,11 @@ def association_table(
 ) -> pd.DataFrame:
     """``haplotype_association.tsv`` rows of one outcome over the configured strata.
 
-    Reference haplotype and the common haplotypes are those of the ``all`` stratum (the most
-    frequent one is the reference); in a stratum where a common haplotype is at or below
-    ``min_freq`` it is pooled with the rare ones there and gets a row saying so (``absent``
-    when fewer than 0.5 copies are expected). Covariates and strata as the association engine
+    The reference haplotype is the most frequent one of the ``all`` stratum, in every stratum.
+    The common haplotypes (the model's terms) are chosen per stratum by ``min_freq`` in that
+    stratum's samples: a haplotype common overall but at or below ``min_freq`` in a stratum is
+    pooled with the rare ones there and gets a row saying so (``absent`` when fewer than 0.5
+    copies are expected), and one rare overall may be a term of its own in a stratum. Covariates and strata as the association engine
     (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
     ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
     ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
