@@ -760,7 +760,8 @@ def association_table(
     The common haplotypes (the model's terms) are chosen per stratum by ``min_freq`` in that
     stratum's samples: a haplotype common overall but at or below ``min_freq`` in a stratum is
     pooled with the rare ones there and gets a row saying so (``absent`` when fewer than 0.5
-    copies are expected), and one rare overall may be a term of its own in a stratum. Covariates and strata as the association engine
+    copies are expected), and one rare overall may be a term of its own in a stratum.
+    Covariates and strata as the association engine
     (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
     ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
     ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
