@@ -178,3 +178,33 @@ def test_cohort_and_cohorts_are_exclusive():
     raw["cohorts"] = [{"cohort": raw["cohort"]}]
     with pytest.raises(InputError, match="give either `cohort`"):
         validate_config(raw, SCHEMA)
+
+
+def test_fingerprint_covers_panel_content_and_index_files(tmp_path):
+    cfg = _valid()
+    cfg["simulate"]["enabled"] = False
+    vcf = tmp_path / "c.vcf.gz"
+    vcf.write_bytes(b"x")
+    pheno = tmp_path / "p.tsv"
+    pheno.write_text("participant\n1\n")
+    panel = tmp_path / "panel.tsv"
+    panel.write_text((REPO / "resources" / "vdr_snps.tsv").read_text())
+    cfg["cohort"].update(vcf=[str(vcf)], phenotypes=str(pheno))
+    cfg["panel"] = str(panel)
+    fp = fingerprint(cfg, workflow_dir=REPO)
+    panel.write_text(panel.read_text().replace("\tG\tG\tTaqI", "\tG\tA\tTaqI"))
+    fp_panel = fingerprint(cfg, workflow_dir=REPO)
+    assert fp_panel != fp  # a changed effect allele in a user panel is a new analysis
+    (tmp_path / "c.vcf.gz.tbi").write_bytes(b"index")
+    assert fingerprint(cfg, workflow_dir=REPO) != fp_panel  # an index added is an input changed
+
+
+def test_archive_without_its_run_folder_is_refused(tmp_path):
+    archive = tmp_path / "results/archive/r1.tar.gz"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"old")
+    with pytest.raises(InputError, match="the archive .* exists but its run folder .* is missing"):
+        check_run_folder(tmp_path / "results/runs/r1", "r1", "a" * 64, archive=archive)
+    check_run_folder(
+        tmp_path / "results/runs/r2", "r2", "a" * 64, archive=tmp_path / "results/archive/r2.tar.gz"
+    )

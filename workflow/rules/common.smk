@@ -68,7 +68,9 @@ def _resolve_runs(cohorts):
             )
             run_id = resolve_run_id(cfg, fp)
             try:
-                check_run_folder(f"results/runs/{run_id}", run_id, fp)
+                check_run_folder(
+                    f"results/runs/{run_id}", run_id, fp, archive=f"results/archive/{run_id}.tar.gz"
+                )
             except InputError as exc:
                 raise WorkflowError(f"configuration error: {exc}") from None
         runs[run_id], fingerprints[run_id] = cfg, fp

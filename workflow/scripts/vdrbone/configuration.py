@@ -242,7 +242,13 @@ def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | Non
     cfg = {k: v for k, v in config.items() if k != "run_id"}
     h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
     generated = simulated_paths(config)
-    inputs = [*config["cohort"]["vcf"], config["cohort"]["phenotypes"]]
+    # The inputs by content: VCFs with their index files (an index is a rule input, so adding or
+    # rebuilding one must not rerun an existing run), the phenotype table and the panel.
+    inputs = [config["panel"], config["cohort"]["phenotypes"]]
+    for vcf in config["cohort"]["vcf"]:
+        inputs.append(vcf)
+        if vcf not in generated:
+            inputs += [f"{vcf}{ext}" for ext in (".tbi", ".csi") if os.path.exists(f"{vcf}{ext}")]
     for path in inputs:
         h.update(path.encode())
         if path not in generated:
@@ -268,10 +274,17 @@ def resolve_run_id(config: dict, fp: str) -> str:
     return config.get("run_id") or f"{config['cohort']['name']}-{fp[:10]}"
 
 
-def check_run_folder(run_dir: str | Path, run_id: str, fp: str) -> None:
-    """Refuse to reuse an explicit run id whose folder holds a run with another fingerprint."""
+def check_run_folder(run_dir: str | Path, run_id: str, fp: str, *, archive: str | Path | None = None) -> None:
+    """Refuse to reuse a run id whose folder holds a run with another fingerprint, or whose
+    archive exists while its run folder is gone (the archive would be written anew)."""
     record = Path(run_dir) / RUN_RECORD
     if not record.exists():
+        if archive is not None and Path(archive).exists():
+            raise InputError(
+                f"run_id {run_id!r}: the archive {archive} exists but its run folder {run_dir} is "
+                "missing, so this run would write the archive anew. Archives are never overwritten: "
+                "restore the run folder, move the archive away yourself, or set another run_id."
+            )
         return
     try:
         previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint")
