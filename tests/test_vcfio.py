@@ -470,3 +470,35 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80], None)
     assert got[taq] is None and len(got[taq + 80]) == 1  # TaqI to cyvcf2, ApaI still fast
     _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected_calls(TRUTH))
+
+
+def _two_taqi_records(path, second_gts):
+    samples = ["S1", "S2", "S3", "S4"]
+    first_gts = ["0/0", "0/1", "1/1", "0/0"]
+    lines = [
+        "##fileformat=VCFv4.2",
+        "##contig=<ID=chr12,length=133275309>",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *samples]),
+        "\t".join(["chr12", "47844974", "rs731236", "A", "G", ".", "PASS", ".", "GT", *first_gts]),
+        "\t".join(["chr12", "47844974", "dup_probe", "A", "G", ".", "PASS", ".", "GT", *second_gts]),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_duplicate_records_are_used_once_or_excluded_never_merged(tmp_path, caplog):
+    from conftest import REPO
+
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236"])
+    same = _two_taqi_records(tmp_path / "same.vcf", ["0/0", "0/1", "1/1", "0/0"])
+    ex = vcfio.extract_panel([same], panel, build="GRCh38")
+    assert ex.calls["effect_count"].tolist() == [0, 1, 2, 0]
+    assert "identical to the first: used once" in ex.variants.loc[0, "reason"]
+    assert "used once" in caplog.text
+    differ = _two_taqi_records(tmp_path / "differ.vcf", ["0/1", "0/1", "1/1", "1/1"])
+    ex = vcfio.extract_panel([differ], panel, build="GRCh38")
+    row = ex.variants.iloc[0]
+    assert row["match"] == "excluded" and not row["found"]
+    assert row["reason"] == "duplicate records at chr12:47844974 A>G disagree for 2 samples"
+    assert ex.calls["effect_count"].isna().all()

@@ -968,6 +968,39 @@ def _observed(gt: np.ndarray, alleles: list[str]) -> str:
     return ",".join(f"{allele}:{c}" for allele, c in zip(alleles, n, strict=True) if c)
 
 
+def _sorted_gt(gt: np.ndarray) -> np.ndarray:
+    return np.sort(gt, axis=1)
+
+
+def drop_duplicate_records(records: list[_Record]) -> tuple[list[_Record], str, bool]:
+    """Records at one position that repeat another's REF and an ALT (duplicate probes, merged
+    batches) are not split multi-allelics: fold them, never merge them genotype by genotype.
+
+    Returns (records to use, message, usable). A duplicate with the same REF and ALTs and the
+    same genotype for every sample called in both is dropped (message says so); duplicates that
+    disagree, or repeat an ALT in another ALT list, make the variant unusable (message = reason).
+    """
+    kept: list[_Record] = []
+    dropped: list[str] = []
+    for rec in records:
+        twin = next((k for k in kept if k.ref == rec.ref and set(k.alts) & set(rec.alts)), None)
+        if twin is None:
+            kept.append(rec)
+            continue
+        label = f"{rec.chrom}:{rec.pos} {rec.ref}>{','.join(rec.alts)}"
+        if twin.alts != rec.alts:
+            return records, f"duplicate records at {label} with different ALT lists", False
+        if twin.gt is not None and rec.gt is not None:
+            both = (twin.gt >= 0).all(axis=1) & (rec.gt >= 0).all(axis=1)
+            differ = int((_sorted_gt(twin.gt)[both] != _sorted_gt(rec.gt)[both]).any(axis=1).sum())
+            if differ:
+                return records, f"duplicate records at {label} disagree for {differ} samples", False
+        dropped.append(label)
+    if dropped:
+        return kept, f"duplicate record(s) {', '.join(dropped)} identical to the first: used once", True
+    return kept, "", True
+
+
 def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_thr, mt_alt):
     """Effect counts, dosages, status codes and a summary row for one panel variant."""
     any_alt = pv.is_mt and mt_alt == "any"
@@ -1145,9 +1178,21 @@ def extract_panel(
                 "%s (%s) is in several files (%s); using %s",
                 pv.id, pv.name, ", ".join(p for p, _ in holders), holders[0][0],
             )  # fmt: skip
+        records, duplicate_note, usable = drop_duplicate_records(records)
+        if duplicate_note:
+            logger.warning("%s (%s): %s", pv.id, pv.name, duplicate_note)
         count, dosage, status, row = _harmonise(
-            pv, records, n, het_thr=heteroplasmy_threshold, gp_thr=gp_threshold, mt_alt=mt_alt
+            pv,
+            records if usable else [],
+            n,
+            het_thr=heteroplasmy_threshold,
+            gp_thr=gp_threshold,
+            mt_alt=mt_alt,
         )
+        if not usable:
+            row.update(match="excluded", reason=duplicate_note, n_records=len(records))
+        elif duplicate_note:
+            row["reason"] = "; ".join(x for x in (row.get("reason"), duplicate_note) if x)
         tally = np.bincount(status, minlength=len(STATUSES))
         row.update(
             variant=pv.id, name=pv.name, found=row["match"] not in ("not_found", "excluded"),
