@@ -502,3 +502,68 @@ def test_duplicate_records_are_used_once_or_excluded_never_merged(tmp_path, capl
     assert row["match"] == "excluded" and not row["found"]
     assert row["reason"] == "duplicate records at chr12:47844974 A>G disagree for 2 samples"
     assert ex.calls["effect_count"].isna().all()
+
+
+def test_hg19_chrM_without_length_is_refused(tmp_path):
+    path = tmp_path / "hg19.vcf"
+    path.write_text(
+        "##fileformat=VCFv4.2\n##reference=file:///ref/ucsc.hg19.fasta\n##contig=<ID=chrM>\n"
+        "##contig=<ID=chr12>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "chrM\t4823\t.\tT\tC\t.\tPASS\t.\tGT\t1\n"
+    )
+    with pytest.raises(InputError, match="contig chrM has no length and the header names hg19/UCSC"):
+        vcfio.detect_build([str(path)])
+
+
+def test_plain_gzip_with_index_and_stale_index_are_refused(tmp_path):
+    import gzip
+    import time
+
+    text = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr12,length=133275309>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "chr12\t47844974\trs731236\tA\tG\t.\tPASS\t.\tGT\t0/1\n"
+    )
+    panel = PANEL.select(["rs731236"])
+    plain = tmp_path / "plain.vcf.gz"
+    plain.write_bytes(gzip.compress(text.encode()))
+    (tmp_path / "plain.vcf.gz.tbi").write_bytes(b"TBI\1")
+    with pytest.raises(InputError, match="is not BGZF-compressed"):
+        vcfio.extract_panel([str(plain)], panel, build="GRCh38")
+    import pysam
+
+    good = tmp_path / "good.vcf"
+    good.write_text(text)
+    pysam.tabix_index(str(good), preset="vcf", force=True)
+    bgz = str(good) + ".gz"
+    assert vcfio.extract_panel([bgz], panel, build="GRCh38").calls["effect_count"].tolist() == [1.0]
+    later = time.time() + 5
+    os.utime(bgz, (later, later))
+    logger = logging.getLogger("test_stale_index")
+    with _capture(logger) as records:
+        assert vcfio.extract_panel([bgz], panel, build="GRCh38", logger=logger).calls[
+            "effect_count"
+        ].tolist() == [1]
+    assert any("is older than" in r and "index it again" in r for r in records)
+
+
+class _capture:
+    def __init__(self, logger):
+        self.logger, self.records = logger, []
+
+    def __enter__(self):
+        records = self.records
+
+        class H(logging.Handler):
+            def emit(self, record):
+                records.append(record.getMessage())
+
+        self.handler = H()
+        self.logger.addHandler(self.handler)
+        return self.records
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)

@@ -578,6 +578,14 @@ def _build_of(headers: list[_Header], *, declared: str, logger) -> str:
                     f"or use an rCRS-based VCF (b37/hs37d5 'MT' or GRCh38 'chrM'); if this file holds "
                     f"no mtDNA calls, drop the {name} line from its header (bcftools reheader)."
                 )
+            if name == "chrM" and length is None and any(re.search(r"hg19|ucsc", t, re.I) for t in h.refs):
+                raise InputError(
+                    f"{h.path}: contig chrM has no length and the header names hg19/UCSC: hg19's "
+                    f"chrM is the Yoruba sequence (NC_001807, {HG19_CHRM_LENGTH} bp), not the rCRS "
+                    f"(NC_012920.1, {RCRS_LENGTH} bp) that m.4823 and m.15885 refer to. Lift the mtDNA "
+                    f"calls over to rCRS, or, if they are already on rCRS, declare it in the header "
+                    f"(##contig=<ID=chrM,length={RCRS_LENGTH}>, bcftools reheader)."
+                )
             if name in CONTIG_ALIASES["12"] and length is not None:
                 build = CHR12_LENGTHS.get(length)
                 if build is None:
@@ -679,6 +687,31 @@ def _snapshot(variant, path: str, order) -> _Record:
         gp=_format(variant, "GP", fields, order),
         ds=_format(variant, "DS", fields, order),
     )
+
+
+def check_index(path: str, index: str) -> str:
+    """Check that ``index`` can answer region queries for ``path``; return a warning or "".
+
+    A ``.tbi``/``.csi`` beside a gzip file that is not BGZF-compressed would make every query
+    come back empty (every variant "not in VCF"): an InputError naming the file and the fix. An
+    index older than its file may be stale (the file rewritten after indexing) or merely copied
+    first (``cp`` without ``-p``): a warning, as htslib gives.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+    bgzf = head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+    if path.endswith(".gz") and not bgzf:
+        raise InputError(
+            f"{path} has the index {index} but is not BGZF-compressed (plain gzip?), so the index "
+            "cannot be used; recompress it with bgzip (zcat FILE | bgzip > FILE.vcf.gz) and index it "
+            "again (tabix -p vcf or bcftools index)"
+        )
+    if os.path.getmtime(index) < os.path.getmtime(path):
+        return (
+            f"the index {index} is older than {path}: if the file was changed after it was indexed, "
+            "region queries may miss records; index it again (tabix -f -p vcf or bcftools index -f)"
+        )
+    return ""
 
 
 def _index_of(path: str) -> str | None:
@@ -873,7 +906,10 @@ def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str
         order = np.array([where[s] for s in samples])
     found: dict[tuple[str, int], list[_Record]] = {}
     names = set(header.contigs)
-    if header.tabix is not None or _index_of(path):
+    index = _index_of(path)
+    if index and (stale := check_index(path, index)):
+        logger.warning(stale)
+    if header.tabix is not None or index:
         for panel_chrom in sorted({chrom for chrom, _ in targets}):
             contigs = [c for c in CONTIG_ALIASES[panel_chrom] if c in names] or (
                 [] if names else list(CONTIG_ALIASES[panel_chrom])
