@@ -208,3 +208,21 @@ def test_archive_without_its_run_folder_is_refused(tmp_path):
     check_run_folder(
         tmp_path / "results/runs/r2", "r2", "a" * 64, archive=tmp_path / "results/archive/r2.tar.gz"
     )
+
+
+def test_unquoted_yes_no_and_haplotype_block_errors():
+    raw = default_config()
+    coding = raw["phenotype_coding"]["t2dm"]
+    raw["phenotype_coding"]["t2dm"] = {"column": coding["column"], True: ["yes"], False: ["no"]}
+    with pytest.raises(InputError, match="read as booleans by YAML; quote them"):
+        validate_config(raw, SCHEMA)
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv")
+    ploidy = {v.id: v.ploidy for v in panel}
+    cfg = _valid()
+    cfg["haplotypes"]["extra_variants"] = ["rs11568820"]
+    with pytest.raises(InputError, match="haplotypes.extra_variants: 'rs11568820' is not among the analysed"):
+        check_config(cfg, PANEL_IDS, ploidy)
+    cfg["variants"] = [*cfg["variants"], "rs11568820"]
+    cfg["haplotypes"]["extra_variants"] = ["m.4823"]
+    with pytest.raises(InputError, match="'m.4823' is haploid"):
+        check_config(cfg, PANEL_IDS, ploidy)

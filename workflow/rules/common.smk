@@ -43,7 +43,7 @@ def _load_configs(raw):
         panel = read_panel(cfg["panel"])
         cohorts = cohort_configs(cfg)
         for cohort in cohorts:
-            for message in check_config(cohort, panel.ids):
+            for message in check_config(cohort, panel.ids, {v.id: v.ploidy for v in panel}):
                 logger.warning(f"config: {message}")
     except InputError as exc:
         raise WorkflowError(f"configuration error: {exc}") from None

@@ -13,6 +13,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
     )
+    for warning in pheno.attrs.get("warnings", []):
+        log.warning("%s", warning)
     vcf_ids = vcf_samples(list(sm.params.vcf))
     summary, matched = match_samples(
         list(pheno["sample"]),

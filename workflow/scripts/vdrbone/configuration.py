@@ -46,6 +46,11 @@ def _key_path(error: jsonschema.ValidationError) -> str:
 def _describe(error: jsonschema.ValidationError) -> str:
     key = _key_path(error)
     if error.validator == "additionalProperties":
+        if isinstance(error.instance, dict) and any(isinstance(k, bool) for k in error.instance):
+            return (
+                f"config key {key}: the keys yes/no were read as booleans by YAML; "
+                'quote them ("yes": [...], "no": [...])'
+            )
         allowed = sorted(error.schema.get("properties", {}))
         extra = re.findall(r"'([^']+)' (?:was|were) unexpected", error.message)
         names = extra[0] if extra else error.message
@@ -120,7 +125,9 @@ def _inside(path: str, folder: str) -> bool:
     return os.path.normpath(path).startswith(os.path.normpath(folder) + os.sep)
 
 
-def check_config(config: dict, panel_ids: Iterable[str]) -> list[str]:
+def check_config(
+    config: dict, panel_ids: Iterable[str], panel_ploidy: dict[str, int] | None = None
+) -> list[str]:
     """Semantic checks the schema cannot express; raise InputError naming the key or file.
 
     Returns warnings (strings) for things that are allowed but worth saying.
@@ -167,6 +174,21 @@ def check_config(config: dict, panel_ids: Iterable[str]) -> list[str]:
             )
         if spec["type"] != "binary" and (spec.get("case") or spec.get("control")):
             raise InputError(f"config key outcomes.{key}: 'case'/'control' codes only apply to type binary")
+    hap = config.get("haplotypes") or {}
+    if hap.get("enabled"):
+        ploidy = dict(panel_ploidy or {})
+        for key in ("block", "extra_variants"):
+            for vid in hap.get(key) or []:
+                if vid not in config["variants"]:
+                    raise InputError(
+                        f"config key haplotypes.{key}: {vid!r} is not among the analysed variants "
+                        f"({', '.join(config['variants'])})"
+                    )
+                if ploidy.get(vid) == 1:
+                    raise InputError(
+                        f"config key haplotypes.{key}: {vid!r} is haploid (mtDNA); "
+                        "haplotypes need diploid variants"
+                    )
     for effect in sim.get("effects", []) if sim.get("enabled") else []:
         if effect["variant"] not in panel_ids:
             raise InputError(f"config key simulate.effects: unknown variant id {effect['variant']!r}")

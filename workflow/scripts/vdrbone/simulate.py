@@ -1002,6 +1002,9 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
     """
     sim = _settings(config)
     panel_path = Path(config.get("panel", "resources/vdr_snps.tsv"))
+    bundled = Path(__file__).resolve().parents[3] / panel_path
+    if not panel_path.exists() and not panel_path.is_absolute() and bundled.exists():
+        panel_path = bundled  # the bundled panel, when run from another directory
     if not panel_path.exists():
         raise InputError(
             f"config key panel: file {str(panel_path)!r} does not exist (working directory {Path.cwd()})"
