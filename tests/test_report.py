@@ -313,11 +313,26 @@ def test_suppressed_shareable_tables_hold_no_count_below_k(cohort, tmp_path):
                 assert not table[col].str.contains(r"(?:[=:])[1-4]\b", regex=True).any(), (name, col)
     original = read_tsv(cohort["tables"]["genotype_counts"])
     copy5 = pd.read_csv(tmp_path / "k5" / "genotype_counts.tsv", sep="\t", dtype=str, keep_default_na=False)
-    for count, freq in (("n_cases", "freq_cases"), ("n_controls", "freq_controls"), ("n", "freq")):
+    keys = ["outcome", "variant", "stratum"]
+    small_any = np.zeros(len(original), dtype=bool)
+    for count in ("n_cases", "n_controls", "n"):
         small = ((original[count] > 0) & (original[count] < 5)).to_numpy()
-        assert (copy5.loc[small, count] == "<5").all() and (copy5.loc[small, freq] == "NA").all()
-        assert (copy5.loc[~small, freq] != "NA").all()
+        assert (copy5.loc[small, count] == "<5").all()
+        small_any |= small
+    group_small = original.assign(_s=small_any).groupby(keys)["_s"].transform("any").to_numpy()
+    for freq in ("freq_cases", "freq_controls", "freq"):
+        # a frequency beside the group's total would give a suppressed count back
+        assert (copy5.loc[group_small, freq] == "NA").all() and (copy5.loc[~group_small, freq] != "NA").all()
+    for count in ("n_cases", "n_controls", "n"):
+        hidden = copy5.assign(_h=copy5[count] == "<5").groupby(keys)["_h"].sum()
+        assert not (hidden == 1).any(), count  # never one hidden cell beside a known total
     assert ((original["n_controls"] > 0) & (original["n_controls"] < 5)).any()  # mtDNA carriers
+    qc5 = pd.read_csv(tmp_path / "k5" / "qc_variants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    hidden_rows = qc5.apply(lambda r: any(v == "<5" for v in r.values), axis=1)
+    assert hidden_rows.any()
+    for freq in ("effect_allele_freq", "carrier_freq", "call_rate"):
+        assert (qc5.loc[hidden_rows, freq].isin(["NA", ""])).all(), freq
+    assert not qc5["genotype_counts"].str.count("<5").eq(1).any()
 
 
 def test_suppress_count_and_table_edges():

@@ -60,8 +60,20 @@ COUNT_COLUMNS = {
     "n_other_allele",
     "n_low_gp",
     "n_records",
+    "n_chromosomes",
     "count",
 }
+# Proportions whose numerator or denominator is a count of the same row: withheld whenever any
+# count of the row is suppressed (a frequency beside a total gives the count back).
+FREQUENCY_COLUMNS = {
+    "effect_allele_freq", "carrier_freq", "call_rate", "missing_rate", "freq_cases", "freq_controls",
+    "freq", "frequency", "freq1", "freq2",
+}  # fmt: skip
+# Counts that add up to a total shown beside them (in the row, or over the rows of a group):
+# when one is suppressed, the next smallest is too, so the total cannot give it back.
+COMPLEMENT_SETS = (("n_hom_other", "n_het", "n_hom_effect"), ("n_cases", "n_controls"))
+# Row groups of the descriptive tables whose counts add up to the stratum's totals.
+GROUP_KEYS = ("outcome", "variant", "stratum")
 # Columns derived from one count (frequency, mean...): withheld when that count is suppressed.
 DERIVED_COLUMNS = {
     "freq_cases": "n_cases",
@@ -121,31 +133,96 @@ def _suppress_text(text, threshold: int):
     return _TEXT_COUNT.sub(repl, text)
 
 
+def _complementary(out: pd.DataFrame, numbers: dict, small_by_col: dict) -> None:
+    """Secondary suppression of the counts in :data:`COMPLEMENT_SETS` (updates ``small_by_col``).
+
+    Within a row, and over the genotype rows of one outcome x variant x stratum group of the
+    descriptive tables, a set of counts that adds up to a total shown elsewhere must not have
+    exactly one suppressed cell: the next smallest non-zero cell is suppressed with it.
+    """
+
+    def second(cells: list[tuple[float, np.ndarray, int]]) -> None:
+        hidden = [c for c in cells if c[1][c[2]]]
+        if len(hidden) != 1:
+            return
+        shown = [c for c in cells if not c[1][c[2]] and np.isfinite(c[0]) and c[0] > 0]
+        if shown:
+            _, mask, i = min(shown, key=lambda c: c[0])
+            mask[i] = True
+
+    for cols in COMPLEMENT_SETS:
+        present = [c for c in cols if c in numbers]
+        if len(present) > 1:
+            for i in range(len(out)):
+                second([(float(numbers[c].iloc[i]), small_by_col[c], i) for c in present])
+    if "effect_count" in out.columns and any(c in out.columns for c in GROUP_KEYS):
+        keys = [c for c in GROUP_KEYS if c in out.columns]
+        for col in ("n", "n_cases", "n_controls"):
+            if col not in numbers:
+                continue
+            for rows in out.groupby(keys, dropna=False).indices.values():
+                second([(float(numbers[col].iloc[i]), small_by_col[col], i) for i in rows])
+
+
+def _complement_text(text):
+    """``TT=17;Tt=21;tt=<5`` -> the smallest shown count hidden too, when exactly one is hidden."""
+    if not isinstance(text, str) or text.count("<") != 1:
+        return text
+    parts = [p.split("=", 1) for p in text.split(";") if "=" in p]
+    shown = [(int(v), i) for i, (_, v) in enumerate(parts) if v.isdigit() and int(v) > 0]
+    if not shown:
+        return text
+    k = next(v for _, v in parts if v.startswith("<"))
+    _, i = min(shown)
+    parts[i][1] = k
+    return ";".join(f"{a}={b}" for a, b in parts)
+
+
 def suppress_counts(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
     """Small-cell suppression of a shareable table.
 
     Counts in :data:`COUNT_COLUMNS` that are > 0 and below ``threshold`` become ``"<k"``; the
     columns of :data:`DERIVED_COLUMNS` (frequencies, means, SDs of that count's cell) become NaN
     in those rows; counts embedded in the text columns ``note``, ``reason``, ``genotype_counts``
-    and ``alleles_observed`` are replaced the same way; in ``measure``/``value`` tables the
-    values of ``n_*`` measures are treated as counts. Zero stays zero (an empty cell discloses
-    nobody); NaN stays NaN. ``threshold`` 0 or 1 returns ``df`` unchanged. Count columns of the
+    and ``alleles_observed`` are replaced the same way; a row with any suppressed count loses its
+    :data:`FREQUENCY_COLUMNS` (for the genotype rows of the descriptive tables: the whole
+    outcome x variant x stratum group); counts that add up to a total shown beside them get
+    secondary suppression (:func:`_complementary`, ``genotype_counts`` strings likewise); in
+    ``measure``/``value`` tables the values of ``n_*`` measures are treated as counts. Zero
+    stays zero (an empty cell discloses nobody); NaN stays NaN. ``threshold`` 0 or 1 returns ``df`` unchanged. Count columns of the
     returned copy are strings.
     """
     if threshold <= 1:
         return df
     out = df.copy()
     small_by_col = {}
-    for col in COUNT_COLUMNS.intersection(out.columns):
-        values = pd.to_numeric(out[col], errors="coerce")
+    numbers = {
+        col: pd.to_numeric(out[col], errors="coerce") for col in COUNT_COLUMNS.intersection(out.columns)
+    }
+    for col, values in numbers.items():
         small_by_col[col] = ((values > 0) & (values < threshold)).to_numpy()
-        out[col] = values.map(lambda v: suppress_count(v, threshold)).astype(object)
+    _complementary(out, numbers, small_by_col)
+    for col, values in numbers.items():
+        text = values.map(lambda v: suppress_count(v, threshold)).astype(object)
+        out[col] = text.where(~small_by_col[col], f"<{threshold}")
     for col, count_col in DERIVED_COLUMNS.items():
         if col in out.columns and count_col in small_by_col:
             out[col] = pd.to_numeric(out[col], errors="coerce").mask(small_by_col[count_col])
+    any_small = np.zeros(len(out), dtype=bool)
+    for mask in small_by_col.values():
+        any_small |= mask
     for col in _TEXT_COLUMNS:
         if col in out.columns:
-            out[col] = out[col].map(lambda t: _suppress_text(t, threshold))
+            before = out[col]
+            out[col] = before.map(lambda t: _suppress_text(t, threshold))
+            any_small |= (out[col].astype(str) != before.astype(str)).to_numpy()
+    if "genotype_counts" in out.columns:
+        out["genotype_counts"] = out["genotype_counts"].map(_complement_text)
+    if any(c in out.columns for c in GROUP_KEYS) and "effect_count" in out.columns:
+        keys = [c for c in GROUP_KEYS if c in out.columns]
+        any_small = out.assign(_s=any_small).groupby(keys, dropna=False)["_s"].transform("any").to_numpy()
+    for col in FREQUENCY_COLUMNS.intersection(out.columns):
+        out[col] = pd.to_numeric(out[col], errors="coerce").mask(any_small)
     if {"measure", "value"} <= set(out.columns):
         is_count = out["measure"].astype(str).str.startswith("n_")
         values = out["value"].astype(object)
