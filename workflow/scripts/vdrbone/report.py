@@ -189,8 +189,8 @@ def suppress_counts(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
     outcome x variant x stratum group); counts that add up to a total shown beside them get
     secondary suppression (:func:`_complementary`, ``genotype_counts`` strings likewise); in
     ``measure``/``value`` tables the values of ``n_*`` measures are treated as counts. Zero
-    stays zero (an empty cell discloses nobody); NaN stays NaN. ``threshold`` 0 or 1 returns ``df`` unchanged. Count columns of the
-    returned copy are strings.
+    stays zero (an empty cell discloses nobody); NaN stays NaN. ``threshold`` 0 or 1 returns
+    ``df`` unchanged. Count columns of the returned copy are strings.
     """
     if threshold <= 1:
         return df
