@@ -143,15 +143,20 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     shutil.rmtree(tmp_path / "results" / "synthetic", ignore_errors=True)
 
 
-def test_bad_phenotype_value_fails_with_message_and_no_partial_outputs(tmp_path):
-    """A job that fails on bad input names the column and line, and leaves nothing half-written."""
-    sim_dir = tmp_path / "cohort"
+def simulate_cohort(outdir: Path, n_samples: int) -> Path:
+    """A small synthetic cohort written by the simulator's command line (default config)."""
     proc = subprocess.run(
         [sys.executable, "-m", "vdrbone", "simulate", "--config", str(REPO / "config" / "config.yaml"),
-         "--outdir", str(sim_dir), "--n-samples", "200"],
+         "--outdir", str(outdir), "--n-samples", str(n_samples)],
         capture_output=True, text=True, cwd=REPO,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
+    return outdir
+
+
+def test_bad_phenotype_value_fails_with_message_and_no_partial_outputs(tmp_path):
+    """A job that fails on bad input names the column and line, and leaves nothing half-written."""
+    sim_dir = simulate_cohort(tmp_path / "cohort", 200)
     pheno = sim_dir / "phenotypes.tsv"
     lines = pheno.read_text().splitlines()
     header = lines[0].split("\t")
@@ -242,13 +247,7 @@ def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
 
 def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):
     """A VCF whose chrM is hg19's Yoruba sequence (16,571 bp) stops the run at extraction."""
-    sim_dir = tmp_path / "cohort"
-    proc = subprocess.run(
-        [sys.executable, "-m", "vdrbone", "simulate", "--config", str(REPO / "config" / "config.yaml"),
-         "--outdir", str(sim_dir), "--n-samples", "100"],
-        capture_output=True, text=True, cwd=REPO,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
+    sim_dir = simulate_cohort(tmp_path / "cohort", 100)
     samples = pd.read_csv(sim_dir / "phenotypes.tsv", sep="\t", dtype=str)["participant"].tolist()
     bad = tmp_path / "chrM_hg19.vcf"
     bad.write_text(
