@@ -30,6 +30,7 @@ R = _r_results()
 COUNT_SETS = pd.read_csv(FIX / "count_sets.tsv", sep="\t")
 CARRIER_SETS = pd.read_csv(FIX / "carrier_sets.tsv", sep="\t")
 STRATA_SETS = pd.read_csv(FIX / "strata_sets.tsv", sep="\t")
+TARONE_SETS = pd.read_csv(FIX / "tarone_sets.tsv", sep="\t")  # written by make_fixtures.R
 
 
 def _counts(row):
@@ -39,8 +40,8 @@ def _counts(row):
     )
 
 
-def _strata_tables(name: str) -> np.ndarray:
-    sub = STRATA_SETS[STRATA_SETS["set"] == name]
+def _strata_tables(name: str, sets: pd.DataFrame = STRATA_SETS) -> np.ndarray:
+    sub = sets[sets["set"] == name]
     return sub[["case_effect", "case_other", "control_effect", "control_other"]].to_numpy().reshape(-1, 2, 2)
 
 
@@ -167,13 +168,41 @@ def test_mantel_haenszel_and_breslow_day_match_r(set_name):
     ref = [R[(set_name, "mantel_haenszel", q)] for q in ("chisq", "p", "or", "or_l95", "or_u95")]
     assert_allclose(got, ref, rtol=RTOL)
     assert (mh.model, mh.term, mh.df, mh.estimate_type) == ("mantel_haenszel", "alt_vs_ref", 1, "OR")
-    assert mh.n * 2 == tables.sum()
-    bd = ct.breslow_day(tables)
-    got = [bd.statistic, bd.df, bd.p_value]
-    ref = [R[(set_name, "breslow_day", q)] for q in ("chisq", "df", "p")]
-    assert_allclose(got, ref, rtol=RTOL)
+    informative, _ = ct.informative_strata(tables)
+    assert mh.n * 2 == tables[informative].sum() and mh.extra["strata"] == informative.sum()
+    _assert_breslow_day_matches_r(tables, set_name)
     if set_name == "with_empty_margin":
-        assert "zero margin dropped" in bd.note and bd.df == 1
+        bd = ct.breslow_day(tables)
+        assert bd.note == "1 stratum with a zero margin dropped (stratum 2: no effect allele)"
+        assert bd.df == 1 and mh.note == bd.note and mh.n == (tables.sum() - 10) // 2
+
+
+def _assert_breslow_day_matches_r(tables, set_name):
+    """Tarone-corrected statistic and p (reported) and the uncorrected ones (extra) against R."""
+    bd = ct.breslow_day(tables)
+    got = [bd.statistic, bd.df, bd.p_value, bd.extra["statistic_uncorrected"], bd.extra["p_uncorrected"]]
+    quantities = ("chisq", "df", "p", "chisq_uncorrected", "p_uncorrected")
+    assert_allclose(got, [R[(set_name, "breslow_day", q)] for q in quantities], rtol=RTOL)
+    assert bd.method == "Breslow-Day test of OR homogeneity with Tarone's correction, MH common OR"
+    return bd
+
+
+@pytest.mark.parametrize("set_name", TARONE_SETS["set"].unique().tolist())
+def test_breslow_day_tarone_on_sparse_random_strata_matches_r(set_name):
+    _assert_breslow_day_matches_r(_strata_tables(set_name, TARONE_SETS), set_name)
+
+
+def test_tarone_fixture_covers_large_corrections():
+    """The sparse random sets include ones where Tarone's correction moves BD by more than 10%."""
+    changes = [
+        1 - R[(s, "breslow_day", "chisq")] / R[(s, "breslow_day", "chisq_uncorrected")]
+        for s in TARONE_SETS["set"].unique()
+    ]
+    assert sum(c > 0.1 for c in changes) >= 5 and max(changes) > 0.5
+    # the corrected statistic is never larger (Cauchy-Schwarz) and never negative
+    for s in list(TARONE_SETS["set"].unique()) + list(STRATA_SETS["set"].unique()):
+        bd = ct.breslow_day(_strata_tables(s, TARONE_SETS if s.startswith("tarone") else STRATA_SETS))
+        assert 0 <= bd.statistic <= bd.extra["statistic_uncorrected"] * (1 + 1e-12)
 
 
 def test_anova_and_kruskal_match_r():
@@ -315,9 +344,10 @@ def test_plink_mh_and_bd(file):
         ]:
             _assert_printed(getattr(mh, attr), getattr(r, col), f"{r.SNP} {col}")
         if "CHISQ_BD" in tab.columns:
+            # PLINK --bd is the uncorrected Breslow-Day statistic, kept in extra
             bd = ct.breslow_day(strata)
-            _assert_printed(bd.statistic, r.CHISQ_BD, f"{r.SNP} CHISQ_BD")
-            _assert_printed(bd.p_value, r.P_BD, f"{r.SNP} P_BD")
+            _assert_printed(bd.extra["statistic_uncorrected"], r.CHISQ_BD, f"{r.SNP} CHISQ_BD")
+            _assert_printed(bd.extra["p_uncorrected"], r.P_BD, f"{r.SNP} P_BD")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,13 +492,44 @@ def test_mantel_haenszel_sparse_strata():
     res = ct.mantel_haenszel(np.array([[[5, 0], [3, 4]], [[6, 2], [0, 9]]]))
     assert math.isnan(res.estimate) and ct.NOTE_ZERO_CELL in res.note and res.p_value < 0.05
     bd = ct.breslow_day(np.array([[[5, 5], [5, 5]]]))
-    assert math.isnan(bd.p_value) and "fewer than 2" in bd.note
+    assert math.isnan(bd.p_value) and bd.note == "fewer than 2 informative strata"
+
+
+def test_pooled_tests_with_one_informative_stratum_are_not_estimable():
+    # mtDNA carrier tables (rows case/control, columns carrier/non-carrier): nobody with T2DM
+    # carries the variant, so only the T2DM=no stratum informs an OR; nothing is pooled
+    tables = np.array([[[0, 40], [0, 260]], [[6, 134], [9, 991]]])
+    labels = ("t2dm=yes", "t2dm=no")
+    note = "fewer than 2 informative strata (t2dm=yes: no carriers)"
+    mh = ct.mantel_haenszel(tables, ploidy=1, labels=labels)
+    bd = ct.breslow_day(tables, ploidy=1, labels=labels)
+    alone = ct.mantel_haenszel(tables[1:], ploidy=1, min_strata=1)
+    assert np.isfinite([alone.estimate, alone.p_value]).all()  # what the row used to show
+    for res in (mh, bd):
+        assert res.note == note and res.term == "carrier" and "(carrier x case tables)" in res.method
+        values = [res.estimate, res.ci_lower, res.ci_upper, res.standard_error, res.statistic, res.p_value]
+        assert np.isnan(values).all()
+        assert (res.n, res.n_cases, res.n_controls, res.extra["strata"]) == (1140, 140, 1000, 1)
+    ok, gaps = ct.informative_strata(tables, ploidy=1, labels=labels)
+    assert ok.tolist() == [False, True] and gaps == ["t2dm=yes: no carriers"]
+    # diploid allele tables: a monomorphic stratum (only the other allele) and one without cases
+    tables = np.array([[[0, 60], [0, 140]], [[20, 80], [30, 170]], [[0, 0], [12, 8]]])
+    labels = ("sex=female", "sex=male", "s3")
+    for res in (ct.mantel_haenszel(tables, labels=labels), ct.breslow_day(tables, labels=labels)):
+        assert res.note == (
+            "fewer than 2 informative strata (sex=female: no effect allele; s3: no cases)"
+        )
+        assert np.isnan(res.p_value) and (res.n, res.n_cases, res.n_controls) == (150, 50, 100)
+    both = ct.mantel_haenszel(np.array([[[3, 0], [5, 0]], [[0, 0], [0, 0]]]), labels=["a", "b"])
+    assert both.note == "fewer than 2 informative strata (a: no other allele; b: no samples)"
+    assert both.n == 0
 
 
 def test_mantel_haenszel_single_stratum_equals_allelic_chisq_times_n_minus_1_over_n():
     case, ctrl = np.array([30, 50, 20]), np.array([45, 40, 15])
     tab = ct.allele_table(case, ctrl)
-    mh = ct.mantel_haenszel(tab[None])
+    mh = ct.mantel_haenszel(tab[None], min_strata=1)
+    assert np.isnan(ct.mantel_haenszel(tab[None]).p_value)  # nothing pooled by default
     al = ct.allelic(case, ctrl)
     n = tab.sum()
     assert_allclose(mh.statistic, al.statistic * (n - 1) / n, rtol=1e-12)

@@ -21,14 +21,17 @@ model                term             test
 ``recessive_chisq``  ``recessive``    Pearson chi-square, 1 df, homozygotes vs others (REC)
 ``carrier_fisher``   ``carrier``      Fisher exact, 2x2 carrier x case table (haploid mtDNA)
 ``mantel_haenszel``  ``alt_vs_ref``   CMH chi-square and MH common OR across strata (``--mh``)
-``breslow_day``      ``alt_vs_ref``   Breslow-Day test of OR homogeneity (``--bd``)
+``breslow_day``      ``alt_vs_ref``   Breslow-Day test of OR homogeneity, Tarone-corrected
 ``anova``            ``genotype``     one-way ANOVA F of a continuous outcome by genotype
 ``kruskal_wallis``   ``genotype``     Kruskal-Wallis H by genotype, tie-corrected
 ==================== ================ =====================================================
 
+The pooled tests take haploid carrier tables too (``ploidy=1``; term ``carrier``).
+
 Sparse data never raise: ``note`` says why a quantity is NaN (``"no cases"``, ``"no
-controls"``, ``"monomorphic"``, ``"one genotype class"``, ``"zero cell: OR not estimable"``),
-and a chi-square or Fisher p-value is still reported wherever it is defined. Programming
+controls"``, ``"monomorphic"``, ``"one genotype class"``, ``"zero cell: OR not estimable"``,
+``"fewer than 2 informative strata (t2dm=yes: no carriers)"``), and a chi-square or Fisher
+p-value is still reported wherever it is defined. Programming
 errors (wrong shapes, negative or non-integer counts) raise ``ValueError`` with the numbers.
 
 The kernels :func:`pearson_chisq` and :func:`trend_chisq` accept stacks of tables (leading
@@ -59,6 +62,7 @@ __all__ = [
     "dominant_chisq",
     "recessive_chisq",
     "carrier_fisher",
+    "informative_strata",
     "mantel_haenszel",
     "breslow_day",
     "anova_by_genotype",
@@ -758,6 +762,9 @@ def recessive_chisq(case_counts, control_counts) -> TestResult:
 # ----------------------------------------------------------------------------------------------
 # stratified 2 x 2 x K
 # ----------------------------------------------------------------------------------------------
+NOTE_FEW_STRATA = "fewer than 2 informative strata"
+
+
 def _strata(tables, name: str) -> np.ndarray:
     t = np.asarray(tables)
     if t.ndim != 3 or t.shape[1:] != (2, 2):
@@ -776,57 +783,118 @@ def _mh_sums(t: np.ndarray):
     return a, b, c, d, n, r, s
 
 
-def mantel_haenszel(tables, *, ploidy: int = 2) -> TestResult:
+def informative_strata(tables, *, ploidy: int = 2, labels=None) -> tuple[np.ndarray, list[str]]:
+    """Which strata of a 2 x 2 x K set carry information about a common odds ratio, and why not.
+
+    A stratum is informative when it has both outcome levels (cases and controls) and both
+    exposure levels (effect and other allele; for haploid tables carriers and non-carriers),
+    i.e. no zero margin. Other strata add nothing to the Mantel-Haenszel sums or the
+    Breslow-Day statistic.
+
+    Parameters
+    ----------
+    tables : array_like of int, shape (K, 2, 2)
+        Rows case/control, columns effect/other allele (haploid: carrier/non-carrier).
+    ploidy : int
+        2 (allele tables) or 1 (carrier tables): only the wording of the reasons.
+    labels : sequence of str, optional
+        Stratum names for the reasons (default ``stratum 1`` ... ``stratum K``).
+
+    Returns
+    -------
+    informative : ndarray of bool, shape (K,)
+    gaps : list of str
+        One entry per non-informative stratum, e.g. ``"t2dm=yes: no carriers"``.
+    """
+    if ploidy not in (1, 2):
+        raise ValueError(f"informative_strata: ploidy must be 1 or 2, got {ploidy}")
+    t = _strata(tables, "informative_strata")
+    k = t.shape[0]
+    labels = [f"stratum {i + 1}" for i in range(k)] if labels is None else [str(x) for x in labels]
+    if len(labels) != k:
+        raise ValueError(f"informative_strata: {len(labels)} labels for {k} strata")
+    rows, cols = t.sum(axis=2), t.sum(axis=1)
+    informative = (rows > 0).all(axis=1) & (cols > 0).all(axis=1)
+    exposure = ("no carriers", "no non-carriers") if ploidy == 1 else ("no effect allele", "no other allele")
+    gaps = []
+    for i in np.flatnonzero(~informative):
+        if t[i].sum() == 0:
+            lacks = ["no samples"]
+        else:
+            lacks = [w for w, m in zip((NOTE_NO_CASES, NOTE_NO_CONTROLS), rows[i], strict=True) if m == 0]
+            lacks += [w for w, m in zip(exposure, cols[i], strict=True) if m == 0]
+        gaps.append(f"{labels[i]}: {', '.join(lacks)}")
+    return informative, gaps
+
+
+def _pooled_setup(tables, name: str, *, ploidy: int, labels, min_strata: int, res: TestResult):
+    """Shared start of the pooled tests: informative strata, people counts and the notes.
+
+    Fills ``res.n``/``n_cases``/``n_controls`` (people = alleles / ploidy over the informative
+    strata), ``res.term`` and ``res.extra['strata']``; returns the informative tables, or
+    ``None`` with ``res.note`` set when fewer than ``min_strata`` strata are informative.
+    """
+    if ploidy not in (1, 2):
+        raise ValueError(f"{name}: ploidy must be 1 or 2, got {ploidy}")
+    t = _strata(tables, name)
+    ok, gaps = informative_strata(t, ploidy=ploidy, labels=labels)
+    ti = t[ok]
+    res.n = int(round(ti.sum() / ploidy))
+    res.n_cases = int(round(ti[:, 0].sum() / ploidy))
+    res.n_controls = int(round(ti[:, 1].sum() / ploidy))
+    res.extra = {"strata": int(ok.sum())}
+    if ploidy == 1:
+        res.term = "carrier"
+        res.method += " (carrier x case tables)"
+    if ok.sum() < min_strata:
+        res.note = f"{NOTE_FEW_STRATA} ({'; '.join(gaps)})" if gaps else NOTE_FEW_STRATA
+        return None
+    if gaps:
+        res.note = f"{len(gaps)} {'stratum' if len(gaps) == 1 else 'strata'} with a zero margin dropped ({'; '.join(gaps)})"
+    return ti
+
+
+def mantel_haenszel(tables, *, ploidy: int = 2, labels=None, min_strata: int = 2) -> TestResult:
     """Cochran-Mantel-Haenszel test and Mantel-Haenszel common OR across K strata.
 
     Parameters
     ----------
     tables : array_like of int, shape (K, 2, 2)
-        Allele tables, rows case/control, columns effect/other allele, one per stratum.
+        Allele tables, rows case/control, columns effect/other allele, one per stratum
+        (``ploidy=1``: carrier/non-carrier columns).
     ploidy : int
-        Alleles per person, only used to report ``n``, ``n_cases`` and ``n_controls`` in people.
+        Alleles per person: ``n``, ``n_cases`` and ``n_controls`` count people; 1 also sets the
+        term to ``carrier``.
+    labels : sequence of str, optional
+        Stratum names used in the notes.
+    min_strata : int
+        With fewer informative strata (:func:`informative_strata`) nothing is pooled: estimate,
+        CI, SE, statistic and p are NaN and the note names what each other stratum lacks
+        (``"fewer than 2 informative strata (t2dm=yes: no carriers)"``). 1 allows the
+        single-stratum statistic (R ``mantelhaen.test`` refuses K < 2).
 
     CMH chi-square (1 df) without continuity correction, as R ``mantelhaen.test(correct =
     FALSE)`` and PLINK 1.9 ``--mh``; MH OR = sum(a d / n) / sum(b c / n) with the Robins,
-    Breslow & Greenland (1986) variance of log OR for the 95% CI. Strata with fewer than 2
-    alleles carry no information and are dropped (R refuses them), with a note; so are strata
-    with a zero margin for the chi-square (they add 0 to numerator and variance).
+    Breslow & Greenland (1986) variance of log OR for the 95% CI. Only informative strata enter
+    (the others add 0 to every sum; they are named in the note); ``n`` counts the people in them.
     """
-    if ploidy not in (1, 2):
-        raise ValueError(f"mantel_haenszel: ploidy must be 1 or 2, got {ploidy}")
-    t = _strata(tables, "mantel_haenszel")
-    total = t.sum(axis=(1, 2))
-    keep = total >= 2
-    notes = []
-    if (~keep).any():
-        notes.append(f"{int((~keep).sum())} strata with n < 2 dropped")
-    t = t[keep]
-    n_case_alleles = float(t[:, 0].sum()) if t.size else 0.0
-    n_ctrl_alleles = float(t[:, 1].sum()) if t.size else 0.0
     res = TestResult(
         model="mantel_haenszel",
         term="alt_vs_ref",
         estimate_type="OR",
         df=1,
-        n=int(round((n_case_alleles + n_ctrl_alleles) / ploidy)),
-        n_cases=int(round(n_case_alleles / ploidy)),
-        n_controls=int(round(n_ctrl_alleles / ploidy)),
         method="Cochran-Mantel-Haenszel chi-square without continuity correction; MH OR with "
         "Robins-Breslow-Greenland 95% CI",
-        extra={"strata": int(t.shape[0])},
     )
-    if t.shape[0] == 0:
-        res.note = _join(*notes, "no informative strata")
+    t = _pooled_setup(tables, "mantel_haenszel", ploidy=ploidy, labels=labels, min_strata=min_strata, res=res)
+    if t is None:
         return res
     a, b, c, d, n, r, s = _mh_sums(t)
     r1, c1 = a + b, a + c
     expected = r1 * c1 / n
-    var = r1 * (n - r1) * c1 * (n - c1) / (n**2 * (n - 1))
-    if var.sum() > 0:
-        res.statistic = float((a - expected).sum() ** 2 / var.sum())
-        res.p_value = float(_chisq_sf(1, res.statistic))
-    else:
-        notes.append(NOTE_MONOMORPHIC if (t[:, :, 0].sum() == 0 or t[:, :, 1].sum() == 0) else "no variance")
+    var = r1 * (n - r1) * c1 * (n - c1) / (n**2 * (n - 1))  # > 0 in informative strata
+    res.statistic = float((a - expected).sum() ** 2 / var.sum())
+    res.p_value = float(_chisq_sf(1, res.statistic))
     rs, ss = r.sum(), s.sum()
     if rs > 0 and ss > 0:
         p_, q_ = (a + d) / n, (b + c) / n
@@ -840,52 +908,20 @@ def mantel_haenszel(tables, *, ploidy: int = 2) -> TestResult:
         res.standard_error = se
         res.ci_lower = math.exp(math.log(res.estimate) - Z95 * se)
         res.ci_upper = math.exp(math.log(res.estimate) + Z95 * se)
-    elif not notes or notes[-1] != NOTE_MONOMORPHIC:
-        notes.append(NOTE_ZERO_CELL)
-    res.note = _join(*notes)
+    else:
+        res.note = _join(res.note, NOTE_ZERO_CELL)
     return res
 
 
-def breslow_day(tables) -> TestResult:
-    """Breslow-Day test of homogeneity of the odds ratios across K strata (K - 1 df).
+def _breslow_day_parts(t: np.ndarray, psi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Observed a, expected A under the common OR ``psi`` and Var(a) per informative stratum.
 
-    Plain Breslow & Day (1980) statistic without Tarone's (1985) correction, as PLINK 1.9
-    ``--bd``: for each stratum the expected cell a under the Mantel-Haenszel common OR solves
-    ``A (n - r1 - c1 + A) = OR (r1 - A)(c1 - A)`` within the support, and
-    ``BD = sum (a - A)^2 / (1/A + 1/(r1-A) + 1/(c1-A) + 1/(n-r1-c1+A))^-1``. Strata with a zero
-    margin carry no information about their OR and are dropped (df = informative strata - 1),
-    with a note.
-
-    Parameters
-    ----------
-    tables : array_like of int, shape (K, 2, 2)
-        As for :func:`mantel_haenszel`.
+    A solves ``A (n - r1 - c1 + A) = psi (r1 - A)(c1 - A)`` (the root within the support) and
+    ``Var = (1/A + 1/(r1 - A) + 1/(c1 - A) + 1/(n - r1 - c1 + A))^-1``.
     """
-    t = _strata(tables, "breslow_day")
-    res = TestResult(
-        model="breslow_day",
-        term="alt_vs_ref",
-        method="Breslow-Day test of OR homogeneity (no Tarone correction), MH common OR",
-    )
-    a, b, c, d, n, r, s = _mh_sums(t)
+    a, b, c, d, n, _, _ = _mh_sums(t)
     r1, c1 = a + b, a + c
-    r2, c2 = n - r1, n - c1
-    ok = (r1 > 0) & (r2 > 0) & (c1 > 0) & (c2 > 0)
-    notes = []
-    if (~ok).any():
-        notes.append(f"{int((~ok).sum())} strata with a zero margin dropped")
-    res.n = int(round(n[ok].sum()))
-    res.extra = {"strata": int(ok.sum())}
-    k_inf = int(ok.sum())
-    rs, ss = r.sum(), s.sum()
-    if k_inf < 2:
-        res.note = _join(*notes, "fewer than 2 informative strata")
-        return res
-    if not (rs > 0 and ss > 0):
-        res.note = _join(*notes, NOTE_ZERO_CELL)
-        return res
-    psi = rs / ss
-    a, r1, c1, r2, n = a[ok], r1[ok], c1[ok], r2[ok], n[ok]
+    r2 = n - r1
     lo, hi = np.maximum(0, c1 - r2), np.minimum(r1, c1)
     if abs(psi - 1) < 1e-12:
         big_a = r1 * c1 / n
@@ -901,11 +937,50 @@ def breslow_day(tables) -> TestResult:
         big_a = np.where(inside[0], roots[0], roots[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         v = 1 / (1 / big_a + 1 / (r1 - big_a) + 1 / (c1 - big_a) + 1 / (r2 - c1 + big_a))
-    stat = float(((a - big_a) ** 2 / v).sum())
-    res.statistic = stat
-    res.df = k_inf - 1
-    res.p_value = float(_chisq_sf(k_inf - 1, stat))
-    res.note = _join(*notes)
+    return a, big_a, v
+
+
+def breslow_day(tables, *, ploidy: int = 2, labels=None) -> TestResult:
+    """Breslow-Day test of homogeneity of the odds ratios across K strata, with Tarone's
+    correction (K - 1 df).
+
+    Breslow & Day (1980): for each informative stratum the expected cell A under the
+    Mantel-Haenszel common OR and its variance Var (:func:`_breslow_day_parts`);
+    ``BD = sum (a - A)^2 / Var``. Tarone (1985) corrects for the MH OR not being the conditional
+    MLE: ``BD_T = BD - (sum (a - A))^2 / sum Var``, as ``DescTools::BreslowDayTest(correct =
+    TRUE)`` and SAS PROC FREQ. ``statistic`` and ``p_value`` are Tarone's; the uncorrected
+    statistic (PLINK 1.9 ``--bd``) and its p are in ``extra['statistic_uncorrected']`` and
+    ``extra['p_uncorrected']``. Strata with a zero margin carry no information about their OR
+    and are left out (df = informative strata - 1, named in the note); with fewer than 2
+    informative strata nothing is tested (note as in :func:`mantel_haenszel`). ``n``,
+    ``n_cases`` and ``n_controls`` count people in the informative strata.
+
+    Parameters
+    ----------
+    tables : array_like of int, shape (K, 2, 2)
+        As for :func:`mantel_haenszel`.
+    ploidy, labels : as for :func:`mantel_haenszel`.
+    """
+    res = TestResult(
+        model="breslow_day",
+        term="alt_vs_ref",
+        method="Breslow-Day test of OR homogeneity with Tarone's correction, MH common OR",
+    )
+    t = _pooled_setup(tables, "breslow_day", ploidy=ploidy, labels=labels, min_strata=2, res=res)
+    if t is None:
+        return res
+    _, _, _, _, _, r, s = _mh_sums(t)
+    rs, ss = r.sum(), s.sum()
+    if not (rs > 0 and ss > 0):
+        res.note = _join(res.note, NOTE_ZERO_CELL)
+        return res
+    a, big_a, v = _breslow_day_parts(t, rs / ss)
+    plain = float(((a - big_a) ** 2 / v).sum())
+    tarone = max(0.0, plain - float((a - big_a).sum() ** 2 / v.sum()))
+    df = t.shape[0] - 1
+    res.statistic, res.df = tarone, df
+    res.p_value = float(_chisq_sf(df, tarone))
+    res.extra.update(statistic_uncorrected=plain, p_uncorrected=float(_chisq_sf(df, plain)))
     return res
 
 
