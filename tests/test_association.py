@@ -262,6 +262,47 @@ def test_monomorphic_variant(cohort, panel):
 
 
 @pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
+def test_pooled_rows_with_one_informative_stratum(cohort, panel):
+    """No T2DM=yes participant carries m.4823: the by_t2dm Mantel-Haenszel row used to show the
+    T2DM=no stratum's own OR and p; now nothing is pooled, both rows say why, and the row leaves
+    the multiple-testing family. Likewise for a SNP monomorphic in men (by_sex)."""
+    calls, pheno = cohort
+    calls = calls.copy()
+    t2dm_yes = set(pheno.loc[pheno["t2dm"] == "yes", "sample"])
+    men = set(pheno.loc[pheno["sex"] == "male", "sample"])
+    sel = (calls["variant"] == "m.4823") & calls["sample"].isin(t2dm_yes) & calls["effect_count"].notna()
+    calls.loc[sel, "effect_count"] = 0.0
+    sel = (calls["variant"] == "rs1544410") & calls["sample"].isin(men) & calls["effect_count"].notna()
+    calls.loc[sel, "effect_count"] = 0.0
+    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    pooled = a[a["stratum"].isin(["by_t2dm", "by_sex"])].set_index(["variant", "stratum", "model"])
+    for variant, stratum, note in (
+        ("m.4823", "by_t2dm", "fewer than 2 informative strata (t2dm=yes: no carriers)"),
+        ("rs1544410", "by_sex", "fewer than 2 informative strata (sex=male: no effect allele)"),
+    ):
+        alone = "t2dm=no" if stratum == "by_t2dm" else "sex=female"
+        for model in ("mantel_haenszel", "breslow_day"):
+            r = pooled.loc[(variant, stratum, model)]
+            assert r["note"] == note, r["note"]
+            cols = ["estimate", "ci_lower", "ci_upper", "standard_error", "statistic", "p_value"]
+            assert r[cols + ["p_bonferroni", "q_value"]].isna().all(), r
+            # people counted over the one informative stratum
+            ref = a[(a["variant"] == variant) & (a["stratum"] == alone)]
+            ref = ref[ref["model"] == ("carrier_fisher" if variant == "m.4823" else "allelic")].iloc[0]
+            assert (r["n"], r["n_cases"], r["n_controls"]) == (ref["n"], ref["n_cases"], ref["n_controls"])
+        # the other pooling of the same variant is unaffected
+        other = "by_sex" if stratum == "by_t2dm" else "by_t2dm"
+        r = pooled.loc[(variant, other, "mantel_haenszel")]
+        assert r["note"] == "" and np.isfinite(r[["estimate", "p_value", "q_value"]].astype(float)).all()
+    fam = a[a["model"].isin(PRIMARY_MODELS) & a["p_value"].notna()].drop_duplicates(
+        ["variant", "stratum", "model"]
+    )
+    assert not ((fam["variant"] == "m.4823") & (fam["stratum"] == "by_t2dm")).any()
+    m = len(fam)
+    assert_allclose(fam["p_bonferroni"], np.minimum(1, fam["p_value"] * m), rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")
 def test_zero_cases_in_a_genotype_class_uses_firth(cohort, panel):
     calls, pheno = cohort
     pheno = pheno.copy()

@@ -516,9 +516,7 @@ def test_pooled_tests_with_one_informative_stratum_are_not_estimable():
     tables = np.array([[[0, 60], [0, 140]], [[20, 80], [30, 170]], [[0, 0], [12, 8]]])
     labels = ("sex=female", "sex=male", "s3")
     for res in (ct.mantel_haenszel(tables, labels=labels), ct.breslow_day(tables, labels=labels)):
-        assert res.note == (
-            "fewer than 2 informative strata (sex=female: no effect allele; s3: no cases)"
-        )
+        assert res.note == ("fewer than 2 informative strata (sex=female: no effect allele; s3: no cases)")
         assert np.isnan(res.p_value) and (res.n, res.n_cases, res.n_controls) == (150, 50, 100)
     both = ct.mantel_haenszel(np.array([[[3, 0], [5, 0]], [[0, 0], [0, 0]]]), labels=["a", "b"])
     assert both.note == "fewer than 2 informative strata (a: no other allele; b: no samples)"

@@ -437,10 +437,13 @@ def _pooled(
 ) -> None:
     """Mantel-Haenszel allelic OR and Breslow-Day test across the T2DM and the sex strata.
 
-    ``n``, ``n_cases`` and ``n_controls`` count people (alleles / ploidy) on both rows. Each
-    stratum must reach ``min_stratum_n`` analysable samples (as for the per-stratum tests);
-    otherwise, or for a QC-excluded variant, the two rows carry the reason; with fewer than 2
-    informative strata nothing is pooled and the Mantel-Haenszel row is not estimable.
+    Each stratum must reach ``min_stratum_n`` analysable samples (as for the per-stratum tests);
+    otherwise, or for a QC-excluded variant, the two rows carry the reason. Only informative
+    strata (both outcome levels and both alleles, or carriers and non-carriers, see
+    :func:`vdrbone.contingency.informative_strata`) are pooled; with fewer than 2 nothing is
+    pooled, both rows are NaN with a note naming what each stratum lacks, and the
+    Mantel-Haenszel row drops out of the multiple-testing family (its p is NaN). ``n``,
+    ``n_cases`` and ``n_controls`` count people in the informative strata.
     """
     term = "carrier" if v.ploidy == 1 else "alt_vs_ref"
     for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
@@ -465,23 +468,5 @@ def _pooled(
                 rows.add(v, label, res)
             continue
         tables = np.asarray(tables, dtype=np.int64)
-        mh = contingency.mantel_haenszel(tables, ploidy=v.ploidy)
-        if mh.extra.get("strata", 0) < 2:
-            # one stratum left (e.g. a cohort of women only): nothing is pooled, and the row would
-            # duplicate that stratum's allelic test in the multiple-testing family
-            for name in ("estimate", "ci_lower", "ci_upper", "standard_error", "statistic", "p_value"):
-                setattr(mh, name, np.nan)
-            mh.note = "; ".join(x for x in (mh.note, "fewer than 2 informative strata") if x)
-        bd = contingency.breslow_day(tables)
-        # breslow_day counts alleles in ``n``; report people over its informative strata (no zero
-        # margin), as the Mantel-Haenszel row does
-        informative = (tables.sum(axis=2) > 0).all(axis=1) & (tables.sum(axis=1) > 0).all(axis=1)
-        bd.n = int(round(tables[informative].sum() / v.ploidy))
-        bd.n_cases = int(round(tables[informative, 0].sum() / v.ploidy))
-        bd.n_controls = int(round(tables[informative, 1].sum() / v.ploidy))
-        if v.ploidy == 1:
-            mh.term = bd.term = "carrier"
-            mh.method += " (carrier x case tables)"
-            bd.method += " (carrier x case tables)"
-        rows.add(v, label, mh)
-        rows.add(v, label, bd)
+        rows.add(v, label, contingency.mantel_haenszel(tables, ploidy=v.ploidy, labels=pair))
+        rows.add(v, label, contingency.breslow_day(tables, ploidy=v.ploidy, labels=pair))

@@ -850,7 +850,8 @@ def _pooled_setup(tables, name: str, *, ploidy: int, labels, min_strata: int, re
         res.note = f"{NOTE_FEW_STRATA} ({'; '.join(gaps)})" if gaps else NOTE_FEW_STRATA
         return None
     if gaps:
-        res.note = f"{len(gaps)} {'stratum' if len(gaps) == 1 else 'strata'} with a zero margin dropped ({'; '.join(gaps)})"
+        what = "stratum" if len(gaps) == 1 else "strata"
+        res.note = f"{len(gaps)} {what} with a zero margin dropped ({'; '.join(gaps)})"
     return ti
 
 
