@@ -10,8 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vdrbone.association import associate_outcome
+from vdrbone.configuration import load_yaml, validate_config
+from vdrbone.methods import methods_sections
 from vdrbone.panel import read_panel
-from vdrbone.qc import NO_HWE_MT, QC_VARIANT_COLUMNS, hwe_exact, hwe_exact_many, qc_samples, qc_variants
+from vdrbone.qc import (
+    NO_HWE_MT,
+    QC_VARIANT_COLUMNS,
+    hwe_exact,
+    hwe_exact_many,
+    hwe_subsets,
+    qc_samples,
+    qc_variants,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = pd.read_csv(REPO / "tests" / "fixtures" / "hwe" / "plink_hardy.tsv", sep="\t")
@@ -227,6 +238,151 @@ def test_qc_variants_hwe_flag():
     assert r.flag == ""
     qc = qc_variants(calls, pheno, panel, strata=["all"], binary_outcomes=[], min_call_rate=0.95, hwe_p=1e-4)
     assert _row(qc, "rs731236", "all").flag == ""
+
+
+@pytest.fixture(scope="module")
+def hwe_in_controls():
+    """32 women, 12 controls and 20 cases of fracture. TaqI fails HWE only in the controls (6 A/A,
+    6 G/G, no heterozygote: p = 0.000342; all samples 6/20/6: p = 0.287); BsmI fails only in all
+    samples (controls 3/6/3: p = 1; all samples 13/6/13: p = 0.000374); m.4823 is haploid."""
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236", "rs1544410", "m.4823"])
+    s = [f"q{i:02d}" for i in range(32)]
+    fracture = [0.0] * 12 + [1.0] * 20
+    pheno = pd.DataFrame(
+        {
+            "sample": s,
+            "sex": ["female"] * 32,
+            "t2dm": ["no"] * 32,
+            "fracture": fracture,
+            "bmd_ls": np.linspace(0.8, 1.1, 32),
+        }
+    )
+    genotypes = {
+        "rs731236": [0.0] * 6 + [2.0] * 6 + [1.0] * 20,
+        "rs1544410": [0.0] * 3 + [1.0] * 6 + [2.0] * 3 + [0.0] * 10 + [2.0] * 10,
+        "m.4823": [0.0, 1.0] * 16,
+    }
+    calls = pd.concat(
+        [
+            pd.DataFrame({"sample": s, "variant": v, "effect_count": g, "status": "called"})
+            for v, g in genotypes.items()
+        ],
+        ignore_index=True,
+    )
+    return calls, pheno, panel
+
+
+def test_hwe_failing_only_in_controls(hwe_in_controls):
+    calls, pheno, panel = hwe_in_controls
+    p_ctrl, p_all = float(_exact(0, 6, 6, False)), float(_exact(6, 13, 13, False))
+    in_controls = f"HWE exact p {p_ctrl:.3g} < 0.001 in controls of fracture"
+    in_all = f"HWE exact p {p_all:.3g} < 0.001"
+    expected = {  # hwe_samples -> (TaqI verdict reason, BsmI verdict reason)
+        "both": (in_controls, in_all),
+        "controls": (in_controls, ""),
+        "all": ("", in_all),
+    }
+    for setting, (taqi, bsmi) in expected.items():
+        qc = qc_variants(
+            calls, pheno, panel, strata=["all"], binary_outcomes=["fracture"], min_call_rate=0.95,
+            hwe_p=1e-3, hwe_samples=setting,
+        )  # fmt: skip
+        r = _row(qc, "rs731236", "all")
+        np.testing.assert_allclose(r.hwe_p, float(_exact(20, 6, 6, False)), rtol=1e-12)
+        assert (r.flag, r.reason) == (("hwe" if taqi else ""), taqi), setting
+        r = _row(qc, "rs1544410", "all")
+        np.testing.assert_allclose(r.hwe_p, p_all, rtol=1e-12)
+        assert (r.flag, r.reason) == (("hwe" if bsmi else ""), bsmi), setting
+        # the controls rows carry their own flag only where the setting applies HWE in controls
+        r = _row(qc, "rs731236", "all", "controls:fracture")
+        np.testing.assert_allclose(r.hwe_p, p_ctrl, rtol=1e-12)
+        assert r.flag == ("" if setting == "all" else "hwe")
+        assert (qc.loc[qc["variant"] == "m.4823", "flag"] == "").all()
+        # qc.action: exclude drops a variant failing in controls from every outcome, as PLINK --hwe
+        cfg = {
+            "outcomes": {"fracture": {"type": "binary"}, "bmd_ls": {"type": "continuous"}},
+            "covariates": [],
+            "strata": ["all"],
+            "qc": {"action": "exclude", "hwe_samples": setting},
+            "association": {"min_stratum_n": 10, "min_cases": 5},
+        }
+        for outcome in cfg["outcomes"]:
+            a = associate_outcome(calls, pheno, panel, outcome=outcome, config=cfg, qc=qc).association
+            for variant, reason in (("rs731236", taqi), ("rs1544410", bsmi)):
+                rows = a[a["variant"] == variant]
+                if reason:
+                    assert (rows["note"] == f"excluded by QC (hwe): {reason}").all(), (setting, outcome)
+                    assert rows["p_value"].isna().all()
+                else:
+                    assert not rows["note"].str.startswith("excluded by QC").any(), (setting, outcome)
+            assert a.loc[a["variant"] == "m.4823", "p_value"].notna().any()
+
+
+def test_hwe_samples_without_binary_outcome_fall_back_to_all_samples(hwe_in_controls):
+    calls, pheno, panel = hwe_in_controls
+    assert hwe_subsets("controls", []) == ["all"] and hwe_subsets("both", ["fracture", "x"]) == [
+        "all",
+        "controls:fracture",
+        "controls:x",
+    ]
+    for setting in ("all", "controls", "both"):
+        qc = qc_variants(
+            calls, pheno, panel, strata=["all"], binary_outcomes=[], min_call_rate=0.95, hwe_p=1e-3,
+            hwe_samples=setting,
+        )  # fmt: skip
+        assert _row(qc, "rs1544410", "all").flag == "hwe" and _row(qc, "rs731236", "all").flag == ""
+    with pytest.raises(ValueError, match="hwe_samples must be one of"):
+        hwe_subsets("cases", ["fracture"])
+
+
+def test_qc_variants_always_has_the_all_stratum(hwe_in_controls):
+    calls, pheno, panel = hwe_in_controls
+    qc = qc_variants(
+        calls, pheno, panel, strata=["sex"], binary_outcomes=["fracture"], min_call_rate=0.95, hwe_p=1e-3
+    )
+    assert qc["stratum"].unique().tolist() == ["all", "sex=female", "sex=male"]
+    assert _row(qc, "rs731236", "all").flag == "hwe"
+
+
+@pytest.mark.parametrize("setting", ["all", "controls", "both"])
+def test_methods_state_where_hwe_was_applied(setting):
+    cfg = validate_config(
+        load_yaml(REPO / "config" / "config.yaml"), REPO / "workflow/schemas/config.schema.yaml"
+    )
+    assert cfg["qc"]["hwe_samples"] == "both"  # the default
+    cfg["qc"]["hwe_samples"] = setting
+    panel = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
+
+    def qc_text(config):
+        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}[
+            "Quality control"
+        ]
+
+    text = qc_text(cfg)
+    assert (
+        "in all samples and in every stratum, and in the controls of the binary outcome (Any fracture)"
+        in text
+    )
+    applied = {
+        "all": "failed HWE when p < 1e-06 in all samples (qc.hwe_samples: all); HWE in controls was "
+        "reported but not applied.",
+        "controls": "failed HWE when p < 1e-06 in the controls of the binary outcome (qc.hwe_samples: "
+        "controls), as PLINK --hwe does; a failure in controls applied to every outcome; HWE in all "
+        "samples was reported but not applied.",
+        "both": "failed HWE when p < 1e-06 in all samples or in the controls of the binary outcome "
+        "(qc.hwe_samples: both), as PLINK --hwe does; a failure in controls applied to every outcome.",
+    }
+    assert applied[setting] in text
+    assert "No HWE test applies to haploid mtDNA" in text and "flagged but kept" in text
+    # no binary outcome: controls fall back to all samples, and the Methods say so
+    cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if v["type"] != "binary"}
+    cfg["qc"]["action"] = "exclude"
+    text = qc_text(cfg)
+    assert "controls" not in text.split("failed HWE")[0]
+    assert f"failed HWE when p < 1e-06 in all samples (qc.hwe_samples: {setting})" in text
+    fallback = "no outcome is binary, so there were no controls and all samples were used instead"
+    assert (fallback in text) == (setting != "all")
+    assert "excluded from association testing of every outcome" in text
 
 
 def test_qc_variants_rejects_bad_calls(example):

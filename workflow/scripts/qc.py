@@ -1,7 +1,7 @@
 """Snakemake adapter: variant QC per stratum and per-sample missingness."""
 
 from vdrbone.panel import read_panel
-from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
+from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -19,10 +19,18 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         binary_outcomes=binary,
         min_call_rate=sm.params.qc["min_call_rate"],
         hwe_p=sm.params.qc["hwe_p"],
+        hwe_samples=sm.params.qc["hwe_samples"],
     )
     samples = qc_samples(calls)
-    flagged = table.loc[(table["stratum"] == "all") & (table["flag"].fillna("") != ""), "variant"].unique()
-    log.info("%d variant(s) flagged in all samples: %s", len(flagged), ", ".join(flagged) or "none")
+    verdict = table[
+        (table["stratum"] == "all") & (table["subset"] == "all") & (table["flag"].fillna("") != "")
+    ]
+    log.info(
+        "%d variant(s) failing QC (HWE read in: %s): %s",
+        len(verdict),
+        ", ".join(hwe_subsets(sm.params.qc["hwe_samples"], binary)),
+        "; ".join(f"{r.variant} ({r.reason})" for r in verdict.itertuples()) or "none",
+    )
     write_tsv(table, sm.output.variants)
     write_tsv(samples, sm.output.samples)
     write_tsv(qc_samples_summary(samples), sm.output.summary)

@@ -318,7 +318,14 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
-    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``."""
+    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``.
+
+    Reads the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate,
+    and HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any
+    binary outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then
+    excluded for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in
+    controls of fracture``.
+    """
     if qc is None or config.get("qc", {}).get("action", "flag") != "exclude" or qc.empty:
         return {}
     sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (qc["flag"].fillna("") != "")]

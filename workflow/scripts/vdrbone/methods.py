@@ -16,6 +16,7 @@ from vdrbone.manifest import collect_versions
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import strata_labels
 from vdrbone.plots import stratum_name
+from vdrbone.qc import hwe_subsets
 
 REFERENCES = {
     "wigginton": "Wigginton JE, Cutler DJ, Abecasis GR. A note on exact tests of Hardy-Weinberg "
@@ -33,6 +34,7 @@ REFERENCES = {
     "PLINK: rising to the challenge of larger and richer datasets. GigaScience. 2015;4:7.",
     "breslow_day": "Breslow NE, Day NE. Statistical Methods in Cancer Research, Volume I: The Analysis "
     "of Case-Control Studies. IARC Scientific Publications No. 32. Lyon: IARC; 1980.",
+    "tarone": "Tarone RE. On heterogeneity tests based on efficient scores. Biometrika. 1985;72(1):91-95.",
     "armitage": "Armitage P. Tests for linear trends in proportions and frequencies. Biometrics. "
     "1955;11(3):375-386.",
     "excoffier": "Excoffier L, Slatkin M. Maximum-likelihood estimation of molecular haplotype frequencies "
@@ -56,6 +58,39 @@ def _join(items: list[str]) -> str:
 def _cite(*keys: str) -> str:
     order = list(REFERENCES)
     return "[" + ", ".join(str(order.index(k) + 1) for k in keys) + "]"
+
+
+def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
+    """The HWE sentences of the QC paragraph: where HWE was tested and where it was applied."""
+    setting = qc.get("hwe_samples", "both")
+    applied = hwe_subsets(setting, binary)
+    each = (
+        f"each binary outcome ({_join(labels)})"
+        if len(binary) > 1
+        else f"the binary outcome ({_join(labels)})"
+    )
+    text = (
+        f"Hardy-Weinberg equilibrium (HWE) was tested with the exact test of Wigginton, Cutler and "
+        f"Abecasis {_cite('wigginton')} in all samples and in every stratum"
+        + (f", and in the controls of {each}" if binary else "")
+        + f". A diploid variant failed HWE when p < {qc.get('hwe_p'):g} "
+    )
+    if applied == ["all"]:
+        text += f"in all samples (qc.hwe_samples: {setting})"
+        if binary:
+            text += "; HWE in controls was reported but not applied"
+        elif setting != "all":
+            text += "; no outcome is binary, so there were no controls and all samples were used instead"
+    else:
+        where = "in all samples or " if "all" in applied else ""
+        text += (
+            f"{where}in the controls of {'any' if len(binary) > 1 else 'the'} binary outcome "
+            f"(qc.hwe_samples: {setting}), as PLINK --hwe does; a failure in controls applied to "
+            "every outcome"
+        )
+        if "all" not in applied:
+            text += "; HWE in all samples was reported but not applied"
+    return text + ". HWE within strata is descriptive. No HWE test applies to haploid mtDNA."
 
 
 def software_versions() -> dict[str, str]:
@@ -159,11 +194,14 @@ def methods_sections(
         {
             "title": "Quality control",
             "text": f"Call rate was computed per variant over all phenotyped samples (threshold "
-            f"{qc.get('min_call_rate')}). Hardy-Weinberg equilibrium was tested with the exact test of "
-            f"Wigginton, Cutler and Abecasis {_cite('wigginton')} in every stratum and, for binary "
-            f"outcomes, in controls; variants with p < {qc.get('hwe_p'):g} were flagged. No HWE test applies "
-            f"to haploid mtDNA. Variants failing QC were "
-            + ("excluded from association testing." if qc.get("action") == "exclude" else "flagged but kept.")
+            f"{qc.get('min_call_rate')}). "
+            + _hwe_text(qc, [outcomes[o].get("label", o) for o in binary], binary)
+            + " Variants failing QC (call rate or HWE) were "
+            + (
+                "excluded from association testing of every outcome; their rows give the reason."
+                if qc.get("action") == "exclude"
+                else "flagged but kept."
+            )
             + f" At least {qc.get('min_sample_overlap', 0) * 100:.0f}% of phenotyped samples had to be "
             "present in the VCF.",
         }
@@ -224,7 +262,11 @@ def methods_sections(
             + (
                 " For binary outcomes the allelic odds ratios were pooled across the T2DM and the sex "
                 f"strata by Mantel-Haenszel, with the Robins-Breslow-Greenland variance {_cite('rbg')}, "
-                f"and their homogeneity tested by Breslow-Day {_cite('breslow_day')}."
+                f"and their homogeneity tested by Breslow-Day {_cite('breslow_day')} with Tarone's "
+                f"correction {_cite('tarone')}. Only informative strata (cases and controls, and both "
+                "alleles or carriers and non-carriers) were pooled; with fewer than 2 informative strata "
+                "nothing was pooled and the row gives the reason instead of an estimate and is not part "
+                "of the multiple-testing family."
                 if binary
                 else ""
             ),

@@ -18,6 +18,7 @@ from vdrbone.phenotypes import strata_masks
 TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative distance are ties
 CALL_STATUSES = ("called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp")
 NO_HWE_MT = "no HWE test for haploid mtDNA"
+HWE_SAMPLES = ("all", "controls", "both")
 
 QC_VARIANT_COLUMNS = [
     "variant", "name", "stratum", "subset", "n_samples", "n_called", "call_rate", "effect_allele",
@@ -118,7 +119,30 @@ def _check_calls(calls: pd.DataFrame) -> None:
         )
 
 
-def _variant_row(v, sub: pd.DataFrame, n_samples: int, *, min_call_rate: float, hwe_p: float) -> dict:
+def hwe_subsets(hwe_samples: str, binary_outcomes: list[str]) -> list[str]:
+    """The QC subsets whose exact HWE test is applied under ``qc.hwe_samples``.
+
+    ``all``: all samples; ``controls``: the controls of each binary outcome
+    (``controls:<outcome>``), as PLINK ``--hwe`` on a case/control phenotype; ``both``: all
+    samples and the controls of each binary outcome. Without a binary outcome ``controls``
+    falls back to all samples.
+    """
+    if hwe_samples not in HWE_SAMPLES:
+        raise ValueError(f"hwe_samples must be one of {HWE_SAMPLES}, got {hwe_samples!r}")
+    controls = [f"controls:{o}" for o in binary_outcomes]
+    if hwe_samples == "all" or not controls:
+        return ["all"]
+    return controls if hwe_samples == "controls" else ["all", *controls]
+
+
+def _hwe_reason(p: float, threshold: float, subset: str = "all") -> str:
+    where = f" in controls of {subset.split(':', 1)[1]}" if subset.startswith("controls:") else ""
+    return f"HWE exact p {p:.3g} < {threshold:g}{where}"
+
+
+def _variant_row(
+    v, sub: pd.DataFrame, n_samples: int, *, min_call_rate: float, hwe_p: float, apply_hwe: bool
+) -> dict:
     ec = sub.loc[sub["status"] == "called", "effect_count"].to_numpy(dtype=float)
     st = _status_counts(sub["status"])
     n_called = int(ec.size)
@@ -156,9 +180,9 @@ def _variant_row(v, sub: pd.DataFrame, n_samples: int, *, min_call_rate: float, 
         row["effect_allele_freq"] = (h1 + 2 * h2) / (2 * n_called) if n_called else np.nan
         row["hwe_p"] = hwe_exact(h1, h0, h2) if n_called else np.nan
         row["hwe_midp"] = hwe_exact(h1, h0, h2, midp=True) if n_called else np.nan
-        if n_called and row["hwe_p"] < hwe_p:
+        if apply_hwe and n_called and row["hwe_p"] < hwe_p:
             flags.append("hwe")
-            reasons.append(f"HWE exact p {row['hwe_p']:.3g} < {hwe_p:g}")
+            reasons.append(_hwe_reason(row["hwe_p"], hwe_p))
     if n_samples == 0:
         notes.append("no samples in stratum")
     elif n_called == 0:
@@ -181,6 +205,7 @@ def qc_variants(
     binary_outcomes: list[str],
     min_call_rate: float,
     hwe_p: float,
+    hwe_samples: str = "both",
 ) -> pd.DataFrame:
     """Per-variant QC in every stratum, and in the controls of every binary outcome.
 
@@ -192,8 +217,17 @@ def qc_variants(
     labels in that order, e.g. ``TT=..;Tt=..;tt=..``), effect-allele frequency
     ``(n_het + 2 n_hom_effect) / (2 n_called)``, exact HWE p and mid-p (:func:`hwe_exact`).
     mtDNA: ``n_carriers``/``carrier_freq`` (= effect-allele frequency), no HWE (note).
-    ``flag`` lists ``low_call_rate`` (call_rate < min_call_rate) and ``hwe`` (hwe_p < hwe_p);
-    flags never remove rows - whether flagged variants are excluded is decided downstream.
+    The ``all`` stratum is always included: it carries the verdict.
+
+    ``flag`` lists ``low_call_rate`` (call_rate < min_call_rate) and ``hwe`` (hwe_p < hwe_p in
+    a subset that ``hwe_samples`` applies, see :func:`hwe_subsets`; the HWE p-values of the
+    other subsets are reported but flag nothing). The row of stratum ``all``, subset ``all`` is
+    the variant's QC verdict: it also carries ``hwe`` when HWE fails in the controls (all
+    strata) of any binary outcome under ``controls``/``both``, with the reason naming the
+    outcome (``HWE exact p 2.1e-08 < 1e-06 in controls of fracture``), as PLINK ``--hwe``
+    removes such a variant from the whole run. Flags never remove rows: with ``qc.action:
+    exclude`` :func:`vdrbone.association.associate_outcome` excludes the variants flagged in
+    that row from every outcome.
 
     Returns
     -------
@@ -210,10 +244,11 @@ def qc_variants(
     if missing_outcomes:
         raise ValueError(f"binary outcome column(s) {missing_outcomes} not in pheno")
     samples = pheno["sample"].astype(str).to_numpy()
-    masks = strata_masks(pheno, strata)
+    masks = strata_masks(pheno, ["all", *strata])
     subsets = {"all": np.ones(len(pheno), dtype=bool)}
     for o in binary_outcomes:
         subsets[f"controls:{o}"] = (pheno[o] == 0).to_numpy(dtype=bool)
+    applied = hwe_subsets(hwe_samples, binary_outcomes)
     calls = calls[calls["sample"].astype(str).isin(set(samples))]
     by_variant = {vid: g.set_index(g["sample"].astype(str)) for vid, g in calls.groupby("variant")}
     rows = []
@@ -224,12 +259,38 @@ def qc_variants(
                 keep = samples[mask & smask]
                 sub = g.loc[g.index.isin(keep)]
                 row = {"variant": v.id, "name": v.name, "stratum": label, "subset": subset}
-                row.update(_variant_row(v, sub, len(keep), min_call_rate=min_call_rate, hwe_p=hwe_p))
+                row.update(
+                    _variant_row(
+                        v,
+                        sub,
+                        len(keep),
+                        min_call_rate=min_call_rate,
+                        hwe_p=hwe_p,
+                        apply_hwe=subset in applied,
+                    )
+                )
                 rows.append(row)
     out = pd.DataFrame(rows, columns=QC_VARIANT_COLUMNS)
+    _controls_verdict(out, [s for s in applied if s != "all"], hwe_p)
     for col in ("n_hom_other", "n_het", "n_hom_effect", "n_carriers"):
         out[col] = out[col].astype("Int64")
     return out
+
+
+def _controls_verdict(table: pd.DataFrame, controls: list[str], hwe_p: float) -> None:
+    """Carry HWE failures in the controls (stratum ``all``) into the verdict row, in place."""
+    top = table["stratum"] == "all"
+    for i in table.index[top & (table["subset"] == "all")]:
+        variant = table.at[i, "variant"]
+        failed = table[top & (table["variant"] == variant) & table["subset"].isin(controls)]
+        failed = failed[failed["hwe_p"] < hwe_p]
+        if failed.empty:
+            continue
+        flags = [f for f in str(table.at[i, "flag"]).split(";") if f]
+        reasons = [r for r in str(table.at[i, "reason"]).split("; ") if r]
+        reasons += [_hwe_reason(r.hwe_p, hwe_p, r.subset) for r in failed.itertuples()]
+        table.at[i, "flag"] = ";".join(flags + ([] if "hwe" in flags else ["hwe"]))
+        table.at[i, "reason"] = "; ".join(reasons)
 
 
 def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) -> pd.DataFrame:

@@ -1436,8 +1436,8 @@ def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
         ("Strata", strata),
         (
             "QC",
-            f"call rate \u2265 {qc.get('min_call_rate')}, HWE p \u2265 {qc.get('hwe_p'):g}, "
-            f"action: {qc.get('action')}",
+            f"call rate \u2265 {qc.get('min_call_rate')}, HWE p \u2265 {qc.get('hwe_p'):g} "
+            f"(hwe_samples: {qc.get('hwe_samples', 'both')}), action: {qc.get('action')}",
         ),
         (
             "Minimum per stratum",
