@@ -7,7 +7,8 @@ continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic mo
 beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
-strata, and Bonferroni / Benjamini-Hochberg adjustment within the outcome complete the table.
+strata, and the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and
+-Yekutieli) within the outcome complete the table.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, regression
+from vdrbone import contingency, multiple_testing, regression
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -102,32 +103,27 @@ def _counts(g: np.ndarray, size: int) -> np.ndarray:
 
 
 def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) over the primary tests.
+    """Add the adjusted p-values of :data:`vdrbone.multiple_testing.ADJUSTED_COLUMNS`.
 
     The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
     p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
-    2-df test). Bonferroni: min(1, m p); BH: the step-up q-values of Benjamini & Hochberg (1995),
-    as R ``p.adjust(method = "BH")``. Other rows get NaN.
+    2-df test). Columns: ``p_bonferroni``, ``p_holm``, ``p_sidak_ss``, ``p_sidak_sd``,
+    ``q_value`` (Benjamini-Hochberg) and ``q_by`` (Benjamini-Yekutieli), the PLINK 1.9
+    ``--adjust`` set (see :func:`vdrbone.multiple_testing.adjust`). Other rows get NaN.
     """
     out = table.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out[col] = np.nan
     primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
-    m = len(tests)
-    if m == 0:
+    if tests.empty:
         return out
-    p = tests["p_value"].to_numpy(float)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    q = np.empty(m)
-    q[order] = q_sorted
-    tests = tests.assign(p_bonferroni=np.minimum(1.0, p * m), q_value=q).drop(columns="p_value")
+    adjusted = multiple_testing.adjust_all(tests["p_value"].to_numpy(float))
+    tests = tests.assign(**adjusted).drop(columns="p_value")
     merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
-    out.loc[primary, "p_bonferroni"] = merged["p_bonferroni"].to_numpy()
-    out.loc[primary, "q_value"] = merged["q_value"].to_numpy()
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out.loc[primary, col] = merged[col].to_numpy()
     return out
 
 

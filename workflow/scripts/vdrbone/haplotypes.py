@@ -52,6 +52,7 @@ from scipy import linalg, special, stats
 from vdrbone import regression
 from vdrbone.association import adjust_pvalues, genotype_matrix, varying_factors
 from vdrbone.errors import InputError
+from vdrbone.multiple_testing import ADJUSTED_COLUMNS
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -861,17 +862,17 @@ def association_table(
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """Bonferroni and BH adjustment over the ``haplotype_global`` tests of each outcome (the
-    engine's :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    """The ``--adjust`` set over the ``haplotype_global`` tests of each outcome (the engine's
+    :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
     out = df.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    cols = list(ADJUSTED_COLUMNS)
+    out[cols] = np.nan
     for _outcome, part in out.groupby("outcome", sort=False):
         glob = part[part["model"] == "haplotype_global"].assign(model="additive")
         if glob.empty:
             continue
         adj = adjust_pvalues(glob)
-        out.loc[adj.index, ["p_bonferroni", "q_value"]] = adj[["p_bonferroni", "q_value"]].to_numpy()
+        out.loc[adj.index, cols] = adj[cols].to_numpy()
     return out
 
 

@@ -43,6 +43,11 @@ REFERENCES = {
     "traits and haplotypes when linkage phase is ambiguous. Am J Hum Genet. 2002;70(2):425-434.",
     "lake": "Lake SL, Lyon H, Tantisira K, et al. Estimation and tests of haplotype-environment interaction "
     "when linkage phase is ambiguous. Hum Hered. 2003;55(1):56-65.",
+    "holm": "Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat. 1979;6(2):65-70.",
+    "sidak": "Sidak Z. Rectangular confidence regions for the means of multivariate normal distributions. "
+    "J Am Stat Assoc. 1967;62(318):626-633.",
+    "by": "Benjamini Y, Yekutieli D. The control of the false discovery rate in multiple testing under "
+    "dependency. Ann Stat. 2001;29(4):1165-1188.",
 }
 
 COVARIATE_NAMES = {"age_years": "age (years)", "age": "age", "bmi": "body-mass index (BMI, kg/m2)"}
@@ -306,8 +311,10 @@ def methods_sections(
             "text": f"The multiple-testing family (multiple_testing_family: {family}) is all primary "
             "tests of one outcome: one test per variant x stratum x model for the models "
             + _join(PRIMARY_MODELS)
-            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted by "
-            f"Bonferroni and by the Benjamini-Hochberg false discovery rate {_cite('bh')} (q-values). Exact "
+            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted as "
+            f"PLINK --adjust does: Bonferroni, Holm's step-down {_cite('holm')}, Sidak single-step and "
+            f"step-down {_cite('sidak')}, and the Benjamini-Hochberg {_cite('bh')} and "
+            f"Benjamini-Yekutieli {_cite('by')} false discovery rates (q-values). Exact "
             "twins of a primary test (Fisher), the descriptive ANOVA and Kruskal-Wallis tests and the "
             "Breslow-Day test are shown unadjusted.",
         }
