@@ -46,6 +46,8 @@ REFERENCES = {
     "holm": "Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat. 1979;6(2):65-70.",
     "sidak": "Sidak Z. Rectangular confidence regions for the means of multivariate normal distributions. "
     "J Am Stat Assoc. 1967;62(318):626-633.",
+    "freidlin": "Freidlin B, Zheng G, Li Z, Gastwirth JL. Trend tests for case-control studies of genetic "
+    "markers: power, sample size and robustness. Hum Hered. 2002;53(3):146-152.",
     "by": "Benjamini Y, Yekutieli D. The control of the false discovery rate in multiple testing under "
     "dependency. Ann Stat. 2001;29(4):1165-1188.",
 }
@@ -219,6 +221,15 @@ def methods_sections(
             "no continuity correction, with Fisher's exact test and a Woolf 95% CI of the allelic OR), "
             "genotypic test (chi-square and Freeman-Halton exact test on the 2x3 table), Cochran-Armitage "
             f"trend test {_cite('armitage')}, and logistic regression (odds ratios)."
+            + (
+                f" MAX3 {_cite('freidlin')} took the largest of the dominant, recessive and additive trend "
+                "chi-squares, with a p-value from their asymptotic trivariate normal distribution "
+                "(correlations from the genotype counts; not permutation), as SNPassoc maxstat; it "
+                "answers 'which genetic model' at the price of the choice and stays outside the "
+                "multiple-testing family."
+                if assoc.get("max3", True)
+                else ""
+            )
         )
     if continuous:
         labels = _join([outcomes[o].get("label", o) for o in continuous])
