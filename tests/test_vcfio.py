@@ -180,13 +180,53 @@ def test_two_files_chr12_and_chrM_only(tmp_path, caplog):
     assert vcf_samples([b, a]) == TRUTH.samples[::-1]
 
 
-def test_variant_absent_is_not_found(tmp_path):
+def test_variant_absent_is_reported_and_the_rest_extracted(tmp_path, caplog):
+    """A chr12-only VCF with the default panel: the mtDNA variants are "not in the genotype files"."""
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
-    ex = extract_panel([path], PANEL)
+    with caplog.at_level(logging.WARNING):
+        ex = extract_panel([path], PANEL)
     v = ex.variants.set_index("variant")
-    assert not v.loc["m.4823", "found"] and v.loc["m.4823", "reason"] == "not in VCF"
-    assert v.loc["m.4823", "match"] == "not_found"
-    assert (ex.calls[ex.calls.variant == "m.4823"].status == "excluded").all()
+    for vid in ("m.4823", "m.15885"):
+        assert not v.loc[vid, "found"] and v.loc[vid, "reason"] == "not in the genotype files"
+        assert v.loc[vid, "match"] == "not_found" and v.loc[vid, "files_searched"] == path
+        assert (ex.calls[ex.calls.variant == vid].status == "excluded").all()
+        assert (
+            f"{vid} (Mt{vid[2:]}) at chrM/MT:{vid[2:]} (GRCh38) is not in the genotype files" in caplog.text
+        )
+    assert "no file has a MT/chrM/chrMT/NC_012920.1 contig; searched: " + path in caplog.text
+    assert v.loc[CHR12, "found"].all() and (v.loc[CHR12, "files_searched"] == path).all()
+    _assert_calls(ex, expected_calls(TRUTH), variants=CHR12)
+
+
+def test_absent_variant_on_a_contig_the_file_has(tmp_path, caplog):
+    path = tmp_path / "c.vcf"
+    lines = open(write_vcf(str(path), TRUTH, index=None)).read().splitlines(keepends=True)
+    path.write_text("".join(ln for ln in lines if "\t15885\t" not in ln))
+    with caplog.at_level(logging.WARNING):
+        v = extract_panel([str(path)], PANEL).variants.set_index("variant")
+    assert v.loc["m.15885", "reason"] == "not in the genotype files" and v.loc["m.4823", "found"]
+    assert f"m.15885 (Mt15885) at chrM/MT:15885 (GRCh38) is not in the genotype files (no record at that " \
+        f"position in {path}" in caplog.text  # fmt: skip
+
+
+def test_absent_variants_error_option_and_no_variant_at_all(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    with pytest.raises(InputError) as err:
+        extract_panel([path], PANEL, absent_variants="error")
+    msg = str(err.value)
+    assert msg.startswith(
+        f"2 panel variant(s) not in the genotype files {path}: m.4823 (Mt4823) at chrM/MT:4823"
+    )
+    assert "m.15885 (Mt15885)" in msg and "genotypes.absent_variants: warn" in msg
+    with pytest.raises(InputError, match="absent_variants is 'stop'"):
+        extract_panel([path], PANEL, absent_variants="stop")
+    # a file with none of the panel's variants: always an error with both builds' positions
+    mt_only = write_vcf(str(tmp_path / "m.vcf"), TRUTH, include=("MT",))
+    with pytest.raises(InputError) as err:
+        extract_panel([mt_only], PANEL.select(CHR12), build="GRCh37")
+    msg = str(err.value)
+    assert msg.startswith(f"none of the 6 panel variants is in the genotype files {mt_only} (build GRCh37)")
+    assert "rs731236 (TaqI) at chr12/12:48238757 in GRCh37, 47844974 in GRCh38" in msg
 
 
 def test_mismatching_alleles_excluded_with_reason(tmp_path):
@@ -469,7 +509,93 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     header = vcfio._header_info(str(plain) + ".gz")
     got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80], None)
     assert got[taq] is None and len(got[taq + 80]) == 1  # TaqI to cyvcf2, ApaI still fast
-    _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected_calls(TRUTH))
+    expected = expected_calls(TRUTH)
+    expected.loc[(expected["sample"] == "S000") & (expected.variant == "rs731236"), "status"] = "other_ploidy"
+    expected.loc[(expected["sample"] == "S000") & (expected.variant == "rs731236"), "effect_count"] = np.nan
+    _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected)
+
+
+# one column per sample: TaqI (diploid) and the two mtDNA variants, with the status each must get
+PLOIDY_CALLS = [
+    # TaqI A/G       m.15885 C/T,A   status TaqI      status m.15885
+    ("0/0", "0:0,0", "called", "called"),
+    ("0/1", "1:1,0", "called", "called"),
+    ("1|1", "1/1:1,0", "called", "called"),
+    ("0/0/1", "0/0:0,0", "other_ploidy", "called"),
+    ("1", "./.:.", "other_ploidy", "missing"),
+    (".", "0/1:0.3,0", "missing", "heteroplasmic"),
+    ("0/.", "1/2:0.5,0.5", "missing", "other_ploidy"),
+    ("./././.", "0/.:.", "other_ploidy", "other_ploidy"),
+    ("0/1", "0/0/1:0.1,0", "called", "other_ploidy"),
+]
+
+
+def _ploidy_vcf(tmp_path, *, triploid_mt: bool) -> str:
+    import pysam
+
+    n = len(PLOIDY_CALLS)
+    cols = [
+        c if triploid_mt or i != 8 else ("0/1", "1:1,0", "called", "called")
+        for i, c in enumerate(PLOIDY_CALLS)
+    ]
+    text = "\n".join([
+        "##fileformat=VCFv4.2", "##contig=<ID=chr12,length=133275309>", "##contig=<ID=chrM,length=16569>",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">',
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
+                  + [f"P{i}" for i in range(n)]),
+        "\t".join(["chr12", "47844974", "rs731236", "A", "G", ".", "PASS", ".", "GT"] + [c[0] for c in cols]),
+        "\t".join(["chrM", "15885", ".", "C", "T,A", ".", "PASS", ".", "GT:AF"] + [c[1] for c in cols]),
+    ]) + "\n"  # fmt: skip
+    plain = tmp_path / f"ploidy{int(triploid_mt)}.vcf"
+    plain.write_text(text)
+    pysam.tabix_index(str(plain), preset="vcf", force=True, keep_original=True)
+    return str(plain)
+
+
+@pytest.mark.parametrize("triploid_mt", [True, False], ids=["mt_by_cyvcf2", "mt_by_fast_path"])
+def test_other_ploidy_never_read_as_another_genotype(tmp_path, triploid_mt, monkeypatch, caplog):
+    """0/0/1 and haploid calls at an autosomal SNP, 1/2, 0/. and 0/0/1 at mtDNA: other_ploidy,
+    in all three readers (indexed text through numpy, through cyvcf2, streamed)."""
+    plain = _ploidy_vcf(tmp_path, triploid_mt=triploid_mt)
+    panel = PANEL.select(["rs731236", "m.15885"])
+    header = vcfio._header_info(plain + ".gz")
+    assert vcfio._tabix_records(header, ["chr12"], [47844974], None)[47844974] is None  # to cyvcf2
+    fast_mt = vcfio._tabix_records(header, ["chrM"], [15885], None)[15885]
+    assert (fast_mt is None) == triploid_mt  # without 0/0/1 the numpy parser reads the mtDNA record
+    with caplog.at_level(logging.WARNING):
+        fast = extract_panel([plain + ".gz"], panel)
+    streamed = extract_panel([plain], panel)
+    monkeypatch.setattr(vcfio, "_FAST_TABIX", False)
+    slow = extract_panel([plain + ".gz"], panel)
+    for other in (streamed, slow):
+        pd.testing.assert_frame_equal(fast.calls, other.calls)
+        pd.testing.assert_frame_equal(
+            fast.variants.drop(columns=["file", "files_searched"]),
+            other.variants.drop(columns=["file", "files_searched"]),
+        )
+    calls = fast.calls.set_index(["variant", "sample"])
+    cols = PLOIDY_CALLS if triploid_mt else PLOIDY_CALLS[:8] + [("0/1", "1", "called", "called")]
+    for i, (_, _, taq, mt) in enumerate(cols):
+        assert calls.loc[("rs731236", f"P{i}"), "status"] == taq, i
+        assert calls.loc[("m.15885", f"P{i}"), "status"] == mt, i
+    assert calls.loc[calls.status == "other_ploidy", "effect_count"].isna().all()
+    assert calls.loc[calls.status == "other_ploidy", "genotype"].eq(".").all()
+    v = fast.variants.set_index("variant")
+    assert v.loc["rs731236", "n_other_ploidy"] == 3 and v.loc["rs731236", "n_called"] == 4
+    assert v.loc["m.15885", "n_other_ploidy"] == (3 if triploid_mt else 2)
+    assert (
+        "rs731236 (TaqI): 3 call(s) of another ploidy set missing (other_ploidy: a diploid variant takes "
+        "two alleles), e.g. sample(s) P3, P4, P7" in caplog.text
+    )
+    assert "m.15885 (Mt15885): " in caplog.text and "e.g. sample(s) P6, P7" in caplog.text
+
+
+def test_other_ploidy_mask():
+    gt = np.array([[0, 0], [0, -2], [-1, -2], [1, 2], [0, -1], [-1, -1], [2, 0], [1, 1]])
+    extra = np.array([True, False, False, False, False, False, False, False])
+    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=False), [1, 1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=True), [1, 0, 0, 1, 1, 0, 0, 0])
 
 
 def _two_taqi_records(path, second_gts):
