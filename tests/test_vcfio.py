@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -693,3 +694,104 @@ class _capture:
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self.handler)
+
+
+# ------------------------------------------------------------------ files cut short
+
+BIG = make_truth(PANEL, n=3000)  # ~300 kB of VCF text: several BGZF blocks
+RECOPY = "copy it again from the source (an interrupted copy leaves a file cut short)"
+
+
+@pytest.fixture(scope="module")
+def big_vcf(tmp_path_factory):
+    return write_vcf(str(tmp_path_factory.mktemp("big") / "big.vcf.gz"), BIG, index="tbi")
+
+
+def _cut_bgzip(big_vcf, folder):
+    """The .vcf.gz cut in the middle of its fourth BGZF block, its .tbi whole (an interrupted scp)."""
+    import shutil
+
+    data = open(big_vcf, "rb").read()
+    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    assert len(blocks) >= 4
+    cut_at = blocks[3][0] + blocks[3][1] // 2
+    cut = folder / "cut.vcf.gz"
+    cut.write_bytes(data[:cut_at])
+    shutil.copy(big_vcf + ".tbi", str(cut) + ".tbi")
+    return cut, cut_at, data
+
+
+def _cut_gzip(big_vcf, folder):
+    """The VCF as one plain gzip stream, cut at two thirds."""
+    import gzip
+
+    packed = gzip.compress(gzip.decompress(open(big_vcf, "rb").read()))
+    cut = folder / "plain.vcf.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    return cut, len(packed) * 2 // 3, packed
+
+
+def test_bgzip_cut_mid_block_is_refused_before_reading(tmp_path, big_vcf):
+    """An interrupted scp: the .tbi copied whole, the .vcf.gz cut inside a block."""
+    cut, cut_at, data = _cut_bgzip(big_vcf, tmp_path)
+    with pytest.raises(InputError) as err:
+        extract_panel([str(cut)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(
+        f"{cut} is cut short: it ends at byte {cut_at}, inside the BGZF block that starts at byte"
+    )
+    assert "the last complete record is chr" in msg and RECOPY in msg
+    # cut exactly between blocks: only the end-of-file block is missing
+    cut.write_bytes(data[: -len(vcfio.BGZF_EOF)])
+    with pytest.raises(InputError, match=r"cut short: it ends at byte \d+ after \d+ complete BGZF blocks"):
+        extract_panel([str(cut)], PANEL)
+    assert vcfio.BGZF_EOF == data[-28:]
+
+
+def test_plain_gzip_cut_short_is_refused_while_read(tmp_path, big_vcf):
+    cut, _, packed = _cut_gzip(big_vcf, tmp_path)
+    with pytest.raises(InputError) as err:
+        extract_panel([str(cut)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{cut} is cut short: its gzip stream ends early, at byte {len(packed) * 2 // 3}")
+    assert "the last complete record is chr12:" in msg and RECOPY in msg
+    cut.write_bytes(packed)  # the whole stream reads
+    assert extract_panel([str(cut)], PANEL).variants.found.all()
+
+
+@pytest.mark.parametrize("kind", ["plain", "bgzip"])
+def test_record_cut_mid_line_is_refused(tmp_path, kind):
+    import pysam
+
+    text = open(write_vcf(str(tmp_path / "whole.vcf"), TRUTH, noise=False)).read()
+    cut = tmp_path / "cut.vcf"
+    cut.write_text(text[:-7])  # the last record (m.15885 is the last line) loses its end
+    path = str(cut)
+    if kind == "bgzip":
+        pysam.tabix_index(path, preset="vcf", force=True)
+        path += ".gz"
+    with pytest.raises(InputError) as err:
+        extract_panel([path], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{path} is cut short: its last record has no newline")
+    assert "the last complete record is chrM:4823" in msg and RECOPY in msg
+    # the newline there but columns missing
+    lines = text.splitlines()
+    lines[-1] = "\t".join(lines[-1].split("\t")[:-3])
+    (tmp_path / "cols.vcf").write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        InputError, match=r"cols.vcf is cut short or damaged: its last record chrM:15885 has 46"
+    ):
+        extract_panel([str(tmp_path / "cols.vcf")], PANEL)
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools is not installed")
+def test_bcftools_also_refuses_the_cut_files(tmp_path, big_vcf):
+    import subprocess
+
+    for cut in (_cut_bgzip(big_vcf, tmp_path)[0], _cut_gzip(big_vcf, tmp_path)[0]):
+        proc = subprocess.run(["bcftools", "view", "-H", str(cut)], capture_output=True, text=True)
+        assert proc.returncode != 0, cut
+        assert "truncated" in proc.stderr or "Failed to read" in proc.stderr
+    proc = subprocess.run(["bcftools", "view", "-H", big_vcf], capture_output=True, text=True)
+    assert proc.returncode == 0
