@@ -1622,6 +1622,13 @@ def _report_absent(absent, panel: Panel, headers: list[_Header], build: str, *, 
         )  # fmt: skip
 
 
+def unavailable_variants(extraction: pd.DataFrame) -> dict[str, str]:
+    """Variant id -> reason of the ``extraction.tsv`` rows with ``found`` False (e.g.
+    ``not in the genotype files``): the variants QC, association and haplotypes report as such."""
+    gone = extraction[~extraction["found"].astype(bool)]
+    return dict(zip(gone["variant"].astype(str), gone["reason"].fillna("").astype(str), strict=True))
+
+
 def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
     """The long calls table (plain object string columns, float columns).
 
