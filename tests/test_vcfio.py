@@ -795,3 +795,30 @@ def test_bcftools_also_refuses_the_cut_files(tmp_path, big_vcf):
         assert "truncated" in proc.stderr or "Failed to read" in proc.stderr
     proc = subprocess.run(["bcftools", "view", "-H", big_vcf], capture_output=True, text=True)
     assert proc.returncode == 0
+
+
+def test_unavailable_variants_from_the_extraction_table(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    variants = extract_panel([path], PANEL).variants
+    variants.to_csv(tmp_path / "extraction.tsv", sep="\t", index=False)
+    read = pd.read_csv(tmp_path / "extraction.tsv", sep="\t", keep_default_na=False)
+    expected = {"m.4823": "not in the genotype files", "m.15885": "not in the genotype files"}
+    assert vcfio.unavailable_variants(variants) == vcfio.unavailable_variants(read) == expected
+
+
+def test_damaged_block_in_a_panel_region_names_the_file(tmp_path, big_vcf):
+    """A block damaged in the middle (end-of-file block intact) fails where a region read meets it."""
+    import shutil
+
+    data = bytearray(open(big_vcf, "rb").read())
+    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    offset = blocks[1][0]  # holds the first panel records (TaqI...)
+    data[offset + 40 : offset + 200] = bytes(160)
+    bad = tmp_path / "damaged.vcf.gz"
+    bad.write_bytes(bytes(data))
+    shutil.copy(big_vcf + ".tbi", str(bad) + ".tbi")
+    with pytest.raises(InputError) as err:
+        extract_panel([str(bad)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{bad} could not be read in the region chr12:47844974-")
+    assert "the file is damaged or cut short" in msg and RECOPY in msg

@@ -1154,7 +1154,7 @@ def _tabix_records(header: _Header, contigs: list[str], positions: list[int], or
         for run in runs:
             try:
                 lines = list(tbx.fetch(contig, run[0] - 1, run[-1]))
-            except OSError as err:  # a damaged or cut BGZF block in the region
+            except (OSError, ValueError) as err:  # a damaged BGZF block in the region (htslib error)
                 raise _read_error(header.path, err, f"in the region {contig}:{run[0]}-{run[-1]}") from None
             for line in lines:
                 pos = int(line.split("\t", 2)[1])
