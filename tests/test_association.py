@@ -550,3 +550,26 @@ def test_too_small_rows_carry_their_counts_and_pooled_tests_respect_the_minimum(
     assert set(pooled["model"]) == {"mantel_haenszel", "breslow_day"}
     assert pooled["p_value"].isna().all() and pooled["note"].str.contains("t2dm=yes n=").all()
     assert not pooled["q_value"].notna().any()
+
+
+def test_variant_not_in_the_genotype_files_gets_rows_with_the_reason(cohort, panel):
+    """A variant extraction could not give (QC flag not_extracted) has every row, each with
+    extraction's reason as the note, whatever qc.action is."""
+    calls, pheno = cohort
+    calls = calls.copy()
+    gone = calls["variant"] == "rs7975232"
+    calls.loc[gone, "effect_count"] = np.nan
+    calls["status"] = np.where(gone, "excluded", np.where(calls["effect_count"].isna(), "missing", "called"))
+    qc = qc_variants(
+        calls, pheno, panel, strata=["all", "t2dm", "sex", "t2dm_sex"], binary_outcomes=["fracture"],
+        min_call_rate=0.95, hwe_p=1e-6, unavailable={"rs7975232": "not in the genotype files"},
+    )  # fmt: skip
+    for action in ("flag", "exclude"):
+        cfg = make_config()
+        cfg["qc"]["action"] = action
+        a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg, qc=qc).association
+        apa, taq = a[a["variant"] == "rs7975232"], a[a["variant"] == "rs731236"]
+        keys = ["stratum", "model", "term"]
+        assert apa[keys].values.tolist() == taq[keys].values.tolist()
+        assert (apa["note"] == "not in the genotype files").all() and apa["p_value"].isna().all()
+        assert taq["p_value"].notna().any()

@@ -252,3 +252,28 @@ def test_ld_table_and_block_naming(panel):
         hp.make_block(panel, ["rs731236", "m.4823"])
     with pytest.raises(hp.InputError, match="not among the analysed variants"):
         hp.make_block(panel, ["rs731236", "rs11568820"])
+
+
+def test_block_variant_not_in_the_genotype_files_is_left_out_with_a_note():
+    calls, pheno, pnl, config = cohort_tables(600, 3)
+    calls.loc[calls["variant"] == "rs7975232", "effect_count"] = np.nan
+    unavailable = {"rs7975232": "not in the genotype files"}
+    note = "ApaI (rs7975232) left out of the block: not in the genotype files"
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    assert set(freqs["block"]) == {"BsmI-TaqI"} and freqs["note"].str.endswith(note).all()
+    assert_allclose(freqs[freqs["stratum"] == "all"]["frequency"].sum(), 1.0, atol=1e-8)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    assert set(table["variant"]) == {"BsmI-TaqI"} and table["note"].str.endswith(note).all()
+    assert np.isfinite(table.loc[table["term"] == "global", "p_value"]).all()
+    ld = hp.ld_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    apa = (ld["variant1"] == "rs7975232") | (ld["variant2"] == "rs7975232")
+    assert (ld.loc[apa, "note"] == "ApaI (rs7975232): not in the genotype files").all()
+    # fewer than two block variants left: one row per stratum with the reason, no crash
+    unavailable["rs731236"] = "not in the genotype files"
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    for t in (freqs, table):
+        assert (
+            len(t) == 3 and t["note"].str.endswith("fewer than two block variants left: no haplotypes").all()
+        )
+    assert (table["model"] == "haplotype_global").all() and table["p_value"].isna().all()

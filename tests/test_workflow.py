@@ -273,3 +273,70 @@ def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):
     assert not (run / "tables" / "extraction.tsv").exists()
     assert not list(run.glob("**/.*.tmp*"))
     assert not (tmp_path / "results" / "archive").exists()
+
+
+@pytest.mark.slow
+def test_chr12_only_vcf_runs_and_reports_the_mtdna_variants_as_absent(tmp_path):
+    """Array data without mtDNA, run with the default variants: the run completes, and the report
+    and the tables say m.4823 and m.15885 are not in the genotype files."""
+    sim_dir = simulate_cohort(tmp_path / "cohort", 200)
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    chr12 = str(sim_dir / "chr12.vcf.gz")
+    cfg["cohort"].update(vcf=[chr12], phenotypes=str(sim_dir / "phenotypes.tsv"))
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    (run,) = (p for p in (tmp_path / "results" / "runs").glob("*") if p.is_dir())
+    ext = pd.read_csv(run / "tables" / "extraction.tsv", sep="\t").set_index("variant")
+    mt = ["m.4823", "m.15885"]
+    assert (ext.loc[mt, "reason"] == "not in the genotype files").all()
+    assert (ext.loc[mt, "files_searched"] == chr12).all() and not ext.loc[mt, "found"].any()
+    assert ext.drop(index=mt)["found"].all() and (ext["n_other_ploidy"] == 0).all()
+    log = (run / "logs" / "extract.log").read_text()
+    assert "m.4823 (Mt4823) at chrM/MT:4823 (GRCh38) is not in the genotype files" in log
+    assert f"searched: {chr12}" in log
+    qc = pd.read_csv(run / "tables" / "qc_variants.tsv", sep="\t")
+    qmt = qc[qc["variant"].isin(mt)]
+    assert len(qmt) and (qmt["reason"] == "not in the genotype files").all()
+    assert (qmt["flag"] == "not_extracted").all()
+    assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
+    amt = assoc[assoc["variant"].isin(mt)]
+    assert set(amt["variant"]) == set(mt) and set(amt["outcome"]) == set(assoc["outcome"])
+    assert (amt["note"] == "not in the genotype files").all() and amt["p_value"].isna().all()
+    assert assoc.loc[~assoc["variant"].isin(mt), "p_value"].notna().any()
+    html = (run / "report" / "report.html").read_text()
+    summary = html[html.index('<section id="summary">') : html.index('<section id="qc">')]
+    assert "2 requested variants not analysed" in summary
+    for vid, name in (("m.4823", "Mt4823"), ("m.15885", "Mt15885")):
+        assert f"<b>{name}</b> {vid}: not in the genotype files" in summary
+
+
+def test_truncated_vcf_fails_naming_the_file_and_no_partial_outputs(tmp_path):
+    """A bgzipped VCF cut short (interrupted copy, its index copied whole) stops the run at
+    extraction, naming the file and where it ends."""
+    sim_dir = simulate_cohort(tmp_path / "cohort", 100)
+    good = sim_dir / "chr12.vcf.gz"
+    data = good.read_bytes()
+    cut = tmp_path / "copied" / "chr12.vcf.gz"
+    cut.parent.mkdir()
+    cut.write_bytes(data[: len(data) * 3 // 4])
+    for ext in (".tbi", ".csi"):
+        if Path(str(good) + ext).exists():
+            shutil.copy(str(good) + ext, str(cut) + ext)
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    cfg["cohort"].update(
+        vcf=[str(cut), str(sim_dir / "chrM.vcf.gz")], phenotypes=str(sim_dir / "phenotypes.tsv")
+    )
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "1", "--keep-going", "--configfile", str(path))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert f"{cut} is cut short: it ends at byte {len(data) * 3 // 4}" in out
+    assert "copy it again from the source" in out
+    (run,) = (tmp_path / "results" / "runs").glob("*")
+    assert not (run / "work" / "calls.tsv.gz").exists()
+    assert not (run / "tables" / "extraction.tsv").exists()
+    assert not list(run.glob("**/.*.tmp*"))
+    assert not (tmp_path / "results" / "archive").exists()

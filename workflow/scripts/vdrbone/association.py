@@ -22,6 +22,7 @@ import pandas as pd
 from vdrbone import contingency, regression
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
+from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
@@ -187,8 +188,9 @@ def associate_outcome(
     panel : the analysed variants.
     outcome : key of ``config['outcomes']``.
     config : the validated run config (covariates, strata, genotypes, qc, association).
-    qc : ``qc_variants.tsv``; with ``qc.action: exclude``, variants flagged in all samples get
-        rows with the reason instead of tests.
+    qc : ``qc_variants.tsv``; variants extraction could not give (flag ``not_extracted``) and,
+        with ``qc.action: exclude``, variants flagged in all samples get rows with the reason
+        (``note``) instead of tests.
 
     Missing data: each test uses the samples of the stratum with the outcome and the genotype
     called; regression models additionally need every covariate (complete cases; ``n`` says how
@@ -318,18 +320,25 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
-    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``.
+    """Variants to exclude, with the reason.
 
-    Reads the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate,
-    and HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any
-    binary outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then
-    excluded for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in
-    controls of fracture``.
+    Always those that extraction could not give (QC flag ``not_extracted``, with extraction's
+    reason, e.g. ``not in the genotype files``). With ``qc.action: exclude`` also those failing
+    the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate, and
+    HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any binary
+    outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then excluded
+    for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in controls of
+    fracture``.
     """
-    if qc is None or config.get("qc", {}).get("action", "flag") != "exclude" or qc.empty:
+    if qc is None or qc.empty:
         return {}
-    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (qc["flag"].fillna("") != "")]
-    return {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
+    flags = qc["flag"].fillna("")
+    gone = qc[flags == NOT_EXTRACTED].drop_duplicates("variant")
+    out = {r.variant: str(r.reason) for r in gone.itertuples()}
+    if config.get("qc", {}).get("action", "flag") != "exclude":
+        return out
+    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (flags != "") & ~qc["variant"].isin(out)]
+    return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
 def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:

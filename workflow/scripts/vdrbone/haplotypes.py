@@ -416,6 +416,29 @@ def block_ids(config: dict) -> list[str]:
     return ids + [v for v in hcfg.get("extra_variants", []) if v not in ids]
 
 
+def without_unavailable(panel: Panel, config: dict, unavailable: dict[str, str] | None):
+    """The config with the block variants extraction could not give (``unavailable``: id ->
+    ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
+    note naming them ('' when none), and the name of the configured block."""
+    ids = block_ids(config)
+    name = make_block(panel, ids).name
+    gone = [i for i in ids if i in (unavailable or {})]
+    if not gone:
+        return config, "", name
+    note = "; ".join(f"{panel[i].name} ({i}) left out of the block: {unavailable[i]}" for i in gone)
+    hcfg = dict(config.get("haplotypes") or {})
+    hcfg["block"] = [i for i in ids if i not in gone]
+    hcfg["extra_variants"] = []
+    return {**config, "haplotypes": hcfg}, note, name
+
+
+def _with_note(table: pd.DataFrame, note: str) -> pd.DataFrame:
+    if note and len(table):
+        old = table["note"].fillna("").astype(str)
+        table = table.assign(note=np.where(old == "", note, old + "; " + note))
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # frequency table
 # --------------------------------------------------------------------------------------------
@@ -752,7 +775,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
 
 
 def association_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict, unavailable=None
 ) -> pd.DataFrame:
     """``haplotype_association.tsv`` rows of one outcome over the configured strata.
 
@@ -765,8 +788,19 @@ def association_table(
     (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
     ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
     ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
-    rows are adjusted (Bonferroni, BH) across the strata of the outcome.
+    rows are adjusted (Bonferroni, BH) across the strata of the outcome. Block variants in
+    ``unavailable`` are left out with a note (:func:`without_unavailable`); with fewer than two
+    left, one ``haplotype_global`` row per stratum gives the reason.
     """
+    config, dropped, name = without_unavailable(panel, config, unavailable)
+    if len(block_ids(config)) < 2:
+        note = f"{dropped}; fewer than two block variants left: no haplotypes"
+        rows = [
+            {**TestResult(model="haplotype_global", term="global", note=note).row(), "variant": name,
+             "name": name, "outcome": outcome, "stratum": s}
+            for s in strata_masks(pheno, list(config.get("strata", ["all"])))
+        ]  # fmt: skip
+        return pd.DataFrame(rows).reindex(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA)
     hcfg = haplotype_settings(config)
     block = make_block(panel, block_ids(config))
     spec = config["outcomes"][outcome]
@@ -857,7 +891,7 @@ def association_table(
     for col in ("n", "n_cases", "n_controls"):
         df[col] = pd.to_numeric(df[col]).round().astype("Int64")
     df = df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA]
-    return adjust_global(df)
+    return _with_note(adjust_global(df), dropped)
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
@@ -889,25 +923,43 @@ def haplotype_settings(config: dict) -> dict:
     return {**defaults, **(config.get("haplotypes") or {})}
 
 
-def ld_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict) -> pd.DataFrame:
-    """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum."""
+def ld_table(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+) -> pd.DataFrame:
+    """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
+    with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
     diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
     masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    return pairwise_ld(G, diploid, masks)
+    table = pairwise_ld(G, diploid, masks)
+    for vid, reason in (unavailable or {}).items():
+        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
+        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
+    return table
 
 
-def haplotype_frequency_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict):
-    """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum."""
+def haplotype_frequency_table(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+):
+    """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum.
+
+    Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
+    on every row; with fewer than two left, one row per stratum gives the reason."""
+    config, dropped, name = without_unavailable(panel, config, unavailable)
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    if len(block_ids(config)) < 2:
+        note = f"{dropped}; fewer than two block variants left: no haplotypes"
+        rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
+        return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
     hcfg = haplotype_settings(config)
     block = make_block(panel, block_ids(config))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    return frequency_table(
+    table = frequency_table(
         block, G, masks, min_freq=hcfg["min_freq"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
     )
+    return _with_note(table, dropped)
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:

@@ -59,6 +59,7 @@ COUNT_COLUMNS = {
     "n_het_haploid",
     "n_other_allele",
     "n_low_gp",
+    "n_other_ploidy",
     "n_records",
     "n_chromosomes",
     "count",
@@ -1418,6 +1419,19 @@ def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, conf
     return {"overview": overview, "strata": _table(head, rows)}
 
 
+def not_extracted(extraction: pd.DataFrame) -> list[dict]:
+    """Panel variants extraction could not give (``extraction.tsv`` rows with ``found`` False):
+    ``variant``, ``name``, ``reason`` (e.g. ``not in the genotype files``) and ``files`` searched."""
+    if extraction.empty or "found" not in extraction:
+        return []
+    rows = extraction[~extraction["found"].astype(bool)]
+    files = rows["files_searched"] if "files_searched" in rows else pd.Series("", index=rows.index)
+    return [
+        {"variant": r.variant, "name": r.name, "reason": r.reason, "files": f or ""}
+        for r, f in zip(rows.itertuples(), files.fillna(""), strict=True)
+    ]
+
+
 def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
     qc, assoc = config.get("qc", {}), config.get("association", {})
     strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
@@ -1552,6 +1566,7 @@ def render_report(
             if "build" in extraction and extraction["build"].notna().any()
             else str(config["cohort"].get("build")),
         ),
+        not_extracted=not_extracted(extraction),
         qc_table=qc_table,
         hwe_table=hwe_table,
         population=population,
