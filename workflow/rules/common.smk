@@ -213,6 +213,7 @@ def shareable_tables():
             "association.tsv",
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
+            "covariate_design.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

@@ -376,12 +376,19 @@ class DesignLog:
         return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
 
 
-def design_messages(table: pd.DataFrame) -> list[str]:
-    """``outcome bmd_ls, stratum t2dm=yes: covariate dropped: bmi (constant in this stratum)``."""
-    return [
-        f"outcome {r.outcome}, stratum {r.stratum}: covariate dropped: {r.covariate} ({r.reason})"
-        for r in table.itertuples()
-    ]
+def design_messages(table: pd.DataFrame, *, models: str = "models") -> list[str]:
+    """Log lines for a covariate-design table: one per outcome x covariate x reason, naming
+    each stratum once, e.g. ``outcome bmd_ls: covariate dropped: bmi (constant in this stratum)
+    from the models of stratum t2dm=yes``."""
+    lines = []
+    for (outcome, covariate, reason), part in table.groupby(["outcome", "covariate", "reason"], sort=False):
+        strata = list(dict.fromkeys(part["stratum"]))
+        where = "stratum" if len(strata) == 1 else "strata"
+        lines.append(
+            f"outcome {outcome}: covariate dropped: {covariate} ({reason}) from the {models} of "
+            f"{where} {', '.join(strata)}"
+        )
+    return lines
 
 
 def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
