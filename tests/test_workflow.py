@@ -71,6 +71,24 @@ def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
     assert not (tmp_path / "results").exists()
 
 
+def test_duplicate_config_key_fails_naming_the_key_both_lines_and_the_file(tmp_path):
+    """Two `bmd_site:` under `outcomes`: YAML (and Snakemake's loader) would keep the last."""
+    cfg = small_config()
+    cfg["outcomes"] = {"bmd_site": cfg["outcomes"]["bmd_ls"], "fracture": cfg["outcomes"]["fracture"]}
+    path = write_config(tmp_path / "config.yaml", cfg)
+    text = path.read_text().replace("outcomes:\n", "outcomes:\n  bmd_site: {column: fn_bmd, type: continuous}\n")
+    path.write_text(text)
+    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("  bmd_site:")]
+    assert len(lines) == 2
+    proc = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert (
+        f"duplicate config key 'bmd_site' under outcomes in {path}: lines {lines[0]} and {lines[1]}" in out
+    ), out
+    assert not (tmp_path / "results").exists()
+
+
 def sha256_tree(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
