@@ -526,7 +526,9 @@ def degenerate(cohort):
     cfg = make_config()
     cfg["covariates"] = ["age_years", "bmi", "age_months"]
     return {
-        o: associate_outcome(calls, pheno, panel_of(["rs731236", "rs2228570", "m.4823"]), outcome=o, config=cfg)
+        o: associate_outcome(
+            calls, pheno, panel_of(["rs731236", "rs2228570", "m.4823"]), outcome=o, config=cfg
+        )
         for o in ("bmd_ls", "fracture")
     }
 
@@ -545,7 +547,17 @@ def test_degenerate_covariates_match_r(degenerate, outcome):
     m = ours.merge(ref, on=KEYS, suffixes=("", "_r"), validate="one_to_one")
     assert len(m) == len(ref) > 80
     assert (m["covariates"] == m["covariates_r"]).all(), m.loc[m["covariates"] != m["covariates_r"], KEYS]
-    for col in ["n", "n_cases", "n_controls", "estimate", "ci_lower", "ci_upper", "statistic", "df", "p_value"]:
+    for col in [
+        "n",
+        "n_cases",
+        "n_controls",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "df",
+        "p_value",
+    ]:
         got, want = m[col].astype(float).to_numpy(), m[f"{col}_r"].astype(float).to_numpy()
         assert_allclose(got, want, rtol=1e-6, atol=0, err_msg=col, equal_nan=True)
     main = ~m["model"].str.startswith("interaction")

@@ -255,7 +255,9 @@ def test_duplicate_keys_are_refused_at_any_level_with_both_lines_and_the_file(tm
     assert str(e.value).startswith(f"duplicate config key 'bmd_site' under outcomes in {path}: lines 2 and 4")
     # deeper: inside a flow mapping in a list item; and at the top level
     path.write_text("cohorts:\n  - cohort: {name: a, vcf: [x.vcf], name: b}\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"duplicate config key 'name' under cohorts\[0\]\.cohort in .*lines 2 and 2"):
+    with pytest.raises(
+        InputError, match=r"duplicate config key 'name' under cohorts\[0\]\.cohort in .*lines 2 and 2"
+    ):
         load_yaml(path)
     path.write_text("variants: [a]\nstrata: [all]\nvariants: [b]\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"'variants' at the top level in .*: lines 1 and 3"):

@@ -328,7 +328,9 @@ def read_phenotypes(
     return df
 
 
-def covariate_warnings(pheno: pd.DataFrame, covariates: list[str], strata: list[str], *, path: str = "") -> list[str]:
+def covariate_warnings(
+    pheno: pd.DataFrame, covariates: list[str], strata: list[str], *, path: str = ""
+) -> list[str]:
     """Covariates that no model can use: constant (or without values) in every stratum.
 
     Checked on the analysed samples (``pheno`` after matching to the VCF) in each configured
