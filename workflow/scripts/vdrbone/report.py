@@ -1217,6 +1217,15 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
     return skipped, grouped
 
 
+def _covariate_design_html(design: pd.DataFrame | None) -> str:
+    """The covariates dropped from the models, one row per outcome x stratum x covariate
+    (``covariate_design.tsv``), or "" when none was."""
+    if design is None or design.empty:
+        return ""
+    shown = design.assign(stratum=design["stratum"].map(stratum_name))
+    return table_html(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
+
+
 # --------------------------------------------------------------------------- haplotypes
 def _ld_section(ld: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
     """LD heatmap (all participants) and a table of r2 / |D'| per pair and stratum."""
@@ -1576,6 +1585,7 @@ def render_report(
         outcomes=association_sections(assoc, counts, bmd, panel, config, k=k, plots=plots),
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
+        covariate_design=_covariate_design_html(frames.get("covariate_design")),
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
         methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),
