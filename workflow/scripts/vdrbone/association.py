@@ -17,7 +17,7 @@ only selects samples, counts, labels rows and adjusts p-values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ import pandas as pd
 from vdrbone import contingency, maxstat, multiple_testing, regression
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
+from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
@@ -54,15 +55,19 @@ BMD_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
 ]  # fmt: skip
+# covariate_design.tsv: one row per outcome x stratum x covariate dropped from the models.
+DESIGN_COLUMNS = ["outcome", "stratum", "covariate", "action", "reason", "variants"]
 
 
 @dataclass
 class OutcomeResult:
-    """The three tables of one outcome: tests and estimates, and the two descriptive tables."""
+    """The tables of one outcome: tests and estimates, the two descriptive tables, and the
+    covariates dropped from the models (:data:`DESIGN_COLUMNS`)."""
 
     association: pd.DataFrame
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
+    covariate_design: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DESIGN_COLUMNS))
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
@@ -186,12 +191,21 @@ def associate_outcome(
     panel : the analysed variants.
     outcome : key of ``config['outcomes']``.
     config : the validated run config (covariates, strata, genotypes, qc, association).
-    qc : ``qc_variants.tsv``; with ``qc.action: exclude``, variants flagged in all samples get
-        rows with the reason instead of tests.
+    qc : ``qc_variants.tsv``; variants extraction could not give (flag ``not_extracted``) and,
+        with ``qc.action: exclude``, variants flagged in all samples get rows with the reason
+        (``note``) instead of tests.
 
     Missing data: each test uses the samples of the stratum with the outcome and the genotype
     called; regression models additionally need every covariate (complete cases; ``n`` says how
     many). Sex and T2DM are added as covariates where the stratum does not fix them.
+
+    Degenerate covariates: before fitting, the covariate design of every variant x stratum is
+    checked on its analysable samples (:func:`stratum_design`); a covariate constant there or
+    collinear with earlier ones (``association.collinearity_tolerance``) is left out of that
+    stratum's genetic and interaction models, as R ``lm`` / ``glm`` alias it. The rows'
+    ``covariates`` column lists what was adjusted for and their ``note`` says what was dropped
+    (``covariate dropped: bmi (constant in this stratum)``); ``covariate_design`` lists each drop
+    once per stratum.
     """
     spec = config["outcomes"][outcome]
     binary = spec["type"] == "binary"
@@ -201,6 +215,7 @@ def associate_outcome(
     min_cases = int(assoc_cfg.get("min_cases", 5))
     use_dosage = config.get("genotypes", {}).get("use_dosage", True)
     with_max3 = bool(assoc_cfg.get("max3", True))
+    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
@@ -221,6 +236,7 @@ def associate_outcome(
     )
 
     rows = _Rows(outcome)
+    dropped = DesignLog(outcome)
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
     for j, v in enumerate(panel):
@@ -231,10 +247,17 @@ def associate_outcome(
             # Sex / T2DM enter where they vary among the samples the models can use.
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
-            cov_label = "+".join(cov_names)
             if v.id in excluded:
                 _excluded_rows(rows, v, stratum, binary, excluded[v.id], max3=with_max3)
                 continue
+            # the models' complete cases cover every covariate, dropped ones included (as R)
+            y_reg = y[mask].copy()
+            for c in cov_names:
+                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+            design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+            dropped.add(stratum, v.id, design)
+            cov_names = design.names
+            cov_label = "+".join(cov_names)
             y_s, g_s = y[mask], g_all[mask]
             ok = np.isfinite(y_s) & np.isfinite(g_s)
             n_ok = int(ok.sum())
@@ -251,7 +274,7 @@ def associate_outcome(
                 else np.empty((mask.sum(), 0))
             )
             for res in regression.genetic_models(
-                y_s,
+                y_reg,
                 g_s,
                 C,
                 outcome_type=outcome_type,
@@ -261,6 +284,7 @@ def associate_outcome(
                 min_n=min_n,
                 min_cases=min_cases,
             ):
+                res.note = join_notes(res.note, design.note)
                 rows.add(v, stratum, res, covariates=cov_label)
             for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
@@ -278,7 +302,7 @@ def associate_outcome(
                     )
                 else:
                     res = regression.interaction_test(
-                        y_s,
+                        y_reg,
                         g_s,
                         values[mask],
                         Ci,
@@ -288,6 +312,7 @@ def associate_outcome(
                         min_n=min_n,
                         min_cases=min_cases,
                     )
+                res.note = join_notes(res.note, design.note)
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
         if binary:
@@ -298,7 +323,74 @@ def associate_outcome(
         association=table,
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
+        covariate_design=dropped.frame(),
     )
+
+
+def stratum_design(
+    cov_values: dict[str, np.ndarray],
+    cov_names: list[str],
+    analysable: np.ndarray,
+    *,
+    tol: float = regression.RANK_TOL,
+    min_n: int = 30,
+) -> regression.CovariateDesign:
+    """Which covariates a stratum's models adjust for (:func:`vdrbone.regression.covariate_design`).
+
+    Checked on the stratum's analysable samples (``analysable``: outcome and genotype present)
+    that have every covariate (complete cases), in the order of ``cov_names`` (the configured
+    covariates, then sex and T2DM). With fewer than ``min_n`` such samples nothing is dropped:
+    the models' rows already say ``too few samples``.
+    """
+    C = np.column_stack([cov_values[c][analysable] for c in cov_names]) if cov_names else None
+    if C is None:
+        return regression.CovariateDesign([], [], [])
+    C = C[np.isfinite(C).all(axis=1)]
+    if C.shape[0] < min_n:
+        return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
+    return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def join_notes(*notes: str) -> str:
+    """Non-empty notes joined by "; " (a reason first, then remarks such as a dropped covariate)."""
+    return "; ".join(n for n in notes if n)
+
+
+class DesignLog:
+    """Covariates dropped per stratum, over variants: the rows of ``covariate_design.tsv``."""
+
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+        self.found: dict[tuple[str, str, str], list[str]] = {}
+
+    def add(self, stratum: str, variant: str, design: regression.CovariateDesign) -> None:
+        for name, reason in design.dropped:
+            ids = self.found.setdefault((stratum, name, reason), [])
+            if variant not in ids:
+                ids.append(variant)
+
+    def frame(self) -> pd.DataFrame:
+        rows = [
+            {"outcome": self.outcome, "stratum": s, "covariate": c, "action": "dropped", "reason": r,
+             "variants": ",".join(ids)}
+            for (s, c, r), ids in self.found.items()
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
+
+
+def design_messages(table: pd.DataFrame, *, models: str = "models") -> list[str]:
+    """Log lines for a covariate-design table: one per outcome x covariate x reason, naming
+    each stratum once, e.g. ``outcome bmd_ls: covariate dropped: bmi (constant in this stratum)
+    from the models of stratum t2dm=yes``."""
+    lines = []
+    for (outcome, covariate, reason), part in table.groupby(["outcome", "covariate", "reason"], sort=False):
+        strata = list(dict.fromkeys(part["stratum"]))
+        where = "stratum" if len(strata) == 1 else "strata"
+        lines.append(
+            f"outcome {outcome}: covariate dropped: {covariate} ({reason}) from the {models} of "
+            f"{where} {', '.join(strata)}"
+        )
+    return lines
 
 
 def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
@@ -318,18 +410,25 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
-    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``.
+    """Variants to exclude, with the reason.
 
-    Reads the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate,
-    and HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any
-    binary outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then
-    excluded for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in
-    controls of fracture``.
+    Always those that extraction could not give (QC flag ``not_extracted``, with extraction's
+    reason, e.g. ``not in the genotype files``). With ``qc.action: exclude`` also those failing
+    the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate, and
+    HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any binary
+    outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then excluded
+    for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in controls of
+    fracture``.
     """
-    if qc is None or config.get("qc", {}).get("action", "flag") != "exclude" or qc.empty:
+    if qc is None or qc.empty:
         return {}
-    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (qc["flag"].fillna("") != "")]
-    return {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
+    flags = qc["flag"].fillna("")
+    gone = qc[flags == NOT_EXTRACTED].drop_duplicates("variant")
+    out = {r.variant: str(r.reason) for r in gone.itertuples()}
+    if config.get("qc", {}).get("action", "flag") != "exclude":
+        return out
+    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (flags != "") & ~qc["variant"].isin(out)]
+    return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
 def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tuple[str, str]]:

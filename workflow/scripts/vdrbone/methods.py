@@ -247,7 +247,11 @@ def methods_sections(
             + ": codominant (2 df), dominant, recessive, overdominant and log-additive genetic models "
             "(mtDNA: carrier vs non-carrier), each adjusted for "
             + (_join(covs) if covs else "no covariates")
-            + ", plus sex and T2DM status where a stratum does not fix them. p-values are likelihood-ratio "
+            + ", plus sex and T2DM status where a stratum does not fix them. A covariate constant among "
+            "a stratum's analysable samples, or collinear with the covariates before it (relative "
+            f"tolerance {float(assoc.get('collinearity_tolerance', 1e-7)):g}), was left out of that "
+            "stratum's models, as R lm and glm alias such terms (covariate_design.tsv lists where). "
+            "p-values are likelihood-ratio "
             "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
             "complete-case samples; 95% confidence intervals are Wald intervals; AIC is reported to "
             "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
