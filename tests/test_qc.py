@@ -17,10 +17,14 @@ from vdrbone.panel import read_panel
 from vdrbone.qc import (
     NO_HWE_MT,
     QC_VARIANT_COLUMNS,
+    TEST_MISSING_COLUMNS,
+    add_test_missing_verdict,
     hwe_exact,
     hwe_exact_many,
     hwe_subsets,
+    missingness_fisher,
     qc_samples,
+    qc_test_missing,
     qc_variants,
 )
 
@@ -441,3 +445,126 @@ def test_variant_not_in_the_genotype_files_and_other_ploidy(example):
     qs = qc_samples(calls[calls["sample"] != "zz"]).set_index("sample")
     assert qs.loc["s2", ["n_variants", "n_called", "missing_rate"]].tolist() == [2, 2, 0.0]
     assert qs.loc["s1", ["n_called", "n_missing"]].tolist() == [1, 1]
+
+
+# --------------------------------------------------------------------------- differential missingness
+TM = REPO / "tests" / "fixtures" / "test_missing"
+TM_VARIANTS = ["rs731236", "rs7975232", "rs1544410", "rs2228570", "m.4823", "m.15885"]
+
+
+def _tm_inputs():
+    calls = pd.read_csv(TM / "calls.tsv", sep="\t")
+    calls = calls[calls["variant"].isin(TM_VARIANTS)]
+    pheno = pd.read_csv(TM / "phenotypes.tsv", sep="\t", dtype={"fracture": float})
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(TM_VARIANTS)
+    return calls, pheno, panel
+
+
+def test_missingness_fisher_matches_plink_test_missing():
+    """The kernel on the 2 x 2 counts of 40 SNPs vs PLINK 1.9 --test-missing (4 significant digits)."""
+    counts = pd.read_csv(TM / "counts.tsv", sep="\t").set_index("variant")
+    plink = pd.read_csv(TM / "plink_test_missing.tsv", sep="\t")
+    plink = plink[plink["stratum"] == "all"].set_index("SNP")
+    p = pd.Series(
+        missingness_fisher(
+            counts["n_missing_cases"], counts["n_cases"], counts["n_missing_controls"], counts["n_controls"]
+        ),
+        index=counts.index,
+    )
+    shared = counts.index.intersection(plink.index)
+    assert len(shared) >= 35 and (plink.loc[shared, "P"] < 1e-100).any()
+    np.testing.assert_allclose(p[shared], plink.loc[shared, "P"], rtol=5e-4, atol=0)
+    np.testing.assert_allclose(
+        counts.loc[shared, "n_missing_cases"] / counts.loc[shared, "n_cases"],
+        plink.loc[shared, "F_MISS_A"],
+        rtol=5e-4,
+    )
+    # PLINK leaves out SNPs with nothing missing or nothing called (a zero margin): p is 1 here
+    left_out = counts.index.difference(plink.index)
+    assert len(left_out) >= 2 and (p[left_out] == 1).all()
+    with pytest.raises(ValueError, match=r"need 0 <= n_missing <= n, got cases 5/4"):
+        missingness_fisher(5, 4, 0, 10)
+    assert np.isnan(missingness_fisher(0, 0, 1, 10))
+
+
+def test_qc_test_missing_matches_plink_per_stratum():
+    calls, pheno, panel = _tm_inputs()
+    table = qc_test_missing(
+        calls, pheno, panel, strata=["t2dm", "sex"], binary_outcomes=["fracture"], p_threshold=1e-5
+    )
+    assert list(table.columns) == TEST_MISSING_COLUMNS
+    assert len(table) == len(TM_VARIANTS) * 5
+    plink = pd.read_csv(TM / "plink_test_missing.tsv", sep="\t").set_index(["stratum", "SNP"])
+    got = table.set_index(["stratum", "variant"])
+    shared = got.index.intersection(plink.index)
+    assert len(shared) == 25  # rs1544410 has no missing genotype: PLINK leaves it out
+    np.testing.assert_allclose(got.loc[shared, "p_test_missing"], plink.loc[shared, "P"], rtol=5e-4)
+    np.testing.assert_allclose(got.loc[shared, "f_miss_cases"], plink.loc[shared, "F_MISS_A"], rtol=5e-4)
+    np.testing.assert_allclose(
+        got.loc[shared, "f_miss_controls"], plink.loc[shared, "F_MISS_U"], rtol=5e-4, atol=1e-9
+    )
+    assert (got.loc[("all", "rs1544410"), "p_test_missing"] == 1.0) and got.loc[
+        ("all", "rs1544410"), "n_missing_cases"
+    ] == 0
+    flagged = table[table["flag"] == "test_missing"]
+    assert set(zip(flagged["stratum"], flagged["variant"], strict=True)) == {
+        (s, v) for (s, v) in shared if plink.loc[(s, v), "P"] < 1e-5
+    }
+    r = flagged[(flagged["stratum"] == "all") & (flagged["variant"] == "rs7975232")].iloc[0]
+    assert r.reason == "test-missing p 1.53e-06 < 1e-05"
+    # off: no flag, p-values kept
+    off = qc_test_missing(calls, pheno, panel, strata=[], binary_outcomes=["fracture"], p_threshold=None)
+    assert (off["flag"] == "").all() and off["p_test_missing"].notna().all()
+
+
+def test_test_missing_verdict_and_exclusion():
+    calls, pheno, panel = _tm_inputs()
+    tm = qc_test_missing(calls, pheno, panel, strata=["sex"], binary_outcomes=["fracture"], p_threshold=1e-5)
+    qc = qc_variants(
+        calls, pheno, panel, strata=["sex"], binary_outcomes=["fracture"], min_call_rate=0.5, hwe_p=1e-6
+    )
+    out = add_test_missing_verdict(qc, tm)
+    verdict = out[(out["stratum"] == "all") & (out["subset"] == "all")].set_index("variant")
+    assert verdict.loc["rs7975232", "flag"] == "test_missing"
+    assert verdict.loc["rs7975232", "reason"] == "test-missing p 1.53e-06 < 1e-05 for fracture"
+    assert verdict.loc["m.4823", "flag"] == "test_missing"
+    assert verdict.loc["rs2228570", "flag"] == ""  # p 8.4e-4: not below 1e-5
+    # stratum rows keep their own flags only
+    assert (
+        out[out["stratum"] != "all"]["flag"].fillna("") == qc[qc["stratum"] != "all"]["flag"].fillna("")
+    ).all()
+    from vdrbone.association import _qc_exclusions
+
+    gone = _qc_exclusions(out, {"qc": {"action": "exclude"}})
+    assert gone["rs7975232"] == "excluded by QC (test_missing): test-missing p 1.53e-06 < 1e-05 for fracture"
+    assert "rs2228570" not in gone
+
+
+def test_test_missing_bad_outcome_values():
+    calls, pheno, panel = _tm_inputs()
+    pheno.loc[3, "fracture"] = 2
+    with pytest.raises(ValueError, match=r"binary outcome 'fracture': values other than 0/1: \[2\.0\]"):
+        qc_test_missing(calls, pheno, panel, strata=[], binary_outcomes=["fracture"])
+
+
+def test_methods_describe_test_missing():
+    cfg = validate_config(
+        load_yaml(REPO / "config" / "config.yaml"), REPO / "workflow/schemas/config.schema.yaml"
+    )
+    panel = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
+
+    def qc_text(config):
+        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}[
+            "Quality control"
+        ]
+
+    assert cfg["qc"]["test_missing_p"] == 1e-5
+    text = qc_text(cfg)
+    assert (
+        "as PLINK --test-missing does (qc_test_missing.tsv); a variant with p < 1e-05 in all samples" in text
+    )
+    assert "(call rate, HWE or differential missingness)" in text
+    cfg["qc"]["test_missing_p"] = None
+    assert "reported but flagged nothing (qc.test_missing_p: null)" in qc_text(cfg)
+    cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if v["type"] != "binary"}
+    assert "missingness" not in qc_text(cfg)

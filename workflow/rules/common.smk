@@ -216,6 +216,7 @@ def shareable_tables():
             "sample_matching.tsv",
             "qc_variants.tsv",
             "qc_samples_summary.tsv",
+            "qc_test_missing.tsv",
             "association.tsv",
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",

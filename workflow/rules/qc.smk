@@ -1,4 +1,5 @@
-# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
+# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum,
+# and differential missingness between cases and controls (PLINK --test-missing).
 
 
 rule qc:
@@ -11,6 +12,7 @@ rule qc:
         variants=run_path("tables", "qc_variants.tsv"),
         samples=run_path("work", "qc_samples.tsv"),
         summary=run_path("tables", "qc_samples_summary.tsv"),
+        test_missing=run_path("tables", "qc_test_missing.tsv"),
     log:
         run_path("logs", "qc.log"),
     benchmark:

@@ -1,7 +1,14 @@
 """Snakemake adapter: variant QC per stratum and per-sample missingness."""
 
 from vdrbone.panel import read_panel
-from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
+from vdrbone.qc import (
+    add_test_missing_verdict,
+    hwe_subsets,
+    qc_samples,
+    qc_samples_summary,
+    qc_test_missing,
+    qc_variants,
+)
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 from vdrbone.vcfio import unavailable_variants
 
@@ -24,16 +31,28 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         hwe_samples=sm.params.qc["hwe_samples"],
         unavailable=unavailable,
     )
+    test_missing = qc_test_missing(
+        calls,
+        pheno,
+        panel,
+        strata=list(sm.params.strata),
+        binary_outcomes=binary,
+        p_threshold=sm.params.qc["test_missing_p"],
+        unavailable=unavailable,
+    )
+    table = add_test_missing_verdict(table, test_missing)
     samples = qc_samples(calls)
     verdict = table[
         (table["stratum"] == "all") & (table["subset"] == "all") & (table["flag"].fillna("") != "")
     ]
     log.info(
-        "%d variant(s) failing QC (HWE read in: %s): %s",
+        "%d variant(s) failing QC (HWE read in: %s; test-missing p < %s): %s",
         len(verdict),
         ", ".join(hwe_subsets(sm.params.qc["hwe_samples"], binary)),
+        sm.params.qc["test_missing_p"],
         "; ".join(f"{r.variant} ({r.reason})" for r in verdict.itertuples()) or "none",
     )
     write_tsv(table, sm.output.variants)
     write_tsv(samples, sm.output.samples)
     write_tsv(qc_samples_summary(samples), sm.output.summary)
+    write_tsv(test_missing, sm.output.test_missing)

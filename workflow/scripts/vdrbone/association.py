@@ -416,9 +416,10 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     reason, e.g. ``not in the genotype files``). With ``qc.action: exclude`` also those failing
     the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate, and
     HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any binary
-    outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then excluded
-    for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in controls of
-    fracture``.
+    outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`), and differential missingness
+    in any binary outcome (flag ``test_missing``, :func:`vdrbone.qc.add_test_missing_verdict`).
+    The variant is then excluded for every outcome, e.g. ``excluded by QC (hwe): HWE exact p
+    2.1e-08 < 1e-06 in controls of fracture``.
     """
     if qc is None or qc.empty:
         return {}

@@ -100,6 +100,29 @@ def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
     return text + ". HWE within strata is descriptive. No HWE test applies to haploid mtDNA."
 
 
+def _test_missing_text(qc: dict, labels: list[str]) -> str:
+    """The differential-missingness sentence of the QC paragraph (binary outcomes only)."""
+    if not labels:
+        return ""
+    threshold = qc.get("test_missing_p", 1e-5)
+    text = (
+        " Differential missingness between cases and controls of "
+        + (
+            f"each binary outcome ({_join(labels)})"
+            if len(labels) > 1
+            else f"the binary outcome ({labels[0]})"
+        )
+        + " was tested per variant and stratum with Fisher's exact test of missing genotype against case "
+        "status, as PLINK --test-missing does (qc_test_missing.tsv)"
+    )
+    if threshold is None:
+        return text + "; it was reported but flagged nothing (qc.test_missing_p: null)."
+    return (
+        text + f"; a variant with p < {float(threshold):g} in all samples of any binary outcome failed QC "
+        "for every outcome, flag test_missing (within strata the test is descriptive)."
+    )
+
+
 def software_versions() -> dict[str, str]:
     """Installed versions of vdrbone and the packages it depends on (importlib.metadata)."""
     versions = {"vdrbone": _own_version()}
@@ -203,7 +226,10 @@ def methods_sections(
             "text": f"Call rate was computed per variant over all phenotyped samples (threshold "
             f"{qc.get('min_call_rate')}). "
             + _hwe_text(qc, [outcomes[o].get("label", o) for o in binary], binary)
-            + " Variants failing QC (call rate or HWE) were "
+            + _test_missing_text(qc, [outcomes[o].get("label", o) for o in binary])
+            + " Variants failing QC (call rate, HWE"
+            + (" or differential missingness" if binary and qc.get("test_missing_p") is not None else "")
+            + ") were "
             + (
                 "excluded from association testing of every outcome; their rows give the reason."
                 if qc.get("action") == "exclude"

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
+from vdrbone.contingency import fisher_exact_2x2
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import strata_masks
 
@@ -25,6 +26,7 @@ _COUNTED = ("heteroplasmic", "het_haploid", "other_allele", "low_gp")  # not cal
 NO_HWE_MT = "no HWE test for haploid mtDNA"
 HWE_SAMPLES = ("all", "controls", "both")
 NOT_EXTRACTED = "not_extracted"  # flag of a variant extraction could not give (reason: extraction's)
+TEST_MISSING = "test_missing"  # flag of differential missingness between cases and controls
 
 QC_VARIANT_COLUMNS = [
     "variant", "name", "stratum", "subset", "n_samples", "n_called", "call_rate", "effect_allele",
@@ -307,6 +309,162 @@ def _controls_verdict(table: pd.DataFrame, controls: list[str], hwe_p: float) ->
         reasons += [_hwe_reason(r.hwe_p, hwe_p, r.subset) for r in failed.itertuples()]
         table.at[i, "flag"] = ";".join(flags + ([] if "hwe" in flags else ["hwe"]))
         table.at[i, "reason"] = "; ".join(reasons)
+
+
+# qc_test_missing.tsv: one row per binary outcome x variant x stratum (PLINK --test-missing).
+TEST_MISSING_COLUMNS = [
+    "outcome", "variant", "name", "stratum", "n_cases", "n_controls", "n_missing_cases",
+    "n_missing_controls", "f_miss_cases", "f_miss_controls", "p_test_missing", "flag", "reason", "note",
+]  # fmt: skip
+
+
+def missingness_fisher(n_missing_cases, n_cases, n_missing_controls, n_controls) -> np.ndarray:
+    """Two-sided Fisher exact p of missing genotype x case status (PLINK 1.9 ``--test-missing``).
+
+    The 2 x 2 table is (missing, called) x (cases, controls); the p-value is that of R
+    ``fisher.test`` (:func:`vdrbone.contingency.fisher_exact_2x2`), 1 when a margin is zero
+    (nothing missing, or nothing called: PLINK leaves such a variant out of its ``.missing``
+    table). Arrays broadcast; NaN where there are no cases or no controls.
+
+    Parameters
+    ----------
+    n_missing_cases, n_cases, n_missing_controls, n_controls : array_like of int
+        Missing genotypes among the cases (controls) and the cases (controls) with the outcome
+        observed; ``0 <= n_missing <= n``.
+    """
+    mc, nc, mk, nk = np.broadcast_arrays(
+        *(np.asarray(a, dtype=float) for a in (n_missing_cases, n_cases, n_missing_controls, n_controls))
+    )
+    bad = (mc < 0) | (mk < 0) | (mc > nc) | (mk > nk)
+    if bad.any():
+        i = np.flatnonzero(bad.ravel())[0]
+        raise ValueError(
+            "missingness_fisher: need 0 <= n_missing <= n, got cases "
+            f"{mc.ravel()[i]:g}/{nc.ravel()[i]:g}, controls {mk.ravel()[i]:g}/{nk.ravel()[i]:g} at {i}"
+        )
+    out = np.full(mc.shape, np.nan)
+    cache: dict[tuple[int, int, int, int], float] = {}
+    for idx in np.ndindex(mc.shape):
+        if nc[idx] == 0 or nk[idx] == 0:
+            continue
+        key = (int(mc[idx]), int(nc[idx] - mc[idx]), int(mk[idx]), int(nk[idx] - mk[idx]))
+        if key not in cache:
+            cache[key] = fisher_exact_2x2([[key[0], key[2]], [key[1], key[3]]])
+        out[idx] = cache[key]
+    return out
+
+
+def qc_test_missing(
+    calls: pd.DataFrame,
+    pheno: pd.DataFrame,
+    panel: Panel,
+    *,
+    strata: list[str],
+    binary_outcomes: list[str],
+    p_threshold: float | None = 1e-5,
+    unavailable: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Differential missingness: missing genotype vs case status, per outcome, variant and stratum.
+
+    PLINK 1.9 ``--test-missing`` (Fisher exact test, :func:`missingness_fisher`) for every binary
+    outcome, in every stratum label (:func:`vdrbone.phenotypes.strata_masks`). The samples are
+    those of the stratum with the outcome observed (cases 1, controls 0); a genotype is missing
+    when it is not ``called`` (missing, heteroplasmic, het-haploid, other allele, low GP, other
+    ploidy) or the sample has no call row, as in ``call_rate`` of :func:`qc_variants`.
+    ``f_miss_cases`` / ``f_miss_controls`` are PLINK's F_MISS_A / F_MISS_U.
+
+    ``flag`` is ``test_missing`` (reason ``test-missing p 3.1e-06 < 1e-05``) where
+    ``p_test_missing < p_threshold`` (config ``qc.test_missing_p``; None: nothing is flagged).
+    Rows of every stratum are flagged; only stratum ``all`` reaches the variant's QC verdict
+    (:func:`add_test_missing_verdict`). Variants extraction could not give get a row with the
+    reason (``note``) and no test; no cases or no controls give a NaN p with a note.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TEST_MISSING_COLUMNS`; rows by outcome, then panel order, then stratum.
+    """
+    _check_calls(calls)
+    missing_outcomes = [o for o in binary_outcomes if o not in pheno.columns]
+    if missing_outcomes:
+        raise ValueError(f"binary outcome column(s) {missing_outcomes} not in pheno")
+    if p_threshold is not None and not 0 <= p_threshold <= 1:
+        raise ValueError(f"p_threshold must lie in [0, 1], got {p_threshold}")
+    samples = pheno["sample"].astype(str)
+    masks = strata_masks(pheno, ["all", *strata])
+    called = calls[(calls["status"] == "called") & calls["sample"].astype(str).isin(set(samples))]
+    # samples x variants: True where called
+    rows_i = pd.Index(samples).get_indexer(called["sample"].astype(str))
+    cols_j = pd.Index(panel.ids).get_indexer(called["variant"].astype(str))
+    keep = (rows_i >= 0) & (cols_j >= 0)
+    is_called = np.zeros((len(samples), len(panel.ids)), dtype=bool)
+    is_called[rows_i[keep], cols_j[keep]] = True
+    excluded = calls.groupby("variant")["status"].agg(lambda s: bool((s == "excluded").all()))
+    unavailable = unavailable or {}
+    out = []
+    for outcome in binary_outcomes:
+        y = pd.to_numeric(pheno[outcome], errors="coerce").to_numpy(dtype=float)
+        bad = np.isfinite(y) & (y != 0) & (y != 1)
+        if bad.any():
+            raise ValueError(
+                f"binary outcome {outcome!r}: values other than 0/1: {sorted(set(y[bad].tolist()))[:5]}"
+            )
+        for j, v in enumerate(panel):
+            gone = v.id in unavailable or bool(excluded.get(v.id, False))
+            for label, mask in masks.items():
+                case, ctrl = mask & (y == 1), mask & (y == 0)
+                nc, nk = int(case.sum()), int(ctrl.sum())
+                mc, mk = int((~is_called[case, j]).sum()), int((~is_called[ctrl, j]).sum())
+                row = {"outcome": outcome, "variant": v.id, "name": v.name, "stratum": label,
+                       "n_cases": nc, "n_controls": nk, "n_missing_cases": mc, "n_missing_controls": mk,
+                       "f_miss_cases": mc / nc if nc else np.nan,
+                       "f_miss_controls": mk / nk if nk else np.nan,
+                       "p_test_missing": np.nan, "flag": "", "reason": "", "note": ""}  # fmt: skip
+                if gone:
+                    row["note"] = unavailable.get(v.id) or "excluded at extraction (see extraction.tsv)"
+                elif nc == 0 or nk == 0:
+                    row["note"] = "no cases" if nc == 0 else "no controls"
+                else:
+                    p = float(missingness_fisher(mc, nc, mk, nk))
+                    row["p_test_missing"] = p
+                    if p_threshold is not None and p < p_threshold:
+                        row.update(flag=TEST_MISSING, reason=_test_missing_reason(p, p_threshold))
+                out.append(row)
+    return pd.DataFrame(out, columns=TEST_MISSING_COLUMNS)
+
+
+def _test_missing_reason(p: float, threshold: float) -> str:
+    return f"test-missing p {p:.3g} < {threshold:g}"
+
+
+def add_test_missing_verdict(variants: pd.DataFrame, test_missing: pd.DataFrame) -> pd.DataFrame:
+    """``qc_variants`` with the ``test_missing`` flag carried into each variant's verdict row.
+
+    A variant flagged by :func:`qc_test_missing` in stratum ``all`` for any binary outcome gets
+    flag ``test_missing`` on its row of stratum ``all``, subset ``all``, with a reason naming the
+    outcome (``test-missing p 3.1e-06 < 1e-05 for fracture``), so that ``qc.action: exclude``
+    removes it from every outcome, as a PLINK user would drop it after ``--test-missing``.
+    Within-stratum flags stay in ``qc_test_missing.tsv`` (descriptive, like HWE within strata).
+    """
+    out = variants.copy()
+    hit = test_missing[(test_missing["stratum"] == "all") & (test_missing["flag"] == TEST_MISSING)]
+    verdict = (out["stratum"] == "all") & (out["subset"] == "all")
+    for i in out.index[verdict]:
+        failed = hit[hit["variant"] == out.at[i, "variant"]]
+        if failed.empty or out.at[i, "flag"] == NOT_EXTRACTED:
+            continue
+        flags = [
+            f for f in str(out.at[i, "flag"] if isinstance(out.at[i, "flag"], str) else "").split(";") if f
+        ]
+        reasons = [
+            r
+            for r in str(out.at[i, "reason"] if isinstance(out.at[i, "reason"], str) else "").split("; ")
+            if r
+        ]
+        reasons += [f"{r.reason} for {r.outcome}" for r in failed.itertuples()]
+        out.at[i, "flag"] = ";".join([*flags, TEST_MISSING])
+        out.at[i, "reason"] = "; ".join(reasons)
+    return out
 
 
 def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) -> pd.DataFrame:

@@ -55,6 +55,8 @@ COUNT_COLUMNS = {
     "n_hom_effect",
     "n_carriers",
     "n_missing",
+    "n_missing_cases",
+    "n_missing_controls",
     "n_heteroplasmic",
     "n_het_haploid",
     "n_other_allele",
@@ -68,7 +70,7 @@ COUNT_COLUMNS = {
 # count of the row is suppressed (a frequency beside a total gives the count back).
 FREQUENCY_COLUMNS = {
     "effect_allele_freq", "carrier_freq", "call_rate", "missing_rate", "freq_cases", "freq_controls",
-    "freq", "frequency", "freq1", "freq2",
+    "freq", "frequency", "freq1", "freq2", "f_miss_cases", "f_miss_controls",
 }  # fmt: skip
 # Counts that add up to a total shown beside them (in the row, or over the rows of a group):
 # when one is suppressed, the next smallest is too, so the total cannot give it back.
