@@ -318,6 +318,27 @@ def associate_outcome(
         if binary:
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
+    condition_on = assoc_cfg.get("condition_on", "block_top")
+    if condition_on:
+        _conditional(
+            rows,
+            dropped,
+            panel,
+            G=G,
+            D=D if use_dosage else None,
+            y=y,
+            cov_values=cov_values,
+            base_covs=base_covs,
+            masks=masks,
+            excluded=excluded,
+            condition_on=condition_on,
+            block=list((config.get("haplotypes") or {}).get("block", [])),
+            outcome_type=outcome_type,
+            min_n=min_n,
+            min_cases=min_cases,
+            tol=tol,
+        )
+
     table = adjust_pvalues(rows.frame())
     return OutcomeResult(
         association=table,
@@ -492,6 +513,135 @@ def _unadjusted_tests(
             contingency.trend(case, ctrl),
         ] + ([maxstat.max3(case, ctrl)] if max3 else [])
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
+
+
+def additive_coding(g: np.ndarray, ds: np.ndarray | None) -> tuple[np.ndarray, str]:
+    """The log-additive column of a variant and its ``method`` suffix, as the ``additive`` model.
+
+    With DS dosages (``ds`` not None and not all NaN): the dosage, a missing DS replaced by the
+    hard call; otherwise the effect-allele count (see :func:`vdrbone.regression.genetic_models`).
+    """
+    if ds is not None and np.isfinite(ds).any():
+        return np.where(np.isnan(ds), g, ds), "; per_allele = DS dosage"
+    return g, "; per_allele = effect-allele count"
+
+
+def _conditional(
+    rows: _Rows,
+    dropped: DesignLog,
+    panel: Panel,
+    *,
+    G: np.ndarray,
+    D: np.ndarray | None,
+    y: np.ndarray,
+    cov_values: dict[str, np.ndarray],
+    base_covs: list[str],
+    masks: dict[str, np.ndarray],
+    excluded: dict[str, str],
+    condition_on,
+    block: list[str],
+    outcome_type: str,
+    min_n: int,
+    min_cases: int,
+    tol: float,
+) -> None:
+    """Conditional rows (PLINK ``--condition``): model ``conditional``, term ``per_allele``.
+
+    ``condition_on`` ``block_top``: each diploid SNP of ``block`` (config ``haplotypes.block``)
+    adjusted for the block SNP with the smallest marginal ``additive`` p-value in the stratum
+    (first in block order on a tie); that SNP's own row says it is the conditioning SNP. A list
+    of variant ids: every other diploid (VDR) SNP adjusted for all of them together. Each row is
+    :func:`vdrbone.regression.conditional_test` with the covariates of the marginal models and
+    the same additive coding (:func:`additive_coding`) for the tested and the conditioning SNPs;
+    samples missing a conditioning genotype are dropped (complete cases, as PLINK), and a note
+    gives both n when that makes the conditional sample smaller than the marginal one.
+    ``covariates`` lists the covariates, then the conditioning SNP ids; ``note`` names them.
+    """
+    index = {v.id: j for j, v in enumerate(panel)}
+    variants = list(panel)
+    marginal = {(r["variant"], r["stratum"]): r for r in rows.rows if r["model"] == "additive"}
+    top_mode = condition_on == "block_top"
+    if top_mode:
+        tested = [v for v in variants if v.ploidy == 2 and v.id in block]
+    else:
+        tested = [v for v in variants if v.ploidy == 2 and v.id not in condition_on]
+    base_ok = (
+        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
+    )
+
+    def coded(vid: str) -> tuple[np.ndarray, str]:
+        j = index[vid]
+        ds = D[:, j] if D is not None and variants[j].ploidy == 2 else None
+        return additive_coding(G[:, j], ds)
+
+    for stratum, mask in masks.items():
+        if top_mode:
+            ps = [
+                (float(marginal[(vid, stratum)]["p_value"]), k, vid)
+                for k, vid in enumerate(block)
+                if (vid, stratum) in marginal and np.isfinite(float(marginal[(vid, stratum)]["p_value"]))
+            ]
+            if not ps:
+                cond_ids, why = [], "no block SNP has an additive p-value in this stratum"
+            else:
+                p_top, _, top = min(ps)
+                cond_ids = [top]
+                why = (
+                    f"conditioned on {top} ({variants[index[top]].name}), the block's strongest SNP in "
+                    f"this stratum (additive p {p_top:.3g})"
+                )
+            role = "the block's strongest SNP in this stratum"
+        else:
+            cond_ids = list(condition_on)
+            names = ", ".join(f"{c} ({variants[index[c]].name})" for c in cond_ids)
+            why, role = f"conditioned on {names} (association.condition_on)", "association.condition_on"
+        for v in tested:
+            ref = reference_label(v, "additive")
+            blocked = excluded.get(v.id) or (why if not cond_ids else "")
+            if not blocked and v.id in cond_ids:
+                blocked = f"conditioning SNP ({role})"
+            if not blocked:
+                gone = [c for c in cond_ids if c in excluded]
+                if gone:
+                    blocked = "; ".join(f"conditioning SNP {c} excluded: {excluded[c]}" for c in gone)
+            if blocked:
+                rows.add(v, stratum, TestResult(model="conditional", term="per_allele", note=blocked))
+                continue
+            g, suffix = coded(v.id)
+            K = np.column_stack([coded(c)[0] for c in cond_ids])
+            analysable = mask & np.isfinite(y) & np.isfinite(g) & np.isfinite(K).all(axis=1) & base_ok
+            cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
+            y_reg = y[mask].copy()
+            for c in cov_names:
+                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+            design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+            dropped.add(stratum, v.id, design)
+            C = (
+                np.column_stack([cov_values[c][mask] for c in design.names])
+                if design.names
+                else np.empty((mask.sum(), 0))
+            )
+            res = regression.conditional_test(
+                y_reg,
+                g[mask],
+                K[mask],
+                C,
+                outcome_type=outcome_type,
+                conditioning_names=cond_ids,
+                covariate_names=design.names,
+                min_n=min_n,
+                min_cases=min_cases,
+                method_suffix=suffix,
+            )
+            m = marginal.get((v.id, stratum))
+            fewer = ""
+            if m is not None and int(m["n"] or 0) > res.n:
+                fewer = (
+                    f"complete cases with the conditioning SNP(s): n={res.n} "
+                    f"(marginal additive n={int(m['n'])})"
+                )
+            res.note = join_notes(res.note, why, fewer, design.note)
+            rows.add(v, stratum, res, covariates="+".join([*design.names, *cond_ids]), reference=ref)
 
 
 def _interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):

@@ -174,6 +174,14 @@ def check_config(
             )
         if spec["type"] != "binary" and (spec.get("case") or spec.get("control")):
             raise InputError(f"config key outcomes.{key}: 'case'/'control' codes only apply to type binary")
+    condition_on = (config.get("association") or {}).get("condition_on", "block_top")
+    if isinstance(condition_on, list):
+        for vid in condition_on:
+            if vid not in config["variants"]:
+                raise InputError(
+                    f"config key association.condition_on: {vid!r} is not among the analysed variants "
+                    f"({', '.join(config['variants'])})"
+                )
     hap = config.get("haplotypes") or {}
     if hap.get("enabled"):
         ploidy = dict(panel_ploidy or {})

@@ -123,6 +123,37 @@ def _test_missing_text(qc: dict, labels: list[str]) -> str:
     )
 
 
+def _conditional_text(config: dict, panel: Panel) -> str:
+    """The conditional-analysis paragraph (association.condition_on), or "" when it is off."""
+    setting = (config.get("association") or {}).get("condition_on", "block_top")
+    if not setting:
+        return ""
+    names = {v.id: v.name for v in panel}
+    if setting == "block_top":
+        block = [names.get(i, i) for i in (config.get("haplotypes") or {}).get("block", [])]
+        what = (
+            f"each SNP of the {'-'.join(block)} block was adjusted for the block SNP with the smallest "
+            "log-additive p-value in the same stratum (association.condition_on: block_top)"
+        )
+    else:
+        what = (
+            "each other VDR SNP was adjusted for "
+            + _join([f"{names.get(i, i)} {i}" for i in setting])
+            + " (association.condition_on)"
+        )
+    return (
+        "Conditional analysis followed PLINK --condition: "
+        + what
+        + ". The tested and the conditioning SNPs entered the log-additive model with the same coding "
+        "and covariates as the marginal model; the p-value is the likelihood-ratio (logistic) or F "
+        "(linear) test of the tested SNP against the model with the covariates and the conditioning "
+        "SNP(s) fitted on the same samples. Samples missing a conditioning genotype were left out "
+        "(complete cases, as PLINK does), so a conditional estimate can rest on fewer people than the "
+        "marginal one shown beside it (the row's note gives both numbers). Conditional tests are "
+        "follow-up tests and are not part of the multiple-testing family."
+    )
+
+
 def software_versions() -> dict[str, str]:
     """Installed versions of vdrbone and the packages it depends on (importlib.metadata)."""
     versions = {"vdrbone": _own_version()}
@@ -283,6 +314,9 @@ def methods_sections(
             "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
         }
     )
+    conditional = _conditional_text(config, panel)
+    if conditional:
+        out.append({"title": "Conditional analysis", "text": conditional})
     if binary:
         out.append(
             {
