@@ -25,6 +25,7 @@ from conftest import REPO, default_config
 
 from vdrbone.association import associate_outcome
 from vdrbone.configuration import validate_config
+from vdrbone.epistasis import epistasis_outcome
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.methods import REFERENCES, methods_sections
 from vdrbone.panel import read_panel
@@ -112,6 +113,9 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "ld": ld_table(ex.calls, pheno, panel, config=cfg),
         "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
         "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
+        "epistasis": pd.concat(
+            [epistasis_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc) for o in cfg["outcomes"]]
+        ),
     }
     paths = {}
     for name, df in tables.items():
@@ -565,3 +569,16 @@ def test_numbers_helper_parses_the_formats():
     value, tol = _displayed("2.3\u00d710\u22125")
     assert math.isclose(value, 2.3e-5) and math.isclose(tol, 0.05e-5)
     assert _displayed("\u22120.050")[0] == -0.05
+
+
+def test_epistasis_section_has_a_heat_map_and_the_pairs_of_all_participants(cohort, suppressed):
+    html = cohort["html"]
+    section = html.split('<section id="epistasis">', 1)[1].split("</section>", 1)[0]
+    assert "SNP x SNP interaction</h2>" in section
+    assert section.count("<figure>") == len(cohort["config"]["outcomes"])
+    assert 'alt="SNP x SNP interaction p-values for' in section and "data:image/svg+xml;base64," in section
+    assert "TaqI x ApaI" in section and "q (BH)" in section
+    assert '<a href="#epistasis">' in html
+    numbers = [int(n) for n in re.findall(r"<h2[^>]*>(\d+)\. ", html)]
+    assert numbers == list(range(1, len(numbers) + 1))  # sections numbered in order
+    assert "<figure>" not in suppressed.split('<section id="epistasis">', 1)[1].split("</section>", 1)[0]

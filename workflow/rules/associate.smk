@@ -28,6 +28,31 @@ rule associate:
         "../scripts/associate.py"
 
 
+# SNP x SNP interaction of every variant pair (SNPassoc interactionPval, log-additive), all
+# outcomes and strata in one job (a few hundred small fits).
+rule epistasis:
+    input:
+        calls=run_path("work", "calls.tsv.gz"),
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        qc=run_path("tables", "qc_variants.tsv"),
+        panel=CFG["panel"],
+    output:
+        epistasis=run_path("tables", "epistasis.tsv"),
+    log:
+        run_path("logs", "epistasis.log"),
+    benchmark:
+        run_path("benchmarks", "epistasis.tsv")
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(500, 10),
+        runtime=runtime_min(5, 0.2),
+    params:
+        config=run_config,
+    script:
+        "../scripts/epistasis.py"
+
+
 rule merge_association:
     input:
         association=expand(

@@ -221,6 +221,7 @@ def shareable_tables():
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
             "covariate_design.tsv",
+            "epistasis.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

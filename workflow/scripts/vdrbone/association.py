@@ -223,11 +223,8 @@ def associate_outcome(
     D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
     base_covs = list(config.get("covariates", []))
-    cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
+    cov_values = covariate_values(pheno, base_covs)
     sex = pheno["sex"].astype(object)
-    t2dm = pheno["t2dm"].astype(object)
-    cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
-    cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
     masks = strata_masks(pheno, list(config.get("strata", ["all"])))
     excluded = _qc_exclusions(qc, config)
@@ -370,6 +367,54 @@ def stratum_design(
     if C.shape[0] < min_n:
         return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
     return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def covariate_values(pheno: pd.DataFrame, covariates: list[str]) -> dict[str, np.ndarray]:
+    """Covariate name -> float values (NaN missing): the configured covariates, ``sex`` (male =
+    1) and ``t2dm`` (yes = 1), as the regression models use them."""
+    values = {name: pheno[name].to_numpy(dtype=float) for name in covariates}
+    sex = pheno["sex"].astype(object)
+    t2dm = pheno["t2dm"].astype(object)
+    values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
+    values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
+    return values
+
+
+def stratum_covariates(
+    stratum: str,
+    mask: np.ndarray,
+    genotyped: np.ndarray,
+    *,
+    y: np.ndarray,
+    cov_values: dict[str, np.ndarray],
+    base_covs: list[str],
+    tol: float,
+    min_n: int,
+) -> tuple[np.ndarray, np.ndarray, regression.CovariateDesign]:
+    """Outcome, covariate matrix and covariate design of one stratum's regression models.
+
+    As the genetic models of :func:`associate_outcome`: the configured covariates plus sex and
+    T2DM where the stratum does not fix them and they vary among the analysable samples (mask,
+    outcome, ``genotyped`` and the configured covariates present), then
+    :func:`stratum_design` drops constant or collinear ones. Returns ``y`` of the stratum with
+    NaN where any candidate covariate is missing (complete cases over every covariate, dropped
+    ones included, as R), the kept covariates' columns (rows of the stratum) and the design.
+    """
+    base_ok = (
+        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
+    )
+    analysable = mask & np.isfinite(y) & genotyped & base_ok
+    cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
+    y_reg = y[mask].copy()
+    for c in cov_names:
+        y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+    design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+    C = (
+        np.column_stack([cov_values[c][mask] for c in design.names])
+        if design.names
+        else np.empty((int(mask.sum()), 0))
+    )
+    return y_reg, C, design
 
 
 def join_notes(*notes: str) -> str:
@@ -565,9 +610,6 @@ def _conditional(
         tested = [v for v in variants if v.ploidy == 2 and v.id in block]
     else:
         tested = [v for v in variants if v.ploidy == 2 and v.id not in condition_on]
-    base_ok = (
-        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
-    )
 
     def coded(vid: str) -> tuple[np.ndarray, str]:
         j = index[vid]
@@ -609,18 +651,17 @@ def _conditional(
                 continue
             g, suffix = coded(v.id)
             K = np.column_stack([coded(c)[0] for c in cond_ids])
-            analysable = mask & np.isfinite(y) & np.isfinite(g) & np.isfinite(K).all(axis=1) & base_ok
-            cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
-            y_reg = y[mask].copy()
-            for c in cov_names:
-                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
-            design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
-            dropped.add(stratum, v.id, design)
-            C = (
-                np.column_stack([cov_values[c][mask] for c in design.names])
-                if design.names
-                else np.empty((mask.sum(), 0))
+            y_reg, C, design = stratum_covariates(
+                stratum,
+                mask,
+                np.isfinite(g) & np.isfinite(K).all(axis=1),
+                y=y,
+                cov_values=cov_values,
+                base_covs=base_covs,
+                tol=tol,
+                min_n=min_n,
             )
+            dropped.add(stratum, v.id, design)
             res = regression.conditional_test(
                 y_reg,
                 g[mask],

@@ -317,6 +317,20 @@ def methods_sections(
     conditional = _conditional_text(config, panel)
     if conditional:
         out.append({"title": "Conditional analysis", "text": conditional})
+    if (config.get("epistasis") or {}).get("enabled"):
+        out.append(
+            {
+                "title": "SNP x SNP interaction",
+                "text": "Every pair of variants, VDR x VDR and VDR x mtDNA carrier, was tested for "
+                f"interaction in all participants and in each stratum, as SNPassoc interactionPval "
+                f"{_cite('snpassoc')} with its log-additive coding: the product of the two effect-allele "
+                "counts (mtDNA: carrier 0/1) was added to a model holding both variants and the "
+                "covariates of the genetic models, and tested with a 1-df likelihood-ratio (logistic) or "
+                "F (linear) test on the same complete-case samples. Hard genotype calls were used. "
+                "p-values were adjusted over the pairs and strata of each outcome (Bonferroni and "
+                "Benjamini-Hochberg); these tests are not in the single-variant multiple-testing family.",
+            }
+        )
     if binary:
         out.append(
             {

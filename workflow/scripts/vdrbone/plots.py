@@ -281,6 +281,46 @@ def ld_heatmap(dprime: pd.DataFrame, r2: pd.DataFrame, *, title: str) -> str:
         return figure_data_uri(fig)
 
 
+def epistasis_heatmap(pvalues: pd.DataFrame, *, title: str) -> str:
+    """SNP x SNP interaction heat map: -log10 p of each tested pair, p printed in the cell.
+
+    ``pvalues`` is a square DataFrame (variant labels as index and columns, symmetric or filled
+    in one triangle) of interaction p-values, NaN where a pair was not tested or not estimable.
+    Only the upper triangle is drawn; darker = smaller p.
+    """
+    labels = list(pvalues.index)
+    k = len(labels)
+    if list(pvalues.columns) != labels:
+        raise ValueError("epistasis_heatmap: pvalues must be square with the same labels on both axes")
+    p = pvalues.to_numpy(dtype=float)
+    p = np.where(np.isnan(p), p.T, p)
+    m = np.full((k, k), np.nan)
+    upper = np.triu(np.ones((k, k), dtype=bool), 1)
+    with np.errstate(divide="ignore"):
+        m[upper] = -np.log10(np.clip(p[upper], 1e-300, 1))
+    top = max(3.0, float(np.nanmax(m)) if np.isfinite(m).any() else 3.0)
+    with plt.rc_context(STYLE):
+        size = 1.0 + 0.9 * k
+        fig, ax = plt.subplots(figsize=(size + 0.8, size))
+        img = ax.imshow(np.ma.masked_invalid(m), cmap="Greys", vmin=0, vmax=top)
+        for i in range(k):
+            for j in range(i + 1, k):
+                if np.isfinite(m[i, j]):
+                    colour = "white" if m[i, j] > 0.55 * top else "black"
+                    ax.text(j, i, _fmt_p(p[i, j]), ha="center", va="center", fontsize=8.5, color=colour)
+                else:
+                    ax.text(j, i, "NA", ha="center", va="center", fontsize=8.5)
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+        ax.set_xticklabels(labels, rotation=30, ha="right")
+        ax.set_yticklabels(labels)
+        ax.spines[:].set_visible(False)
+        ax.set_title(title, loc="left")
+        cbar = fig.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
+        cbar.set_label("−log10 p (interaction)")
+        return figure_data_uri(fig)
+
+
 def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
     """Horizontal bars of haplotype frequencies per stratum, with the frequency printed.
 

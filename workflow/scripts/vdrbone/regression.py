@@ -9,6 +9,7 @@ numpy arrays:
   covariate-only model on the same complete-case samples; Wald 95% CI (R ``confint.default``);
   AIC as R ``AIC()``.
 - :func:`interaction_test`: log-additive SNP x modifier (T2DM or sex) interaction.
+- :func:`snp_interaction_test`: SNP x SNP interaction (SNPassoc ``interactionPval``).
 - :func:`conditional_test`: log-additive model of one SNP adjusted for conditioning SNPs (PLINK
   ``--condition``).
 - Kernels :func:`fit_logistic` (IRLS / Newton-Raphson with step halving), :func:`fit_firth`
@@ -54,6 +55,7 @@ __all__ = [
     "conditional_test",
     "genetic_models",
     "interaction_test",
+    "snp_interaction_test",
 ]
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -1146,5 +1148,90 @@ def conditional_test(
         base=base,
         method_suffix=method_suffix,
         separated=binary and _separation(y, np.round(g), None),
+        force_firth=force,
+    )[0]
+
+
+def snp_interaction_test(
+    y,
+    g1,
+    g2,
+    covariates,
+    *,
+    outcome_type: str,
+    ploidy1: int = 2,
+    ploidy2: int = 2,
+    covariate_names=None,
+    variant_names: tuple[str, str] = ("first variant", "second variant"),
+    min_n: int = 30,
+    min_cases: int = 1,
+) -> TestResult:
+    """SNP x SNP interaction: likelihood-ratio (logistic) or F (linear) test of the product term.
+
+    As SNPassoc ``interactionPval(model = "log-additive")`` (its upper triangle): each variant as
+    its effect-allele count (mtDNA: carrier 0/1), ``y ~ covariates + g1 + g2 + g1:g2`` against
+    ``y ~ covariates + g1 + g2`` on the same complete-case samples (R ``anova(m_a, m_i)``), 1 df.
+    The estimate is the interaction OR (the factor by which the per-allele OR of one variant
+    changes per effect allele of the other) or beta, with its Wald 95% CI.
+
+    Parameters
+    ----------
+    y, covariates, outcome_type, covariate_names, min_n, min_cases : as :func:`genetic_models`.
+    g1, g2 : float arrays (n,), effect-allele counts (0/1/2 for ploidy 2, 0/1 for ploidy 1);
+        NaN = not called.
+    variant_names : the two variants' names, used in notes.
+
+    Returns
+    -------
+    TestResult, model ``snp_interaction``, term ``g1_x_g2``, ``df`` 1. Samples with NaN in ``y``,
+    either genotype or any covariate are dropped first. A monomorphic variant, two collinear
+    variants (complete LD) or a product collinear with the main effects gives a NaN row with the
+    reason. Firth fallback as :func:`genetic_models`.
+    """
+    y, a, c, n_all = _check_common(y, g1, covariates, outcome_type)
+    b = _as_1d(g2, "g2", n_all)
+    _check_counts(a, ploidy1, "g1")
+    _check_counts(b, ploidy2, "g2")
+    names = _names(covariate_names, c.shape[1])
+    binary = outcome_type == "binary"
+    keep = ~np.isnan(y) & ~np.isnan(a) & ~np.isnan(b) & ~np.isnan(c).any(axis=1)
+    y, a, b, c = y[keep], a[keep], b[keep], c[keep]
+    n = int(y.shape[0])
+    base = {"n": n}
+    if binary:
+        base["n_cases"] = int(y.sum())
+        base["n_controls"] = n - base["n_cases"]
+
+    def nan(note):
+        return TestResult(model="snp_interaction", term="g1_x_g2", note=note, **base)
+
+    note = sample_checks(y, binary, n, 5 + c.shape[1], min_n, min_cases)
+    if note:
+        return nan(note)
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return nan(f"{variant_names[0 if np.ptp(a) == 0 else 1]} monomorphic in this stratum")
+    note = collinear_note(np.column_stack([np.ones(n), c]), names)
+    if note:
+        return nan(note)
+    X0 = np.column_stack([np.ones(n), c, a, b])
+    if _dependent_columns(X0):
+        return nan("singular design (the two variants are collinear: complete LD)")
+    X = np.column_stack([X0, a * b])
+    if _dependent_columns(X):
+        return nan("singular design (product term collinear with the main effects)")
+    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    force = ""
+    if binary and not null.converged:
+        force = "firth-fallback: model without interaction did not converge"
+    return _fit_vs_null(
+        "snp_interaction",
+        ["g1_x_g2"],
+        X,
+        y,
+        1,
+        null,
+        binary=binary,
+        base=base,
+        method_suffix="; additive x additive (effect-allele counts)",
         force_firth=force,
     )[0]

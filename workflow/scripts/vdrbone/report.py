@@ -34,6 +34,7 @@ from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_labels, strata_masks
 from vdrbone.plots import (
+    epistasis_heatmap,
     forest_plot,
     genotype_means_plot,
     haplotype_bars,
@@ -1389,6 +1390,31 @@ def haplotype_section(
     return out
 
 
+def epistasis_section(table: pd.DataFrame | None, config: dict, *, k: int, plots: bool = True) -> list[dict]:
+    """Plain data of the SNP x SNP interaction section (``epistasis.tsv``), one dict per outcome:
+    ``label``, ``plot`` (heat map of stratum ``all``, a data URI or ""), ``rows`` (the pairs of
+    stratum ``all``: names, suppressed n, estimate and its type, CI, p, q, note). [] without rows."""
+    if table is None or table.empty:
+        return []
+    out = []
+    for outcome, part in table[table["stratum"] == "all"].groupby("outcome", sort=False):
+        names = list(dict.fromkeys([*part["name1"], *part["name2"]]))
+        p = pd.DataFrame(np.nan, index=names, columns=names)
+        for r in part.itertuples():
+            p.loc[r.name1, r.name2] = float(r.p_value)
+        label = config["outcomes"].get(outcome, {}).get("label", outcome)
+        plot = epistasis_heatmap(p, title=f"{label}: SNP x SNP interaction p (all)") if plots else ""
+        rows = [
+            {"pair": f"{r.name1} x {r.name2}", "n": suppress_count(r.n, k), "estimate": float(r.estimate),
+             "estimate_type": r.estimate_type if isinstance(r.estimate_type, str) else "",
+             "ci_lower": float(r.ci_lower), "ci_upper": float(r.ci_upper), "p": float(r.p_value),
+             "q": float(r.q_value), "note": _suppress_text(r.note, k) if isinstance(r.note, str) else ""}
+            for r in part.itertuples()
+        ]  # fmt: skip
+        out.append({"label": label, "plot": plot, "rows": rows})
+    return out
+
+
 # --------------------------------------------------------------------------- summary pieces
 def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, config: dict, k: int) -> dict:
     matching = frames.get("sample_matching", pd.DataFrame())
@@ -1590,6 +1616,7 @@ def render_report(
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
         covariate_design=_covariate_design_html(frames.get("covariate_design")),
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
+        epistasis=epistasis_section(frames.get("epistasis"), config, k=k, plots=plots),
         methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),
         versions=versions,

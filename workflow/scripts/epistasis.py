@@ -1,0 +1,25 @@
+"""Snakemake adapter: SNP x SNP interaction of every variant pair, for every outcome."""
+
+import pandas as pd
+
+from vdrbone.epistasis import EPISTASIS_COLUMNS, epistasis_outcome
+from vdrbone.panel import read_panel
+from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    cfg = sm.params.config
+    table = pd.DataFrame(columns=EPISTASIS_COLUMNS)
+    if cfg["epistasis"]["enabled"]:
+        panel = read_panel(sm.input.panel).select(cfg["variants"])
+        calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
+        parts = [
+            epistasis_outcome(calls, pheno, panel, outcome=o, config=cfg, qc=qc) for o in cfg["outcomes"]
+        ]
+        table = pd.concat(parts, ignore_index=True)
+        log.info(
+            "%d SNP x SNP interaction rows (%d estimable)", len(table), int(table["p_value"].notna().sum())
+        )
+    else:
+        log.info("epistasis.enabled is false: epistasis.tsv written with its header only")
+    write_tsv(table, sm.output.epistasis)

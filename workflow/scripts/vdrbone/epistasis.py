@@ -1,0 +1,139 @@
+"""SNP x SNP interaction over the panel (SNPassoc ``interactionPval``): the pair table.
+
+For one outcome, every pair of panel variants (VDR x VDR and VDR x mtDNA carrier; two mtDNA
+variants lie on one maternally inherited molecule and are not paired) is tested in every
+configured stratum with :func:`vdrbone.regression.snp_interaction_test`: the likelihood-ratio
+(logistic) or F (linear) test of the product term(s) given both main effects and the covariates
+of the single-variant models. The rows form ``tables/epistasis.tsv``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vdrbone import multiple_testing, regression
+from vdrbone.association import (
+    _qc_exclusions,
+    covariate_values,
+    genotype_matrix,
+    join_notes,
+    stratum_covariates,
+)
+from vdrbone.panel import Panel
+from vdrbone.phenotypes import strata_masks
+
+EPISTASIS_COLUMNS = [
+    "outcome", "stratum", "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2",
+    "coding", "n", "n_cases", "n_controls", "estimate", "estimate_type", "ci_lower", "ci_upper",
+    "standard_error", "statistic", "df", "df_denominator", "p_value", "p_bonferroni", "q_value",
+    "method", "covariates", "note",
+]  # fmt: skip
+
+
+def variant_pairs(panel: Panel) -> list[tuple[int, int]]:
+    """Index pairs (i < j, panel order) of the tested pairs: any pair with a diploid variant."""
+    vs = list(panel)
+    return [
+        (i, j)
+        for i in range(len(vs))
+        for j in range(i + 1, len(vs))
+        if vs[i].ploidy == 2 or vs[j].ploidy == 2
+    ]
+
+
+def epistasis_outcome(
+    calls: pd.DataFrame,
+    pheno: pd.DataFrame,
+    panel: Panel,
+    *,
+    outcome: str,
+    config: dict,
+    qc: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """SNP x SNP interaction rows of ``outcome`` for every variant pair and stratum.
+
+    Genotypes are the hard calls (effect-allele counts; mtDNA carrier 0/1), one product term,
+    1 df (``coding`` ``additive x additive``), as ``interactionPval(model = "log-additive")``;
+    SNPassoc's default codominant coding (up to 4 df) is not offered: in an LD block most of its
+    genotype cells are empty or sparse. Covariates as the genetic models of
+    :func:`vdrbone.association.associate_outcome` (configured covariates, sex and T2DM where the
+    stratum does not fix them, degenerate ones dropped); samples need the outcome, both genotypes
+    and every covariate (complete cases).
+    Variants excluded by QC (see :func:`vdrbone.association._qc_exclusions`) give rows with the
+    reason. ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) adjust over all estimable rows
+    of the outcome (pairs x strata); the pair table is its own family, apart from association.tsv.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`EPISTASIS_COLUMNS`; rows by stratum, then pair in panel order.
+    """
+    spec = config["outcomes"][outcome]
+    outcome_type = "binary" if spec["type"] == "binary" else "continuous"
+    assoc_cfg = config.get("association", {})
+    min_n = int(assoc_cfg.get("min_stratum_n", 30))
+    min_cases = int(assoc_cfg.get("min_cases", 5))
+    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
+    vs = list(panel)
+    samples = list(pheno["sample"].astype(str))
+    G = genotype_matrix(calls, samples, [v.id for v in vs], "effect_count")
+    y = pheno[outcome].to_numpy(dtype=float)
+    base_covs = list(config.get("covariates", []))
+    cov_values = covariate_values(pheno, base_covs)
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    excluded = _qc_exclusions(qc, config)
+    rows = []
+    for stratum, mask in masks.items():
+        for i, j in variant_pairs(panel):
+            a, b = vs[i], vs[j]
+            row = {
+                "outcome": outcome, "stratum": stratum, "variant1": a.id, "name1": a.name,
+                "effect_allele1": a.effect_allele, "variant2": b.id, "name2": b.name,
+                "effect_allele2": b.effect_allele, "coding": "additive x additive",
+            }  # fmt: skip
+            gone = [f"{v.id} {excluded[v.id]}" for v in (a, b) if v.id in excluded]
+            if gone:
+                rows.append({**row, "n": 0, "note": "; ".join(gone)})
+                continue
+            y_reg, C, design = stratum_covariates(
+                stratum,
+                mask,
+                np.isfinite(G[:, i]) & np.isfinite(G[:, j]),
+                y=y,
+                cov_values=cov_values,
+                base_covs=base_covs,
+                tol=tol,
+                min_n=min_n,
+            )
+            res = regression.snp_interaction_test(
+                y_reg,
+                G[mask, i],
+                G[mask, j],
+                C,
+                outcome_type=outcome_type,
+                ploidy1=a.ploidy,
+                ploidy2=b.ploidy,
+                covariate_names=design.names,
+                variant_names=(a.id, b.id),
+                min_n=min_n,
+                min_cases=min_cases,
+            )
+            out = res.row()
+            out.pop("model")
+            out.pop("term")
+            out["df_denominator"] = out.pop("df_residual", np.nan)
+            out["note"] = join_notes(res.note, design.note)
+            out["covariates"] = "+".join(design.names)
+            rows.append({**row, **{k: v for k, v in out.items() if k in EPISTASIS_COLUMNS}})
+    table = pd.DataFrame(rows, columns=EPISTASIS_COLUMNS)
+    ok = np.isfinite(table["p_value"].astype(float))
+    if ok.any():
+        p = table.loc[ok, "p_value"].to_numpy(float)
+        table.loc[ok, "p_bonferroni"] = multiple_testing.adjust(p, "bonferroni")
+        table.loc[ok, "q_value"] = multiple_testing.adjust(p, "bh")
+    if outcome_type != "binary":
+        table["n_cases"] = table["n_controls"] = np.nan
+    for col in ("n", "n_cases", "n_controls"):
+        table[col] = pd.to_numeric(table[col]).round().astype("Int64")
+    return table
