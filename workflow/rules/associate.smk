@@ -53,6 +53,31 @@ rule epistasis:
         "../scripts/epistasis.py"
 
 
+# Permutation p-values (PLINK --mperm max(T) EMP1/EMP2, adaptive --perm EMP1) of the allelic /
+# QT tests of every outcome, variant and stratum; outcome labels permuted within strata cells.
+rule permutation:
+    input:
+        calls=run_path("work", "calls.tsv.gz"),
+        phenotypes=run_path("work", "phenotypes.tsv"),
+        qc=run_path("tables", "qc_variants.tsv"),
+        panel=CFG["panel"],
+    output:
+        permutation=run_path("tables", "permutation.tsv"),
+    log:
+        run_path("logs", "permutation.log"),
+    benchmark:
+        run_path("benchmarks", "permutation.tsv")
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(500, 20),
+        runtime=runtime_min(5, 0.1),
+    params:
+        config=run_config,
+    script:
+        "../scripts/permutation.py"
+
+
 rule merge_association:
     input:
         association=expand(

@@ -222,6 +222,7 @@ def shareable_tables():
             "bmd_by_genotype.tsv",
             "covariate_design.tsv",
             "epistasis.tsv",
+            "permutation.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

@@ -154,6 +154,41 @@ def _conditional_text(config: dict, panel: Panel) -> str:
     )
 
 
+def _permutation_text(config: dict) -> str:
+    """The permutation paragraph (config ``permutation``)."""
+    from vdrbone.permutation import Adaptive
+
+    perm = config["permutation"]
+    strata = list(config.get("strata", ["all"]))
+    by = [f for f in ("t2dm", "sex") if "t2dm_sex" in strata or f in strata]
+    cells = "T2DM x sex" if len(by) == 2 else (by[0].replace("t2dm", "T2DM") if by else "")
+    parts = []
+    if perm.get("n"):
+        parts.append(
+            f"{perm['n']} max(T) permutations per outcome gave each test's empirical p-value (EMP1) and "
+            "its family-wise p-value (EMP2: the share of permutations whose largest statistic over all "
+            "variants and strata of the outcome reached the observed one), as PLINK --mperm"
+        )
+    if perm.get("adaptive"):
+        a = Adaptive()
+        parts.append(
+            "adaptive permutation (PLINK --perm) gave a per-test EMP1, stopping a test once the "
+            f"{100 * (1 - a.beta):g}% interval of its empirical p-value (Bonferroni over the tests) excluded "
+            f"{a.alpha:g}, checked after {a.min} permutations and then every 1 + {a.slope:g} N, at most "
+            f"{perm.get('adaptive_max')} permutations"
+        )
+    return (
+        "Permutation p-values used the statistics PLINK 1.9 --assoc permutes: the allelic chi-square "
+        "(binary outcomes; an mtDNA call counts one allele) and the squared t statistic of the "
+        "regression on the effect-allele count (continuous outcomes), unadjusted for covariates. "
+        "Outcome values were permuted among the participants with the outcome observed"
+        + (f", within the {cells} cells, so that every analysed stratum kept its members" if cells else "")
+        + " and every participant kept their genotypes and covariates; "
+        + "; ".join(parts)
+        + f". EMP = (R + 1) / (N + 1), ties counted half for EMP1 as PLINK does; seed {perm.get('seed')}."
+    )
+
+
 def software_versions() -> dict[str, str]:
     """Installed versions of vdrbone and the packages it depends on (importlib.metadata)."""
     versions = {"vdrbone": _own_version()}
@@ -317,6 +352,9 @@ def methods_sections(
     conditional = _conditional_text(config, panel)
     if conditional:
         out.append({"title": "Conditional analysis", "text": conditional})
+    perm = config.get("permutation") or {}
+    if perm.get("n") or perm.get("adaptive"):
+        out.append({"title": "Permutation", "text": _permutation_text(config)})
     if (config.get("epistasis") or {}).get("enabled"):
         out.append(
             {

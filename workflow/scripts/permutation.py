@@ -1,0 +1,32 @@
+"""Snakemake adapter: permutation p-values (max(T) EMP1/EMP2, adaptive EMP1) of every outcome."""
+
+import pandas as pd
+
+from vdrbone.panel import read_panel
+from vdrbone.permutation import PERMUTATION_COLUMNS, permutation_outcome
+from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+
+with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
+    sm = snakemake  # noqa: F821
+    cfg = sm.params.config
+    perm = cfg["permutation"]
+    table = pd.DataFrame(columns=PERMUTATION_COLUMNS)
+    if perm["n"] or perm["adaptive"]:
+        panel = read_panel(sm.input.panel).select(cfg["variants"])
+        calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
+        parts = []
+        for k, outcome in enumerate(cfg["outcomes"]):
+            parts.append(
+                permutation_outcome(calls, pheno, panel, outcome=outcome, outcome_index=k, config=cfg, qc=qc)
+            )
+            log.info(
+                "%s: %d max(T) permutations%s, seed %s",
+                outcome,
+                perm["n"],
+                f", adaptive up to {perm['adaptive_max']}" if perm["adaptive"] else "",
+                perm["seed"],
+            )
+        table = pd.concat(parts, ignore_index=True)
+    else:
+        log.info("permutation.n is 0 and permutation.adaptive is false: permutation.tsv has its header only")
+    write_tsv(table, sm.output.permutation)
