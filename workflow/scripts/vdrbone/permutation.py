@@ -64,8 +64,10 @@ class _Cells:
     """The people with the outcome observed, by permutation cell, with their genotype columns.
 
     Every analysed stratum must be a union of cells (checked), so the sums a statistic needs
-    are computed per cell (each person once per variant: cost people x variants x permutations)
-    and added up per stratum through ``member`` (strata x cells).
+    are computed per cell and added up per stratum through ``member`` (strata x cells). Within a
+    cell the sums of y and y^2 over everybody do not change under permutation, so the sums over
+    the people with a genotype are those totals minus the (few) people without one; only the
+    allele-count sums need a dense product (people x variants x permutations).
     """
 
     def __init__(self, y, G, ploidy, strata, codes):
@@ -74,11 +76,16 @@ class _Cells:
         self.idx = [np.flatnonzero(codes == c) for c in np.unique(codes[observed])]
         self.y = [y[i] for i in self.idx]
         self.A = [np.ascontiguousarray(np.nan_to_num(G[i].T, nan=0.0)) for i in self.idx]
-        self.M = [np.ascontiguousarray(np.isfinite(G[i].T).astype(float)) for i in self.idx]
+        missing = [~np.isfinite(G[i].T) for i in self.idx]
+        self.miss_rows = [np.flatnonzero(m.any(axis=0)) for m in missing]  # people missing any genotype
+        self.miss = [
+            np.ascontiguousarray(m[:, r].astype(float)) for m, r in zip(missing, self.miss_rows, strict=True)
+        ]
+        self.n_called = [(~m).sum(axis=1).astype(float) for m in missing]
         member = np.zeros((len(strata), len(self.idx)))
         for s, mask in enumerate(strata):
-            inside = [mask[i] for i in self.idx]
-            for c, m in enumerate(inside):
+            for c, i in enumerate(self.idx):
+                m = mask[i]
                 if m.any() and not m.all():
                     raise ValueError(
                         f"stratum {s} is not a union of permutation cells: cell {c} is split "
@@ -88,40 +95,42 @@ class _Cells:
         self.member = member
         self.ploidy = np.tile(np.asarray(ploidy, dtype=float), len(strata))
 
-    def sums(self, Ys: list[np.ndarray], binary: bool, variants=None) -> dict[str, np.ndarray]:
-        """Per-test sums (strata x variants flattened, rows) for the per-cell outcome blocks."""
-        keys = ("a", "m") if binary else ("a", "m", "mm")
-        per_cell = {k: [] for k in keys}
-        for c, Y in enumerate(Ys):
-            A, M = self.A[c], self.M[c]
+    def _add_up(self, blocks: list[np.ndarray]) -> np.ndarray:
+        total = np.einsum("sc,cvb->svb", self.member, np.stack(blocks))  # strata x variants x columns
+        return total.reshape(-1, total.shape[-1])
+
+    def sums(self, Yts: list[np.ndarray], binary: bool, variants=None) -> dict[str, np.ndarray]:
+        """Per-test sums (strata x variants flattened, rows) for the per-cell outcome blocks
+        ``Yts`` (columns x people of the cell): ``a`` = sum of allele count x y, ``m`` = sum of y
+        and (continuous) ``mm`` = sum of y^2 over the people with a genotype."""
+        a, m, mm = [], [], []
+        for c, Yt in enumerate(Yts):
+            A, miss = self.A[c], self.miss[c]
             if variants is not None:
-                A, M = A[variants], M[variants]
-            per_cell["a"].append(A @ Y)
-            per_cell["m"].append(M @ Y)
+                A, miss = A[variants], miss[variants]
+            a.append((Yt @ A.T).T)
+            Ym = Yt[:, self.miss_rows[c]]
+            m.append(Yt.sum(axis=1)[None, :] - (Ym @ miss.T).T)
             if not binary:
-                per_cell["mm"].append(M @ (Y * Y))
-        out = {}
-        for k, blocks in per_cell.items():
-            stacked = np.stack(blocks)  # cells x variants x columns
-            total = np.einsum("sc,cvb->svb", self.member, stacked)
-            out[k] = total.reshape(-1, total.shape[-1])
+                mm.append((Yt * Yt).sum(axis=1)[None, :] - ((Ym * Ym) @ miss.T).T)
+        out = {"a": self._add_up(a), "m": self._add_up(m)}
+        if not binary:
+            out["mm"] = self._add_up(mm)
         return out
 
-    def fixed(self, binary: bool) -> dict[str, np.ndarray]:
+    def fixed(self) -> dict[str, np.ndarray]:
         """Per-test permutation-invariant sums: allele total, people counted, sum of squares."""
-        ones = [np.ones((len(i), 1)) for i in self.idx]
-        base = self.sums(ones, binary=False)  # A @ 1 = allele total, M @ 1 = people counted
-        sq = [np.ascontiguousarray(a * a) for a in self.A]
-        saa = np.einsum("sc,cv->sv", self.member, np.stack([q.sum(axis=1) for q in sq])).reshape(-1)
-        return {"sa": base["a"][:, 0], "nw": base["m"][:, 0], "saa": saa}
+        sa = self._add_up([A.sum(axis=1)[:, None] for A in self.A])[:, 0]
+        saa = self._add_up([(A * A).sum(axis=1)[:, None] for A in self.A])[:, 0]
+        nw = self._add_up([n[:, None] for n in self.n_called])[:, 0]
+        return {"sa": sa, "nw": nw, "saa": saa}
+
+    def observed(self) -> list[np.ndarray]:
+        return [y[None, :] for y in self.y]
 
     def permuted(self, n_block: int, rng: np.random.Generator) -> list[np.ndarray]:
-        """Per cell: (people, n_block) outcome values permuted within the cell, per column."""
-        out = []
-        for y in self.y:
-            order = rng.permuted(np.tile(np.arange(y.size), (n_block, 1)), axis=1)
-            out.append(np.ascontiguousarray(y[order].T))
-        return out
+        """Per cell: (n_block, people) outcome values, each row permuted within the cell."""
+        return [y[rng.permuted(np.tile(np.arange(y.size), (n_block, 1)), axis=1)] for y in self.y]
 
 
 def _statistics(s: dict, fixed: dict, ploidy: np.ndarray, binary: bool, rows=None) -> np.ndarray:
@@ -201,8 +210,8 @@ def permutation_pvalues(
     if codes.shape != y.shape:
         raise ValueError(f"cells must have one code per person ({y.shape[0]}), got shape {codes.shape}")
     cells_ = _Cells(y, G, ploidy, strata, codes)
-    fixed = cells_.fixed(binary)
-    obs = _statistics(cells_.sums([v[:, None] for v in cells_.y], binary), fixed, cells_.ploidy, binary)[:, 0]
+    fixed = cells_.fixed()
+    obs = _statistics(cells_.sums(cells_.observed(), binary), fixed, cells_.ploidy, binary)[:, 0]
     if valid is not None:
         obs = np.where(np.asarray(valid, dtype=bool), obs, np.nan)
     ok = np.isfinite(obs)
@@ -239,7 +248,7 @@ def _adaptive(
 ) -> tuple[np.ndarray, np.ndarray]:
     """PLINK 1.9 adaptive permutation (``--perm``): per-test EMP1 and the permutations it used."""
     m = obs.size
-    v = cells_.A[0].shape[0]
+    v = cells_.A[0].shape[0] if cells_.A else 0
     z = float(stats.norm.ppf(1 - settings.beta / (2.0 * m)))
     success2 = np.zeros(m)  # 2 x (exceedances + ties / 2)
     stopped_at = np.zeros(m)
@@ -289,8 +298,13 @@ def permutation_cells(pheno: pd.DataFrame, strata: list[str]) -> tuple[np.ndarra
         by.append("sex")
     if not by:
         return np.zeros(len(pheno), dtype=int), "none (one cell)"
-    keys = pheno[by].astype(object).where(pheno[by].notna(), "missing").astype(str).agg("|".join, axis=1)
-    return pd.factorize(keys, sort=True)[0], " x ".join(by)
+    codes = np.zeros(len(pheno), dtype=int)
+    for col in by:
+        level = pd.factorize(
+            pheno[col].astype(object).where(pheno[col].notna(), "missing").astype(str), sort=True
+        )
+        codes = codes * (len(level[1]) + 1) + level[0]
+    return pd.factorize(codes, sort=True)[0], " x ".join(by)
 
 
 def permutation_outcome(
