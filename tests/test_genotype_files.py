@@ -346,3 +346,22 @@ def test_impute_info_matches_r():
         cols = ["p0", "p1"] + (["p2"] if ploidy == 2 else [])
         got = impute_info(rows[cols].to_numpy(dtype=float), ploidy=ploidy)
         assert got == pytest.approx(expected[variant], abs=1e-12), variant
+
+
+# ------------------------------------------------------------------ files written by plink2 itself
+
+PLINK2 = REPO / "tests" / "fixtures" / "plink2_cohort"
+
+
+@pytest.mark.parametrize("name", ["cohort.bed", "cohort.pgen", "cohort.bgen"])
+def test_files_written_by_plink2_give_the_vcf_calls(name):
+    """bed, pgen and BGEN 1.2 as plink2 writes them (make_fixtures.sh): the VCF's calls."""
+    ref = extract_panel([str(PLINK2 / "chr12.vcf.gz"), str(PLINK2 / "chrM.vcf.gz")], PANEL)
+    ex = extract_panel([str(PLINK2 / name)], PANEL)
+    assert ex.build == "GRCh38"
+    assert ex.samples == ref.samples
+    assert (ex.calls["status"] == ref.calls["status"]).all()
+    np.testing.assert_array_equal(ex.calls.effect_count.to_numpy(), ref.calls.effect_count.to_numpy())
+    assert ex.variants["found"].all()
+    if name.endswith(".bgen"):  # hard calls as probabilities: IMPUTE info 1
+        assert (ex.variants["info"] == 1).all()
