@@ -161,8 +161,16 @@ def methods_sections(
             + (f"; mitochondrial {mt_text}" if mt_text else "")
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
             "follow the convention capital letter = restriction site absent. Genotypes were read from "
-            f"the VCF ({cohort.get('build', 'auto')} build detection) and harmonised to the panel's "
-            "forward-strand alleles.",
+            f"the genotype files ({cohort.get('build', 'auto')} build detection) and harmonised to the "
+            "panel's forward-strand alleles"
+            + ("; records whose FILTER was not PASS were not used" if geno.get("require_pass", True) else "")
+            + (
+                f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
+                f"info score of BGEN probabilities) below {geno['min_info']}"
+                if geno.get("min_info")
+                else ""
+            )
+            + ".",
         }
     )
     gp = geno.get("gp_threshold")
