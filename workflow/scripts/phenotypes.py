@@ -12,6 +12,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         coding=sm.params.coding,
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
+        sheet=sm.params.cohort.get("phenotype_sheet"),
     )
     for warning in pheno.attrs.get("warnings", []):
         log.warning("%s", warning)
