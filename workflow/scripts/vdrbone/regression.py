@@ -7,7 +7,8 @@ numpy arrays:
   overdominant, log-additive; one ``carrier`` model for haploid mtDNA), each fitted with the
   covariates; p-value from the likelihood-ratio test (logistic) or F test (linear) against the
   covariate-only model on the same complete-case samples; Wald 95% CI (R ``confint.default``);
-  AIC as R ``AIC()``.
+  AIC as R ``AIC()``. Under separation: Firth fit, penalised LRT and profile penalised-likelihood
+  CI (as R ``logistf``), the Wald values kept beside them.
 - :func:`interaction_test`: log-additive SNP x modifier (T2DM or sex) interaction.
 - Kernels :func:`fit_logistic` (IRLS / Newton-Raphson with step halving), :func:`fit_firth`
   (Firth 1993 penalised likelihood, Heinze & Schemper 2002) and :func:`fit_linear` (OLS via QR).
@@ -20,15 +21,21 @@ reference homozygote; overdominant: vs both homozygotes), ``hom_alt`` (effect-al
 reference homozygote; recessive: vs the other two), ``carrier`` (one or two effect alleles vs none;
 mtDNA: carrier of the non-reference allele), ``per_allele`` (per effect allele, or per unit of DS
 dosage), ``per_allele_x_t2dm`` / ``per_allele_x_sex``. ``estimate_type``: ``OR`` (logistic; the
-standard error is that of log OR) or ``beta`` (linear). ``statistic``: the LR chi-square
-(logistic), F (linear) or Wald chi-square (Firth), with ``df`` the number of genetic terms tested.
-``method``: ``logistic, LRT`` | ``logistic (Firth), Wald`` | ``linear, F test``, followed for
-``additive`` by ``; per_allele = effect-allele count`` or ``; per_allele = DS dosage``.
+standard error is that of log OR; Wald, also for Firth rows) or ``beta`` (linear). ``statistic``:
+the LR chi-square (logistic), F (linear) or penalised LR chi-square (Firth), with ``df`` the number
+of genetic terms tested. CI: Wald (logistic, linear) or profile penalised likelihood (Firth).
+``wald_p_value``, ``wald_ci_lower``, ``wald_ci_upper`` (logistic and Firth rows; NaN for linear):
+the Wald chi-square p of the tested term(s) (2 df for the codominant pair) and the Wald 95% CI.
+``method``: ``logistic, LRT`` | ``logistic (Firth), penalised LRT; profile penalised-likelihood
+CI`` | ``linear, F test``, followed for ``additive`` by ``; per_allele = effect-allele count`` or
+``; per_allele = DS dosage``.
 ``note``: empty, ``firth-fallback: ...``, or the reason why nothing was estimated (then the numbers
 are NaN): ``too few samples (n=.. < ..)``, ``no cases``, ``no controls``, ``too few cases
 (n_cases=.. < ..)``, ``too few controls (...)``, ``monomorphic in this stratum``, ``genotype class
-absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression did not converge``.
-``extra``: ``firth_lrt_statistic``, ``firth_lrt_p`` (Firth rows), ``df_residual`` (linear rows).
+absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression did not converge``;
+a Firth row whose restricted fit failed adds ``penalised LRT: restricted fit did not converge``
+(p NaN) or ``profile CI: restricted fit did not converge`` (that limit NaN).
+``extra``: ``df_residual`` (linear rows).
 """
 
 from __future__ import annotations
@@ -778,11 +785,16 @@ def genetic_models(
     ``confint.default``); ``aic`` as R ``AIC()`` (linear: counts the variance parameter).
 
     When a logistic fit does not converge, shows quasi-complete separation (a genotype class of
-    the model's coding with only cases or only controls, ``|beta| > 15`` or ``SE > 10``), the
-    model is refitted with Firth's penalised likelihood (as PLINK 2 ``--glm firth-fallback``): the
-    row reports the Firth estimate with its Wald SE, CI, chi-square and p (as PLINK 2 ``--glm
-    firth``; the 2-df codominant test is the 2-df Wald chi-square), ``aic`` NaN, and the penalised
-    likelihood-ratio test (logistf) in ``extra`` (``firth_lrt_statistic``, ``firth_lrt_p``).
+    the model's coding with only cases or only controls; for the additive model, case and
+    control values that overlap at most in one boundary value, judged on the DS dosages when the
+    model fits dosages; ``|beta| > 15`` or ``SE > 10``), the model is refitted with Firth's
+    penalised likelihood (as PLINK 2 ``--glm firth-fallback``). The row then reports the Firth
+    estimate, its penalised likelihood-ratio test as R ``logistf`` (the tested coefficients fixed
+    at 0, the others re-maximised, the penalty from the full design; 2 df for the codominant
+    pair, shown on both rows) and profile penalised-likelihood 95% CIs (Heinze & Schemper 2002),
+    ``aic`` NaN, and in ``standard_error`` / ``wald_*`` the Wald SE, p and CI that PLINK 2
+    ``--glm firth`` prints. Monomorphism and the rank checks of the dosage model are also decided
+    on the dosages (a DS column with any spread is estimable even if every rounded call is 0).
 
     Parameters
     ----------
@@ -956,8 +968,8 @@ def interaction_test(
     interaction coefficient, i.e. the ratio of the per-allele ORs (modifier 1 vs 0) or the
     difference of the per-allele betas, with its Wald 95% CI. Covariate columns identical to the
     modifier are dropped (the modifier is always in both models). Firth fallback as in
-    :func:`genetic_models` when the logistic fit does not converge or the interaction coefficient
-    diverges (``|beta| > 15`` or ``SE > 10``).
+    :func:`genetic_models` (penalised LRT, profile CI) when the logistic fit does not converge or
+    the interaction coefficient diverges (``|beta| > 15`` or ``SE > 10``).
 
     Parameters
     ----------
