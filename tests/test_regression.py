@@ -18,6 +18,7 @@ from scipy import stats
 
 from vdrbone.regression import (
     _firth_state,
+    _modified_score,
     fit_firth,
     fit_linear,
     fit_logistic,
@@ -732,3 +733,24 @@ def test_ml_rows_carry_their_wald_values(cohort, ref):
             assert_allclose(row.wald_p_value, 2 * stats.norm.sf(abs(r["beta"] / r["se"])), rtol=1e-6)
     lin = _run(cohort, "y_cont", "continuous")
     assert all(math.isnan(r.wald_p_value) for r in lin.values())
+
+
+def test_firth_converges_with_a_single_case_carrier():
+    # one carrier, a case: leverage ~1, where the Fisher information understates the curvature of
+    # the penalty and plain step halving oscillated between two points of equal penalised
+    # likelihood (before: "Firth regression did not converge" on such mtDNA rows)
+    rng = np.random.default_rng(5)
+    n = 645
+    age, bmi, sex = rng.normal(66, 8.7, n), rng.normal(30, 4.7, n), rng.binomial(1, 0.5, n)
+    y = rng.binomial(1, 0.18, n).astype(float)
+    carrier = np.zeros(n)
+    carrier[np.flatnonzero(y)[0]] = 1
+    X = np.column_stack([np.ones(n), age, bmi, sex, carrier])
+    fit = fit_firth(X, y)
+    assert fit.converged and fit.n_iter < 100
+    _, mu, w, _, chol, _ = _firth_state(X, y, fit.beta)
+    assert_allclose(_modified_score(X, y, mu, w, chol), 0, atol=1e-6)  # the gradient of the pll
+    row = _by_term(genetic_models(y, carrier, X[:, 1:4], outcome_type="binary", ploidy=1))[
+        "carrier", "carrier"
+    ]
+    assert row.method == FIRTH and np.isfinite([row.p_value, row.ci_lower, row.ci_upper]).all()

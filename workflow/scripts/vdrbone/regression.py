@@ -215,6 +215,14 @@ def _firth_state(X, y, beta):
     return eta, mu, w, info, chol, pll
 
 
+def _modified_score(X, y, mu, w, chol) -> np.ndarray:
+    """Firth's modified score ``X'(y - mu + h (1/2 - mu))``: the gradient of the penalised
+    log-likelihood (``h`` the diagonal of the hat matrix ``W^1/2 X (X'WX)^-1 X' W^1/2``)."""
+    inv = linalg.cho_solve(chol, np.eye(X.shape[1]))
+    h = w * np.einsum("ij,jk,ik->i", X, inv, X)
+    return X.T @ (y - mu + h * (0.5 - mu))
+
+
 def fit_firth(
     X: np.ndarray,
     y: np.ndarray,
@@ -228,8 +236,9 @@ def fit_firth(
     """Firth-penalised logistic regression (Firth 1993; Heinze & Schemper 2002).
 
     Maximises ``l(beta) + 0.5 log det I(beta)`` by Newton-Raphson on the modified score
-    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal), with step halving on the
-    penalised log-likelihood. Finite estimates exist under (quasi-)complete separation.
+    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal) with the Fisher information, an
+    Armijo line search on the penalised log-likelihood, and a secant step on the directional
+    derivative when a step overshoots. Finite estimates exist under (quasi-)complete separation.
 
     Parameters
     ----------
@@ -262,24 +271,42 @@ def fit_firth(
     converged = False
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
-        inv = linalg.cho_solve(chol, np.eye(p))
-        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
-        score = X.T @ (y - mu + h * (0.5 - mu))
+        score = _modified_score(X, y, mu, w, chol)
         step = np.zeros(p)
         step[free] = linalg.solve(info[np.ix_(free, free)], score[free], assume_a="pos")
+        if np.max(np.abs(step)) < tol:
+            converged = True
+            break
+        # Armijo line search: the Fisher information understates the curvature of the penalty
+        # for high-leverage samples (a single carrier), where a full step can overshoot to a
+        # point of equal penalised likelihood (plain step halving then oscillates for ever)
+        gain = float(score @ step)
+        noise = 1e-13 * (abs(pll) + 0.1)
         t = 1.0
-        for _ in range(40):
+        for _ in range(60):
             new = beta + t * step
             try:
                 state = _firth_state(X, y, new)
             except linalg.LinAlgError:
                 t *= 0.5
                 continue
-            if math.isfinite(state[-1]) and state[-1] >= pll - 1e-12 * (abs(pll) + 0.1):
+            if math.isfinite(state[-1]) and (
+                state[-1] >= pll + 1e-4 * t * gain or (state[-1] >= pll - noise and t * gain < noise)
+            ):
                 break
             t *= 0.5
         else:
             break
+        # overshoot: the directional derivative changed sign; go to the secant root instead
+        slope = float(_modified_score(X, y, state[1], state[2], state[4]) @ step)
+        if slope < 0:
+            t2 = t * gain / (gain - slope)
+            try:
+                state2 = _firth_state(X, y, beta + t2 * step)
+                if math.isfinite(state2[-1]) and state2[-1] >= state[-1] - noise:
+                    new, state, t = beta + t2 * step, state2, t2
+            except linalg.LinAlgError:
+                pass
         beta = new
         eta, mu, w, info, chol, pll = state
         if np.max(np.abs(t * step)) < tol:
