@@ -4,10 +4,13 @@ For every variant x stratum this assembles, for a binary outcome, the allelic te
 chi-square, Fisher exact, allelic OR with Woolf CI), the genotypic 2x3 tests (chi-square, Fisher
 exact), the Cochran-Armitage trend test and the five SNPassoc genetic models (logistic, OR); for a
 continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic models (linear,
-beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
+beta) and, for binary outcomes, the MAX3 test over the dominant, recessive and additive trend
+tests (:mod:`vdrbone.maxstat`). mtDNA variants get the carrier model (and Fisher's exact test
+for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
-strata, and Bonferroni / Benjamini-Hochberg adjustment within the outcome complete the table.
+strata, and the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and
+-Yekutieli) within the outcome complete the table.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
@@ -19,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, regression
+from vdrbone import contingency, maxstat, multiple_testing, regression
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
 from vdrbone.qc import NOT_EXTRACTED
@@ -27,8 +30,9 @@ from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
-# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis) and the Breslow-Day homogeneity
-# test are reported with unadjusted p-values only.
+# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis), the Breslow-Day homogeneity
+# test and MAX3 (itself the max over three family members, its p already corrected for the
+# choice of model) are reported with unadjusted p-values only.
 PRIMARY_MODELS = (
     "allelic",
     "genotypic",
@@ -107,32 +111,27 @@ def _counts(g: np.ndarray, size: int) -> np.ndarray:
 
 
 def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) over the primary tests.
+    """Add the adjusted p-values of :data:`vdrbone.multiple_testing.ADJUSTED_COLUMNS`.
 
     The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
     p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
-    2-df test). Bonferroni: min(1, m p); BH: the step-up q-values of Benjamini & Hochberg (1995),
-    as R ``p.adjust(method = "BH")``. Other rows get NaN.
+    2-df test). Columns: ``p_bonferroni``, ``p_holm``, ``p_sidak_ss``, ``p_sidak_sd``,
+    ``q_value`` (Benjamini-Hochberg) and ``q_by`` (Benjamini-Yekutieli), the PLINK 1.9
+    ``--adjust`` set (see :func:`vdrbone.multiple_testing.adjust`). Other rows get NaN.
     """
     out = table.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out[col] = np.nan
     primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
-    m = len(tests)
-    if m == 0:
+    if tests.empty:
         return out
-    p = tests["p_value"].to_numpy(float)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    q = np.empty(m)
-    q[order] = q_sorted
-    tests = tests.assign(p_bonferroni=np.minimum(1.0, p * m), q_value=q).drop(columns="p_value")
+    adjusted = multiple_testing.adjust_all(tests["p_value"].to_numpy(float))
+    tests = tests.assign(**adjusted).drop(columns="p_value")
     merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
-    out.loc[primary, "p_bonferroni"] = merged["p_bonferroni"].to_numpy()
-    out.loc[primary, "q_value"] = merged["q_value"].to_numpy()
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out.loc[primary, col] = merged[col].to_numpy()
     return out
 
 
@@ -215,6 +214,7 @@ def associate_outcome(
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))
     use_dosage = config.get("genotypes", {}).get("use_dosage", True)
+    with_max3 = bool(assoc_cfg.get("max3", True))
     tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
 
     samples = list(pheno["sample"].astype(str))
@@ -248,7 +248,7 @@ def associate_outcome(
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary, excluded[v.id])
+                _excluded_rows(rows, v, stratum, binary, excluded[v.id], max3=with_max3)
                 continue
             # the models' complete cases cover every covariate, dropped ones included (as R)
             y_reg = y[mask].copy()
@@ -266,7 +266,7 @@ def associate_outcome(
             counts = {"n": n_ok}
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
+            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                 rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
@@ -431,7 +431,7 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
-def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
+def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tuple[str, str]]:
     """(model, term) rows of the unadjusted tests of a variant in one stratum, in table order."""
     if ploidy == 1:
         return [("carrier_fisher", "carrier")] if binary else []
@@ -442,13 +442,15 @@ def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
             ("genotypic", "genotype"),
             ("genotypic_fisher", "genotype"),
             ("trend", "per_allele"),
-        ]
+        ] + ([(maxstat.MODEL, maxstat.TERM)] if max3 else [])
     return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
 
 
-def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
+def _excluded_rows(
+    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, max3: bool = True
+) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = unadjusted_terms(binary, v.ploidy, max3=max3) + regression.GENETIC_MODEL_TERMS[v.ploidy]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
     for modifier, _values, label in _interactions(stratum, None, None):
@@ -457,15 +459,24 @@ def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, rea
 
 
 def _unadjusted_tests(
-    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str, counts: dict
+    v: PanelVariant,
+    y: np.ndarray,
+    g: np.ndarray,
+    binary: bool,
+    small: str,
+    counts: dict,
+    *,
+    max3: bool = True,
 ) -> list[TestResult]:
     """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs.
+
+    Binary outcomes also get the MAX3 row (:func:`vdrbone.maxstat.max3`) when ``max3`` is set.
 
     ``small`` (a reason) gives rows that are not estimable, carrying ``counts`` (n, cases,
     controls) so that the reader sees how many samples the stratum had.
     """
     if small:
-        return _not_estimable(unadjusted_terms(binary, v.ploidy), small, **counts)
+        return _not_estimable(unadjusted_terms(binary, v.ploidy, max3=max3), small, **counts)
     if v.ploidy == 1:
         if not binary:
             return []
@@ -478,7 +489,7 @@ def _unadjusted_tests(
             contingency.genotypic(case, ctrl),
             contingency.genotypic_fisher(case, ctrl),
             contingency.trend(case, ctrl),
-        ]
+        ] + ([maxstat.max3(case, ctrl)] if max3 else [])
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 
