@@ -437,7 +437,8 @@ def test_dta_without_the_sample_column_names_it(tmp_path):
     pyreadstat.write_dta(frame, str(path))
     with pytest.raises(
         InputError,
-        match=rf"{re.escape(str(path))}: missing column\(s\) 'participant' \(sample ids\); the file has columns 'gender'.*\(Stata \.dta\)",
+        match=rf"{re.escape(str(path))}: missing column\(s\) 'participant' \(sample ids\); "
+        r"the file has columns 'gender'.*\(Stata \.dta\)",
     ):
         read(path, outcomes=OUTCOMES)
 
@@ -457,7 +458,8 @@ def test_excel_sheet_must_exist(tmp_path):
     paths = _write_all(tmp_path, _numeric_frame())
     with pytest.raises(
         InputError,
-        match=r"no sheet 'visit2' \(cohort.phenotype_sheet\); the workbook has the sheet\(s\) 'notes', 'baseline'",
+        match=r"no sheet 'visit2' \(cohort.phenotype_sheet\); "
+        r"the workbook has the sheet\(s\) 'notes', 'baseline'",
     ):
         read(paths["xlsx"], outcomes=OUTCOMES, sheet="visit2")
     got = read(paths["xlsx"], outcomes=OUTCOMES, sheet=2)
