@@ -451,3 +451,22 @@ def test_firth_failure_keeps_the_reason(monkeypatch):
         "not estimable (separation or singular information); Firth regression did not converge"
     )
     assert (hap["method"] == "logistic EM-GLM (haplo.glm), Wald z").any()
+
+
+def test_methods_text_names_the_haplotype_firth_fallback():
+    import yaml
+
+    from vdrbone.methods import methods_sections
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    pnl = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
+
+    def text(config):
+        return {p["title"]: p["text"] for p in methods_sections(config, panel=pnl, versions={})}[
+            "Linkage disequilibrium and haplotypes"
+        ]
+
+    assert "joint penalised likelihood-ratio test" in text(cfg)
+    assert "weighted by their posterior probabilities" in text(cfg)
+    cfg["haplotypes"]["method"] = "expected_counts"  # no Firth fallback there
+    assert "Firth" not in text(cfg)

@@ -24,6 +24,11 @@
   (Zaykin et al. 2002; Schaid et al. 2002) in an ordinary GLM, global LRT (logistic) or F test
   (linear) against the covariate-only model as in the association engine. The two agree
   when every phase is certain; otherwise haplo_glm also uses the trait to weigh the phases.
+- :func:`haplotype_firth`: the Firth fallback of the logistic haplo_glm fit when a haplotype term
+  separates (``|beta| > 15``, SE > 10 or singular information) or the EM-GLM diverges: the
+  same EM-GLM loop with Firth's penalised likelihood (posterior pair weights as prior weights),
+  then, with the final weights fixed, each term's penalised LRT and profile
+  penalised-likelihood CI and the joint penalised LRT as the global test (as R ``logistf``).
 - :func:`ld_table`, :func:`frequency_table`, :func:`association_table`: the tidy tables of the
   workflow (``ld.tsv``, ``haplotypes.tsv``, ``haplotype_association.tsv``).
 
