@@ -332,7 +332,20 @@ def methods_sections(
                     if joint
                     else f"by regression on posterior expected haplotype counts {_cite('schaid')}"
                 )
-                + "; a global likelihood-ratio test compares the model with the covariate-only model.",
+                + "; a global likelihood-ratio test compares the model with the covariate-only model."
+                + (
+                    " When a haplotype term of a logistic model separated (|coefficient| > 15, standard "
+                    "error > 10 or singular information) or the EM-GLM diverged, the stratum was refitted "
+                    f"with Firth's penalised likelihood {_cite('firth', 'heinze')} on the data expanded to "
+                    "the compatible haplotype pairs, weighted by their posterior probabilities, with the "
+                    "EM updates iterated as in haplo.glm; with the final weights fixed, each haplotype's "
+                    "p-value is the penalised likelihood-ratio test (1 df) with a profile "
+                    "penalised-likelihood interval, the global test is the joint penalised "
+                    "likelihood-ratio test, and the Wald values (Louis information) are kept in "
+                    "wald_p_value, wald_ci_lower and wald_ci_upper."
+                    if joint and binary
+                    else ""
+                ),
             }
         )
     family = assoc.get("multiple_testing_family", "outcome")
