@@ -216,6 +216,7 @@ def shareable_tables():
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",
+            "table1.tsv",
         )
     ]
 

@@ -333,7 +333,8 @@ def pvalue_heatmap(cells: pd.DataFrame, *, fdr: float = 0.05, cap: float = 20.0)
     ``stratum`` (display labels, in display order of first appearance), ``p_value`` (NaN: not
     estimated, drawn blank with a dot), ``direction`` (+1 the outcome (odds) higher with the
     effect allele, -1 lower, 0 unknown; printed as a triangle) and ``passes`` (q below ``fdr``
-    within the outcome; drawn with a heavy border). Shading is grey, -log10 p capped at ``cap``.
+    within the outcome; drawn with a heavy border). Shading is grey, -log10 p capped at ``cap``;
+    the report's caption explains the marks.
     """
     if missing := {"outcome", "variant", "stratum", "p_value", "direction", "passes"} - set(cells.columns):
         raise ValueError(f"pvalue_heatmap cells lack columns {sorted(missing)}")
@@ -347,7 +348,7 @@ def pvalue_heatmap(cells: pd.DataFrame, *, fdr: float = 0.05, cap: float = 20.0)
     width = ncol * (0.42 * len(strata) + 1.1) + 1.0
     height = nrow * (0.34 * len(variants) + 1.9) + 0.6
     with plt.rc_context(STYLE):
-        fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), squeeze=False)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), squeeze=False, layout="constrained")
         img = None
         for idx, ax in enumerate(axes.flat):
             if idx >= len(outcomes):
@@ -382,15 +383,6 @@ def pvalue_heatmap(cells: pd.DataFrame, *, fdr: float = 0.05, cap: float = 20.0)
         if img is not None:
             cbar = fig.colorbar(img, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
             cbar.set_label(f"\u2212log10 p (capped at {cap:g})" if vmax >= cap else "\u2212log10 p")
-        fig.text(
-            0.01,
-            0.005,
-            f"\u25b2 outcome (odds) higher with the effect allele, \u25bc lower; heavy border: "
-            f"q < {fdr:g} within the outcome (Benjamini-Hochberg); \u00b7 not estimated.",
-            fontsize=8.5,
-            ha="left",
-            va="top",
-        )
         return figure_data_uri(fig)
 
 

@@ -1181,7 +1181,7 @@ def _plain_words(row, v: PanelVariant, spec: dict, *, binary: bool) -> str:
     where = (
         "in all participants" if row["stratum"] == "all" else f"in the {stratum_name(row['stratum'])} stratum"
     )
-    return f"{what.capitalize()} {who}, {where}."
+    return f"{what[:1].upper()}{what[1:]} {who}, {where}."
 
 
 def findings(
@@ -1681,7 +1681,7 @@ def write_pdf(html: str, path: str) -> None:
 
     import weasyprint
 
-    for name in ("weasyprint", "fontTools"):
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
