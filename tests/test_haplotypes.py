@@ -277,3 +277,36 @@ def test_block_variant_not_in_the_genotype_files_is_left_out_with_a_note():
             len(t) == 3 and t["note"].str.endswith("fewer than two block variants left: no haplotypes").all()
         )
     assert (table["model"] == "haplotype_global").all() and table["p_value"].isna().all()
+
+
+def test_degenerate_covariates_dropped_in_the_haplotype_regression():
+    """bmi constant among women and age_months = 12 age_years: the women's rows equal a fit
+    without them, say what was dropped and list it once per stratum in attrs."""
+    calls, pheno, pnl, config = cohort_tables(1200, 9)
+    rng = np.random.default_rng(9)
+    pheno = pheno.assign(
+        bmi=np.where(pheno["sex"] == "female", 27.0, rng.normal(27, 4, len(pheno))),
+        age_months=12 * pheno["age_years"],
+    )
+    degenerate = dict(config, covariates=["age_years", "bmi", "age_months"])
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=degenerate)
+    plain = hp.association_table(calls, pheno, pnl, outcome="y", config=dict(config))
+    women = table[table["stratum"] == "sex=female"].set_index("term")
+    assert (women["covariates"] == "age_years+t2dm").all()
+    assert (
+        women["note"] == "covariate dropped: bmi (constant in this stratum); "
+        "covariate dropped: age_months (collinear with age_years)"
+    ).all()
+    ref = plain[plain["stratum"] == "sex=female"].set_index("term")
+    assert_allclose(women["estimate"], ref.loc[women.index, "estimate"], rtol=1e-8)
+    assert_allclose(women["p_value"], ref.loc[women.index, "p_value"], rtol=1e-8)
+    men = table[table["stratum"] == "sex=male"]
+    assert (men["covariates"] == "age_years+bmi+t2dm").all() and men["p_value"].notna().any()
+    design = table.attrs["covariate_design"]
+    assert sorted(zip(design["stratum"], design["covariate"], strict=True)) == [
+        ("all", "age_months"),
+        ("sex=female", "age_months"),
+        ("sex=female", "bmi"),
+        ("sex=male", "age_months"),
+    ]
+    assert set(design["variants"]) == {"BsmI-ApaI-TaqI"}

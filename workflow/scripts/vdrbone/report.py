@@ -673,6 +673,7 @@ TEST_NAMES = {
     "genotypic": "Genotypic 2x3, chi-square",
     "genotypic_fisher": "Genotypic 2x3, Fisher exact",
     "trend": "Cochran-Armitage trend",
+    "max3": "MAX3: max of dominant, recessive, additive trend",
     "carrier_fisher": "Carrier, Fisher exact",
     "anova": "ANOVA by genotype",
     "kruskal_wallis": "Kruskal-Wallis by genotype",
@@ -984,6 +985,15 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
         .reset_index()
     )
     return skipped, grouped
+
+
+def covariate_design_data(design: pd.DataFrame | None) -> dict | None:
+    """The covariates dropped from the models, one row per outcome x stratum x covariate
+    (``covariate_design.tsv``), or ``None`` when none was."""
+    if design is None or design.empty:
+        return None
+    shown = design.assign(stratum=design["stratum"].map(stratum_name))
+    return table_data(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
 
 
 # --------------------------------------------------------------------------- haplotypes
@@ -1654,6 +1664,7 @@ def report_context(
         "browse": browse_table(assoc, config, k=k),
         "skipped": skipped,
         "not_estimated": table_data(not_estimated) if len(not_estimated) else None,
+        "covariate_design": covariate_design_data(frames.get("covariate_design")),
         "haplotypes": haplotype_section(frames, config, k=k, plots=plots),
         "methods": methods_sections(config, panel=panel, versions=versions, suppress=k),
         "references": list(REFERENCES.values()),
