@@ -229,6 +229,7 @@ def shareable_tables():
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",
+            "table1.tsv",
         )
     ]
 
