@@ -36,6 +36,8 @@ def test_dry_run_shows_per_outcome_jobs(tmp_path):
         "qc",
         "associate",
         "merge_association",
+        "epistasis",
+        "permutation",
         "report",
         "archive",
     ):
@@ -126,6 +128,17 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
     assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture"}
     assert json.loads((run / "run.json").read_text())["run_id"] == run.name
+    # issue 13: conditional rows, differential missingness, SNP x SNP pairs and permutation tables
+    assert (assoc["model"] == "conditional").sum() > 0
+    tm = pd.read_csv(run / "tables" / "qc_test_missing.tsv", sep="\t")
+    assert set(tm["outcome"]) == {"fracture"} and tm["p_test_missing"].notna().any()
+    epi = pd.read_csv(run / "tables" / "epistasis.tsv", sep="\t")
+    assert len(epi) == 4 * 9 * 14 and epi["p_value"].notna().sum() > 100
+    assert epi.loc[epi["p_value"].isna(), "note"].notna().all()  # rare mtDNA: a reason, not a gap
+    perm = pd.read_csv(run / "tables" / "permutation.tsv", sep="\t")
+    assert (perm.loc[perm["statistic"].notna(), "n_perm"] == 1000).all() and perm["emp2"].notna().any()
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["config"]["permutation"]["seed"] == 20261130
     before = sha256_tree(run)
     archive_before = sha256_tree(tmp_path / "results" / "archive")
 
