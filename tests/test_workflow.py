@@ -102,7 +102,10 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
     assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
     assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
-    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture"}
+    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture", "fracture_tte", "osteoporosis_fn"}
+    tte = assoc[assoc["outcome"] == "fracture_tte"]
+    assert {"HR"} == set(tte.loc[tte["model"] == "additive", "estimate_type"])
+    assert (tte["model"] == "ph_test").any() and (assoc["model"] == "effect_by_vitd_supplement").any()
     assert json.loads((run / "run.json").read_text())["run_id"] == run.name
     before = sha256_tree(run)
     archive_before = sha256_tree(tmp_path / "results" / "archive")

@@ -2,6 +2,7 @@
 
 from vdrbone.phenotypes import match_samples, read_phenotypes
 from vdrbone.tables import snakemake_logging, write_tsv
+from vdrbone.tscore import read_reference
 from vdrbone.vcfio import vcf_samples
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -12,6 +13,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         coding=sm.params.coding,
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
+        interactions=list(sm.params.interactions),
+        tscore_reference=read_reference(sm.input.tscore_reference),
     )
     for warning in pheno.attrs.get("warnings", []):
         log.warning("%s", warning)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, regression
+from vdrbone import contingency, interactions, regression, survival
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_masks, stratum_fixed
+from vdrbone.phenotypes import entry_column, outcome_kind, strata_masks, stratum_fixed, time_column
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
@@ -112,7 +112,10 @@ def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     out["p_bonferroni"] = np.nan
     out["q_value"] = np.nan
-    primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
+    # configured interactions (interaction_<column>) are in the family too
+    primary = (
+        out["model"].isin(PRIMARY_MODELS) | out["model"].astype(str).str.startswith("interaction_")
+    ) & (np.isfinite(out["p_value"].astype(float)))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
     m = len(tests)
@@ -195,8 +198,9 @@ def associate_outcome(
     many). Sex and T2DM are added as covariates where the stratum does not fix them.
     """
     spec = config["outcomes"][outcome]
-    binary = spec["type"] == "binary"
-    outcome_type = "binary" if binary else "continuous"
+    outcome_type = outcome_kind(spec)
+    tte = outcome_type == "time_to_event"
+    binary = outcome_type != "continuous"  # counts by case (event) status
     assoc_cfg = config.get("association", {})
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))
@@ -207,6 +211,7 @@ def associate_outcome(
     G = genotype_matrix(calls, samples, ids, "effect_count")
     D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
+    follow_up = _follow_up(pheno, outcome) if tte else None
     base_covs = list(config.get("covariates", []))
     cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
     sex = pheno["sex"].astype(object)
@@ -233,7 +238,7 @@ def associate_outcome(
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
             cov_label = "+".join(cov_names)
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary, excluded[v.id])
+                _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], tte=tte)
                 continue
             y_s, g_s = y[mask], g_all[mask]
             ok = np.isfinite(y_s) & np.isfinite(g_s)
@@ -243,25 +248,43 @@ def associate_outcome(
             counts = {"n": n_ok}
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
-                rows.add(v, stratum, res)
+            if not tte:
+                for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
+                    rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
                 if cov_names
                 else np.empty((mask.sum(), 0))
             )
-            for res in regression.genetic_models(
-                y_s,
-                g_s,
-                C,
-                outcome_type=outcome_type,
-                ploidy=v.ploidy,
-                dosage=None if dosage_all is None else dosage_all[mask],
-                covariate_names=cov_names,
-                min_n=min_n,
-                min_cases=min_cases,
-            ):
-                rows.add(v, stratum, res, covariates=cov_label)
+            if tte:
+                time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
+                for res in survival.cox_genetic_models(
+                    time_s,
+                    y_s,
+                    g_s,
+                    C,
+                    entry=entry_s,
+                    ploidy=v.ploidy,
+                    dosage=None if dosage_all is None else dosage_all[mask],
+                    covariate_names=cov_names,
+                    min_n=min_n,
+                    min_events=min_cases,
+                ):
+                    rows.add(v, stratum, res, covariates=cov_label)
+            else:
+                for res in regression.genetic_models(
+                    y_s,
+                    g_s,
+                    C,
+                    outcome_type=outcome_type,
+                    ploidy=v.ploidy,
+                    dosage=None if dosage_all is None else dosage_all[mask],
+                    covariate_names=cov_names,
+                    min_n=min_n,
+                    min_cases=min_cases,
+                ):
+                    rows.add(v, stratum, res, covariates=cov_label)
+                time_s = entry_s = None
             for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
                 Ci = (
@@ -275,6 +298,21 @@ def associate_outcome(
                         model=f"interaction_{modifier}",
                         term=f"per_allele_x_{modifier}",
                         note=f"modifier {modifier} missing for every sample in this stratum",
+                    )
+                elif tte:
+                    (res,) = interactions.modifier_interaction(
+                        y_s,
+                        g_s,
+                        values[mask],
+                        Ci,
+                        outcome_type=outcome_type,
+                        name=modifier,
+                        time=time_s,
+                        entry=entry_s,
+                        covariate_names=names,
+                        effects_by=False,
+                        min_n=min_n,
+                        min_cases=min_cases,
                     )
                 else:
                     res = regression.interaction_test(
@@ -290,7 +328,11 @@ def associate_outcome(
                     )
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
-        if binary:
+            _configured_interactions(
+                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, config,
+                outcome_type=outcome_type, follow_up=follow_up, min_n=min_n, min_cases=min_cases,
+            )  # fmt: skip
+        if binary and not tte:
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
     table = adjust_pvalues(rows.frame())
@@ -299,6 +341,73 @@ def associate_outcome(
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
     )
+
+
+def _follow_up(pheno: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Follow-up time and (if configured) entry time of a time-to-event outcome."""
+    entry = entry_column(outcome)
+    return (
+        pheno[time_column(outcome)].to_numpy(dtype=float),
+        pheno[entry].to_numpy(dtype=float) if entry in pheno else None,
+    )
+
+
+def _configured_interactions(
+    rows,
+    v,
+    stratum,
+    mask,
+    y,
+    g,
+    pheno,
+    cov_values,
+    cov_names,
+    config,
+    *,
+    outcome_type,
+    follow_up,
+    min_n,
+    min_cases,
+) -> None:
+    """Rows of the config's ``interactions`` (see :mod:`vdrbone.interactions`) in one stratum."""
+    for spec in config.get("interactions") or []:
+        column = spec["column"]
+        categorical = spec.get("type", "continuous") == "categorical"
+        values = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+        names = [c for c in cov_names if c != column]
+        C = np.column_stack([cov_values[c][mask] for c in names]) if names else np.empty((mask.sum(), 0))
+        time_s, entry_s = (
+            (None, None) if follow_up is None else (None if a is None else a[mask] for a in follow_up)
+        )
+        got = interactions.modifier_interaction(
+            y[mask], g[mask], values[mask], C, outcome_type=outcome_type, name=column,
+            modifier_type="categorical" if categorical else "continuous", levels=spec.get("levels"),
+            time=time_s, entry=entry_s, covariate_names=names, min_n=min_n, min_cases=min_cases,
+        )  # fmt: skip
+        base_ref = reference_label(v, "additive")
+        for res in got:
+            where = res.extra.pop("reference", "")
+            if not where and categorical:
+                levels = spec.get("levels") or []
+                where = f"{column}={levels[0]}" if levels else ""
+            rows.add(
+                v,
+                stratum,
+                res,
+                covariates="+".join([*names, column]),
+                reference="; ".join(x for x in (base_ref, where) if x),
+            )
+
+
+def _levels(values: pd.Series) -> np.ndarray:
+    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing."""
+
+    def text(x):
+        if pd.isna(x):
+            return None
+        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+    return np.array([text(x) for x in values], dtype=object)
 
 
 def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
@@ -347,9 +456,11 @@ def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
     return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
 
 
-def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
+def _excluded_rows(
+    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, tte: bool = False
+) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = ([] if tte else unadjusted_terms(binary, v.ploidy)) + regression.GENETIC_MODEL_TERMS[v.ploidy]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
     for modifier, _values, label in _interactions(stratum, None, None):
