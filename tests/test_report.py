@@ -28,7 +28,7 @@ from vdrbone.configuration import validate_config
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.methods import REFERENCES, methods_sections
 from vdrbone.panel import read_panel
-from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.phenotypes import match_samples, outcome_kind, read_phenotypes
 from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
 from vdrbone.report import (
     COUNT_COLUMNS,
@@ -79,6 +79,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         coding=cfg["phenotype_coding"],
         outcomes=cfg["outcomes"],
         covariates=list(cfg["covariates"]),
+        interactions=list(cfg["interactions"]),
     )
     summary, matched = match_samples(
         list(pheno["sample"]),
@@ -88,7 +89,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         vcf_path="v",
     )
     pheno = pheno.set_index("sample").loc[matched].reset_index()
-    binary = [o for o, s in cfg["outcomes"].items() if s["type"] == "binary"]
+    binary = [o for o, s in cfg["outcomes"].items() if outcome_kind(s) == "binary"]
     qc = qc_variants(
         ex.calls,
         pheno,
@@ -109,6 +110,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "association": pd.concat([r.association for r in results], ignore_index=True),
         "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
         "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
+        "kaplan_meier": pd.concat([r.kaplan_meier for r in results if len(r.kaplan_meier)]),
         "ld": ld_table(ex.calls, pheno, panel, config=cfg),
         "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
         "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
@@ -496,6 +498,22 @@ def _chromium() -> str | None:
     if shutil.which("apt-get") and os.geteuid() == 0:
         subprocess.run(["apt-get", "install", "-y", "chromium"], capture_output=True, timeout=600)
     return shutil.which("chromium")
+
+
+def test_time_to_event_interaction_and_derived_outcome_sections(cohort, suppressed):
+    """KM curves with numbers at risk, SNP effect by modifier, how the WHO class was derived."""
+    html = cohort["html"]
+    ids = _parse(html).ids
+    assert (
+        "km-fracture_tte" in ids and "gxe-vitd_25oh-bmd_ls" in ids and "gxe-vitd_supplement-fracture" in ids
+    )
+    assert "Kaplan-Meier curves of Time to incident fracture" in html and "Numbers at risk" in html
+    assert "hazard ratio (HR)" in html and "proportional-hazards test (cox.zph) p" in html
+    assert "osteoporosis_fn: 1 when T-score &lt;= -2.5, else 0" in html and "Looker et al. 1998" in html
+    # numbers at risk are suppressed like any count
+    km = pd.read_csv(cohort["tables"]["kaplan_meier"], sep="\t")
+    assert (km["n_risk"].between(1, 4)).any()
+    assert "&lt;5" in suppressed
 
 
 def test_headless_chromium_screenshot_without_console_errors(cohort, tmp_path):

@@ -50,7 +50,9 @@ def test_who_class_outcomes_in_the_phenotype_table(tmp_path, hand):
     assert_array_equal(ph["osteoporosis_fn"], [*fn["osteoporosis"], np.nan])
     assert_array_equal(ph["osteopenia_fn"], [*fn["osteopenia_or_worse"], np.nan])
     outcomes["osteoporosis_fn"]["reference"] = "nhanes3_spine"
-    with pytest.raises(InputError, match="tscore reference 'nhanes3_spine' is not in .*tscore_reference.tsv; available"):
+    with pytest.raises(
+        InputError, match="tscore reference 'nhanes3_spine' is not in .*tscore_reference.tsv; available"
+    ):
         read_phenotypes(path, sample_column="sample", coding=CODING, outcomes=outcomes, covariates=[])
 
 

@@ -102,7 +102,14 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
     assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
     assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
-    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture", "fracture_tte", "osteoporosis_fn"}
+    assert set(assoc["outcome"]) == {
+        "bmd_ls",
+        "bmd_fn",
+        "bmd_th",
+        "fracture",
+        "fracture_tte",
+        "osteoporosis_fn",
+    }
     tte = assoc[assoc["outcome"] == "fracture_tte"]
     assert {"HR"} == set(tte.loc[tte["model"] == "additive", "estimate_type"])
     assert (tte["model"] == "ph_test").any() and (assoc["model"] == "effect_by_vitd_supplement").any()

@@ -12,6 +12,7 @@ rule associate:
         association=run_path("work", "association", "{outcome}.tsv"),
         genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+        kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
     log:
         run_path("logs", "associate.{outcome}.log"),
     benchmark:
@@ -42,10 +43,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        kaplan_meier=expand(
+            run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
     output:
         association=run_path("tables", "association.tsv"),
         genotype_counts=run_path("tables", "genotype_counts.tsv"),
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
+        kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
     log:
         run_path("logs", "merge_association.log"),
     benchmark:

@@ -224,6 +224,7 @@ def shareable_tables():
             "association.tsv",
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
+            "kaplan_meier.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

@@ -14,7 +14,7 @@ only selects samples, counts, labels rows and adjusts p-values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,16 @@ GENOTYPE_COUNT_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
 ]  # fmt: skip
+KM_TABLE_COLUMNS = [
+    "outcome",
+    "variant",
+    "name",
+    "stratum",
+    "effect_count",
+    "genotype",
+    "rflp",
+    *survival.KM_COLUMNS,
+]
 BMD_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
@@ -59,6 +69,7 @@ class OutcomeResult:
     association: pd.DataFrame
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
+    kaplan_meier: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KM_TABLE_COLUMNS))
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
@@ -336,11 +347,47 @@ def associate_outcome(
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
     table = adjust_pvalues(rows.frame())
+    km = (
+        kaplan_meier_table(panel, G, follow_up, y, masks, outcome=outcome)
+        if tte
+        else pd.DataFrame(columns=KM_TABLE_COLUMNS)
+    )
     return OutcomeResult(
         association=table,
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
+        kaplan_meier=km,
     )
+
+
+def kaplan_meier_table(panel: Panel, G: np.ndarray, follow_up, event: np.ndarray, masks, *, outcome: str):
+    """Kaplan-Meier estimates by genotype class in the ``all`` stratum, read on one time grid
+    (:func:`vdrbone.survival.km_grid`), for the report's curves and numbers at risk."""
+    time, entry = follow_up
+    mask = masks.get("all", np.ones(len(event), dtype=bool))
+    grid = survival.time_grid(time[mask & np.isfinite(event)])
+    frames = []
+    for j, v in enumerate(panel):
+        for k in range(v.ploidy + 1):
+            at = mask & (G[:, j] == k) & np.isfinite(event) & np.isfinite(time)
+            if not at.any():
+                continue
+            nuc, lab = v.genotype_names(k)
+            km = survival.km_grid(time[at], event[at], entry=None if entry is None else entry[at], grid=grid)
+            frames.append(
+                km.assign(
+                    outcome=outcome,
+                    variant=v.id,
+                    name=v.name,
+                    stratum="all",
+                    effect_count=k,
+                    genotype=nuc,
+                    rflp=lab,
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=KM_TABLE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[KM_TABLE_COLUMNS]
 
 
 def _follow_up(pheno: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray | None]:

@@ -32,7 +32,7 @@ from vdrbone.configuration import sha256_cached
 from vdrbone.manifest import sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_labels, strata_masks
+from vdrbone.phenotypes import outcome_kind, strata_labels, strata_masks
 from vdrbone.plots import (
     forest_plot,
     genotype_means_plot,
@@ -62,12 +62,15 @@ COUNT_COLUMNS = {
     "n_records",
     "n_chromosomes",
     "count",
+    "n_risk",
+    "n_event",
+    "n_censor",
 }
 # Proportions whose numerator or denominator is a count of the same row: withheld whenever any
 # count of the row is suppressed (a frequency beside a total gives the count back).
 FREQUENCY_COLUMNS = {
     "effect_allele_freq", "carrier_freq", "call_rate", "missing_rate", "freq_cases", "freq_controls",
-    "freq", "frequency", "freq1", "freq2",
+    "freq", "frequency", "freq1", "freq2", "surv",
 }  # fmt: skip
 # Counts that add up to a total shown beside them (in the row, or over the rows of a group):
 # when one is suppressed, the next smallest is too, so the total cannot give it back.
@@ -354,6 +357,12 @@ def table_html(df: pd.DataFrame, *, columns: list[str] | None = None, max_rows: 
     return _table(head, rows)
 
 
+def _ratio(rows: pd.DataFrame) -> str:
+    """``HR`` for the rows of a time-to-event outcome, else ``OR``."""
+    types = rows["estimate_type"] if "estimate_type" in rows else pd.Series(dtype=object)
+    return "HR" if (types == "HR").any() else "OR"
+
+
 def estimate_decimals(assoc: pd.DataFrame, estimate_type: str) -> int:
     """Decimals for estimates: 2 for ORs; for betas enough to show 2 digits of the median SE."""
     if estimate_type == "OR":
@@ -434,7 +443,10 @@ def table_one(pheno: pd.DataFrame, *, outcomes: dict, covariates: list[str]) -> 
     masks = strata_masks(pheno, ["all", "t2dm", "sex", "t2dm_sex"])
     variables = [(c, VARIABLE_NAMES.get(c, c), "continuous") for c in covariates]
     for key, spec in outcomes.items():
-        variables.append((key, spec.get("label", key), spec["type"]))
+        # time to event: the event column (number with an event, like cases)
+        variables.append(
+            (key, spec.get("label", key), "binary" if outcome_kind(spec) != "continuous" else "continuous")
+        )
     rows = []
     for group in TABLE1_GROUPS:
         mask = masks[group]
@@ -543,7 +555,7 @@ def reference_frequencies(panel: Panel, populations_path: str | None) -> pd.Data
 def _qc_html(
     qc: pd.DataFrame, extraction: pd.DataFrame, ref: pd.DataFrame, panel: Panel, config: dict, k: int
 ):
-    binary = [o for o, s in config["outcomes"].items() if s["type"] == "binary"]
+    binary = [o for o, s in config["outcomes"].items() if outcome_kind(s) == "binary"]
     population = (
         (config.get("simulate") or {}).get("population")
         if (config.get("simulate") or {}).get("enabled")
@@ -781,7 +793,7 @@ def snpassoc_table(
     counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p, q and
     AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
     genotype_counts (binary) or bmd_by_genotype (continuous) rows."""
-    est_name = "OR" if binary else "Beta"
+    est_name = _ratio(rows) if binary else "Beta"
     head = ["Model", "Genotype"]
     head += ["Controls<br>n (%)", "Cases<br>n (%)"] if binary else ["n", "Mean (SD)"]
     head += [f"{est_name} (95% CI)", "p", "q (BH)", "AIC"]
@@ -938,7 +950,7 @@ def _strata_table(
     main_model = "carrier" if v.is_mt else "additive"
     head = ["Stratum", "n" + (" (cases / controls)" if binary else "")]
     head += [
-        ("OR" if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
+        (_ratio(rows) if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
         "p",
         "q (BH)",
     ]
@@ -1042,7 +1054,7 @@ def _forest(
     )
     return forest_plot(
         sub[["stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"]],
-        estimate_type="OR" if binary else "beta",
+        estimate_type=_ratio(rows) if binary else "beta",
         title=title,
         footnote=("In all participants: " + "; ".join(foot)) if foot else "",
         decimals=decimals,
@@ -1082,7 +1094,7 @@ def association_sections(
     strata = strata_labels(list(config.get("strata", ["all"])))
     out = []
     for key, spec in config["outcomes"].items():
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) != "continuous"  # time to event: counts by event status, HR
         rows_o = assoc[assoc["outcome"] == key] if len(assoc) else assoc
         decimals = estimate_decimals(rows_o, "OR" if binary else "beta")
         desc_o = counts if binary else bmd
@@ -1139,7 +1151,9 @@ def association_sections(
                 "key": key,
                 "label": spec.get("label", key),
                 "type": spec["type"],
-                "estimate": "odds ratio (OR)" if binary else "beta (difference in outcome units)",
+                "estimate": {"OR": "odds ratio (OR)", "HR": "hazard ratio (HR)"}[_ratio(rows_o)]
+                if binary
+                else "beta (difference in outcome units)",
                 "variants": variants,
                 "top": _top_findings(rows_o, panel, binary=binary, decimals=decimals, k=k),
             }
@@ -1298,7 +1312,7 @@ def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> str:
         g = ha[ha["outcome"] == key]
         if g.empty:
             continue
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) == "binary"
         decimals = estimate_decimals(g, "OR" if binary else "beta")
         est = "OR" if binary else "Beta"
         rows = []
@@ -1458,6 +1472,23 @@ def _load(path: str) -> pd.DataFrame:
     return read_tsv(path)
 
 
+def _science(frames: dict, assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots: bool) -> dict:
+    """Data of the time-to-event, interaction and derived-outcome blocks (vdrbone.science_report)."""
+    from vdrbone import science_report
+    from vdrbone.tscore import read_reference
+
+    who = any(s["type"] == "who_class" for s in config["outcomes"].values())
+    return {
+        "km": science_report.km_sections(
+            frames.get("kaplan_meier"), assoc, panel, config, k=k, plots_on=plots
+        ),
+        "interactions": science_report.interaction_sections(assoc, panel, config, plots_on=plots),
+        "derived": science_report.derived_outcomes(
+            config, read_reference(config.get("tscore_reference")) if who else None
+        ),
+    }
+
+
 def render_report(
     *,
     run: dict,
@@ -1562,6 +1593,7 @@ def render_report(
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
+        science=_science(frames, assoc, panel, config, k=k, plots=plots),
         methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),
         versions=versions,

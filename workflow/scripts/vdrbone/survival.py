@@ -532,3 +532,47 @@ def cox_genetic_models(
     ph_order = [m for m, _ in regression.GENETIC_MODEL_TERMS[ploidy]]
     ph_rows.sort(key=lambda r: ph_order.index(r.term.removesuffix("_global")))
     return rows + ph_rows
+
+
+KM_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv"]
+
+
+def km_grid(time, event, *, entry=None, grid) -> pd.DataFrame:
+    """Kaplan-Meier estimate read at the times of ``grid`` (ascending, first 0): one row per grid
+    time with ``n_risk`` at that time, ``n_event`` / ``n_censor`` in (previous grid time, time]
+    and ``surv`` S(time). Aggregated this way, a curve shows no individual event times."""
+    km = kaplan_meier(time, event, entry=entry)
+    t, e, s = check_survival(time, event, entry)
+    ok = ~np.isnan(t) & ~np.isnan(e) & (np.ones_like(t, bool) if s is None else ~np.isnan(s))
+    t, e = t[ok], e[ok]
+    s = np.zeros_like(t) if s is None else s[ok]
+    grid = np.asarray(grid, dtype=float)
+    rows = []
+    prev = -np.inf
+    for g in grid:
+        at = km[km["time"] <= g]
+        within = (t > prev) & (t <= g)
+        rows.append(
+            {
+                "time": float(g),
+                # at risk just after g: entered at or before g, not yet failed or censored
+                "n_risk": int(((s <= g) & (t > g)).sum()),
+                "n_event": int((within & (e == 1)).sum()),
+                "n_censor": int((within & (e == 0)).sum()),
+                "surv": float(at["surv"].iloc[-1]) if len(at) else 1.0,
+            }
+        )
+        prev = g
+    return pd.DataFrame(rows, columns=KM_COLUMNS)
+
+
+def time_grid(time, *, points: int = 20) -> np.ndarray:
+    """0 and about ``points`` round steps (1, 2 or 5 x 10^k) up to the largest follow-up time."""
+    t = np.asarray(time, dtype=float)
+    t = t[np.isfinite(t)]
+    if t.size == 0:
+        return np.array([0.0])
+    raw = float(t.max()) / points
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    return np.arange(0.0, float(t.max()) + step, step)
