@@ -111,6 +111,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
         "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
         "kaplan_meier": pd.concat([r.kaplan_meier for r in results if len(r.kaplan_meier)]),
+        "power": pd.concat([r.power for r in results], ignore_index=True),
         "ld": ld_table(ex.calls, pheno, panel, config=cfg),
         "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
         "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
@@ -514,6 +515,12 @@ def test_time_to_event_interaction_and_derived_outcome_sections(cohort, suppress
     km = pd.read_csv(cohort["tables"]["kaplan_meier"], sep="\t")
     assert (km["n_risk"].between(1, 4)).any()
     assert "&lt;5" in suppressed
+    # power beside the results of every outcome, from tables/power.tsv
+    assert html.count("What this cohort could detect") == len(cohort["config"]["outcomes"])
+    pw = pd.read_csv(cohort["tables"]["power"], sep="\t")
+    contract = "variant outcome stratum model n effect_allele_freq assumed_effect power mde_80".split()
+    assert list(pw.columns[:9]) == contract
+    assert set(pw["level"]) == {"nominal", "bonferroni"}
 
 
 def test_headless_chromium_screenshot_without_console_errors(cohort, tmp_path):

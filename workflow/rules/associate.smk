@@ -13,6 +13,7 @@ rule associate:
         genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
         kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+        power=run_path("work", "association", "{outcome}.power.tsv"),
     log:
         run_path("logs", "associate.{outcome}.log"),
     benchmark:
@@ -48,11 +49,17 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        power=expand(
+            run_path("work", "association", "{outcome}.power.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
     output:
         association=run_path("tables", "association.tsv"),
         genotype_counts=run_path("tables", "genotype_counts.tsv"),
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
         kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
+        power=run_path("tables", "power.tsv"),
     log:
         run_path("logs", "merge_association.log"),
     benchmark:

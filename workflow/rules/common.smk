@@ -225,6 +225,7 @@ def shareable_tables():
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
             "kaplan_meier.tsv",
+            "power.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, interactions, regression, survival
+from vdrbone import contingency, interactions, power, regression, survival
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import entry_column, outcome_kind, strata_masks, stratum_fixed, time_column
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -70,6 +70,7 @@ class OutcomeResult:
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
     kaplan_meier: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KM_TABLE_COLUMNS))
+    power: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=power.POWER_COLUMNS))
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
@@ -237,6 +238,7 @@ def associate_outcome(
     )
 
     rows = _Rows(outcome)
+    power_inputs: list[tuple] = []
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
     for j, v in enumerate(panel):
@@ -267,6 +269,8 @@ def associate_outcome(
                 if cov_names
                 else np.empty((mask.sum(), 0))
             )
+            in_model = np.isfinite(y_s) & np.isfinite(g_s) & np.isfinite(C).all(axis=1)
+            power_inputs.append((v, stratum, y_s[in_model], g_s[in_model]))
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 for res in survival.cox_genetic_models(
@@ -347,6 +351,7 @@ def associate_outcome(
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
     table = adjust_pvalues(rows.frame())
+    power_table = _power_table(table, power_inputs, outcome=outcome, outcome_type=outcome_type, config=config)
     km = (
         kaplan_meier_table(panel, G, follow_up, y, masks, outcome=outcome)
         if tte
@@ -357,7 +362,28 @@ def associate_outcome(
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
         kaplan_meier=km,
+        power=power_table,
     )
+
+
+def _power_table(
+    table: pd.DataFrame, inputs: list, *, outcome: str, outcome_type: str, config: dict
+) -> pd.DataFrame:
+    """``power.tsv`` rows of one outcome: the log-additive (mtDNA: carrier) model of every variant x
+    stratum, at alpha and at the Bonferroni level of the outcome's family (alpha / m, m the number
+    of tests with a p-value in the family; see :func:`adjust_pvalues`)."""
+    alpha, effect = power.settings(config, outcome, outcome_type)
+    family = table[table["p_bonferroni"].notna()].drop_duplicates(["variant", "stratum", "model"])
+    alphas = {"nominal": alpha, "bonferroni": alpha / max(len(family), 1)}
+    rows = []
+    for v, stratum, y, g in inputs:
+        model = "carrier" if v.ploidy == 1 else "additive"
+        for r in power.power_rows(outcome_type, y, g, assumed_effect=effect, alphas=alphas, ploidy=v.ploidy):
+            rows.append({"variant": v.id, "outcome": outcome, "stratum": stratum, "model": model, **r})
+    out = pd.DataFrame(rows, columns=power.POWER_COLUMNS)
+    for col in ("n", "n_events"):
+        out[col] = pd.to_numeric(out[col]).round().astype("Int64")
+    return out
 
 
 def kaplan_meier_table(panel: Panel, G: np.ndarray, follow_up, event: np.ndarray, masks, *, outcome: str):

@@ -52,6 +52,8 @@ REFERENCES = {
     "Assoc. 1958;53(282):457-481.",
     "who_tscore": "Kanis JA, McCloskey EV, Johansson H, et al. A reference standard for the description of "
     "osteoporosis. Bone. 2008;42(3):467-475.",
+    "schoenfeld": "Schoenfeld DA. Sample-size formula for the proportional-hazards regression model. "
+    "Biometrics. 1983;39(2):499-503.",
     "looker": "Looker AC, Wahner HW, Dunn WL, et al. Updated data on proximal femur bone mineral levels of "
     "US adults. Osteoporos Int. 1998;8(5):468-489.",
 }
@@ -163,6 +165,18 @@ def _science_sections(config: dict, tte: list[str]) -> list[dict]:
                 f"{_cite('looker')} (resources/tscore_reference.tsv). Every binary test was run on them.",
             }
         )
+    pw = config.get("power") or {}
+    out.append(
+        {
+            "title": "Power",
+            "text": "Power of the log-additive (mtDNA: carrier) test and the minimum effect detectable with "
+            f"80% power were computed at alpha {pw.get('alpha', 0.05)} and at the Bonferroni level of each "
+            "outcome's family, from the analysed samples' size, effect-allele count variance and outcome SD "
+            "(linear), case fraction (logistic) or number of events (Cox, "
+            + _cite("schoenfeld")
+            + "), by large-sample normal approximations.",
+        }
+    )
     inters = config.get("interactions") or []
     if inters:
         desc = []

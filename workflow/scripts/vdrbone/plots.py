@@ -378,3 +378,25 @@ def interaction_plot(series: list[dict], *, estimate_type: str, title: str, xlab
         ax.set_title(title, loc="left")
         ax.legend(frameon=False, fontsize=8, loc="best")
         return figure_data_uri(fig)
+
+
+def power_bars(bars: list[tuple[str, float, float]], *, title: str, effect: str) -> str:
+    """Compact horizontal bars: power per variant at alpha (black) and at the Bonferroni level
+    (grey, hatched), with the 80% line. ``bars``: (variant name, power, power Bonferroni)."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(bars) + 1.1))
+        y = np.arange(len(bars))[::-1]
+        nominal = [b[1] if np.isfinite(b[1]) else 0 for b in bars]
+        bonf = [b[2] if np.isfinite(b[2]) else 0 for b in bars]
+        ax.barh(y + 0.18, nominal, height=0.34, color="black", label="at alpha")
+        ax.barh(
+            y - 0.18, bonf, height=0.34, color="#bbbbbb", hatch="//", edgecolor="#555555", label="Bonferroni"
+        )
+        ax.axvline(0.8, color="#777777", ls="--", lw=0.9)
+        ax.set_yticks(y)
+        ax.set_yticklabels([b[0] for b in bars])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(f"Power for {effect} per effect allele")
+        ax.set_title(title, loc="left")
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        return figure_data_uri(fig)

@@ -1483,6 +1483,7 @@ def _science(frames: dict, assoc: pd.DataFrame, panel: Panel, config: dict, *, k
             frames.get("kaplan_meier"), assoc, panel, config, k=k, plots_on=plots
         ),
         "interactions": science_report.interaction_sections(assoc, panel, config, plots_on=plots),
+        "power": science_report.power_sections(frames.get("power"), panel, config, k=k, plots_on=plots),
         "derived": science_report.derived_outcomes(
             config, read_reference(config.get("tscore_reference")) if who else None
         ),

@@ -168,3 +168,56 @@ def derived_outcomes(config: dict, reference: pd.DataFrame | None) -> list[str]:
     return [
         derivation_text(k, s, outcomes, reference) for k, s in outcomes.items() if s["type"] == "who_class"
     ]
+
+
+def power_sections(pw: pd.DataFrame | None, panel: Panel, config: dict, *, k: int, plots_on: bool) -> dict:
+    """Per outcome (stratum ``all``): power at alpha and at the Bonferroni level for the assumed
+    effect, and the minimum detectable effect at 80% power, per variant; a compact figure."""
+    from vdrbone.report import suppress_count
+
+    out = {}
+    if pw is None or pw.empty:
+        return out
+    for key, spec in config["outcomes"].items():
+        p = pw[(pw["outcome"] == key) & (pw["stratum"] == "all")]
+        if p.empty:
+            continue
+        nominal, bonf = p[p["level"] == "nominal"], p[p["level"] == "bonferroni"]
+        etype = str(nominal["estimate_type"].iloc[0])
+        rows, bars = [], []
+        for v in panel:
+            a, b = nominal[nominal["variant"] == v.id], bonf[bonf["variant"] == v.id]
+            if a.empty:
+                continue
+            a, b = a.iloc[0], (b.iloc[0] if len(b) else None)
+            d = 2 if etype != "beta" else 3
+            rows.append(
+                {
+                    "variant": f"{v.name} ({v.id})",
+                    "n": suppress_count(a["n"], k),
+                    "freq": _fmt(float(a["effect_allele_freq"]), 3),
+                    "power": _fmt(float(a["power"])),
+                    "power_bonferroni": _fmt(float(b["power"])) if b is not None else "NA",
+                    "mde": _fmt(float(a["mde_80"]), d),
+                    "mde_bonferroni": _fmt(float(b["mde_80"]), d) if b is not None else "NA",
+                    "note": a["note"] if isinstance(a["note"], str) else "",
+                }
+            )
+            bars.append((v.name, float(a["power"]), float(b["power"]) if b is not None else float("nan")))
+        first = nominal.iloc[0]
+        alpha_b = float(bonf["alpha"].iloc[0]) if len(bonf) else float("nan")
+        out[key] = {
+            "estimate_type": etype,
+            "assumed": f"{float(first['assumed_effect']):g}",
+            "alpha": f"{float(first['alpha']):g}",
+            "alpha_bonferroni": f"{alpha_b:.2g}",
+            "rows": rows,
+            "figure": plots.power_bars(
+                bars,
+                title=f"{spec.get('label', key)}: power",
+                effect=f"{etype} {float(first['assumed_effect']):g}",
+            )
+            if plots_on and bars
+            else "",
+        }
+    return out
