@@ -252,3 +252,61 @@ def test_ld_table_and_block_naming(panel):
         hp.make_block(panel, ["rs731236", "m.4823"])
     with pytest.raises(hp.InputError, match="not among the analysed variants"):
         hp.make_block(panel, ["rs731236", "rs11568820"])
+
+
+def test_block_variant_not_in_the_genotype_files_is_left_out_with_a_note():
+    calls, pheno, pnl, config = cohort_tables(600, 3)
+    calls.loc[calls["variant"] == "rs7975232", "effect_count"] = np.nan
+    unavailable = {"rs7975232": "not in the genotype files"}
+    note = "ApaI (rs7975232) left out of the block: not in the genotype files"
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    assert set(freqs["block"]) == {"BsmI-TaqI"} and freqs["note"].str.endswith(note).all()
+    assert_allclose(freqs[freqs["stratum"] == "all"]["frequency"].sum(), 1.0, atol=1e-8)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    assert set(table["variant"]) == {"BsmI-TaqI"} and table["note"].str.endswith(note).all()
+    assert np.isfinite(table.loc[table["term"] == "global", "p_value"]).all()
+    ld = hp.ld_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    apa = (ld["variant1"] == "rs7975232") | (ld["variant2"] == "rs7975232")
+    assert (ld.loc[apa, "note"] == "ApaI (rs7975232): not in the genotype files").all()
+    # fewer than two block variants left: one row per stratum with the reason, no crash
+    unavailable["rs731236"] = "not in the genotype files"
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    for t in (freqs, table):
+        assert (
+            len(t) == 3 and t["note"].str.endswith("fewer than two block variants left: no haplotypes").all()
+        )
+    assert (table["model"] == "haplotype_global").all() and table["p_value"].isna().all()
+
+
+def test_degenerate_covariates_dropped_in_the_haplotype_regression():
+    """bmi constant among women and age_months = 12 age_years: the women's rows equal a fit
+    without them, say what was dropped and list it once per stratum in attrs."""
+    calls, pheno, pnl, config = cohort_tables(1200, 9)
+    rng = np.random.default_rng(9)
+    pheno = pheno.assign(
+        bmi=np.where(pheno["sex"] == "female", 27.0, rng.normal(27, 4, len(pheno))),
+        age_months=12 * pheno["age_years"],
+    )
+    degenerate = dict(config, covariates=["age_years", "bmi", "age_months"])
+    table = hp.association_table(calls, pheno, pnl, outcome="y", config=degenerate)
+    plain = hp.association_table(calls, pheno, pnl, outcome="y", config=dict(config))
+    women = table[table["stratum"] == "sex=female"].set_index("term")
+    assert (women["covariates"] == "age_years+t2dm").all()
+    assert (
+        women["note"] == "covariate dropped: bmi (constant in this stratum); "
+        "covariate dropped: age_months (collinear with age_years)"
+    ).all()
+    ref = plain[plain["stratum"] == "sex=female"].set_index("term")
+    assert_allclose(women["estimate"], ref.loc[women.index, "estimate"], rtol=1e-8)
+    assert_allclose(women["p_value"], ref.loc[women.index, "p_value"], rtol=1e-8)
+    men = table[table["stratum"] == "sex=male"]
+    assert (men["covariates"] == "age_years+bmi+t2dm").all() and men["p_value"].notna().any()
+    design = table.attrs["covariate_design"]
+    assert sorted(zip(design["stratum"], design["covariate"], strict=True)) == [
+        ("all", "age_months"),
+        ("sex=female", "age_months"),
+        ("sex=female", "bmi"),
+        ("sex=male", "age_months"),
+    ]
+    assert set(design["variants"]) == {"BsmI-ApaI-TaqI"}

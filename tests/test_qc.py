@@ -14,6 +14,7 @@ from vdrbone.association import associate_outcome
 from vdrbone.configuration import load_yaml, validate_config
 from vdrbone.methods import methods_sections
 from vdrbone.panel import read_panel
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.qc import (
     NO_HWE_MT,
     QC_VARIANT_COLUMNS,
@@ -375,7 +376,7 @@ def test_methods_state_where_hwe_was_applied(setting):
     assert applied[setting] in text
     assert "No HWE test applies to haploid mtDNA" in text and "flagged but kept" in text
     # no binary outcome: controls fall back to all samples, and the Methods say so
-    cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if v["type"] != "binary"}
+    cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if outcome_kind(v) != "binary"}
     cfg["qc"]["action"] = "exclude"
     text = qc_text(cfg)
     assert "controls" not in text.split("failed HWE")[0]
@@ -410,3 +411,34 @@ def test_qc_samples(example):
     assert qs.loc["s8", ["n_called", "n_other_allele"]].tolist() == [1, 1]
     assert qs.loc["s6", "missing_rate"] == 0.5 and qs.loc["s6", "status"] == "high_missing"
     assert qs.index.tolist()[:3] == ["s1", "s2", "s3"]
+
+
+def test_variant_not_in_the_genotype_files_and_other_ploidy(example):
+    """Extraction's 'excluded' (a variant not in the files) and 'other_ploidy' calls: rows with the
+    reason, never the former crash "unknown status value(s) ['excluded']"."""
+    calls, pheno, _ = example
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236", "m.4823", "m.15885"])
+    absent = pd.DataFrame(
+        {"sample": pheno["sample"], "variant": "m.15885", "effect_count": np.nan, "status": "excluded"}
+    )
+    calls = pd.concat([calls, absent], ignore_index=True)
+    calls.loc[(calls["variant"] == "rs731236") & (calls["sample"] == "s1"), ["effect_count", "status"]] = [
+        np.nan,
+        "other_ploidy",
+    ]
+    qc = qc_variants(
+        calls, pheno, panel, strata=["all", "sex"], binary_outcomes=["fracture"], min_call_rate=0.9,
+        hwe_p=1e-6, unavailable={"m.15885": "not in the genotype files"},
+    )  # fmt: skip
+    mt = qc[qc["variant"] == "m.15885"]
+    assert len(mt) == 6 and (mt["flag"] == "not_extracted").all()
+    assert (mt["reason"] == "not in the genotype files").all() and (mt["n_called"] == 0).all()
+    assert _row(qc, "rs731236", "all")["n_missing"] == 3  # s6, s10 and the other_ploidy call (s1)
+    assert _row(qc, "rs731236", "all")["n_called"] == 6
+    # without the reasons from extraction.tsv the variant is still flagged
+    qc = qc_variants(calls, pheno, panel, strata=["all"], binary_outcomes=[], min_call_rate=0.9, hwe_p=1e-6)
+    assert _row(qc, "m.15885", "all")["reason"] == "excluded at extraction (see extraction.tsv)"
+    # per-sample missingness is over the variants that were extracted
+    qs = qc_samples(calls[calls["sample"] != "zz"]).set_index("sample")
+    assert qs.loc["s2", ["n_variants", "n_called", "missing_rate"]].tolist() == [2, 2, 0.0]
+    assert qs.loc["s1", ["n_called", "n_missing"]].tolist() == [1, 1]

@@ -16,6 +16,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from vdrbone import regression
 from vdrbone.regression import (
     _firth_state,
     fit_firth,
@@ -597,3 +598,49 @@ def test_dosage_model_uses_every_dosage_and_class_models_every_hard_call():
     f = (m0.ssr - m1.ssr) / (m1.ssr / m1.df_resid)
     np.testing.assert_allclose(add.statistic, f, rtol=1e-7)
     np.testing.assert_allclose(add.p_value, st.f.sf(f, 1, m1.df_resid), rtol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# covariate design: constant and aliased covariates dropped as R lm / glm alias them
+# --------------------------------------------------------------------------------------------
+def test_covariate_design_drops_constant_and_later_collinear_columns():
+    rng = np.random.default_rng(7)
+    n = 200
+    age = rng.integers(40, 80, n).astype(float)
+    bmi = np.full(n, 27.5)
+    sex = rng.integers(0, 2, n).astype(float)
+    months = 12 * age
+    combo = 2 * age - 3 * sex + 1
+    C = np.column_stack([age, bmi, months, sex, combo])
+    d = regression.covariate_design(C, ["age_years", "bmi", "age_months", "sex", "combo"])
+    assert d.names == ["age_years", "sex"] and d.kept == [0, 3]
+    assert d.dropped == [
+        ("bmi", "constant in this stratum"),
+        ("age_months", "collinear with age_years"),
+        ("combo", "collinear with age_years, sex"),
+    ]
+    assert d.note == (
+        "covariate dropped: bmi (constant in this stratum); covariate dropped: age_months (collinear "
+        "with age_years); covariate dropped: combo (collinear with age_years, sex)"
+    )
+    # the earlier column of a collinear pair is kept, whichever it is (formula order, as R)
+    d = regression.covariate_design(np.column_stack([months, age]), ["age_months", "age_years"])
+    assert d.names == ["age_months"] and d.dropped == [("age_years", "collinear with age_months")]
+
+
+def test_covariate_design_tolerance_and_missing_rows():
+    rng = np.random.default_rng(8)
+    n = 300
+    a = rng.normal(50, 10, n)
+    near = 3 * a + rng.normal(0, 1e-7, n)  # residual about 1e-9 of the column's norm
+    C = np.column_stack([a, near])
+    assert regression.covariate_design(C, ["a", "near"]).dropped == [("near", "collinear with a")]
+    assert regression.covariate_design(C, ["a", "near"], tol=1e-12).dropped == []
+    # rows with a NaN are not part of the design: b is constant among the complete cases
+    a[:5] = np.nan
+    b = np.where(np.arange(n) < 5, 2.0, 1.0)
+    d = regression.covariate_design(np.column_stack([a, b]), ["a", "b"])
+    assert d.dropped == [("b", "constant in this stratum")]
+    assert regression.covariate_design(np.empty((0, 2)), ["a", "b"]).names == ["a", "b"]
+    with pytest.raises(ValueError, match=r"covariates must be \(n, 1\) for 1 names"):
+        regression.covariate_design(C, ["a"])

@@ -442,6 +442,29 @@ def test_skipped_strata_are_stated(cohort):
     assert "No stratum was skipped" in cohort["html"]
 
 
+def test_dropped_covariates_are_listed_once_per_stratum(cohort):
+    cfg = copy.deepcopy(cohort["config"])
+    pheno = read_tsv(cohort["run_dir"] / "work" / "phenotypes.tsv")
+    pheno["age_months"] = 12 * pheno["age_years"]
+    cfg["covariates"] = ["age_years", "bmi", "age_months"]
+    cfg["variants"] = ["rs731236", "rs2228570"]
+    panel = read_panel(cfg["panel"]).select(cfg["variants"])
+    result = associate_outcome(_calls(cfg), pheno, panel, outcome="bmd_ls", config=cfg)
+    tables = dict(cohort["tables"])
+    for name in ("association", "covariate_design"):
+        tables[name] = str(cohort["tmp"] / f"degenerate_{name}.tsv")
+        write_tsv(getattr(result, name), tables[name])
+    html = render_report(
+        run=cohort["kwargs"]["run"], config=cfg, tables=tables, suppress_below=5, panel=panel, plots=False
+    )
+    section = re.search(r'<section id="skipped">(.*?)</section>', html, re.S).group(1)
+    table = section.split("Covariates dropped from the models")[1]
+    assert table.count("collinear with age_years") == 9  # one row per stratum, not per variant or model
+    assert table.count("rs731236,rs2228570") == 9
+    assert "relative tolerance 1e-07" in html
+    assert "Covariates dropped from the models" not in cohort["html"]
+
+
 def _calls(cfg):
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
     g = cfg["genotypes"]

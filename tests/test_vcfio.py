@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -180,13 +181,53 @@ def test_two_files_chr12_and_chrM_only(tmp_path, caplog):
     assert vcf_samples([b, a]) == TRUTH.samples[::-1]
 
 
-def test_variant_absent_is_not_found(tmp_path):
+def test_variant_absent_is_reported_and_the_rest_extracted(tmp_path, caplog):
+    """A chr12-only VCF with the default panel: the mtDNA variants are "not in the genotype files"."""
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
-    ex = extract_panel([path], PANEL)
+    with caplog.at_level(logging.WARNING):
+        ex = extract_panel([path], PANEL)
     v = ex.variants.set_index("variant")
-    assert not v.loc["m.4823", "found"] and v.loc["m.4823", "reason"] == "not in VCF"
-    assert v.loc["m.4823", "match"] == "not_found"
-    assert (ex.calls[ex.calls.variant == "m.4823"].status == "excluded").all()
+    for vid in ("m.4823", "m.15885"):
+        assert not v.loc[vid, "found"] and v.loc[vid, "reason"] == "not in the genotype files"
+        assert v.loc[vid, "match"] == "not_found" and v.loc[vid, "files_searched"] == path
+        assert (ex.calls[ex.calls.variant == vid].status == "excluded").all()
+        assert (
+            f"{vid} (Mt{vid[2:]}) at chrM/MT:{vid[2:]} (GRCh38) is not in the genotype files" in caplog.text
+        )
+    assert "no file has a MT/chrM/chrMT/NC_012920.1 contig; searched: " + path in caplog.text
+    assert v.loc[CHR12, "found"].all() and (v.loc[CHR12, "files_searched"] == path).all()
+    _assert_calls(ex, expected_calls(TRUTH), variants=CHR12)
+
+
+def test_absent_variant_on_a_contig_the_file_has(tmp_path, caplog):
+    path = tmp_path / "c.vcf"
+    lines = open(write_vcf(str(path), TRUTH, index=None)).read().splitlines(keepends=True)
+    path.write_text("".join(ln for ln in lines if "\t15885\t" not in ln))
+    with caplog.at_level(logging.WARNING):
+        v = extract_panel([str(path)], PANEL).variants.set_index("variant")
+    assert v.loc["m.15885", "reason"] == "not in the genotype files" and v.loc["m.4823", "found"]
+    assert f"m.15885 (Mt15885) at chrM/MT:15885 (GRCh38) is not in the genotype files (no record at that " \
+        f"position in {path}" in caplog.text  # fmt: skip
+
+
+def test_absent_variants_error_option_and_no_variant_at_all(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    with pytest.raises(InputError) as err:
+        extract_panel([path], PANEL, absent_variants="error")
+    msg = str(err.value)
+    assert msg.startswith(
+        f"2 panel variant(s) not in the genotype files {path}: m.4823 (Mt4823) at chrM/MT:4823"
+    )
+    assert "m.15885 (Mt15885)" in msg and "genotypes.absent_variants: warn" in msg
+    with pytest.raises(InputError, match="absent_variants is 'stop'"):
+        extract_panel([path], PANEL, absent_variants="stop")
+    # a file with none of the panel's variants: always an error with both builds' positions
+    mt_only = write_vcf(str(tmp_path / "m.vcf"), TRUTH, include=("MT",))
+    with pytest.raises(InputError) as err:
+        extract_panel([mt_only], PANEL.select(CHR12), build="GRCh37")
+    msg = str(err.value)
+    assert msg.startswith(f"none of the 6 panel variants is in the genotype files {mt_only} (build GRCh37)")
+    assert "rs731236 (TaqI) at chr12/12:48238757 in GRCh37, 47844974 in GRCh38" in msg
 
 
 def test_mismatching_alleles_excluded_with_reason(tmp_path):
@@ -469,7 +510,93 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     header = vcfio._header_info(str(plain) + ".gz")
     got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80], None)
     assert got[taq] is None and len(got[taq + 80]) == 1  # TaqI to cyvcf2, ApaI still fast
-    _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected_calls(TRUTH))
+    expected = expected_calls(TRUTH)
+    expected.loc[(expected["sample"] == "S000") & (expected.variant == "rs731236"), "status"] = "other_ploidy"
+    expected.loc[(expected["sample"] == "S000") & (expected.variant == "rs731236"), "effect_count"] = np.nan
+    _assert_calls(extract_panel([str(plain) + ".gz"], PANEL), expected)
+
+
+# one column per sample: TaqI (diploid) and the two mtDNA variants, with the status each must get
+PLOIDY_CALLS = [
+    # TaqI A/G       m.15885 C/T,A   status TaqI      status m.15885
+    ("0/0", "0:0,0", "called", "called"),
+    ("0/1", "1:1,0", "called", "called"),
+    ("1|1", "1/1:1,0", "called", "called"),
+    ("0/0/1", "0/0:0,0", "other_ploidy", "called"),
+    ("1", "./.:.", "other_ploidy", "missing"),
+    (".", "0/1:0.3,0", "missing", "heteroplasmic"),
+    ("0/.", "1/2:0.5,0.5", "missing", "other_ploidy"),
+    ("./././.", "0/.:.", "other_ploidy", "other_ploidy"),
+    ("0/1", "0/0/1:0.1,0", "called", "other_ploidy"),
+]
+
+
+def _ploidy_vcf(tmp_path, *, triploid_mt: bool) -> str:
+    import pysam
+
+    n = len(PLOIDY_CALLS)
+    cols = [
+        c if triploid_mt or i != 8 else ("0/1", "1:1,0", "called", "called")
+        for i, c in enumerate(PLOIDY_CALLS)
+    ]
+    text = "\n".join([
+        "##fileformat=VCFv4.2", "##contig=<ID=chr12,length=133275309>", "##contig=<ID=chrM,length=16569>",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+        '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">',
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
+                  + [f"P{i}" for i in range(n)]),
+        "\t".join(["chr12", "47844974", "rs731236", "A", "G", ".", "PASS", ".", "GT"] + [c[0] for c in cols]),
+        "\t".join(["chrM", "15885", ".", "C", "T,A", ".", "PASS", ".", "GT:AF"] + [c[1] for c in cols]),
+    ]) + "\n"  # fmt: skip
+    plain = tmp_path / f"ploidy{int(triploid_mt)}.vcf"
+    plain.write_text(text)
+    pysam.tabix_index(str(plain), preset="vcf", force=True, keep_original=True)
+    return str(plain)
+
+
+@pytest.mark.parametrize("triploid_mt", [True, False], ids=["mt_by_cyvcf2", "mt_by_fast_path"])
+def test_other_ploidy_never_read_as_another_genotype(tmp_path, triploid_mt, monkeypatch, caplog):
+    """0/0/1 and haploid calls at an autosomal SNP, 1/2, 0/. and 0/0/1 at mtDNA: other_ploidy,
+    in all three readers (indexed text through numpy, through cyvcf2, streamed)."""
+    plain = _ploidy_vcf(tmp_path, triploid_mt=triploid_mt)
+    panel = PANEL.select(["rs731236", "m.15885"])
+    header = vcfio._header_info(plain + ".gz")
+    assert vcfio._tabix_records(header, ["chr12"], [47844974], None)[47844974] is None  # to cyvcf2
+    fast_mt = vcfio._tabix_records(header, ["chrM"], [15885], None)[15885]
+    assert (fast_mt is None) == triploid_mt  # without 0/0/1 the numpy parser reads the mtDNA record
+    with caplog.at_level(logging.WARNING):
+        fast = extract_panel([plain + ".gz"], panel)
+    streamed = extract_panel([plain], panel)
+    monkeypatch.setattr(vcfio, "_FAST_TABIX", False)
+    slow = extract_panel([plain + ".gz"], panel)
+    for other in (streamed, slow):
+        pd.testing.assert_frame_equal(fast.calls, other.calls)
+        pd.testing.assert_frame_equal(
+            fast.variants.drop(columns=["file", "files_searched"]),
+            other.variants.drop(columns=["file", "files_searched"]),
+        )
+    calls = fast.calls.set_index(["variant", "sample"])
+    cols = PLOIDY_CALLS if triploid_mt else PLOIDY_CALLS[:8] + [("0/1", "1", "called", "called")]
+    for i, (_, _, taq, mt) in enumerate(cols):
+        assert calls.loc[("rs731236", f"P{i}"), "status"] == taq, i
+        assert calls.loc[("m.15885", f"P{i}"), "status"] == mt, i
+    assert calls.loc[calls.status == "other_ploidy", "effect_count"].isna().all()
+    assert calls.loc[calls.status == "other_ploidy", "genotype"].eq(".").all()
+    v = fast.variants.set_index("variant")
+    assert v.loc["rs731236", "n_other_ploidy"] == 3 and v.loc["rs731236", "n_called"] == 4
+    assert v.loc["m.15885", "n_other_ploidy"] == (3 if triploid_mt else 2)
+    assert (
+        "rs731236 (TaqI): 3 call(s) of another ploidy set missing (other_ploidy: a diploid variant takes "
+        "two alleles), e.g. sample(s) P3, P4, P7" in caplog.text
+    )
+    assert "m.15885 (Mt15885): " in caplog.text and "e.g. sample(s) P6, P7" in caplog.text
+
+
+def test_other_ploidy_mask():
+    gt = np.array([[0, 0], [0, -2], [-1, -2], [1, 2], [0, -1], [-1, -1], [2, 0], [1, 1]])
+    extra = np.array([True, False, False, False, False, False, False, False])
+    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=False), [1, 1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=True), [1, 0, 0, 1, 1, 0, 0, 0])
 
 
 def _two_taqi_records(path, second_gts):
@@ -567,3 +694,131 @@ class _capture:
 
     def __exit__(self, *exc):
         self.logger.removeHandler(self.handler)
+
+
+# ------------------------------------------------------------------ files cut short
+
+BIG = make_truth(PANEL, n=3000)  # ~300 kB of VCF text: several BGZF blocks
+RECOPY = "copy it again from the source (an interrupted copy leaves a file cut short)"
+
+
+@pytest.fixture(scope="module")
+def big_vcf(tmp_path_factory):
+    return write_vcf(str(tmp_path_factory.mktemp("big") / "big.vcf.gz"), BIG, index="tbi")
+
+
+def _cut_bgzip(big_vcf, folder):
+    """The .vcf.gz cut in the middle of its fourth BGZF block, its .tbi whole (an interrupted scp)."""
+    import shutil
+
+    data = open(big_vcf, "rb").read()
+    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    assert len(blocks) >= 4
+    cut_at = blocks[3][0] + blocks[3][1] // 2
+    cut = folder / "cut.vcf.gz"
+    cut.write_bytes(data[:cut_at])
+    shutil.copy(big_vcf + ".tbi", str(cut) + ".tbi")
+    return cut, cut_at, data
+
+
+def _cut_gzip(big_vcf, folder):
+    """The VCF as one plain gzip stream, cut at two thirds."""
+    import gzip
+
+    packed = gzip.compress(gzip.decompress(open(big_vcf, "rb").read()))
+    cut = folder / "plain.vcf.gz"
+    cut.write_bytes(packed[: len(packed) * 2 // 3])
+    return cut, len(packed) * 2 // 3, packed
+
+
+def test_bgzip_cut_mid_block_is_refused_before_reading(tmp_path, big_vcf):
+    """An interrupted scp: the .tbi copied whole, the .vcf.gz cut inside a block."""
+    cut, cut_at, data = _cut_bgzip(big_vcf, tmp_path)
+    with pytest.raises(InputError) as err:
+        extract_panel([str(cut)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(
+        f"{cut} is cut short: it ends at byte {cut_at}, inside the BGZF block that starts at byte"
+    )
+    assert "the last complete record is chr" in msg and RECOPY in msg
+    # cut exactly between blocks: only the end-of-file block is missing
+    cut.write_bytes(data[: -len(vcfio.BGZF_EOF)])
+    with pytest.raises(InputError, match=r"cut short: it ends at byte \d+ after \d+ complete BGZF blocks"):
+        extract_panel([str(cut)], PANEL)
+    assert vcfio.BGZF_EOF == data[-28:]
+
+
+def test_plain_gzip_cut_short_is_refused_while_read(tmp_path, big_vcf):
+    cut, _, packed = _cut_gzip(big_vcf, tmp_path)
+    with pytest.raises(InputError) as err:
+        extract_panel([str(cut)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{cut} is cut short: its gzip stream ends early, at byte {len(packed) * 2 // 3}")
+    assert "the last complete record is chr12:" in msg and RECOPY in msg
+    cut.write_bytes(packed)  # the whole stream reads
+    assert extract_panel([str(cut)], PANEL).variants.found.all()
+
+
+@pytest.mark.parametrize("kind", ["plain", "bgzip"])
+def test_record_cut_mid_line_is_refused(tmp_path, kind):
+    import pysam
+
+    text = open(write_vcf(str(tmp_path / "whole.vcf"), TRUTH, noise=False)).read()
+    cut = tmp_path / "cut.vcf"
+    cut.write_text(text[:-7])  # the last record (m.15885 is the last line) loses its end
+    path = str(cut)
+    if kind == "bgzip":
+        pysam.tabix_index(path, preset="vcf", force=True)
+        path += ".gz"
+    with pytest.raises(InputError) as err:
+        extract_panel([path], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{path} is cut short: its last record has no newline")
+    assert "the last complete record is chrM:4823" in msg and RECOPY in msg
+    # the newline there but columns missing
+    lines = text.splitlines()
+    lines[-1] = "\t".join(lines[-1].split("\t")[:-3])
+    (tmp_path / "cols.vcf").write_text("\n".join(lines) + "\n")
+    with pytest.raises(
+        InputError, match=r"cols.vcf is cut short or damaged: its last record chrM:15885 has 46"
+    ):
+        extract_panel([str(tmp_path / "cols.vcf")], PANEL)
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools is not installed")
+def test_bcftools_also_refuses_the_cut_files(tmp_path, big_vcf):
+    import subprocess
+
+    for cut in (_cut_bgzip(big_vcf, tmp_path)[0], _cut_gzip(big_vcf, tmp_path)[0]):
+        proc = subprocess.run(["bcftools", "view", "-H", str(cut)], capture_output=True, text=True)
+        assert proc.returncode != 0, cut
+        assert "truncated" in proc.stderr or "Failed to read" in proc.stderr
+    proc = subprocess.run(["bcftools", "view", "-H", big_vcf], capture_output=True, text=True)
+    assert proc.returncode == 0
+
+
+def test_unavailable_variants_from_the_extraction_table(tmp_path):
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    variants = extract_panel([path], PANEL).variants
+    variants.to_csv(tmp_path / "extraction.tsv", sep="\t", index=False)
+    read = pd.read_csv(tmp_path / "extraction.tsv", sep="\t", keep_default_na=False)
+    expected = {"m.4823": "not in the genotype files", "m.15885": "not in the genotype files"}
+    assert vcfio.unavailable_variants(variants) == vcfio.unavailable_variants(read) == expected
+
+
+def test_damaged_block_in_a_panel_region_names_the_file(tmp_path, big_vcf):
+    """A block damaged in the middle (end-of-file block intact) fails where a region read meets it."""
+    import shutil
+
+    data = bytearray(open(big_vcf, "rb").read())
+    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    offset = blocks[1][0]  # holds the first panel records (TaqI...)
+    data[offset + 40 : offset + 200] = bytes(160)
+    bad = tmp_path / "damaged.vcf.gz"
+    bad.write_bytes(bytes(data))
+    shutil.copy(big_vcf + ".tbi", str(bad) + ".tbi")
+    with pytest.raises(InputError) as err:
+        extract_panel([str(bad)], PANEL)
+    msg = str(err.value)
+    assert msg.startswith(f"{bad} could not be read in the region chr12:47844974-")
+    assert "the file is damaged or cut short" in msg and RECOPY in msg

@@ -12,6 +12,7 @@ rule associate:
         association=run_path("work", "association", "{outcome}.tsv"),
         genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+        covariate_design=run_path("work", "association", "{outcome}.covariate_design.tsv"),
         kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
         power=run_path("work", "association", "{outcome}.power.tsv"),
     log:
@@ -54,10 +55,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        covariate_design=expand(
+            run_path("work", "association", "{outcome}.covariate_design.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
     output:
         association=run_path("tables", "association.tsv"),
         genotype_counts=run_path("tables", "genotype_counts.tsv"),
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
+        covariate_design=run_path("tables", "covariate_design.tsv"),
         kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
         power=run_path("tables", "power.tsv"),
     log:

@@ -15,6 +15,7 @@ from snakemake.logging import logger  # noqa: E402
 
 from vdrbone.configuration import (  # noqa: E402
     check_config,
+    check_config_files,
     check_run_folder,
     cohort_configs,
     fingerprint,
@@ -32,8 +33,13 @@ RUNS_ENV = "VDRBONE_RUNS"
 
 
 def _load_configs(raw):
-    """Validate the config; one checked config per cohort. Fails before any job runs."""
+    """Validate the config; one checked config per cohort. Fails before any job runs.
+
+    Every config file Snakemake read (the `configfile:` default and each --configfile) is read
+    again with a loader that refuses duplicate keys, which Snakemake's loader would let through.
+    """
     try:
+        check_config_files(workflow.configfiles)
         cfg = validate_config(
             raw, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
         )
@@ -224,6 +230,7 @@ def shareable_tables():
             "association.tsv",
             "genotype_counts.tsv",
             "bmd_by_genotype.tsv",
+            "covariate_design.tsv",
             "kaplan_meier.tsv",
             "power.tsv",
             "ld.tsv",
@@ -246,6 +253,8 @@ def final_outputs(wildcards):
         targets += [
             f"results/combined/{COMBINED_ID}/summary.tsv",
             f"results/combined/{COMBINED_ID}/meta_analysis.tsv",
+            f"results/combined/{COMBINED_ID}/meta_cohorts.tsv",
+            f"results/combined/{COMBINED_ID}/report.html",
         ]
     return targets
 

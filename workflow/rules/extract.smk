@@ -72,6 +72,7 @@ rule phenotypes:
         outcomes=CFG["outcomes"],
         covariates=CFG["covariates"],
         interactions=CFG["interactions"],
+        strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],
     script:
         "../scripts/phenotypes.py"

@@ -6,6 +6,7 @@
 rule ld_haplotypes:
     input:
         calls=run_path("work", "calls.tsv.gz"),
+        extraction=run_path("tables", "extraction.tsv"),
         phenotypes=run_path("work", "phenotypes.tsv"),
         panel=CFG["panel"],
     output:
@@ -29,6 +30,7 @@ rule ld_haplotypes:
 rule haplotype_assoc:
     input:
         calls=run_path("work", "calls.tsv.gz"),
+        extraction=run_path("tables", "extraction.tsv"),
         phenotypes=run_path("work", "phenotypes.tsv"),
         panel=CFG["panel"],
     output:

@@ -4,6 +4,7 @@
 rule qc:
     input:
         calls=run_path("work", "calls.tsv.gz"),
+        extraction=run_path("tables", "extraction.tsv"),
         phenotypes=run_path("work", "phenotypes.tsv"),
         panel=CFG["panel"],
     output:

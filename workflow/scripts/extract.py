@@ -15,6 +15,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         heteroplasmy_threshold=geno["heteroplasmy_threshold"],
         gp_threshold=geno["gp_threshold"],
         mt_alt=geno["mt_alt"],
+        absent_variants=geno["absent_variants"],
         logger=log,
     )
     log.info(

@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from vdrbone.association import design_messages
 from vdrbone.haplotypes import (
     adjust_global,
     association_table,
@@ -12,6 +13,7 @@ from vdrbone.haplotypes import (
 )
 from vdrbone.panel import read_panel
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -25,11 +27,16 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     else:
         calls, pheno = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes)
         panel = read_panel(sm.input.panel).select(cfg["variants"])
+        unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
         empty = empty_tables()
         if sm.rule == "ld_haplotypes":
-            ld = ld_table(calls, pheno, panel, config=cfg) if enabled else empty["ld"]
+            ld = (
+                ld_table(calls, pheno, panel, config=cfg, unavailable=unavailable) if enabled else empty["ld"]
+            )
             freqs = (
-                haplotype_frequency_table(calls, pheno, panel, config=cfg) if enabled else empty["haplotypes"]
+                haplotype_frequency_table(calls, pheno, panel, config=cfg, unavailable=unavailable)
+                if enabled
+                else empty["haplotypes"]
             )
             log.info("%d LD rows, %d haplotype frequency rows", len(ld), len(freqs))
             write_tsv(ld, sm.output.ld)
@@ -37,9 +44,12 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         else:
             outcome = sm.wildcards.outcome
             table = (
-                association_table(calls, pheno, panel, outcome=outcome, config=cfg)
+                association_table(calls, pheno, panel, outcome=outcome, config=cfg, unavailable=unavailable)
                 if enabled
                 else empty["association"]
             )
             log.info("%d haplotype association rows for %s", len(table), outcome)
+            if "covariate_design" in table.attrs:
+                for message in design_messages(table.attrs["covariate_design"], models="haplotype models"):
+                    log.warning("%s", message)
             write_tsv(table, sm.output.association)

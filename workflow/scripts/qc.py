@@ -4,6 +4,7 @@ from vdrbone.panel import read_panel
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -11,6 +12,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     pheno = read_tsv(sm.input.phenotypes)
     calls = read_tsv(sm.input.calls)
     calls = calls[calls["sample"].isin(pheno["sample"])]
+    unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
     binary = [key for key, spec in sm.params.outcomes.items() if outcome_kind(spec) == "binary"]
     table = qc_variants(
         calls,
@@ -21,6 +23,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         min_call_rate=sm.params.qc["min_call_rate"],
         hwe_p=sm.params.qc["hwe_p"],
         hwe_samples=sm.params.qc["hwe_samples"],
+        unavailable=unavailable,
     )
     samples = qc_samples(calls)
     verdict = table[

@@ -4,10 +4,13 @@ For every variant x stratum this assembles, for a binary outcome, the allelic te
 chi-square, Fisher exact, allelic OR with Woolf CI), the genotypic 2x3 tests (chi-square, Fisher
 exact), the Cochran-Armitage trend test and the five SNPassoc genetic models (logistic, OR); for a
 continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic models (linear,
-beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
+beta) and, for binary outcomes, the MAX3 test over the dominant, recessive and additive trend
+tests (:mod:`vdrbone.maxstat`). mtDNA variants get the carrier model (and Fisher's exact test
+for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
-strata, and Bonferroni / Benjamini-Hochberg adjustment within the outcome complete the table.
+strata, and the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and
+-Yekutieli) within the outcome complete the table.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
@@ -19,15 +22,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, interactions, power, regression, survival
+from vdrbone import contingency, interactions, maxstat, multiple_testing, power, regression, survival
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import entry_column, outcome_kind, strata_masks, stratum_fixed, time_column
+from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
-# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis) and the Breslow-Day homogeneity
-# test are reported with unadjusted p-values only.
+# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis), the Breslow-Day homogeneity
+# test and MAX3 (itself the max over three family members, its p already corrected for the
+# choice of model) are reported with unadjusted p-values only.
 PRIMARY_MODELS = (
     "allelic",
     "genotypic",
@@ -60,15 +65,19 @@ BMD_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
 ]  # fmt: skip
+# covariate_design.tsv: one row per outcome x stratum x covariate dropped from the models.
+DESIGN_COLUMNS = ["outcome", "stratum", "covariate", "action", "reason", "variants"]
 
 
 @dataclass
 class OutcomeResult:
-    """The three tables of one outcome: tests and estimates, and the two descriptive tables."""
+    """The tables of one outcome: tests and estimates, the two descriptive tables, and the
+    covariates dropped from the models (:data:`DESIGN_COLUMNS`)."""
 
     association: pd.DataFrame
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
+    covariate_design: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DESIGN_COLUMNS))
     kaplan_meier: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KM_TABLE_COLUMNS))
     power: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=power.POWER_COLUMNS))
 
@@ -114,35 +123,30 @@ def _counts(g: np.ndarray, size: int) -> np.ndarray:
 
 
 def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) over the primary tests.
+    """Add the adjusted p-values of :data:`vdrbone.multiple_testing.ADJUSTED_COLUMNS`.
 
     The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
     p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
-    2-df test). Bonferroni: min(1, m p); BH: the step-up q-values of Benjamini & Hochberg (1995),
-    as R ``p.adjust(method = "BH")``. Other rows get NaN.
+    2-df test). Columns: ``p_bonferroni``, ``p_holm``, ``p_sidak_ss``, ``p_sidak_sd``,
+    ``q_value`` (Benjamini-Hochberg) and ``q_by`` (Benjamini-Yekutieli), the PLINK 1.9
+    ``--adjust`` set (see :func:`vdrbone.multiple_testing.adjust`). Other rows get NaN.
     """
     out = table.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out[col] = np.nan
     # configured interactions (interaction_<column>) are in the family too
     primary = (
         out["model"].isin(PRIMARY_MODELS) | out["model"].astype(str).str.startswith("interaction_")
-    ) & (np.isfinite(out["p_value"].astype(float)))
+    ) & np.isfinite(out["p_value"].astype(float))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
-    m = len(tests)
-    if m == 0:
+    if tests.empty:
         return out
-    p = tests["p_value"].to_numpy(float)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    q = np.empty(m)
-    q[order] = q_sorted
-    tests = tests.assign(p_bonferroni=np.minimum(1.0, p * m), q_value=q).drop(columns="p_value")
+    adjusted = multiple_testing.adjust_all(tests["p_value"].to_numpy(float))
+    tests = tests.assign(**adjusted).drop(columns="p_value")
     merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
-    out.loc[primary, "p_bonferroni"] = merged["p_bonferroni"].to_numpy()
-    out.loc[primary, "q_value"] = merged["q_value"].to_numpy()
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out.loc[primary, col] = merged[col].to_numpy()
     return out
 
 
@@ -202,12 +206,21 @@ def associate_outcome(
     panel : the analysed variants.
     outcome : key of ``config['outcomes']``.
     config : the validated run config (covariates, strata, genotypes, qc, association).
-    qc : ``qc_variants.tsv``; with ``qc.action: exclude``, variants flagged in all samples get
-        rows with the reason instead of tests.
+    qc : ``qc_variants.tsv``; variants extraction could not give (flag ``not_extracted``) and,
+        with ``qc.action: exclude``, variants flagged in all samples get rows with the reason
+        (``note``) instead of tests.
 
     Missing data: each test uses the samples of the stratum with the outcome and the genotype
     called; regression models additionally need every covariate (complete cases; ``n`` says how
     many). Sex and T2DM are added as covariates where the stratum does not fix them.
+
+    Degenerate covariates: before fitting, the covariate design of every variant x stratum is
+    checked on its analysable samples (:func:`stratum_design`); a covariate constant there or
+    collinear with earlier ones (``association.collinearity_tolerance``) is left out of that
+    stratum's genetic and interaction models, as R ``lm`` / ``glm`` alias it. The rows'
+    ``covariates`` column lists what was adjusted for and their ``note`` says what was dropped
+    (``covariate dropped: bmi (constant in this stratum)``); ``covariate_design`` lists each drop
+    once per stratum.
     """
     spec = config["outcomes"][outcome]
     outcome_type = outcome_kind(spec)
@@ -217,6 +230,8 @@ def associate_outcome(
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))
     use_dosage = config.get("genotypes", {}).get("use_dosage", True)
+    with_max3 = bool(assoc_cfg.get("max3", True))
+    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
@@ -239,6 +254,7 @@ def associate_outcome(
 
     rows = _Rows(outcome)
     power_inputs: list[tuple] = []
+    dropped = DesignLog(outcome)
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
     for j, v in enumerate(panel):
@@ -249,10 +265,17 @@ def associate_outcome(
             # Sex / T2DM enter where they vary among the samples the models can use.
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
-            cov_label = "+".join(cov_names)
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], tte=tte)
+                _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], max3=with_max3, tte=tte)
                 continue
+            # the models' complete cases cover every covariate, dropped ones included (as R)
+            y_reg = y[mask].copy()
+            for c in cov_names:
+                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+            design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+            dropped.add(stratum, v.id, design)
+            cov_names = design.names
+            cov_label = "+".join(cov_names)
             y_s, g_s = y[mask], g_all[mask]
             ok = np.isfinite(y_s) & np.isfinite(g_s)
             n_ok = int(ok.sum())
@@ -262,20 +285,20 @@ def associate_outcome(
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
             if not tte:
-                for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
+                for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                     rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
                 if cov_names
                 else np.empty((mask.sum(), 0))
             )
-            in_model = np.isfinite(y_s) & np.isfinite(g_s) & np.isfinite(C).all(axis=1)
-            power_inputs.append((v, stratum, y_s[in_model], g_s[in_model]))
+            in_model = np.isfinite(y_reg) & np.isfinite(g_s) & np.isfinite(C).all(axis=1)
+            power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 for res in survival.cox_genetic_models(
                     time_s,
-                    y_s,
+                    y_reg,
                     g_s,
                     C,
                     entry=entry_s,
@@ -285,10 +308,11 @@ def associate_outcome(
                     min_n=min_n,
                     min_events=min_cases,
                 ):
+                    res.note = join_notes(res.note, design.note)
                     rows.add(v, stratum, res, covariates=cov_label)
             else:
                 for res in regression.genetic_models(
-                    y_s,
+                    y_reg,
                     g_s,
                     C,
                     outcome_type=outcome_type,
@@ -298,6 +322,7 @@ def associate_outcome(
                     min_n=min_n,
                     min_cases=min_cases,
                 ):
+                    res.note = join_notes(res.note, design.note)
                     rows.add(v, stratum, res, covariates=cov_label)
                 time_s = entry_s = None
             for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
@@ -316,7 +341,7 @@ def associate_outcome(
                     )
                 elif tte:
                     (res,) = interactions.modifier_interaction(
-                        y_s,
+                        y_reg,
                         g_s,
                         values[mask],
                         Ci,
@@ -331,7 +356,7 @@ def associate_outcome(
                     )
                 else:
                     res = regression.interaction_test(
-                        y_s,
+                        y_reg,
                         g_s,
                         values[mask],
                         Ci,
@@ -341,6 +366,7 @@ def associate_outcome(
                         min_n=min_n,
                         min_cases=min_cases,
                     )
+                res.note = join_notes(res.note, design.note)
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
             _configured_interactions(
@@ -363,6 +389,7 @@ def associate_outcome(
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
         kaplan_meier=km,
         power=power_table,
+        covariate_design=dropped.frame(),
     )
 
 
@@ -483,6 +510,72 @@ def _levels(values: pd.Series) -> np.ndarray:
     return np.array([text(x) for x in values], dtype=object)
 
 
+def stratum_design(
+    cov_values: dict[str, np.ndarray],
+    cov_names: list[str],
+    analysable: np.ndarray,
+    *,
+    tol: float = regression.RANK_TOL,
+    min_n: int = 30,
+) -> regression.CovariateDesign:
+    """Which covariates a stratum's models adjust for (:func:`vdrbone.regression.covariate_design`).
+
+    Checked on the stratum's analysable samples (``analysable``: outcome and genotype present)
+    that have every covariate (complete cases), in the order of ``cov_names`` (the configured
+    covariates, then sex and T2DM). With fewer than ``min_n`` such samples nothing is dropped:
+    the models' rows already say ``too few samples``.
+    """
+    C = np.column_stack([cov_values[c][analysable] for c in cov_names]) if cov_names else None
+    if C is None:
+        return regression.CovariateDesign([], [], [])
+    C = C[np.isfinite(C).all(axis=1)]
+    if C.shape[0] < min_n:
+        return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
+    return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def join_notes(*notes: str) -> str:
+    """Non-empty notes joined by "; " (a reason first, then remarks such as a dropped covariate)."""
+    return "; ".join(n for n in notes if n)
+
+
+class DesignLog:
+    """Covariates dropped per stratum, over variants: the rows of ``covariate_design.tsv``."""
+
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+        self.found: dict[tuple[str, str, str], list[str]] = {}
+
+    def add(self, stratum: str, variant: str, design: regression.CovariateDesign) -> None:
+        for name, reason in design.dropped:
+            ids = self.found.setdefault((stratum, name, reason), [])
+            if variant not in ids:
+                ids.append(variant)
+
+    def frame(self) -> pd.DataFrame:
+        rows = [
+            {"outcome": self.outcome, "stratum": s, "covariate": c, "action": "dropped", "reason": r,
+             "variants": ",".join(ids)}
+            for (s, c, r), ids in self.found.items()
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
+
+
+def design_messages(table: pd.DataFrame, *, models: str = "models") -> list[str]:
+    """Log lines for a covariate-design table: one per outcome x covariate x reason, naming
+    each stratum once, e.g. ``outcome bmd_ls: covariate dropped: bmi (constant in this stratum)
+    from the models of stratum t2dm=yes``."""
+    lines = []
+    for (outcome, covariate, reason), part in table.groupby(["outcome", "covariate", "reason"], sort=False):
+        strata = list(dict.fromkeys(part["stratum"]))
+        where = "stratum" if len(strata) == 1 else "strata"
+        lines.append(
+            f"outcome {outcome}: covariate dropped: {covariate} ({reason}) from the {models} of "
+            f"{where} {', '.join(strata)}"
+        )
+    return lines
+
+
 def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
     """Sex and T2DM as covariates where the stratum does not fix them and they vary in it.
 
@@ -500,21 +593,28 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
-    """Variants to exclude (with the reason) when ``qc.action`` is ``exclude``.
+    """Variants to exclude, with the reason.
 
-    Reads the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate,
-    and HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any
-    binary outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then
-    excluded for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in
-    controls of fracture``.
+    Always those that extraction could not give (QC flag ``not_extracted``, with extraction's
+    reason, e.g. ``not in the genotype files``). With ``qc.action: exclude`` also those failing
+    the QC verdict row (stratum ``all``, subset ``all``) of ``qc_variants.tsv``: call rate, and
+    HWE where ``qc.hwe_samples`` applies it, including a failure in the controls of any binary
+    outcome (PLINK ``--hwe``; see :func:`vdrbone.qc.qc_variants`). The variant is then excluded
+    for every outcome, e.g. ``excluded by QC (hwe): HWE exact p 2.1e-08 < 1e-06 in controls of
+    fracture``.
     """
-    if qc is None or config.get("qc", {}).get("action", "flag") != "exclude" or qc.empty:
+    if qc is None or qc.empty:
         return {}
-    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (qc["flag"].fillna("") != "")]
-    return {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
+    flags = qc["flag"].fillna("")
+    gone = qc[flags == NOT_EXTRACTED].drop_duplicates("variant")
+    out = {r.variant: str(r.reason) for r in gone.itertuples()}
+    if config.get("qc", {}).get("action", "flag") != "exclude":
+        return out
+    sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (flags != "") & ~qc["variant"].isin(out)]
+    return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
-def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
+def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tuple[str, str]]:
     """(model, term) rows of the unadjusted tests of a variant in one stratum, in table order."""
     if ploidy == 1:
         return [("carrier_fisher", "carrier")] if binary else []
@@ -525,15 +625,24 @@ def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
             ("genotypic", "genotype"),
             ("genotypic_fisher", "genotype"),
             ("trend", "per_allele"),
-        ]
+        ] + ([(maxstat.MODEL, maxstat.TERM)] if max3 else [])
     return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
 
 
 def _excluded_rows(
-    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, tte: bool = False
+    rows: _Rows,
+    v: PanelVariant,
+    stratum: str,
+    binary: bool,
+    reason: str,
+    *,
+    max3: bool = True,
+    tte: bool = False,
 ) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = ([] if tte else unadjusted_terms(binary, v.ploidy)) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = ([] if tte else unadjusted_terms(binary, v.ploidy, max3=max3)) + regression.GENETIC_MODEL_TERMS[
+        v.ploidy
+    ]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
     for modifier, _values, label in _interactions(stratum, None, None):
@@ -542,15 +651,24 @@ def _excluded_rows(
 
 
 def _unadjusted_tests(
-    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str, counts: dict
+    v: PanelVariant,
+    y: np.ndarray,
+    g: np.ndarray,
+    binary: bool,
+    small: str,
+    counts: dict,
+    *,
+    max3: bool = True,
 ) -> list[TestResult]:
     """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs.
+
+    Binary outcomes also get the MAX3 row (:func:`vdrbone.maxstat.max3`) when ``max3`` is set.
 
     ``small`` (a reason) gives rows that are not estimable, carrying ``counts`` (n, cases,
     controls) so that the reader sees how many samples the stratum had.
     """
     if small:
-        return _not_estimable(unadjusted_terms(binary, v.ploidy), small, **counts)
+        return _not_estimable(unadjusted_terms(binary, v.ploidy, max3=max3), small, **counts)
     if v.ploidy == 1:
         if not binary:
             return []
@@ -563,7 +681,7 @@ def _unadjusted_tests(
             contingency.genotypic(case, ctrl),
             contingency.genotypic_fisher(case, ctrl),
             contingency.trend(case, ctrl),
-        ]
+        ] + ([maxstat.max3(case, ctrl)] if max3 else [])
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 

@@ -50,8 +50,16 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from vdrbone import regression
-from vdrbone.association import adjust_pvalues, genotype_matrix, varying_factors
+from vdrbone.association import (
+    DesignLog,
+    adjust_pvalues,
+    genotype_matrix,
+    join_notes,
+    stratum_design,
+    varying_factors,
+)
 from vdrbone.errors import InputError
+from vdrbone.multiple_testing import ADJUSTED_COLUMNS
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import outcome_kind, strata_masks
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -416,6 +424,29 @@ def block_ids(config: dict) -> list[str]:
     return ids + [v for v in hcfg.get("extra_variants", []) if v not in ids]
 
 
+def without_unavailable(panel: Panel, config: dict, unavailable: dict[str, str] | None):
+    """The config with the block variants extraction could not give (``unavailable``: id ->
+    ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
+    note naming them ('' when none), and the name of the configured block."""
+    ids = block_ids(config)
+    name = make_block(panel, ids).name
+    gone = [i for i in ids if i in (unavailable or {})]
+    if not gone:
+        return config, "", name
+    note = "; ".join(f"{panel[i].name} ({i}) left out of the block: {unavailable[i]}" for i in gone)
+    hcfg = dict(config.get("haplotypes") or {})
+    hcfg["block"] = [i for i in ids if i not in gone]
+    hcfg["extra_variants"] = []
+    return {**config, "haplotypes": hcfg}, note, name
+
+
+def _with_note(table: pd.DataFrame, note: str) -> pd.DataFrame:
+    if note and len(table):
+        old = table["note"].fillna("").astype(str)
+        table = table.assign(note=np.where(old == "", note, old + "; " + note))
+    return table
+
+
 # --------------------------------------------------------------------------------------------
 # frequency table
 # --------------------------------------------------------------------------------------------
@@ -752,7 +783,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
 
 
 def association_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict, unavailable=None
 ) -> pd.DataFrame:
     """``haplotype_association.tsv`` rows of one outcome over the configured strata.
 
@@ -762,11 +793,25 @@ def association_table(
     pooled with the rare ones there and gets a row saying so (``absent`` when fewer than 0.5
     copies are expected), and one rare overall may be a term of its own in a stratum.
     Covariates and strata as the association engine
-    (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
+    (:func:`vdrbone.association.associate_outcome`), including the check of each stratum's
+    covariate design (constant or collinear covariates dropped, with a note on the stratum's rows;
+    ``df.attrs['covariate_design']`` lists the drops, columns
+    :data:`vdrbone.association.DESIGN_COLUMNS`). Columns :data:`ASSOCIATION_COLUMNS` plus
     ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
     ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
-    rows are adjusted (Bonferroni, BH) across the strata of the outcome.
+    rows are adjusted (Bonferroni, BH) across the strata of the outcome. Block variants in
+    ``unavailable`` are left out with a note (:func:`without_unavailable`); with fewer than two
+    left, one ``haplotype_global`` row per stratum gives the reason.
     """
+    config, left_out, name = without_unavailable(panel, config, unavailable)
+    if len(block_ids(config)) < 2:
+        note = f"{left_out}; fewer than two block variants left: no haplotypes"
+        rows = [
+            {**TestResult(model="haplotype_global", term="global", note=note).row(), "variant": name,
+             "name": name, "outcome": outcome, "stratum": s}
+            for s in strata_masks(pheno, list(config.get("strata", ["all"])))
+        ]  # fmt: skip
+        return pd.DataFrame(rows).reindex(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA)
     hcfg = haplotype_settings(config)
     block = make_block(panel, block_ids(config))
     spec = config["outcomes"][outcome]
@@ -774,6 +819,8 @@ def association_table(
     assoc_cfg = config.get("association", {})
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))
+    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
+    dropped = DesignLog(outcome)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
@@ -795,8 +842,14 @@ def association_table(
         base_ok = np.column_stack([cov_values[c] for c in base_covs]) if base_covs else np.empty((len(y), 0))
         analysable = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(base_ok).all(axis=1)
         cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
+        # complete cases over every covariate of the formula, dropped ones included (as R)
         C = np.column_stack([cov_values[c] for c in cov_names]) if cov_names else np.empty((len(y), 0))
         ok = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(C).all(axis=1)
+        design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+        if stratum != "all" or report_all:
+            dropped.add(stratum, block.name, design)
+        cov_names = design.names
+        C = C[:, design.kept]
         label = "+".join(cov_names)
         n_ok = int(ok.sum())
         if n_ok == 0:
@@ -837,6 +890,7 @@ def association_table(
         ref_h = ref if ref is not None else reference_h
         ref_label = f"{block.rflp(H[ref_h])} ({block.nucleotides(H[ref_h])})" if ref_h is not None else ""
         for r, _h in got:
+            r.note = join_notes(r.note, design.note)
             row = r.row()
             row.update(
                 variant=block.name,
@@ -856,22 +910,25 @@ def association_table(
             df[col] = np.nan
     for col in ("n", "n_cases", "n_controls"):
         df[col] = pd.to_numeric(df[col]).round().astype("Int64")
-    df = df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA]
-    return adjust_global(df)
+    df = adjust_global(df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA])
+    design = dropped.frame()
+    df = _with_note(df, left_out)
+    df.attrs["covariate_design"] = design
+    return df
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """Bonferroni and BH adjustment over the ``haplotype_global`` tests of each outcome (the
-    engine's :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    """The ``--adjust`` set over the ``haplotype_global`` tests of each outcome (the engine's
+    :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
     out = df.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    cols = list(ADJUSTED_COLUMNS)
+    out[cols] = np.nan
     for _outcome, part in out.groupby("outcome", sort=False):
         glob = part[part["model"] == "haplotype_global"].assign(model="additive")
         if glob.empty:
             continue
         adj = adjust_pvalues(glob)
-        out.loc[adj.index, ["p_bonferroni", "q_value"]] = adj[["p_bonferroni", "q_value"]].to_numpy()
+        out.loc[adj.index, cols] = adj[cols].to_numpy()
     return out
 
 
@@ -889,25 +946,43 @@ def haplotype_settings(config: dict) -> dict:
     return {**defaults, **(config.get("haplotypes") or {})}
 
 
-def ld_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict) -> pd.DataFrame:
-    """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum."""
+def ld_table(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+) -> pd.DataFrame:
+    """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
+    with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
     diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
     masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    return pairwise_ld(G, diploid, masks)
+    table = pairwise_ld(G, diploid, masks)
+    for vid, reason in (unavailable or {}).items():
+        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
+        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
+    return table
 
 
-def haplotype_frequency_table(calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict):
-    """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum."""
+def haplotype_frequency_table(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+):
+    """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum.
+
+    Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
+    on every row; with fewer than two left, one row per stratum gives the reason."""
+    config, dropped, name = without_unavailable(panel, config, unavailable)
+    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    if len(block_ids(config)) < 2:
+        note = f"{dropped}; fewer than two block variants left: no haplotypes"
+        rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
+        return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
     hcfg = haplotype_settings(config)
     block = make_block(panel, block_ids(config))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    return frequency_table(
+    table = frequency_table(
         block, G, masks, min_freq=hcfg["min_freq"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
     )
+    return _with_note(table, dropped)
 
 
 def empty_tables() -> dict[str, pd.DataFrame]:

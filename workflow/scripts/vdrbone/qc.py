@@ -16,9 +16,15 @@ from vdrbone.panel import Panel
 from vdrbone.phenotypes import strata_masks
 
 TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative distance are ties
-CALL_STATUSES = ("called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp")
+# as vdrbone.vcfio.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
+# all ``excluded`` (not in the genotype files, or unusable there) is flagged NOT_EXTRACTED
+CALL_STATUSES = (
+    "called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "other_ploidy", "excluded",
+)  # fmt: skip
+_COUNTED = ("heteroplasmic", "het_haploid", "other_allele", "low_gp")  # not called, with a count column
 NO_HWE_MT = "no HWE test for haploid mtDNA"
 HWE_SAMPLES = ("all", "controls", "both")
+NOT_EXTRACTED = "not_extracted"  # flag of a variant extraction could not give (reason: extraction's)
 
 QC_VARIANT_COLUMNS = [
     "variant", "name", "stratum", "subset", "n_samples", "n_called", "call_rate", "effect_allele",
@@ -153,7 +159,7 @@ def _variant_row(
         "effect_allele": v.effect_allele,
         "other_allele": v.other_allele,
         # explicit 'missing' rows plus samples without a row for this variant
-        "n_missing": n_samples - n_called - sum(st[s] for s in CALL_STATUSES[2:]),
+        "n_missing": n_samples - n_called - sum(st[s] for s in _COUNTED),
         "n_heteroplasmic": st["heteroplasmic"],
         "n_het_haploid": st["het_haploid"],
         "n_other_allele": st["other_allele"],
@@ -206,6 +212,7 @@ def qc_variants(
     min_call_rate: float,
     hwe_p: float,
     hwe_samples: str = "both",
+    unavailable: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """Per-variant QC in every stratum, and in the controls of every binary outcome.
 
@@ -229,6 +236,10 @@ def qc_variants(
     exclude`` :func:`vdrbone.association.associate_outcome` excludes the variants flagged in
     that row from every outcome.
 
+    A variant whose calls are all ``excluded`` (extraction could not give it) is flagged
+    ``not_extracted`` with the reason from ``unavailable`` (variant id -> ``extraction.tsv``
+    reason, e.g. ``not in the genotype files``); association then gives it rows with that reason.
+
     Returns
     -------
     pandas.DataFrame
@@ -251,9 +262,12 @@ def qc_variants(
     applied = hwe_subsets(hwe_samples, binary_outcomes)
     calls = calls[calls["sample"].astype(str).isin(set(samples))]
     by_variant = {vid: g.set_index(g["sample"].astype(str)) for vid, g in calls.groupby("variant")}
+    unavailable = unavailable or {}
     rows = []
     for v in panel:
         g = by_variant.get(v.id, calls.iloc[:0].set_index("sample"))
+        gone = v.id in unavailable or (len(g) > 0 and (g["status"] == "excluded").all())
+        why = unavailable.get(v.id) or "excluded at extraction (see extraction.tsv)"
         for subset, smask in subsets.items():
             for label, mask in masks.items():
                 keep = samples[mask & smask]
@@ -269,6 +283,8 @@ def qc_variants(
                         apply_hwe=subset in applied,
                     )
                 )
+                if gone:
+                    row.update(flag=NOT_EXTRACTED, reason=why, note="")
                 rows.append(row)
     out = pd.DataFrame(rows, columns=QC_VARIANT_COLUMNS)
     _controls_verdict(out, [s for s in applied if s != "all"], hwe_p)
@@ -296,7 +312,8 @@ def _controls_verdict(table: pd.DataFrame, controls: list[str], hwe_p: float) ->
 def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) -> pd.DataFrame:
     """Per-sample call summary (PLINK ``--missing`` .imiss analogue).
 
-    ``n_variants`` is the number of distinct variants in ``calls`` (a variant without a row for
+    ``n_variants`` is the number of distinct variants in ``calls`` with calls (rows with status
+    ``excluded``, variants extraction could not give, are left out; a variant without a row for
     a sample counts as missing for it); ``missing_rate = 1 - n_called / n_variants``.
     ``status``: ``no_calls`` (nothing called), ``high_missing`` (missing_rate >
     ``max_missing_rate``, when given, as PLINK ``--mind``) or ``ok``.
@@ -309,6 +326,7 @@ def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) ->
     _check_calls(calls)
     if max_missing_rate is not None and not 0 <= max_missing_rate <= 1:
         raise ValueError(f"max_missing_rate must lie in [0, 1], got {max_missing_rate}")
+    calls = calls[calls["status"] != "excluded"]  # variants extraction could not give
     n_variants = int(calls["variant"].nunique())
     tab = pd.crosstab(calls["sample"], calls["status"]).reindex(columns=list(CALL_STATUSES), fill_value=0)
     order = pd.unique(calls["sample"])

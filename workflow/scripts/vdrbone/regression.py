@@ -43,7 +43,9 @@ from scipy import linalg, special, stats
 from vdrbone.results import TestResult
 
 __all__ = [
+    "CovariateDesign",
     "RegressionFit",
+    "covariate_design",
     "fit_logistic",
     "fit_firth",
     "fit_linear",
@@ -662,6 +664,95 @@ def collinear_note(X0: np.ndarray, names: list[str]) -> str:
         return ""
     labels = ["intercept", *names]
     return f"singular design (covariate collinear: {', '.join(labels[j] for j in dep)})"
+
+
+# --------------------------------------------------------------------------------------------
+# covariate design of a stratum (before any model is fitted)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CovariateDesign:
+    """The covariates kept for a stratum's models and those dropped, with the reason.
+
+    ``kept``: indices of the kept columns, in input order; ``names``: their names; ``dropped``:
+    ``(name, reason)`` pairs, reason ``constant in this stratum`` | ``nearly constant in this
+    stratum`` | ``collinear with a, b``.
+    """
+
+    kept: list[int]
+    names: list[str]
+    dropped: list[tuple[str, str]]
+
+    @property
+    def note(self) -> str:
+        """``covariate dropped: bmi (constant in this stratum)`` (one per dropped column, "; ")."""
+        return "; ".join(f"covariate dropped: {name} ({why})" for name, why in self.dropped)
+
+
+def covariate_design(covariates, names, *, tol: float = RANK_TOL) -> CovariateDesign:
+    """Drop constant and aliased covariates as R ``lm`` / ``glm`` alias model terms.
+
+    The design is the intercept followed by the covariate columns in the given (formula) order.
+    A column that is constant over the rows is dropped (``constant in this stratum``). Each other
+    column, in order, is dropped when the norm of its residual after projection onto the intercept
+    and the columns kept before it is below ``tol`` times its own norm: the limited column
+    pivoting of LINPACK ``dqrdc2`` that R's ``lm.fit`` uses (``tol = 1e-7``), which keeps the
+    earlier terms and aliases the later ones (their coefficients are NA in R). The reason names the
+    kept covariates the dropped one is a combination of (``collinear with age_years``), found by
+    least squares on the kept columns (coefficients contributing at least 1e-4 of the column's
+    centred norm); when that is the intercept alone, ``nearly constant in this stratum``.
+
+    Parameters
+    ----------
+    covariates : float array (n, k) of the stratum's analysable samples; rows with a NaN are
+        ignored (complete cases).
+    names : the k column names.
+    tol : relative rank tolerance (config ``association.collinearity_tolerance``).
+
+    Returns
+    -------
+    CovariateDesign. Nothing is dropped when no complete row is left.
+    """
+    c = np.asarray(covariates, dtype=float)
+    names = list(names)
+    if c.ndim != 2 or c.shape[1] != len(names):
+        raise ValueError(f"covariates must be (n, {len(names)}) for {len(names)} names, got shape {c.shape}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    c = c[np.isfinite(c).all(axis=1)]
+    n, k = c.shape
+    if n == 0:
+        return CovariateDesign(list(range(k)), names, [])
+    basis = [np.full(n, 1.0 / math.sqrt(n))]  # orthonormal basis of the kept columns
+    kept, dropped = [], []
+    for j in range(k):
+        x = c[:, j]
+        if np.ptp(x) == 0:
+            dropped.append((names[j], "constant in this stratum"))
+            continue
+        q = np.column_stack(basis)
+        r = x - q @ (q.T @ x)
+        r -= q @ (q.T @ r)  # re-orthogonalise (Gram-Schmidt twice is enough)
+        norm_r = float(np.linalg.norm(r))
+        if norm_r >= tol * float(np.linalg.norm(x)) and norm_r > 0:
+            kept.append(j)
+            basis.append(r / norm_r)
+            continue
+        dropped.append((names[j], _collinear_reason(c, kept, names, j)))
+    return CovariateDesign(kept, [names[j] for j in kept], dropped)
+
+
+def _collinear_reason(c: np.ndarray, kept: list[int], names: list[str], j: int) -> str:
+    """``collinear with ...`` naming the kept columns that make up column ``j``."""
+    x = c[:, j]
+    X = np.column_stack([np.ones(c.shape[0]), c[:, kept]])
+    b = np.linalg.lstsq(X, x, rcond=None)[0][1:]
+    centred = c[:, kept] - c[:, kept].mean(axis=0)
+    scale = float(np.linalg.norm(x - x.mean()))
+    share = np.abs(b) * np.linalg.norm(centred, axis=0)
+    partners = [names[i] for i, s in zip(kept, share, strict=True) if s >= 1e-4 * scale]
+    return f"collinear with {', '.join(partners)}" if partners else "nearly constant in this stratum"
 
 
 # --------------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ COUNT_COLUMNS = {
     "n_het_haploid",
     "n_other_allele",
     "n_low_gp",
+    "n_other_ploidy",
     "n_records",
     "n_chromosomes",
     "count",
@@ -902,6 +903,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
         "genotypic": "Genotypic 2x3, chi-square",
         "genotypic_fisher": "Genotypic 2x3, Fisher exact",
         "trend": "Cochran-Armitage trend",
+        "max3": "MAX3: max of dominant, recessive, additive trend",
         "carrier_fisher": "Carrier, Fisher exact",
         "anova": "ANOVA by genotype",
         "kruskal_wallis": "Kruskal-Wallis by genotype",
@@ -1230,6 +1232,15 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
     return skipped, grouped
 
 
+def _covariate_design_html(design: pd.DataFrame | None) -> str:
+    """The covariates dropped from the models, one row per outcome x stratum x covariate
+    (``covariate_design.tsv``), or "" when none was."""
+    if design is None or design.empty:
+        return ""
+    shown = design.assign(stratum=design["stratum"].map(stratum_name))
+    return table_html(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
+
+
 # --------------------------------------------------------------------------- haplotypes
 def _ld_section(ld: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
     """LD heatmap (all participants) and a table of r2 / |D'| per pair and stratum."""
@@ -1432,6 +1443,19 @@ def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, conf
     return {"overview": overview, "strata": _table(head, rows)}
 
 
+def not_extracted(extraction: pd.DataFrame) -> list[dict]:
+    """Panel variants extraction could not give (``extraction.tsv`` rows with ``found`` False):
+    ``variant``, ``name``, ``reason`` (e.g. ``not in the genotype files``) and ``files`` searched."""
+    if extraction.empty or "found" not in extraction:
+        return []
+    rows = extraction[~extraction["found"].astype(bool)]
+    files = rows["files_searched"] if "files_searched" in rows else pd.Series("", index=rows.index)
+    return [
+        {"variant": r.variant, "name": r.name, "reason": r.reason, "files": f or ""}
+        for r, f in zip(rows.itertuples(), files.fillna(""), strict=True)
+    ]
+
+
 def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
     qc, assoc = config.get("qc", {}), config.get("association", {})
     strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
@@ -1584,6 +1608,7 @@ def render_report(
             if "build" in extraction and extraction["build"].notna().any()
             else str(config["cohort"].get("build")),
         ),
+        not_extracted=not_extracted(extraction),
         qc_table=qc_table,
         hwe_table=hwe_table,
         population=population,
@@ -1593,6 +1618,7 @@ def render_report(
         outcomes=association_sections(assoc, counts, bmd, panel, config, k=k, plots=plots),
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
+        covariate_design=_covariate_design_html(frames.get("covariate_design")),
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
         science=_science(frames, assoc, panel, config, k=k, plots=plots),
         methods=methods_sections(config, panel=panel, versions=versions, suppress=k),

@@ -1140,7 +1140,7 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m vdrbone simulate --config config/config.yaml --outdir DIR [overrides]``."""
-    import yaml
+    from vdrbone.configuration import load_yaml
 
     parser = argparse.ArgumentParser(prog="python -m vdrbone simulate", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -1156,8 +1156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--null", action="store_true", help="plant no genetic effects")
     args = parser.parse_args(argv)
     try:
-        with open(args.config, encoding="utf-8") as fh:
-            config = yaml.safe_load(fh) or {}
+        config = load_yaml(args.config)
         sim = dict(config.get("simulate") or {})
         for key in ("n_samples", "seed", "population", "build", "contig_style", "mt_coding"):
             if getattr(args, key) is not None:

@@ -37,8 +37,8 @@ Matching is by contig and position plus alleles, never by ID. Match kinds (``var
 Status vocabulary (``calls.status``):
 
 ``called``        a hard call; ``effect_count`` holds the number of panel effect alleles.
-``missing``       no call (``./.``, ``.``, partially missing ``0/.``, missing GP/DS, or a haploid
-                  call at a diploid variant).
+``missing``       no call (``./.``, ``.``, partially missing ``0/.`` at a diploid variant, missing
+                  GP/DS).
 ``heteroplasmic`` mtDNA ``0/1`` whose FORMAT AF (of the non-reference allele in the genotype) is
                   below ``heteroplasmy_threshold``: not called. AF at or above it: the sample
                   carries that allele.
@@ -47,7 +47,20 @@ Status vocabulary (``calls.status``):
                   multi-allelic site; for mtDNA only with ``mt_alt="panel"``).
 ``low_gp``        imputed file without GT: max(GP) below ``gp_threshold`` (DS-only files: an
                   expected allele count further than ``1 - gp_threshold`` from an integer).
-``excluded``      the variant is not usable in these files (see ``variants.reason``).
+``other_ploidy``  a call whose shape does not fit the variant (:func:`other_ploidy`): more than two
+                  alleles (``0/0/1``) anywhere, a haploid call with an allele (``1``) at a diploid
+                  variant, or at an mtDNA variant a two-allele call other than ``k/k``, ``./.`` and
+                  the heteroplasmic ``0/k`` (``1/2``, ``0/.``). Never read as another genotype: not
+                  called, counted in ``variants.n_other_ploidy`` and logged with example samples.
+``excluded``      the variant is not usable in these files (see ``variants.reason``; a variant with
+                  no record in any file has match ``not_found`` and reason
+                  ``not in the genotype files``).
+
+Integrity of the files (:func:`check_integrity`, before any record is read): a BGZF file (bgzipped
+VCF, BCF) must end with the 28-byte BGZF end-of-file block, and bgzipped or plain VCF text must
+end with a complete record (a newline, and the header's number of columns when the last line
+lies in the last block); a plain-gzip stream, which is read whole, is checked while it is read.
+A file cut short (an interrupted copy) is an InputError naming the file and where it ends.
 """
 
 from __future__ import annotations
@@ -66,8 +79,16 @@ from vdrbone.panel import BUILDS, COMPLEMENT, Panel, PanelVariant
 
 # ------------------------------------------------------------------ vocabulary and constants
 
-STATUSES = ("called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "excluded")
-CALLED, MISSING, HETEROPLASMIC, HET_HAPLOID, OTHER_ALLELE, LOW_GP, EXCLUDED = range(len(STATUSES))
+STATUSES = (
+    "called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "other_ploidy", "excluded",
+)  # fmt: skip
+CALLED, MISSING, HETEROPLASMIC, HET_HAPLOID, OTHER_ALLELE, LOW_GP, OTHER_PLOIDY, EXCLUDED = range(
+    len(STATUSES)
+)
+# ``variants.reason`` of a panel variant without a record in any of the files (the contract word
+# that QC, association and the report carry on)
+NOT_IN_FILES = "not in the genotype files"
+ABSENT_CHOICES = ("warn", "error")
 
 CLASS_REF, CLASS_ALT, CLASS_OTHER, CLASS_MISSING, CLASS_ABSENT = 0, 1, 2, -1, -2
 
@@ -84,7 +105,7 @@ CALL_COLUMNS = ["sample", "variant", "genotype", "rflp", "effect_count", "dosage
 VARIANT_COLUMNS = [
     "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "match",
     "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic", "n_het_haploid",
-    "n_other_allele", "n_low_gp", "reason",
+    "n_other_allele", "n_low_gp", "n_other_ploidy", "reason", "files_searched",
 ]  # fmt: skip
 
 _BUILD_PATTERNS = (
@@ -288,6 +309,41 @@ def code_haploid(
     status[other] = OTHER_ALLELE
     count = np.where(status == CALLED, (allele == effect_class).astype(float), np.nan)
     return count, status
+
+
+def other_ploidy(gt: np.ndarray, extra: np.ndarray | None = None, *, haploid: bool) -> np.ndarray:
+    """Calls whose shape does not fit the variant's ploidy (``other_ploidy``), as a mask.
+
+    Parameters
+    ----------
+    gt : int (n_samples, 2) VCF allele indices of the first two slots (-1 missing, -2 absent:
+        the second slot of a haploid call).
+    extra : bool (n_samples,), the call has more than two allele slots (``0/0/1``); None: none.
+    haploid : the variant is haploid (mtDNA).
+
+    Returns
+    -------
+    bool (n_samples,)
+        True for every call with more than two slots; at a diploid variant also a haploid call
+        with an allele (``1``; a lone ``.`` is a missing call, as many VCFs write it); at a
+        haploid variant also a two-slot call other than ``k/k``, ``./.`` and the heteroplasmic
+        ``0/k`` or ``k/0``: two different non-reference alleles (``1/2``) or one slot missing
+        (``0/.``).
+    """
+    gt = np.asarray(gt)
+    if gt.ndim != 2 or gt.shape[1] != 2:
+        raise ValueError(f"gt must have shape (n_samples, 2), got {gt.shape}")
+    a, b = gt[:, 0], gt[:, 1]
+    out = np.zeros(len(gt), dtype=bool) if extra is None else np.asarray(extra, dtype=bool).copy()
+    if out.shape != (len(gt),):
+        raise ValueError(f"extra must have shape ({len(gt)},), got {out.shape}")
+    if haploid:
+        two = b != CLASS_ABSENT
+        out |= two & ((a == CLASS_MISSING) != (b == CLASS_MISSING))
+        out |= two & (a > 0) & (b > 0) & (a != b)
+    else:
+        out |= (b == CLASS_ABSENT) & (a >= 0)
+    return out
 
 
 def genotype_codes(gt: np.ndarray, n_alleles: int) -> tuple[np.ndarray, np.ndarray]:
@@ -653,6 +709,7 @@ class _Record:
     af: np.ndarray | None  # (n, n_alt)
     gp: np.ndarray | None
     ds: np.ndarray | None
+    extra: np.ndarray | None = None  # (n,) bool: the call has more than two allele slots
 
 
 def _format(variant, key: str, fields, order):
@@ -666,15 +723,17 @@ def _format(variant, key: str, fields, order):
 
 
 def _snapshot(variant, path: str, order) -> _Record:
-    gt = None
+    gt = extra = None
     fields = set(variant.FORMAT)
     if "GT" in fields:
-        arr = variant.genotype.array()[:, :-1]
+        arr = variant.genotype.array()[:, :-1]  # slots beyond a call's ploidy are -2 (vector end)
         if order is not None:
             arr = arr[order]
         if arr.shape[1] == 1:
             arr = np.column_stack([arr, np.full(len(arr), CLASS_ABSENT, dtype=arr.dtype)])
         gt = np.ascontiguousarray(arr[:, :2], dtype=np.int16)
+        if arr.shape[1] > 2:
+            extra = (arr[:, 2:] != CLASS_ABSENT).any(axis=1)
     return _Record(
         file=path,
         chrom=variant.CHROM,
@@ -686,6 +745,7 @@ def _snapshot(variant, path: str, order) -> _Record:
         af=_format(variant, "AF", fields, order),
         gp=_format(variant, "GP", fields, order),
         ds=_format(variant, "DS", fields, order),
+        extra=extra,
     )
 
 
@@ -693,7 +753,7 @@ def check_index(path: str, index: str) -> str:
     """Check that ``index`` can answer region queries for ``path``; return a warning or "".
 
     A ``.tbi``/``.csi`` beside a gzip file that is not BGZF-compressed would make every query
-    come back empty (every variant "not in VCF"): an InputError naming the file and the fix. An
+    come back empty (every variant "not in the genotype files"): an InputError naming the file and the fix. An
     index older than its file may be stale (the file rewritten after indexing) or merely copied
     first (``cp`` without ``-p``): a warning, as htslib gives.
     """
@@ -712,6 +772,213 @@ def check_index(path: str, index: str) -> str:
             "region queries may miss records; index it again (tabix -f -p vcf or bcftools index -f)"
         )
     return ""
+
+
+# ------------------------------------------------------------------ integrity of the files
+
+# The empty BGZF block that bgzip, htslib and BCF writers put at the end of every file (SAM/BAM
+# specification, section 4.1.2): a file without it was cut short (or written by a plain gzip).
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+_RECOPY = (
+    "copy it again from the source (an interrupted copy leaves a file cut short) and check its size "
+    "or checksum"
+)
+
+
+def _is_bgzf(head: bytes) -> bool:
+    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def check_integrity(path: str) -> None:
+    """Refuse a BGZF file (bgzipped VCF, BCF) that is cut short, before its header is read.
+
+    Cheap at any size: the file must end with the 28-byte BGZF end-of-file block
+    (:data:`BGZF_EOF`). Without it the message gives the byte where the file ends, the last
+    complete block and, when it can be decompressed, the last complete record (CHROM:POS).
+    Records cut mid-line are found by :func:`check_last_record`. Plain gzip (not BGZF) cannot be
+    checked without reading it whole; it is read whole anyway (no index can be used), and a
+    stream that ends early is reported while it is read (:func:`_read_positions`).
+
+    Raises InputError naming the file and where it ends, and suggesting to copy it again.
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+        fh.seek(max(0, size - len(BGZF_EOF)))
+        tail = fh.read()
+    if _is_bgzf(head) and tail != BGZF_EOF:
+        raise InputError(f"{path} is cut short: {_bgzf_end(path, size)}; {_RECOPY}")
+
+
+def _bgzf_blocks(path: str, size: int):
+    """(offset, length) of the complete BGZF blocks from the start, and the offset of the first
+    block that is cut (or not a BGZF block); walks the block headers only (one seek per ~64 kB)."""
+    blocks, offset = [], 0
+    with open(path, "rb") as fh:
+        while offset < size:
+            fh.seek(offset)
+            head = fh.read(18)
+            if len(head) < 18 or not _is_bgzf(head):
+                break
+            length = int.from_bytes(head[16:18], "little") + 1
+            if offset + length > size:
+                break
+            blocks.append((offset, length))
+            offset += length
+    return blocks, offset
+
+
+def _inflate(path: str, blocks) -> bytes:
+    import zlib
+
+    out = []
+    blocks = [b for b in blocks if b is not None]
+    with open(path, "rb") as fh:
+        for offset, length in blocks:
+            fh.seek(offset)
+            data = fh.read(length)
+            try:
+                out.append(zlib.decompress(data[18:-8], -15))
+            except zlib.error:
+                return b""
+    return b"".join(out)
+
+
+def _record_label(line: bytes) -> str:
+    fields = line.split(b"\t", 2)
+    text = ":".join(f.decode("utf-8", "replace") for f in fields[:2])
+    return text if len(fields) > 2 else text[:40]
+
+
+def _bgzf_end(path: str, size: int) -> str:
+    """Where a BGZF file without its end-of-file block ends, for the message."""
+    blocks, cut = _bgzf_blocks(path, size)
+    if cut >= size:
+        where = (
+            f"it ends at byte {size} after {len(blocks)} complete BGZF blocks, without the end-of-file block"
+        )
+    else:
+        where = f"it ends at byte {size}, inside the BGZF block that starts at byte {cut}"
+    text = _inflate(path, blocks[-3:]) if blocks else b""
+    lines = text.split(b"\n")[1:-1]  # the first may have begun in an earlier block
+    records = [ln for ln in lines if ln and not ln.startswith(b"#")]
+    if records:
+        where += f"; the last complete record is {_record_label(records[-1])}"
+    elif blocks and lines:
+        where += "; it ends within the header"
+    return where + " (bgzip files end with a 28-byte empty block)"
+
+
+def check_last_record(path: str, n_samples: int) -> None:
+    """Refuse a VCF text file whose last record is cut mid-line (wrong number of columns).
+
+    Bgzipped VCF: the last data block (before the end-of-file block) is decompressed; plain VCF
+    text: its last megabyte is read. The data must end with a newline, and the last line, when
+    it starts in what was read, must have ``9 + n_samples`` columns. BCF and plain gzip pass
+    (plain gzip is checked while it is read whole).
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+        if _is_bgzf(head):
+            text = _inflate(path, [_last_data_block(fh, size)] if size > len(BGZF_EOF) else [])
+            if not text or _starts_bcf(path):
+                return
+        elif head[:2] == b"\x1f\x8b" or head[:3] == b"BCF":
+            return
+        else:
+            fh.seek(max(0, size - 1_000_000))
+            text = fh.read()
+    if not text.endswith(b"\n"):
+        lines = text.split(b"\n")
+        prev = f" (the last complete record is {_record_label(lines[-2])})" if len(lines) > 2 else ""
+        raise InputError(
+            f"{path} is cut short: its last record has no newline at the end of the data (byte {size} "
+            f"of the file), so it was cut mid-line{prev}; {_RECOPY}. If the file is complete and only "
+            f"lacks the final newline, add it"
+        )
+    lines = text.split(b"\n")
+    if len(lines) < 3 or lines[-2].startswith(b"#"):
+        return  # the last line may begin before what was read, or there are no records
+    n_columns = lines[-2].count(b"\t") + 1
+    if n_columns != 9 + n_samples:
+        raise InputError(
+            f"{path} is cut short or damaged: its last record {_record_label(lines[-2])} has {n_columns} "
+            f"columns, but the header has {9 + n_samples} (9 + {n_samples} samples); {_RECOPY}"
+        )
+
+
+def _last_data_block(fh, size: int) -> tuple[int, int] | None:
+    """(offset, length) of the BGZF block that ends where the end-of-file block starts."""
+    end = size - len(BGZF_EOF)
+    start = max(0, end - 65536 - 18)
+    fh.seek(start)
+    chunk = fh.read(end - start)
+    at = chunk.rfind(b"\x1f\x8b\x08\x04")
+    while at >= 0:
+        length = int.from_bytes(chunk[at + 16 : at + 18], "little") + 1
+        if chunk[at + 12 : at + 14] == b"BC" and length == len(chunk) - at:
+            return start + at, length
+        at = chunk.rfind(b"\x1f\x8b\x08\x04", 0, at)
+    return None
+
+
+def _gzip_end(path: str) -> str | None:
+    """Where a gzip stream ends early (None when it is complete): read it whole with zlib.
+
+    Used only after htslib failed on a plain-gzip file, to tell a truncated stream (and its last
+    complete record) from a damaged record."""
+    import zlib
+
+    size, n_out, n_lines, tail, last = os.path.getsize(path), 0, 0, b"", b""
+    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            while chunk:
+                try:
+                    out = inflater.decompress(chunk)
+                except zlib.error as err:
+                    return f"its gzip data are damaged after {n_out} decompressed bytes ({err})"
+                n_out += len(out)
+                n_lines += out.count(b"\n")
+                text = tail + out
+                end = text.rfind(b"\n")
+                if end >= 0:
+                    last, tail = text[text.rfind(b"\n", 0, end) + 1 : end], text[end + 1 :]
+                else:
+                    tail = text
+                chunk = inflater.unused_data
+                if inflater.eof and chunk:  # a further gzip member (concatenated gzip files)
+                    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                else:
+                    break
+    if inflater.eof:
+        return None
+    label = (
+        f"; the last complete record is {_record_label(last)}" if last and not last.startswith(b"#") else ""
+    )
+    return (
+        f"its gzip stream ends early, at byte {size}, {n_out} bytes into the decompressed data "
+        f"(after {n_lines} complete lines){label}"
+    )
+
+
+def _read_error(path: str, err: Exception, where: str) -> InputError:
+    """The error for a file htslib could not read through: a cut gzip stream or a damaged record."""
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+    if head[:2] == b"\x1f\x8b" and not _is_bgzf(head) and (end := _gzip_end(path)):
+        return InputError(f"{path} is cut short: {end}; {_RECOPY}")
+    return InputError(
+        f"{path} could not be read {where} ({err}): the file is damaged or cut short; {_RECOPY}"
+    )
+
+
+def _starts_bcf(path: str) -> bool:
+    import gzip
+
+    with gzip.open(path, "rb") as fh:
+        return fh.read(3) == b"BCF"
 
 
 def _index_of(path: str) -> str | None:
@@ -849,9 +1116,12 @@ def _cyvcf2_records(vcf, contigs: list[str], pos: int, path: str, order) -> list
     for contig in contigs:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for v in vcf(f"{contig}:{pos}-{pos}"):
-                if v.POS == pos:
-                    records.append(_snapshot(v, path, order))
+            try:
+                for v in vcf(f"{contig}:{pos}-{pos}"):
+                    if v.POS == pos:
+                        records.append(_snapshot(v, path, order))
+            except Exception as err:  # noqa: BLE001 - htslib: a damaged block or record in the region
+                raise _read_error(path, err, f"in the region {contig}:{pos}") from None
     return records
 
 
@@ -882,7 +1152,11 @@ def _tabix_records(header: _Header, contigs: list[str], positions: list[int], or
         if contig not in indexed:
             continue  # no records on it (a fetch would raise)
         for run in runs:
-            for line in tbx.fetch(contig, run[0] - 1, run[-1]):
+            try:
+                lines = list(tbx.fetch(contig, run[0] - 1, run[-1]))
+            except (OSError, ValueError) as err:  # a damaged BGZF block in the region (htslib error)
+                raise _read_error(header.path, err, f"in the region {contig}:{run[0]}-{run[-1]}") from None
+            for line in lines:
                 pos = int(line.split("\t", 2)[1])
                 if found.get(pos, None) is None:
                     continue  # not a target (or a longer record overlapping one), or already failed
@@ -932,10 +1206,16 @@ def _read_positions(header: _Header, targets, samples, logger) -> dict[tuple[str
         )
         alias = {c: k for k, cs in CONTIG_ALIASES.items() for c in cs}
         wanted = set(targets)
-        for v in header.vcf:
-            key = (alias.get(v.CHROM), v.POS)
-            if key in wanted:
-                found.setdefault(key, []).append(_snapshot(v, path, order))
+        last = None
+        try:  # a plain-gzip stream that ends early, or a damaged record, stops htslib here
+            for v in header.vcf:
+                last = (v.CHROM, v.POS)
+                key = (alias.get(v.CHROM), v.POS)
+                if key in wanted:
+                    found.setdefault(key, []).append(_snapshot(v, path, order))
+        except Exception as err:  # noqa: BLE001 - cyvcf2 raises a plain Exception
+            where = f"after the record {last[0]}:{last[1]}" if last else "at its first record"
+            raise _read_error(path, err, where) from None
     return found
 
 
@@ -968,6 +1248,7 @@ def _merge_split(primary: _Record, pm: AlleleMatch, others: list[tuple[_Record, 
     the same position gets that ALT (bcftools fills the other ALTs with REF when splitting).
     """
     gt = primary.gt.copy()
+    extra = _any_extra([primary] + [rec for rec, _ in others])
     classes = [pm.classes]
     alts = list(primary.alts)
     af = [primary.af] if primary.af is not None else None
@@ -986,7 +1267,13 @@ def _merge_split(primary: _Record, pm: AlleleMatch, others: list[tuple[_Record, 
             af.append(rec.af if rec.af is not None else np.full((len(gt), len(rec.alts)), np.nan))
         n_alleles += len(rec.alts)
     af_all = np.column_stack(af) if af is not None else None
-    return gt, np.concatenate(classes), alts, af_all
+    return gt, np.concatenate(classes), alts, af_all, extra
+
+
+def _any_extra(records: list[_Record]) -> np.ndarray | None:
+    """Samples with more than two allele slots in any of ``records`` (None: none)."""
+    flags = [r.extra for r in records if r.extra is not None]
+    return np.logical_or.reduce(flags) if flags else None
 
 
 def _observed_from_codes(codes: np.ndarray, table: np.ndarray, alleles: list[str]) -> str:
@@ -1044,7 +1331,7 @@ def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_
     nan = np.full(n, np.nan)
     row = {"n_records": len(records), "alleles_observed": "", "match": "not_found", "reason": ""}
     if not records:
-        row["reason"] = "not in VCF"
+        row["reason"] = NOT_IN_FILES
         return nan, nan, np.full(n, EXCLUDED, np.int8), row
     matches = [match_alleles(r.ref, r.alts, pv.ref, pv.alt, any_alt=any_alt) for r in records]
     ranked = [i for i, m in enumerate(matches) if m.ok and m.kind != "any_alt"] + [
@@ -1087,7 +1374,7 @@ def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_
     cls_primary = mt_map(pm.classes) if any_alt else pm.classes
     if primary.gt is not None:
         if others:
-            gt, cls_all, alts_all, af_all = _merge_split(primary, pm, others)
+            gt, cls_all, alts_all, af_all, extra = _merge_split(primary, pm, others)
             for rec, _ in others:
                 strand_alleles += (
                     ["".join(COMPLEMENT.get(b, b) for b in a.upper()) for a in rec.alts]
@@ -1095,7 +1382,7 @@ def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_
                     else rec.alts
                 )
         else:
-            gt, cls_all, af_all = primary.gt, pm.classes, primary.af
+            gt, cls_all, af_all, extra = primary.gt, pm.classes, primary.af, primary.extra
         # code each distinct genotype once (a table of (n_alleles + 2)^2 rows), then look up samples
         codes, table = genotype_codes(gt, len(cls_all))
         tclasses = allele_classes(table, cls_all)
@@ -1115,6 +1402,8 @@ def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_
         else:
             t_count, t_status = code_diploid(tclasses, effect_class=effect_class)
             count, status = t_count[codes], t_status[codes]
+        wrong = other_ploidy(gt, extra, haploid=pv.is_mt)
+        status[wrong], count[wrong] = OTHER_PLOIDY, np.nan
         row["alleles_observed"] = _observed_from_codes(codes, table, strand_alleles)
         if primary.ds is not None:
             dosage = dosage_from_ds(primary.ds, cls_primary, ploidy=pv.ploidy)[:, effect_class]
@@ -1162,6 +1451,7 @@ def extract_panel(
     heteroplasmy_threshold: float = 0.9,
     gp_threshold: float = 0.9,
     mt_alt: str = "any",
+    absent_variants: str = "warn",
     logger=None,
 ) -> Extraction:
     """Read the panel variants from VCF/BCF files and code them against the panel's effect allele.
@@ -1176,7 +1466,12 @@ def extract_panel(
     gp_threshold : files without GT: hard call when max(GP) >= this.
     mt_alt : 'any' (every non-reference mtDNA allele makes a carrier) or 'panel' (only the panel
         ALT; other ALTs are ``other_allele``).
-    logger : a :class:`logging.Logger` for warnings (missing index, duplicated records).
+    absent_variants : 'warn' (a panel variant without a record in any file gets the reason
+        ``not in the genotype files``, its calls status ``excluded``, and a warning naming it and
+        the files searched) or 'error' (an InputError naming them). No panel variant in any file
+        is always an InputError naming the files and the positions looked for in both builds.
+    logger : a :class:`logging.Logger` for warnings (missing index, duplicated records, absent
+        variants, calls of another ploidy).
 
     Returns
     -------
@@ -1189,6 +1484,10 @@ def extract_panel(
     logger = logger or log
     if mt_alt not in MT_ALT_CHOICES:
         raise InputError(f"mt_alt is {mt_alt!r}; expected one of {MT_ALT_CHOICES}")
+    if absent_variants not in ABSENT_CHOICES:
+        raise InputError(
+            f"genotypes.absent_variants is {absent_variants!r}; expected one of {ABSENT_CHOICES}"
+        )
     for name, value in (("heteroplasmy_threshold", heteroplasmy_threshold), ("gp_threshold", gp_threshold)):
         if not 0 < value <= 1:
             raise InputError(f"genotypes.{name} is {value}; expected a number in (0, 1]")
@@ -1197,7 +1496,12 @@ def extract_panel(
     paths = [str(p) for p in paths]
     if not paths:
         raise InputError("cohort.vcf lists no VCF files")
+    for path in paths:  # a file cut short fails here, before its header or records are read
+        _check_path(path)
+        check_integrity(path)
     headers = [_header_info(path) for path in paths]  # each file is opened once
+    for h in headers:
+        check_last_record(h.path, len(h.samples))
     samples = _samples_of(headers)
     build = _build_of(headers, declared=build, logger=logger)
     n = len(samples)
@@ -1205,6 +1509,7 @@ def extract_panel(
     by_file = [(h.path, _read_positions(h, targets, samples, logger)) for h in headers]
 
     counts, dosages, statuses, rows = [], [], [], []
+    searched = "; ".join(paths)
     for pv in panel:
         key = (pv.chrom, pv.pos(build))
         holders = [(path, recs[key]) for path, recs in by_file if key in recs]
@@ -1235,19 +1540,93 @@ def extract_panel(
             n_called=int(tally[CALLED]), n_missing=int(tally[MISSING]),
             n_heteroplasmic=int(tally[HETEROPLASMIC]), n_het_haploid=int(tally[HET_HAPLOID]),
             n_other_allele=int(tally[OTHER_ALLELE]), n_low_gp=int(tally[LOW_GP]),
+            n_other_ploidy=int(tally[OTHER_PLOIDY]), files_searched=searched,
         )  # fmt: skip
+        if tally[OTHER_PLOIDY]:
+            examples = [samples[i] for i in np.flatnonzero(status == OTHER_PLOIDY)[:5]]
+            logger.warning(
+                "%s (%s): %d call(s) of another ploidy set missing (other_ploidy: %s), e.g. sample(s) %s",
+                pv.id, pv.name, int(tally[OTHER_PLOIDY]),
+                "a haploid (mtDNA) variant takes k, k/k, ./. or 0/k" if pv.is_mt
+                else "a diploid variant takes two alleles", ", ".join(examples),
+            )  # fmt: skip
         rows.append(row)
         counts.append(count)
         dosages.append(dosage)
         statuses.append(status)
 
+    absent = [(pv, row) for pv, row in zip(panel, rows, strict=True) if row["match"] == "not_found"]
+    _report_absent(absent, panel, headers, build, absent_variants=absent_variants, logger=logger)
     calls = _calls_frame(panel, samples, counts, dosages, statuses)
     variants = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
     variants["found"] = variants["found"].astype(bool)
-    for col in ("file", "contig", "vcf_id", "vcf_ref", "vcf_alt", "reason", "alleles_observed"):
+    for col in (
+        "file",
+        "contig",
+        "vcf_id",
+        "vcf_ref",
+        "vcf_alt",
+        "reason",
+        "alleles_observed",
+        "files_searched",
+    ):
         variants[col] = variants[col].fillna("")
     variants["pos"] = variants["pos"].astype("Int64")
     return Extraction(calls=calls, variants=variants, samples=samples, build=build)
+
+
+def _where(pv: PanelVariant, build: str | None = None) -> str:
+    """``chrM/MT:4823`` style position of a panel variant in one build (contig names it may have)."""
+    names = "/".join(CONTIG_ALIASES[pv.chrom][:2][::-1])
+    return f"{names}:{pv.pos(build)}" if build else names
+
+
+def _report_absent(absent, panel: Panel, headers: list[_Header], build: str, *, absent_variants, logger):
+    """Warn about (or refuse) panel variants without a record in any file; refuse a run with none.
+
+    ``absent``: (panel variant, extraction row) pairs whose match is ``not_found``.
+    """
+    if not absent:
+        return
+    files = ", ".join(h.path for h in headers)
+    if len(absent) == len(panel):
+        looked = "; ".join(
+            f"{pv.id} ({pv.name}) at {_where(pv)}:{pv.pos('GRCh37')} in GRCh37, {pv.pos('GRCh38')} in GRCh38"
+            for pv in panel
+        )
+        raise InputError(
+            f"none of the {len(panel)} panel variants is in the genotype files {files} (build {build}); "
+            f"looked for {looked}. Check cohort.vcf (are these the right files, on GRCh37 or "
+            f"GRCh38, with the chr12 and chrM/MT records?) and cohort.build"
+        )
+    found = []
+    for pv, _row in absent:
+        having = [h.path for h in headers if not h.contigs or set(CONTIG_ALIASES[pv.chrom]) & set(h.contigs)]
+        why = (
+            f"no record at that position in {', '.join(having)}"
+            if having
+            else f"no file has a {'/'.join(CONTIG_ALIASES[pv.chrom])} contig"
+        )
+        found.append((f"{pv.id} ({pv.name}) at {_where(pv, build)} ({build})", why))
+    if absent_variants == "error":
+        raise InputError(
+            f"{len(absent)} panel variant(s) {NOT_IN_FILES} {files}: "
+            + "; ".join(f"{label}: {why}" for label, why in found)
+            + ". Add the files that hold them to cohort.vcf, drop them from the config's variants "
+            "list, or set genotypes.absent_variants: warn to analyse the others"
+        )
+    for label, why in found:
+        logger.warning(
+            "%s is %s (%s; searched: %s): its QC, association and report rows give this reason",
+            label, NOT_IN_FILES, why, files,
+        )  # fmt: skip
+
+
+def unavailable_variants(extraction: pd.DataFrame) -> dict[str, str]:
+    """Variant id -> reason of the ``extraction.tsv`` rows with ``found`` False (e.g.
+    ``not in the genotype files``): the variants QC, association and haplotypes report as such."""
+    gone = extraction[~extraction["found"].astype(bool)]
+    return dict(zip(gone["variant"].astype(str), gone["reason"].fillna("").astype(str), strict=True))
 
 
 def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
