@@ -40,7 +40,8 @@ def test_dry_run_shows_per_outcome_jobs(tmp_path):
         "archive",
     ):
         assert rule in out
-    assert re.search(r"^associate\s+4$", out, re.M)  # one job per outcome
+    assert re.search(r"^associate\s+6$", out, re.M)  # one job per outcome
+    assert re.search(r"^haplotype_assoc\s+5$", out, re.M)  # none for the time-to-event outcome
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 

@@ -764,11 +764,12 @@ def _pool_means(desc: pd.DataFrame, counts: tuple[int, ...], k: int):
     return total, mean, sd
 
 
-def _est_cell(row, decimals: int) -> str:
+def _est_cell(row, decimals: int, k: int = 0) -> str:
     key = _row_key(row)
     if not _finite(row["estimate"]):
         note = row["note"] if isinstance(row["note"], str) and row["note"] else "not estimated"
-        return f'<span class="na">{_esc(note)}</span>'
+        # notes may carry counts ("too few cases (n_cases=1 < 5)"): suppressed like any count
+        return f'<span class="na">{_esc(_suppress_text(note, k))}</span>'
     text = _span(fmt_num(row["estimate"], decimals), key=key, col="estimate")
     if _finite(row["ci_lower"]) and _finite(row["ci_upper"]):
         text += (
@@ -817,7 +818,7 @@ def snpassoc_table(
                     _td(label, cls="text"),
                     _td(""),
                     _td(""),
-                    _td(_est_cell(r, decimals)),
+                    _td(_est_cell(r, decimals, k)),
                     _td(_p_cell(r)),
                     _td(_p_cell(r, "q_value")),
                     _td(_span(fmt_num(r["aic"], 1), key=_row_key(r), col="aic") if _finite(r["aic"]) else ""),
@@ -862,7 +863,7 @@ def snpassoc_table(
                 cells.append(_td("reference", cls="ref"))
             else:
                 r = mrows[mrows["term"] == term]
-                cells.append(_td(_est_cell(r.iloc[0], decimals) if len(r) else ""))
+                cells.append(_td(_est_cell(r.iloc[0], decimals, k) if len(r) else ""))
             if i == 0:
                 cells += [
                     _td(_p_cell(first), rowspan=len(groups)),
@@ -917,7 +918,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
         key = _row_key(r)
         est = ""
         if _finite(r["estimate"]):
-            est = _est_cell(r, 2)
+            est = _est_cell(r, 2, k)
         elif isinstance(r["note"], str) and r["note"]:
             est = f'<span class="na">{_esc(_suppress_text(r["note"], k))}</span>'
         stat = _span(fmt_num(r["statistic"], 2), key=key, col="statistic") if _finite(r["statistic"]) else ""
@@ -977,7 +978,7 @@ def _strata_table(
             )
         cells = [_td(_esc(stratum_name(s)), cls="text"), _td(n_text)]
         if _finite(r["estimate"]):
-            cells += [_td(_est_cell(r, decimals)), _td(_p_cell(r)), _td(_p_cell(r, "q_value"))]
+            cells += [_td(_est_cell(r, decimals, k)), _td(_p_cell(r)), _td(_p_cell(r, "q_value"))]
         else:
             note = (
                 _suppress_text(r["note"], k) if isinstance(r["note"], str) and r["note"] else "not estimated"
@@ -1010,7 +1011,7 @@ def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: in
             "all": "all participants",
         }.get(r["stratum"], stratum_name(r["stratum"]))
         est = (
-            _est_cell(r, 2 if binary else decimals)
+            _est_cell(r, 2 if binary else decimals, k)
             if _finite(r["estimate"]) or r["model"] != "breslow_day"
             else ""
         )
@@ -1191,7 +1192,7 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
                     cls="text",
                 ),
                 _td(_count(r["n"], k, key=_row_key(r), col="n")),
-                _td(_est_cell(r, decimals)),
+                _td(_est_cell(r, decimals, k)),
                 _td(_p_cell(r)),
                 _td(_p_cell(r, "q_value")),
                 _td(_esc(best_model), cls="text"),
@@ -1506,7 +1507,7 @@ def _science(frames: dict, assoc: pd.DataFrame, panel: Panel, config: dict, *, k
         "km": science_report.km_sections(
             frames.get("kaplan_meier"), assoc, panel, config, k=k, plots_on=plots
         ),
-        "interactions": science_report.interaction_sections(assoc, panel, config, plots_on=plots),
+        "interactions": science_report.interaction_sections(assoc, panel, config, k=k, plots_on=plots),
         "power": science_report.power_sections(frames.get("power"), panel, config, k=k, plots_on=plots),
         "derived": science_report.derived_outcomes(
             config, read_reference(config.get("tscore_reference")) if who else None

@@ -30,9 +30,11 @@ def _p(x) -> str:
     return f"{x:.1e}" if x < 0.001 else f"{x:.3f}"
 
 
-def _est_ci(r) -> str:
+def _est_ci(r, k: int) -> str:
+    from vdrbone.report import _suppress_text
+
     if not math.isfinite(r.estimate):
-        return r.note or "NA"
+        return _suppress_text(r.note, k) if isinstance(r.note, str) and r.note else "NA"
     return f"{_fmt(r.estimate, 3)} ({_fmt(r.ci_lower, 3)}, {_fmt(r.ci_upper, 3)})"
 
 
@@ -101,7 +103,7 @@ def km_sections(
     return out
 
 
-def interaction_sections(assoc: pd.DataFrame, panel: Panel, config: dict, *, plots_on: bool) -> list:
+def interaction_sections(assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots_on: bool) -> list:
     """Per configured interaction and outcome: the effect-by-level table and an interaction plot."""
     out = []
     for inter in config.get("interactions") or []:
@@ -134,7 +136,7 @@ def interaction_sections(assoc: pd.DataFrame, panel: Panel, config: dict, *, plo
                         {
                             "variant": f"{v.name} ({v.id})",
                             "at": str(r.reference).split("; ")[-1],
-                            "estimate": _est_ci(r),
+                            "estimate": _est_ci(r, k),
                             "p": _p(float(r.p_value)),
                             "p_interaction": _p(float(t["p_value"].iloc[0])) if len(t) else "NA",
                         }
