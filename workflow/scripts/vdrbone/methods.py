@@ -262,8 +262,16 @@ def methods_sections(
             + (f"; mitochondrial {mt_text}" if mt_text else "")
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
             "follow the convention capital letter = restriction site absent. Genotypes were read from "
-            f"the VCF ({cohort.get('build', 'auto')} build detection) and harmonised to the panel's "
-            "forward-strand alleles.",
+            f"the genotype files ({cohort.get('build', 'auto')} build detection) and harmonised to the "
+            "panel's forward-strand alleles"
+            + ("; records whose FILTER was not PASS were not used" if geno.get("require_pass", True) else "")
+            + (
+                f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
+                f"info score of BGEN probabilities) below {geno['min_info']}"
+                if geno.get("min_info")
+                else ""
+            )
+            + ".",
         }
     )
     gp = geno.get("gp_threshold")
@@ -347,7 +355,9 @@ def methods_sections(
             "stratum's models, as R lm and glm alias such terms (covariate_design.tsv lists where). "
             "p-values are likelihood-ratio "
             "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
-            "complete-case samples; 95% confidence intervals are Wald intervals; AIC is reported to "
+            "complete-case samples; 95% confidence intervals are Wald intervals"
+            + (" (profile penalised-likelihood intervals for Firth fits, see below)" if binary else "")
+            + "; AIC is reported to "
             "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
         }
     )
@@ -356,10 +366,16 @@ def methods_sections(
             {
                 "title": "Separation and sparse data",
                 "text": "When a logistic model showed quasi-complete separation (a genotype class of the "
-                "model's coding with only cases or only controls, |coefficient| > 15 or standard error "
-                "> 10) or did not converge, it was refitted with Firth's penalised likelihood "
-                f"{_cite('firth', 'heinze')} and reported with a Wald test, as PLINK 2 does; such rows "
-                "carry the note 'firth-fallback'. Regression models of a binary outcome were fitted in a "
+                "model's coding with only cases or only controls; for the log-additive model, case and "
+                "control values, DS dosages where dosages were analysed, overlapping in at most one "
+                "boundary value; |coefficient| > 15 or standard error > 10) or did not converge, it was "
+                f"refitted with Firth's penalised likelihood {_cite('firth', 'heinze')}. Such rows carry "
+                "the note 'firth-fallback'; their p-value is the penalised likelihood-ratio test (the "
+                "tested coefficients fixed at zero, the others re-maximised, the penalty taken from the "
+                "full model; 2 df for the codominant model) and their 95% confidence intervals are "
+                "profile penalised-likelihood intervals, as in R logistf; the Wald p-value and interval "
+                "(as PLINK 2 --glm firth reports them) are kept in the columns wald_p_value, "
+                "wald_ci_lower and wald_ci_upper. Regression models of a binary outcome were fitted in a "
                 f"stratum only with at least {assoc.get('min_cases')} cases and {assoc.get('min_cases')} "
                 f"controls; the allele and genotype tests need only {assoc.get('min_stratum_n')} samples.",
             }
@@ -411,7 +427,20 @@ def methods_sections(
                     if joint
                     else f"by regression on posterior expected haplotype counts {_cite('schaid')}"
                 )
-                + "; a global likelihood-ratio test compares the model with the covariate-only model.",
+                + "; a global likelihood-ratio test compares the model with the covariate-only model."
+                + (
+                    " When a haplotype term of a logistic model separated (|coefficient| > 15, standard "
+                    "error > 10 or singular information) or the EM-GLM diverged, the stratum was refitted "
+                    f"with Firth's penalised likelihood {_cite('firth', 'heinze')} on the data expanded to "
+                    "the compatible haplotype pairs, weighted by their posterior probabilities, with the "
+                    "EM updates iterated as in haplo.glm; with the final weights fixed, each haplotype's "
+                    "p-value is the penalised likelihood-ratio test (1 df) with a profile "
+                    "penalised-likelihood interval, the global test is the joint penalised "
+                    "likelihood-ratio test, and the Wald values (Louis information) are kept in "
+                    "wald_p_value, wald_ci_lower and wald_ci_upper."
+                    if joint and binary
+                    else ""
+                ),
             }
         )
     family = assoc.get("multiple_testing_family", "outcome")

@@ -3,7 +3,7 @@
 Plain data (dicts, lists, strings, figure data URIs) for the macros of
 ``templates/science.html.j2``; every number comes from a table a rule wrote (``association.tsv``,
 ``kaplan_meier.tsv``, ``power.tsv``) or from the config. Counts go through the report's small-cell
-suppression (:func:`vdrbone.report.suppress_count`): a number at risk below k shows as ``<k``
+suppression (:func:`vdrbone.disclosure.suppress_count`): a number at risk below k shows as ``<k``
 and a Kaplan-Meier curve stops where its number at risk falls below k.
 """
 
@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from vdrbone import plots
+from vdrbone.disclosure import suppress_count, suppress_text
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
 
@@ -31,10 +32,8 @@ def _p(x) -> str:
 
 
 def _est_ci(r, k: int) -> str:
-    from vdrbone.report import _suppress_text
-
     if not math.isfinite(r.estimate):
-        return _suppress_text(r.note, k) if isinstance(r.note, str) and r.note else "NA"
+        return suppress_text(r.note, k) if isinstance(r.note, str) and r.note else "NA"
     return f"{_fmt(r.estimate, 3)} ({_fmt(r.ci_lower, 3)}, {_fmt(r.ci_upper, 3)})"
 
 
@@ -42,8 +41,6 @@ def km_sections(
     km: pd.DataFrame, assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots_on: bool
 ) -> list:
     """Per time-to-event outcome and variant: KM figure, numbers at risk, additive HR and PH test."""
-    from vdrbone.report import suppress_count
-
     out = []
     for key, spec in config["outcomes"].items():
         if outcome_kind(spec) != "time_to_event" or km is None or km.empty:
@@ -175,8 +172,6 @@ def derived_outcomes(config: dict, reference: pd.DataFrame | None) -> list[str]:
 def power_sections(pw: pd.DataFrame | None, panel: Panel, config: dict, *, k: int, plots_on: bool) -> dict:
     """Per outcome (stratum ``all``): power at alpha and at the Bonferroni level for the assumed
     effect, and the minimum detectable effect at 80% power, per variant; a compact figure."""
-    from vdrbone.report import suppress_count
-
     out = {}
     if pw is None or pw.empty:
         return out
