@@ -42,7 +42,8 @@ def test_dry_run_shows_per_outcome_jobs(tmp_path):
         "archive",
     ):
         assert rule in out
-    assert re.search(r"^associate\s+4$", out, re.M)  # one job per outcome
+    assert re.search(r"^associate\s+6$", out, re.M)  # one job per outcome
+    assert re.search(r"^haplotype_assoc\s+5$", out, re.M)  # none for the time-to-event outcome
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 
@@ -126,14 +127,28 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
     assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
     assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
-    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture"}
+    assert set(assoc["outcome"]) == {
+        "bmd_ls",
+        "bmd_fn",
+        "bmd_th",
+        "fracture",
+        "fracture_tte",
+        "osteoporosis_fn",
+    }
+    tte = assoc[assoc["outcome"] == "fracture_tte"]
+    assert {"HR"} == set(tte.loc[tte["model"] == "additive", "estimate_type"])
+    assert (tte["model"] == "ph_test").any() and (assoc["model"] == "effect_by_vitd_supplement").any()
     assert json.loads((run / "run.json").read_text())["run_id"] == run.name
     # issue 13: conditional rows, differential missingness, SNP x SNP pairs and permutation tables
     assert (assoc["model"] == "conditional").sum() > 0
+    tte_cond = assoc[(assoc["outcome"] == "fracture_tte") & (assoc["model"] == "conditional")]
+    assert len(tte_cond) and tte_cond["note"].str.startswith("not computed for time-to-event outcomes").all()
     tm = pd.read_csv(run / "tables" / "qc_test_missing.tsv", sep="\t")
-    assert set(tm["outcome"]) == {"fracture"} and tm["p_test_missing"].notna().any()
+    assert set(tm["outcome"]) == {"fracture", "osteoporosis_fn"} and tm["p_test_missing"].notna().any()
     epi = pd.read_csv(run / "tables" / "epistasis.tsv", sep="\t")
-    assert len(epi) == 4 * 9 * 14 and epi["p_value"].notna().sum() > 100
+    # binary and continuous outcomes (not the time-to-event one) x 9 strata x 14 pairs
+    assert set(epi["outcome"]) == set(assoc["outcome"]) - {"fracture_tte"}
+    assert len(epi) == 5 * 9 * 14 and epi["p_value"].notna().sum() > 100
     assert epi.loc[epi["p_value"].isna(), "note"].notna().all()  # rare mtDNA: a reason, not a gap
     perm = pd.read_csv(run / "tables" / "permutation.tsv", sep="\t")
     assert (perm.loc[perm["statistic"].notna(), "n_perm"] == 1000).all() and perm["emp2"].notna().any()

@@ -13,6 +13,8 @@ rule associate:
         genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
         covariate_design=run_path("work", "association", "{outcome}.covariate_design.tsv"),
+        kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+        power=run_path("work", "association", "{outcome}.power.tsv"),
     log:
         run_path("logs", "associate.{outcome}.log"),
     benchmark:
@@ -93,6 +95,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        kaplan_meier=expand(
+            run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
+        power=expand(
+            run_path("work", "association", "{outcome}.power.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
         covariate_design=expand(
             run_path("work", "association", "{outcome}.covariate_design.tsv"),
             outcome=OUTCOMES,
@@ -103,6 +115,8 @@ rule merge_association:
         genotype_counts=run_path("tables", "genotype_counts.tsv"),
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
         covariate_design=run_path("tables", "covariate_design.tsv"),
+        kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
+        power=run_path("tables", "power.tsv"),
     log:
         run_path("logs", "merge_association.log"),
     benchmark:

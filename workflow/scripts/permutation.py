@@ -4,6 +4,7 @@ import pandas as pd
 
 from vdrbone.panel import read_panel
 from vdrbone.permutation import PERMUTATION_COLUMNS, permutation_outcome
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -15,7 +16,12 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         panel = read_panel(sm.input.panel).select(cfg["variants"])
         calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []
-        for k, outcome in enumerate(cfg["outcomes"]):
+        for k, (outcome, spec) in enumerate(cfg["outcomes"].items()):
+            if outcome_kind(spec) == "time_to_event":
+                log.info(
+                    "%s: time-to-event outcome, not permuted (PLINK --assoc has no survival test)", outcome
+                )
+                continue
             parts.append(
                 permutation_outcome(calls, pheno, panel, outcome=outcome, outcome_index=k, config=cfg, qc=qc)
             )
@@ -26,7 +32,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
                 f", adaptive up to {perm['adaptive_max']}" if perm["adaptive"] else "",
                 perm["seed"],
             )
-        table = pd.concat(parts, ignore_index=True)
+        table = pd.concat(parts, ignore_index=True) if parts else table
     else:
         log.info("permutation.n is 0 and permutation.adaptive is false: permutation.tsv has its header only")
     write_tsv(table, sm.output.permutation)

@@ -1,6 +1,7 @@
 """Snakemake adapter: variant QC per stratum and per-sample missingness."""
 
 from vdrbone.panel import read_panel
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.qc import (
     add_test_missing_verdict,
     hwe_subsets,
@@ -19,7 +20,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     calls = read_tsv(sm.input.calls)
     calls = calls[calls["sample"].isin(pheno["sample"])]
     unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
-    binary = [key for key, spec in sm.params.outcomes.items() if spec["type"] == "binary"]
+    binary = [key for key, spec in sm.params.outcomes.items() if outcome_kind(spec) == "binary"]
     table = qc_variants(
         calls,
         pheno,

@@ -21,7 +21,7 @@ from vdrbone.association import (
     stratum_covariates,
 )
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import strata_masks
+from vdrbone.phenotypes import outcome_kind, strata_masks
 
 EPISTASIS_COLUMNS = [
     "outcome", "stratum", "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2",
@@ -64,13 +64,19 @@ def epistasis_outcome(
     reason. ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) adjust over all estimable rows
     of the outcome (pairs x strata); the pair table is its own family, apart from association.tsv.
 
+    Binary outcomes include derived WHO classes; time-to-event outcomes are not tested (a
+    ``ValueError``; the rule leaves them out and logs it).
+
     Returns
     -------
     pandas.DataFrame
         Columns :data:`EPISTASIS_COLUMNS`; rows by stratum, then pair in panel order.
     """
-    spec = config["outcomes"][outcome]
-    outcome_type = "binary" if spec["type"] == "binary" else "continuous"
+    outcome_type = outcome_kind(config["outcomes"][outcome])
+    if outcome_type == "time_to_event":
+        raise ValueError(
+            f"epistasis_outcome: {outcome!r} is a time-to-event outcome; only binary and continuous"
+        )
     assoc_cfg = config.get("association", {})
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))

@@ -29,7 +29,7 @@ from scipy import stats
 
 from vdrbone.association import _qc_exclusions, genotype_matrix
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import strata_masks
+from vdrbone.phenotypes import outcome_kind, strata_masks
 
 PERMUTATION_COLUMNS = [
     "outcome", "variant", "name", "stratum", "test", "effect_allele", "n", "n_cases", "n_controls",
@@ -329,7 +329,12 @@ def permutation_outcome(
     perm = config.get("permutation") or {}
     n_perm, seed = int(perm.get("n", 0)), int(perm.get("seed", 0))
     adaptive = Adaptive(max=int(perm.get("adaptive_max", 100_000))) if perm.get("adaptive") else None
-    binary = config["outcomes"][outcome]["type"] == "binary"
+    kind = outcome_kind(config["outcomes"][outcome])
+    if kind == "time_to_event":
+        raise ValueError(
+            f"permutation_outcome: {outcome!r} is a time-to-event outcome; only binary and continuous"
+        )
+    binary = kind == "binary"
     min_n = int(config.get("association", {}).get("min_stratum_n", 30))
     vs = list(panel)
     samples = list(pheno["sample"].astype(str))
