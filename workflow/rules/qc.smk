@@ -1,4 +1,5 @@
-# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
+# Sample QC (call rate; failing samples leave every analysis), then variant QC on the analysed
+# samples: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
 
 
 rule qc:
@@ -11,6 +12,7 @@ rule qc:
         variants=run_path("tables", "qc_variants.tsv"),
         samples=run_path("work", "qc_samples.tsv"),
         summary=run_path("tables", "qc_samples_summary.tsv"),
+        analysed=run_path("work", "analysed_phenotypes.tsv"),
     log:
         run_path("logs", "qc.log"),
     benchmark:

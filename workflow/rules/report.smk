@@ -10,7 +10,7 @@ rule report:
     input:
         run=run_path("run.json"),
         tables=shareable_tables(),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
     output:
         html=report(

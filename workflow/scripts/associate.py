@@ -23,3 +23,4 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     write_tsv(result.genotype_counts, sm.output.genotype_counts)
     write_tsv(result.bmd_by_genotype, sm.output.bmd_by_genotype)
     write_tsv(result.covariate_design, sm.output.covariate_design)
+    write_tsv(result.flow, sm.output.flow)

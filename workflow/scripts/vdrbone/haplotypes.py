@@ -49,15 +49,15 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
-from vdrbone import regression
+from vdrbone import families, regression
 from vdrbone.association import (
     DesignLog,
-    adjust_pvalues,
     genotype_matrix,
     join_notes,
     stratum_design,
     varying_factors,
 )
+from vdrbone.configuration import model_covariates
 from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks
@@ -823,7 +823,7 @@ def association_table(
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = list(config.get("covariates", []))
+    base_covs = model_covariates(config)
     cov_values = {c: pheno[c].to_numpy(dtype=float) for c in base_covs}
     sex, t2dm = pheno["sex"].astype(object), pheno["t2dm"].astype(object)
     cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
@@ -917,18 +917,13 @@ def association_table(
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """Bonferroni and BH adjustment over the ``haplotype_global`` tests of each outcome (the
-    engine's :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    """Bonferroni and BH adjustment of the ``haplotype_global`` tests within the family
+    ``haplotype:<outcome>`` (the global tests of one outcome over its strata; see
+    :mod:`vdrbone.families`); the per-haplotype rows are family ``none`` and get NaN."""
     out = df.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
-    for _outcome, part in out.groupby("outcome", sort=False):
-        glob = part[part["model"] == "haplotype_global"].assign(model="additive")
-        if glob.empty:
-            continue
-        adj = adjust_pvalues(glob)
-        out.loc[adj.index, ["p_bonferroni", "q_value"]] = adj[["p_bonferroni", "q_value"]].to_numpy()
-    return out
+    glob = out["model"] == "haplotype_global"
+    out["family"] = np.where(glob, out["outcome"].map(families.haplotype_family), families.NONE)
+    return families.adjust_by_family(out)
 
 
 def haplotype_settings(config: dict) -> dict:
