@@ -198,7 +198,7 @@ def test_planted_haplotype_effect_is_recovered():
     bat = all_rows.loc["BAt"]
     assert bat["variant"] == "BsmI-ApaI-TaqI" and bat["haplotype"] == "G-A-T"
     assert bat["estimate_type"] == "beta" and bat["ci_lower"] < -0.04 < bat["ci_upper"]
-    assert bat["p_value"] < 1e-6
+    assert bat["p_value"] < 1e-6 and np.isnan(bat["wald_p_value"])  # linear: no wald_* values
     assert all_rows.loc["bAT", "p_value"] > 1e-3  # no effect planted on bAT
     assert set(table["stratum"]) == {"all", "sex=female", "sex=male"}
     assert table["covariates"].iloc[0] == "age_years+sex+t2dm"  # as the association engine
@@ -209,6 +209,12 @@ def test_planted_odds_ratio_and_frequency_table():
     table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
     bat = table[(table["stratum"] == "all") & (table["term"] == "bAT")].iloc[0]
     assert bat["estimate_type"] == "OR" and bat["ci_lower"] < np.exp(0.5) < bat["ci_upper"]
+    # haplotype terms are Wald tests: the wald_* columns repeat them (logistic rows only)
+    assert (bat["wald_p_value"], bat["wald_ci_lower"], bat["wald_ci_upper"]) == (
+        bat["p_value"],
+        bat["ci_lower"],
+        bat["ci_upper"],
+    )
     assert bat["p_value"] < 1e-4
     freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config)
     top = freqs[freqs["stratum"] == "all"].iloc[0]
@@ -225,11 +231,31 @@ def test_absent_haplotype_and_nonconvergence_give_reason_rows():
     bat_carrier = (wide["rs7975232"] > wide["rs731236"]) & (wide["rs7975232"] > wide["rs1544410"])
     men = set(pheno.loc[pheno["sex"] == "male", "sample"])
     drop = {s for s in wide.index[bat_carrier] if s in men}
+    everyone = pheno
     pheno = pheno[~pheno["sample"].isin(drop)].reset_index(drop=True)
     table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
     row = table[(table["stratum"] == "sex=male") & (table["term"] == "bAT")].iloc[0]
     assert row["note"] == "absent in this stratum" and np.isnan(row["p_value"])
     assert np.isfinite(table[(table["stratum"] == "all") & (table["term"] == "bAT")]["p_value"]).all()
+
+    # keep one bAT carrier among the men: bAT is rare there; with min_freq 0.0015 it is the only
+    # rare haplotype, below haplo.glm's sum.rare.min 0.001, so it is merged into the reference
+    ph1 = everyone[~everyone["sample"].isin(drop - {min(drop)})].reset_index(drop=True)
+    config["haplotypes"]["min_freq"] = 0.0015
+    table = hp.association_table(calls, ph1, pnl, outcome="y", config=config)
+    male = table[table["stratum"] == "sex=male"].set_index("term")
+    assert male.loc["bAT", "note"] == (
+        f"rare in this stratum (frequency {male.loc['bAT', 'frequency']:.4g} <= min_freq 0.0015); "
+        "merged into the reference (rare haplotypes' pooled frequency <= 0.001)"
+    )
+    assert "rare" not in male.index
+    assert male.loc["global", "note"].startswith("rare haplotypes bAT (pooled frequency 0.000")
+    assert male.loc["global", "note"].endswith("<= 0.001) merged into the reference")
+    config["haplotypes"]["min_freq"] = 0.01
+    table = hp.association_table(calls, ph1, pnl, outcome="y", config=config)
+    male = table[table["stratum"] == "sex=male"].set_index("term")
+    assert male.loc["bAT", "note"].endswith("; pooled with the rare haplotypes in the rare term")
+    assert "bAT" in male.loc["rare", "members"].split(",")
 
     config["haplotypes"]["em_max_iter"] = 1
     table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)

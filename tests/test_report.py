@@ -397,6 +397,8 @@ def test_methods_text_follows_the_configuration(cohort):
     assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
     assert "fewer than 30 analysable samples" in text and "numpy 9.9" in text
     assert "Small-cell suppression is off" in text
+    assert "penalised likelihood-ratio test" in text and "profile penalised-likelihood intervals" in text
+    assert "wald_p_value" in text
     cfg["covariates"] = ["bmi"]
     cfg["strata"] = ["all", "sex"]
     cfg["association"]["min_stratum_n"] = 77

@@ -290,11 +290,12 @@ def test_dry_run_with_two_cohorts_has_jobs_per_cohort_and_a_combine_job(tmp_path
     assert re.search(r"^simulate\s+2$", out, re.M)
     assert re.search(r"^archive\s+2$", out, re.M)
     assert re.search(r"^combine\s+1$", out, re.M)
+    assert re.search(r"^combined_report\s+1$", out, re.M)
 
 
 @pytest.mark.slow
 def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
-    from vdrbone.meta import fixed_effect
+    from vdrbone.meta import fixed_effect, random_effects
 
     path = write_config(tmp_path / "config.yaml", two_cohort_config())
     proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
@@ -321,6 +322,20 @@ def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
     assert len(row) == 1 and row["n_cohorts"].item() == 2
     for col in ("estimate", "standard_error", "p_value", "q_statistic", "i2"):
         np.testing.assert_allclose(row[col].item(), expected[col], rtol=1e-9)
+    # random effects (default REML, no Hartung-Knapp) and the forest plot of the combined report
+    re_expected = random_effects(
+        [per["eur"]["estimate"].item(), per["eas"]["estimate"].item()],
+        [per["eur"]["standard_error"].item(), per["eas"]["standard_error"].item()],
+    )
+    for col in ("tau2", "re_estimate", "re_standard_error", "re_p_value", "pi_lower", "pi_upper"):
+        np.testing.assert_allclose(row[col].item(), re_expected[col], rtol=1e-9, atol=1e-15)
+    assert row["re_method"].item() == "random effects, REML tau2"
+    weights = pd.read_csv(combined / "meta_cohorts.tsv", sep="\t")
+    mine = weights.query(" and ".join(f"{k} == {v!r}" for k, v in key.items()))
+    assert list(mine["cohort"]) == ["eur", "eas"]
+    html = (combined / "report.html").read_text()
+    assert "Forest plot: TaqI (rs731236), bmd_ls, All: additive per_allele" in html
+    assert html.count("data:image/svg+xml;base64,") >= 5
 
 
 def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):

@@ -242,6 +242,8 @@ def final_outputs(wildcards):
         targets += [
             f"results/combined/{COMBINED_ID}/summary.tsv",
             f"results/combined/{COMBINED_ID}/meta_analysis.tsv",
+            f"results/combined/{COMBINED_ID}/meta_cohorts.tsv",
+            f"results/combined/{COMBINED_ID}/report.html",
         ]
     return targets
 

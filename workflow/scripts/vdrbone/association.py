@@ -4,17 +4,20 @@ For every variant x stratum this assembles, for a binary outcome, the allelic te
 chi-square, Fisher exact, allelic OR with Woolf CI), the genotypic 2x3 tests (chi-square, Fisher
 exact), the Cochran-Armitage trend test and the five SNPassoc genetic models (logistic, OR); for a
 continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic models (linear,
-beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
+beta) and, for binary outcomes, the MAX3 test over the dominant, recessive and additive trend
+tests (:mod:`vdrbone.maxstat`). mtDNA variants get the carrier model (and Fisher's exact test
+for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
 strata, the multiple-testing families of :mod:`vdrbone.families` (primary and exploratory) with
-Bonferroni / Benjamini-Hochberg adjustment, and delta-AIC between the genetic models complete the
-table. mtDNA strata with too few carriers (``association.mt_min_carriers``) or carrier cases
-(``association.mt_min_carrier_cases``) get counts and the exact test but no regression estimate;
-tests whose designs are identical (aliased) are kept once. The descriptive tables give counts
-both for everyone with genotype and outcome (``sample = descriptive``) and for the regression
-models' own complete-case sample (``sample = model``); ``participant_flow`` follows each stratum
-from the analysed samples to each model's n.
+the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and -Yekutieli) within
+each, and delta-AIC between the genetic models complete the table. mtDNA strata with too few
+carriers (``association.mt_min_carriers``) or carrier cases (``association.mt_min_carrier_cases``)
+get counts and the exact test but no regression estimate; tests whose designs are identical
+(aliased) are kept once. The descriptive tables give counts both for everyone with genotype and
+outcome (``sample = descriptive``) and for the regression models' own complete-case sample
+(``sample = model``); ``participant_flow`` follows each stratum from the analysed samples to
+each model's n.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, families, regression
+from vdrbone import contingency, families, maxstat, regression
 from vdrbone.configuration import model_covariates
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
@@ -35,7 +38,8 @@ from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 # Tests that enter a multiple-testing family (primary or exploratory; see vdrbone.families).
 # Exact-test twins of a family test (Fisher), the unadjusted descriptive tests of BMD (ANOVA,
-# Kruskal-Wallis) and the Breslow-Day homogeneity test are reported with unadjusted p-values only.
+# Kruskal-Wallis), the Breslow-Day homogeneity test and MAX3 (itself the max over three family
+# members, its p already corrected for the choice of model) are reported with unadjusted p-values only.
 PRIMARY_MODELS = families.FAMILY_MODELS
 # ``sample``: descriptive (everyone in the stratum with genotype and outcome: the contingency
 # tests' sample) or model (the genetic models' complete cases: outcome, hard-call genotype and
@@ -239,6 +243,7 @@ def associate_outcome(
         int(assoc_cfg.get("mt_min_carrier_cases", MT_MIN_CARRIER_CASES)),
     )
     use_dosage = config.get("genotypes", {}).get("use_dosage", True)
+    with_max3 = bool(assoc_cfg.get("max3", True))
     tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
 
     samples = list(pheno["sample"].astype(str))
@@ -279,7 +284,7 @@ def associate_outcome(
                 excluded=excluded.get(v.id, ""),
             )  # fmt: skip
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary, excluded[v.id])
+                _excluded_rows(rows, v, stratum, binary, excluded[v.id], max3=with_max3)
                 continue
             # the models' complete cases cover every covariate, dropped ones included (as R)
             y_reg = y[mask].copy()
@@ -301,7 +306,7 @@ def associate_outcome(
             counts = {"n": n_ok}
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
+            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                 rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
@@ -768,7 +773,7 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
-def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
+def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tuple[str, str]]:
     """(model, term) rows of the unadjusted tests of a variant in one stratum, in table order."""
     if ploidy == 1:
         return [("carrier_fisher", "carrier")] if binary else []
@@ -779,13 +784,15 @@ def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
             ("genotypic", "genotype"),
             ("genotypic_fisher", "genotype"),
             ("trend", "per_allele"),
-        ]
+        ] + ([(maxstat.MODEL, maxstat.TERM)] if max3 else [])
     return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
 
 
-def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
+def _excluded_rows(
+    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, max3: bool = True
+) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = unadjusted_terms(binary, v.ploidy, max3=max3) + regression.GENETIC_MODEL_TERMS[v.ploidy]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
     for modifier, _values, label in _interactions(stratum, None, None):
@@ -794,15 +801,24 @@ def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, rea
 
 
 def _unadjusted_tests(
-    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str, counts: dict
+    v: PanelVariant,
+    y: np.ndarray,
+    g: np.ndarray,
+    binary: bool,
+    small: str,
+    counts: dict,
+    *,
+    max3: bool = True,
 ) -> list[TestResult]:
     """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs.
+
+    Binary outcomes also get the MAX3 row (:func:`vdrbone.maxstat.max3`) when ``max3`` is set.
 
     ``small`` (a reason) gives rows that are not estimable, carrying ``counts`` (n, cases,
     controls) so that the reader sees how many samples the stratum had.
     """
     if small:
-        return _not_estimable(unadjusted_terms(binary, v.ploidy), small, **counts)
+        return _not_estimable(unadjusted_terms(binary, v.ploidy, max3=max3), small, **counts)
     if v.ploidy == 1:
         if not binary:
             return []
@@ -815,7 +831,7 @@ def _unadjusted_tests(
             contingency.genotypic(case, ctrl),
             contingency.genotypic_fisher(case, ctrl),
             contingency.trend(case, ctrl),
-        ]
+        ] + ([maxstat.max3(case, ctrl)] if max3 else [])
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 

@@ -15,9 +15,10 @@ Every row of ``association.tsv`` names its family in the column ``family``:
 Haplotype tables (``haplotype_association.tsv``) use ``haplotype:<outcome>``: the global tests
 of one outcome over the strata.
 
-Within each family the finite p-values (one per test) are adjusted by Bonferroni (min(1, m p)) and
-by the Benjamini & Hochberg (1995) step-up procedure (column ``q_value``, the "BH-adjusted p"), as
-R ``p.adjust(method = "bonferroni" / "BH")``. A row of a family with no p-value (not estimable)
+Within each family the finite p-values (one per test) are adjusted by the PLINK 1.9 ``--adjust``
+set of :mod:`vdrbone.multiple_testing` (Bonferroni, Holm, Sidak single-step and step-down,
+Benjamini & Hochberg 1995 in column ``q_value`` -- the "BH-adjusted p", not a Storey q -- and
+Benjamini-Yekutieli), as R ``p.adjust``. A row of a family with no p-value (not estimable)
 keeps its family label and is not counted in m.
 """
 
@@ -28,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from vdrbone import multiple_testing
+
 PRIMARY = "primary"
 NONE = "none"
-ADJUSTED = ("p_bonferroni", "q_value")
+ADJUSTED = tuple(multiple_testing.ADJUSTED_COLUMNS)
 # Tests that enter a family (the primary one or an exploratory one).
 FAMILY_MODELS = (
     "allelic",
@@ -122,25 +125,12 @@ def assign_families(table: pd.DataFrame, spec: PrimarySpec) -> pd.Series:
     return out
 
 
-def bh(p: np.ndarray) -> np.ndarray:
-    """Benjamini & Hochberg (1995) step-up adjusted p-values, as R ``p.adjust(p, "BH")``."""
-    p = np.asarray(p, dtype=float)
-    m = p.size
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q = np.empty(m)
-    q[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    return q
-
-
 def adjust_family(p) -> dict[str, np.ndarray]:
     """The adjusted columns (:data:`ADJUSTED`) of one family of finite p-values."""
     p = np.asarray(p, dtype=float)
     if p.ndim != 1 or not np.isfinite(p).all():
         raise ValueError(f"adjust_family: expected a 1-D array of finite p-values, got shape {p.shape}")
-    return {"p_bonferroni": np.minimum(1.0, p * p.size), "q_value": bh(p)}
+    return multiple_testing.adjust_all(p)
 
 
 def adjust_by_family(table: pd.DataFrame, *, keys: list[str] | None = None) -> pd.DataFrame:

@@ -724,8 +724,14 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
     rare = [h for h in order if em.freqs[h] <= min_freq and em.freqs[h] * 2 * n >= 1e-6]
     rare_f = float(em.freqs[rare].sum()) if rare else 0.0
     terms = [[h] for h in common]
+    merged = ""
     if rare and rare_f > RARE_TERM_MIN:
         terms.append(rare)
+    elif rare:  # as haplo.glm: a rare class below sum.rare.min counts as the reference
+        merged = (
+            f"rare haplotypes {','.join(rfl[j] for j in rare)} (pooled frequency {rare_f:.3g} <= "
+            f"{RARE_TERM_MIN}) merged into the reference"
+        )
     note = regression.sample_checks(y, binary, n, 1 + C.shape[1] + max(len(terms), 1), min_n, min_cases)
     if not note and not terms:
         note = "no haplotype besides the reference in this stratum"
@@ -769,13 +775,14 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
                 model="haplotype", term=rfl[h] if h is not None else "rare", estimate=est[0],
                 estimate_type=etype, ci_lower=est[1], ci_upper=est[2], standard_error=s, statistic=stat,
                 df=1.0, p_value=p, method=f"{fit.method.rsplit(',', 1)[0]}, {wald}", **base_fields,
+                **({"wald_p_value": p, "wald_ci_lower": est[1], "wald_ci_upper": est[2]} if binary else {}),
             ),
             h, members,
         )  # fmt: skip
     add(
         TestResult(
             model="haplotype_global", term="global", statistic=fit.statistic, df=float(fit.df),
-            p_value=fit.p_value, aic=fit.aic, method=fit.method, **base_fields,
+            p_value=fit.p_value, aic=fit.aic, method=fit.method, note=merged, **base_fields,
         )
     )  # fmt: skip
     return out, base
@@ -790,7 +797,10 @@ def association_table(
     The common haplotypes (the model's terms) are chosen per stratum by ``min_freq`` in that
     stratum's samples: a haplotype common overall but at or below ``min_freq`` in a stratum is
     pooled with the rare ones there and gets a row saying so (``absent`` when fewer than 0.5
-    copies are expected), and one rare overall may be a term of its own in a stratum.
+    copies are expected; ``pooled with the rare haplotypes in the rare term``, or ``merged into
+    the reference`` when the rare haplotypes' pooled frequency is at most
+    :data:`RARE_TERM_MIN` and, as in haplo.glm, they count as the reference), and one rare overall
+    may be a term of its own in a stratum.
     Covariates and strata as the association engine
     (:func:`vdrbone.association.associate_outcome`), including the check of each stratum's
     covariate design (constant or collinear covariates dropped, with a note on the stratum's rows;
@@ -868,6 +878,14 @@ def association_table(
                 common_all = [h for _, h in got if h is not None]
             if stratum != "all" and ref is not None:
                 present = {h for _, h in got if h is not None}
+                # the rare haplotypes form a term only above RARE_TERM_MIN; else haplo.glm merges
+                # them into the reference
+                rare_term = any(r.model == "haplotype" and h is None for r, h in got)
+                where = (
+                    "pooled with the rare haplotypes in the rare term"
+                    if rare_term
+                    else f"merged into the reference (rare haplotypes' pooled frequency <= {RARE_TERM_MIN})"
+                )
                 for h in common_all:
                     if h not in present:
                         f = float(em.freqs[h])
@@ -875,7 +893,7 @@ def association_table(
                             "absent in this stratum"
                             if f * 2 * n_ok < ABSENT_COUNT
                             else f"rare in this stratum (frequency {f:.4g} <= min_freq {hcfg['min_freq']}); "
-                            "pooled with the rare haplotypes"
+                            + where
                         )
                         r = TestResult(
                             model="haplotype", term=block.rflp(em.expansion.haplotypes[h]), note=why, n=n_ok

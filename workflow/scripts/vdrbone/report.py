@@ -891,6 +891,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
         "genotypic": "Genotypic 2x3, chi-square",
         "genotypic_fisher": "Genotypic 2x3, Fisher exact",
         "trend": "Cochran-Armitage trend",
+        "max3": "MAX3: max of dominant, recessive, additive trend",
         "carrier_fisher": "Carrier, Fisher exact",
         "anova": "ANOVA by genotype",
         "kruskal_wallis": "Kruskal-Wallis by genotype",
