@@ -394,7 +394,7 @@ def test_methods_text_follows_the_configuration(cohort):
     text = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={"numpy": "9.9"}))
     assert "age (years)" in text and "body-mass index" in text
     assert "Wigginton" in text and "Firth" in text and "Benjamini-Hochberg" in text
-    assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
+    assert "Every other test is exploratory: one family per outcome" in text and "interaction_t2dm" in text
     assert "fewer than 30 analysable samples" in text and "numpy 9.9" in text
     assert "Small-cell suppression is off" in text
     assert "penalised likelihood-ratio test" in text and "profile penalised-likelihood intervals" in text

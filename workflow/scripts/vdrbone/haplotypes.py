@@ -27,10 +27,12 @@
 - :func:`ld_table`, :func:`frequency_table`, :func:`association_table`: the tidy tables of the
   workflow (``ld.tsv``, ``haplotypes.tsv``, ``haplotype_association.tsv``).
 
-Haplotype names: ``haplotype`` is the forward-strand nucleotides in genomic order joined by
-``-`` (``A-C-C`` = TaqI A, ApaI C, BsmI C, as in ``resources/populations.tsv``); ``rflp`` is the
-literature letters in descending genomic position, i.e. along VDR (minus strand) from 5' to 3'
-(``baT`` = BsmI b, ApaI a, TaqI T; with FokI: ``FbaT``). The pooled class is ``rare``.
+Haplotype names: ``rflp`` is the literature letters in descending genomic position, i.e. along
+VDR (minus strand) from 5' to 3' (``baT`` = BsmI b, ApaI a, TaqI T; with FokI: ``FbaT``);
+``haplotype`` is the forward-strand nucleotides in the same locus order, joined by ``-``
+(``C-C-A`` = BsmI C, ApaI C, TaqI A for ``baT``), so that the n-th nucleotide and the n-th letter
+name the same locus. ``resources/populations.tsv`` lists its haplotypes in genomic order with
+their variant ids. The pooled class is ``rare``.
 
 Missing data: LD uses samples with both genotypes called; the EM uses samples with at least one
 block locus called (partially missing samples are enumerated, as haplo.em); regression uses
@@ -381,10 +383,10 @@ class Block:
         return "-".join(v.name for v in reversed(self.variants))
 
     def nucleotides(self, bits) -> str:
-        """``A-C-C``: forward alleles in genomic order of a 0/1 effect-allele vector."""
-        return "-".join(
-            v.effect_allele if b else v.other_allele for v, b in zip(self.variants, bits, strict=True)
-        )
+        """``C-C-A``: forward alleles of a 0/1 effect-allele vector (bits in genomic order), written
+        in the locus order of :meth:`rflp` (descending position), e.g. ``baT`` = ``C-C-A``."""
+        alleles = [v.effect_allele if b else v.other_allele for v, b in zip(self.variants, bits, strict=True)]
+        return "-".join(reversed(alleles))
 
     def rflp(self, bits) -> str:
         """``baT``: literature letters in descending genomic position (VDR 5' to 3')."""
