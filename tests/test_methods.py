@@ -146,8 +146,8 @@ def test_methods_state_definitions_ancestry_and_sample_flow(panel):
         in t["Variants"]
     )
     assert (
-        "FokI rs2228570 (forward A>G; VDR c.2T>C, p.Met1Thr; effect allele G = F; the literature usually counts f"
-        in t["Variants"]
+        "FokI rs2228570 (forward A>G; VDR c.2T>C, p.Met1Thr; effect allele G = F; the literature "
+        "usually counts f" in t["Variants"]
     )
 
 
