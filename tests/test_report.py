@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from conftest import REPO, default_config
 
-from vdrbone.association import associate_outcome
+from vdrbone.association import associate_outcome, flow_head
 from vdrbone.configuration import validate_config
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.methods import REFERENCES, methods_sections
@@ -42,6 +42,7 @@ from vdrbone.report import (
     write_shareable_table,
 )
 from vdrbone.simulate import write_from_config
+from vdrbone.strega import STREGA_ITEMS
 from vdrbone.tables import read_tsv, write_tsv
 from vdrbone.vcfio import extract_panel, vcf_samples
 
@@ -109,6 +110,13 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "association": pd.concat([r.association for r in results], ignore_index=True),
         "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
         "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
+        "participant_flow": pd.concat(
+            [
+                flow_head(summary.drop(columns=["examples"]), qc_samples_summary(qc_samples(ex.calls))),
+                *[r.flow for r in results],
+            ],
+            ignore_index=True,
+        ),
         "ld": ld_table(ex.calls, pheno, panel, config=cfg),
         "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
         "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
@@ -239,8 +247,13 @@ def test_report_is_balanced_self_contained_html_with_every_section(cohort):
         assert section in checker.ids, section
     # one SNPassoc block per outcome x variant, a forest plot each, BMD plots for the 3 BMD outcomes
     assert len([i for i in checker.ids if i.startswith("bmd_ls-")]) == 6
-    n_variants_with_estimates = 5  # m.15885 is monomorphic in 800 samples: no forest plot
-    assert len(checker.imgs) >= 4 * n_variants_with_estimates + 3 * 5 + 2
+    # a forest plot per outcome x variant with an estimate in some stratum (m.15885 is monomorphic
+    # in 800 samples; mtDNA strata below association.mt_min_carriers / mt_min_carrier_cases have none)
+    assoc = pd.read_csv(cohort["tables"]["association"], sep="\t")
+    main = assoc[assoc["model"].isin(["additive", "carrier"])]
+    n_forests = main[main["estimate"].notna()].groupby(["outcome", "variant"]).ngroups
+    assert 4 * 4 <= n_forests < 4 * 6
+    assert len(checker.imgs) >= n_forests + 3 * 5 + 2
     # the warning of the run's log and the input checksums are shown
     assert "bmi: 3 value(s) outside 10-80 set to missing" in html
     for path in cohort["config"]["cohort"]["vcf"]:
@@ -266,7 +279,16 @@ def test_every_association_number_equals_its_row_at_the_displayed_precision(coho
             continue
         value, tol = _displayed(s["text"])
         assert abs(value - float(truth)) <= tol * (1 + 1e-9), (key, s["col"], s["text"], truth)
-    assert {"estimate", "ci_lower", "ci_upper", "p_value", "q_value", "aic", "n", "n_cases"} <= seen_cols
+    assert {
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "p_value",
+        "q_value",
+        "delta_aic",
+        "n",
+        "n_cases",
+    } <= seen_cols
     assert seen_outcomes == set(cohort["config"]["outcomes"])
 
 
@@ -567,3 +589,26 @@ def test_numbers_helper_parses_the_formats():
     value, tol = _displayed("2.3\u00d710\u22125")
     assert math.isclose(value, 2.3e-5) and math.isclose(tol, 0.05e-5)
     assert _displayed("\u22120.050")[0] == -0.05
+
+
+def test_reviewer_items_are_in_the_report(cohort):
+    """BH-adjusted p and delta-AIC headers (no "q (BH)", no lowest-AIC column), the families with
+    their m, the p-value legend, model-sample counts labelled, the participant flow, heteroplasmic
+    calls, the haplogroup caveat and every STREGA item."""
+    html = cohort["html"]
+    assert "BH-adjusted p" in html and "\u0394AIC" in html
+    assert "q (BH)" not in html and "Lowest-AIC" not in html
+    assert '<td class="text">primary</td>' in html and "exploratory:fracture" in html
+    assert (
+        "Which test produced each p-value" in html
+        and "Fisher&#39;s exact test on the 2x2 allele table" in html
+    )
+    assert "Counts and means beside the estimates are those of the models&#39; sample" in html
+    assert "Participant flow" in html and "in the phenotype table: <b>n = " in html
+    assert "analysed samples (phenotyped, genotyped, passed sample QC)" in html
+    assert "mtDNA heteroplasmic calls" in html and "haplogroup markers" in html
+    strega = html[html.index('<section id="strega">') : html.index('<section id="appendix">')]
+    assert strega.count("<tr><td>") == len(STREGA_ITEMS) == 22
+    for item, section, topic, _ in STREGA_ITEMS:
+        assert f'<tr><td>{item}</td><td class="text">{section}: {topic}</td>' in strega, item
+    assert "not provided" in strega

@@ -30,7 +30,7 @@ import yaml
 from vdrbone import __version__
 from vdrbone.configuration import sha256_cached
 from vdrbone.manifest import sha256_file
-from vdrbone.methods import REFERENCES, methods_sections, software_versions
+from vdrbone.methods import REFERENCES, methods_sections, p_value_legend, run_facts, software_versions
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_labels, strata_masks
 from vdrbone.plots import (
@@ -41,6 +41,7 @@ from vdrbone.plots import (
     stratum_name,
 )
 from vdrbone.qc import NO_HWE_MT
+from vdrbone.strega import flow_summary, strega_checklist
 from vdrbone.tables import read_tsv, write_tsv
 
 # Columns holding counts of people or alleles: small cells are suppressed in shareable outputs.
@@ -775,17 +776,62 @@ def _p_cell(row, col: str = "p_value") -> str:
     return _span(fmt_p(row[col]), key=_row_key(row), col=col) if _finite(row[col]) else ""
 
 
+def model_sample(desc: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a descriptive table that belong to the models' own sample (``sample ==
+    'model'``; tables without a ``sample`` column are returned as they are)."""
+    if "sample" not in desc.columns or desc.empty:
+        return desc
+    return desc[desc["sample"] == "model"]
+
+
+def _delta_aic(row) -> str:
+    value = row.get("delta_aic", np.nan)
+    return _span(fmt_num(value, 1), key=_row_key(row), col="delta_aic") if _finite(value) else ""
+
+
+def sample_note(desc: pd.DataFrame, *, binary: bool, k: int) -> str:
+    """Where the descriptive sample (everyone with genotype and outcome, the unadjusted tests')
+    differs from the models' sample, both sizes, labelled; '' when they agree."""
+    if "sample" not in desc.columns or desc.empty:
+        return ""
+    sizes = {}
+    for name in ("model", "descriptive"):
+        d = desc[desc["sample"] == name]
+        sizes[name] = (
+            _finite_sum(d["n"]),
+            _finite_sum(d["n_cases"]) if binary else None,
+        )
+    if sizes["model"] == sizes["descriptive"]:
+        return ""
+
+    def text(n, cases):
+        out = suppress_count(n, k)
+        return out + (f" ({suppress_count(cases, k)} cases)" if cases is not None else "")
+
+    return (
+        "Counts and means beside the estimates are those of the models' sample "
+        f"(n = {text(*sizes['model'])}); everyone with genotype and outcome, the sample of the "
+        f"unadjusted tests: n = {text(*sizes['descriptive'])}."
+    )
+
+
+def _finite_sum(values) -> int:
+    return int(np.nansum(pd.to_numeric(values, errors="coerce").to_numpy(float)))
+
+
 def snpassoc_table(
     rows: pd.DataFrame, desc: pd.DataFrame, v: PanelVariant, *, binary: bool, decimals: int, k: int
 ) -> str:
     """SNPassoc-style table of one variant x stratum: per genetic model, the genotype groups with
     counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p, q and
-    AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
-    genotype_counts (binary) or bmd_by_genotype (continuous) rows."""
+    delta-AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
+    genotype_counts (binary) or bmd_by_genotype (continuous) rows; of these only the model
+    sample's (``sample == 'model'``) are shown, so that the counts belong to the estimates."""
+    desc = model_sample(desc)
     est_name = "OR" if binary else "Beta"
     head = ["Model", "Genotype"]
     head += ["Controls<br>n (%)", "Cases<br>n (%)"] if binary else ["n", "Mean (SD)"]
-    head += [f"{est_name} (95% CI)", "p", "q (BH)", "AIC"]
+    head += [f"{est_name} (95% CI)", "p", "BH-adjusted p", "\u0394AIC"]
     models = ["carrier"] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant", "additive"]
     body = []
     tot_cases = float(desc["n_cases"].sum()) if binary and len(desc) else np.nan
@@ -808,7 +854,7 @@ def snpassoc_table(
                     _td(_est_cell(r, decimals)),
                     _td(_p_cell(r)),
                     _td(_p_cell(r, "q_value")),
-                    _td(_span(fmt_num(r["aic"], 1), key=_row_key(r), col="aic") if _finite(r["aic"]) else ""),
+                    _td(_delta_aic(r)),
                 ]
             )
             continue
@@ -855,12 +901,7 @@ def snpassoc_table(
                 cells += [
                     _td(_p_cell(first), rowspan=len(groups)),
                     _td(_p_cell(first, "q_value"), rowspan=len(groups)),
-                    _td(
-                        _span(fmt_num(first["aic"], 1), key=_row_key(first), col="aic")
-                        if _finite(first["aic"])
-                        else "",
-                        rowspan=len(groups),
-                    ),
+                    _td(_delta_aic(first), rowspan=len(groups)),
                 ]
             body.append(cells)
     return _table(head, body, cls="data snpassoc")
@@ -927,7 +968,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
             "Statistic",
             "df",
             "p",
-            "q (BH)",
+            "BH-adjusted p",
         ],
         body,
         cls="data tests",
@@ -942,7 +983,7 @@ def _strata_table(
     head += [
         ("OR" if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
         "p",
-        "q (BH)",
+        "BH-adjusted p",
     ]
     others = [] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant"]
     head += [f"p {m}" for m in others]
@@ -1012,10 +1053,16 @@ def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: in
                 _td(_count(r["n"], k, key=_row_key(r), col="n")),
                 _td(est),
                 _td(_p_cell(r)),
+                _td(_p_cell(r, "q_value") if "q_value" in r else ""),
+                _td(_esc(r.get("family", "")), cls="text"),
             ]
         )
     est_head = "Ratio of ORs / OR (95% CI)" if binary else "Difference in beta (95% CI)"
-    return _table(["Test", "Where", "Reference", "n", est_head, "p"], body, cls="data interactions")
+    return _table(
+        ["Test", "Where", "Compares", "n", est_head, "p", "BH-adjusted p", "Family"],
+        body,
+        cls="data interactions",
+    )
 
 
 def _forest(
@@ -1039,8 +1086,10 @@ def _forest(
         if v.label(v.effect_allele) != v.effect_allele
         else v.effect_allele
     )
-    title = (
-        f"{v.name} {v.id}: {spec.get('label', '')}, {'carrier' if v.is_mt else 'per effect allele ' + effect}"
+    title = f"{v.name} {v.id}: {spec.get('label', '')}, " + (
+        f"carriers of {effect} vs non-carriers (carrier contrast)"
+        if v.is_mt
+        else f"per effect allele {effect}"
     )
     return forest_plot(
         sub[["stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"]],
@@ -1107,6 +1156,7 @@ def association_sections(
                     {
                         "name": stratum_name(s),
                         "n": _model_n(rs, k, binary),
+                        "sample_note": sample_note(ds, binary=binary, k=k),
                         "table": snpassoc_table(rs, ds, v, binary=binary, decimals=decimals, k=k),
                         "tests": _tests_table(rs, binary=binary, k=k),
                     }
@@ -1125,6 +1175,7 @@ def association_sections(
                     "alleles": f"effect allele {effect}, other allele {other}; "
                     f"reference genotype {_genotype_label(v, 0)}",
                     "n": _model_n(all_rows, k, binary),
+                    "sample_note": sample_note(desc_all, binary=binary, k=k),
                     "snpassoc": snpassoc_table(all_rows, desc_all, v, binary=binary, decimals=decimals, k=k),
                     "tests": _tests_table(all_rows, binary=binary, k=k),
                     "strata": _strata_table(rows, v, strata, binary=binary, decimals=decimals, k=k),
@@ -1132,7 +1183,9 @@ def association_sections(
                     "forest": _forest(rows, v, strata, spec, binary=binary, decimals=decimals, k=k)
                     if plots
                     else "",
-                    "means": _means_plot(desc, v, strata, spec, k) if plots and not binary else "",
+                    "means": _means_plot(model_sample(desc), v, strata, spec, k)
+                    if plots and not binary
+                    else "",
                     "per_stratum": per_stratum,
                 }
             )
@@ -1161,15 +1214,6 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
         if main.empty:
             continue
         r = main.iloc[0]
-        best = rows[
-            (rows["variant"] == v.id)
-            & (rows["stratum"] == "all")
-            & rows["model"].isin(list(MODEL_NAMES))
-            & np.isfinite(rows["aic"].astype(float))
-        ]
-        best_model = (
-            MODEL_NAMES.get(best.loc[best["aic"].astype(float).idxmin(), "model"], "") if len(best) else ""
-        )
         body.append(
             [
                 _td(
@@ -1180,12 +1224,12 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
                 _td(_est_cell(r, decimals)),
                 _td(_p_cell(r)),
                 _td(_p_cell(r, "q_value")),
-                _td(_esc(best_model), cls="text"),
+                _td(_esc(r.get("family", "")), cls="text"),
             ]
         )
     est = "OR" if binary else "Beta"
     return _table(
-        ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "q (BH)", "Lowest-AIC model"],
+        ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "BH-adjusted p", "Family"],
         body,
         cls="data overview",
     )
@@ -1478,6 +1522,22 @@ def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
 
 
 # --------------------------------------------------------------------------- entry point
+def _suppressed_flow(summary: dict, k: int) -> dict:
+    """A :func:`vdrbone.strega.flow_summary` with every count passed through
+    :func:`suppress_count` (small cells shown as <k)."""
+    out = dict(summary)
+    out["steps"] = [dict(st, n=suppress_count(st["n"], k)) for st in summary["steps"]]
+    out["variants"] = [
+        dict(
+            v,
+            n=suppress_count(v["n"], k),
+            excluded=[dict(e, n=suppress_count(e["n"], k)) for e in v["excluded"]],
+        )
+        for v in summary["variants"]
+    ]
+    return out
+
+
 def _load(path: str) -> pd.DataFrame:
     return read_tsv(path)
 
@@ -1558,6 +1618,17 @@ def render_report(
         lstrip_blocks=True,
     )
     template = env.get_template("report.html.j2")
+    facts = run_facts(frames)
+    flow = frames.get("participant_flow")
+    flows = (
+        [_suppressed_flow(flow_summary(flow, outcome=o), k) for o in config["outcomes"]]
+        if flow is not None and len(flow)
+        else []
+    )
+    heteroplasmy = [
+        {"variant": vid, "name": next((v.name for v in panel if v.id == vid), vid), "n": suppress_count(n, k)}
+        for vid, n in facts.heteroplasmic.items()
+    ]
     cfg_yaml = yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100)
     versions = software_versions()
     return template.render(
@@ -1588,7 +1659,15 @@ def render_report(
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
         covariate_design=_covariate_design_html(frames.get("covariate_design")),
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
-        methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
+        methods=methods_sections(config, panel=panel, versions=versions, suppress=k, facts=facts),
+        p_legend=p_value_legend(assoc).to_dict("records") if len(assoc) else [],
+        families=[
+            {"family": f, "m": m} for f, m in {**facts.family_sizes, **facts.haplotype_family_sizes}.items()
+        ],
+        flows=flows,
+        heteroplasmy=heteroplasmy,
+        het_threshold=(config.get("genotypes") or {}).get("heteroplasmy_threshold"),
+        strega=strega_checklist(config, facts),
         references=list(REFERENCES.values()),
         versions=versions,
     )
