@@ -255,3 +255,30 @@ def test_primary_block_is_checked_against_the_analysis():
             check_config(dict(cfg, primary={key: value}), panel.ids)
     spec = families.primary_spec({"primary": {}}, diploid=["a", "b"])
     assert spec.variants == ("a", "b") and spec.models == ("additive", "interaction_t2dm", "interaction_sex")
+
+
+def test_panel_names_coding_strand_hgvs_and_the_literature_allele(tmp_path):
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv")
+    taq, fok = panel["rs731236"], panel["rs2228570"]
+    assert (taq.hgvs_c, taq.hgvs_p, taq.literature_allele, taq.literature_relation) == (
+        "c.1056T>C", "p.Ile352=", "t", "same"
+    )  # fmt: skip
+    assert (fok.hgvs_c, fok.hgvs_p, fok.literature_relation) == ("c.2T>C", "p.Met1Thr", "opposite")
+    assert panel["m.15885"].hgvs_c == "m.15885C>T" and panel["m.15885"].literature_relation == ""
+    text = (REPO / "resources" / "vdr_snps.tsv").read_text(encoding="utf-8").splitlines()
+    header = text[0].split("\t")
+    row = text[1].split("\t")
+    row[header.index("literature_allele")] = "x"
+    bad = tmp_path / "panel.tsv"
+    bad.write_text("\n".join([text[0], "\t".join(row)]) + "\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"line 2, column 'literature_allele': got 'x', expected one of the allele names"
+    ):
+        read_panel(bad)
+    # the optional columns may be absent (older panels)
+    keep = [i for i, c in enumerate(header) if c not in ("hgvs_c", "hgvs_p", "literature_allele")]
+    old = tmp_path / "old.tsv"
+    old.write_text(
+        "\n".join("\t".join(line.split("\t")[i] for i in keep) for line in text) + "\n", encoding="utf-8"
+    )
+    assert read_panel(old)["rs731236"].literature_relation == ""
