@@ -5,6 +5,7 @@ rule archive:
     input:
         run=run_path("run.json"),
         report=run_path("report", "report.html"),
+        pdf=run_path("report", "report.pdf"),
         tables=SHAREABLE_COPIES,
         inputs=cohort_inputs,
     output:

@@ -26,6 +26,7 @@ from vdrbone.configuration import (  # noqa: E402
     validate_config,
 )
 from vdrbone.errors import InputError  # noqa: E402
+from vdrbone.genotype_files import companion_files, genotype_samples  # noqa: E402
 from vdrbone.panel import read_panel  # noqa: E402
 
 # Run ids resolved by the main Snakemake process, handed to cluster jobs (which re-read the
@@ -105,14 +106,19 @@ COMBINED_ID = f"combined-{hashlib.sha256('|'.join(sorted(RUN_IDS)).encode()).hex
 
 
 def _n_samples(cfg):
-    """Cohort size for sizing job resources: simulate.n_samples, else the first VCF's header."""
+    """Cohort size for sizing job resources: simulate.n_samples, else the first genotype file's samples."""
     sim = cfg.get("simulate") or {}
     if sim.get("enabled"):
         return int(sim["n_samples"])
+    cohort = cfg["cohort"]
     try:
-        from cyvcf2 import VCF
-
-        return len(VCF(cfg["cohort"]["vcf"][0]).samples)
+        return len(
+            genotype_samples(
+                cohort["genotypes"][:1],
+                file_format=cohort.get("format", "auto"),
+                sample_file=cohort.get("sample_file"),
+            )
+        )
     except Exception:  # unreadable here: the extract job reports why; size for a biobank
         return 500_000
 
@@ -154,27 +160,27 @@ def run_cohort(wildcards):
     return RUNS[wildcards.run_id]["cohort"]
 
 
-def run_vcfs(wildcards):
-    """The cohort's VCF files, as listed in the config."""
-    return list(RUNS[wildcards.run_id]["cohort"]["vcf"])
+def run_genotypes(wildcards):
+    """The cohort's genotype files, as listed in the config (cohort.genotypes)."""
+    return list(RUNS[wildcards.run_id]["cohort"]["genotypes"])
 
 
-def run_build(wildcards):
-    return RUNS[wildcards.run_id]["cohort"]["build"]
-
-
-def vcf_inputs(wildcards):
-    """The cohort VCFs plus their index files where they exist (or will be generated)."""
+def genotype_inputs(wildcards):
+    """The cohort's genotype files plus the files read with them (index, .bim/.fam, .pvar/.psam,
+    .bgi/.sample) where they exist (or will be generated)."""
     cfg = RUNS[wildcards.run_id]
+    cohort = cfg["cohort"]
     generated = simulated_paths(cfg)
     files = []
-    for path in cfg["cohort"]["vcf"]:
+    for path in cohort["genotypes"]:
         files.append(path)
         if path in generated:
             files.append(f"{path}.tbi")
         else:
-            files += [f"{path}{ext}" for ext in (".tbi", ".csi") if os.path.exists(f"{path}{ext}")]
-    return files
+            files += companion_files(
+                path, file_format=cohort["format"], sample_file=cohort.get("sample_file")
+            )
+    return list(dict.fromkeys(files))
 
 
 def phenotype_table(wildcards):
@@ -184,14 +190,14 @@ def phenotype_table(wildcards):
 def cohort_inputs(wildcards):
     """Every input file of a run: VCFs, phenotype table, panel (for checksums)."""
     cfg = RUNS[wildcards.run_id]
-    return [*cfg["cohort"]["vcf"], cfg["cohort"]["phenotypes"], cfg["panel"]]
+    return [*cfg["cohort"]["genotypes"], cfg["cohort"]["phenotypes"], cfg["panel"]]
 
 
 def cohort_input_roles(wildcards):
     """Input files by role, for the report's input table."""
     cfg = RUNS[wildcards.run_id]
     return {
-        "VCF": list(cfg["cohort"]["vcf"]),
+        "Genotypes": list(cfg["cohort"]["genotypes"]),
         "Phenotypes": [cfg["cohort"]["phenotypes"]],
         "Variant panel": [cfg["panel"]],
     }
@@ -225,6 +231,7 @@ def shareable_tables():
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",
+            "table1.tsv",
         )
     ]
 

@@ -23,7 +23,7 @@ rule register_run:
 rule extract:
     input:
         run=run_path("run.json"),
-        vcf=vcf_inputs,
+        genotypes=genotype_inputs,
         panel=CFG["panel"],
     output:
         calls=run_path("work", "calls.tsv.gz"),
@@ -38,10 +38,10 @@ rule extract:
         mem_mb=mem_mb(300, 5),
         runtime=runtime_min(5, 0.05),
     params:
-        vcf=run_vcfs,
-        build=run_build,
+        genotypes=run_genotypes,
+        cohort=run_cohort,
         variants=CFG["variants"],
-        genotypes=CFG["genotypes"],
+        settings=CFG["genotypes"],
     script:
         "../scripts/extract.py"
 
@@ -50,7 +50,7 @@ rule phenotypes:
     input:
         run=run_path("run.json"),
         phenotypes=phenotype_table,
-        vcf=vcf_inputs,
+        genotypes=genotype_inputs,
     output:
         phenotypes=run_path("work", "phenotypes.tsv"),
         matching=run_path("tables", "sample_matching.tsv"),
@@ -65,7 +65,7 @@ rule phenotypes:
         mem_mb=mem_mb(300, 2),
         runtime=runtime_min(2, 0.02),
     params:
-        vcf=run_vcfs,
+        genotypes=run_genotypes,
         cohort=run_cohort,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],

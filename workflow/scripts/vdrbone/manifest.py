@@ -49,6 +49,7 @@ PACKAGES = (
     "pysam",
     "matplotlib",
     "jinja2",
+    "weasyprint",
 )
 INDIVIDUAL_LEVEL_DIR = "work"
 INDIVIDUAL_LEVEL_PATTERNS = ("calls*.tsv*",)

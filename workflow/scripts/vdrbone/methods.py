@@ -357,7 +357,16 @@ def methods_sections(
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
             "follow the convention capital letter = restriction site absent, and haplotypes are written "
             "in the literature's locus order (BsmI-ApaI-TaqI) in letters and forward-strand nucleotides "
-            "alike. Genotypes were read from the VCF and harmonised to the panel's forward-strand alleles; "
+            "alike. Genotypes were read from the genotype files and harmonised to the panel's forward-strand "
+            "alleles"
+            + ("; records whose FILTER was not PASS were not used" if geno.get("require_pass", True) else "")
+            + (
+                f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
+                f"info score of BGEN probabilities) below {geno['min_info']}"
+                if geno.get("min_info")
+                else ""
+            )
+            + "; "
             + (
                 (
                     f"the genome build ({facts.build}) was detected from the VCF header and contig lengths."
@@ -629,7 +638,20 @@ def methods_sections(
                     if joint
                     else f"by regression on posterior expected haplotype counts {_cite('schaid')}"
                 )
-                + "; a global likelihood-ratio test compares the model with the covariate-only model.",
+                + "; a global likelihood-ratio test compares the model with the covariate-only model."
+                + (
+                    " When a haplotype term of a logistic model separated (|coefficient| > 15, standard "
+                    "error > 10 or singular information) or the EM-GLM diverged, the stratum was refitted "
+                    f"with Firth's penalised likelihood {_cite('firth', 'heinze')} on the data expanded to "
+                    "the compatible haplotype pairs, weighted by their posterior probabilities, with the "
+                    "EM updates iterated as in haplo.glm; with the final weights fixed, each haplotype's "
+                    "p-value is the penalised likelihood-ratio test (1 df) with a profile "
+                    "penalised-likelihood interval, the global test is the joint penalised "
+                    "likelihood-ratio test, and the Wald values (Louis information) are kept in "
+                    "wald_p_value, wald_ci_lower and wald_ci_upper."
+                    if joint and binary
+                    else ""
+                ),
             }
         )
     spec = families.primary_spec(config, diploid=[v.id for v in diploid])

@@ -76,6 +76,7 @@ import pandas as pd
 
 from vdrbone.errors import InputError
 from vdrbone.panel import BUILDS, COMPLEMENT, Panel, PanelVariant
+from vdrbone.record_quality import imputation_quality, record_filter_reason
 
 # ------------------------------------------------------------------ vocabulary and constants
 
@@ -103,9 +104,9 @@ FLOAT32_TOL = 1e-6
 
 CALL_COLUMNS = ["sample", "variant", "genotype", "rflp", "effect_count", "dosage", "status"]
 VARIANT_COLUMNS = [
-    "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "match",
-    "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic", "n_het_haploid",
-    "n_other_allele", "n_low_gp", "n_other_ploidy", "reason", "files_searched",
+    "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "filter",
+    "info", "match", "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic",
+    "n_het_haploid", "n_other_allele", "n_low_gp", "n_other_ploidy", "reason", "files_searched",
 ]  # fmt: skip
 
 _BUILD_PATTERNS = (
@@ -458,7 +459,7 @@ def _check_classes(classes: np.ndarray, effect_class: int) -> np.ndarray:
 
 def _check_path(path: str) -> None:
     if not os.path.exists(path):
-        raise InputError(f"VCF file {path} does not exist (check cohort.vcf in the config)")
+        raise InputError(f"VCF file {path} does not exist (check cohort.genotypes in the config)")
     if os.path.isdir(path):
         raise InputError(f"VCF path {path} is a directory; expected a .vcf, .vcf.gz or .bcf file")
 
@@ -575,7 +576,7 @@ def vcf_samples(paths: list[str]) -> list[str]:
     Raises InputError naming both files and the first ids that differ, or duplicated ids.
     """
     if not paths:
-        raise InputError("cohort.vcf lists no VCF files")
+        raise InputError("cohort.genotypes lists no genotype files")
     return _samples_of([_header_info(str(p)) for p in paths])
 
 
@@ -619,7 +620,9 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None) -> st
     return _build_of([_header_info(str(p)) for p in paths], declared=declared, logger=logger or log)
 
 
-def _build_of(headers: list[_Header], *, declared: str, logger) -> str:
+def _build_of(headers: list[_Header], *, declared: str, logger, required: bool = True) -> str | None:
+    """The build from the headers (see :func:`detect_build`); None when they carry no build
+    information, ``declared`` is auto and ``required`` is False."""
     if declared not in ("auto", *BUILDS):
         raise InputError(f"cohort.build is {declared!r}; expected auto, GRCh37 or GRCh38")
     by_length: dict[str, list[str]] = {}
@@ -688,6 +691,8 @@ def _build_of(headers: list[_Header], *, declared: str, logger) -> str:
         )
     if by_text:
         return next(iter(by_text))
+    if not required:
+        return None
     raise InputError(
         f"cannot tell the genome build of {', '.join(h.path for h in headers)}: no chr12 ##contig "
         f"length and no ##reference/##assembly line; set cohort.build to GRCh37 or GRCh38 in the config"
@@ -710,6 +715,9 @@ class _Record:
     gp: np.ndarray | None
     ds: np.ndarray | None
     extra: np.ndarray | None = None  # (n,) bool: the call has more than two allele slots
+    filter: str = "."  # FILTER column (``PASS``, ``.`` or the failed filters, ``;``-separated)
+    info: float = float("nan")  # imputation quality (INFO R2/DR2/INFO, or computed), NaN if none
+    info_key: str = ""  # where ``info`` comes from (``R2``, ``DR2``, ``INFO``, ``IMPUTE info``)
 
 
 def _format(variant, key: str, fields, order):
@@ -734,6 +742,7 @@ def _snapshot(variant, path: str, order) -> _Record:
         gt = np.ascontiguousarray(arr[:, :2], dtype=np.int16)
         if arr.shape[1] > 2:
             extra = (arr[:, 2:] != CLASS_ABSENT).any(axis=1)
+    quality = imputation_quality(variant.INFO.get)
     return _Record(
         file=path,
         chrom=variant.CHROM,
@@ -746,6 +755,9 @@ def _snapshot(variant, path: str, order) -> _Record:
         gp=_format(variant, "GP", fields, order),
         ds=_format(variant, "DS", fields, order),
         extra=extra,
+        filter=";".join(variant.FILTERS) or ".",
+        info=quality[0],
+        info_key=quality[1],
     )
 
 
@@ -1010,7 +1022,7 @@ def _fast_record(line: str, path: str, n: int, order) -> _Record | None:
     parts = line.rstrip("\n").split("\t", 9)
     if len(parts) != 10:
         return None
-    chrom, pos, vid, ref, alt, _qual, _filter, _info, fmt, text = parts
+    chrom, pos, vid, ref, alt, _qual, filter_, info_text, fmt, text = parts
     keys = fmt.split(":")
     if keys[0] != "GT" or "GP" in keys or "DS" in keys:
         return None
@@ -1059,9 +1071,12 @@ def _fast_record(line: str, path: str, n: int, order) -> _Record | None:
     if order is not None:
         gt = gt[order]
         af = af[order] if af is not None else None
+    fields = dict(kv.split("=", 1) for kv in info_text.split(";") if "=" in kv)
+    info, info_key = imputation_quality(fields.get)
     return _Record(
-        file=path, chrom=chrom, pos=int(pos), id=vid, ref=ref, alts=alts, gt=gt, af=af, gp=None, ds=None
-    )
+        file=path, chrom=chrom, pos=int(pos), id=vid, ref=ref, alts=alts, gt=gt, af=af, gp=None, ds=None,
+        filter=filter_, info=info, info_key=info_key,
+    )  # fmt: skip
 
 
 def _gt_diploid_only(buf: np.ndarray, n: int) -> np.ndarray | None:
@@ -1239,6 +1254,7 @@ class Extraction:
     samples: list[str]
     build: str
     notes: list[str] = field(default_factory=list)
+    build_source: str = ""  # how the build was decided (config, file headers, panel alleles)
 
 
 def _merge_split(primary: _Record, pm: AlleleMatch, others: list[tuple[_Record, np.ndarray]]):
@@ -1340,7 +1356,7 @@ def _harmonise(pv: PanelVariant, records: list[_Record], n: int, *, het_thr, gp_
     first = records[ranked[0] if ranked else 0]
     row.update(
         file=first.file, contig=first.chrom, pos=first.pos, vcf_id=first.id, vcf_ref=first.ref,
-        vcf_alt=",".join(first.alts),
+        vcf_alt=",".join(first.alts), filter=first.filter, info=first.info,
     )  # fmt: skip
     if not ranked:
         row.update(match="excluded", reason="; ".join(dict.fromkeys(m.reason for m in matches)))
@@ -1452,15 +1468,24 @@ def extract_panel(
     gp_threshold: float = 0.9,
     mt_alt: str = "any",
     absent_variants: str = "warn",
+    file_format: str = "auto",
+    sample_file: str | None = None,
+    require_pass: bool = True,
+    min_info: float = 0.0,
     logger=None,
 ) -> Extraction:
-    """Read the panel variants from VCF/BCF files and code them against the panel's effect allele.
+    """Read the panel variants from genotype files and code them against the panel's effect allele.
 
     Parameters
     ----------
-    paths : VCF/BCF files (plain, bgzipped, BCF); together they must carry the same samples.
+    paths : genotype files: VCF/BCF (plain, bgzipped, BCF), PLINK 1 ``.bed`` (``.bim``/``.fam``
+        beside it), PLINK 2 ``.pgen`` (``.pvar``/``.psam``) or BGEN 1.2 ``.bgen`` (``.bgi`` and
+        ``.sample`` beside it); together they must carry the same samples. PLINK and BGEN files
+        are read by :mod:`vdrbone.plink_io` and :mod:`vdrbone.bgen_io` into the same records.
     panel : the panel (see :mod:`vdrbone.panel`).
-    build : 'auto', 'GRCh37' or 'GRCh38' (see :func:`detect_build`).
+    build : 'auto', 'GRCh37' or 'GRCh38' (see :func:`detect_build`). With 'auto' and no build in
+        the headers (bim, pvar and BGEN files have no contig lengths) the build is the one whose
+        panel positions carry the panel alleles (:func:`vdrbone.genotype_files.infer_build`).
     heteroplasmy_threshold : mtDNA ``0/1`` with FORMAT AF >= this is a carrier, below it
         ``heteroplasmic`` (not called).
     gp_threshold : files without GT: hard call when max(GP) >= this.
@@ -1470,6 +1495,11 @@ def extract_panel(
         ``not in the genotype files``, its calls status ``excluded``, and a warning naming it and
         the files searched) or 'error' (an InputError naming them). No panel variant in any file
         is always an InputError naming the files and the positions looked for in both builds.
+    file_format : 'auto' (from each file's extension) or one of vcf, bcf, bed, pgen, bgen.
+    sample_file : the BGEN ``.sample`` file (default: beside the ``.bgen``).
+    require_pass, min_info : record filters (:func:`vdrbone.record_quality.record_filter_reason`):
+        a record whose FILTER is not PASS/``.`` or whose imputation quality is below ``min_info``
+        is not used; a variant left without records is ``excluded`` with the reason.
     logger : a :class:`logging.Logger` for warnings (missing index, duplicated records, absent
         variants, calls of another ploidy).
 
@@ -1495,18 +1525,40 @@ def extract_panel(
         paths = [paths]
     paths = [str(p) for p in paths]
     if not paths:
-        raise InputError("cohort.vcf lists no VCF files")
-    for path in paths:  # a file cut short fails here, before its header or records are read
-        _check_path(path)
-        check_integrity(path)
-    headers = [_header_info(path) for path in paths]  # each file is opened once
-    for h in headers:
-        check_last_record(h.path, len(h.samples))
+        raise InputError("cohort.genotypes lists no genotype files")
+    # ---- the format hook: VCF/BCF are read here, PLINK 1/2 and BGEN by their own modules
+    from vdrbone import genotype_files
+
+    formats = genotype_files.file_formats(paths, declared=file_format)
+    for path, fmt in zip(paths, formats, strict=True):  # a file cut short fails before it is read
+        if fmt in genotype_files.VCF_FORMATS:
+            _check_path(path)
+            check_integrity(path)
+    headers = []
+    for path, fmt in zip(paths, formats, strict=True):  # each file is opened once
+        if fmt in genotype_files.VCF_FORMATS:
+            headers.append(_header_info(path))
+            check_last_record(path, len(headers[-1].samples))
+        else:
+            headers.append(genotype_files.open_source(path, fmt, sample_file=sample_file))
     samples = _samples_of(headers)
-    build = _build_of(headers, declared=build, logger=logger)
+    declared = build
+    build = _build_of(headers, declared=declared, logger=logger, required=False)
+    build_source = genotype_files.build_source(declared, build)
     n = len(samples)
-    targets = {(pv.chrom, pv.pos(build)) for pv in panel}
-    by_file = [(h.path, _read_positions(h, targets, samples, logger)) for h in headers]
+    targets = {(pv.chrom, pv.pos(b)) for pv in panel for b in ([build] if build else BUILDS)}
+    by_file = [
+        (
+            h.path,
+            _read_positions(h, targets, samples, logger)
+            if isinstance(h, _Header)
+            else h.read_positions(targets, samples, logger),
+        )
+        for h in headers
+    ]
+    if build is None:
+        build, build_source = genotype_files.infer_build(panel, by_file, paths)
+        logger.info("genome build %s: %s", build, build_source)
 
     counts, dosages, statuses, rows = [], [], [], []
     searched = "; ".join(paths)
@@ -1519,6 +1571,9 @@ def extract_panel(
                 "%s (%s) is in several files (%s); using %s",
                 pv.id, pv.name, ", ".join(p for p, _ in holders), holders[0][0],
             )  # fmt: skip
+        failing = [(rec, why) for rec in records if (why := record_filter_reason(
+            rec, require_pass=require_pass, min_info=min_info))]  # fmt: skip
+        records = [rec for rec in records if all(rec is not r for r, _ in failing)]
         records, duplicate_note, usable = drop_duplicate_records(records)
         if duplicate_note:
             logger.warning("%s (%s): %s", pv.id, pv.name, duplicate_note)
@@ -1530,6 +1585,18 @@ def extract_panel(
             gp_thr=gp_threshold,
             mt_alt=mt_alt,
         )
+        if failing and not records:  # every record at the position failed FILTER / info
+            rec = failing[0][0]
+            row.update(
+                match="excluded", reason="; ".join(dict.fromkeys(why for _, why in failing)),
+                n_records=len(failing), file=rec.file, contig=rec.chrom, pos=rec.pos, vcf_id=rec.id,
+                vcf_ref=rec.ref, vcf_alt=",".join(rec.alts), filter=rec.filter, info=rec.info,
+            )  # fmt: skip
+        elif failing:
+            dropped = "; ".join(
+                f"{r.chrom}:{r.pos} {r.ref}>{','.join(r.alts)} not used: {why}" for r, why in failing
+            )
+            row["reason"] = "; ".join(x for x in (row.get("reason"), dropped) if x)
         if not usable:
             row.update(match="excluded", reason=duplicate_note, n_records=len(records))
         elif duplicate_note:
@@ -1571,8 +1638,10 @@ def extract_panel(
         "files_searched",
     ):
         variants[col] = variants[col].fillna("")
+    variants["filter"] = variants["filter"].fillna("")
+    variants["info"] = variants["info"].astype(float)
     variants["pos"] = variants["pos"].astype("Int64")
-    return Extraction(calls=calls, variants=variants, samples=samples, build=build)
+    return Extraction(calls=calls, variants=variants, samples=samples, build=build, build_source=build_source)
 
 
 def _where(pv: PanelVariant, build: str | None = None) -> str:
@@ -1596,7 +1665,7 @@ def _report_absent(absent, panel: Panel, headers: list[_Header], build: str, *, 
         )
         raise InputError(
             f"none of the {len(panel)} panel variants is in the genotype files {files} (build {build}); "
-            f"looked for {looked}. Check cohort.vcf (are these the right files, on GRCh37 or "
+            f"looked for {looked}. Check cohort.genotypes (are these the right files, on GRCh37 or "
             f"GRCh38, with the chr12 and chrM/MT records?) and cohort.build"
         )
     found = []
@@ -1612,7 +1681,7 @@ def _report_absent(absent, panel: Panel, headers: list[_Header], build: str, *, 
         raise InputError(
             f"{len(absent)} panel variant(s) {NOT_IN_FILES} {files}: "
             + "; ".join(f"{label}: {why}" for label, why in found)
-            + ". Add the files that hold them to cohort.vcf, drop them from the config's variants "
+            + ". Add the files that hold them to cohort.genotypes, drop them from the config's variants "
             "list, or set genotypes.absent_variants: warn to analyse the others"
         )
     for label, why in found:
