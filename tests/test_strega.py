@@ -234,11 +234,11 @@ def test_ancestry_covariates_enter_every_model(cohort, panel):
 
 
 def test_primary_block_is_checked_against_the_analysis():
-    import yaml
+    from vdrbone.configuration import load_yaml, validate_config
 
-    with open(REPO / "config" / "config.yaml", encoding="utf-8") as fh:
-        cfg = yaml.safe_load(fh)
-    cfg["simulate"]["enabled"] = True
+    cfg = validate_config(
+        load_yaml(REPO / "config" / "config.yaml"), REPO / "workflow/schemas/config.schema.yaml"
+    )
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv")
     ok = dict(cfg, primary={"variants": ["rs731236"], "outcomes": ["bmd_ls"], "strata": ["all"]})
     check_config(ok, panel.ids)
