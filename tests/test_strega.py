@@ -282,3 +282,50 @@ def test_panel_names_coding_strand_hgvs_and_the_literature_allele(tmp_path):
         "\n".join("\t".join(line.split("\t")[i] for i in keep) for line in text) + "\n", encoding="utf-8"
     )
     assert read_panel(old)["rs731236"].literature_relation == ""
+
+
+# --------------------------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------------------------
+def _svg(uri: str) -> str:
+    import base64
+
+    return base64.b64decode(uri.split(",", 1)[1]).decode("utf-8")
+
+
+def test_figures_mark_firth_clipped_cis_carrier_contrasts_tiny_cells_and_missing_bars():
+    from vdrbone import plots
+
+    rows = pd.DataFrame(
+        {
+            "stratum": ["all", "t2dm=yes", "t2dm=no"],
+            "estimate": [1.2, 0.46, 2.0],
+            "ci_lower": [0.9, 0.02, 1.1],
+            "ci_upper": [1.6, 132.0, 3.6],
+            "p_value": [0.2, 0.6, 0.02],
+            "n": ["100", "20", "80"],
+            "note": ["", "firth-fallback: quasi-complete separation", ""],
+        }
+    )
+    svg = _svg(plots.forest_plot(rows, estimate_type="OR", title="t", contrast="carriers vs non-carriers"))
+    assert "Firth penalised estimate" in svg and "CI continues beyond the axis" in svg
+    assert "Odds ratio carriers vs non-carriers" in svg and "132.00" in svg  # the numbers stay in full
+    plain = rows.assign(note="", ci_lower=[0.9, 0.2, 1.1], ci_upper=[1.6, 1.5, 3.6])
+    svg = _svg(plots.forest_plot(plain, estimate_type="OR", title="t"))
+    assert "Firth penalised" not in svg and "beyond the axis" not in svg and "per effect allele" in svg
+    means = pd.DataFrame(
+        {
+            "stratum": ["all", "all"],
+            "genotype": ["A", "B"],
+            "n": [100, 2],
+            "mean": [1.0, 1.1],
+            "sd": [0.1, 2.0],
+        }
+    )
+    svg = _svg(plots.genotype_means_plot(means, strata=["all"], genotypes=["A", "B"], ylabel="y", title="t"))
+    assert "n=2" in svg and "n=100" not in svg
+    freqs = pd.DataFrame(
+        {"haplotype": ["a", "b", "a"], "stratum": ["all", "all", "x"], "frequency": [0.5, 0.3, 0.6]}
+    )
+    svg = _svg(plots.haplotype_bars(freqs, title="h"))
+    assert svg.count("no data") == 1  # b has no estimate in stratum x

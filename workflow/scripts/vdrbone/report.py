@@ -874,6 +874,7 @@ def _forest(
         title=title,
         footnote=("In all participants: " + "; ".join(foot)) if foot else "",
         decimals=decimals,
+        contrast="carriers vs non-carriers" if v.is_mt else "per effect allele",
     )
 
 
