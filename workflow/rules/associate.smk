@@ -15,6 +15,8 @@ rule associate:
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
         covariate_design=run_path("work", "association", "{outcome}.covariate_design.tsv"),
         flow=run_path("work", "association", "{outcome}.flow.tsv"),
+        kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+        power=run_path("work", "association", "{outcome}.power.tsv"),
     log:
         run_path("logs", "associate.{outcome}.log"),
     benchmark:
@@ -45,6 +47,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        kaplan_meier=expand(
+            run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
+        power=expand(
+            run_path("work", "association", "{outcome}.power.tsv"),
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
         covariate_design=expand(
             run_path("work", "association", "{outcome}.covariate_design.tsv"),
             outcome=OUTCOMES,
@@ -62,6 +74,8 @@ rule merge_association:
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
         covariate_design=run_path("tables", "covariate_design.tsv"),
         flow=run_path("tables", "participant_flow.tsv"),
+        kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
+        power=run_path("tables", "power.tsv"),
     log:
         run_path("logs", "merge_association.log"),
     benchmark:

@@ -93,6 +93,8 @@ RUN_IDS = list(RUNS)
 # Settings shared by every cohort (panel, variants, outcomes, models); never cohort files.
 CFG = COHORTS[0]
 OUTCOMES = list(CFG["outcomes"])
+# Haplotype association (haplo.glm-style GLMs) has no Cox model: time-to-event outcomes are left out.
+HAPLOTYPE_OUTCOMES = [o for o in OUTCOMES if CFG["outcomes"][o]["type"] != "time_to_event"]
 SIMS = {}
 for _cfg in COHORTS:
     if _cfg.get("simulate", {}).get("enabled"):
@@ -187,6 +189,15 @@ def phenotype_table(wildcards):
     return RUNS[wildcards.run_id]["cohort"]["phenotypes"]
 
 
+def tscore_reference_table(wildcards):
+    """The T-score reference table of who_class outcomes (the bundled one by default)."""
+    path = CFG["tscore_reference"]
+    bundled = os.path.join(workflow.basedir, "resources", "tscore_reference.tsv")
+    if path == "resources/tscore_reference.tsv" and not os.path.exists(path):
+        return bundled
+    return path
+
+
 def cohort_inputs(wildcards):
     """Every input file of a run: VCFs, phenotype table, panel (for checksums)."""
     cfg = RUNS[wildcards.run_id]
@@ -228,6 +239,8 @@ def shareable_tables():
             "bmd_by_genotype.tsv",
             "covariate_design.tsv",
             "participant_flow.tsv",
+            "kaplan_meier.tsv",
+            "power.tsv",
             "ld.tsv",
             "haplotypes.tsv",
             "haplotype_association.tsv",

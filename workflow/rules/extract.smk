@@ -51,6 +51,7 @@ rule phenotypes:
         run=run_path("run.json"),
         phenotypes=phenotype_table,
         genotypes=genotype_inputs,
+        tscore_reference=tscore_reference_table,
     output:
         phenotypes=run_path("work", "phenotypes.tsv"),
         matching=run_path("tables", "sample_matching.tsv"),
@@ -70,6 +71,7 @@ rule phenotypes:
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=model_covariates(CFG),
+        interactions=CFG["interactions"],
         strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],
     script:

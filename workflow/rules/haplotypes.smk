@@ -53,7 +53,9 @@ rule haplotype_assoc:
 rule merge_haplotypes:
     input:
         association=expand(
-            run_path("work", "haplotypes", "{outcome}.tsv"), outcome=OUTCOMES, allow_missing=True
+            run_path("work", "haplotypes", "{outcome}.tsv"),
+            outcome=HAPLOTYPE_OUTCOMES,
+            allow_missing=True,
         ),
     output:
         association=run_path("tables", "haplotype_association.tsv"),

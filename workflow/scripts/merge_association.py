@@ -18,7 +18,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     table = merge_outcomes(parts, spec=spec)
     write_tsv(table, sm.output.association)
     log.info("association: %d rows; families: %s", len(table), table["family"].value_counts().to_dict())
-    for key in ("genotype_counts", "bmd_by_genotype", "covariate_design"):
+    for key in ("genotype_counts", "bmd_by_genotype", "covariate_design", "kaplan_meier", "power"):
         n = concat_tsv(list(sm.input[key]), sm.output[key])
         log.info("%s: %d rows", key, n)
     head = flow_head(read_tsv(sm.input.matching), read_tsv(sm.input.samples))

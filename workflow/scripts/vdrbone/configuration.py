@@ -198,6 +198,29 @@ def check_config(
             )
         if spec["type"] != "binary" and (spec.get("case") or spec.get("control")):
             raise InputError(f"config key outcomes.{key}: 'case'/'control' codes only apply to type binary")
+        if spec["type"] == "who_class":
+            src = config["outcomes"].get(spec["from"], {})
+            if src.get("type") not in ("continuous", "tscore"):
+                raise InputError(
+                    f"config key outcomes.{key}.from: {spec['from']!r} must be a continuous (BMD) or tscore "
+                    f"outcome of this config; outcomes are {', '.join(config['outcomes'])}"
+                )
+            if src["type"] == "continuous" and not spec.get("reference"):
+                raise InputError(
+                    f"config key outcomes.{key}.reference: needed to compute T-scores from {spec['from']!r} "
+                    "(a key of tscore_reference)"
+                )
+        for role in ("time", "event", "entry", "event_codes", "censor_codes"):
+            if spec["type"] != "time_to_event" and spec.get(role):
+                raise InputError(f"config key outcomes.{key}.{role}: only applies to type time_to_event")
+    for i, inter in enumerate(config.get("interactions") or []):
+        if inter["column"] in ("sex", "t2dm", "sample"):
+            raise InputError(
+                f"config key interactions[{i}].column: {inter['column']!r} is built in (SNP x sex and "
+                "SNP x T2DM are always tested); list other phenotype columns"
+            )
+        if inter.get("levels") and inter.get("type", "continuous") != "categorical":
+            raise InputError(f"config key interactions[{i}].levels: only for type categorical")
     hap = config.get("haplotypes") or {}
     if hap.get("enabled"):
         ploidy = dict(panel_ploidy or {})

@@ -5,8 +5,9 @@ Every row of ``association.tsv`` names its family in the column ``family``:
 - ``primary``: the pre-specified primary analysis of config ``primary`` (default: the log-additive
   model in all participants for the four VDR SNPs x every outcome, plus the SNP x T2DM and SNP x
   sex interactions in all participants), one family across outcomes;
-- ``exploratory:<outcome>``: every other test of :data:`FAMILY_MODELS` of that outcome (one test
-  per variant x stratum x model; the two codominant rows share one 2-df test), as config
+- ``exploratory:<outcome>``: every other test of :data:`FAMILY_MODELS` (and of the configured
+  interactions ``interaction_<column>``) of that outcome (one test per variant x stratum x model;
+  the two codominant rows share one 2-df test), as config
   ``association.multiple_testing_family: outcome``;
 - ``none``: rows outside every family: exact-test twins of a family test (Fisher), the descriptive
   ANOVA / Kruskal-Wallis tests, Breslow-Day, and tests aliased with another test (note
@@ -111,7 +112,8 @@ def assign_families(table: pd.DataFrame, spec: PrimarySpec) -> pd.Series:
     Rows whose ``family`` is already ``none`` (aliased tests) stay ``none``.
     """
     model = table["model"].astype(str)
-    in_family = model.isin(FAMILY_MODELS)
+    # configured gene-environment interactions (interaction_<column>) are family members too
+    in_family = model.isin(FAMILY_MODELS) | model.str.startswith("interaction_")
     primary = model.isin(spec.models) & table["stratum"].isin(spec.strata)
     if spec.variants is not None:
         primary &= table["variant"].isin(spec.variants)

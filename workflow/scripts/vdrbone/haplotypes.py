@@ -67,7 +67,7 @@ from vdrbone.association import (
 from vdrbone.configuration import model_covariates
 from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_masks
+from vdrbone.phenotypes import outcome_kind, strata_masks
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -1000,7 +1000,7 @@ def association_table(
     hcfg = haplotype_settings(config)
     block = make_block(panel, block_ids(config))
     spec = config["outcomes"][outcome]
-    binary = spec["type"] == "binary"
+    binary = outcome_kind(spec) == "binary"
     assoc_cfg = config.get("association", {})
     min_n = int(assoc_cfg.get("min_stratum_n", 30))
     min_cases = int(assoc_cfg.get("min_cases", 5))
