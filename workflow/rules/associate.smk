@@ -1,11 +1,12 @@
 # Association per outcome (one job each, so --cores and cluster executors run them in
-# parallel), then one tidy table with multiple-testing adjustment per outcome family.
+# parallel), then one tidy table with multiple-testing adjustment per family (the primary family
+# spans outcomes, so it is adjusted at the merge) and the participant flow.
 
 
 rule associate:
     input:
         calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         qc=run_path("tables", "qc_variants.tsv"),
         panel=CFG["panel"],
     output:
@@ -13,6 +14,7 @@ rule associate:
         genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
         bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
         covariate_design=run_path("work", "association", "{outcome}.covariate_design.tsv"),
+        flow=run_path("work", "association", "{outcome}.flow.tsv"),
         kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
         power=run_path("work", "association", "{outcome}.power.tsv"),
     log:
@@ -35,7 +37,7 @@ rule associate:
 rule epistasis:
     input:
         calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         qc=run_path("tables", "qc_variants.tsv"),
         panel=CFG["panel"],
     output:
@@ -60,7 +62,7 @@ rule epistasis:
 rule permutation:
     input:
         calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         qc=run_path("tables", "qc_variants.tsv"),
         panel=CFG["panel"],
     output:
@@ -110,11 +112,18 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        flow=expand(
+            run_path("work", "association", "{outcome}.flow.tsv"), outcome=OUTCOMES, allow_missing=True
+        ),
+        matching=run_path("tables", "sample_matching.tsv"),
+        samples=run_path("tables", "qc_samples_summary.tsv"),
+        panel=CFG["panel"],
     output:
         association=run_path("tables", "association.tsv"),
         genotype_counts=run_path("tables", "genotype_counts.tsv"),
         bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
         covariate_design=run_path("tables", "covariate_design.tsv"),
+        flow=run_path("tables", "participant_flow.tsv"),
         kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
         power=run_path("tables", "power.tsv"),
     log:
@@ -126,5 +135,7 @@ rule merge_association:
     resources:
         mem_mb=mem_mb(300, 2),
         runtime=runtime_min(2, 0.01),
+    params:
+        config=run_config,
     script:
         "../scripts/merge_association.py"

@@ -70,7 +70,7 @@ rule phenotypes:
         cohort=run_cohort,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
-        covariates=CFG["covariates"],
+        covariates=model_covariates(CFG),
         interactions=CFG["interactions"],
         strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],

@@ -7,7 +7,7 @@ rule ld_haplotypes:
     input:
         calls=run_path("work", "calls.tsv.gz"),
         extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         panel=CFG["panel"],
     output:
         ld=run_path("tables", "ld.tsv"),
@@ -31,7 +31,7 @@ rule haplotype_assoc:
     input:
         calls=run_path("work", "calls.tsv.gz"),
         extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
         panel=CFG["panel"],
     output:
         association=run_path("work", "haplotypes", "{outcome}.tsv"),

@@ -1,5 +1,6 @@
-# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum,
-# and differential missingness between cases and controls (PLINK --test-missing).
+# Sample QC (call rate; failing samples leave every analysis), then variant QC on the analysed
+# samples: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum, and
+# differential missingness between cases and controls (PLINK --test-missing).
 
 
 rule qc:
@@ -13,6 +14,7 @@ rule qc:
         samples=run_path("work", "qc_samples.tsv"),
         summary=run_path("tables", "qc_samples_summary.tsv"),
         test_missing=run_path("tables", "qc_test_missing.tsv"),
+        analysed=run_path("work", "analysed_phenotypes.tsv"),
     log:
         run_path("logs", "qc.log"),
     benchmark:

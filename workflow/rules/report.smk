@@ -9,7 +9,7 @@ SHAREABLE_COPIES = [run_path("shareable", "tables", os.path.basename(p)) for p i
 # Table 1: aggregates of the coded phenotypes by T2DM status and sex (the report reads only this).
 rule table1:
     input:
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
     output:
         table=run_path("tables", "table1.tsv"),
     log:

@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from vdrbone.errors import InputError
+from vdrbone.phenotypes import strata_labels
 
 RUN_RECORD = "run.json"
 _CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}
@@ -257,11 +258,39 @@ def check_config(
         raise InputError(
             f"config key phenotype_coding.t2dm: code(s) {sorted(clash)} listed as both yes and no"
         )
+    primary = config.get("primary") or {}
+    for key, known in (("variants", config["variants"]), ("outcomes", list(config["outcomes"]))):
+        unknown = [x for x in primary.get(key) or [] if x not in known]
+        if unknown:
+            raise InputError(
+                f"config key primary.{key}: {', '.join(map(str, unknown))} not among the analysed {key} "
+                f"({', '.join(known)})"
+            )
+    if primary.get("strata"):
+        labels = strata_labels(list(config.get("strata", ["all"])))
+        missing = [s for s in primary["strata"] if s not in labels]
+        if missing:
+            raise InputError(
+                f"config key primary.strata: {', '.join(missing)} not among the analysed strata "
+                f"({', '.join(labels)})"
+            )
+    ancestry = (config.get("ancestry") or {}).get("covariates") or []
+    both = [c for c in ancestry if c in config.get("covariates", [])]
+    if both:
+        warnings.append(f"ancestry.covariates {', '.join(both)} also listed in covariates: used once")
     if not cohort.get("synthetic") and sim.get("enabled"):
         warnings.append(
             "simulate.enabled is true but cohort.synthetic is false: small-cell suppression stays on"
         )
     return warnings
+
+
+def model_covariates(config: dict) -> list[str]:
+    """The numeric covariates of every model: ``covariates``, then the ancestry covariates
+    (``ancestry.covariates``, e.g. principal components supplied as phenotype columns), once each."""
+    names = list(config.get("covariates", []))
+    ancestry = (config.get("ancestry") or {}).get("covariates") or []
+    return names + [c for c in ancestry if c not in names]
 
 
 def suppress_below(config: dict) -> int:

@@ -20,6 +20,7 @@ from vdrbone.association import (
     join_notes,
     stratum_covariates,
 )
+from vdrbone.configuration import model_covariates
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind, strata_masks
 
@@ -85,7 +86,7 @@ def epistasis_outcome(
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in vs], "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = list(config.get("covariates", []))
+    base_covs = model_covariates(config)
     cov_values = covariate_values(pheno, base_covs)
     masks = strata_masks(pheno, list(config.get("strata", ["all"])))
     excluded = _qc_exclusions(qc, config)
