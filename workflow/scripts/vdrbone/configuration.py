@@ -19,6 +19,7 @@ import jsonschema
 import yaml
 
 from vdrbone.errors import InputError
+from vdrbone.files import sha256_file, write_bytes_atomic
 
 RUN_RECORD = "run.json"
 _CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}
@@ -218,19 +219,6 @@ def suppress_below(config: dict) -> int:
     return 0 if config["cohort"].get("synthetic") else 5
 
 
-def sha256_cached(path: str, cache: dict) -> str:
-    """sha256 of a file, memoised in ``cache`` by (absolute path, size, mtime)."""
-    st = os.stat(path)
-    key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
-    if key not in cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        cache[key] = h.hexdigest()
-    return cache[key]
-
-
 def code_files(workflow_dir: str | Path) -> list[Path]:
     """Files whose content defines what the workflow computes (rules, scripts, schemas, panel)."""
     root = Path(workflow_dir)
@@ -274,18 +262,14 @@ def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | Non
     for path in inputs:
         h.update(path.encode())
         if path not in generated:
-            h.update(sha256_cached(path, cache).encode())
+            h.update(sha256_file(path, cache).encode())
     root = Path(workflow_dir)
     for path in code_files(root):
         h.update(str(path.relative_to(root)).encode())
-        h.update(sha256_cached(str(path), cache).encode())
+        h.update(sha256_file(path, cache).encode())
     if cache_path:
         try:
-            os.makedirs(os.path.dirname(cache_path) or ".", exist_ok=True)
-            tmp = f"{cache_path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(cache, fh)
-            os.replace(tmp, cache_path)
+            write_bytes_atomic(json.dumps(cache).encode(), cache_path)
         except OSError:
             pass
     return h.hexdigest()

@@ -28,16 +28,15 @@ import platform
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath, PurePosixPath
 
 import vdrbone
 from vdrbone.errors import InputError
+from vdrbone.files import CHUNK_SIZE, atomic_path, sha256_file, write_bytes_atomic
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-CHUNK_SIZE = 1 << 20  # 1 MiB
 PACKAGES = (
     "snakemake",
     "numpy",
@@ -59,40 +58,9 @@ UNKNOWN = "unknown"
 # --------------------------------------------------------------------------- checksums, JSON
 
 
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file's bytes, read in 1 MiB chunks (constant memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _json_bytes(obj) -> bytes:
     """Canonical JSON text of ``obj`` (2-space indent, key order kept, UTF-8, no NaN)."""
     return (json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _fsync_dir(directory: str) -> None:
-    """Flush a directory entry (a rename or link) to disk; a no-op where unsupported."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _temp_beside(path: str) -> tuple[int, str, str]:
-    """A new temporary file ``.<name>.partial-<pid>-*`` in ``path``'s folder: (fd, name, folder)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = f".{os.path.basename(path)}.partial-{os.getpid()}-"
-    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
-    return fd, tmp, directory
 
 
 def write_json_atomic(obj, path: str | os.PathLike) -> None:
@@ -103,19 +71,7 @@ def write_json_atomic(obj, path: str | os.PathLike) -> None:
     partial one. NaN and infinity are refused (``ValueError``): they are not JSON. On any
     error the temporary file is removed and ``path`` is left as it was.
     """
-    path = os.fspath(path)
-    data = _json_bytes(obj)
-    fd, tmp, directory = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(directory)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes_atomic(_json_bytes(obj), path, fsync=True)
 
 
 def _jsonable(value, where: str = "config"):
@@ -403,28 +359,6 @@ def _write_tar_gz(handle, run_id: str, manifest: dict, files: list[tuple[str, st
                     raise ValueError(f"{full}: changed since the manifest was written (SHA-256 differs)")
 
 
-def _claim(tmp: str, archive_path: str) -> None:
-    """Move the finished ``tmp`` to ``archive_path`` without ever replacing an existing file.
-
-    ``os.link`` fails atomically when the name exists. Where hard links are not supported, the
-    name is first reserved with ``O_CREAT | O_EXCL`` and then replaced by the finished file.
-    """
-    try:
-        os.link(tmp, archive_path)
-        return
-    except FileExistsError:
-        raise
-    except OSError:
-        pass  # no hard links on this file system
-    fd = os.open(archive_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    os.close(fd)
-    try:
-        os.replace(tmp, archive_path)
-    except BaseException:
-        os.unlink(archive_path)
-        raise
-
-
 def _exists_error(archive_path: str) -> FileExistsError:
     return FileExistsError(
         f"{archive_path} already exists and is never overwritten: runs are immutable, so each "
@@ -469,20 +403,11 @@ def write_archive(run_dir: str, members: Sequence[str], manifest: dict, archive_
             f"not in the manifest: {not_listed or 'none'}; "
             f"in the manifest but not given: {not_given or 'none'}"
         )
-    fd, tmp, directory = _temp_beside(archive_path)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_path(archive_path, fsync=True, overwrite=False) as tmp, open(tmp, "wb") as handle:
             _write_tar_gz(handle, run_id, manifest, files, mtime)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            _claim(tmp, archive_path)
-        except FileExistsError:
-            raise _exists_error(archive_path) from None
-        _fsync_dir(directory)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except FileExistsError:
+        raise _exists_error(archive_path) from None
     return archive_path
 
 

@@ -28,8 +28,7 @@ import pandas as pd
 import yaml
 
 from vdrbone import __version__
-from vdrbone.configuration import sha256_cached
-from vdrbone.manifest import sha256_file
+from vdrbone.files import atomic_path, sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_labels, strata_masks
@@ -240,14 +239,8 @@ def write_shareable_table(src: str, dst: str, *, suppress_below: int) -> None:
     :func:`suppress_counts` of the table, written with :func:`vdrbone.tables.write_tsv`.
     """
     if suppress_below <= 1:
-        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
-        tmp = f"{dst}.{os.getpid()}.tmp"
-        try:
+        with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return
     write_tsv(suppress_counts(read_tsv(src), suppress_below), dst)
 
@@ -370,14 +363,14 @@ def estimate_decimals(assoc: pd.DataFrame, estimate_type: str) -> int:
 def input_checksums(paths: dict[str, list[str]], *, cache: dict | None = None) -> list[dict]:
     """Role, path, size and SHA-256 of every input file (missing files say so).
 
-    ``cache`` is the run's checksum cache (:func:`vdrbone.configuration.sha256_cached`, keyed by
+    ``cache`` is the run's checksum cache (:func:`vdrbone.files.sha256_file`, keyed by
     absolute path, size and mtime), so large VCFs hashed for the run fingerprint are not read again.
     """
     out = []
     for role, files in paths.items():
         for path in files:
             if os.path.isfile(path):
-                digest = sha256_cached(path, cache) if cache is not None else sha256_file(path)
+                digest = sha256_file(path, cache)
                 out.append({"role": role, "path": path, "size": os.path.getsize(path), "sha256": digest})
             else:
                 out.append({"role": role, "path": path, "size": None, "sha256": "file not found"})
@@ -1503,7 +1496,7 @@ def render_report(
     logs : the run's log files; their WARNING lines are listed.
     populations : ``resources/populations.tsv`` for the reference frequencies.
     warnings : further warnings (e.g. from the config check).
-    checksum_cache : SHA-256 cache of :func:`vdrbone.configuration.sha256_cached` (read only).
+    checksum_cache : SHA-256 cache of :func:`vdrbone.files.sha256_file` (read only).
     plots : draw the figures (False makes a faster text-only report, for tests).
     """
     if panel is None:
