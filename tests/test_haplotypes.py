@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 from vdrbone import haplotypes as hp
 from vdrbone.panel import read_panel
 from vdrbone.results import ASSOCIATION_COLUMNS
+from vdrbone.settings import settings_from_config
 from vdrbone.simulate import simulate_cohort
 
 FIX = REPO / "tests" / "fixtures" / "haplotypes"
@@ -189,7 +190,7 @@ def cohort_tables(n, seed, *, beta=0.0, effect_rflp="BAt", binary=False):
 
 def test_planted_haplotype_effect_is_recovered():
     calls, pheno, pnl, config = cohort_tables(3000, 21, beta=-0.04)
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     assert list(table.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
     all_rows = table[table["stratum"] == "all"].set_index("term")
     assert all_rows.loc["global", "model"] == "haplotype_global"
@@ -206,11 +207,11 @@ def test_planted_haplotype_effect_is_recovered():
 
 def test_planted_odds_ratio_and_frequency_table():
     calls, pheno, pnl, config = cohort_tables(3000, 4, beta=0.5, effect_rflp="bAT", binary=True)
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     bat = table[(table["stratum"] == "all") & (table["term"] == "bAT")].iloc[0]
     assert bat["estimate_type"] == "OR" and bat["ci_lower"] < np.exp(0.5) < bat["ci_upper"]
     assert bat["p_value"] < 1e-4
-    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config)
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, settings=settings_from_config(config))
     top = freqs[freqs["stratum"] == "all"].iloc[0]
     assert (top["rflp"], top["haplotype"], top["block"]) == ("baT", "A-C-C", "BsmI-ApaI-TaqI")
     for _, part in freqs.groupby("stratum"):
@@ -226,22 +227,22 @@ def test_absent_haplotype_and_nonconvergence_give_reason_rows():
     men = set(pheno.loc[pheno["sex"] == "male", "sample"])
     drop = {s for s in wide.index[bat_carrier] if s in men}
     pheno = pheno[~pheno["sample"].isin(drop)].reset_index(drop=True)
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     row = table[(table["stratum"] == "sex=male") & (table["term"] == "bAT")].iloc[0]
     assert row["note"] == "absent in this stratum" and np.isnan(row["p_value"])
     assert np.isfinite(table[(table["stratum"] == "all") & (table["term"] == "bAT")]["p_value"]).all()
 
     config["haplotypes"]["em_max_iter"] = 1
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     assert (table["model"] == "haplotype_global").all()
     assert table["note"].str.startswith("EM did not converge in 1 iterations").all()
-    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config)
+    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, settings=settings_from_config(config))
     assert freqs["note"].str.startswith("EM did not converge").all()
 
 
 def test_ld_table_and_block_naming(panel):
     calls, pheno, _, config = cohort_tables(400, 3)
-    ld = hp.ld_table(calls, pheno, panel.select(BLOCK_IDS), config=config)
+    ld = hp.ld_table(calls, pheno, panel.select(BLOCK_IDS), settings=settings_from_config(config))
     assert list(ld.columns) == hp.LD_COLUMNS
     assert len(ld) == 3 * 3  # three pairs x three strata
     assert ld[["variant1", "variant2"]].iloc[0].tolist() == ["rs731236", "rs7975232"]  # genomic order
@@ -259,19 +260,27 @@ def test_block_variant_not_in_the_genotype_files_is_left_out_with_a_note():
     calls.loc[calls["variant"] == "rs7975232", "effect_count"] = np.nan
     unavailable = {"rs7975232": "not in the genotype files"}
     note = "ApaI (rs7975232) left out of the block: not in the genotype files"
-    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    freqs = hp.haplotype_frequency_table(
+        calls, pheno, pnl, settings=settings_from_config(config), unavailable=unavailable
+    )
     assert set(freqs["block"]) == {"BsmI-TaqI"} and freqs["note"].str.endswith(note).all()
     assert_allclose(freqs[freqs["stratum"] == "all"]["frequency"].sum(), 1.0, atol=1e-8)
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    table = hp.association_table(
+        calls, pheno, pnl, outcome="y", settings=settings_from_config(config), unavailable=unavailable
+    )
     assert set(table["variant"]) == {"BsmI-TaqI"} and table["note"].str.endswith(note).all()
     assert np.isfinite(table.loc[table["term"] == "global", "p_value"]).all()
-    ld = hp.ld_table(calls, pheno, pnl, config=config, unavailable=unavailable)
+    ld = hp.ld_table(calls, pheno, pnl, settings=settings_from_config(config), unavailable=unavailable)
     apa = (ld["variant1"] == "rs7975232") | (ld["variant2"] == "rs7975232")
     assert (ld.loc[apa, "note"] == "ApaI (rs7975232): not in the genotype files").all()
     # fewer than two block variants left: one row per stratum with the reason, no crash
     unavailable["rs731236"] = "not in the genotype files"
-    freqs = hp.haplotype_frequency_table(calls, pheno, pnl, config=config, unavailable=unavailable)
-    table = hp.association_table(calls, pheno, pnl, outcome="y", config=config, unavailable=unavailable)
+    freqs = hp.haplotype_frequency_table(
+        calls, pheno, pnl, settings=settings_from_config(config), unavailable=unavailable
+    )
+    table = hp.association_table(
+        calls, pheno, pnl, outcome="y", settings=settings_from_config(config), unavailable=unavailable
+    )
     for t in (freqs, table):
         assert (
             len(t) == 3 and t["note"].str.endswith("fewer than two block variants left: no haplotypes").all()

@@ -1,4 +1,4 @@
-"""Tests for vdrbone.manifest: manifest contents, the immutable deterministic archive, verify, run index."""
+"""Tests for vdrbone.provenance: manifest contents, the immutable deterministic archive, verify, run index."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from datetime import datetime
 import pytest
 
 import vdrbone
-from vdrbone import manifest as mf
+from vdrbone import provenance as mf
 from vdrbone.errors import InputError
 from vdrbone.files import CHUNK_SIZE, sha256_file
 

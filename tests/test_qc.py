@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from vdrbone.association import associate_outcome
-from vdrbone.configuration import load_yaml, validate_config
 from vdrbone.methods import methods_sections
 from vdrbone.panel import read_panel
 from vdrbone.qc import (
@@ -23,6 +22,7 @@ from vdrbone.qc import (
     qc_samples,
     qc_variants,
 )
+from vdrbone.settings import load_yaml, settings_from_config, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = pd.read_csv(REPO / "tests" / "fixtures" / "hwe" / "plink_hardy.tsv", sep="\t")
@@ -307,7 +307,9 @@ def test_hwe_failing_only_in_controls(hwe_in_controls):
             "association": {"min_stratum_n": 10, "min_cases": 5},
         }
         for outcome in cfg["outcomes"]:
-            a = associate_outcome(calls, pheno, panel, outcome=outcome, config=cfg, qc=qc).association
+            a = associate_outcome(
+                calls, pheno, panel, outcome=outcome, settings=settings_from_config(cfg), qc=qc
+            ).association
             for variant, reason in (("rs731236", taqi), ("rs1544410", bsmi)):
                 rows = a[a["variant"] == variant]
                 if reason:
@@ -354,9 +356,10 @@ def test_methods_state_where_hwe_was_applied(setting):
     panel = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
 
     def qc_text(config):
-        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}[
-            "Quality control"
-        ]
+        return {
+            p["title"]: p["text"]
+            for p in methods_sections(settings_from_config(config), panel=panel, versions={})
+        }["Quality control"]
 
     text = qc_text(cfg)
     assert (

@@ -24,7 +24,6 @@ import pytest
 from conftest import REPO, default_config
 
 from vdrbone.association import associate_outcome
-from vdrbone.configuration import validate_config
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.methods import REFERENCES, methods_sections
 from vdrbone.panel import read_panel
@@ -41,6 +40,7 @@ from vdrbone.report import (
     table_one,
     write_shareable_table,
 )
+from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
 from vdrbone.tables import read_tsv, write_tsv
 from vdrbone.vcfio import extract_panel, vcf_samples
@@ -99,7 +99,8 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         hwe_p=1e-6,
     )
     results = [
-        associate_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc) for o in cfg["outcomes"]
+        associate_outcome(ex.calls, pheno, panel, outcome=o, settings=settings_from_config(cfg), qc=qc)
+        for o in cfg["outcomes"]
     ]
     tables = {
         "extraction": ex.variants,
@@ -109,9 +110,11 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "association": pd.concat([r.association for r in results], ignore_index=True),
         "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
         "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
-        "ld": ld_table(ex.calls, pheno, panel, config=cfg),
-        "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
-        "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
+        "ld": ld_table(ex.calls, pheno, panel, settings=settings_from_config(cfg)),
+        "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, settings=settings_from_config(cfg)),
+        "haplotype_association": association_table(
+            ex.calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg)
+        ),
     }
     paths = {}
     for name, df in tables.items():
@@ -391,7 +394,9 @@ def test_table_one_matches_direct_computation(cohort):
 def test_methods_text_follows_the_configuration(cohort):
     cfg = copy.deepcopy(cohort["config"])
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
-    text = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={"numpy": "9.9"}))
+    text = " ".join(
+        p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={"numpy": "9.9"})
+    )
     assert "age (years)" in text and "body-mass index" in text
     assert "Wigginton" in text and "Firth" in text and "Benjamini-Hochberg" in text
     assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
@@ -403,7 +408,7 @@ def test_methods_text_follows_the_configuration(cohort):
     cfg["qc"]["hwe_p"] = 1e-4
     cfg["cohort"]["synthetic"] = False
     cfg["report"]["suppress_below"] = None
-    text2 = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={}))
+    text2 = " ".join(p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={}))
     assert "age (years)" not in text2 and "fewer than 77" in text2 and "p < 0.0001" in text2
     assert "in the strata All, Women and Men." in text2
     assert "shown as <5" in text2
@@ -425,12 +430,17 @@ def test_skipped_strata_are_stated(cohort):
     cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}
     # re-run the association of one variant with the stricter minimum
     ex_calls = _calls(cfg)
-    result = associate_outcome(ex_calls, pheno, panel, outcome="bmd_ls", config=cfg)
+    result = associate_outcome(ex_calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg))
     path = cohort["tmp"] / "assoc_skip.tsv"
     write_tsv(result.association, path)
     tables["association"] = str(path)
     html = render_report(
-        run=cohort["kwargs"]["run"], config=cfg, tables=tables, suppress_below=0, panel=panel, plots=False
+        run=cohort["kwargs"]["run"],
+        config=cfg,
+        tables=tables,
+        suppress_below=0,
+        panel=panel,
+        plots=False,
     )
     skipped = re.search(r'<section id="skipped">(.*?)</section>', html, re.S).group(1)
     assert "Strata skipped for too few samples" in skipped

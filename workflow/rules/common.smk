@@ -13,11 +13,10 @@ sys.path.insert(0, os.path.join(workflow.basedir, "workflow", "scripts"))
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.logging import logger  # noqa: E402
 
-from vdrbone.configuration import (  # noqa: E402
+from vdrbone.provenance import check_run_folder, fingerprint  # noqa: E402
+from vdrbone.settings import (  # noqa: E402
     check_config,
-    check_run_folder,
     cohort_configs,
-    fingerprint,
     resolve_run_id,
     simulated_paths,
     suppress_below,

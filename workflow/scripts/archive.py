@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from vdrbone.manifest import append_run_index, build_manifest, write_archive, write_json_atomic
+from vdrbone.provenance import append_run_index, build_manifest, write_archive, write_json_atomic
 from vdrbone.tables import read_tsv, snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821

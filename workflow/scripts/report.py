@@ -4,9 +4,9 @@ import glob
 import json
 import os
 
-from vdrbone.configuration import check_config, suppress_below
 from vdrbone.panel import read_panel
 from vdrbone.report import render_report, write_shareable_table
+from vdrbone.settings import check_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821

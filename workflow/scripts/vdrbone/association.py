@@ -24,6 +24,7 @@ from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks, stratum_fixed
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+from vdrbone.settings import Settings
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
@@ -175,7 +176,7 @@ def associate_outcome(
     panel: Panel,
     *,
     outcome: str,
-    config: dict,
+    settings: Settings,
     qc: pd.DataFrame | None = None,
 ) -> OutcomeResult:
     """All association tests of ``outcome`` for every panel variant and configured stratum.
@@ -186,8 +187,9 @@ def associate_outcome(
     pheno : coded phenotypes (sample, sex, t2dm, outcome and covariate columns), one row per
         analysed sample.
     panel : the analysed variants.
-    outcome : key of ``config['outcomes']``.
-    config : the validated run config (covariates, strata, genotypes, qc, association).
+    outcome : key of ``settings.outcomes``.
+    settings : the run's settings (outcomes, covariates, strata, genotypes.use_dosage,
+        qc.action, association.min_stratum_n and min_cases).
     qc : ``qc_variants.tsv``; variants extraction could not give (flag ``not_extracted``) and,
         with ``qc.action: exclude``, variants flagged in all samples get rows with the reason
         (``note``) instead of tests.
@@ -196,28 +198,27 @@ def associate_outcome(
     called; regression models additionally need every covariate (complete cases; ``n`` says how
     many). Sex and T2DM are added as covariates where the stratum does not fix them.
     """
-    spec = config["outcomes"][outcome]
+    spec = settings.outcome(outcome)
     binary = spec["type"] == "binary"
     outcome_type = "binary" if binary else "continuous"
-    assoc_cfg = config.get("association", {})
-    min_n = int(assoc_cfg.get("min_stratum_n", 30))
-    min_cases = int(assoc_cfg.get("min_cases", 5))
-    use_dosage = config.get("genotypes", {}).get("use_dosage", True)
+    min_n = int(settings.association.min_stratum_n)
+    min_cases = int(settings.association.min_cases)
+    use_dosage = settings.genotypes.use_dosage
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
     G = genotype_matrix(calls, samples, ids, "effect_count")
     D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = list(config.get("covariates", []))
+    base_covs = list(settings.covariates)
     cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
     sex = pheno["sex"].astype(object)
     t2dm = pheno["t2dm"].astype(object)
     cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
     cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    excluded = _qc_exclusions(qc, config)
+    masks = strata_masks(pheno, list(settings.strata))
+    excluded = _qc_exclusions(qc, action=settings.qc.action)
     base_ok = (
         np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
     )
@@ -319,7 +320,7 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
     return names
 
 
-def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
+def _qc_exclusions(qc: pd.DataFrame | None, *, action: str) -> dict[str, str]:
     """Variants to exclude, with the reason.
 
     Always those that extraction could not give (QC flag ``not_extracted``, with extraction's
@@ -335,7 +336,7 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     flags = qc["flag"].fillna("")
     gone = qc[flags == NOT_EXTRACTED].drop_duplicates("variant")
     out = {r.variant: str(r.reason) for r in gone.itertuples()}
-    if config.get("qc", {}).get("action", "flag") != "exclude":
+    if action != "exclude":
         return out
     sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (flags != "") & ~qc["variant"].isin(out)]
     return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}

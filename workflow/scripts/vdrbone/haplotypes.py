@@ -55,6 +55,7 @@ from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import strata_masks
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+from vdrbone.settings import HaplotypeSettings, Settings
 
 Z95 = float(stats.norm.ppf(0.975))
 MIN_INFO = 0.001  # haplo.glm.control(haplo.min.info): haplotypes left out of the Louis information
@@ -409,27 +410,17 @@ def make_block(panel: Panel, ids: list[str]) -> Block:
     return Block(tuple(vs))
 
 
-def block_ids(config: dict) -> list[str]:
-    """Block variant ids from config ``haplotypes`` (``block`` plus ``extra_variants``)."""
-    hcfg = config.get("haplotypes") or {}
-    ids = list(hcfg.get("block", ["rs1544410", "rs7975232", "rs731236"]))
-    return ids + [v for v in hcfg.get("extra_variants", []) if v not in ids]
-
-
-def without_unavailable(panel: Panel, config: dict, unavailable: dict[str, str] | None):
-    """The config with the block variants extraction could not give (``unavailable``: id ->
-    ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
+def without_unavailable(panel: Panel, hap: HaplotypeSettings, unavailable: dict[str, str] | None):
+    """The haplotype settings with the block variants extraction could not give (``unavailable``:
+    id -> ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
     note naming them ('' when none), and the name of the configured block."""
-    ids = block_ids(config)
+    ids = hap.ids
     name = make_block(panel, ids).name
     gone = [i for i in ids if i in (unavailable or {})]
     if not gone:
-        return config, "", name
+        return hap, "", name
     note = "; ".join(f"{panel[i].name} ({i}) left out of the block: {unavailable[i]}" for i in gone)
-    hcfg = dict(config.get("haplotypes") or {})
-    hcfg["block"] = [i for i in ids if i not in gone]
-    hcfg["extra_variants"] = []
-    return {**config, "haplotypes": hcfg}, note, name
+    return hap.without(gone), note, name
 
 
 def _with_note(table: pd.DataFrame, note: str) -> pd.DataFrame:
@@ -682,7 +673,7 @@ def haplotype_regression(
 # --------------------------------------------------------------------------------------------
 
 
-def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, min_cases, reference_h):
+def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, min_cases, reference_h):
     """Association rows of one stratum (TestResults with their haplotype labels)."""
     n = len(y)
     base_fields = {"n": n}
@@ -706,7 +697,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
         return out, None
 
     if not em.converged:
-        return global_reason(f"EM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+        return global_reason(f"EM did not converge in {hap.em_max_iter} iterations (em_max_iter)")
     base = reference_h if reference_h is not None else int(np.argmax(em.freqs))
     if em.freqs[base] * 2 * n < ABSENT_COUNT:
         return global_reason(f"reference haplotype {rfl[base]} absent in this stratum")
@@ -730,10 +721,10 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
         return global_reason(note)
     fit = haplotype_regression(
         y, C, em, terms=terms, base=base, outcome_type="binary" if binary else "continuous",
-        method=hcfg["method"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"],
+        method=hap.method, max_iter=hap.em_max_iter, tol=hap.em_tol,
     )  # fmt: skip
     if not fit.converged:
-        return global_reason(f"EM-GLM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+        return global_reason(f"EM-GLM did not converge in {hap.em_max_iter} iterations (em_max_iter)")
     bad = ~np.isfinite(fit.se) | (np.abs(fit.beta) > MAX_ABS_BETA)
     etype = "OR" if binary else "beta"
     wald = "Wald z" if binary else f"Wald t ({fit.df_residual} df)"
@@ -775,7 +766,13 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
 
 
 def association_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict, unavailable=None
+    calls: pd.DataFrame,
+    pheno: pd.DataFrame,
+    panel: Panel,
+    *,
+    outcome: str,
+    settings: Settings,
+    unavailable=None,
 ) -> pd.DataFrame:
     """``haplotype_association.tsv`` rows of one outcome over the configured strata.
 
@@ -792,31 +789,29 @@ def association_table(
     ``unavailable`` are left out with a note (:func:`without_unavailable`); with fewer than two
     left, one ``haplotype_global`` row per stratum gives the reason.
     """
-    config, dropped, name = without_unavailable(panel, config, unavailable)
-    if len(block_ids(config)) < 2:
+    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    if len(hap.ids) < 2:
         note = f"{dropped}; fewer than two block variants left: no haplotypes"
         rows = [
             {**TestResult(model="haplotype_global", term="global", note=note).row(), "variant": name,
              "name": name, "outcome": outcome, "stratum": s}
-            for s in strata_masks(pheno, list(config.get("strata", ["all"])))
+            for s in strata_masks(pheno, list(settings.strata))
         ]  # fmt: skip
         return pd.DataFrame(rows).reindex(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA)
-    hcfg = haplotype_settings(config)
-    block = make_block(panel, block_ids(config))
-    spec = config["outcomes"][outcome]
+    block = make_block(panel, hap.ids)
+    spec = settings.outcome(outcome)
     binary = spec["type"] == "binary"
-    assoc_cfg = config.get("association", {})
-    min_n = int(assoc_cfg.get("min_stratum_n", 30))
-    min_cases = int(assoc_cfg.get("min_cases", 5))
+    min_n = int(settings.association.min_stratum_n)
+    min_cases = int(settings.association.min_cases)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = list(config.get("covariates", []))
+    base_covs = list(settings.covariates)
     cov_values = {c: pheno[c].to_numpy(dtype=float) for c in base_covs}
     sex, t2dm = pheno["sex"].astype(object), pheno["t2dm"].astype(object)
     cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
     cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    masks = strata_masks(pheno, list(settings.strata))
     if "all" not in masks:
         masks = {"all": np.ones(len(pheno), dtype=bool), **masks}
         report_all = False
@@ -839,10 +834,10 @@ def association_table(
             got = [(r, None)]
             ref = None
         else:
-            em = haplotype_em(G[ok], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"])
+            em = haplotype_em(G[ok], max_iter=hap.em_max_iter, tol=hap.em_tol)
             res = _stratum_rows(
-                block, em, y[ok], C[ok], binary=binary, cov_label=label, min_freq=hcfg["min_freq"],
-                hcfg=hcfg, min_n=min_n, min_cases=min_cases, reference_h=reference_h,
+                block, em, y[ok], C[ok], binary=binary, cov_label=label, min_freq=hap.min_freq,
+                hap=hap, min_n=min_n, min_cases=min_cases, reference_h=reference_h,
             )  # fmt: skip
             got, ref = res
             if stratum == "all" and ref is not None:
@@ -856,7 +851,7 @@ def association_table(
                         why = (
                             "absent in this stratum"
                             if f * 2 * n_ok < ABSENT_COUNT
-                            else f"rare in this stratum (frequency {f:.4g} <= min_freq {hcfg['min_freq']}); "
+                            else f"rare in this stratum (frequency {f:.4g} <= min_freq {hap.min_freq}); "
                             "pooled with the rare haplotypes"
                         )
                         r = TestResult(
@@ -909,29 +904,15 @@ def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def haplotype_settings(config: dict) -> dict:
-    """Config ``haplotypes`` with defaults filled in."""
-    defaults = {
-        "enabled": True,
-        "block": ["rs1544410", "rs7975232", "rs731236"],
-        "extra_variants": [],
-        "min_freq": 0.01,
-        "em_max_iter": 5000,
-        "em_tol": 1e-10,
-        "method": "haplo_glm",
-    }
-    return {**defaults, **(config.get("haplotypes") or {})}
-
-
 def ld_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
 ) -> pd.DataFrame:
     """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
     with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
     diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    masks = strata_masks(pheno, list(settings.strata))
     table = pairwise_ld(G, diploid, masks)
     for vid, reason in (unavailable or {}).items():
         pair = (table["variant1"] == vid) | (table["variant2"] == vid)
@@ -940,25 +921,22 @@ def ld_table(
 
 
 def haplotype_frequency_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
 ):
     """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum.
 
     Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
     on every row; with fewer than two left, one row per stratum gives the reason."""
-    config, dropped, name = without_unavailable(panel, config, unavailable)
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    if len(block_ids(config)) < 2:
+    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    masks = strata_masks(pheno, list(settings.strata))
+    if len(hap.ids) < 2:
         note = f"{dropped}; fewer than two block variants left: no haplotypes"
         rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
         return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
-    hcfg = haplotype_settings(config)
-    block = make_block(panel, block_ids(config))
+    block = make_block(panel, hap.ids)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
-    table = frequency_table(
-        block, G, masks, min_freq=hcfg["min_freq"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
-    )
+    table = frequency_table(block, G, masks, min_freq=hap.min_freq, max_iter=hap.em_max_iter, tol=hap.em_tol)
     return _with_note(table, dropped)
 
 

@@ -11,12 +11,12 @@ References are plain text (no links), in :data:`REFERENCES`.
 from __future__ import annotations
 
 from vdrbone.association import PRIMARY_MODELS
-from vdrbone.configuration import suppress_below
-from vdrbone.manifest import collect_versions
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import strata_labels
 from vdrbone.plots import stratum_name
+from vdrbone.provenance import collect_versions
 from vdrbone.qc import hwe_subsets
+from vdrbone.settings import QcSettings, Settings
 
 REFERENCES = {
     "wigginton": "Wigginton JE, Cutler DJ, Abecasis GR. A note on exact tests of Hardy-Weinberg "
@@ -60,9 +60,9 @@ def _cite(*keys: str) -> str:
     return "[" + ", ".join(str(order.index(k) + 1) for k in keys) + "]"
 
 
-def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
+def _hwe_text(qc: QcSettings, labels: list[str], binary: list[str]) -> str:
     """The HWE sentences of the QC paragraph: where HWE was tested and where it was applied."""
-    setting = qc.get("hwe_samples", "both")
+    setting = qc.hwe_samples
     applied = hwe_subsets(setting, binary)
     each = (
         f"each binary outcome ({_join(labels)})"
@@ -73,7 +73,7 @@ def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
         f"Hardy-Weinberg equilibrium (HWE) was tested with the exact test of Wigginton, Cutler and "
         f"Abecasis {_cite('wigginton')} in all samples and in every stratum"
         + (f", and in the controls of {each}" if binary else "")
-        + f". A diploid variant failed HWE when p < {qc.get('hwe_p'):g} "
+        + f". A diploid variant failed HWE when p < {qc.hwe_p:g} "
     )
     if applied == ["all"]:
         text += f"in all samples (qc.hwe_samples: {setting})"
@@ -107,41 +107,39 @@ def _own_version() -> str:
 
 
 def methods_sections(
-    config: dict, *, panel: Panel, versions: dict[str, str] | None = None, suppress: int | None = None
+    settings: Settings, *, panel: Panel, versions: dict[str, str] | None = None, suppress: int | None = None
 ) -> list[dict]:
     """The methods text as a list of ``{'title': str, 'text': str}`` paragraphs.
 
     Parameters
     ----------
-    config : the validated run config (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
-        ``qc``, ``association``, ``report``, ``cohort``, ``simulate``).
+    settings : the run's settings (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
+        ``qc``, ``association``, ``suppress_below``, ``cohort``, ``simulate``, ``haplotypes``).
     panel : the analysed variants (effect alleles and RFLP letters are named in the text).
     versions : package -> version (default :func:`software_versions`).
     suppress : the small-cell threshold in force (default
-        :func:`vdrbone.configuration.suppress_below` of the config).
+        ``settings.suppress_below``).
     """
     versions = versions if versions is not None else software_versions()
-    outcomes = config["outcomes"]
+    outcomes = settings.outcomes
     binary = [o for o, s in outcomes.items() if s["type"] == "binary"]
     continuous = [o for o, s in outcomes.items() if s["type"] == "continuous"]
-    covs = [COVARIATE_NAMES.get(c, c) for c in config.get("covariates", [])]
-    strata = strata_labels(list(config.get("strata", ["all"])))
-    geno = config.get("genotypes", {})
-    qc = config.get("qc", {})
-    assoc = config.get("association", {})
-    k = suppress_below(config) if suppress is None else int(suppress)
+    covs = [COVARIATE_NAMES.get(c, c) for c in settings.covariates]
+    strata = strata_labels(list(settings.strata))
+    geno, qc, assoc = settings.genotypes, settings.qc, settings.association
+    k = settings.suppress_below if suppress is None else int(suppress)
     out = []
 
-    cohort = config["cohort"]
-    sim = config.get("simulate") or {}
-    if sim.get("enabled"):
+    cohort = settings.cohort
+    sim = settings.simulate
+    if sim is not None and sim.enabled:
         source = (
-            f"The cohort ({cohort['name']}) is synthetic: {sim.get('n_samples')} participants simulated "
-            f"by the workflow for population {sim.get('population')} (seed {sim.get('seed')}"
-            f"{'; no genetic effects planted' if sim.get('null_mode') else ''}). "
+            f"The cohort ({cohort.name}) is synthetic: {sim.n_samples} participants simulated "
+            f"by the workflow for population {sim.population} (seed {sim.seed}"
+            f"{'; no genetic effects planted' if sim.null_mode else ''}). "
         )
     else:
-        source = f"Cohort {cohort['name']}. "
+        source = f"Cohort {cohort.name}. "
     diploid = [v for v in panel if v.ploidy == 2]
     haploid = [v for v in panel if v.ploidy == 1]
     variant_text = _join(
@@ -161,12 +159,12 @@ def methods_sections(
             + (f"; mitochondrial {mt_text}" if mt_text else "")
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
             "follow the convention capital letter = restriction site absent. Genotypes were read from "
-            f"the VCF ({cohort.get('build', 'auto')} build detection) and harmonised to the panel's "
+            f"the VCF ({cohort.build} build detection) and harmonised to the panel's "
             "forward-strand alleles.",
         }
     )
-    gp = geno.get("gp_threshold")
-    het = geno.get("heteroplasmy_threshold")
+    gp = geno.gp_threshold
+    het = geno.heteroplasmy_threshold
     out.append(
         {
             "title": "Genotype calls",
@@ -174,15 +172,15 @@ def methods_sections(
             f"the largest genotype probability was at least {gp}. "
             + (
                 "Log-additive models used imputed dosages (DS) where the VCF provided them. "
-                if geno.get("use_dosage", True)
+                if geno.use_dosage
                 else "Log-additive models used hard-call allele counts. "
             )
             + (
                 f"mtDNA was treated as haploid: a call with a heteroplasmy fraction (FORMAT AF) of at least "
                 f"{het} counted as carrier, lower fractions as not called"
                 + (
-                    f"; carriers are defined by allele {geno['mt_alt']}. "
-                    if geno.get("mt_alt", "any") not in (None, "any")
+                    f"; carriers are defined by allele {geno.mt_alt}. "
+                    if geno.mt_alt not in (None, "any")
                     else "; a carrier carries any non-reference allele. "
                 )
                 if haploid
@@ -194,15 +192,15 @@ def methods_sections(
         {
             "title": "Quality control",
             "text": f"Call rate was computed per variant over all phenotyped samples (threshold "
-            f"{qc.get('min_call_rate')}). "
+            f"{qc.min_call_rate}). "
             + _hwe_text(qc, [outcomes[o].get("label", o) for o in binary], binary)
             + " Variants failing QC (call rate or HWE) were "
             + (
                 "excluded from association testing of every outcome; their rows give the reason."
-                if qc.get("action") == "exclude"
+                if qc.action == "exclude"
                 else "flagged but kept."
             )
-            + f" At least {qc.get('min_sample_overlap', 0) * 100:.0f}% of phenotyped samples had to be "
+            + f" At least {qc.min_sample_overlap * 100:.0f}% of phenotyped samples had to be "
             "present in the VCF.",
         }
     )
@@ -246,8 +244,8 @@ def methods_sections(
                 "> 10) or did not converge, it was refitted with Firth's penalised likelihood "
                 f"{_cite('firth', 'heinze')} and reported with a Wald test, as PLINK 2 does; such rows "
                 "carry the note 'firth-fallback'. Regression models of a binary outcome were fitted in a "
-                f"stratum only with at least {assoc.get('min_cases')} cases and {assoc.get('min_cases')} "
-                f"controls; the allele and genotype tests need only {assoc.get('min_stratum_n')} samples.",
+                f"stratum only with at least {assoc.min_cases} cases and {assoc.min_cases} "
+                f"controls; the allele and genotype tests need only {assoc.min_stratum_n} samples.",
             }
         )
     names = _join([stratum_name(s) for s in strata])
@@ -255,7 +253,7 @@ def methods_sections(
         {
             "title": "Strata and effect modification",
             "text": f"Analyses were run in the strata {names}. A stratum with fewer than "
-            f"{assoc.get('min_stratum_n')} analysable samples was skipped and is listed as such. Effect "
+            f"{assoc.min_stratum_n} analysable samples was skipped and is listed as such. Effect "
             "modification was tested with a log-additive SNP x T2DM interaction term (in all samples and "
             "within each sex) and a SNP x sex interaction term (in all samples and within each T2DM group), "
             "likelihood-ratio or F test of the product term."
@@ -272,13 +270,11 @@ def methods_sections(
             ),
         }
     )
-    hap = config.get("haplotypes") or {}
-    if hap.get("enabled"):
+    hap = settings.haplotypes
+    if hap.enabled:
         names = {v.id: v.name for v in panel}
-        block = [names.get(i, i) for i in hap.get("block", [])] + [
-            names.get(i, i) for i in hap.get("extra_variants", [])
-        ]
-        joint = hap.get("method", "haplo_glm") == "haplo_glm"
+        block = [names.get(i, i) for i in hap.block] + [names.get(i, i) for i in hap.extra_variants]
+        joint = hap.method == "haplo_glm"
         out.append(
             {
                 "title": "Linkage disequilibrium and haplotypes",
@@ -286,9 +282,9 @@ def methods_sections(
                 "diploid variants was estimated from two-locus "
                 "maximum-likelihood haplotype frequencies of the unphased genotypes, as the R package "
                 f"genetics does. Haplotype frequencies of {'-'.join(block)} were estimated by the EM "
-                f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.get('em_tol')}, at "
-                f"most {hap.get('em_max_iter')} iterations); haplotypes with frequency at or below "
-                f"{hap.get('min_freq')} were pooled as 'rare'. Haplotype association used an additive "
+                f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.em_tol}, at "
+                f"most {hap.em_max_iter} iterations); haplotypes with frequency at or below "
+                f"{hap.min_freq} were pooled as 'rare'. Haplotype association used an additive "
                 "model, each common haplotype against the most frequent one, with the covariates of the "
                 "single-variant models, "
                 + (
@@ -299,7 +295,7 @@ def methods_sections(
                 + "; a global likelihood-ratio test compares the model with the covariate-only model.",
             }
         )
-    family = assoc.get("multiple_testing_family", "outcome")
+    family = assoc.multiple_testing_family
     out.append(
         {
             "title": "Multiple testing",
@@ -323,7 +319,7 @@ def methods_sections(
                 "cells of the same table may still allow a suppressed count to be derived. "
                 if k > 1
                 else "Small-cell suppression is off for this run"
-                + (" (synthetic cohort). " if cohort.get("synthetic") else ". ")
+                + (" (synthetic cohort). " if cohort.synthetic else ". ")
             )
             + "The report and the archive contain aggregate statistics only.",
         }

@@ -40,6 +40,7 @@ from vdrbone.plots import (
     stratum_name,
 )
 from vdrbone.qc import NO_HWE_MT
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, write_tsv
 
 # Columns holding counts of people or alleles: small cells are suppressed in shareable outputs.
@@ -1570,7 +1571,7 @@ def render_report(
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
-        methods=methods_sections(config, panel=panel, versions=versions, suppress=k),
+        methods=methods_sections(settings_from_config(config), panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),
         versions=versions,
     )

@@ -1,4 +1,9 @@
-"""Run manifest, run archive and ``python -m vdrbone verify``.
+"""Provenance: run ids and fingerprints, the run manifest, the run archive, the run index and
+``python -m vdrbone verify``.
+
+A run is a function of (config, input files, workflow code). Its id is the cohort name plus
+a fingerprint of those three, so an unchanged rerun resolves to the same run folder (and
+Snakemake has nothing to do) while any change gets a new folder and leaves earlier runs alone.
 
 Every run writes into ``results/runs/<run_id>/``. At the end of a run the manifest records what
 was run (resolved config, command line, workflow commit, package versions, host platform), on
@@ -29,11 +34,12 @@ import subprocess
 import sys
 import tarfile
 from collections.abc import Mapping, Sequence
-from pathlib import PurePath, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 import vdrbone
 from vdrbone.errors import InputError
 from vdrbone.files import CHUNK_SIZE, atomic_path, sha256_file, write_bytes_atomic
+from vdrbone.settings import run_inputs
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
@@ -49,10 +55,91 @@ PACKAGES = (
     "matplotlib",
     "jinja2",
 )
+RUN_RECORD = "run.json"
+_CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}
 INDIVIDUAL_LEVEL_DIR = "work"
 INDIVIDUAL_LEVEL_PATTERNS = ("calls*.tsv*",)
 INDEX_COLUMNS = ("run_id", "date_utc", "cohort", "n_samples", "status", "archive")
 UNKNOWN = "unknown"
+
+
+# --------------------------------------------------------------------------- run ids
+
+
+def code_files(workflow_dir: str | Path) -> list[Path]:
+    """Files whose content defines what the workflow computes (rules, scripts, schemas, panel)."""
+    root = Path(workflow_dir)
+    files = [root / "Snakefile"] if (root / "Snakefile").exists() else []
+    for sub in ("workflow", "resources"):
+        base = root / sub
+        if base.is_dir():
+            files += [
+                p
+                for p in base.rglob("*")
+                if p.is_file() and p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts
+            ]
+    return sorted(files)
+
+
+def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | None = None) -> str:
+    """Hex sha256 over the config (without run_id), the input files' contents and the code.
+
+    Files the simulator generates are represented by the simulate section of the config
+    (the simulation is deterministic for a seed), so the fingerprint is the same before and
+    after they exist.
+    """
+    cache: dict = {}
+    if cache_path and os.path.exists(cache_path):
+        try:
+            with open(cache_path, encoding="utf-8") as fh:
+                cache = json.load(fh)
+        except (OSError, ValueError):
+            cache = {}
+    h = hashlib.sha256()
+    cfg = {k: v for k, v in config.items() if k != "run_id"}
+    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    # The inputs by content: VCFs with their index files (an index is a rule input, so adding or
+    # rebuilding one must not rerun an existing run), the phenotype table and the panel.
+    inputs, generated = run_inputs(config)
+    for path in inputs:
+        h.update(path.encode())
+        if path not in generated:
+            h.update(sha256_file(path, cache).encode())
+    root = Path(workflow_dir)
+    for path in code_files(root):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(sha256_file(path, cache).encode())
+    if cache_path:
+        try:
+            write_bytes_atomic(json.dumps(cache).encode(), cache_path)
+        except OSError:
+            pass
+    return h.hexdigest()
+
+
+def check_run_folder(run_dir: str | Path, run_id: str, fp: str, *, archive: str | Path | None = None) -> None:
+    """Refuse to reuse a run id whose folder holds a run with another fingerprint, or whose
+    archive exists while its run folder is gone (the archive would be written anew)."""
+    record = Path(run_dir) / RUN_RECORD
+    if not record.exists():
+        if archive is not None and Path(archive).exists():
+            raise InputError(
+                f"run_id {run_id!r}: the archive {archive} exists but its run folder {run_dir} is "
+                "missing, so this run would write the archive anew. Archives are never overwritten: "
+                "restore the run folder, move the archive away yourself, or set another run_id."
+            )
+        return
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{record} is unreadable ({exc}); choose another run_id") from exc
+    if previous != fp:
+        raise InputError(
+            f"run_id {run_id!r}: {run_dir} already holds a run made with a different configuration, "
+            f"inputs or workflow code (fingerprint {previous[:10] if previous else '?'} there, "
+            f"{fp[:10]} now). Runs are never overwritten: set a new run_id, or run_id: null to "
+            "derive one."
+        )
 
 
 # --------------------------------------------------------------------------- checksums, JSON
