@@ -44,7 +44,7 @@ PL = DATA / "plink"
 PY = sys.executable
 SNAKEMAKE = [PY, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(WF)]
 OUTCOMES = ["bmd_ls", "bmd_fn", "bmd_th", "fracture"]
-STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.phenotypes.stratum_fixed
+STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.strata.stratum_fixed
     "all": (None, None),
     "t2dm=yes": (None, "yes"),
     "t2dm=no": (None, "no"),

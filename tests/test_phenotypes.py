@@ -10,7 +10,8 @@ import pytest
 from conftest import default_config
 
 from vdrbone.errors import InputError
-from vdrbone.phenotypes import match_samples, read_phenotypes, strata_labels, strata_masks, stratum_fixed
+from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.strata import strata_labels, strata_masks, stratum_fixed
 
 CFG = default_config()
 HEADER = [

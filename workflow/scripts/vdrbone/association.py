@@ -21,10 +21,10 @@ import pandas as pd
 
 from vdrbone import contingency, regression
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_masks, stratum_fixed
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import Settings
+from vdrbone.strata import POOLED_STRATA, interactions, strata_masks, varying_factors
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
@@ -265,7 +265,7 @@ def associate_outcome(
                 min_cases=min_cases,
             ):
                 rows.add(v, stratum, res, covariates=cov_label)
-            for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
+            for modifier, values, label in interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
                 Ci = (
                     np.column_stack([cov_values[c][mask] for c in names])
@@ -302,22 +302,6 @@ def associate_outcome(
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
     )
-
-
-def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
-    """Sex and T2DM as covariates where the stratum does not fix them and they vary in it.
-
-    A factor that is constant or entirely missing among the stratum's samples (a cohort of
-    women only, or one without T2DM data) would make every model singular or empty, so it is
-    left out; the ``covariates`` column of each row says what was adjusted for.
-    """
-    fixed = stratum_fixed(stratum)
-    names = []
-    for factor in ("sex", "t2dm"):
-        values = cov_values[factor][mask]
-        if fixed.get(factor) is None and np.unique(values[np.isfinite(values)]).size > 1:
-            names.append(factor)
-    return names
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, *, action: str) -> dict[str, str]:
@@ -362,7 +346,7 @@ def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, rea
     terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
-    for modifier, _values, label in _interactions(stratum, None, None):
+    for modifier, _values, label in interactions(stratum, None, None):
         res = TestResult(model=f"interaction_{modifier}", term=f"per_allele_x_{modifier}", note=reason)
         rows.add(v, stratum, res, reference=f"{reference_label(v, 'additive')}; {label}")
 
@@ -391,15 +375,6 @@ def _unadjusted_tests(
             contingency.trend(case, ctrl),
         ]
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
-
-
-def _interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
-    """(modifier name, 0/1 values, reference label) of the interactions tested in ``stratum``."""
-    fixed = stratum_fixed(stratum)
-    if fixed.get("t2dm") is None and stratum in ("all", "sex=female", "sex=male"):
-        yield "t2dm", t2dm, "t2dm=no"
-    if fixed.get("sex") is None and stratum in ("all", "t2dm=yes", "t2dm=no"):
-        yield "sex", female, "sex=male"
 
 
 def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g, binary) -> None:
@@ -463,7 +438,7 @@ def _pooled(
     ``n_cases`` and ``n_controls`` count people in the informative strata.
     """
     term = "carrier" if v.ploidy == 1 else "alt_vs_ref"
-    for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
+    for label, pair in POOLED_STRATA.items():
         if not all(s in masks for s in pair):
             continue
         tables, small = [], []

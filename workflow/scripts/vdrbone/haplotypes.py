@@ -50,12 +50,12 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from vdrbone import regression
-from vdrbone.association import adjust_pvalues, genotype_matrix, varying_factors
+from vdrbone.association import adjust_pvalues, genotype_matrix
 from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_masks
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import HaplotypeSettings, Settings
+from vdrbone.strata import strata_masks, varying_factors
 
 Z95 = float(stats.norm.ppf(0.975))
 MIN_INFO = 0.001  # haplo.glm.control(haplo.min.info): haplotypes left out of the Louis information

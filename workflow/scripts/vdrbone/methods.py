@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from vdrbone.association import PRIMARY_MODELS
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import strata_labels
-from vdrbone.plots import stratum_name
 from vdrbone.provenance import collect_versions
 from vdrbone.qc import hwe_subsets
 from vdrbone.settings import QcSettings, Settings
+from vdrbone.strata import strata_labels, stratum_name
 
 REFERENCES = {
     "wigginton": "Wigginton JE, Cutler DJ, Abecasis GR. A note on exact tests of Hardy-Weinberg "

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import strata_masks
+from vdrbone.strata import strata_masks
 
 TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative distance are ties
 # as vdrbone.vcfio.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
@@ -216,7 +216,7 @@ def qc_variants(
 ) -> pd.DataFrame:
     """Per-variant QC in every stratum, and in the controls of every binary outcome.
 
-    For each panel variant x stratum label (:func:`vdrbone.phenotypes.strata_masks`) and
+    For each panel variant x stratum label (:func:`vdrbone.strata.strata_masks`) and
     subset (``all``, then ``controls:<outcome>`` = samples with outcome 0), the denominator
     ``n_samples`` is the number of phenotype samples in the stratum (a sample without a call
     row counts as missing). Diploid variants: genotype counts by effect-allele count

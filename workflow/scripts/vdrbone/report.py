@@ -31,16 +31,15 @@ from vdrbone import __version__
 from vdrbone.files import atomic_path, sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import strata_labels, strata_masks
 from vdrbone.plots import (
     forest_plot,
     genotype_means_plot,
     haplotype_bars,
     ld_heatmap,
-    stratum_name,
 )
 from vdrbone.qc import NO_HWE_MT
 from vdrbone.settings import settings_from_config
+from vdrbone.strata import strata_labels, strata_masks, stratum_name
 from vdrbone.tables import read_tsv, write_tsv
 
 # Columns holding counts of people or alleles: small cells are suppressed in shareable outputs.
