@@ -25,6 +25,7 @@ from conftest import REPO, default_config
 
 from vdrbone.association import associate_outcome
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
+from vdrbone.harmonise import extract_panel
 from vdrbone.methods import REFERENCES, methods_sections
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import match_samples, read_phenotypes
@@ -43,7 +44,7 @@ from vdrbone.report import (
 from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
 from vdrbone.tables import read_tsv, write_tsv
-from vdrbone.vcfio import extract_panel, vcf_samples
+from vdrbone.vcf_reader import vcf_samples
 
 RUN_ID = "synthetic-eur-test"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -1,8 +1,8 @@
 """Snakemake adapter: extract and harmonise the panel's calls from the cohort VCFs."""
 
+from vdrbone.harmonise import extract_panel
 from vdrbone.panel import read_panel
 from vdrbone.tables import snakemake_logging, write_tsv
-from vdrbone.vcfio import extract_panel
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821

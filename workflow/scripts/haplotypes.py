@@ -9,10 +9,10 @@ from vdrbone.haplotypes import (
     haplotype_frequency_table,
     ld_table,
 )
+from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
-from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821

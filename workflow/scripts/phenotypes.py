@@ -2,7 +2,7 @@
 
 from vdrbone.phenotypes import match_samples, read_phenotypes
 from vdrbone.tables import snakemake_logging, write_tsv
-from vdrbone.vcfio import vcf_samples
+from vdrbone.vcf_reader import vcf_samples
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821

@@ -1,9 +1,9 @@
 """Snakemake adapter: variant QC per stratum and per-sample missingness."""
 
+from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
-from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821

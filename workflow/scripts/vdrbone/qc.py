@@ -16,7 +16,7 @@ from vdrbone.panel import Panel
 from vdrbone.strata import strata_masks
 
 TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative distance are ties
-# as vdrbone.vcfio.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
+# as vdrbone.genotype_coding.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
 # all ``excluded`` (not in the genotype files, or unusable there) is flagged NOT_EXTRACTED
 CALL_STATUSES = (
     "called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "other_ploidy", "excluded",
