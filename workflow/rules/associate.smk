@@ -4,18 +4,18 @@
 
 rule associate:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
-        qc=run_path("tables", "qc_variants.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
     output:
-        association=run_path("work", "association", "{outcome}.tsv"),
-        genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
-        bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+        association="results/runs/{run_id}/work/association/{outcome}.tsv",
+        genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
+        bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
     log:
-        run_path("logs", "associate.{outcome}.log"),
+        "results/runs/{run_id}/logs/associate.{outcome}.log",
     benchmark:
-        run_path("benchmarks", "associate.{outcome}.tsv")
+        "results/runs/{run_id}/benchmarks/associate.{outcome}.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -30,26 +30,26 @@ rule associate:
 rule merge_association:
     input:
         association=expand(
-            run_path("work", "association", "{outcome}.tsv"), outcome=OUTCOMES, allow_missing=True
+            "results/runs/{run_id}/work/association/{outcome}.tsv", outcome=OUTCOMES, allow_missing=True
         ),
         genotype_counts=expand(
-            run_path("work", "association", "{outcome}.genotype_counts.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         bmd_by_genotype=expand(
-            run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
     output:
-        association=run_path("tables", "association.tsv"),
-        genotype_counts=run_path("tables", "genotype_counts.tsv"),
-        bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
+        association="results/runs/{run_id}/tables/association.tsv",
+        genotype_counts="results/runs/{run_id}/tables/genotype_counts.tsv",
+        bmd_by_genotype="results/runs/{run_id}/tables/bmd_by_genotype.tsv",
     log:
-        run_path("logs", "merge_association.log"),
+        "results/runs/{run_id}/logs/merge_association.log",
     benchmark:
-        run_path("benchmarks", "merge_association.tsv")
+        "results/runs/{run_id}/benchmarks/merge_association.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -128,11 +128,6 @@ wildcard_constraints:
     simdir="|".join(re.escape(d) for d in SIMS) or "^$",
 
 
-def run_path(*parts):
-    """A path inside a run's folder (with the {run_id} wildcard)."""
-    return os.path.join("results", "runs", "{run_id}", *parts)
-
-
 def run_config(wildcards):
     """The single-cohort config of a run."""
     return RUNS[wildcards.run_id]
@@ -142,8 +137,9 @@ def run_fingerprint(wildcards):
     return FINGERPRINTS[wildcards.run_id]
 
 
-def run_cohort(wildcards):
-    return RUNS[wildcards.run_id]["cohort"]
+def run_sample_column(wildcards):
+    """The phenotype table's column of VCF sample ids."""
+    return RUNS[wildcards.run_id]["cohort"]["sample_column"]
 
 
 def run_vcfs(wildcards):
@@ -155,13 +151,12 @@ def run_build(wildcards):
     return RUNS[wildcards.run_id]["cohort"]["build"]
 
 
-def vcf_inputs(wildcards):
-    """The cohort VCFs plus their index files where they exist (or will be generated)."""
+def vcf_indexes(wildcards):
+    """The index files of the cohort VCFs where they exist (or will be generated)."""
     cfg = RUNS[wildcards.run_id]
     generated = simulated_paths(cfg)
     files = []
     for path in cfg["cohort"]["vcf"]:
-        files.append(path)
         if path in generated:
             files.append(f"{path}.tbi")
         else:
@@ -179,16 +174,6 @@ def cohort_inputs(wildcards):
     return [*cfg["cohort"]["vcf"], cfg["cohort"]["phenotypes"], cfg["panel"]]
 
 
-def cohort_input_roles(wildcards):
-    """Input files by role, for the report's input table."""
-    cfg = RUNS[wildcards.run_id]
-    return {
-        "VCF": list(cfg["cohort"]["vcf"]),
-        "Phenotypes": [cfg["cohort"]["phenotypes"]],
-        "Variant panel": [cfg["panel"]],
-    }
-
-
 def simulate_logs(wildcards):
     """The simulator's log, when the run's cohort is simulated (its warnings go in the report)."""
     sim = RUNS[wildcards.run_id].get("simulate") or {}
@@ -200,23 +185,45 @@ def simulate_config(wildcards):
     return SIMS[wildcards.simdir]
 
 
-def shareable_tables():
-    """Aggregate tables of a run that go into the report and (suppressed) into the archive."""
-    return [
-        run_path("tables", name)
-        for name in (
-            "extraction.tsv",
-            "sample_matching.tsv",
-            "qc_variants.tsv",
-            "qc_samples_summary.tsv",
-            "association.tsv",
-            "genotype_counts.tsv",
-            "bmd_by_genotype.tsv",
-            "ld.tsv",
-            "haplotypes.tsv",
-            "haplotype_association.tsv",
-        )
+# Aggregate tables of a run that go into the report and (suppressed) into the archive.
+SHAREABLE_TABLES = [
+    "results/runs/{run_id}/tables/extraction.tsv",
+    "results/runs/{run_id}/tables/sample_matching.tsv",
+    "results/runs/{run_id}/tables/qc_variants.tsv",
+    "results/runs/{run_id}/tables/qc_samples_summary.tsv",
+    "results/runs/{run_id}/tables/association.tsv",
+    "results/runs/{run_id}/tables/genotype_counts.tsv",
+    "results/runs/{run_id}/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/tables/ld.tsv",
+    "results/runs/{run_id}/tables/haplotypes.tsv",
+    "results/runs/{run_id}/tables/haplotype_association.tsv",
+]
+# Their small-cell-suppressed copies, the ones the archive packs.
+SHAREABLE_COPIES = [
+    "results/runs/{run_id}/shareable/tables/extraction.tsv",
+    "results/runs/{run_id}/shareable/tables/sample_matching.tsv",
+    "results/runs/{run_id}/shareable/tables/qc_variants.tsv",
+    "results/runs/{run_id}/shareable/tables/qc_samples_summary.tsv",
+    "results/runs/{run_id}/shareable/tables/association.tsv",
+    "results/runs/{run_id}/shareable/tables/genotype_counts.tsv",
+    "results/runs/{run_id}/shareable/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/shareable/tables/ld.tsv",
+    "results/runs/{run_id}/shareable/tables/haplotypes.tsv",
+    "results/runs/{run_id}/shareable/tables/haplotype_association.tsv",
+]
+
+
+def run_logs(wildcards):
+    """The logs of a run's jobs before the report (their warnings go in the report), plus the
+    simulator's log when the run's cohort is simulated."""
+    logs = [
+        f"results/runs/{wildcards.run_id}/logs/{name}.log"
+        for name in ("register_run", "extract", "phenotypes", "qc", "merge_association", "ld_haplotypes")
     ]
+    logs += [f"results/runs/{wildcards.run_id}/logs/associate.{o}.log" for o in OUTCOMES]
+    logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in OUTCOMES]
+    logs.append(f"results/runs/{wildcards.run_id}/logs/merge_haplotypes.log")
+    return logs + simulate_logs(wildcards)
 
 
 def final_outputs(wildcards):

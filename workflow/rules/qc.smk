@@ -3,18 +3,18 @@
 
 rule qc:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         panel=CFG["panel"],
     output:
-        variants=run_path("tables", "qc_variants.tsv"),
-        samples=run_path("work", "qc_samples.tsv"),
-        summary=run_path("tables", "qc_samples_summary.tsv"),
+        variants="results/runs/{run_id}/tables/qc_variants.tsv",
+        samples="results/runs/{run_id}/work/qc_samples.tsv",
+        summary="results/runs/{run_id}/tables/qc_samples_summary.tsv",
     log:
-        run_path("logs", "qc.log"),
+        "results/runs/{run_id}/logs/qc.log",
     benchmark:
-        run_path("benchmarks", "qc.tsv")
+        "results/runs/{run_id}/benchmarks/qc.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -2,19 +2,19 @@
 # both aggregate statistics only; the archive packs these copies, never the tables/ originals.
 
 
-# Suppressed copies of the shareable tables (shareable/tables/ in the run folder), for the archive.
-SHAREABLE_COPIES = [run_path("shareable", "tables", os.path.basename(p)) for p in shareable_tables()]
-
-
 rule report:
     input:
-        run=run_path("run.json"),
-        tables=shareable_tables(),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        run="results/runs/{run_id}/run.json",
+        tables=SHAREABLE_TABLES,
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        panel=CFG["panel"],
         populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
+        logs=run_logs,
+        vcf=run_vcfs,
+        phenotype_table=phenotype_table,
     output:
         html=report(
-            run_path("report", "report.html"),
+            "results/runs/{run_id}/report/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
@@ -23,15 +23,13 @@ rule report:
             for path in SHAREABLE_COPIES
         ],
     log:
-        run_path("logs", "report.log"),
+        "results/runs/{run_id}/logs/report.log",
     benchmark:
-        run_path("benchmarks", "report.tsv")
+        "results/runs/{run_id}/benchmarks/report.tsv"
     conda:
         "../envs/vdrbone.yaml"
     params:
         config=run_config,
-        extra_logs=simulate_logs,
-        inputs=cohort_input_roles,
         checksum_cache=".snakemake/vdrbone-sha256-cache.json",
     script:
         "../scripts/report.py"

@@ -9,7 +9,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     panel = read_panel(sm.input.panel).select(sm.params.variants)
     geno = sm.params.genotypes
     extraction = extract_panel(
-        list(sm.params.vcf),
+        list(sm.input.vcf),
         panel,
         build=sm.params.build,
         heteroplasmy_threshold=geno["heteroplasmy_threshold"],

@@ -8,20 +8,20 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     pheno = read_phenotypes(
         sm.input.phenotypes,
-        sample_column=sm.params.cohort["sample_column"],
+        sample_column=sm.params.sample_column,
         coding=sm.params.coding,
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
     )
     for warning in pheno.attrs.get("warnings", []):
         log.warning("%s", warning)
-    vcf_ids = vcf_samples(list(sm.params.vcf))
+    vcf_ids = vcf_samples(list(sm.input.vcf))
     summary, matched = match_samples(
         list(pheno["sample"]),
         vcf_ids,
         min_overlap=sm.params.min_overlap,
         pheno_path=sm.input.phenotypes,
-        vcf_path=", ".join(sm.params.vcf),
+        vcf_path=", ".join(sm.input.vcf),
     )
     pheno = pheno.set_index("sample").loc[matched].reset_index()
     log.info("%d samples in both the phenotype table and the VCF", len(pheno))

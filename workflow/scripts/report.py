@@ -1,12 +1,11 @@
 """Snakemake adapter: the run's HTML report and the small-cell-suppressed copies of its tables."""
 
-import glob
 import json
 import os
 
 from vdrbone.panel import read_panel
 from vdrbone.report import render_report, write_shareable_table
-from vdrbone.settings import check_config, suppress_below
+from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -19,14 +18,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     for name in ("ld", "haplotypes", "haplotype_association"):
         if name in sm.input.keys():
             tables[name] = sm.input[name]
-    panel = read_panel(config["panel"]).select(list(config["variants"]))
-    own_log = os.path.abspath(sm.log[0])
-    logs = [
-        p
-        for p in glob.glob(os.path.join(os.path.dirname(sm.log[0]), "*.log"))
-        if os.path.abspath(p) != own_log
-    ]
-    logs += [p for p in sm.params.extra_logs if os.path.exists(p)]
+    panel = read_panel(sm.input.panel).select(list(settings_from_config(config).variants))
+    logs = list(sm.input.logs)
     cache = {}
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
@@ -38,7 +31,11 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         suppress_below=k,
         panel=panel,
         phenotypes=sm.input.phenotypes,
-        inputs=sm.params.inputs,
+        inputs={
+            "VCF": list(sm.input.vcf),
+            "Phenotypes": [sm.input.phenotype_table],
+            "Variant panel": [sm.input.panel],
+        },
         logs=logs,
         populations=sm.input.populations,
         warnings=[f"config: {m}" for m in check_config(config, panel.ids)],

@@ -973,10 +973,14 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
     return write_cohort(settings_from_config(config), outdir)
 
 
-def write_cohort(settings: Settings, outdir: str | Path) -> dict[str, str]:
+def write_cohort(
+    settings: Settings, outdir: str | Path, *, panel: str | Path | None = None, populations=None
+) -> dict[str, str]:
     """Simulate the cohort of ``settings.simulate`` and write it into ``outdir``.
 
-    Uses the panel ``settings.panel`` (relative to the working directory, else the bundled one),
+    Uses the panel file ``panel`` (default ``settings.panel``, relative to the working directory,
+    else the bundled one), the population table ``populations`` (default
+    :data:`DEFAULT_POPULATIONS`),
     ``cohort.sample_column``, ``phenotype_coding``, ``outcomes`` and ``covariates``. Returns
     ``{'chr12_vcf', 'chr12_tbi', 'chrM_vcf', 'chrM_tbi', 'phenotypes', 'truth'}`` -> path.
     """
@@ -987,7 +991,7 @@ def write_cohort(settings: Settings, outdir: str | Path) -> dict[str, str]:
     for key, choices in (("contig_style", ("chr", "plain")), ("mt_coding", ("haploid", "diploid"))):
         if getattr(sim, key) not in choices:
             raise InputError(f"simulate.{key}: {getattr(sim, key)!r} is not one of {', '.join(choices)}")
-    panel_path = Path(settings.panel)
+    panel_path = Path(panel if panel is not None else settings.panel)
     bundled = Path(__file__).resolve().parents[3] / panel_path
     if not panel_path.exists() and not panel_path.is_absolute() and bundled.exists():
         panel_path = bundled  # the bundled panel, when run from another directory
@@ -1016,6 +1020,7 @@ def write_cohort(settings: Settings, outdir: str | Path) -> dict[str, str]:
         genotype_missing_rate=sim.genotype_missing_rate,
         phenotype_missing_rate=sim.phenotype_missing_rate,
         heteroplasmy_rate=sim.heteroplasmy_rate,
+        populations=populations,
         mt_carrier_freq=dict(sim.mt_carrier_freq)
         if isinstance(sim.mt_carrier_freq, Mapping)
         else sim.mt_carrier_freq,
