@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -492,7 +491,9 @@ def frequency_table(
 
 
 def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
-    """Weighted GLM (prior weights ``w``): IRLS for the logit link, WLS for the identity link.
+    """Weighted GLM (prior weights ``w``): the package's IRLS
+    (:func:`vdrbone.regression.fit_logistic`, warm-started at ``beta``) for the logit link,
+    weighted least squares for the identity link.
 
     Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
     """
@@ -500,23 +501,8 @@ def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
         sw = np.sqrt(w)
         beta, *_ = linalg.lstsq(X * sw[:, None], y * sw)
         return beta, X @ beta, True
-    beta = np.zeros(X.shape[1]) if beta is None else beta.copy()
-    dev_old = math.inf
-    for _ in range(maxit):
-        mu = special.expit(X @ beta)
-        v = w * mu * (1 - mu)
-        try:
-            with warnings.catch_warnings():  # near-separation: judged on the estimates afterwards
-                warnings.simplefilter("ignore", linalg.LinAlgWarning)
-                beta = beta + linalg.solve((X.T * v) @ X, X.T @ (w * (y - mu)), assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            return beta, mu, False
-        eta = X @ beta
-        dev = -2 * float(w @ (y * eta - np.logaddexp(0, eta)))
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            return beta, special.expit(eta), True
-        dev_old = dev
-    return beta, special.expit(X @ beta), False
+    fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
+    return fit.beta, special.expit(X @ fit.beta), fit.converged
 
 
 def _log_density(y, mu, w, binary):
