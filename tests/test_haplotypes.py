@@ -286,3 +286,24 @@ def test_block_variant_not_in_the_genotype_files_is_left_out_with_a_note():
             len(t) == 3 and t["note"].str.endswith("fewer than two block variants left: no haplotypes").all()
         )
     assert (table["model"] == "haplotype_global").all() and table["p_value"].isna().all()
+
+
+def test_ld_r_agrees_with_scikit_allel_rogers_huff_r(panel):
+    """Our two-locus ML r (signed for the effect alleles) against scikit-allel's Rogers & Huff
+    (2009) r, the correlation of the unphased effect-allele counts: the two estimators agree
+    closely under HWE (a simulated cohort of 3,000), within 0.01 for every pair of the block."""
+    import allel
+
+    calls, pheno, pnl, config = cohort_tables(3000, 11)
+    ld = hp.ld_table(calls, pheno, pnl, settings=settings_from_config(config))
+    ld = ld[ld["stratum"] == "all"]
+    wide = calls.pivot(index="variant", columns="sample", values="effect_count")
+    gn = wide.loc[:, pheno["sample"]].fillna(-1).to_numpy(dtype=np.int8)  # variants x samples
+    order = list(wide.index)
+    rh = allel.rogers_huff_r(gn)  # condensed, pairs in order (0,1), (0,2), (1,2)
+    pairs = [(order[i], order[j]) for i in range(len(order)) for j in range(i + 1, len(order))]
+    ref = {frozenset(p): r for p, r in zip(pairs, rh, strict=True)}
+    assert len(ld) == 3
+    for row in ld.itertuples():
+        assert abs(row.r - ref[frozenset((row.variant1, row.variant2))]) < 0.01, row
+    assert (ld["r"].abs() > 0.3).all()  # a real LD block, not three independent SNPs

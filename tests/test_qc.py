@@ -16,6 +16,7 @@ from vdrbone.panel import read_panel
 from vdrbone.qc import (
     NO_HWE_MT,
     QC_VARIANT_COLUMNS,
+    diploid_counts,
     hwe_exact,
     hwe_exact_many,
     hwe_subsets,
@@ -444,3 +445,18 @@ def test_variant_not_in_the_genotype_files_and_other_ploidy(example):
     qs = qc_samples(calls[calls["sample"] != "zz"]).set_index("sample")
     assert qs.loc["s2", ["n_variants", "n_called", "missing_rate"]].tolist() == [2, 2, 0.0]
     assert qs.loc["s1", ["n_called", "n_missing"]].tolist() == [1, 1]
+
+
+def test_diploid_counts_through_scikit_allel_match_a_plain_count():
+    """scikit-allel's GenotypeArray counts (used by qc_variants) equal np.bincount of the
+    effect-allele counts; not-called samples count nowhere."""
+    rng = np.random.default_rng(7)
+    ec = rng.choice([0.0, 1.0, 2.0, np.nan], size=997, p=[0.5, 0.3, 0.15, 0.05])
+    genotypes, alleles = diploid_counts(ec)
+    called = ec[np.isfinite(ec)].astype(int)
+    expected = np.bincount(called, minlength=3)
+    np.testing.assert_array_equal(genotypes, expected)
+    np.testing.assert_array_equal(alleles, [2 * expected[0] + expected[1], expected[1] + 2 * expected[2]])
+    np.testing.assert_array_equal(diploid_counts(np.full(4, np.nan))[0], [0, 0, 0])
+    with pytest.raises(ValueError, match=r"effect_count values \[3.0\]"):
+        diploid_counts(np.array([0.0, 3.0]))
