@@ -1,4 +1,4 @@
-"""The phenotype table: reading, coding and validation; strata; matching samples to the VCF.
+"""The phenotype table: reading, coding and validation; matching samples to the VCF.
 
 Vocabulary of the coded table (the output of :func:`read_phenotypes`), one row per sample in
 file order:
