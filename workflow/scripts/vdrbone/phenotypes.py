@@ -158,10 +158,10 @@ def read_phenotypes(
     sample_column
         Column holding the sample ids (matched to the VCF sample names).
     coding
-        ``config['phenotype_coding']``: ``sex: {column, female, male}``,
+        ``Settings.phenotype_coding``: ``sex: {column, female, male}``,
         ``t2dm: {column, yes, no}``, ``missing: [codes]``.
     outcomes
-        ``config['outcomes']``: ``{key: {column, type, label, case, control, [range]}}``.
+        ``Settings.outcomes``: ``{key: {column, type, label, case, control, [range]}}``.
     covariates
         Numeric covariate columns.
 
