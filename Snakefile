@@ -27,6 +27,7 @@ localrules:
     report,
     archive,
     combine,
+    combined_report,
 
 
 rule all:

@@ -93,6 +93,7 @@ def reference():
 @pytest.mark.parametrize("outcome", ["bmd_ls", "fracture"])
 def test_every_row_matches_r(results, reference, outcome):
     ours = results[outcome].association
+    ours = ours[ours["model"] != "max3"]  # checked against R in tests/test_maxstat.py
     ref = reference["association"]
     ref = ref[ref["outcome"] == outcome]
     assert not ours.duplicated(KEYS).any()
@@ -198,7 +199,8 @@ def test_labels(results):
         "codominant": {"het", "hom_alt"}, "dominant": {"carrier"}, "recessive": {"hom_alt"},
         "overdominant": {"het"}, "additive": {"per_allele"}, "allelic": {"alt_vs_ref"},
         "allelic_fisher": {"alt_vs_ref"}, "genotypic": {"genotype"}, "genotypic_fisher": {"genotype"},
-        "trend": {"per_allele"}, "carrier": {"carrier"}, "carrier_fisher": {"carrier"},
+        "trend": {"per_allele"}, "max3": {"max_over_models"}, "carrier": {"carrier"},
+        "carrier_fisher": {"carrier"},
         "interaction_t2dm": {"per_allele_x_t2dm"}, "interaction_sex": {"per_allele_x_sex"},
         "mantel_haenszel": {"alt_vs_ref", "carrier"}, "breslow_day": {"alt_vs_ref", "carrier"},
         "anova": {"genotype"}, "kruskal_wallis": {"genotype"},
@@ -243,7 +245,7 @@ def test_small_stratum_rows_not_estimable(cohort, panel):
         calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg)
     ).association
     small = a[a["stratum"].isin(["t2dm=yes,sex=female", "t2dm=yes,sex=male"])]
-    assert len(small) == 2 * (4 * 11 + 2)
+    assert len(small) == 2 * (4 * 12 + 2)  # 12 rows per SNP with max3
     assert small["p_value"].isna().all() and small["estimate"].isna().all()
     assert small["note"].str.startswith("too few samples").all(), set(small["note"])
     assert small["p_bonferroni"].isna().all()
@@ -364,7 +366,9 @@ def test_qc_exclude_flagged_variant(cohort, panel):
     # the excluded variant keeps every row an included variant has, each with the reason
     keys = ["stratum", "model", "term"]
     assert apa[keys].values.tolist() == taq[keys].values.tolist()
-    assert len(apa) == 9 * 11 + 6 + 4  # tests per stratum, 6 interaction rows, MH/BD by_t2dm and by_sex
+    assert (
+        len(apa) == 9 * 12 + 6 + 4
+    )  # tests per stratum (with max3), 6 interaction rows, MH/BD by_t2dm and by_sex
     assert apa["p_value"].isna().all()
     assert apa["note"].str.startswith("excluded by QC (low_call_rate)").all()
     assert taq["p_value"].notna().all()
@@ -612,3 +616,82 @@ def test_variant_not_in_the_genotype_files_gets_rows_with_the_reason(cohort, pan
         assert apa[keys].values.tolist() == taq[keys].values.tolist()
         assert (apa["note"] == "not in the genotype files").all() and apa["p_value"].isna().all()
         assert taq["p_value"].notna().any()
+
+
+# --------------------------------------------------------------------------------------------
+# degenerate covariates (tests/fixtures/covariates): R aliases them, so does the engine
+# --------------------------------------------------------------------------------------------
+DEGENERATE = REPO / "tests" / "fixtures" / "covariates"
+BMI_NOTE = "covariate dropped: bmi (constant in this stratum)"
+MONTHS_NOTE = "covariate dropped: age_months (collinear with age_years)"
+
+
+@pytest.fixture(scope="module")
+def degenerate(cohort):
+    calls, _ = cohort
+    pheno = pd.read_csv(DEGENERATE / "phenotypes.tsv", sep="\t")
+    cfg = make_config()
+    cfg["covariates"] = ["age_years", "bmi", "age_months"]
+    return {
+        o: associate_outcome(
+            calls,
+            pheno,
+            panel_of(["rs731236", "rs2228570", "m.4823"]),
+            outcome=o,
+            settings=settings_from_config(cfg),
+        )
+        for o in ("bmd_ls", "fracture")
+    }
+
+
+def panel_of(ids):
+    return read_panel(REPO / "resources" / "vdr_snps.tsv").select(ids)
+
+
+@pytest.mark.parametrize("outcome", ["bmd_ls", "fracture"])
+def test_degenerate_covariates_match_r(degenerate, outcome):
+    """bmi constant among T2DM=yes and age_months = 12 age_years: the rows are estimated without
+    them and equal R glm / lm fitted with the full formula (R aliases both), to 1e-6."""
+    ref = pd.read_csv(DEGENERATE / "r_degenerate.tsv", sep="\t")
+    ref = ref[ref["outcome"] == outcome]
+    ours = degenerate[outcome].association
+    m = ours.merge(ref, on=KEYS, suffixes=("", "_r"), validate="one_to_one")
+    assert len(m) == len(ref) > 80
+    assert (m["covariates"] == m["covariates_r"]).all(), m.loc[m["covariates"] != m["covariates_r"], KEYS]
+    for col in [
+        "n",
+        "n_cases",
+        "n_controls",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "df",
+        "p_value",
+    ]:
+        got, want = m[col].astype(float).to_numpy(), m[f"{col}_r"].astype(float).to_numpy()
+        assert_allclose(got, want, rtol=1e-6, atol=0, err_msg=col, equal_nan=True)
+    main = ~m["model"].str.startswith("interaction")
+    assert_allclose(m.loc[main, "aic"].astype(float), m.loc[main, "aic_r"].astype(float), rtol=1e-6)
+    # the note names what R aliased, once per dropped covariate
+    for aliased, note in m.groupby("aliased")["note"]:
+        expected = "; ".join(
+            {"bmi": BMI_NOTE, "age_months": MONTHS_NOTE}[name] for name in aliased.split("+")
+        )
+        assert (note == expected).all(), (aliased, set(note))
+    assert set(m.loc[m["stratum"].str.startswith("t2dm=yes"), "aliased"]) == {"bmi+age_months"}
+
+
+def test_degenerate_covariates_listed_once_per_stratum(degenerate):
+    table = degenerate["bmd_ls"].covariate_design
+    assert list(table.columns) == ["outcome", "stratum", "covariate", "action", "reason", "variants"]
+    assert not table.duplicated(["outcome", "stratum", "covariate"]).any()
+    bmi = table[table["covariate"] == "bmi"]
+    assert set(bmi["stratum"]) == {"t2dm=yes", "t2dm=yes,sex=female", "t2dm=yes,sex=male"}
+    assert (bmi["reason"] == "constant in this stratum").all() and (bmi["action"] == "dropped").all()
+    months = table[table["covariate"] == "age_months"]
+    assert len(months) == 9 and (months["reason"] == "collinear with age_years").all()
+    assert (months["variants"] == "rs731236,rs2228570,m.4823").all()
+    # the unadjusted tests are not touched
+    a = degenerate["bmd_ls"].association
+    assert (a.loc[a["model"].isin(["anova", "kruskal_wallis"]), "note"].fillna("") == "").all()

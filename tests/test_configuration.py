@@ -4,6 +4,7 @@ import copy
 import json
 
 import pytest
+import yaml
 from conftest import REPO, default_config
 
 from vdrbone.errors import InputError
@@ -12,6 +13,7 @@ from vdrbone.provenance import check_run_folder, fingerprint
 from vdrbone.settings import (
     check_config,
     cohort_configs,
+    load_yaml,
     resolve_run_id,
     suppress_below,
     validate_config,
@@ -26,6 +28,9 @@ def test_default_config_is_valid_and_gets_defaults():
     assert cfg["qc"]["action"] == "flag"
     assert cfg["genotypes"]["mt_alt"] == "any"
     assert cfg["association"]["min_stratum_n"] == 30
+    assert cfg["association"]["collinearity_tolerance"] == 1e-7
+    del cfg["association"]["collinearity_tolerance"]
+    assert validate_config(cfg, SCHEMA)["association"]["collinearity_tolerance"] == 1e-7
 
 
 @pytest.mark.parametrize(
@@ -225,3 +230,40 @@ def test_unquoted_yes_no_and_haplotype_block_errors():
     cfg["haplotypes"]["extra_variants"] = ["m.4823"]
     with pytest.raises(InputError, match="'m.4823' is haploid"):
         check_config(cfg, PANEL_IDS, ploidy)
+
+
+@pytest.mark.parametrize("value", [1e-9, 0.5, "tiny"])
+def test_collinearity_tolerance_range(value):
+    cfg = default_config()
+    cfg["association"]["collinearity_tolerance"] = value
+    with pytest.raises(InputError, match="config key association.collinearity_tolerance"):
+        validate_config(cfg, SCHEMA)
+
+
+def test_duplicate_keys_are_refused_at_any_level_with_both_lines_and_the_file(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text(
+        "outcomes:\n"
+        "  bmd_site: {column: ls_bmd, type: continuous}\n"
+        "  fracture: {column: any_fracture, type: binary}\n"
+        "  bmd_site: {column: fn_bmd, type: continuous}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as e:
+        load_yaml(path)
+    assert str(e.value).startswith(f"duplicate config key 'bmd_site' under outcomes in {path}: lines 2 and 4")
+    # deeper: inside a flow mapping in a list item; and at the top level
+    path.write_text("cohorts:\n  - cohort: {name: a, vcf: [x.vcf], name: b}\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"duplicate config key 'name' under cohorts\[0\]\.cohort in .*lines 2 and 2"
+    ):
+        load_yaml(path)
+    path.write_text("variants: [a]\nstrata: [all]\nvariants: [b]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"'variants' at the top level in .*: lines 1 and 3"):
+        load_yaml(path)
+    # merge keys keep their meaning; equal keys in different mappings are fine
+    path.write_text("base: &b {min: 1}\nqc: {<<: *b, min: 2}\nassociation: {min: 3}\n", encoding="utf-8")
+    assert load_yaml(path) == {"base": {"min": 1}, "qc": {"min": 2}, "association": {"min": 3}}
+    # the default config reads as with yaml.safe_load
+    default = REPO / "config" / "config.yaml"
+    assert load_yaml(default) == yaml.safe_load(default.read_text(encoding="utf-8"))

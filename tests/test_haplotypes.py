@@ -199,7 +199,7 @@ def test_planted_haplotype_effect_is_recovered():
     bat = all_rows.loc["BAt"]
     assert bat["variant"] == "BsmI-ApaI-TaqI" and bat["haplotype"] == "G-A-T"
     assert bat["estimate_type"] == "beta" and bat["ci_lower"] < -0.04 < bat["ci_upper"]
-    assert bat["p_value"] < 1e-6
+    assert bat["p_value"] < 1e-6 and np.isnan(bat["wald_p_value"])  # linear: no wald_* values
     assert all_rows.loc["bAT", "p_value"] > 1e-3  # no effect planted on bAT
     assert set(table["stratum"]) == {"all", "sex=female", "sex=male"}
     assert table["covariates"].iloc[0] == "age_years+sex+t2dm"  # as the association engine
@@ -210,6 +210,12 @@ def test_planted_odds_ratio_and_frequency_table():
     table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     bat = table[(table["stratum"] == "all") & (table["term"] == "bAT")].iloc[0]
     assert bat["estimate_type"] == "OR" and bat["ci_lower"] < np.exp(0.5) < bat["ci_upper"]
+    # haplotype terms are Wald tests: the wald_* columns repeat them (logistic rows only)
+    assert (bat["wald_p_value"], bat["wald_ci_lower"], bat["wald_ci_upper"]) == (
+        bat["p_value"],
+        bat["ci_lower"],
+        bat["ci_upper"],
+    )
     assert bat["p_value"] < 1e-4
     freqs = hp.haplotype_frequency_table(calls, pheno, pnl, settings=settings_from_config(config))
     top = freqs[freqs["stratum"] == "all"].iloc[0]
@@ -226,11 +232,31 @@ def test_absent_haplotype_and_nonconvergence_give_reason_rows():
     bat_carrier = (wide["rs7975232"] > wide["rs731236"]) & (wide["rs7975232"] > wide["rs1544410"])
     men = set(pheno.loc[pheno["sex"] == "male", "sample"])
     drop = {s for s in wide.index[bat_carrier] if s in men}
+    everyone = pheno
     pheno = pheno[~pheno["sample"].isin(drop)].reset_index(drop=True)
     table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
     row = table[(table["stratum"] == "sex=male") & (table["term"] == "bAT")].iloc[0]
     assert row["note"] == "absent in this stratum" and np.isnan(row["p_value"])
     assert np.isfinite(table[(table["stratum"] == "all") & (table["term"] == "bAT")]["p_value"]).all()
+
+    # keep one bAT carrier among the men: bAT is rare there; with min_freq 0.0015 it is the only
+    # rare haplotype, below haplo.glm's sum.rare.min 0.001, so it is merged into the reference
+    ph1 = everyone[~everyone["sample"].isin(drop - {min(drop)})].reset_index(drop=True)
+    config["haplotypes"]["min_freq"] = 0.0015
+    table = hp.association_table(calls, ph1, pnl, outcome="y", settings=settings_from_config(config))
+    male = table[table["stratum"] == "sex=male"].set_index("term")
+    assert male.loc["bAT", "note"] == (
+        f"rare in this stratum (frequency {male.loc['bAT', 'frequency']:.4g} <= min_freq 0.0015); "
+        "merged into the reference (rare haplotypes' pooled frequency <= 0.001)"
+    )
+    assert "rare" not in male.index
+    assert male.loc["global", "note"].startswith("rare haplotypes bAT (pooled frequency 0.000")
+    assert male.loc["global", "note"].endswith("<= 0.001) merged into the reference")
+    config["haplotypes"]["min_freq"] = 0.01
+    table = hp.association_table(calls, ph1, pnl, outcome="y", settings=settings_from_config(config))
+    male = table[table["stratum"] == "sex=male"].set_index("term")
+    assert male.loc["bAT", "note"].endswith("; pooled with the rare haplotypes in the rare term")
+    assert "bAT" in male.loc["rare", "members"].split(",")
 
     config["haplotypes"]["em_max_iter"] = 1
     table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
@@ -307,3 +333,36 @@ def test_ld_r_agrees_with_scikit_allel_rogers_huff_r(panel):
     for row in ld.itertuples():
         assert abs(row.r - ref[frozenset((row.variant1, row.variant2))]) < 0.01, row
     assert (ld["r"].abs() > 0.3).all()  # a real LD block, not three independent SNPs
+
+
+def test_degenerate_covariates_dropped_in_the_haplotype_regression():
+    """bmi constant among women and age_months = 12 age_years: the women's rows equal a fit
+    without them, say what was dropped and list it once per stratum in attrs."""
+    calls, pheno, pnl, config = cohort_tables(1200, 9)
+    rng = np.random.default_rng(9)
+    pheno = pheno.assign(
+        bmi=np.where(pheno["sex"] == "female", 27.0, rng.normal(27, 4, len(pheno))),
+        age_months=12 * pheno["age_years"],
+    )
+    degenerate = dict(config, covariates=["age_years", "bmi", "age_months"])
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(degenerate))
+    plain = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(dict(config)))
+    women = table[table["stratum"] == "sex=female"].set_index("term")
+    assert (women["covariates"] == "age_years+t2dm").all()
+    assert (
+        women["note"] == "covariate dropped: bmi (constant in this stratum); "
+        "covariate dropped: age_months (collinear with age_years)"
+    ).all()
+    ref = plain[plain["stratum"] == "sex=female"].set_index("term")
+    assert_allclose(women["estimate"], ref.loc[women.index, "estimate"], rtol=1e-8)
+    assert_allclose(women["p_value"], ref.loc[women.index, "p_value"], rtol=1e-8)
+    men = table[table["stratum"] == "sex=male"]
+    assert (men["covariates"] == "age_years+bmi+t2dm").all() and men["p_value"].notna().any()
+    design = table.attrs["covariate_design"]
+    assert sorted(zip(design["stratum"], design["covariate"], strict=True)) == [
+        ("all", "age_months"),
+        ("sex=female", "age_months"),
+        ("sex=female", "bmi"),
+        ("sex=male", "age_months"),
+    ]
+    assert set(design["variants"]) == {"BsmI-ApaI-TaqI"}

@@ -5,7 +5,16 @@ import pandas as pd
 import pytest
 from conftest import REPO
 
-from vdrbone.meta import KEYS, fixed_effect, meta_analysis, side_by_side
+from vdrbone.meta import (
+    KEYS,
+    cohort_weights,
+    fixed_effect,
+    meta_analysis,
+    random_effects,
+    side_by_side,
+    tau2_dl,
+    tau2_reml,
+)
 
 FIX = REPO / "tests" / "fixtures" / "meta"
 
@@ -84,3 +93,79 @@ def test_interaction_and_overdominant_terms_align_and_covariate_differences_are_
     np.testing.assert_allclose(meta.loc["overdominant", "estimate"], 0.3)
     assert "covariates differ across cohorts (a: age, b: age+sex)" in meta.loc["interaction_t2dm", "note"]
     assert meta.loc["overdominant", "note"] == ""
+
+
+# --------------------------------------------------------------------------------------------
+# random effects against metafor::rma(method = "DL" / "REML", test = "z" / "knha") + predict()
+# --------------------------------------------------------------------------------------------
+RE_REF = pd.read_csv(FIX / "metafor_re.tsv", sep="\t", skipinitialspace=True)
+RE_IN = pd.read_csv(FIX / "re_estimates.tsv", sep="\t")
+
+
+@pytest.mark.parametrize(
+    "row", [r for _, r in RE_REF.iterrows()], ids=lambda r: f"{r.group}-{r.tau2_method}-{r.test}"
+)
+def test_random_effects_match_metafor(row):
+    g = RE_IN[RE_IN["group"] == row["group"]]
+    res = random_effects(
+        g["yi"], g["sei"], tau2_method=row["tau2_method"], hartung_knapp=row["test"] == "knha"
+    )
+    pairs = {
+        "tau2": "tau2", "re_estimate": "estimate", "re_standard_error": "standard_error",
+        "re_ci_lower": "ci_lower", "re_ci_upper": "ci_upper", "re_statistic": "statistic",
+        "re_p_value": "p_value", "pi_lower": "pi_lower", "pi_upper": "pi_upper",
+    }  # fmt: skip
+    for ours, theirs in pairs.items():
+        np.testing.assert_allclose(res[ours], row[theirs], rtol=1e-6, atol=1e-10, err_msg=ours)
+    assert (res["re_df"] == row["k"] - 1) if row["test"] == "knha" else np.isnan(res["re_df"])
+
+
+def test_dl_and_reml_by_hand_and_errors():
+    g = RE_IN[RE_IN["group"] == "heterogeneous"]
+    assert tau2_dl(g["yi"], g["sei"]) > 0.1 and tau2_reml(g["yi"], g["sei"]) > 0.1
+    hom = RE_IN[RE_IN["group"] == "homogeneous"]
+    assert tau2_dl(hom["yi"], hom["sei"]) == 0 and tau2_reml(hom["yi"], hom["sei"]) == 0
+    with pytest.raises(ValueError, match="tau2_method must be one of .* got 'PM'"):
+        random_effects([0.1, 0.2], [0.1, 0.1], tau2_method="PM")
+    with pytest.raises(ValueError, match="Hartung-Knapp needs at least 2 estimates, got 1"):
+        random_effects([0.1], [0.1], hartung_knapp=True)
+
+
+def test_meta_table_random_effect_columns_and_cohort_weights():
+    tabs = cohorts()
+    table = meta_analysis(tabs, tau2_method="DL").set_index(KEYS)
+    row = table.loc[("rs731236", "fracture", "all", "additive", "per_allele")]
+    assert row["re_method"] == "random effects, DL tau2"
+    assert (
+        row["pi_lower"] <= row["re_ci_lower"] <= row["re_estimate"] <= row["re_ci_upper"] <= row["pi_upper"]
+    )
+    w = cohort_weights(tabs, tau2_method="DL")
+    mine = w[(w["variant"] == "rs731236") & (w["outcome"] == "fracture") & (w["stratum"] == "all")
+             & (w["model"] == "additive")]  # fmt: skip
+    assert list(mine["cohort"]) == ["A", "B", "C"]
+    np.testing.assert_allclose(mine[["weight_fixed", "weight_random"]].sum(), [100, 100])
+    # pooled log OR = weighted mean of the aligned cohort log ORs, fixed and random
+    y = np.log(mine["estimate"].to_numpy())
+    np.testing.assert_allclose(np.exp((mine["weight_fixed"] * y).sum() / 100), row["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(
+        np.exp((mine["weight_random"] * y).sum() / 100), row["re_estimate"], rtol=1e-10
+    )
+    one = table.loc[("rs2228570", "fracture", "sex=female", "dominant", "carrier")]
+    assert one["n_cohorts"] == 2 and np.isfinite(one["tau2"])
+
+
+def test_combined_report_has_one_forest_per_selected_row_and_escapes():
+    from vdrbone.meta import meta_tables
+    from vdrbone.meta_report import render_combined_report
+
+    tabs = cohorts()
+    tabs["A"] = tabs["A"].assign(name=tabs["A"]["name"].replace("TaqI", "Taq<I>"))
+    meta, weights = meta_tables(tabs)
+    html = render_combined_report(
+        meta, weights, cohort_names=list(tabs), models=["additive"], strata=["all"], tau2_method="REML",
+        hartung_knapp=False,
+    )  # fmt: skip
+    n_rows = int(((meta["model"] == "additive") & (meta["stratum"] == "all")).sum())
+    assert n_rows == 2 and html.count("<figure") == n_rows
+    assert "Taq&lt;I&gt;" in html and "Taq<I>" not in html
+    assert "95% prediction interval" in html

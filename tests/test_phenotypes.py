@@ -10,7 +10,7 @@ import pytest
 from conftest import default_config
 
 from vdrbone.errors import InputError
-from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.phenotypes import covariate_warnings, match_samples, read_phenotypes
 from vdrbone.strata import strata_labels, strata_masks, stratum_fixed
 
 CFG = default_config()
@@ -212,12 +212,46 @@ def test_ragged_row(tmp_path):
         read(write(tmp_path, rows=rows))
 
 
-def test_zero_variance_warning(tmp_path):
+def test_constant_covariate_warning_names_the_column_and_file(tmp_path):
     rows = [list(r) for r in ROWS]
     for r in rows:
         r[HEADER.index("age_years")] = "60"
+    path = write(tmp_path, rows=rows)
+    df = read(path)
+    assert df.attrs["warnings"] == []
+    assert covariate_warnings(df, ["age_years", "bmi"], CFG["strata"], path=str(path)) == [
+        f"covariate column 'age_years' in {path}: constant in every stratum (value 60) among the 5 "
+        "analysed samples; it is dropped from every model"
+    ]
+    # constant within each T2DM stratum but not overall: only a problem without `all`
+    rows = [list(r) for r in ROWS]
+    for r in rows:
+        r[HEADER.index("bmi")] = "30" if r[HEADER.index("diabetes")] in ("yes", "1") else "25"
     df = read(write(tmp_path, rows=rows))
-    assert df.attrs["warnings"] == ["covariate age_years: zero variance (all values 60)"]
+    assert covariate_warnings(df, ["bmi"], ["all", "t2dm"]) == []
+    assert covariate_warnings(df, ["bmi"], ["t2dm"]) == [
+        "covariate column 'bmi': constant in every stratum (value 30, 25) among the 5 analysed samples; "
+        "it is dropped from every model"
+    ]
+
+
+def test_empty_sex_t2dm_outcome_and_covariate_columns_are_named(tmp_path):
+    rows = [list(r) for r in ROWS]
+    for r in rows:
+        for col in ("gender", "diabetes", "fn_bmd", "bmi"):
+            r[HEADER.index(col)] = "NA"
+        r[HEADER.index("any_fracture")] = "0"
+    path = write(tmp_path, rows=rows)
+    warnings = read(path).attrs["warnings"]
+    assert warnings == [
+        f"outcome bmd_fn: column 'fn_bmd' in {path}: every value is missing",
+        f"outcome fracture: column 'any_fracture' in {path}: 0 cases and 5 controls",
+        f"covariate column 'bmi' in {path}: every value is missing",
+        f"sex column 'gender' in {path}: every value is missing; the sex strata will be empty and "
+        "no model adjusts for sex",
+        f"T2DM column 'diabetes' in {path}: every value is missing; the T2DM strata will be empty "
+        "and no model adjusts for T2DM",
+    ]
 
 
 def test_overlapping_codes_in_config(tmp_path):
@@ -281,7 +315,9 @@ def test_match_samples_counts_and_vcf_order():
 
 def test_match_samples_below_min_overlap():
     with pytest.raises(
-        InputError, match=r"only 1 of 4 phenotype samples \(25.0%\) are in the VCF \(minimum 50%\)"
+        InputError,
+        match=r"^too little sample overlap: only 1 of 4 phenotype samples \(25.0%\) are in the VCF "
+        r"\(minimum 50%\)\. Phenotype ids \(phenotype table\): a, b, c, d; VCF ids \(VCF\): a, x\.",
     ):
         match_samples(["a", "b", "c", "d"], ["a", "x"], min_overlap=0.5)
 
@@ -290,11 +326,14 @@ def test_match_samples_no_overlap_message():
     pheno = [f"{i:03d}" for i in range(1, 9)]
     vcf = [f"FAM{i}_{i:03d}" for i in range(1, 9)]
     with pytest.raises(InputError) as e:
-        match_samples(pheno, vcf, min_overlap=0.5, pheno_path="ph.tsv", vcf_path="c.vcf.gz")
+        match_samples(
+            pheno, vcf, min_overlap=0.5, pheno_path="ph.tsv", vcf_path="c.vcf.gz", sample_column="participant"
+        )
     msg = str(e.value)
-    assert "only 0 of 8" in msg
-    assert "Phenotype ids (ph.tsv): 001, 002, 003, 004, 005;" in msg
-    assert "VCF ids (c.vcf.gz): FAM1_001, FAM2_002, FAM3_003, FAM4_004, FAM5_005." in msg
+    first = msg.splitlines()[0]
+    assert first.startswith("no sample overlap: only 0 of 8")
+    assert "Phenotype ids (ph.tsv, column 'participant'): 001, 002, 003, 004, 005;" in first
+    assert "VCF ids (c.vcf.gz): FAM1_001, FAM2_002, FAM3_003, FAM4_004, FAM5_005." in first
     assert "006" not in msg
     assert re.search(r"leading zeros.*prefixes|prefixes.*leading zeros", msg) and "FID_IID" in msg
     assert "part after the last '_' (FID_IID): 8 would match" in msg

@@ -16,8 +16,10 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from vdrbone import regression
 from vdrbone.regression import (
     _firth_state,
+    _modified_score,
     fit_firth,
     fit_linear,
     fit_logistic,
@@ -285,10 +287,12 @@ def test_firth_fallback_matches_plink2(dataset):
         if row.method.startswith("logistic, LRT"):
             continue
         n_firth += 1
-        assert row.method.startswith("logistic (Firth)")
+        assert row.method == "logistic (Firth), penalised LRT; profile penalised-likelihood CI" + (
+            "; per_allele = effect-allele count" if row.model == "additive" else ""
+        )
         assert row.note == "firth-fallback: quasi-complete separation"
         assert math.isnan(row.aic)
-        assert 0 < row.extra["firth_lrt_p"] < 1
+        assert 0 < row.p_value < 1 and row.ci_lower < row.estimate < row.ci_upper
         pmodel, test = PLINK2_TERMS[row.model, row.term]
         p = _plink2(dataset, pmodel).set_index("TEST")
         # firth-fallback gives the same numbers for these rows
@@ -297,17 +301,24 @@ def test_firth_fallback_matches_plink2(dataset):
             p.loc[test, "BETA"],
         )
         rtol = 5e-4 if (dataset, row.model, row.term) in LOOSE else 1e-4
-        got = [math.log(row.estimate), row.standard_error, math.log(row.ci_lower), math.log(row.ci_upper)]
+        # PLINK 2 --glm firth prints the Firth Wald SE, CI and test: our wald_* fields
+        got = [
+            math.log(row.estimate),
+            row.standard_error,
+            math.log(row.wald_ci_lower),
+            math.log(row.wald_ci_upper),
+        ]
         assert_allclose(got, p.loc[test, ["BETA", "SE", "L95", "U95"]].to_numpy(float), rtol=rtol)
         assert row.n == p.loc[test, "OBS_CT"]
         if row.df == 1:
-            assert_allclose(math.sqrt(row.statistic), abs(p.loc[test, "Z_STAT"]), rtol=rtol)
-            assert_allclose(row.p_value, p.loc[test, "P"], rtol=10 * rtol)
+            z = math.log(row.estimate) / row.standard_error
+            assert_allclose(abs(z), abs(p.loc[test, "Z_STAT"]), rtol=rtol)
+            assert_allclose(row.wald_p_value, p.loc[test, "P"], rtol=10 * rtol)
         else:
             # PLINK 2 prints the 2-df Wald test as chi-square / 2 ("Z_OR_F_STAT") with an F(2, n)
-            # p-value; we report the 2-df Wald chi-square with its chi-square p-value.
-            assert_allclose(row.statistic / 2, p.loc["GENO_2DF", "Z_OR_F_STAT"], rtol=1e-4)
-            assert_allclose(row.p_value, stats.chi2.sf(row.statistic, 2), rtol=1e-12)
+            # p-value; we report the 2-df Wald chi-square p-value.
+            wald = stats.chi2.isf(row.wald_p_value, 2)
+            assert_allclose(wald / 2, p.loc["GENO_2DF", "Z_OR_F_STAT"], rtol=1e-4)
     assert n_firth == (3 if dataset == "sparse" else 6)
 
 
@@ -369,8 +380,8 @@ def test_firth_penalised_lrt_uses_full_design_penalty():
         "additive", "per_allele"
     ]
     stat = 2 * (full.penalised_loglik - restricted.penalised_loglik)
-    assert_allclose(row.extra["firth_lrt_statistic"], stat, rtol=1e-10)
-    assert_allclose(row.extra["firth_lrt_p"], stats.chi2.sf(stat, 1), rtol=1e-10)
+    assert_allclose(row.statistic, stat, rtol=1e-10)
+    assert_allclose(row.p_value, stats.chi2.sf(stat, 1), rtol=1e-10)
     # the restricted penalised likelihood differs from refitting without the column
     dropped = fit_firth(X[:, :-1], y)
     assert abs(dropped.penalised_loglik - restricted.penalised_loglik) > 1e-3
@@ -597,3 +608,196 @@ def test_dosage_model_uses_every_dosage_and_class_models_every_hard_call():
     f = (m0.ssr - m1.ssr) / (m1.ssr / m1.df_resid)
     np.testing.assert_allclose(add.statistic, f, rtol=1e-7)
     np.testing.assert_allclose(add.p_value, st.f.sf(f, 1, m1.df_resid), rtol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# covariate design: constant and aliased covariates dropped as R lm / glm alias them
+# --------------------------------------------------------------------------------------------
+def test_covariate_design_drops_constant_and_later_collinear_columns():
+    rng = np.random.default_rng(7)
+    n = 200
+    age = rng.integers(40, 80, n).astype(float)
+    bmi = np.full(n, 27.5)
+    sex = rng.integers(0, 2, n).astype(float)
+    months = 12 * age
+    combo = 2 * age - 3 * sex + 1
+    C = np.column_stack([age, bmi, months, sex, combo])
+    d = regression.covariate_design(C, ["age_years", "bmi", "age_months", "sex", "combo"])
+    assert d.names == ["age_years", "sex"] and d.kept == [0, 3]
+    assert d.dropped == [
+        ("bmi", "constant in this stratum"),
+        ("age_months", "collinear with age_years"),
+        ("combo", "collinear with age_years, sex"),
+    ]
+    assert d.note == (
+        "covariate dropped: bmi (constant in this stratum); covariate dropped: age_months (collinear "
+        "with age_years); covariate dropped: combo (collinear with age_years, sex)"
+    )
+    # the earlier column of a collinear pair is kept, whichever it is (formula order, as R)
+    d = regression.covariate_design(np.column_stack([months, age]), ["age_months", "age_years"])
+    assert d.names == ["age_months"] and d.dropped == [("age_years", "collinear with age_months")]
+
+
+def test_covariate_design_tolerance_and_missing_rows():
+    rng = np.random.default_rng(8)
+    n = 300
+    a = rng.normal(50, 10, n)
+    near = 3 * a + rng.normal(0, 1e-7, n)  # residual about 1e-9 of the column's norm
+    C = np.column_stack([a, near])
+    assert regression.covariate_design(C, ["a", "near"]).dropped == [("near", "collinear with a")]
+    assert regression.covariate_design(C, ["a", "near"], tol=1e-12).dropped == []
+    # rows with a NaN are not part of the design: b is constant among the complete cases
+    a[:5] = np.nan
+    b = np.where(np.arange(n) < 5, 2.0, 1.0)
+    d = regression.covariate_design(np.column_stack([a, b]), ["a", "b"])
+    assert d.dropped == [("b", "constant in this stratum")]
+    assert regression.covariate_design(np.empty((0, 2)), ["a", "b"]).names == ["a", "b"]
+    with pytest.raises(ValueError, match=r"covariates must be \(n, 1\) for 1 names"):
+        regression.covariate_design(C, ["a"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Sparse data against R: penalised LRT and profile CI (brglm2 + direct maximisation), dosages
+# (make_firth_fixtures.R -> firth_reference.tsv)
+# ----------------------------------------------------------------------------------------------
+
+FIRTH = "logistic (Firth), penalised LRT; profile penalised-likelihood CI"
+R_FIELDS = ["estimate", "standard_error", "statistic", "df", "p_value", "wald_p_value", "wald_ci_lower"]
+R_FIELDS += ["wald_ci_upper"]
+
+
+@pytest.fixture(scope="module")
+def firth_ref() -> pd.DataFrame:
+    ref = pd.read_csv(FIX / "firth_reference.tsv", sep="\t", skipinitialspace=True)
+    ref["term"] = ref["term"].str.replace(r"\d+$", "", regex=True)
+    return ref.rename(columns={"se": "standard_error"})
+
+
+def _assert_matches_firth_ref(row, r):
+    """Estimates, SE, statistic, p and Wald values to 1e-6; profile limits to 1e-4 (relative)."""
+    got = np.array([getattr(row, f) for f in R_FIELDS], dtype=float)
+    assert_allclose(got, r[R_FIELDS].to_numpy(float), rtol=1e-6, err_msg=f"{row.model}/{row.term}")
+    lims = [row.ci_lower, row.ci_upper]
+    if r["fit"] == "firth":
+        assert_allclose(np.log(lims), np.log(r[["ci_lower", "ci_upper"]].to_numpy(float)), rtol=1e-4)
+        assert math.isnan(row.aic)
+    else:  # ML: Wald CI, AIC
+        assert_allclose(lims + [row.aic], r[["ci_lower", "ci_upper", "aic"]].to_numpy(float), rtol=1e-6)
+    assert row.n == r["n"]
+
+
+def _firth_ref_rows(ref, dataset):
+    return ref[ref.dataset == dataset].itertuples(index=False)
+
+
+def test_firth_recessive_no_case_homozygotes_uses_penalised_lrt(firth_ref):
+    # the 9 effect-allele homozygotes are all controls: the Wald test understates the evidence
+    d = _data("firth_recessive")
+    rows = _run(d)
+    sel = firth_ref[firth_ref.dataset == "firth_recessive"]
+    for _, r in sel.iterrows():
+        row = rows[r["model"], r["term"]]
+        assert row.method == FIRTH and row.note == "firth-fallback: quasi-complete separation"
+        _assert_matches_firth_ref(row, r)
+    rec, cod = rows["recessive", "hom_alt"], rows["codominant", "hom_alt"]
+    assert rec.p_value < 0.01 < 0.05 < rec.wald_p_value
+    # the codominant pair: one 2-df penalised LRT shown on both rows
+    assert cod.df == 2 and cod.p_value == rows["codominant", "het"].p_value
+    # the other models have finite ML estimates
+    assert rows["dominant", "carrier"].method.startswith("logistic, LRT")
+
+
+def test_firth_complete_separation(firth_ref):
+    # fitted without covariates (see make_firth_fixtures.R)
+    d = _data("firth_complete")
+    rows = _by_term(
+        genetic_models(_arr(d, "y_bin"), _arr(d, "g"), np.empty((len(d), 0)), outcome_type="binary")
+    )
+    for _, r in firth_ref[firth_ref.dataset == "firth_complete"].iterrows():
+        row = rows[r["model"], r["term"]]
+        expected = FIRTH + ("; per_allele = effect-allele count" if r["model"] == "additive" else "")
+        assert row.method == expected
+        _assert_matches_firth_ref(row, r)
+    dom = rows["dominant", "carrier"]
+    assert dom.p_value < 1e-12 and dom.wald_p_value > 1e-6
+    # the profile CI is asymmetric about the estimate (the Wald CI is symmetric on the log scale)
+    assert math.log(dom.ci_upper / dom.estimate) > 1.5 * math.log(dom.estimate / dom.ci_lower)
+
+
+def test_firth_interaction_with_separation_in_one_group(firth_ref):
+    d = _data("firth_interaction")
+    res = interaction_test(
+        _arr(d, "y_bin"), _arr(d, "g"), _arr(d, "t2dm"), d[COV].to_numpy(float),
+        outcome_type="binary", modifier_name="t2dm",
+    )  # fmt: skip
+    r = firth_ref[firth_ref.dataset == "firth_interaction"].iloc[0]
+    assert res.method == FIRTH + "; per_allele = effect-allele count"
+    assert res.note == "firth-fallback: quasi-complete separation"
+    _assert_matches_firth_ref(res, r)
+
+
+@pytest.mark.parametrize("dataset", ["dosage_overlap", "dosage_low"])
+def test_dosage_checks_use_the_dosages(firth_ref, dataset):
+    # dosage_overlap: every sample with rounded DS 1 or 2 is a case, but the dosages of cases and
+    # controls overlap below 0.5: no separation, plain ML as R glm.
+    # dosage_low: every DS below 0.5 (hard calls all 0): not monomorphic, estimated.
+    d = _data(dataset)
+    rows = genetic_models(
+        _arr(d, "y_bin"), _arr(d, "g"), d[COV].to_numpy(float), outcome_type="binary", dosage=_arr(d, "ds")
+    )
+    add = _by_term(rows)["additive", "per_allele"]
+    assert add.method == "logistic, LRT; per_allele = DS dosage" and add.note == ""
+    _assert_matches_firth_ref(add, firth_ref[firth_ref.dataset == dataset].iloc[0])
+    if dataset == "dosage_low":
+        assert all(r.note == "monomorphic in this stratum" for r in rows if r.model != "additive")
+    else:
+        # the hard-call models do separate (classes 1 and 2 are all cases)
+        assert _by_term(rows)["dominant", "carrier"].method == FIRTH
+
+
+def test_dosage_separation_and_monomorphism_are_decided_on_dosages():
+    rng = np.random.default_rng(3)
+    n = 200
+    covs = rng.normal(size=(n, 1))
+    ds = np.round(rng.uniform(0, 0.49, n), 3)
+    y = (ds > 0.3).astype(float)  # controls <= 0.3 < cases: quasi-complete separation on the DS
+    g = np.zeros(n)
+    add = _by_term(genetic_models(y, g, covs, outcome_type="binary", dosage=ds))["additive", "per_allele"]
+    assert add.method == FIRTH + "; per_allele = DS dosage"
+    assert add.note == "firth-fallback: quasi-complete separation"
+    flat = np.full(n, 0.2)
+    y = rng.binomial(1, 0.4, n).astype(float)
+    add = _by_term(genetic_models(y, g, covs, outcome_type="binary", dosage=flat))["additive", "per_allele"]
+    assert add.note == "monomorphic in this stratum" and math.isnan(add.p_value)
+
+
+def test_ml_rows_carry_their_wald_values(cohort, ref):
+    rows = _run(cohort)
+    for (model, term), row in rows.items():
+        assert (row.wald_ci_lower, row.wald_ci_upper) == (row.ci_lower, row.ci_upper)
+        if row.df == 1:
+            r = _ref_row(ref, "cohort", "y_bin", model, term)
+            assert_allclose(row.wald_p_value, 2 * stats.norm.sf(abs(r["beta"] / r["se"])), rtol=1e-6)
+    lin = _run(cohort, "y_cont", "continuous")
+    assert all(math.isnan(r.wald_p_value) for r in lin.values())
+
+
+def test_firth_converges_with_a_single_case_carrier():
+    # one carrier, a case: leverage ~1, where the Fisher information understates the curvature of
+    # the penalty and plain step halving oscillated between two points of equal penalised
+    # likelihood (before: "Firth regression did not converge" on such mtDNA rows)
+    rng = np.random.default_rng(5)
+    n = 645
+    age, bmi, sex = rng.normal(66, 8.7, n), rng.normal(30, 4.7, n), rng.binomial(1, 0.5, n)
+    y = rng.binomial(1, 0.18, n).astype(float)
+    carrier = np.zeros(n)
+    carrier[np.flatnonzero(y)[0]] = 1
+    X = np.column_stack([np.ones(n), age, bmi, sex, carrier])
+    fit = fit_firth(X, y)
+    assert fit.converged and fit.n_iter < 100
+    _, mu, w, _, chol, _ = _firth_state(X, y, fit.beta)
+    assert_allclose(_modified_score(X, y, mu, w, chol), 0, atol=1e-6)  # the gradient of the pll
+    row = _by_term(genetic_models(y, carrier, X[:, 1:4], outcome_type="binary", ploidy=1))[
+        "carrier", "carrier"
+    ]
+    assert row.method == FIRTH and np.isfinite([row.p_value, row.ci_lower, row.ci_upper]).all()

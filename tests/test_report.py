@@ -403,6 +403,8 @@ def test_methods_text_follows_the_configuration(cohort):
     assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
     assert "fewer than 30 analysable samples" in text and "numpy 9.9" in text
     assert "Small-cell suppression is off" in text
+    assert "penalised likelihood-ratio test" in text and "profile penalised-likelihood intervals" in text
+    assert "wald_p_value" in text
     cfg["covariates"] = ["bmi"]
     cfg["strata"] = ["all", "sex"]
     cfg["association"]["min_stratum_n"] = 77
@@ -448,6 +450,31 @@ def test_skipped_strata_are_stated(cohort):
     for name in ("T2DM, women", "T2DM, men"):
         assert f"stratum <strong>{name}</strong>" in skipped
     assert "No stratum was skipped" in cohort["html"]
+
+
+def test_dropped_covariates_are_listed_once_per_stratum(cohort):
+    cfg = copy.deepcopy(cohort["config"])
+    pheno = read_tsv(cohort["run_dir"] / "work" / "phenotypes.tsv")
+    pheno["age_months"] = 12 * pheno["age_years"]
+    cfg["covariates"] = ["age_years", "bmi", "age_months"]
+    cfg["variants"] = ["rs731236", "rs2228570"]
+    panel = read_panel(cfg["panel"]).select(cfg["variants"])
+    result = associate_outcome(
+        _calls(cfg), pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg)
+    )
+    tables = dict(cohort["tables"])
+    for name in ("association", "covariate_design"):
+        tables[name] = str(cohort["tmp"] / f"degenerate_{name}.tsv")
+        write_tsv(getattr(result, name), tables[name])
+    html = render_report(
+        run=cohort["kwargs"]["run"], config=cfg, tables=tables, suppress_below=5, panel=panel, plots=False
+    )
+    section = re.search(r'<section id="skipped">(.*?)</section>', html, re.S).group(1)
+    table = section.split("Covariates dropped from the models")[1]
+    assert table.count("collinear with age_years") == 9  # one row per stratum, not per variant or model
+    assert table.count("rs731236,rs2228570") == 9
+    assert "relative tolerance 1e-07" in html
+    assert "Covariates dropped from the models" not in cohort["html"]
 
 
 def _calls(cfg):

@@ -71,6 +71,26 @@ def test_bad_config_fails_before_any_job(tmp_path, mutate, message):
     assert not (tmp_path / "results").exists()
 
 
+def test_duplicate_config_key_fails_naming_the_key_both_lines_and_the_file(tmp_path):
+    """Two `bmd_site:` under `outcomes`: YAML (and Snakemake's loader) would keep the last."""
+    cfg = small_config()
+    cfg["outcomes"] = {"bmd_site": cfg["outcomes"]["bmd_ls"], "fracture": cfg["outcomes"]["fracture"]}
+    path = write_config(tmp_path / "config.yaml", cfg)
+    text = path.read_text().replace(
+        "outcomes:\n", "outcomes:\n  bmd_site: {column: fn_bmd, type: continuous}\n"
+    )
+    path.write_text(text)
+    lines = [i + 1 for i, line in enumerate(text.splitlines()) if line.startswith("  bmd_site:")]
+    assert len(lines) == 2
+    proc = snakemake(tmp_path, "-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert (
+        f"duplicate config key 'bmd_site' under outcomes in {path}: lines {lines[0]} and {lines[1]}" in out
+    ), out
+    assert not (tmp_path / "results").exists()
+
+
 def sha256_tree(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -181,6 +201,64 @@ def test_bad_phenotype_value_fails_with_message_and_no_partial_outputs(tmp_path)
     assert not (tmp_path / "results" / "archive").exists()
 
 
+@pytest.mark.slow
+def test_degenerate_covariates_are_dropped_said_once_per_stratum_and_reported(tmp_path):
+    """bmi constant among T2DM=yes, age_months = 12 age_years, centre constant everywhere: the run
+    completes, the models leave them out where they are degenerate and every place says so."""
+    sim_dir = simulate_cohort(tmp_path / "cohort", 600)
+    pheno = pd.read_csv(sim_dir / "phenotypes.tsv", sep="\t", dtype=str, keep_default_na=False)
+    pheno.loc[pheno["diabetes"].isin(["yes", "1"]) & (pheno["bmi"] != ""), "bmi"] = "27.0"
+    age = pd.to_numeric(pheno["age_years"], errors="coerce")
+    pheno["age_months"] = [f"{12 * a:g}" if np.isfinite(a) else "" for a in age]
+    pheno["centre"] = "3"
+    pheno.to_csv(sim_dir / "phenotypes.tsv", sep="\t", index=False)
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    cfg["cohort"].update(
+        vcf=[str(sim_dir / "chr12.vcf.gz"), str(sim_dir / "chrM.vcf.gz")],
+        phenotypes=str(sim_dir / "phenotypes.tsv"),
+    )
+    cfg["covariates"] = ["age_years", "bmi", "age_months", "centre"]
+    cfg["strata"] = ["all", "t2dm"]
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    (run,) = [p for p in (tmp_path / "results" / "runs").glob("*") if p.is_dir()]
+    design = pd.read_csv(run / "tables" / "covariate_design.tsv", sep="\t")
+    assert not design.duplicated(["outcome", "stratum", "covariate"]).any()
+    got = {(r.stratum, r.covariate, r.reason) for r in design.itertuples() if r.outcome == "bmd_ls"}
+    assert got == {
+        ("t2dm=yes", "bmi", "constant in this stratum"),
+        *((s, "age_months", "collinear with age_years") for s in ("all", "t2dm=yes", "t2dm=no")),
+        *((s, "centre", "constant in this stratum") for s in ("all", "t2dm=yes", "t2dm=no")),
+    }
+    assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
+    reg = assoc[(assoc["model"] == "additive") & (assoc["outcome"] == "bmd_ls")].set_index(
+        ["variant", "stratum"]
+    )
+    assert (reg.xs("t2dm=yes", level="stratum")["covariates"] == "age_years+sex").all()
+    assert (reg.xs("t2dm=no", level="stratum")["covariates"] == "age_years+bmi+sex").all()
+    assert reg["p_value"].notna().all()
+    assert (
+        reg.xs("t2dm=yes", level="stratum")["note"]
+        .str.contains("covariate dropped: bmi (constant in this stratum)", regex=False)
+        .all()
+    )
+    phenotypes_log = (run / "logs" / "phenotypes.log").read_text()
+    assert (
+        f"WARNING vdrbone: covariate column 'centre' in {sim_dir / 'phenotypes.tsv'}: constant in every "
+        "stratum (value 3)" in phenotypes_log
+    )
+    associate_log = (run / "logs" / "associate.bmd_ls.log").read_text()
+    assert associate_log.count("covariate dropped: age_months") == 1
+    assert (
+        "outcome bmd_ls: covariate dropped: age_months (collinear with age_years) from the models of "
+        "strata all, t2dm=yes, t2dm=no" in associate_log
+    )
+    html = (run / "report" / "report.html").read_text()
+    assert "Covariates dropped from the models" in html and "constant in every stratum" in html
+
+
 def two_cohort_config(n_samples: int = 400) -> dict:
     """Two simulated cohorts (EUR and EAS) under `cohorts`, with the default analysis settings."""
     cfg = small_config(n_samples=n_samples)
@@ -212,11 +290,12 @@ def test_dry_run_with_two_cohorts_has_jobs_per_cohort_and_a_combine_job(tmp_path
     assert re.search(r"^simulate\s+2$", out, re.M)
     assert re.search(r"^archive\s+2$", out, re.M)
     assert re.search(r"^combine\s+1$", out, re.M)
+    assert re.search(r"^combined_report\s+1$", out, re.M)
 
 
 @pytest.mark.slow
 def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
-    from vdrbone.meta import fixed_effect
+    from vdrbone.meta import fixed_effect, random_effects
 
     path = write_config(tmp_path / "config.yaml", two_cohort_config())
     proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
@@ -243,6 +322,20 @@ def test_two_cohorts_get_their_own_runs_and_a_meta_analysis(tmp_path):
     assert len(row) == 1 and row["n_cohorts"].item() == 2
     for col in ("estimate", "standard_error", "p_value", "q_statistic", "i2"):
         np.testing.assert_allclose(row[col].item(), expected[col], rtol=1e-9)
+    # random effects (default REML, no Hartung-Knapp) and the forest plot of the combined report
+    re_expected = random_effects(
+        [per["eur"]["estimate"].item(), per["eas"]["estimate"].item()],
+        [per["eur"]["standard_error"].item(), per["eas"]["standard_error"].item()],
+    )
+    for col in ("tau2", "re_estimate", "re_standard_error", "re_p_value", "pi_lower", "pi_upper"):
+        np.testing.assert_allclose(row[col].item(), re_expected[col], rtol=1e-9, atol=1e-15)
+    assert row["re_method"].item() == "random effects, REML tau2"
+    weights = pd.read_csv(combined / "meta_cohorts.tsv", sep="\t")
+    mine = weights.query(" and ".join(f"{k} == {v!r}" for k, v in key.items()))
+    assert list(mine["cohort"]) == ["eur", "eas"]
+    html = (combined / "report.html").read_text()
+    assert "Forest plot: TaqI (rs731236), bmd_ls, All: additive per_allele" in html
+    assert html.count("data:image/svg+xml;base64,") >= 5
 
 
 def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):

@@ -12,6 +12,7 @@ rule associate:
         association="results/runs/{run_id}/work/association/{outcome}.tsv",
         genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
+        covariate_design="results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
     log:
         "results/runs/{run_id}/logs/associate.{outcome}.log",
     benchmark:
@@ -42,10 +43,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        covariate_design=expand(
+            "results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
     output:
         association="results/runs/{run_id}/tables/association.tsv",
         genotype_counts="results/runs/{run_id}/tables/genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/tables/bmd_by_genotype.tsv",
+        covariate_design="results/runs/{run_id}/tables/covariate_design.tsv",
     log:
         "results/runs/{run_id}/logs/merge_association.log",
     benchmark:

@@ -16,6 +16,7 @@ from snakemake.logging import logger  # noqa: E402
 from vdrbone.provenance import check_run_folder, fingerprint  # noqa: E402
 from vdrbone.settings import (  # noqa: E402
     check_config,
+    check_config_files,
     cohort_configs,
     resolve_run_id,
     simulated_paths,
@@ -31,8 +32,13 @@ RUNS_ENV = "VDRBONE_RUNS"
 
 
 def _load_configs(raw):
-    """Validate the config; one checked config per cohort. Fails before any job runs."""
+    """Validate the config; one checked config per cohort. Fails before any job runs.
+
+    Every config file Snakemake read (the `configfile:` default and each --configfile) is read
+    again with a loader that refuses duplicate keys, which Snakemake's loader would let through.
+    """
     try:
+        check_config_files(workflow.configfiles)
         cfg = validate_config(
             raw, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
         )
@@ -194,6 +200,7 @@ SHAREABLE_TABLES = [
     "results/runs/{run_id}/tables/association.tsv",
     "results/runs/{run_id}/tables/genotype_counts.tsv",
     "results/runs/{run_id}/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/tables/covariate_design.tsv",
     "results/runs/{run_id}/tables/ld.tsv",
     "results/runs/{run_id}/tables/haplotypes.tsv",
     "results/runs/{run_id}/tables/haplotype_association.tsv",
@@ -207,6 +214,7 @@ SHAREABLE_COPIES = [
     "results/runs/{run_id}/shareable/tables/association.tsv",
     "results/runs/{run_id}/shareable/tables/genotype_counts.tsv",
     "results/runs/{run_id}/shareable/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/shareable/tables/covariate_design.tsv",
     "results/runs/{run_id}/shareable/tables/ld.tsv",
     "results/runs/{run_id}/shareable/tables/haplotypes.tsv",
     "results/runs/{run_id}/shareable/tables/haplotype_association.tsv",
@@ -239,6 +247,8 @@ def final_outputs(wildcards):
         targets += [
             f"results/combined/{COMBINED_ID}/summary.tsv",
             f"results/combined/{COMBINED_ID}/meta_analysis.tsv",
+            f"results/combined/{COMBINED_ID}/meta_cohorts.tsv",
+            f"results/combined/{COMBINED_ID}/report.html",
         ]
     return targets
 

@@ -70,6 +70,7 @@ rule phenotypes:
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=CFG["covariates"],
+        strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],
     script:
         "../scripts/phenotypes.py"

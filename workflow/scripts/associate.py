@@ -1,6 +1,6 @@
 """Snakemake adapter: all association tests of one outcome, over variants and strata."""
 
-from vdrbone.association import associate_outcome
+from vdrbone.association import associate_outcome, design_messages
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
@@ -18,6 +18,9 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         qc=read_tsv(sm.input.qc),
     )
     log.info("%d association rows for %s", len(result.association), sm.wildcards.outcome)
+    for message in design_messages(result.covariate_design):
+        log.warning("%s", message)
     write_tsv(result.association, sm.output.association)
     write_tsv(result.genotype_counts, sm.output.genotype_counts)
     write_tsv(result.bmd_by_genotype, sm.output.bmd_by_genotype)
+    write_tsv(result.covariate_design, sm.output.covariate_design)

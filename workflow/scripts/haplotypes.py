@@ -2,6 +2,7 @@
 
 import pandas as pd
 
+from vdrbone.association import design_messages
 from vdrbone.haplotypes import (
     adjust_global,
     association_table,
@@ -52,4 +53,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
                 else empty["association"]
             )
             log.info("%d haplotype association rows for %s", len(table), outcome)
+            if "covariate_design" in table.attrs:
+                for message in design_messages(table.attrs["covariate_design"], models="haplotype models"):
+                    log.warning("%s", message)
             write_tsv(table, sm.output.association)

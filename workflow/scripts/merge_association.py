@@ -4,6 +4,6 @@ from vdrbone.tables import concat_tsv, snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
-    for key in ("association", "genotype_counts", "bmd_by_genotype"):
+    for key in ("association", "genotype_counts", "bmd_by_genotype", "covariate_design"):
         n = concat_tsv(list(sm.input[key]), sm.output[key])
         log.info("%s: %d rows", key, n)

@@ -1,6 +1,6 @@
 """Snakemake adapter: code and validate the phenotype table, match it to the VCF samples."""
 
-from vdrbone.phenotypes import match_samples, read_phenotypes
+from vdrbone.phenotypes import covariate_warnings, match_samples, read_phenotypes
 from vdrbone.tables import snakemake_logging, write_tsv
 from vdrbone.vcf_reader import vcf_samples
 
@@ -22,9 +22,14 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         min_overlap=sm.params.min_overlap,
         pheno_path=sm.input.phenotypes,
         vcf_path=", ".join(sm.input.vcf),
+        sample_column=sm.params.sample_column,
     )
     pheno = pheno.set_index("sample").loc[matched].reset_index()
     log.info("%d samples in both the phenotype table and the VCF", len(pheno))
+    for warning in covariate_warnings(
+        pheno, list(sm.params.covariates), list(sm.params.strata), path=sm.input.phenotypes
+    ):
+        log.warning("%s", warning)
     write_tsv(pheno, sm.output.phenotypes)
     write_tsv(summary, sm.output.examples)  # example ids: individual-level, stays in work/
     write_tsv(summary.drop(columns=["examples"]), sm.output.matching)

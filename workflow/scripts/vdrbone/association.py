@@ -4,22 +4,25 @@ For every variant x stratum this assembles, for a binary outcome, the allelic te
 chi-square, Fisher exact, allelic OR with Woolf CI), the genotypic 2x3 tests (chi-square, Fisher
 exact), the Cochran-Armitage trend test and the five SNPassoc genetic models (logistic, OR); for a
 continuous outcome, ANOVA and Kruskal-Wallis by genotype and the five genetic models (linear,
-beta). mtDNA variants get the carrier model (and Fisher's exact test for binary outcomes).
+beta) and, for binary outcomes, the MAX3 test over the dominant, recessive and additive trend
+tests (:mod:`vdrbone.maxstat`). mtDNA variants get the carrier model (and Fisher's exact test
+for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
-strata, and Bonferroni / Benjamini-Hochberg adjustment within the outcome complete the table.
+strata, and the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and
+-Yekutieli) within the outcome complete the table.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, regression
+from vdrbone import contingency, maxstat, multiple_testing, regression
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -28,8 +31,9 @@ from vdrbone.strata import POOLED_STRATA, interactions, strata_masks, varying_fa
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
-# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis) and the Breslow-Day homogeneity
-# test are reported with unadjusted p-values only.
+# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis), the Breslow-Day homogeneity
+# test and MAX3 (itself the max over three family members, its p already corrected for the
+# choice of model) are reported with unadjusted p-values only.
 PRIMARY_MODELS = (
     "allelic",
     "genotypic",
@@ -52,15 +56,19 @@ BMD_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
 ]  # fmt: skip
+# covariate_design.tsv: one row per outcome x stratum x covariate dropped from the models.
+DESIGN_COLUMNS = ["outcome", "stratum", "covariate", "action", "reason", "variants"]
 
 
 @dataclass
 class OutcomeResult:
-    """The three tables of one outcome: tests and estimates, and the two descriptive tables."""
+    """The tables of one outcome: tests and estimates, the two descriptive tables, and the
+    covariates dropped from the models (:data:`DESIGN_COLUMNS`)."""
 
     association: pd.DataFrame
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
+    covariate_design: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DESIGN_COLUMNS))
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
@@ -104,32 +112,27 @@ def _counts(g: np.ndarray, size: int) -> np.ndarray:
 
 
 def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
-    """Add ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) over the primary tests.
+    """Add the adjusted p-values of :data:`vdrbone.multiple_testing.ADJUSTED_COLUMNS`.
 
     The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
     p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
-    2-df test). Bonferroni: min(1, m p); BH: the step-up q-values of Benjamini & Hochberg (1995),
-    as R ``p.adjust(method = "BH")``. Other rows get NaN.
+    2-df test). Columns: ``p_bonferroni``, ``p_holm``, ``p_sidak_ss``, ``p_sidak_sd``,
+    ``q_value`` (Benjamini-Hochberg) and ``q_by`` (Benjamini-Yekutieli), the PLINK 1.9
+    ``--adjust`` set (see :func:`vdrbone.multiple_testing.adjust`). Other rows get NaN.
     """
     out = table.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out[col] = np.nan
     primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
-    m = len(tests)
-    if m == 0:
+    if tests.empty:
         return out
-    p = tests["p_value"].to_numpy(float)
-    order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, m + 1)
-    q_sorted = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    q = np.empty(m)
-    q[order] = q_sorted
-    tests = tests.assign(p_bonferroni=np.minimum(1.0, p * m), q_value=q).drop(columns="p_value")
+    adjusted = multiple_testing.adjust_all(tests["p_value"].to_numpy(float))
+    tests = tests.assign(**adjusted).drop(columns="p_value")
     merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
-    out.loc[primary, "p_bonferroni"] = merged["p_bonferroni"].to_numpy()
-    out.loc[primary, "q_value"] = merged["q_value"].to_numpy()
+    for col in multiple_testing.ADJUSTED_COLUMNS:
+        out.loc[primary, col] = merged[col].to_numpy()
     return out
 
 
@@ -197,6 +200,14 @@ def associate_outcome(
     Missing data: each test uses the samples of the stratum with the outcome and the genotype
     called; regression models additionally need every covariate (complete cases; ``n`` says how
     many). Sex and T2DM are added as covariates where the stratum does not fix them.
+
+    Degenerate covariates: before fitting, the covariate design of every variant x stratum is
+    checked on its analysable samples (:func:`stratum_design`); a covariate constant there or
+    collinear with earlier ones (``association.collinearity_tolerance``) is left out of that
+    stratum's genetic and interaction models, as R ``lm`` / ``glm`` alias it. The rows'
+    ``covariates`` column lists what was adjusted for and their ``note`` says what was dropped
+    (``covariate dropped: bmi (constant in this stratum)``); ``covariate_design`` lists each drop
+    once per stratum.
     """
     spec = settings.outcome(outcome)
     binary = spec["type"] == "binary"
@@ -204,6 +215,8 @@ def associate_outcome(
     min_n = int(settings.association.min_stratum_n)
     min_cases = int(settings.association.min_cases)
     use_dosage = settings.genotypes.use_dosage
+    with_max3 = bool(settings.association.max3)
+    tol = float(settings.association.collinearity_tolerance)
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
@@ -224,6 +237,7 @@ def associate_outcome(
     )
 
     rows = _Rows(outcome)
+    dropped = DesignLog(outcome)
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
     for j, v in enumerate(panel):
@@ -234,10 +248,17 @@ def associate_outcome(
             # Sex / T2DM enter where they vary among the samples the models can use.
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
-            cov_label = "+".join(cov_names)
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary, excluded[v.id])
+                _excluded_rows(rows, v, stratum, binary, excluded[v.id], max3=with_max3)
                 continue
+            # the models' complete cases cover every covariate, dropped ones included (as R)
+            y_reg = y[mask].copy()
+            for c in cov_names:
+                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+            design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+            dropped.add(stratum, v.id, design)
+            cov_names = design.names
+            cov_label = "+".join(cov_names)
             y_s, g_s = y[mask], g_all[mask]
             ok = np.isfinite(y_s) & np.isfinite(g_s)
             n_ok = int(ok.sum())
@@ -246,7 +267,7 @@ def associate_outcome(
             counts = {"n": n_ok}
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts):
+            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                 rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
@@ -254,7 +275,7 @@ def associate_outcome(
                 else np.empty((mask.sum(), 0))
             )
             for res in regression.genetic_models(
-                y_s,
+                y_reg,
                 g_s,
                 C,
                 outcome_type=outcome_type,
@@ -264,6 +285,7 @@ def associate_outcome(
                 min_n=min_n,
                 min_cases=min_cases,
             ):
+                res.note = join_notes(res.note, design.note)
                 rows.add(v, stratum, res, covariates=cov_label)
             for modifier, values, label in interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
@@ -281,7 +303,7 @@ def associate_outcome(
                     )
                 else:
                     res = regression.interaction_test(
-                        y_s,
+                        y_reg,
                         g_s,
                         values[mask],
                         Ci,
@@ -291,6 +313,7 @@ def associate_outcome(
                         min_n=min_n,
                         min_cases=min_cases,
                     )
+                res.note = join_notes(res.note, design.note)
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
         if binary:
@@ -301,7 +324,74 @@ def associate_outcome(
         association=table,
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
+        covariate_design=dropped.frame(),
     )
+
+
+def stratum_design(
+    cov_values: dict[str, np.ndarray],
+    cov_names: list[str],
+    analysable: np.ndarray,
+    *,
+    tol: float = regression.RANK_TOL,
+    min_n: int = 30,
+) -> regression.CovariateDesign:
+    """Which covariates a stratum's models adjust for (:func:`vdrbone.regression.covariate_design`).
+
+    Checked on the stratum's analysable samples (``analysable``: outcome and genotype present)
+    that have every covariate (complete cases), in the order of ``cov_names`` (the configured
+    covariates, then sex and T2DM). With fewer than ``min_n`` such samples nothing is dropped:
+    the models' rows already say ``too few samples``.
+    """
+    C = np.column_stack([cov_values[c][analysable] for c in cov_names]) if cov_names else None
+    if C is None:
+        return regression.CovariateDesign([], [], [])
+    C = C[np.isfinite(C).all(axis=1)]
+    if C.shape[0] < min_n:
+        return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
+    return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def join_notes(*notes: str) -> str:
+    """Non-empty notes joined by "; " (a reason first, then remarks such as a dropped covariate)."""
+    return "; ".join(n for n in notes if n)
+
+
+class DesignLog:
+    """Covariates dropped per stratum, over variants: the rows of ``covariate_design.tsv``."""
+
+    def __init__(self, outcome: str):
+        self.outcome = outcome
+        self.found: dict[tuple[str, str, str], list[str]] = {}
+
+    def add(self, stratum: str, variant: str, design: regression.CovariateDesign) -> None:
+        for name, reason in design.dropped:
+            ids = self.found.setdefault((stratum, name, reason), [])
+            if variant not in ids:
+                ids.append(variant)
+
+    def frame(self) -> pd.DataFrame:
+        rows = [
+            {"outcome": self.outcome, "stratum": s, "covariate": c, "action": "dropped", "reason": r,
+             "variants": ",".join(ids)}
+            for (s, c, r), ids in self.found.items()
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=DESIGN_COLUMNS)
+
+
+def design_messages(table: pd.DataFrame, *, models: str = "models") -> list[str]:
+    """Log lines for a covariate-design table: one per outcome x covariate x reason, naming
+    each stratum once, e.g. ``outcome bmd_ls: covariate dropped: bmi (constant in this stratum)
+    from the models of stratum t2dm=yes``."""
+    lines = []
+    for (outcome, covariate, reason), part in table.groupby(["outcome", "covariate", "reason"], sort=False):
+        strata = list(dict.fromkeys(part["stratum"]))
+        where = "stratum" if len(strata) == 1 else "strata"
+        lines.append(
+            f"outcome {outcome}: covariate dropped: {covariate} ({reason}) from the {models} of "
+            f"{where} {', '.join(strata)}"
+        )
+    return lines
 
 
 def _qc_exclusions(qc: pd.DataFrame | None, *, action: str) -> dict[str, str]:
@@ -326,7 +416,7 @@ def _qc_exclusions(qc: pd.DataFrame | None, *, action: str) -> dict[str, str]:
     return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
 
 
-def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
+def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tuple[str, str]]:
     """(model, term) rows of the unadjusted tests of a variant in one stratum, in table order."""
     if ploidy == 1:
         return [("carrier_fisher", "carrier")] if binary else []
@@ -337,13 +427,15 @@ def unadjusted_terms(binary: bool, ploidy: int) -> list[tuple[str, str]]:
             ("genotypic", "genotype"),
             ("genotypic_fisher", "genotype"),
             ("trend", "per_allele"),
-        ]
+        ] + ([(maxstat.MODEL, maxstat.TERM)] if max3 else [])
     return [("anova", "genotype"), ("kruskal_wallis", "genotype")]
 
 
-def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str) -> None:
+def _excluded_rows(
+    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, max3: bool = True
+) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = unadjusted_terms(binary, v.ploidy) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = unadjusted_terms(binary, v.ploidy, max3=max3) + regression.GENETIC_MODEL_TERMS[v.ploidy]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
     for modifier, _values, label in interactions(stratum, None, None):
@@ -352,15 +444,24 @@ def _excluded_rows(rows: _Rows, v: PanelVariant, stratum: str, binary: bool, rea
 
 
 def _unadjusted_tests(
-    v: PanelVariant, y: np.ndarray, g: np.ndarray, binary: bool, small: str, counts: dict
+    v: PanelVariant,
+    y: np.ndarray,
+    g: np.ndarray,
+    binary: bool,
+    small: str,
+    counts: dict,
+    *,
+    max3: bool = True,
 ) -> list[TestResult]:
     """Contingency tests (binary) or ANOVA / Kruskal-Wallis (continuous) on complete pairs.
+
+    Binary outcomes also get the MAX3 row (:func:`vdrbone.maxstat.max3`) when ``max3`` is set.
 
     ``small`` (a reason) gives rows that are not estimable, carrying ``counts`` (n, cases,
     controls) so that the reader sees how many samples the stratum had.
     """
     if small:
-        return _not_estimable(unadjusted_terms(binary, v.ploidy), small, **counts)
+        return _not_estimable(unadjusted_terms(binary, v.ploidy, max3=max3), small, **counts)
     if v.ploidy == 1:
         if not binary:
             return []
@@ -373,7 +474,7 @@ def _unadjusted_tests(
             contingency.genotypic(case, ctrl),
             contingency.genotypic_fisher(case, ctrl),
             contingency.trend(case, ctrl),
-        ]
+        ] + ([maxstat.max3(case, ctrl)] if max3 else [])
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 

@@ -49,8 +49,15 @@ import pandas as pd
 from scipy import linalg, special, stats
 
 from vdrbone import regression
-from vdrbone.association import adjust_pvalues, genotype_matrix
+from vdrbone.association import (
+    DesignLog,
+    adjust_pvalues,
+    genotype_matrix,
+    join_notes,
+    stratum_design,
+)
 from vdrbone.errors import InputError
+from vdrbone.multiple_testing import ADJUSTED_COLUMNS
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import HaplotypeSettings, Settings
@@ -694,8 +701,14 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
     rare = [h for h in order if em.freqs[h] <= min_freq and em.freqs[h] * 2 * n >= 1e-6]
     rare_f = float(em.freqs[rare].sum()) if rare else 0.0
     terms = [[h] for h in common]
+    merged = ""
     if rare and rare_f > RARE_TERM_MIN:
         terms.append(rare)
+    elif rare:  # as haplo.glm: a rare class below sum.rare.min counts as the reference
+        merged = (
+            f"rare haplotypes {','.join(rfl[j] for j in rare)} (pooled frequency {rare_f:.3g} <= "
+            f"{RARE_TERM_MIN}) merged into the reference"
+        )
     note = regression.sample_checks(y, binary, n, 1 + C.shape[1] + max(len(terms), 1), min_n, min_cases)
     if not note and not terms:
         note = "no haplotype besides the reference in this stratum"
@@ -739,13 +752,14 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
                 model="haplotype", term=rfl[h] if h is not None else "rare", estimate=est[0],
                 estimate_type=etype, ci_lower=est[1], ci_upper=est[2], standard_error=s, statistic=stat,
                 df=1.0, p_value=p, method=f"{fit.method.rsplit(',', 1)[0]}, {wald}", **base_fields,
+                **({"wald_p_value": p, "wald_ci_lower": est[1], "wald_ci_upper": est[2]} if binary else {}),
             ),
             h, members,
         )  # fmt: skip
     add(
         TestResult(
             model="haplotype_global", term="global", statistic=fit.statistic, df=float(fit.df),
-            p_value=fit.p_value, aic=fit.aic, method=fit.method, **base_fields,
+            p_value=fit.p_value, aic=fit.aic, method=fit.method, note=merged, **base_fields,
         )
     )  # fmt: skip
     return out, base
@@ -766,18 +780,24 @@ def association_table(
     The common haplotypes (the model's terms) are chosen per stratum by ``min_freq`` in that
     stratum's samples: a haplotype common overall but at or below ``min_freq`` in a stratum is
     pooled with the rare ones there and gets a row saying so (``absent`` when fewer than 0.5
-    copies are expected), and one rare overall may be a term of its own in a stratum.
+    copies are expected; ``pooled with the rare haplotypes in the rare term``, or ``merged into
+    the reference`` when the rare haplotypes' pooled frequency is at most
+    :data:`RARE_TERM_MIN` and, as in haplo.glm, they count as the reference), and one rare overall
+    may be a term of its own in a stratum.
     Covariates and strata as the association engine
-    (:func:`vdrbone.association.associate_outcome`). Columns :data:`ASSOCIATION_COLUMNS` plus
+    (:func:`vdrbone.association.associate_outcome`), including the check of each stratum's
+    covariate design (constant or collinear covariates dropped, with a note on the stratum's rows;
+    ``df.attrs['covariate_design']`` lists the drops, columns
+    :data:`vdrbone.association.DESIGN_COLUMNS`). Columns :data:`ASSOCIATION_COLUMNS` plus
     ``haplotype`` (nucleotides), ``frequency`` (EM frequency in the model's samples),
     ``members`` (of the ``rare`` term) and ``variants``; p-values of the ``haplotype_global``
     rows are adjusted (Bonferroni, BH) across the strata of the outcome. Block variants in
     ``unavailable`` are left out with a note (:func:`without_unavailable`); with fewer than two
     left, one ``haplotype_global`` row per stratum gives the reason.
     """
-    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    hap, left_out, name = without_unavailable(panel, settings.haplotypes, unavailable)
     if len(hap.ids) < 2:
-        note = f"{dropped}; fewer than two block variants left: no haplotypes"
+        note = f"{left_out}; fewer than two block variants left: no haplotypes"
         rows = [
             {**TestResult(model="haplotype_global", term="global", note=note).row(), "variant": name,
              "name": name, "outcome": outcome, "stratum": s}
@@ -789,6 +809,8 @@ def association_table(
     binary = spec["type"] == "binary"
     min_n = int(settings.association.min_stratum_n)
     min_cases = int(settings.association.min_cases)
+    tol = float(settings.association.collinearity_tolerance)
+    dropped = DesignLog(outcome)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
@@ -810,8 +832,14 @@ def association_table(
         base_ok = np.column_stack([cov_values[c] for c in base_covs]) if base_covs else np.empty((len(y), 0))
         analysable = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(base_ok).all(axis=1)
         cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
+        # complete cases over every covariate of the formula, dropped ones included (as R)
         C = np.column_stack([cov_values[c] for c in cov_names]) if cov_names else np.empty((len(y), 0))
         ok = mask & np.isfinite(y) & np.isfinite(G).any(axis=1) & np.isfinite(C).all(axis=1)
+        design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
+        if stratum != "all" or report_all:
+            dropped.add(stratum, block.name, design)
+        cov_names = design.names
+        C = C[:, design.kept]
         label = "+".join(cov_names)
         n_ok = int(ok.sum())
         if n_ok == 0:
@@ -831,6 +859,14 @@ def association_table(
                 common_all = [h for _, h in got if h is not None]
             if stratum != "all" and ref is not None:
                 present = {h for _, h in got if h is not None}
+                # the rare haplotypes form a term only above RARE_TERM_MIN; else haplo.glm merges
+                # them into the reference
+                rare_term = any(r.model == "haplotype" and h is None for r, h in got)
+                where = (
+                    "pooled with the rare haplotypes in the rare term"
+                    if rare_term
+                    else f"merged into the reference (rare haplotypes' pooled frequency <= {RARE_TERM_MIN})"
+                )
                 for h in common_all:
                     if h not in present:
                         f = float(em.freqs[h])
@@ -838,7 +874,7 @@ def association_table(
                             "absent in this stratum"
                             if f * 2 * n_ok < ABSENT_COUNT
                             else f"rare in this stratum (frequency {f:.4g} <= min_freq {hap.min_freq}); "
-                            "pooled with the rare haplotypes"
+                            + where
                         )
                         r = TestResult(
                             model="haplotype", term=block.rflp(em.expansion.haplotypes[h]), note=why, n=n_ok
@@ -852,6 +888,7 @@ def association_table(
         ref_h = ref if ref is not None else reference_h
         ref_label = f"{block.rflp(H[ref_h])} ({block.nucleotides(H[ref_h])})" if ref_h is not None else ""
         for r, _h in got:
+            r.note = join_notes(r.note, design.note)
             row = r.row()
             row.update(
                 variant=block.name,
@@ -871,22 +908,25 @@ def association_table(
             df[col] = np.nan
     for col in ("n", "n_cases", "n_controls"):
         df[col] = pd.to_numeric(df[col]).round().astype("Int64")
-    df = df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA]
-    return _with_note(adjust_global(df), dropped)
+    df = adjust_global(df[ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA])
+    design = dropped.frame()
+    df = _with_note(df, left_out)
+    df.attrs["covariate_design"] = design
+    return df
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """Bonferroni and BH adjustment over the ``haplotype_global`` tests of each outcome (the
-    engine's :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    """The ``--adjust`` set over the ``haplotype_global`` tests of each outcome (the engine's
+    :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
     out = df.copy()
-    out["p_bonferroni"] = np.nan
-    out["q_value"] = np.nan
+    cols = list(ADJUSTED_COLUMNS)
+    out[cols] = np.nan
     for _outcome, part in out.groupby("outcome", sort=False):
         glob = part[part["model"] == "haplotype_global"].assign(model="additive")
         if glob.empty:
             continue
         adj = adjust_pvalues(glob)
-        out.loc[adj.index, ["p_bonferroni", "q_value"]] = adj[["p_bonferroni", "q_value"]].to_numpy()
+        out.loc[adj.index, cols] = adj[cols].to_numpy()
     return out
 
 

@@ -42,6 +42,13 @@ REFERENCES = {
     "traits and haplotypes when linkage phase is ambiguous. Am J Hum Genet. 2002;70(2):425-434.",
     "lake": "Lake SL, Lyon H, Tantisira K, et al. Estimation and tests of haplotype-environment interaction "
     "when linkage phase is ambiguous. Hum Hered. 2003;55(1):56-65.",
+    "holm": "Holm S. A simple sequentially rejective multiple test procedure. Scand J Stat. 1979;6(2):65-70.",
+    "sidak": "Sidak Z. Rectangular confidence regions for the means of multivariate normal distributions. "
+    "J Am Stat Assoc. 1967;62(318):626-633.",
+    "freidlin": "Freidlin B, Zheng G, Li Z, Gastwirth JL. Trend tests for case-control studies of genetic "
+    "markers: power, sample size and robustness. Hum Hered. 2002;53(3):146-152.",
+    "by": "Benjamini Y, Yekutieli D. The control of the false discovery rate in multiple testing under "
+    "dependency. Ann Stat. 2001;29(4):1165-1188.",
 }
 
 COVARIATE_NAMES = {"age_years": "age (years)", "age": "age", "bmi": "body-mass index (BMI, kg/m2)"}
@@ -211,6 +218,15 @@ def methods_sections(
             "no continuity correction, with Fisher's exact test and a Woolf 95% CI of the allelic OR), "
             "genotypic test (chi-square and Freeman-Halton exact test on the 2x3 table), Cochran-Armitage "
             f"trend test {_cite('armitage')}, and logistic regression (odds ratios)."
+            + (
+                f" MAX3 {_cite('freidlin')} took the largest of the dominant, recessive and additive trend "
+                "chi-squares, with a p-value from their asymptotic trivariate normal distribution "
+                "(correlations from the genotype counts; not permutation), as SNPassoc maxstat; it "
+                "answers 'which genetic model' at the price of the choice and stays outside the "
+                "multiple-testing family."
+                if assoc.max3
+                else ""
+            )
         )
     if continuous:
         labels = _join([outcomes[o].get("label", o) for o in continuous])
@@ -228,9 +244,15 @@ def methods_sections(
             + ": codominant (2 df), dominant, recessive, overdominant and log-additive genetic models "
             "(mtDNA: carrier vs non-carrier), each adjusted for "
             + (_join(covs) if covs else "no covariates")
-            + ", plus sex and T2DM status where a stratum does not fix them. p-values are likelihood-ratio "
+            + ", plus sex and T2DM status where a stratum does not fix them. A covariate constant among "
+            "a stratum's analysable samples, or collinear with the covariates before it (relative "
+            f"tolerance {float(assoc.collinearity_tolerance):g}), was left out of that "
+            "stratum's models, as R lm and glm alias such terms (covariate_design.tsv lists where). "
+            "p-values are likelihood-ratio "
             "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
-            "complete-case samples; 95% confidence intervals are Wald intervals; AIC is reported to "
+            "complete-case samples; 95% confidence intervals are Wald intervals"
+            + (" (profile penalised-likelihood intervals for Firth fits, see below)" if binary else "")
+            + "; AIC is reported to "
             "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
         }
     )
@@ -239,10 +261,16 @@ def methods_sections(
             {
                 "title": "Separation and sparse data",
                 "text": "When a logistic model showed quasi-complete separation (a genotype class of the "
-                "model's coding with only cases or only controls, |coefficient| > 15 or standard error "
-                "> 10) or did not converge, it was refitted with Firth's penalised likelihood "
-                f"{_cite('firth', 'heinze')} and reported with a Wald test, as PLINK 2 does; such rows "
-                "carry the note 'firth-fallback'. Regression models of a binary outcome were fitted in a "
+                "model's coding with only cases or only controls; for the log-additive model, case and "
+                "control values, DS dosages where dosages were analysed, overlapping in at most one "
+                "boundary value; |coefficient| > 15 or standard error > 10) or did not converge, it was "
+                f"refitted with Firth's penalised likelihood {_cite('firth', 'heinze')}. Such rows carry "
+                "the note 'firth-fallback'; their p-value is the penalised likelihood-ratio test (the "
+                "tested coefficients fixed at zero, the others re-maximised, the penalty taken from the "
+                "full model; 2 df for the codominant model) and their 95% confidence intervals are "
+                "profile penalised-likelihood intervals, as in R logistf; the Wald p-value and interval "
+                "(as PLINK 2 --glm firth reports them) are kept in the columns wald_p_value, "
+                "wald_ci_lower and wald_ci_upper. Regression models of a binary outcome were fitted in a "
                 f"stratum only with at least {assoc.min_cases} cases and {assoc.min_cases} "
                 f"controls; the allele and genotype tests need only {assoc.min_stratum_n} samples.",
             }
@@ -301,8 +329,10 @@ def methods_sections(
             "text": f"The multiple-testing family (multiple_testing_family: {family}) is all primary "
             "tests of one outcome: one test per variant x stratum x model for the models "
             + _join(PRIMARY_MODELS)
-            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted by "
-            f"Bonferroni and by the Benjamini-Hochberg false discovery rate {_cite('bh')} (q-values). Exact "
+            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted as "
+            f"PLINK --adjust does: Bonferroni, Holm's step-down {_cite('holm')}, Sidak single-step and "
+            f"step-down {_cite('sidak')}, and the Benjamini-Hochberg {_cite('bh')} and "
+            f"Benjamini-Yekutieli {_cite('by')} false discovery rates (q-values). Exact "
             "twins of a primary test (Fisher), the descriptive ANOVA and Kruskal-Wallis tests and the "
             "Breslow-Day test are shown unadjusted.",
         }

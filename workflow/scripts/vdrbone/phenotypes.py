@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from vdrbone.errors import InputError
+from vdrbone.strata import strata_masks
 
 BMD_RANGE = (0.2, 2.5)
 DELIMITERS = {"\t": "tab", ";": "semicolon", ",": "comma"}
@@ -169,8 +170,10 @@ def read_phenotypes(
     -------
     pandas.DataFrame
         Columns ``sample, sex, t2dm, <outcome keys>, <covariates>`` (see the module docstring);
-        ``df.attrs['warnings']`` lists non-fatal findings (zero-variance covariate, outcome
-        without values, binary outcome without cases or controls).
+        ``df.attrs['warnings']`` lists non-fatal findings, each naming the file and the column
+        (sex or T2DM column without any value, outcome or covariate column without values, binary
+        outcome without cases or controls). Constant covariates are checked on the analysed
+        samples by :func:`covariate_warnings`.
 
     Raises
     ------
@@ -275,7 +278,9 @@ def read_phenotypes(
             arr = np.array([np.nan if v is None else code[v] for v in values], dtype=float)
             n_case, n_control = int((arr == 1).sum()), int((arr == 0).sum())
             if n_case == 0 or n_control == 0:
-                warnings.append(f"outcome {key} ({col}): {n_case} cases and {n_control} controls")
+                warnings.append(
+                    f"outcome {key}: column {col!r} in {path}: {n_case} cases and {n_control} controls"
+                )
         elif kind in ("continuous", "tscore"):
             arr = _parse_numeric(values, lines, path=path, column=col, what=f"{kind} outcome {key}")
             default = BMD_RANGE if kind == "continuous" else None
@@ -295,7 +300,7 @@ def read_phenotypes(
                         "mg/cm2 must be divided by 1000"
                     )
             if np.isnan(arr).all():
-                warnings.append(f"outcome {key} ({col}): no non-missing values")
+                warnings.append(f"outcome {key}: column {col!r} in {path}: every value is missing")
         else:
             raise InputError(
                 f"config outcomes.{key}: unknown type {kind!r}; expected continuous, tscore or binary"
@@ -303,18 +308,45 @@ def read_phenotypes(
         out[key] = arr
     for cov in covariates:
         arr = _parse_numeric(column(cov), lines, path=path, column=cov, what="covariate")
-        finite = arr[~np.isnan(arr)]
-        if finite.size == 0:
-            warnings.append(f"covariate {cov}: no non-missing values")
-        elif np.ptp(finite) == 0:
-            warnings.append(f"covariate {cov}: zero variance (all values {finite[0]:g})")
+        if np.isnan(arr).all():
+            warnings.append(f"covariate column {cov!r} in {path}: every value is missing")
         out[cov] = arr
     df = pd.DataFrame(out)
-    for name in ("sex", "t2dm"):
+    for name, what, cfg in (("sex", "sex", sex_cfg), ("t2dm", "T2DM", t2dm_cfg)):
         if df[name].isna().all():
-            warnings.append(f"{name}: every value is missing; {name} strata will be empty")
+            warnings.append(
+                f"{what} column {cfg['column']!r} in {path}: every value is missing; "
+                f"the {what} strata will be empty and no model adjusts for {what}"
+            )
     df.attrs["warnings"] = warnings
     return df
+
+
+def covariate_warnings(
+    pheno: pd.DataFrame, covariates: list[str], strata: list[str], *, path: str = ""
+) -> list[str]:
+    """Covariates that no model can use: constant (or without values) in every stratum.
+
+    Checked on the analysed samples (``pheno`` after matching to the VCF) in each configured
+    stratum that has a value; such a covariate is dropped from every stratum's models (see
+    :func:`vdrbone.association.stratum_design`), so the run says so at its start.
+    """
+    where = f" in {path}" if path else ""
+    masks = strata_masks(pheno, strata)
+    out = []
+    for cov in covariates:
+        x = pd.to_numeric(pheno[cov], errors="coerce").to_numpy(dtype=float)
+        values = [x[m & np.isfinite(x)] for m in masks.values()]
+        values = [v for v in values if v.size]
+        if not values:
+            out.append(f"covariate column {cov!r}{where}: no value among the {len(pheno)} analysed samples")
+        elif all(np.ptp(v) == 0 for v in values):
+            shown = ", ".join(f"{v:g}" for v in dict.fromkeys(float(v[0]) for v in values))
+            out.append(
+                f"covariate column {cov!r}{where}: constant in every stratum (value {shown}) among the "
+                f"{len(pheno)} analysed samples; it is dropped from every model"
+            )
+    return out
 
 
 def _normalisations() -> dict[str, callable]:
@@ -334,6 +366,7 @@ def match_samples(
     min_overlap: float,
     pheno_path: str = "",
     vcf_path: str = "",
+    sample_column: str = "",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Match phenotype sample ids to VCF sample names (exact string equality).
 
@@ -350,8 +383,10 @@ def match_samples(
     ------
     InputError
         Duplicated VCF ids, no overlap, or ``in_both / n_phenotype_samples < min_overlap``;
-        the message shows up to 5 ids from each side and which id normalisation (leading
-        zeros, prefixes, FID_IID) would have matched more samples.
+        the message (one line) starts with ``no sample overlap`` or ``too little sample
+        overlap``, shows up to 5 ids from each side with their file (and the phenotype table's
+        ``sample_column``) and which id normalisation (leading zeros, prefixes, FID_IID) would
+        have matched more samples.
     """
     if not 0 <= min_overlap <= 1:
         raise ValueError(f"min_overlap must lie in [0, 1], got {min_overlap}")
@@ -392,9 +427,11 @@ def match_samples(
             if n_best > len(matched):
                 hints.append(f"{name}: {n_best} would match")
         hint = ("; with ids normalised - " + "; ".join(hints)) if hints else ""
+        what = "no sample overlap" if not matched else "too little sample overlap"
+        source = (pheno_path or "phenotype table") + (f", column {sample_column!r}" if sample_column else "")
         raise InputError(
-            f"sample ids: only {len(matched)} of {len(pheno_ids)} phenotype samples ({fraction:.1%}) "
-            f"are in the VCF (minimum {min_overlap:.0%}). Phenotype ids ({pheno_path or 'phenotype table'}): "
+            f"{what}: only {len(matched)} of {len(pheno_ids)} phenotype samples ({fraction:.1%}) "
+            f"are in the VCF (minimum {min_overlap:.0%}). Phenotype ids ({source}): "
             f"{ex(pheno_ids)}; VCF ids ({vcf_path or 'VCF'}): {ex(vcf_ids)}. The usual cause is an ID "
             "format mismatch: prefixes ('S007' vs '007'), leading zeros ('7' vs '007') or PLINK-style "
             f"FID_IID names in the VCF ('FAM1_007'){hint}. Fix the ids in the phenotype table "

@@ -303,3 +303,86 @@ def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
         if len(strata) > 1:
             ax.legend(frameon=False, loc="lower right")
         return figure_data_uri(fig)
+
+
+def meta_forest_plot(cohorts: pd.DataFrame, pooled: pd.Series, *, title: str, decimals: int = 2) -> str:
+    """Forest plot of one meta-analysed effect, as a data URI.
+
+    Parameters
+    ----------
+    cohorts : one row per cohort (from ``meta_cohorts.tsv``) with ``cohort``, ``estimate``,
+        ``ci_lower``, ``ci_upper``, ``weight_fixed`` and ``weight_random`` (percent); squares
+        are sized by the random-effects weight (fixed when there is none).
+    pooled : the ``meta_analysis.tsv`` row: fixed-effect diamond (``estimate``, ``ci_lower``,
+        ``ci_upper``), random-effects diamond (``re_*``) with the prediction interval as a line
+        under it (``pi_lower``, ``pi_upper``), ``tau2``, ``i2``, ``q_p_value``, ``estimate_type``.
+    """
+    required = {"cohort", "estimate", "ci_lower", "ci_upper", "weight_fixed", "weight_random"}
+    if missing := required - set(cohorts.columns):
+        raise ValueError(f"meta_forest_plot cohort rows lack columns {sorted(missing)}")
+    if len(cohorts) == 0:
+        raise ValueError("meta_forest_plot needs at least one cohort")
+    log = pooled["estimate_type"] == "OR"
+    k = len(cohorts)
+    has_re = np.isfinite(float(pooled.get("re_estimate", np.nan)))
+    labels = (
+        list(cohorts["cohort"]) + ["Fixed effect"] + (["Random effects", "95% prediction"] if has_re else [])
+    )
+    n_rows = len(labels)
+    weights = cohorts["weight_random"].to_numpy(float)
+    if not np.isfinite(weights).all():
+        weights = cohorts["weight_fixed"].to_numpy(float)
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8.6, 0.34 * n_rows + 1.3))
+        y = np.arange(n_rows)[::-1].astype(float)
+        ref = 1.0 if log else 0.0
+        ax.axvline(ref, color="#777777", lw=0.9, ls="--", zorder=0)
+        texts = []
+        for i, r in enumerate(cohorts.itertuples()):
+            ax.plot([r.ci_lower, r.ci_upper], [y[i], y[i]], color="black", lw=1.2)
+            ax.plot(r.estimate, y[i], marker="s", ms=4 + 8 * math.sqrt(weights[i] / 100), color="black")
+            texts.append((r.estimate, r.ci_lower, r.ci_upper, f"{weights[i]:.1f}%"))
+        diamonds = [("estimate", "ci_lower", "ci_upper", "black")]
+        if has_re:
+            diamonds.append(("re_estimate", "re_ci_lower", "re_ci_upper", "#777777"))
+        for j, (est, lo, hi, colour) in enumerate(diamonds):
+            yy = y[k + j]
+            e, lo_, hi_ = (float(pooled[c]) for c in (est, lo, hi))
+            ax.fill([lo_, e, hi_, e], [yy, yy + 0.3, yy, yy - 0.3], color=colour, ec="black", lw=0.8)
+            texts.append((e, lo_, hi_, ""))
+        if has_re:
+            lo_, hi_ = float(pooled["pi_lower"]), float(pooled["pi_upper"])
+            ax.plot([lo_, hi_], [y[-1], y[-1]], color="black", lw=1.2, ls=":")
+            ax.plot([lo_, lo_], [y[-1] - 0.15, y[-1] + 0.15], color="black", lw=1.2)
+            ax.plot([hi_, hi_], [y[-1] - 0.15, y[-1] + 0.15], color="black", lw=1.2)
+            texts.append((np.nan, lo_, hi_, ""))
+        vals = np.array([v for t in texts for v in t[1:3]] + [ref], dtype=float)
+        vals = vals[np.isfinite(vals) & ((vals > 0) if log else True)]
+        vmin, vmax = vals.min(), vals.max()
+        if log:
+            ax.set_xscale("log")
+            vmin, vmax = math.log(vmin), math.log(vmax)
+        pad = 0.08 * (vmax - vmin or 1.0)
+        lim = (vmin - pad, vmax + pad)
+        ax.set_xlim(*(np.exp(lim) if log else lim))
+        if log:
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.set_ylim(-0.7, n_rows - 0.3)
+        ax.set_xlabel("Odds ratio (95% CI, log scale)" if log else "Beta (95% CI)")
+        ax.set_title(title, loc="left", pad=20)
+        trans = matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData)
+        for head, x in (("weight", 1.03), (f"{pooled['estimate_type']} (95% CI)", 1.17)):
+            ax.text(x, n_rows - 0.35, head, transform=trans, fontsize=9, weight="bold", va="bottom")
+        for i, (e, lo_, hi_, w) in enumerate(texts):
+            ax.text(1.03, y[i], w, transform=trans, fontsize=9, va="center")
+            inner = f"{lo_:.{decimals}f}, {hi_:.{decimals}f}"
+            text = (f"{e:.{decimals}f} ({inner})" if np.isfinite(e) else f"({inner})").replace("-", "\u2212")
+            ax.text(1.17, y[i], text, transform=trans, fontsize=9, va="center")
+        foot = f"Heterogeneity: I2 = {float(pooled['i2']):.0f}%, Q p = {_fmt_p(float(pooled['q_p_value']))}"
+        if has_re:
+            foot += f", tau2 = {float(pooled['tau2']):.3g} ({pooled['re_method']})"
+        fig.text(0.01, -0.02, foot, fontsize=9, ha="left", va="top")
+        fig.subplots_adjust(right=0.6)
+        return figure_data_uri(fig)

@@ -7,7 +7,8 @@ numpy arrays:
   overdominant, log-additive; one ``carrier`` model for haploid mtDNA), each fitted with the
   covariates; p-value from the likelihood-ratio test (logistic) or F test (linear) against the
   covariate-only model on the same complete-case samples; Wald 95% CI (R ``confint.default``);
-  AIC as R ``AIC()``.
+  AIC as R ``AIC()``. Under separation: Firth fit, penalised LRT and profile penalised-likelihood
+  CI (as R ``logistf``), the Wald values kept beside them.
 - :func:`interaction_test`: log-additive SNP x modifier (T2DM or sex) interaction.
 - Kernels :func:`fit_logistic` (IRLS / Newton-Raphson with step halving), :func:`fit_firth`
   (Firth 1993 penalised likelihood, Heinze & Schemper 2002) and :func:`fit_linear` (OLS via QR).
@@ -20,15 +21,21 @@ reference homozygote; overdominant: vs both homozygotes), ``hom_alt`` (effect-al
 reference homozygote; recessive: vs the other two), ``carrier`` (one or two effect alleles vs none;
 mtDNA: carrier of the non-reference allele), ``per_allele`` (per effect allele, or per unit of DS
 dosage), ``per_allele_x_t2dm`` / ``per_allele_x_sex``. ``estimate_type``: ``OR`` (logistic; the
-standard error is that of log OR) or ``beta`` (linear). ``statistic``: the LR chi-square
-(logistic), F (linear) or Wald chi-square (Firth), with ``df`` the number of genetic terms tested.
-``method``: ``logistic, LRT`` | ``logistic (Firth), Wald`` | ``linear, F test``, followed for
-``additive`` by ``; per_allele = effect-allele count`` or ``; per_allele = DS dosage``.
+standard error is that of log OR; Wald, also for Firth rows) or ``beta`` (linear). ``statistic``:
+the LR chi-square (logistic), F (linear) or penalised LR chi-square (Firth), with ``df`` the number
+of genetic terms tested. CI: Wald (logistic, linear) or profile penalised likelihood (Firth).
+``wald_p_value``, ``wald_ci_lower``, ``wald_ci_upper`` (logistic and Firth rows; NaN for linear):
+the Wald chi-square p of the tested term(s) (2 df for the codominant pair) and the Wald 95% CI.
+``method``: ``logistic, LRT`` | ``logistic (Firth), penalised LRT; profile penalised-likelihood
+CI`` | ``linear, F test``, followed for ``additive`` by ``; per_allele = effect-allele count`` or
+``; per_allele = DS dosage``.
 ``note``: empty, ``firth-fallback: ...``, or the reason why nothing was estimated (then the numbers
 are NaN): ``too few samples (n=.. < ..)``, ``no cases``, ``no controls``, ``too few cases
 (n_cases=.. < ..)``, ``too few controls (...)``, ``monomorphic in this stratum``, ``genotype class
-absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression did not converge``.
-``extra``: ``firth_lrt_statistic``, ``firth_lrt_p`` (Firth rows), ``df_residual`` (linear rows).
+absent (...)``, ``singular design (covariate collinear...)``, ``Firth regression did not converge``;
+a Firth row whose restricted fit failed adds ``penalised LRT: restricted fit did not converge``
+(p NaN) or ``profile CI: restricted fit did not converge`` (that limit NaN).
+``extra``: ``df_residual`` (linear rows).
 """
 
 from __future__ import annotations
@@ -38,12 +45,14 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, special, stats
+from scipy import linalg, optimize, special, stats
 
 from vdrbone.results import TestResult
 
 __all__ = [
+    "CovariateDesign",
     "RegressionFit",
+    "covariate_design",
     "fit_logistic",
     "fit_firth",
     "fit_linear",
@@ -228,26 +237,43 @@ def _firth_state(X, y, beta):
     return eta, mu, w, info, chol, pll
 
 
+def _modified_score(X, y, mu, w, chol) -> np.ndarray:
+    """Firth's modified score ``X'(y - mu + h (1/2 - mu))``: the gradient of the penalised
+    log-likelihood (``h`` the diagonal of the hat matrix ``W^1/2 X (X'WX)^-1 X' W^1/2``)."""
+    inv = linalg.cho_solve(chol, np.eye(X.shape[1]))
+    h = w * np.einsum("ij,jk,ik->i", X, inv, X)
+    return X.T @ (y - mu + h * (0.5 - mu))
+
+
 def fit_firth(
     X: np.ndarray,
     y: np.ndarray,
     *,
     fixed: np.ndarray | None = None,
-    maxit: int = 100,
+    at: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    maxit: int = 1000,
     tol: float = 1e-9,
 ) -> RegressionFit:
     """Firth-penalised logistic regression (Firth 1993; Heinze & Schemper 2002).
 
     Maximises ``l(beta) + 0.5 log det I(beta)`` by Newton-Raphson on the modified score
-    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal), with step halving on the
-    penalised log-likelihood. Finite estimates exist under (quasi-)complete separation.
+    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal) with the Fisher information, an
+    Armijo line search on the penalised log-likelihood, and a secant step on the directional
+    derivative when a step overshoots. Finite estimates exist under (quasi-)complete separation.
 
     Parameters
     ----------
     X, y : as :func:`fit_logistic`.
-    fixed : optional bool array (p,): coefficients held at 0 while the penalty still uses the
-        full design (logistf's profile penalised likelihood, for the penalised LRT).
-    maxit, tol : convergence when the largest absolute step is below ``tol``.
+    fixed : optional bool array (p,): coefficients held fixed while the penalty still uses the
+        full design (logistf's restricted penalised likelihood: the penalised LRT and the
+        profile-penalised-likelihood CI).
+    at : optional float array (p,): the values of the ``fixed`` coefficients (default 0).
+    start : optional starting coefficients (p,) for the free ones (default: intercept
+        logit(mean y), others 0).
+    maxit, tol : convergence when the largest absolute step is below ``tol`` (far from the
+        estimate, as in the profile of a separated term, the modified-score iterations converge
+        linearly and may need a few hundred steps).
 
     Returns
     -------
@@ -256,8 +282,10 @@ def fit_firth(
     """
     p = X.shape[1]
     free = np.ones(p, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
-    beta = _start(X, y)
-    beta[~free] = 0.0
+    beta = _start(X, y) if start is None else np.array(start, dtype=float)
+    if beta.shape != (p,):
+        raise ValueError(f"start has shape {beta.shape}, expected ({p},)")
+    beta[~free] = 0.0 if at is None else np.asarray(at, dtype=float)[~free]
     try:
         eta, mu, w, info, chol, pll = _firth_state(X, y, beta)
     except linalg.LinAlgError:
@@ -265,24 +293,42 @@ def fit_firth(
     converged = False
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
-        inv = linalg.cho_solve(chol, np.eye(p))
-        h = w * np.einsum("ij,jk,ik->i", X, inv, X)
-        score = X.T @ (y - mu + h * (0.5 - mu))
+        score = _modified_score(X, y, mu, w, chol)
         step = np.zeros(p)
         step[free] = linalg.solve(info[np.ix_(free, free)], score[free], assume_a="pos")
+        if np.max(np.abs(step)) < tol:
+            converged = True
+            break
+        # Armijo line search: the Fisher information understates the curvature of the penalty
+        # for high-leverage samples (a single carrier), where a full step can overshoot to a
+        # point of equal penalised likelihood (plain step halving then oscillates for ever)
+        gain = float(score @ step)
+        noise = 1e-13 * (abs(pll) + 0.1)
         t = 1.0
-        for _ in range(40):
+        for _ in range(60):
             new = beta + t * step
             try:
                 state = _firth_state(X, y, new)
             except linalg.LinAlgError:
                 t *= 0.5
                 continue
-            if math.isfinite(state[-1]) and state[-1] >= pll - 1e-12 * (abs(pll) + 0.1):
+            if math.isfinite(state[-1]) and (
+                state[-1] >= pll + 1e-4 * t * gain or (state[-1] >= pll - noise and t * gain < noise)
+            ):
                 break
             t *= 0.5
         else:
             break
+        # overshoot: the directional derivative changed sign; go to the secant root instead
+        slope = float(_modified_score(X, y, state[1], state[2], state[4]) @ step)
+        if slope < 0:
+            t2 = t * gain / (gain - slope)
+            try:
+                state2 = _firth_state(X, y, beta + t2 * step)
+                if math.isfinite(state2[-1]) and state2[-1] >= state[-1] - noise:
+                    new, state, t = beta + t2 * step, state2, t2
+            except linalg.LinAlgError:
+                pass
         beta = new
         eta, mu, w, info, chol, pll = state
         if np.max(np.abs(t * step)) < tol:
@@ -394,6 +440,10 @@ class _Spec:
 
 
 def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
+    """Model codings of effect-allele counts ``g``; with dosages ``ds``, the additive model only."""
+    if ds is not None:
+        # the checks (monomorphism, separation, rank) see the dosages the model fits
+        return [_Spec("additive", ["per_allele"], ds[:, None], None, "; per_allele = DS dosage")]
     present = {k for k in (0, 1, 2) if np.any(g == k)}
     het = (g == 1).astype(float)
     hom = (g == 2).astype(float)
@@ -424,14 +474,8 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
     specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,)))
     specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1)))
     specs.append(single("overdominant", "het", het, (1,), (0, 2)))
-    tails = None  # ordered classes: see _ordered_separation
-    if ds is None:
-        add = _Spec("additive", ["per_allele"], g[:, None], tails, "; per_allele = effect-allele count")
-    else:
-        add = _Spec("additive", ["per_allele"], ds[:, None], tails, "; per_allele = DS dosage")
-        if np.ptp(ds) == 0:
-            add.note = "monomorphic in this stratum"
-    specs.append(add)
+    # separating=None: an ordered coding, see _ordered_separation
+    specs.append(_Spec("additive", ["per_allele"], g[:, None], None, "; per_allele = effect-allele count"))
     return specs
 
 
@@ -466,25 +510,21 @@ def _pure(y: np.ndarray, m: np.ndarray) -> int:
     return 1 if cases == k else 0 if cases == 0 else -1
 
 
-def _ordered_separation(y: np.ndarray, g: np.ndarray) -> bool:
-    """Quasi-complete separation of ``y`` by a linear function of the ordered classes ``g``.
+def _ordered_separation(y: np.ndarray, x: np.ndarray) -> bool:
+    """Quasi-complete separation of ``y`` by a single ordered covariate ``x``.
 
-    True when, for some present class ``c``, every class below ``c`` holds only cases (controls)
-    and every class above it only controls (cases); ``c`` itself may be mixed.
+    True when the values of the cases and of the controls do not overlap except possibly at one
+    boundary value (``max`` of one group <= ``min`` of the other): then ``l(beta)`` keeps
+    growing with ``|beta|`` and no maximum-likelihood estimate exists (Albert & Anderson 1984).
+    For effect-allele counts this means: every class below some class holds only cases
+    (controls), every class above it only controls (cases), the class itself may be mixed. For
+    DS dosages it is decided on the dosages themselves, never on rounded classes.
     """
-    present = sorted({int(k) for k in np.unique(g)})
-    if len(present) < 2:
+    case = y > 0
+    if case.all() or not case.any():
         return False
-    for c in present:
-        below, above = g < c, g > c
-        if not below.any() and not above.any():
-            continue
-        pb, pa = _pure(y, below), _pure(y, above)
-        if (not below.any() and pa >= 0) or (not above.any() and pb >= 0):
-            return True
-        if pb >= 0 and pa >= 0 and pb != pa:
-            return True
-    return False
+    xc, xn = x[case], x[~case]
+    return bool(xn.max() <= xc.min() or xc.max() <= xn.min())
 
 
 def _separation(y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None) -> bool:
@@ -534,23 +574,95 @@ def _wald_rows(model, terms, beta, se, binary, base, **fields) -> list[TestResul
     return rows
 
 
+def _profile_limits(X, y, fit: RegressionFit, j: int, level: float = 0.95) -> tuple[float, float]:
+    """Profile-penalised-likelihood confidence limits of coefficient ``j`` (as R ``logistf``).
+
+    The limits are the values ``b`` of ``beta_j`` where ``2 (pll(beta_hat) - max pll(beta_j = b))``
+    equals ``qchisq(level, 1)``; the other coefficients are re-maximised at each ``b`` and the
+    penalty keeps the full design (Heinze & Schemper 2002). Each side is bracketed by doubling
+    steps from the estimate, then solved by Brent's method. Each restricted fit starts at the
+    estimate with ``beta_j = b`` (as logistf) or, when that does not converge, from the latest
+    restricted maximum. NaN when no restricted fit converges. The restricted penalised likelihood
+    can have several local maxima far out on a separated side (complete separation with
+    covariates); the limit then belongs to the maximum reached from these starts.
+    """
+    target = fit.penalised_loglik - 0.5 * float(stats.chi2.ppf(level, 1))
+    fixed = np.zeros(X.shape[1], dtype=bool)
+    fixed[j] = True
+    b_hat = float(fit.beta[j])
+
+    last = [fit.beta]  # the latest restricted maximum on the current side
+
+    def excess(b: float) -> float:
+        # start at the estimate with beta_j = b (as logistf); failing that, continue from the
+        # latest restricted maximum, then from the default start
+        for s in (fit.beta, last[-1], _start(X, y)):
+            at = s.copy()
+            at[j] = b
+            r = fit_firth(X, y, fixed=fixed, at=at, start=at)
+            if r.converged:
+                last.append(r.beta)
+                return r.penalised_loglik - target
+        raise ArithmeticError
+
+    def crossed(b: float) -> bool | None:
+        try:
+            return excess(b) < 0
+        except ArithmeticError:
+            return None
+
+    limits = []
+    for sign in (-1.0, 1.0):
+        last.append(fit.beta)
+        step = max(float(fit.se[j]), 0.5) if np.isfinite(fit.se[j]) else 1.0
+        inner, outer, found = b_hat, b_hat + sign * step, False
+        for _ in range(60):
+            got = crossed(outer)
+            if got is None:  # no restricted maximum this far out: step back towards inner
+                outer = 0.5 * (inner + outer)
+                continue
+            if got:
+                found = True
+                break
+            inner, step = outer, 2.0 * abs(outer - b_hat)
+            outer = b_hat + sign * step
+        try:
+            root = optimize.brentq(excess, inner, outer, xtol=1e-10, rtol=1e-13) if found else math.nan
+        except ArithmeticError:
+            root = math.nan
+        limits.append(root)
+    return limits[0], limits[1]
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709.0 else math.inf
+
+
+FIRTH_METHOD = "logistic (Firth), penalised LRT; profile penalised-likelihood CI"
+
+
 def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestResult]:
+    """Firth rows: penalised LRT (logistf: tested coefficients fixed at 0, the others
+    re-maximised, penalty from the full design; k df), profile penalised-likelihood CIs, and
+    the Wald chi-square p and CI (as PLINK 2 ``--glm firth``) in the ``wald_*`` fields."""
     p = X.shape[1]
     idx = np.arange(p - k, p)
     fit = fit_firth(X, y)
-    method = "logistic (Firth), Wald" + method_suffix
+    method = FIRTH_METHOD + method_suffix
     if not fit.converged or not np.all(np.isfinite(fit.cov)):
         return _nan_rows(model, terms, base, "Firth regression did not converge", method)
     b = fit.beta[idx]
     cov = fit.cov[np.ix_(idx, idx)]
     wald = float(b @ linalg.solve(cov, b, assume_a="pos"))
-    extra = {}
     fixed = np.zeros(p, dtype=bool)
     fixed[idx] = True
     restricted = fit_firth(X, y, fixed=fixed)
+    plr, p_value = math.nan, math.nan
     if restricted.converged:
         plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
-        extra = {"firth_lrt_statistic": plr, "firth_lrt_p": float(stats.chi2.sf(plr, k))}
+        p_value = float(stats.chi2.sf(plr, k))
+    else:
+        note = f"{note}; penalised LRT: restricted fit did not converge"
     rows = _wald_rows(
         model,
         terms,
@@ -558,14 +670,19 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
         np.sqrt(np.diag(cov)),
         True,
         base,
-        statistic=wald,
+        statistic=plr,
         df=float(k),
-        p_value=float(stats.chi2.sf(wald, k)),
+        p_value=p_value,
+        wald_p_value=float(stats.chi2.sf(wald, k)),
         method=method,
         note=note,
     )
-    for r in rows:
-        r.extra = dict(extra)
+    for r, j in zip(rows, idx, strict=True):
+        r.wald_ci_lower, r.wald_ci_upper = r.ci_lower, r.ci_upper
+        lo, hi = _profile_limits(X, y, fit, int(j))
+        r.ci_lower, r.ci_upper = _exp(lo), _exp(hi)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            r.note = f"{r.note}; profile CI: restricted fit did not converge"
     return rows
 
 
@@ -630,7 +747,8 @@ def _fit_vs_null(
             model, terms, X, y, k, base, method_suffix, "firth-fallback: logistic regression did not converge"
         )
     lr = max(2.0 * (fit.loglik - null.loglik), 0.0)
-    return _wald_rows(
+    wald = float(b @ linalg.solve(fit.cov[np.ix_(idx, idx)], b, assume_a="pos"))
+    rows = _wald_rows(
         model,
         terms,
         b,
@@ -641,8 +759,12 @@ def _fit_vs_null(
         df=float(k),
         p_value=float(stats.chi2.sf(lr, k)),
         aic=-2.0 * fit.loglik + 2.0 * p,
+        wald_p_value=float(stats.chi2.sf(wald, k)),
         method="logistic, LRT" + method_suffix,
     )
+    for r in rows:
+        r.wald_ci_lower, r.wald_ci_upper = r.ci_lower, r.ci_upper
+    return rows
 
 
 def sample_checks(y, binary, n, p, min_n, min_cases) -> str:
@@ -685,6 +807,95 @@ def collinear_note(X0: np.ndarray, names: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# covariate design of a stratum (before any model is fitted)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CovariateDesign:
+    """The covariates kept for a stratum's models and those dropped, with the reason.
+
+    ``kept``: indices of the kept columns, in input order; ``names``: their names; ``dropped``:
+    ``(name, reason)`` pairs, reason ``constant in this stratum`` | ``nearly constant in this
+    stratum`` | ``collinear with a, b``.
+    """
+
+    kept: list[int]
+    names: list[str]
+    dropped: list[tuple[str, str]]
+
+    @property
+    def note(self) -> str:
+        """``covariate dropped: bmi (constant in this stratum)`` (one per dropped column, "; ")."""
+        return "; ".join(f"covariate dropped: {name} ({why})" for name, why in self.dropped)
+
+
+def covariate_design(covariates, names, *, tol: float = RANK_TOL) -> CovariateDesign:
+    """Drop constant and aliased covariates as R ``lm`` / ``glm`` alias model terms.
+
+    The design is the intercept followed by the covariate columns in the given (formula) order.
+    A column that is constant over the rows is dropped (``constant in this stratum``). Each other
+    column, in order, is dropped when the norm of its residual after projection onto the intercept
+    and the columns kept before it is below ``tol`` times its own norm: the limited column
+    pivoting of LINPACK ``dqrdc2`` that R's ``lm.fit`` uses (``tol = 1e-7``), which keeps the
+    earlier terms and aliases the later ones (their coefficients are NA in R). The reason names the
+    kept covariates the dropped one is a combination of (``collinear with age_years``), found by
+    least squares on the kept columns (coefficients contributing at least 1e-4 of the column's
+    centred norm); when that is the intercept alone, ``nearly constant in this stratum``.
+
+    Parameters
+    ----------
+    covariates : float array (n, k) of the stratum's analysable samples; rows with a NaN are
+        ignored (complete cases).
+    names : the k column names.
+    tol : relative rank tolerance (config ``association.collinearity_tolerance``).
+
+    Returns
+    -------
+    CovariateDesign. Nothing is dropped when no complete row is left.
+    """
+    c = np.asarray(covariates, dtype=float)
+    names = list(names)
+    if c.ndim != 2 or c.shape[1] != len(names):
+        raise ValueError(f"covariates must be (n, {len(names)}) for {len(names)} names, got shape {c.shape}")
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    c = c[np.isfinite(c).all(axis=1)]
+    n, k = c.shape
+    if n == 0:
+        return CovariateDesign(list(range(k)), names, [])
+    basis = [np.full(n, 1.0 / math.sqrt(n))]  # orthonormal basis of the kept columns
+    kept, dropped = [], []
+    for j in range(k):
+        x = c[:, j]
+        if np.ptp(x) == 0:
+            dropped.append((names[j], "constant in this stratum"))
+            continue
+        q = np.column_stack(basis)
+        r = x - q @ (q.T @ x)
+        r -= q @ (q.T @ r)  # re-orthogonalise (Gram-Schmidt twice is enough)
+        norm_r = float(np.linalg.norm(r))
+        if norm_r >= tol * float(np.linalg.norm(x)) and norm_r > 0:
+            kept.append(j)
+            basis.append(r / norm_r)
+            continue
+        dropped.append((names[j], _collinear_reason(c, kept, names, j)))
+    return CovariateDesign(kept, [names[j] for j in kept], dropped)
+
+
+def _collinear_reason(c: np.ndarray, kept: list[int], names: list[str], j: int) -> str:
+    """``collinear with ...`` naming the kept columns that make up column ``j``."""
+    x = c[:, j]
+    X = np.column_stack([np.ones(c.shape[0]), c[:, kept]])
+    b = np.linalg.lstsq(X, x, rcond=None)[0][1:]
+    centred = c[:, kept] - c[:, kept].mean(axis=0)
+    scale = float(np.linalg.norm(x - x.mean()))
+    share = np.abs(b) * np.linalg.norm(centred, axis=0)
+    partners = [names[i] for i, s in zip(kept, share, strict=True) if s >= 1e-4 * scale]
+    return f"collinear with {', '.join(partners)}" if partners else "nearly constant in this stratum"
+
+
+# --------------------------------------------------------------------------------------------
 # public API
 # --------------------------------------------------------------------------------------------
 
@@ -712,11 +923,16 @@ def genetic_models(
     ``confint.default``); ``aic`` as R ``AIC()`` (linear: counts the variance parameter).
 
     When a logistic fit does not converge, shows quasi-complete separation (a genotype class of
-    the model's coding with only cases or only controls, ``|beta| > 15`` or ``SE > 10``), the
-    model is refitted with Firth's penalised likelihood (as PLINK 2 ``--glm firth-fallback``): the
-    row reports the Firth estimate with its Wald SE, CI, chi-square and p (as PLINK 2 ``--glm
-    firth``; the 2-df codominant test is the 2-df Wald chi-square), ``aic`` NaN, and the penalised
-    likelihood-ratio test (logistf) in ``extra`` (``firth_lrt_statistic``, ``firth_lrt_p``).
+    the model's coding with only cases or only controls; for the additive model, case and
+    control values that overlap at most in one boundary value, judged on the DS dosages when the
+    model fits dosages; ``|beta| > 15`` or ``SE > 10``), the model is refitted with Firth's
+    penalised likelihood (as PLINK 2 ``--glm firth-fallback``). The row then reports the Firth
+    estimate, its penalised likelihood-ratio test as R ``logistf`` (the tested coefficients fixed
+    at 0, the others re-maximised, the penalty from the full design; 2 df for the codominant
+    pair, shown on both rows) and profile penalised-likelihood 95% CIs (Heinze & Schemper 2002),
+    ``aic`` NaN, and in ``standard_error`` / ``wald_*`` the Wald SE, p and CI that PLINK 2
+    ``--glm firth`` prints. Monomorphism and the rank checks of the dosage model are also decided
+    on the dosages (a DS column with any spread is estimable even if every rounded call is 0).
 
     Parameters
     ----------
@@ -756,8 +972,8 @@ def genetic_models(
     common = dict(outcome_type=outcome_type, ploidy=ploidy, covariate_names=covariate_names,
                   min_n=min_n, min_cases=min_cases)  # fmt: skip
     rows = _genetic_models(y, g, covariates, dosage=None, **common)
-    # Genotype classes of the dosage samples (the most likely class) only serve the checks for
-    # monomorphism and separation; the additive column is the dosage itself.
+    # The dosage model's checks (monomorphism, separation, rank) use the dosages; the rounded
+    # dosages only pass the count validation and mark which samples have a value.
     ds_rows = _genetic_models(y, np.round(filled), covariates, dosage=filled, **common)
     additive = next(r for r in ds_rows if r.model == "additive")
     hard = next(r for r in rows if r.model == "additive")
@@ -816,7 +1032,7 @@ def _genetic_models(
     note = sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
     if note:
         return all_nan(note)
-    if len(np.unique(g)) < 2:
+    if (np.ptp(ds) == 0) if ds is not None else len(np.unique(g)) < 2:
         return all_nan("monomorphic in this stratum")
     X0 = np.column_stack([np.ones(n), c])
     note = collinear_note(X0, names)
@@ -839,7 +1055,7 @@ def _genetic_models(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
             continue
-        separated = binary and _separation(y, g, spec.separating)
+        separated = binary and _separation(y, spec.columns[:, 0] if ds is not None else g, spec.separating)
         got = _fit_vs_null(
             spec.model,
             spec.terms,
@@ -890,8 +1106,8 @@ def interaction_test(
     interaction coefficient, i.e. the ratio of the per-allele ORs (modifier 1 vs 0) or the
     difference of the per-allele betas, with its Wald 95% CI. Covariate columns identical to the
     modifier are dropped (the modifier is always in both models). Firth fallback as in
-    :func:`genetic_models` when the logistic fit does not converge or the interaction coefficient
-    diverges (``|beta| > 15`` or ``SE > 10``).
+    :func:`genetic_models` (penalised LRT, profile CI) when the logistic fit does not converge or
+    the interaction coefficient diverges (``|beta| > 15`` or ``SE > 10``).
 
     Parameters
     ----------

@@ -884,6 +884,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
         "genotypic": "Genotypic 2x3, chi-square",
         "genotypic_fisher": "Genotypic 2x3, Fisher exact",
         "trend": "Cochran-Armitage trend",
+        "max3": "MAX3: max of dominant, recessive, additive trend",
         "carrier_fisher": "Carrier, Fisher exact",
         "anova": "ANOVA by genotype",
         "kruskal_wallis": "Kruskal-Wallis by genotype",
@@ -1208,6 +1209,15 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
         .reset_index()
     )
     return skipped, grouped
+
+
+def _covariate_design_html(design: pd.DataFrame | None) -> str:
+    """The covariates dropped from the models, one row per outcome x stratum x covariate
+    (``covariate_design.tsv``), or "" when none was."""
+    if design is None or design.empty:
+        return ""
+    shown = design.assign(stratum=design["stratum"].map(stratum_name))
+    return table_html(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
 
 
 # --------------------------------------------------------------------------- haplotypes
@@ -1569,6 +1579,7 @@ def render_report(
         outcomes=association_sections(assoc, counts, bmd, panel, config, k=k, plots=plots),
         skipped=skipped,
         not_estimated=table_html(not_estimated) if len(not_estimated) else "",
+        covariate_design=_covariate_design_html(frames.get("covariate_design")),
         haplotypes=haplotype_section(frames, config, k=k, plots=plots),
         methods=methods_sections(settings_from_config(config), panel=panel, versions=versions, suppress=k),
         references=list(REFERENCES.values()),

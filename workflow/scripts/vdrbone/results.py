@@ -29,8 +29,15 @@ ASSOCIATION_COLUMNS = [
     "df_denominator",
     "p_value",
     "p_bonferroni",
+    "p_holm",
+    "p_sidak_ss",
+    "p_sidak_sd",
     "q_value",
+    "q_by",
     "aic",
+    "wald_p_value",
+    "wald_ci_lower",
+    "wald_ci_upper",
     "method",
     "covariates",
     "note",
@@ -43,7 +50,10 @@ class TestResult:
 
     ``estimate_type`` is ``"OR"`` or ``"beta"`` (or ``""`` for tests without an effect);
     ``note`` carries the reason when nothing could be estimated (``p_value`` is then NaN),
-    or a remark such as ``"firth"`` when a fallback was used.
+    or a remark such as ``"firth"`` when a fallback was used. ``wald_p_value``, ``wald_ci_lower``
+    and ``wald_ci_upper`` hold the Wald test and 95% CI of logistic regression rows (for Firth
+    rows, whose ``p_value`` and CI come from the penalised likelihood: the Wald values PLINK 2
+    ``--glm firth`` prints); NaN for every other row.
     """
 
     model: str
@@ -57,6 +67,9 @@ class TestResult:
     df: float = math.nan
     p_value: float = math.nan
     aic: float = math.nan
+    wald_p_value: float = math.nan
+    wald_ci_lower: float = math.nan
+    wald_ci_upper: float = math.nan
     n: int = 0
     n_cases: int | None = None
     n_controls: int | None = None

@@ -220,11 +220,6 @@ def suppress_below(config: dict) -> int:
     return 0 if config["cohort"].get("synthetic") else 5
 
 
-def load_yaml(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh) or {}
-
-
 # --------------------------------------------------------------------------- typed settings
 
 
@@ -318,11 +313,24 @@ class QcSettings:
 
 @dataclasses.dataclass(frozen=True)
 class AssociationSettings:
-    """``association``: smallest stratum and case count analysed, multiple-testing family."""
+    """``association``: smallest stratum and case count analysed, multiple-testing family, MAX3,
+    covariate collinearity tolerance."""
 
     min_stratum_n: int
     min_cases: int
     multiple_testing_family: str
+    max3: bool
+    collinearity_tolerance: float
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaSettings:
+    """``meta``: random-effects tau2 estimator, Hartung-Knapp, forest plots' models and strata."""
+
+    tau2_method: str
+    hartung_knapp: bool
+    forest_models: tuple[str, ...]
+    forest_strata: tuple[str, ...]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -373,6 +381,7 @@ class Settings:
     qc: QcSettings
     association: AssociationSettings
     haplotypes: HaplotypeSettings
+    meta: MetaSettings
     suppress_below: int | None
 
     @property
@@ -408,6 +417,7 @@ def settings_from_config(config: Mapping) -> Settings:
         qc=QcSettings(**_fields(QcSettings, cfg["qc"])),
         association=AssociationSettings(**_fields(AssociationSettings, cfg["association"])),
         haplotypes=HaplotypeSettings(**_fields(HaplotypeSettings, cfg["haplotypes"])),
+        meta=MetaSettings(**_fields(MetaSettings, cfg["meta"])),
         suppress_below=suppress_below(cfg) if cfg.get("cohort") else None,
     )
 
@@ -427,3 +437,64 @@ def run_inputs(config: Mapping) -> tuple[list[str], set[str]]:
 def resolve_run_id(config: Mapping, fp: str) -> str:
     """The explicit ``run_id``, or ``<cohort name>-<first 10 hex digits of the fingerprint>``."""
     return config.get("run_id") or f"{config['cohort']['name']}-{fp[:10]}"
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping, at any level.
+
+    Plain YAML loaders keep the last of two equal keys without a word (two ``bmd_site:`` under
+    ``outcomes`` silently drop the first outcome); this one raises :class:`InputError` naming the
+    key, where it sits (dotted path), both line numbers and the file. Merge keys (``<<``) keep
+    their YAML meaning.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._key_paths: dict[int, str] = {}  # id(node) -> dotted path of the key holding it
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            path = self._key_paths.get(id(node), "")
+            seen: dict = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                line = key_node.start_mark.line + 1
+                try:
+                    first = seen.get(key)
+                except TypeError:  # unhashable key: the SafeLoader reports it
+                    continue
+                if first is not None:
+                    where = f"under {path}" if path else "at the top level"
+                    raise InputError(
+                        f"duplicate config key {key!r} {where} in {key_node.start_mark.name}: lines "
+                        f"{first} and {line}; YAML would silently keep only the second. Remove or "
+                        "rename one of them"
+                    )
+                seen[key] = line
+                child = f"{path}.{key}" if path else str(key)
+                self._key_paths[id(value_node)] = child
+                if isinstance(value_node, yaml.SequenceNode):
+                    for i, item in enumerate(value_node.value):
+                        self._key_paths[id(item)] = f"{child}[{i}]"
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(path: str | Path) -> dict:
+    """Read a YAML config file with :class:`UniqueKeyLoader` (duplicate keys are an error)."""
+    with open(path, encoding="utf-8") as fh:
+        return yaml.load(fh, Loader=UniqueKeyLoader) or {}
+
+
+def check_config_files(paths: Iterable[str | Path]) -> None:
+    """Re-read every config file that Snakemake loaded, refusing duplicate keys.
+
+    Snakemake's own loader keeps the last of two equal keys; this raises :class:`InputError`
+    (see :class:`UniqueKeyLoader`). A file that only Snakemake's JSON reader accepts is skipped.
+    """
+    for path in paths:
+        try:
+            load_yaml(path)
+        except yaml.YAMLError:
+            continue
