@@ -48,7 +48,10 @@ def test_default_config_is_valid_and_gets_defaults():
             "config key simulate.n_samples: 'many' is not of type",
         ),
         (lambda c: c["outcomes"]["fracture"].update(type="yes/no"), "config key outcomes.fracture.type"),
-        (lambda c: c["cohort"].pop("vcf"), "'vcf' is a required property"),
+        (
+            lambda c: c["cohort"].pop("vcf"),
+            "config key cohort: give the genotype files as genotypes (or its alias vcf)",
+        ),
         (lambda c: c.update(strata=["all", "age"]), "config key strata.1: 'age' is not one of"),
     ],
 )
@@ -83,7 +86,7 @@ def test_missing_input_file_is_named(tmp_path, monkeypatch):
         check_config(cfg, PANEL_IDS)
     (tmp_path / "pheno.tsv").write_text("participant\n")
     with pytest.raises(
-        InputError, match=r"config key cohort.vcf\[0\]: file 'results/synthetic/synthetic-eur/chr12"
+        InputError, match=r"config key cohort.genotypes\[0\]: file 'results/synthetic/synthetic-eur/chr12"
     ):
         check_config(cfg, PANEL_IDS)
 
@@ -130,7 +133,7 @@ def test_fingerprint_follows_input_content(tmp_path):
     pheno = tmp_path / "p.tsv"
     pheno.write_text("participant\n1\n")
     cfg["cohort"]["phenotypes"] = str(pheno)
-    cfg["cohort"]["vcf"] = [str(pheno)]
+    cfg["cohort"]["genotypes"] = [str(pheno)]
     cache = {}
     fp1 = fingerprint(cfg, workflow_dir=REPO, cache_path=str(tmp_path / "cache.json"))
     pheno.write_text("participant\n2\n")
@@ -193,7 +196,7 @@ def test_fingerprint_covers_panel_content_and_index_files(tmp_path):
     pheno.write_text("participant\n1\n")
     panel = tmp_path / "panel.tsv"
     panel.write_text((REPO / "resources" / "vdr_snps.tsv").read_text())
-    cfg["cohort"].update(vcf=[str(vcf)], phenotypes=str(pheno))
+    cfg["cohort"].update(genotypes=[str(vcf)], phenotypes=str(pheno))
     cfg["panel"] = str(panel)
     fp = fingerprint(cfg, workflow_dir=REPO)
     panel.write_text(panel.read_text().replace("\tG\tG\tTaqI", "\tG\tA\tTaqI"))

@@ -25,6 +25,10 @@ def conda_pins(path) -> dict[str, str]:
         if isinstance(dep, str) and "=" in dep:
             name, version = dep.split("=", 1)
             pins[name.lower()] = version
+        elif isinstance(dep, dict):  # the pip: section (packages only on PyPI)
+            for line in dep.get("pip", []):
+                name, version = line.split("==", 1)
+                pins[name.lower()] = version
     pins.pop("python", None)
     return pins
 

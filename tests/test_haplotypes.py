@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from conftest import REPO
 from numpy.testing import assert_allclose
+from scipy import stats
 
 from vdrbone import haplotypes as hp
 from vdrbone.panel import read_panel
@@ -366,3 +367,139 @@ def test_degenerate_covariates_dropped_in_the_haplotype_regression():
         ("sex=male", "age_months"),
     ]
     assert set(design["variants"]) == {"BsmI-ApaI-TaqI"}
+
+
+# ------------------------------------------------------------------ Firth fallback (separation)
+
+
+def firth_cohort_tables(em_tol=1e-10):
+    """firth_cohort.tsv (make_firth_inputs.py: haplotype 100 only in controls) as calls/pheno."""
+    d = pd.read_csv(FIX / "firth_cohort.tsv", sep="\t")
+    pnl = read_panel(REPO / "resources" / "vdr_snps.tsv").select(BLOCK_IDS)
+    calls = pd.DataFrame(
+        {
+            "sample": np.repeat(d["sample"].to_numpy(), 3),
+            "variant": BLOCK_IDS * len(d),
+            "effect_count": d[["taqi", "apai", "bsmi"]].to_numpy(float).reshape(-1),
+        }
+    )
+    config = {
+        "outcomes": {"y": {"type": "binary"}},
+        "covariates": ["age_years"],
+        "strata": ["all"],
+        "association": {"min_stratum_n": 30, "min_cases": 5},
+        "haplotypes": {"min_freq": 0.01, "em_tol": em_tol},
+    }
+    return d, calls, d[["sample", "sex", "t2dm", "y", "age_years"]], pnl, config
+
+
+def test_separating_haplotype_gets_firth_rows_matching_r():
+    """A common haplotype only in controls: Firth on the EM-weighted expanded data (brglm2 with
+    prior weights), penalised LRT and profile limits by direct maximisation in R."""
+    ref = pd.read_csv(
+        FIX / "r_firth_haplo.tsv", sep="\t", dtype={"term": str, "base": str}, skipinitialspace=True
+    )
+    ref["term"] = ref["term"].str.strip()
+    d, calls, pheno, pnl, config = firth_cohort_tables()
+    block = hp.make_block(pnl, BLOCK_IDS)
+    table = hp.association_table(
+        calls, pheno, pnl, outcome="y", settings=settings_from_config(config)
+    ).set_index("term")
+    assert table.loc["global", "reference"] == f"{block.rflp([0, 0, 0])} ({block.nucleotides([0, 0, 0])})"
+    assert table.loc["global", "covariates"] == "age_years+sex+t2dm"
+    sep = block.rflp([1, 0, 0])
+    note = f"firth-fallback: quasi-complete separation ({sep})"
+    assert (table["note"] == note).all()
+    for r in ref.itertuples():
+        if r.term == "global":
+            row = table.loc["global"]
+            assert row["method"] == "logistic EM-GLM (haplo.glm, Firth), penalised LRT"
+        else:
+            row = table.loc[block.rflp([int(c) for c in r.term])]
+            assert row["method"] == hp.FIRTH_METHOD
+            assert_allclose(np.log(row["estimate"]), r.beta, rtol=1e-6, atol=1e-8)
+            assert_allclose(np.log([row["ci_lower"], row["ci_upper"]]), [r.ci_lower, r.ci_upper], rtol=1e-4)
+            # Wald values from the Louis information at the Firth estimate, not the penalised test
+            b, s = np.log(row["estimate"]), row["standard_error"]
+            assert_allclose(row["wald_p_value"], stats.chi2.sf((b / s) ** 2, 1), rtol=1e-10)
+            assert_allclose(row["wald_ci_upper"], np.exp(b + 1.959963984540054 * s), rtol=1e-10)
+            assert s >= r.se_fisher * (1 - 1e-9)  # phase uncertainty only adds variance
+        assert_allclose([row["statistic"], row["p_value"]], [r.statistic, r.p_value], rtol=1e-6)
+        assert row["df"] == r.df and row["n"] == r.n
+    # the separating haplotype: tiny OR, the Wald test far weaker than the penalised LRT
+    row = table.loc[sep]
+    assert row["estimate"] < 0.05 and row["p_value"] < 1e-8 < 1e-3 < row["wald_p_value"]
+
+
+def test_haplotype_firth_weights_and_fit_match_r():
+    d, *_ = firth_cohort_tables()
+    G = d[["taqi", "apai", "bsmi"]].to_numpy(float)
+    y = d["y"].to_numpy(float)
+    C = np.column_stack(
+        [d["age_years"], (d["sex"] == "male").astype(float), (d["t2dm"] == "yes").astype(float)]
+    )
+    em = hp.haplotype_em(G, tol=1e-12)
+    names = bits_names(em)
+    ref = pd.read_csv(
+        FIX / "r_firth_haplo.tsv", sep="\t", dtype={"term": str, "base": str}, skipinitialspace=True
+    )
+    ref = ref[ref["term"].str.strip() != "global"]
+    terms = [[names.index(t.strip())] for t in ref["term"]]
+    base = names.index(ref["base"].iloc[0].strip())
+    # the plain EM-GLM diverges: this is the case the fallback is for
+    ml = hp.haplotype_regression(y, C, em, terms=terms, base=base, outcome_type="binary")
+    assert not ml.converged or np.abs(ml.beta).max() > hp.MAX_ABS_BETA or np.nanmax(ml.se) > 10
+    firth = hp.haplotype_firth(y, C, em, terms=terms, base=base, tol=1e-12)
+    assert firth.converged
+    assert_allclose(firth.fit.se[-len(terms) :], ref["se_fisher"], rtol=1e-6)
+    assert_allclose(firth.p_value, ref["p_value"], rtol=1e-6)
+    w = pd.read_csv(FIX / "r_firth_weights.tsv", sep="\t", dtype={"hap1": str, "hap2": str})
+    ex = em.expansion
+    mine = pd.Series(
+        firth.weights,
+        index=pd.MultiIndex.from_arrays(
+            [d["sample"].to_numpy()[ex.sample], [names[h] for h in ex.h1], [names[h] for h in ex.h2]]
+        ),
+    )
+    assert len(mine) == len(w)
+    assert_allclose(
+        mine.loc[list(zip(w["sample"], w["hap1"], w["hap2"], strict=True))], w["weight"], atol=1e-7
+    )
+    assert 0.05 < w["weight"].between(1e-3, 1 - 1e-3).mean()  # phases are uncertain
+
+
+def test_firth_failure_keeps_the_reason(monkeypatch):
+    _, calls, pheno, pnl, config = firth_cohort_tables(em_tol=1e-10)
+
+    def fails(*args, **kwargs):
+        nan = np.full(len(kwargs["terms"]), np.nan)
+        return hp.HaplotypeFirth(nan, nan, nan, nan, nan, nan, np.nan, np.nan, False, 1)
+
+    monkeypatch.setattr(hp, "haplotype_firth", fails)
+    table = hp.association_table(calls, pheno, pnl, outcome="y", settings=settings_from_config(config))
+    hap = table[table["model"] == "haplotype"]
+    block = hp.make_block(pnl, BLOCK_IDS)
+    assert hap.set_index("term").loc[block.rflp([1, 0, 0]), "note"] == (
+        "not estimable (separation or singular information); Firth regression did not converge"
+    )
+    assert (hap["method"] == "logistic EM-GLM (haplo.glm), Wald z").any()
+
+
+def test_methods_text_names_the_haplotype_firth_fallback():
+    import yaml
+
+    from vdrbone.methods import methods_sections
+
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    pnl = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
+
+    def text(config):
+        return {
+            p["title"]: p["text"]
+            for p in methods_sections(settings_from_config(config), panel=pnl, versions={})
+        }["Linkage disequilibrium and haplotypes"]
+
+    assert "joint penalised likelihood-ratio test" in text(cfg)
+    assert "weighted by their posterior probabilities" in text(cfg)
+    cfg["haplotypes"]["method"] = "expected_counts"  # no Firth fallback there
+    assert "Firth" not in text(cfg)

@@ -342,3 +342,119 @@ def test_match_samples_no_overlap_message():
 def test_match_samples_duplicate_vcf_ids():
     with pytest.raises(InputError, match=r"duplicated VCF sample id\(s\) \['a'\]"):
         match_samples(["a"], ["a", "a"], min_overlap=0.5, vcf_path="c.vcf")
+
+
+# ------------------------------------------------------------------ statistical-package files
+
+
+def _numeric_frame() -> pd.DataFrame:
+    """The phenotypes as a statistics package holds them: numeric codes, NaN for missing."""
+    nan = np.nan
+    return pd.DataFrame(
+        {
+            "participant": ["007", "S2", "3", "0004", "5"],
+            "gender": [2.0, 1.0, 2.0, 1.0, nan],
+            "diabetes": [1.0, 0.0, nan, 1.0, 0.0],
+            "ls_bmd": [0.95, 1.10, 0.85, 1.02, 0.99],
+            "fn_bmd": [0.80, nan, 0.70, 0.91, 0.81],
+            "any_fracture": [1.0, 0.0, nan, 0.0, 1.0],
+            "age_years": [61.0, 58.0, 70.0, 66.0, 55.0],
+            "bmi": [27.5, 30.1, 24.0, nan, 29.0],
+        }
+    )
+
+
+LABELS = {"gender": {1: "Male", 2: "Female"}, "diabetes": {0: "No diabetes", 1: "Type 2 diabetes"}}
+OUTCOMES = {k: v for k, v in CFG["outcomes"].items() if k in ("bmd_ls", "bmd_fn", "fracture")}
+
+
+def _write_all(tmp_path, frame):
+    import openpyxl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import pyreadstat
+
+    paths = {}
+    text = frame.astype(object).where(frame.notna(), "NA")
+    rows = [
+        [str(int(v)) if isinstance(v, float) and v.is_integer() else str(v) for v in r] for r in text.values
+    ]
+    paths["tsv"] = write(tmp_path, rows=rows, header=list(frame.columns))
+    paths["dta"] = tmp_path / "pheno.dta"
+    pyreadstat.write_dta(frame, str(paths["dta"]), variable_value_labels=LABELS)
+    paths["sav"] = tmp_path / "pheno.sav"
+    pyreadstat.write_sav(frame, str(paths["sav"]), variable_value_labels=LABELS)
+    paths["xlsx"] = tmp_path / "pheno.xlsx"
+    book = openpyxl.Workbook()
+    book.active.title = "notes"
+    book.active.append(["this sheet is not the data"])
+    sheet = book.create_sheet("baseline")
+    sheet.append(list(frame.columns))
+    for r in frame.itertuples(index=False):
+        sheet.append([None if isinstance(v, float) and np.isnan(v) else v for v in r])
+    book.save(paths["xlsx"])
+    paths["parquet"] = tmp_path / "pheno.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), paths["parquet"])
+    return paths
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav", "xlsx", "parquet"])
+def test_statistical_package_files_give_the_tsv_coded_table(tmp_path, fmt):
+    paths = _write_all(tmp_path, _numeric_frame())
+    expected = read(paths["tsv"], outcomes=OUTCOMES)
+    got = read(paths[fmt], outcomes=OUTCOMES, sheet="baseline" if fmt == "xlsx" else None)
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(got["sample"]) == ["007", "S2", "3", "0004", "5"]
+
+
+@pytest.mark.parametrize("fmt", ["dta", "sav"])
+def test_value_labels_are_codes(tmp_path, fmt):
+    """``1 = "Male"``: phenotype_coding may name the label instead of the stored value."""
+    paths = _write_all(tmp_path, _numeric_frame())
+    expected = read(paths["tsv"], outcomes=OUTCOMES)
+    coding = {
+        "sex": {"column": "gender", "female": ["Female"], "male": ["Male"]},
+        "t2dm": {"column": "diabetes", "yes": ["Type 2 diabetes"], "no": ["No diabetes"]},
+        "missing": ["NA"],
+    }
+    got = read(paths[fmt], outcomes=OUTCOMES, coding=coding)
+    pd.testing.assert_frame_equal(got, expected)
+    with pytest.raises(InputError, match=r"column 'gender' \(sex\): unknown code\(s\) line 2: '2'"):
+        read(paths["tsv"], outcomes=OUTCOMES, coding=coding)  # a TSV has no labels
+
+
+def test_dta_without_the_sample_column_names_it(tmp_path):
+    import pyreadstat
+
+    frame = _numeric_frame().drop(columns=["participant"])
+    path = tmp_path / "pheno.dta"
+    pyreadstat.write_dta(frame, str(path))
+    with pytest.raises(
+        InputError,
+        match=rf"{re.escape(str(path))}: missing column\(s\) 'participant' \(sample ids\); "
+        r"the file has columns 'gender'.*\(Stata \.dta\)",
+    ):
+        read(path, outcomes=OUTCOMES)
+
+
+def test_bad_value_in_a_dta_names_file_row_and_column(tmp_path):
+    frame = _numeric_frame()
+    frame.loc[2, "gender"] = 7.0
+    paths = _write_all(tmp_path, frame)
+    with pytest.raises(
+        InputError,
+        match=rf"{re.escape(str(paths['dta']))}, column 'gender' \(sex\): unknown code\(s\) line 4: '7'",
+    ):
+        read(paths["dta"], outcomes=OUTCOMES)
+
+
+def test_excel_sheet_must_exist(tmp_path):
+    paths = _write_all(tmp_path, _numeric_frame())
+    with pytest.raises(
+        InputError,
+        match=r"no sheet 'visit2' \(cohort.phenotype_sheet\); "
+        r"the workbook has the sheet\(s\) 'notes', 'baseline'",
+    ):
+        read(paths["xlsx"], outcomes=OUTCOMES, sheet="visit2")
+    got = read(paths["xlsx"], outcomes=OUTCOMES, sheet=2)
+    assert len(got) == 5

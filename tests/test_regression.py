@@ -387,6 +387,40 @@ def test_firth_penalised_lrt_uses_full_design_penalty():
     assert abs(dropped.penalised_loglik - restricted.penalised_loglik) > 1e-3
 
 
+def test_firth_prior_weights_equal_replicated_rows():
+    # integer prior weights are frequency weights: the weighted fit, its penalised LRT and its
+    # profile limits equal those on the data with each row repeated that many times (the
+    # haplotype EM-GLM's fractional weights are checked against brglm2 in test_haplotypes.py)
+    d = _data("separation")
+    g, y = _arr(d, "g"), _arr(d, "y_bin")
+    X = np.column_stack([np.ones(len(d)), d[COV].to_numpy(float), g]).astype(float)
+    a = np.random.default_rng(3).integers(0, 4, len(d)).astype(float)
+    rep = np.repeat(np.arange(len(d)), a.astype(int))
+    w_fit, r_fit = fit_firth(X, y, weights=a), fit_firth(X[rep], y[rep])
+    assert w_fit.converged and r_fit.converged
+    assert_allclose(w_fit.beta, r_fit.beta, rtol=1e-8, atol=1e-10)
+    assert_allclose(w_fit.cov, r_fit.cov, rtol=1e-7)
+    assert_allclose(
+        [w_fit.loglik, w_fit.penalised_loglik], [r_fit.loglik, r_fit.penalised_loglik], rtol=1e-10
+    )
+    j = X.shape[1] - 1
+    assert_allclose(
+        regression.penalised_lrt(X, y, w_fit, [j], weights=a),
+        regression.penalised_lrt(X[rep], y[rep], r_fit, [j]),
+        rtol=1e-7,
+    )
+    assert_allclose(
+        regression.profile_limits(X, y, w_fit, j, weights=a),
+        regression.profile_limits(X[rep], y[rep], r_fit, j),
+        rtol=1e-7,
+    )
+    # unit weights change nothing; fractional weights change the fit
+    assert_allclose(fit_firth(X, y, weights=np.ones(len(y))).beta, fit_firth(X, y).beta, rtol=1e-12)
+    assert np.max(np.abs(fit_firth(X, y, weights=a / 2).beta - w_fit.beta)) > 1e-3
+    with pytest.raises(ValueError, match="weights must be"):
+        fit_firth(X, y, weights=-a)
+
+
 def test_interaction_firth_fallback(cohort):
     d = cohort[["y_bin", "g", "t2dm", *COV]].dropna().copy()
     d.loc[(d.t2dm == 1) & (d.g >= 1), "y_bin"] = 1  # carriers with T2DM are all cases

@@ -67,7 +67,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
     g = cfg["genotypes"]
     ex = extract_panel(
-        list(cfg["cohort"]["vcf"]),
+        list(cfg["cohort"]["genotypes"]),
         panel,
         build=cfg["cohort"]["build"],
         heteroplasmy_threshold=g["heteroplasmy_threshold"],
@@ -83,7 +83,7 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
     )
     summary, matched = match_samples(
         list(pheno["sample"]),
-        vcf_samples(list(cfg["cohort"]["vcf"])),
+        vcf_samples(list(cfg["cohort"]["genotypes"])),
         min_overlap=0.5,
         pheno_path="p",
         vcf_path="v",
@@ -144,7 +144,10 @@ def cohort(tmp_path_factory):
         "config": cfg,
         "tables": tables,
         "phenotypes": str(run_dir / "work" / "phenotypes.tsv"),
-        "inputs": {"VCF": list(cfg["cohort"]["vcf"]), "Phenotypes": [cfg["cohort"]["phenotypes"]]},
+        "inputs": {
+            "Genotypes": list(cfg["cohort"]["genotypes"]),
+            "Phenotypes": [cfg["cohort"]["phenotypes"]],
+        },
         "logs": [str(log)],
         "populations": str(REPO / "resources" / "populations.tsv"),
     }
@@ -247,7 +250,7 @@ def test_report_is_balanced_self_contained_html_with_every_section(cohort):
     assert len(checker.imgs) >= 4 * n_variants_with_estimates + 3 * 5 + 2
     # the warning of the run's log and the input checksums are shown
     assert "bmi: 3 value(s) outside 10-80 set to missing" in html
-    for path in cohort["config"]["cohort"]["vcf"]:
+    for path in cohort["config"]["cohort"]["genotypes"]:
         digest = __import__("hashlib").sha256(Path(path).read_bytes()).hexdigest()
         assert digest in html
 
@@ -481,7 +484,7 @@ def _calls(cfg):
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
     g = cfg["genotypes"]
     return extract_panel(
-        list(cfg["cohort"]["vcf"]),
+        list(cfg["cohort"]["genotypes"]),
         panel,
         build="auto",
         heteroplasmy_threshold=g["heteroplasmy_threshold"],

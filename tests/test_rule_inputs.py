@@ -25,6 +25,7 @@ FILE_CALLS = {
     "read_panel",
     "read_phenotypes",
     "vcf_samples",
+    "genotype_samples",
     "extract_panel",
     "concat_tsv",
     "read_csv",
@@ -183,7 +184,7 @@ def test_script_reads_only_declared_inputs(script):
 def test_every_rule_with_a_script_was_read():
     assert {"extract", "phenotypes", "qc", "associate", "report", "archive", "simulate"} <= set(RULES)
     assert all(r["script"] for r in RULES.values() if r["input"] or r["params"]), RULES
-    assert RULES["report"]["input"] >= {"logs", "panel", "vcf", "phenotype_table", "tables"}
+    assert RULES["report"]["input"] >= {"logs", "panel", "genotypes", "phenotype_table", "tables"}
     assert "matching" in RULES["archive"]["input"]
 
 

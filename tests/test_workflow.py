@@ -433,3 +433,33 @@ def test_truncated_vcf_fails_naming_the_file_and_no_partial_outputs(tmp_path):
     assert not (run / "tables" / "extraction.tsv").exists()
     assert not list(run.glob("**/.*.tmp*"))
     assert not (tmp_path / "results" / "archive").exists()
+
+
+def test_plink_bed_with_swapped_alleles_runs_with_the_build_inferred_and_reported(tmp_path):
+    """cohort.genotypes names a PLINK 1 .bed (A1/A2 swapped, as PLINK 1.9 writes a minor REF) with
+    build auto: the build comes from the panel alleles, extraction.tsv and the report say so, and
+    the association matches the VCF's calls (tests/test_genotype_files.py compares the tables)."""
+    from genotype_encodings import write_bed
+
+    sim_dir = simulate_cohort(tmp_path / "cohort", 200)
+    bed = write_bed(
+        [str(sim_dir / "chr12.vcf.gz"), str(sim_dir / "chrM.vcf.gz")], str(tmp_path / "arr"), swap=True
+    )
+    cfg = small_config()
+    cfg["simulate"]["enabled"] = False
+    del cfg["cohort"]["vcf"]
+    cfg["cohort"].update(genotypes=[bed], phenotypes=str(sim_dir / "phenotypes.tsv"))
+    path = write_config(tmp_path / "config.yaml", cfg)
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    (run,) = (p for p in (tmp_path / "results" / "runs").glob("*") if p.is_dir())
+    ext = pd.read_csv(run / "tables" / "extraction.tsv", sep="\t")
+    assert ext["found"].all() and (ext["file"] == bed).all()
+    assert (ext.loc[~ext["variant"].str.startswith("m."), "match"] == "swapped").all()
+    assert (ext["build"] == "GRCh38").all()
+    assert ext["build_source"].str.startswith("inferred from the panel alleles (cohort.build: auto)").all()
+    assert {"filter", "info"} <= set(ext.columns)
+    assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
+    assert assoc["p_value"].notna().sum() > 50
+    html = (run / "report" / "report.html").read_text()
+    assert "GRCh38 (inferred from the panel alleles (cohort.build: auto): 4 of 4 chr12 panel variants" in html

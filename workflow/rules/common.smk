@@ -24,6 +24,7 @@ from vdrbone.settings import (  # noqa: E402
     validate_config,
 )
 from vdrbone.errors import InputError  # noqa: E402
+from vdrbone.genotype_files import companion_files, genotype_samples  # noqa: E402
 from vdrbone.panel import read_panel  # noqa: E402
 
 # Run ids resolved by the main Snakemake process, handed to cluster jobs (which re-read the
@@ -103,14 +104,19 @@ COMBINED_ID = f"combined-{hashlib.sha256('|'.join(sorted(RUN_IDS)).encode()).hex
 
 
 def _n_samples(cfg):
-    """Cohort size for sizing job resources: simulate.n_samples, else the first VCF's header."""
+    """Cohort size for sizing job resources: simulate.n_samples, else the first genotype file's samples."""
     sim = cfg.get("simulate") or {}
     if sim.get("enabled"):
         return int(sim["n_samples"])
+    cohort = cfg["cohort"]
     try:
-        from cyvcf2 import VCF
-
-        return len(VCF(cfg["cohort"]["vcf"][0]).samples)
+        return len(
+            genotype_samples(
+                cohort["genotypes"][:1],
+                file_format=cohort.get("format", "auto"),
+                sample_file=cohort.get("sample_file"),
+            )
+        )
     except Exception:  # unreadable here: the extract job reports why; size for a biobank
         return 500_000
 
@@ -148,26 +154,46 @@ def run_sample_column(wildcards):
     return RUNS[wildcards.run_id]["cohort"]["sample_column"]
 
 
-def run_vcfs(wildcards):
-    """The cohort's VCF files, as listed in the config."""
-    return list(RUNS[wildcards.run_id]["cohort"]["vcf"])
+def run_genotypes(wildcards):
+    """The cohort's genotype files, as listed in the config (cohort.genotypes)."""
+    return list(RUNS[wildcards.run_id]["cohort"]["genotypes"])
 
 
 def run_build(wildcards):
     return RUNS[wildcards.run_id]["cohort"]["build"]
 
 
-def vcf_indexes(wildcards):
-    """The index files of the cohort VCFs where they exist (or will be generated)."""
+def run_format(wildcards):
+    """The genotype files' format (cohort.format: auto, vcf, bcf, bed, pgen, bgen)."""
+    return RUNS[wildcards.run_id]["cohort"]["format"]
+
+
+def run_phenotype_sheet(wildcards):
+    """The phenotype workbook's sheet (cohort.phenotype_sheet), or None."""
+    return RUNS[wildcards.run_id]["cohort"].get("phenotype_sheet")
+
+
+def bgen_sample_file(wildcards):
+    """The BGEN .sample file named in the config (cohort.sample_file), or none."""
+    path = RUNS[wildcards.run_id]["cohort"].get("sample_file")
+    return [path] if path else []
+
+
+def genotype_companions(wildcards):
+    """The files read with the cohort's genotype files (index, .bim/.fam, .pvar/.psam,
+    .bgi/.sample) where they exist (or will be generated)."""
     cfg = RUNS[wildcards.run_id]
+    cohort = cfg["cohort"]
     generated = simulated_paths(cfg)
     files = []
-    for path in cfg["cohort"]["vcf"]:
+    for path in cohort["genotypes"]:
         if path in generated:
             files.append(f"{path}.tbi")
         else:
-            files += [f"{path}{ext}" for ext in (".tbi", ".csi") if os.path.exists(f"{path}{ext}")]
-    return files
+            files += companion_files(
+                path, file_format=cohort["format"], sample_file=cohort.get("sample_file")
+            )
+    return [f for f in dict.fromkeys(files) if f not in cohort["genotypes"]]
 
 
 def phenotype_table(wildcards):
@@ -175,9 +201,9 @@ def phenotype_table(wildcards):
 
 
 def cohort_inputs(wildcards):
-    """Every input file of a run: VCFs, phenotype table, panel (for checksums)."""
+    """Every input file of a run: genotype files, phenotype table, panel (for checksums)."""
     cfg = RUNS[wildcards.run_id]
-    return [*cfg["cohort"]["vcf"], cfg["cohort"]["phenotypes"], cfg["panel"]]
+    return [*cfg["cohort"]["genotypes"], cfg["cohort"]["phenotypes"], cfg["panel"]]
 
 
 def simulate_logs(wildcards):

@@ -23,8 +23,9 @@ rule register_run:
 rule extract:
     input:
         run="results/runs/{run_id}/run.json",
-        vcf=run_vcfs,
-        index=vcf_indexes,
+        genotypes=run_genotypes,
+        companions=genotype_companions,
+        sample_file=bgen_sample_file,
         panel=CFG["panel"],
     output:
         calls="results/runs/{run_id}/work/calls.tsv.gz",
@@ -40,6 +41,7 @@ rule extract:
         runtime=runtime_min(5, 0.05),
     params:
         build=run_build,
+        file_format=run_format,
         variants=CFG["variants"],
         genotypes=CFG["genotypes"],
     script:
@@ -50,8 +52,9 @@ rule phenotypes:
     input:
         run="results/runs/{run_id}/run.json",
         phenotypes=phenotype_table,
-        vcf=run_vcfs,
-        index=vcf_indexes,
+        genotypes=run_genotypes,
+        companions=genotype_companions,
+        sample_file=bgen_sample_file,
     output:
         phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         matching="results/runs/{run_id}/tables/sample_matching.tsv",
@@ -67,6 +70,8 @@ rule phenotypes:
         runtime=runtime_min(2, 0.02),
     params:
         sample_column=run_sample_column,
+        phenotype_sheet=run_phenotype_sheet,
+        file_format=run_format,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=CFG["covariates"],

@@ -10,7 +10,7 @@ rule report:
         panel=CFG["panel"],
         populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
         logs=run_logs,
-        vcf=run_vcfs,
+        genotypes=run_genotypes,
         phenotype_table=phenotype_table,
     output:
         html=report(

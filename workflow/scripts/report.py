@@ -32,7 +32,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         panel=panel,
         phenotypes=sm.input.phenotypes,
         inputs={
-            "VCF": list(sm.input.vcf),
+            "Genotypes": list(sm.input.genotypes),
             "Phenotypes": [sm.input.phenotype_table],
             "Variant panel": [sm.input.panel],
         },

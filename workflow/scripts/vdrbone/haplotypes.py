@@ -24,6 +24,11 @@
   (Zaykin et al. 2002; Schaid et al. 2002) in an ordinary GLM, global LRT (logistic) or F test
   (linear) against the covariate-only model as in the association engine. The two agree
   when every phase is certain; otherwise haplo_glm also uses the trait to weigh the phases.
+- :func:`haplotype_firth`: the Firth fallback of the logistic haplo_glm fit when a haplotype term
+  separates (``|beta| > 15``, SE > 10 or singular information) or the EM-GLM diverges: the
+  same EM-GLM loop with Firth's penalised likelihood (posterior pair weights as prior weights),
+  then, with the final weights fixed, each term's penalised LRT and profile
+  penalised-likelihood CI and the joint penalised LRT as the global test (as R ``logistf``).
 - :func:`ld_table`, :func:`frequency_table`, :func:`association_table`: the tidy tables of the
   workflow (``ld.tsv``, ``haplotypes.tsv``, ``haplotype_association.tsv``).
 
@@ -661,6 +666,108 @@ def haplotype_regression(
     )
 
 
+FIRTH_METHOD = "logistic EM-GLM (haplo.glm, Firth), penalised LRT; profile penalised-likelihood CI"
+FIRTH_GLOBAL_METHOD = "logistic EM-GLM (haplo.glm, Firth), penalised LRT"
+
+
+@dataclass
+class HaplotypeFirth:
+    """Firth fallback of the logistic haplo.glm fit (:func:`haplotype_firth`).
+
+    Per haplotype term (length k): ``beta`` (log OR), ``se`` (Louis), ``statistic`` / ``p_value``
+    (penalised LRT, 1 df), ``ci_lower`` / ``ci_upper`` (profile penalised-likelihood 95% limits,
+    log scale). ``global_statistic`` / ``global_p_value``: penalised LRT of all k terms (k df).
+    ``fit``: the weighted Firth fit of the expanded data (all coefficients, inverse Fisher
+    information); ``weights``: the posterior pair weights it used. NaN where a restricted fit did
+    not converge.
+    """
+
+    beta: np.ndarray
+    se: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    ci_lower: np.ndarray
+    ci_upper: np.ndarray
+    global_statistic: float
+    global_p_value: float
+    converged: bool
+    n_iter: int
+    fit: regression.RegressionFit | None = None
+    weights: np.ndarray | None = field(default=None, repr=False)
+    freqs: np.ndarray | None = None
+
+
+def haplotype_firth(
+    y, covariates, em: EMResult, *, terms: list[list[int]], base: int, max_iter: int = 500, tol: float = 1e-8
+) -> HaplotypeFirth:
+    """Firth fallback of the logistic EM-GLM: penalised likelihood on the expanded data.
+
+    haplo.glm's EM-GLM loop (:func:`haplotype_regression`) with the weighted logistic fit
+    replaced by Firth's penalised one (:func:`vdrbone.regression.fit_firth` with the posterior
+    pair probabilities as prior weights ``a``: ``l_a(beta) + 0.5 log det X' diag(a mu (1 - mu))
+    X``, Firth 1993): from the genotype-only EM posteriors, fit, update the posteriors given
+    genotype and trait (at the Firth fitted probabilities) and the haplotype frequencies, until
+    the observed-data log-likelihood changes by less than ``tol``. Inference is then conditional
+    on the posterior weights of the final fit (as haplo.glm's final GLM): each term's penalised
+    likelihood-ratio test (that coefficient fixed at 0, the others re-maximised, the penalty
+    from the full design and the same weights; 1 df, as R ``logistf``), the profile
+    penalised-likelihood 95% CI (Heinze & Schemper 2002) and the joint penalised LRT of all
+    haplotype terms (k df; the global test). ``se``: Wald SE from the Louis (1982) information
+    at the Firth estimate (as the ML rows), which also counts the phase and frequency
+    uncertainty that the conditional tests leave out.
+
+    Parameters
+    ----------
+    y, covariates, em, terms, base, max_iter, tol : as :func:`haplotype_regression` (binary
+        ``y``).
+
+    Returns
+    -------
+    HaplotypeFirth (``converged=False`` with NaN numbers when a Firth fit or the loop fails).
+    """
+    y = np.asarray(y, dtype=float)
+    C = np.asarray(covariates, dtype=float).reshape(len(y), -1)
+    ex = em.expansion
+    if ex.n != len(y):
+        raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
+    k = len(terms)
+    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    X = np.column_stack([np.ones(ex.h1.size), C[ex.sample], Xh])
+    ye = y[ex.sample]
+    freqs, post = em.freqs.copy(), em.posterior.copy()
+    fit, weights, ll_old, converged, it = None, post, -math.inf, False, 0
+    for it in range(1, max_iter + 1):  # noqa: B007 (reported)
+        fit = regression.fit_firth(X, ye, weights=post, start=None if fit is None else fit.beta)
+        if not fit.converged:
+            break
+        weights = post
+        mu = special.expit(X @ fit.beta)
+        post, ll = _posterior(ex, freqs, _log_density(ye, mu, weights, True))
+        freqs = _count_freqs(ex, post)
+        if abs(ll - ll_old) < tol:
+            converged = True
+            break
+        ll_old = ll
+    nan = np.full(k, np.nan)
+    if not converged:
+        return HaplotypeFirth(
+            nan, nan, nan, nan, nan, nan, math.nan, math.nan, False, it, fit, weights, freqs
+        )
+    p = X.shape[1]
+    idx = np.arange(p - k, p)
+    mu = special.expit(X @ fit.beta)
+    se = np.sqrt(np.diag(_louis_cov(ex, X, ye, mu, weights, freqs, base, True)))[idx]
+    tests = [regression.penalised_lrt(X, ye, fit, [j], weights=weights) for j in idx]
+    limits = [regression.profile_limits(X, ye, fit, int(j), weights=weights) for j in idx]
+    g_stat, g_p = regression.penalised_lrt(X, ye, fit, idx, weights=weights)
+    return HaplotypeFirth(
+        beta=fit.beta[idx], se=se, statistic=np.array([t[0] for t in tests]),
+        p_value=np.array([t[1] for t in tests]), ci_lower=np.array([lim[0] for lim in limits]),
+        ci_upper=np.array([lim[1] for lim in limits]), global_statistic=g_stat, global_p_value=g_p,
+        converged=True, n_iter=it, fit=fit, weights=weights, freqs=freqs,
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------
 # association table
 # --------------------------------------------------------------------------------------------
@@ -722,9 +829,29 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
         y, C, em, terms=terms, base=base, outcome_type="binary" if binary else "continuous",
         method=hap.method, max_iter=hap.em_max_iter, tol=hap.em_tol,
     )  # fmt: skip
+    bad = ~np.isfinite(fit.se) | (np.abs(fit.beta) > MAX_ABS_BETA) | (fit.se > regression.MAX_SE)
+    if binary and hap.method == "haplo_glm" and (not fit.converged or bad.any()):
+        why = (
+            "EM-GLM did not converge"
+            if not fit.converged
+            else "quasi-complete separation ("
+            + ", ".join(rfl[t[0]] if len(t) == 1 else "rare" for t, b in zip(terms, bad, strict=True) if b)
+            + ")"
+        )
+        firth = haplotype_firth(y, C, em, terms=terms, base=base, max_iter=hap.em_max_iter, tol=hap.em_tol)
+        if firth.converged:
+            for res, h, members in _firth_results(
+                firth, terms, rfl, f"firth-fallback: {why}", merged, base_fields
+            ):
+                add(res, h, members)
+            return out, base
+        if not fit.converged:
+            return global_reason(
+                f"EM-GLM did not converge in {hap.em_max_iter} iterations (em_max_iter), "
+                "with or without the Firth penalty"
+            )
     if not fit.converged:
         return global_reason(f"EM-GLM did not converge in {hap.em_max_iter} iterations (em_max_iter)")
-    bad = ~np.isfinite(fit.se) | (np.abs(fit.beta) > MAX_ABS_BETA)
     etype = "OR" if binary else "beta"
     wald = "Wald z" if binary else f"Wald t ({fit.df_residual} df)"
     for i, t in enumerate(terms):
@@ -732,6 +859,8 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
         members = "" if h is not None else ",".join(rfl[j] for j in t)
         if bad[i]:
             why = "not estimable (separation or singular information)"
+            if binary and hap.method == "haplo_glm":
+                why += "; Firth regression did not converge"
             term = rfl[h] if h is not None else "rare"
             add(
                 TestResult(model="haplotype", term=term, method=fit.method, note=why, **base_fields),
@@ -763,6 +892,49 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
         )
     )  # fmt: skip
     return out, base
+
+
+def _firth_results(firth: HaplotypeFirth, terms, rfl, note, merged, base_fields):
+    """``(TestResult, haplotype, members)`` of a stratum fitted by :func:`haplotype_firth`: each
+    term's penalised LRT and profile CI, its Louis-Wald z test and CI in ``wald_*``; then the
+    global row with the joint penalised LRT."""
+    got = []
+    for i, t in enumerate(terms):
+        h = t[0] if len(t) == 1 else None
+        members = "" if h is not None else ",".join(rfl[j] for j in t)
+        b, s = float(firth.beta[i]), float(firth.se[i])
+        lo, hi = firth.ci_lower[i], firth.ci_upper[i]
+        with np.errstate(over="ignore"):
+            ci = np.exp([lo, hi])
+        why = note
+        if math.isnan(firth.p_value[i]):
+            why += "; penalised LRT: restricted fit did not converge"
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            why += "; profile CI: restricted fit did not converge"
+        got.append((
+            TestResult(
+                model="haplotype", term=rfl[h] if h is not None else "rare", estimate=math.exp(b),
+                estimate_type="OR", ci_lower=float(ci[0]), ci_upper=float(ci[1]),
+                standard_error=s, statistic=float(firth.statistic[i]), df=1.0,
+                p_value=float(firth.p_value[i]), wald_p_value=float(stats.chi2.sf((b / s) ** 2, 1)),
+                wald_ci_lower=math.exp(b - Z95 * s), wald_ci_upper=math.exp(b + Z95 * s),
+                method=FIRTH_METHOD, note=why, **base_fields,
+            ),
+            h, members,
+        ))  # fmt: skip
+    why = (
+        note
+        if not math.isnan(firth.global_p_value)
+        else f"{note}; penalised LRT: restricted fit did not converge"
+    )
+    got.append((
+        TestResult(
+            model="haplotype_global", term="global", statistic=firth.global_statistic,
+            df=float(len(terms)), p_value=firth.global_p_value, method=FIRTH_GLOBAL_METHOD,
+            note=join_notes(why, merged), **base_fields,
+        ), None, "",
+    ))  # fmt: skip
+    return got
 
 
 def association_table(

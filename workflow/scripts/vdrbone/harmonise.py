@@ -56,7 +56,8 @@ from vdrbone.genotype_coding import (
     other_ploidy,
     snv_base,
 )
-from vdrbone.panel import COMPLEMENT, Panel, PanelVariant
+from vdrbone.panel import BUILDS, COMPLEMENT, Panel, PanelVariant
+from vdrbone.record_quality import record_filter_reason
 from vdrbone.vcf_reader import (
     CONTIG_ALIASES,
     Header,
@@ -78,9 +79,9 @@ MT_ALT_CHOICES = ("any", "panel")
 
 CALL_COLUMNS = ["sample", "variant", "genotype", "rflp", "effect_count", "dosage", "status"]
 VARIANT_COLUMNS = [
-    "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "match",
-    "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic", "n_het_haploid",
-    "n_other_allele", "n_low_gp", "n_other_ploidy", "reason", "files_searched",
+    "variant", "name", "found", "file", "contig", "pos", "vcf_id", "vcf_ref", "vcf_alt", "filter",
+    "info", "match", "n_records", "alleles_observed", "n_called", "n_missing", "n_heteroplasmic",
+    "n_het_haploid", "n_other_allele", "n_low_gp", "n_other_ploidy", "reason", "files_searched",
 ]  # fmt: skip
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class Extraction:
     samples: list[str]
     build: str
     notes: list[str] = field(default_factory=list)
+    build_source: str = ""  # how the build was decided (config, file headers, panel alleles)
 
 
 def _merge_split(primary: Record, pm: AlleleMatch, others: list[tuple[Record, np.ndarray]]):
@@ -204,7 +206,7 @@ def _harmonise(pv: PanelVariant, records: list[Record], n: int, *, het_thr, gp_t
     first = records[ranked[0] if ranked else 0]
     row.update(
         file=first.file, contig=first.chrom, pos=first.pos, vcf_id=first.id, vcf_ref=first.ref,
-        vcf_alt=",".join(first.alts),
+        vcf_alt=",".join(first.alts), filter=first.filter, info=first.info,
     )  # fmt: skip
     if not ranked:
         row.update(match="excluded", reason="; ".join(dict.fromkeys(m.reason for m in matches)))
@@ -316,16 +318,25 @@ def extract_panel(
     gp_threshold: float = 0.9,
     mt_alt: str = "any",
     absent_variants: str = "warn",
+    file_format: str = "auto",
+    sample_file: str | None = None,
+    require_pass: bool = True,
+    min_info: float = 0.0,
     reader: str = "auto",
     logger=None,
 ) -> Extraction:
-    """Read the panel variants from VCF/BCF files and code them against the panel's effect allele.
+    """Read the panel variants from genotype files and code them against the panel's effect allele.
 
     Parameters
     ----------
-    paths : VCF/BCF files (plain, bgzipped, BCF); together they must carry the same samples.
+    paths : genotype files: VCF/BCF (plain, bgzipped, BCF), PLINK 1 ``.bed`` (``.bim``/``.fam``
+        beside it), PLINK 2 ``.pgen`` (``.pvar``/``.psam``) or BGEN 1.2 ``.bgen`` (``.bgi`` and
+        ``.sample`` beside it); together they must carry the same samples. PLINK and BGEN files
+        are read by :mod:`vdrbone.plink_io` and :mod:`vdrbone.bgen_io` into the same records.
     panel : the panel (see :mod:`vdrbone.panel`).
-    build : 'auto', 'GRCh37' or 'GRCh38' (see :func:`detect_build`).
+    build : 'auto', 'GRCh37' or 'GRCh38' (see :func:`detect_build`). With 'auto' and no build in
+        the headers (bim, pvar and BGEN files have no contig lengths) the build is the one whose
+        panel positions carry the panel alleles (:func:`vdrbone.genotype_files.infer_build`).
     heteroplasmy_threshold : mtDNA ``0/1`` with FORMAT AF >= this is a carrier, below it
         ``heteroplasmic`` (not called).
     gp_threshold : files without GT: hard call when max(GP) >= this.
@@ -335,9 +346,14 @@ def extract_panel(
         ``not in the genotype files``, its calls status ``excluded``, and a warning naming it and
         the files searched) or 'error' (an InputError naming them). No panel variant in any file
         is always an InputError naming the files and the positions looked for in both builds.
-    reader : ``"auto"`` (indexed bgzipped VCF text through pysam.TabixFile and numpy, other
-        files with cyvcf2) or ``"cyvcf2"`` (every file with cyvcf2); both give identical tables
-        (see :mod:`vdrbone.vcf_reader`).
+    file_format : 'auto' (from each file's extension) or one of vcf, bcf, bed, pgen, bgen.
+    sample_file : the BGEN ``.sample`` file (default: beside the ``.bgen``).
+    require_pass, min_info : record filters (:func:`vdrbone.record_quality.record_filter_reason`):
+        a record whose FILTER is not PASS/``.`` or whose imputation quality is below ``min_info``
+        is not used; a variant left without records is ``excluded`` with the reason.
+    reader : VCF text: ``"auto"`` (indexed bgzipped VCF text through pysam.TabixFile and numpy,
+        other VCF/BCF with cyvcf2) or ``"cyvcf2"`` (every VCF/BCF with cyvcf2); both give identical
+        tables (see :mod:`vdrbone.vcf_reader`).
     logger : a :class:`logging.Logger` for warnings (missing index, duplicated records, absent
         variants, calls of another ploidy).
 
@@ -363,18 +379,40 @@ def extract_panel(
         paths = [paths]
     paths = [str(p) for p in paths]
     if not paths:
-        raise InputError("cohort.vcf lists no VCF files")
-    for path in paths:  # a file cut short fails here, before its header or records are read
-        check_path(path)
-        check_integrity(path)
-    headers = [read_header(path, reader=reader) for path in paths]  # each file is opened once
-    for h in headers:
-        check_last_record(h.path, len(h.samples))
+        raise InputError("cohort.genotypes lists no genotype files")
+    # ---- the format hook: VCF/BCF are read here, PLINK 1/2 and BGEN by their own modules
+    from vdrbone import genotype_files
+
+    formats = genotype_files.file_formats(paths, declared=file_format)
+    for path, fmt in zip(paths, formats, strict=True):  # a file cut short fails before it is read
+        if fmt in genotype_files.VCF_FORMATS:
+            check_path(path)
+            check_integrity(path)
+    headers = []
+    for path, fmt in zip(paths, formats, strict=True):  # each file is opened once
+        if fmt in genotype_files.VCF_FORMATS:
+            headers.append(read_header(path, reader=reader))
+            check_last_record(path, len(headers[-1].samples))
+        else:
+            headers.append(genotype_files.open_source(path, fmt, sample_file=sample_file))
     samples = samples_of(headers)
-    build = build_of(headers, declared=build, logger=logger)
+    declared = build
+    build = build_of(headers, declared=declared, logger=logger, required=False)
+    build_source = genotype_files.build_source(declared, build)
     n = len(samples)
-    targets = {(pv.chrom, pv.pos(build)) for pv in panel}
-    by_file = [(h.path, read_positions(h, targets, samples, logger)) for h in headers]
+    targets = {(pv.chrom, pv.pos(b)) for pv in panel for b in ([build] if build else BUILDS)}
+    by_file = [
+        (
+            h.path,
+            read_positions(h, targets, samples, logger)
+            if isinstance(h, Header)
+            else h.read_positions(targets, samples, logger),
+        )
+        for h in headers
+    ]
+    if build is None:
+        build, build_source = genotype_files.infer_build(panel, by_file, paths)
+        logger.info("genome build %s: %s", build, build_source)
 
     counts, dosages, statuses, rows = [], [], [], []
     searched = "; ".join(paths)
@@ -387,6 +425,9 @@ def extract_panel(
                 "%s (%s) is in several files (%s); using %s",
                 pv.id, pv.name, ", ".join(p for p, _ in holders), holders[0][0],
             )  # fmt: skip
+        failing = [(rec, why) for rec in records if (why := record_filter_reason(
+            rec, require_pass=require_pass, min_info=min_info))]  # fmt: skip
+        records = [rec for rec in records if all(rec is not r for r, _ in failing)]
         records, duplicate_note, usable = drop_duplicate_records(records)
         if duplicate_note:
             logger.warning("%s (%s): %s", pv.id, pv.name, duplicate_note)
@@ -398,6 +439,18 @@ def extract_panel(
             gp_thr=gp_threshold,
             mt_alt=mt_alt,
         )
+        if failing and not records:  # every record at the position failed FILTER / info
+            rec = failing[0][0]
+            row.update(
+                match="excluded", reason="; ".join(dict.fromkeys(why for _, why in failing)),
+                n_records=len(failing), file=rec.file, contig=rec.chrom, pos=rec.pos, vcf_id=rec.id,
+                vcf_ref=rec.ref, vcf_alt=",".join(rec.alts), filter=rec.filter, info=rec.info,
+            )  # fmt: skip
+        elif failing:
+            dropped = "; ".join(
+                f"{r.chrom}:{r.pos} {r.ref}>{','.join(r.alts)} not used: {why}" for r, why in failing
+            )
+            row["reason"] = "; ".join(x for x in (row.get("reason"), dropped) if x)
         if not usable:
             row.update(match="excluded", reason=duplicate_note, n_records=len(records))
         elif duplicate_note:
@@ -439,8 +492,10 @@ def extract_panel(
         "files_searched",
     ):
         variants[col] = variants[col].fillna("")
+    variants["filter"] = variants["filter"].fillna("")
+    variants["info"] = variants["info"].astype(float)
     variants["pos"] = variants["pos"].astype("Int64")
-    return Extraction(calls=calls, variants=variants, samples=samples, build=build)
+    return Extraction(calls=calls, variants=variants, samples=samples, build=build, build_source=build_source)
 
 
 def _where(pv: PanelVariant, build: str | None = None) -> str:
@@ -464,7 +519,7 @@ def _report_absent(absent, panel: Panel, headers: list[Header], build: str, *, a
         )
         raise InputError(
             f"none of the {len(panel)} panel variants is in the genotype files {files} (build {build}); "
-            f"looked for {looked}. Check cohort.vcf (are these the right files, on GRCh37 or "
+            f"looked for {looked}. Check cohort.genotypes (are these the right files, on GRCh37 or "
             f"GRCh38, with the chr12 and chrM/MT records?) and cohort.build"
         )
     found = []
@@ -480,7 +535,7 @@ def _report_absent(absent, panel: Panel, headers: list[Header], build: str, *, a
         raise InputError(
             f"{len(absent)} panel variant(s) {NOT_IN_FILES} {files}: "
             + "; ".join(f"{label}: {why}" for label, why in found)
-            + ". Add the files that hold them to cohort.vcf, drop them from the config's variants "
+            + ". Add the files that hold them to cohort.genotypes, drop them from the config's variants "
             "list, or set genotypes.absent_variants: warn to analyse the others"
         )
     for label, why in found:

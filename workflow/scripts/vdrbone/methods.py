@@ -165,8 +165,16 @@ def methods_sections(
             + (f"; mitochondrial {mt_text}" if mt_text else "")
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
             "follow the convention capital letter = restriction site absent. Genotypes were read from "
-            f"the VCF ({cohort.build} build detection) and harmonised to the panel's "
-            "forward-strand alleles.",
+            f"the genotype files ({cohort.build} build detection) and harmonised to the "
+            "panel's forward-strand alleles"
+            + ("; records whose FILTER was not PASS were not used" if geno.require_pass else "")
+            + (
+                f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
+                f"info score of BGEN probabilities) below {geno.min_info}"
+                if geno.min_info
+                else ""
+            )
+            + ".",
         }
     )
     gp = geno.gp_threshold
@@ -319,7 +327,20 @@ def methods_sections(
                     if joint
                     else f"by regression on posterior expected haplotype counts {_cite('schaid')}"
                 )
-                + "; a global likelihood-ratio test compares the model with the covariate-only model.",
+                + "; a global likelihood-ratio test compares the model with the covariate-only model."
+                + (
+                    " When a haplotype term of a logistic model separated (|coefficient| > 15, standard "
+                    "error > 10 or singular information) or the EM-GLM diverged, the stratum was refitted "
+                    f"with Firth's penalised likelihood {_cite('firth', 'heinze')} on the data expanded to "
+                    "the compatible haplotype pairs, weighted by their posterior probabilities, with the "
+                    "EM updates iterated as in haplo.glm; with the final weights fixed, each haplotype's "
+                    "p-value is the penalised likelihood-ratio test (1 df) with a profile "
+                    "penalised-likelihood interval, the global test is the joint penalised "
+                    "likelihood-ratio test, and the Wald values (Louis information) are kept in "
+                    "wald_p_value, wald_ci_lower and wald_ci_upper."
+                    if joint and binary
+                    else ""
+                ),
             }
         )
     family = assoc.multiple_testing_family

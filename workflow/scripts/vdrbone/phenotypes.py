@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from vdrbone.errors import InputError
+from vdrbone.phenotype_files import is_binary_table
+from vdrbone.phenotype_files import read_table as read_binary_table
 from vdrbone.strata import strata_masks
 
 BMD_RANGE = (0.2, 2.5)
@@ -61,6 +63,18 @@ def _detect_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in DELIMITERS}
     best = max(DELIMITERS, key=lambda d: counts[d])  # ties: tab, then semicolon, then comma
     return best if counts[best] > 0 else "\t"
+
+
+def _with_labels(mapping: dict, labels: dict[str, str] | None) -> dict:
+    """``mapping`` (code -> level) extended so that a stored value whose value label is a code maps
+    like that code (``1 = "Female"`` with ``female: [Female]`` accepts ``1``)."""
+    if not labels:
+        return mapping
+    out = dict(mapping)
+    for stored, label in labels.items():
+        if label.strip() in mapping and stored not in mapping:
+            out[stored] = mapping[label.strip()]
+    return out
 
 
 def _show(rows: list[tuple[int, str]]) -> str:
@@ -147,15 +161,20 @@ def read_phenotypes(
     coding: dict,
     outcomes: dict,
     covariates: list[str],
+    sheet: str | int | None = None,
 ) -> pd.DataFrame:
-    """Read, code and validate a phenotype table (TSV, CSV or semicolon-separated).
+    """Read, code and validate a phenotype table (TSV, CSV or semicolon-separated; Stata, SPSS,
+    SAS, Excel or Parquet through :mod:`vdrbone.phenotype_files`).
 
     Parameters
     ----------
     path
         Text table, UTF-8 with or without BOM, LF or CRLF line ends; the delimiter (tab,
         semicolon or comma) is the one that splits the header into the most fields. Every
-        value is read as a string and stripped; ids are never converted to numbers.
+        value is read as a string and stripped; ids are never converted to numbers. ``.dta``,
+        ``.sav``, ``.sas7bdat``, ``.xlsx`` and ``.parquet`` files give the same strings (row
+        numbers in messages count the header as line 1), and their value labels may be used as
+        codes (sex, T2DM, binary outcomes, missing codes) in place of the stored values.
     sample_column
         Column holding the sample ids (matched to the VCF sample names).
     coding
@@ -165,6 +184,8 @@ def read_phenotypes(
         ``Settings.outcomes``: ``{key: {column, type, label, case, control, [range]}}``.
     covariates
         Numeric covariate columns.
+    sheet
+        Excel sheet (``cohort.phenotype_sheet``: name or number from 1; None: the first).
 
     Returns
     -------
@@ -208,7 +229,12 @@ def read_phenotypes(
             f"got {clash}"
         )
 
-    header, rows, lines, delim = _read_table(path)
+    labels: dict[str, dict[str, str]] = {}
+    if is_binary_table(path):
+        header, rows, lines, delim, labels = read_binary_table(path, sheet=sheet)
+    else:
+        header, rows, lines, delim = _read_table(path)
+        delim = f"delimiter detected: {delim}"
     needed = {sample_column: "sample ids", sex_cfg["column"]: "sex", t2dm_cfg["column"]: "T2DM status"}
     for key, spec in outcomes.items():
         needed.setdefault(spec["column"], f"outcome {key}")
@@ -218,7 +244,7 @@ def read_phenotypes(
     if absent:
         raise InputError(
             f"{path}: missing column(s) {', '.join(absent)}; the file has columns "
-            f"{', '.join(map(repr, header))} (delimiter detected: {delim})"
+            f"{', '.join(map(repr, header))} ({delim})"
         )
     if not rows:
         raise InputError(f"{path}: the phenotype table has a header but no rows")
@@ -226,7 +252,8 @@ def read_phenotypes(
 
     def column(name: str) -> list[str | None]:
         j = idx[name]
-        return [None if r[j] in missing_codes else r[j] for r in rows]
+        missing = _with_labels({c: True for c in missing_codes}, labels.get(name))
+        return [None if r[j] in missing else r[j] for r in rows]
 
     ids = [r[idx[sample_column]] for r in rows]
     empty = [(ln, s) for ln, s in zip(lines, ids, strict=True) if s == ""]
@@ -244,6 +271,7 @@ def read_phenotypes(
 
     out: dict[str, object] = {"sample": pd.Series(ids, dtype=object)}
     for name, cfg, mapping in (("sex", sex_cfg, sex_map), ("t2dm", t2dm_cfg, t2dm_map)):
+        mapping = _with_labels(mapping, labels.get(cfg["column"]))
         values = column(cfg["column"])
         bad = [(ln, v) for ln, v in zip(lines, values, strict=True) if v is not None and v not in mapping]
         if bad:
@@ -267,7 +295,7 @@ def read_phenotypes(
                     f"config outcomes.{key}: code(s) {sorted(set(case) & set(control))} "
                     "are both case and control"
                 )
-            code = {c: 1.0 for c in case} | {c: 0.0 for c in control}
+            code = _with_labels({c: 1.0 for c in case} | {c: 0.0 for c in control}, labels.get(col))
             bad = [(ln, v) for ln, v in zip(lines, values, strict=True) if v is not None and v not in code]
             if bad:
                 raise InputError(

@@ -56,6 +56,8 @@ __all__ = [
     "fit_logistic",
     "fit_firth",
     "fit_linear",
+    "penalised_lrt",
+    "profile_limits",
     "genetic_models",
     "interaction_test",
 ]
@@ -109,9 +111,11 @@ class RegressionFit:
 # --------------------------------------------------------------------------------------------
 
 
-def _binomial_loglik(eta: np.ndarray, y: np.ndarray) -> float:
-    # sum(y*eta - log(1 + exp(eta))), stable for large |eta|
-    return float(y @ eta - np.logaddexp(0.0, eta).sum())
+def _binomial_loglik(eta: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
+    # sum(w (y*eta - log(1 + exp(eta)))), stable for large |eta|
+    if weights is None:
+        return float(y @ eta - np.logaddexp(0.0, eta).sum())
+    return float(weights @ (y * eta - np.logaddexp(0.0, eta)))
 
 
 def _loglik_mu(mu: np.ndarray, case: np.ndarray, weights: np.ndarray | None = None) -> float:
@@ -226,23 +230,25 @@ def fit_logistic(
     return RegressionFit(beta=beta, cov=cov, loglik=ll, converged=converged, n_iter=n_iter)
 
 
-def _firth_state(X, y, beta):
+def _firth_state(X, y, beta, weights=None):
     eta = X @ beta
     mu = special.expit(eta)
-    w = mu * (1.0 - mu)
+    w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
     info = (X.T * w) @ X
     chol = linalg.cho_factor(info)
     logdet = 2.0 * float(np.sum(np.log(np.abs(np.diag(chol[0])))))
-    pll = _binomial_loglik(eta, y) + 0.5 * logdet
+    pll = _binomial_loglik(eta, y, weights) + 0.5 * logdet
     return eta, mu, w, info, chol, pll
 
 
-def _modified_score(X, y, mu, w, chol) -> np.ndarray:
-    """Firth's modified score ``X'(y - mu + h (1/2 - mu))``: the gradient of the penalised
-    log-likelihood (``h`` the diagonal of the hat matrix ``W^1/2 X (X'WX)^-1 X' W^1/2``)."""
+def _modified_score(X, y, mu, w, chol, weights=None) -> np.ndarray:
+    """Firth's modified score ``X'(a (y - mu) + h (1/2 - mu))``: the gradient of the penalised
+    log-likelihood (``a`` the prior weights, ``h`` the diagonal of the hat matrix
+    ``W^1/2 X (X'WX)^-1 X' W^1/2``, ``W = diag(a mu (1 - mu))``)."""
     inv = linalg.cho_solve(chol, np.eye(X.shape[1]))
     h = w * np.einsum("ij,jk,ik->i", X, inv, X)
-    return X.T @ (y - mu + h * (0.5 - mu))
+    resid = y - mu if weights is None else weights * (y - mu)
+    return X.T @ (resid + h * (0.5 - mu))
 
 
 def fit_firth(
@@ -252,13 +258,15 @@ def fit_firth(
     fixed: np.ndarray | None = None,
     at: np.ndarray | None = None,
     start: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
     maxit: int = 1000,
     tol: float = 1e-9,
 ) -> RegressionFit:
     """Firth-penalised logistic regression (Firth 1993; Heinze & Schemper 2002).
 
     Maximises ``l(beta) + 0.5 log det I(beta)`` by Newton-Raphson on the modified score
-    ``X'(y - mu + h (1/2 - mu))`` (``h`` the hat-matrix diagonal) with the Fisher information, an
+    ``X'(a (y - mu) + h (1/2 - mu))`` (``a`` the prior weights, ``h`` the hat-matrix diagonal)
+    with the Fisher information ``I = X' diag(a mu (1 - mu)) X``, an
     Armijo line search on the penalised log-likelihood, and a secant step on the directional
     derivative when a step overshoots. Finite estimates exist under (quasi-)complete separation.
 
@@ -271,6 +279,10 @@ def fit_firth(
     at : optional float array (p,): the values of the ``fixed`` coefficients (default 0).
     start : optional starting coefficients (p,) for the free ones (default: intercept
         logit(mean y), others 0).
+    weights : optional prior weights (n,), >= 0, as R ``glm(weights = a, method = "brglmFit")``:
+        each observation's log-likelihood and information are multiplied by its weight, and so
+        the penalty is ``0.5 log det X' diag(a mu (1 - mu)) X`` (the haplotype EM-GLM's posterior
+        pair weights). Default: all 1.
     maxit, tol : convergence when the largest absolute step is below ``tol`` (far from the
         estimate, as in the profile of a separated term, the modified-score iterations converge
         linearly and may need a few hundred steps).
@@ -278,22 +290,27 @@ def fit_firth(
     Returns
     -------
     RegressionFit with ``cov`` = inverse Fisher information at the estimate (the Wald SE that
-    PLINK 2 ``--glm firth`` reports), ``loglik`` unpenalised and ``penalised_loglik``.
+    PLINK 2 ``--glm firth`` reports), ``loglik`` unpenalised and ``penalised_loglik`` (both
+    weighted by ``weights``).
     """
     p = X.shape[1]
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != y.shape or not np.all(weights >= 0):
+            raise ValueError(f"weights must be {y.shape[0]} values >= 0, got shape {weights.shape}")
     free = np.ones(p, dtype=bool) if fixed is None else ~np.asarray(fixed, dtype=bool)
-    beta = _start(X, y) if start is None else np.array(start, dtype=float)
+    beta = _start(X, y, weights) if start is None else np.array(start, dtype=float)
     if beta.shape != (p,):
         raise ValueError(f"start has shape {beta.shape}, expected ({p},)")
     beta[~free] = 0.0 if at is None else np.asarray(at, dtype=float)[~free]
     try:
-        eta, mu, w, info, chol, pll = _firth_state(X, y, beta)
+        eta, mu, w, info, chol, pll = _firth_state(X, y, beta, weights)
     except linalg.LinAlgError:
         return RegressionFit(beta * np.nan, np.full((p, p), np.nan), math.nan, False, 0)
     converged = False
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
-        score = _modified_score(X, y, mu, w, chol)
+        score = _modified_score(X, y, mu, w, chol, weights)
         step = np.zeros(p)
         step[free] = linalg.solve(info[np.ix_(free, free)], score[free], assume_a="pos")
         if np.max(np.abs(step)) < tol:
@@ -308,7 +325,7 @@ def fit_firth(
         for _ in range(60):
             new = beta + t * step
             try:
-                state = _firth_state(X, y, new)
+                state = _firth_state(X, y, new, weights)
             except linalg.LinAlgError:
                 t *= 0.5
                 continue
@@ -320,11 +337,11 @@ def fit_firth(
         else:
             break
         # overshoot: the directional derivative changed sign; go to the secant root instead
-        slope = float(_modified_score(X, y, state[1], state[2], state[4]) @ step)
+        slope = float(_modified_score(X, y, state[1], state[2], state[4], weights) @ step)
         if slope < 0:
             t2 = t * gain / (gain - slope)
             try:
-                state2 = _firth_state(X, y, beta + t2 * step)
+                state2 = _firth_state(X, y, beta + t2 * step, weights)
                 if math.isfinite(state2[-1]) and state2[-1] >= state[-1] - noise:
                     new, state, t = beta + t2 * step, state2, t2
             except linalg.LinAlgError:
@@ -338,7 +355,7 @@ def fit_firth(
     return RegressionFit(
         beta=beta,
         cov=cov,
-        loglik=_binomial_loglik(eta, y),
+        loglik=_binomial_loglik(eta, y, weights),
         converged=converged,
         n_iter=n_iter,
         penalised_loglik=pll,
@@ -574,7 +591,24 @@ def _wald_rows(model, terms, beta, se, binary, base, **fields) -> list[TestResul
     return rows
 
 
-def _profile_limits(X, y, fit: RegressionFit, j: int, level: float = 0.95) -> tuple[float, float]:
+def penalised_lrt(X, y, fit: RegressionFit, idx, *, weights=None) -> tuple[float, float]:
+    """Penalised likelihood-ratio test of the coefficients ``idx`` of the Firth fit ``fit`` (as R
+    ``logistf``): they are fixed at 0, the others re-maximised, the penalty keeps the full design
+    (and the prior ``weights`` of ``fit``); statistic ``2 (pll(beta_hat) - pll_restricted)``,
+    chi-square with ``len(idx)`` df. Returns ``(statistic, p)``, both NaN when the restricted fit
+    does not converge."""
+    fixed = np.zeros(X.shape[1], dtype=bool)
+    fixed[np.asarray(idx)] = True
+    restricted = fit_firth(X, y, fixed=fixed, weights=weights)
+    if not restricted.converged:
+        return math.nan, math.nan
+    plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
+    return plr, float(stats.chi2.sf(plr, int(fixed.sum())))
+
+
+def profile_limits(
+    X, y, fit: RegressionFit, j: int, level: float = 0.95, *, weights=None
+) -> tuple[float, float]:
     """Profile-penalised-likelihood confidence limits of coefficient ``j`` (as R ``logistf``).
 
     The limits are the values ``b`` of ``beta_j`` where ``2 (pll(beta_hat) - max pll(beta_j = b))``
@@ -584,7 +618,8 @@ def _profile_limits(X, y, fit: RegressionFit, j: int, level: float = 0.95) -> tu
     estimate with ``beta_j = b`` (as logistf) or, when that does not converge, from the latest
     restricted maximum. NaN when no restricted fit converges. The restricted penalised likelihood
     can have several local maxima far out on a separated side (complete separation with
-    covariates); the limit then belongs to the maximum reached from these starts.
+    covariates); the limit then belongs to the maximum reached from these starts. ``weights``:
+    the prior weights of ``fit`` (see :func:`fit_firth`).
     """
     target = fit.penalised_loglik - 0.5 * float(stats.chi2.ppf(level, 1))
     fixed = np.zeros(X.shape[1], dtype=bool)
@@ -596,10 +631,10 @@ def _profile_limits(X, y, fit: RegressionFit, j: int, level: float = 0.95) -> tu
     def excess(b: float) -> float:
         # start at the estimate with beta_j = b (as logistf); failing that, continue from the
         # latest restricted maximum, then from the default start
-        for s in (fit.beta, last[-1], _start(X, y)):
+        for s in (fit.beta, last[-1], _start(X, y, weights)):
             at = s.copy()
             at[j] = b
-            r = fit_firth(X, y, fixed=fixed, at=at, start=at)
+            r = fit_firth(X, y, fixed=fixed, at=at, start=at, weights=weights)
             if r.converged:
                 last.append(r.beta)
                 return r.penalised_loglik - target
@@ -654,14 +689,8 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
     b = fit.beta[idx]
     cov = fit.cov[np.ix_(idx, idx)]
     wald = float(b @ linalg.solve(cov, b, assume_a="pos"))
-    fixed = np.zeros(p, dtype=bool)
-    fixed[idx] = True
-    restricted = fit_firth(X, y, fixed=fixed)
-    plr, p_value = math.nan, math.nan
-    if restricted.converged:
-        plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
-        p_value = float(stats.chi2.sf(plr, k))
-    else:
+    plr, p_value = penalised_lrt(X, y, fit, idx)
+    if math.isnan(p_value):
         note = f"{note}; penalised LRT: restricted fit did not converge"
     rows = _wald_rows(
         model,
@@ -679,7 +708,7 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
     )
     for r, j in zip(rows, idx, strict=True):
         r.wald_ci_lower, r.wald_ci_upper = r.ci_lower, r.ci_upper
-        lo, hi = _profile_limits(X, y, fit, int(j))
+        lo, hi = profile_limits(X, y, fit, int(j))
         r.ci_lower, r.ci_upper = _exp(lo), _exp(hi)
         if not (np.isfinite(lo) and np.isfinite(hi)):
             r.note = f"{r.note}; profile CI: restricted fit did not converge"

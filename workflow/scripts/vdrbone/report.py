@@ -1435,6 +1435,17 @@ def not_extracted(extraction: pd.DataFrame) -> list[dict]:
     ]
 
 
+def _build_label(extraction: pd.DataFrame, config: dict) -> str:
+    """The build of extraction.tsv, with how it was inferred when the files named none."""
+    if "build" not in extraction or not extraction["build"].notna().any():
+        return str(config["cohort"].get("build"))
+    build = str(extraction["build"].dropna().iloc[0])
+    source = extraction["build_source"].dropna() if "build_source" in extraction else pd.Series([], dtype=str)
+    if len(source) and str(source.iloc[0]).startswith("inferred"):
+        return f"{build} ({source.iloc[0]})"
+    return build
+
+
 def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
     qc, assoc = config.get("qc", {}), config.get("association", {})
     strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
@@ -1445,7 +1456,9 @@ def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
         ),
         (
             "Genome build",
-            build if config["cohort"].get("build") != "auto" or not build else f"{build} (detected)",
+            build
+            if config["cohort"].get("build") != "auto" or not build or " (" in build
+            else f"{build} (detected)",
         ),
         ("Variants", ", ".join(config.get("variants", []))),
         ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in config["outcomes"].items())),
@@ -1565,9 +1578,7 @@ def render_report(
         highlights=_config_highlights(
             config,
             k,
-            str(extraction["build"].dropna().iloc[0])
-            if "build" in extraction and extraction["build"].notna().any()
-            else str(config["cohort"].get("build")),
+            _build_label(extraction, config),
         ),
         not_extracted=not_extracted(extraction),
         qc_table=qc_table,

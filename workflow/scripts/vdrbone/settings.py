@@ -64,6 +64,10 @@ def _describe(error: jsonschema.ValidationError) -> str:
             "give either `cohort` (with an optional `simulate`) or `cohorts` (a list), "
             "not both and not neither"
         )
+    if error.validator == "anyOf" and {"genotypes", "vcf"} <= {
+        k for sub in error.validator_value for k in sub.get("required", [])
+    }:
+        return f"config key {key}: give the genotype files as genotypes (or its alias vcf)"
     if error.validator == "required":
         return f"config key {key}: {error.message}"
     if error.validator == "type":
@@ -86,7 +90,26 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
     if errors:
         lines = "\n  - ".join(dict.fromkeys(_describe(e) for e in errors))
         raise InputError(f"invalid configuration ({len(errors)} problem(s)):\n  - {lines}")
+    cohorts = [("cohort", config["cohort"])] if config.get("cohort") else []
+    cohorts += [(f"cohorts[{i}].cohort", c["cohort"]) for i, c in enumerate(config.get("cohorts") or [])]
+    for key, cohort in cohorts:
+        genotype_paths(cohort, key=key)
     return config
+
+
+def genotype_paths(cohort: dict, *, key: str = "cohort") -> list[str]:
+    """``cohort.genotypes``, with ``cohort.vcf`` (its earlier name) folded into it in place.
+
+    Giving both with different lists is an InputError naming the key.
+    """
+    if "vcf" in cohort:
+        alias = cohort.pop("vcf")
+        if cohort.get("genotypes", alias) != alias:
+            raise InputError(
+                f"config key {key}: genotypes and vcf (its alias) list different files; give only genotypes"
+            )
+        cohort["genotypes"] = alias
+    return cohort["genotypes"]
 
 
 def cohort_configs(config: dict) -> list[dict]:
@@ -120,7 +143,7 @@ def simulated_paths(config: dict) -> set[str]:
     if not sim.get("enabled"):
         return set()
     cohort = config["cohort"]
-    return {p for p in [*cohort["vcf"], cohort["phenotypes"]] if _inside(p, sim["outdir"])}
+    return {p for p in [*cohort["genotypes"], cohort["phenotypes"]] if _inside(p, sim["outdir"])}
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -139,24 +162,24 @@ def check_config(
     sim = config.get("simulate") or {}
     generated = simulated_paths(config)
     if sim.get("enabled"):
-        outside = [p for p in [*cohort["vcf"], cohort["phenotypes"]] if p not in generated]
+        outside = [p for p in [*cohort["genotypes"], cohort["phenotypes"]] if p not in generated]
         if outside:
             raise InputError(
                 f"simulate.enabled is true but cohort file(s) {', '.join(outside)} are not inside "
-                f"simulate.outdir ({sim['outdir']}); point cohort.vcf and cohort.phenotypes into it "
+                f"simulate.outdir ({sim['outdir']}); point cohort.genotypes and cohort.phenotypes into it "
                 "or set simulate.enabled: false"
             )
-        names = {os.path.basename(p) for p in cohort["vcf"]}
+        names = {os.path.basename(p) for p in cohort["genotypes"]}
         expected = {"chr12.vcf.gz", "chrM.vcf.gz"}
         if not names <= expected:
             raise InputError(
-                f"cohort.vcf: the simulator writes {sorted(expected)} into simulate.outdir, "
+                f"cohort.genotypes: the simulator writes {sorted(expected)} into simulate.outdir, "
                 f"got {sorted(names)}"
             )
         if os.path.basename(cohort["phenotypes"]) != "phenotypes.tsv":
             raise InputError("cohort.phenotypes: the simulator writes phenotypes.tsv into simulate.outdir")
     for key, path in [("cohort.phenotypes", cohort["phenotypes"]), ("panel", config["panel"])] + [
-        (f"cohort.vcf[{i}]", p) for i, p in enumerate(cohort["vcf"])
+        (f"cohort.genotypes[{i}]", p) for i, p in enumerate(cohort["genotypes"])
     ]:
         if path not in generated and not os.path.isfile(path):
             raise InputError(
@@ -258,14 +281,18 @@ def _fields(cls, section: Mapping) -> dict:
 
 @dataclasses.dataclass(frozen=True)
 class CohortSettings:
-    """``cohort``: name, genotype files, declared build, phenotype table and its sample column."""
+    """``cohort``: name, genotype files (``vcf`` is folded into ``genotypes``), their format and BGEN
+    sample file, declared build, phenotype table (and Excel sheet) and its sample column."""
 
     name: str
-    vcf: tuple[str, ...]
+    genotypes: tuple[str, ...]
     build: str
     phenotypes: str
     sample_column: str
     synthetic: bool
+    format: str
+    sample_file: str | None = None  # no schema default: beside the .bgen
+    phenotype_sheet: str | int | None = None  # no schema default: the first sheet
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,12 +318,15 @@ class SimulateSettings:
 
 @dataclasses.dataclass(frozen=True)
 class GenotypeSettings:
-    """``genotypes``: heteroplasmy and GP thresholds, dosage use, mtDNA ALT matching, absent variants."""
+    """``genotypes``: heteroplasmy and GP thresholds, dosage use, mtDNA ALT matching, record filters
+    (FILTER PASS, imputation quality), absent variants."""
 
     heteroplasmy_threshold: float
     gp_threshold: float
     use_dosage: bool
     mt_alt: str
+    require_pass: bool
+    min_info: float
     absent_variants: str
 
 
@@ -403,6 +433,8 @@ def settings_from_config(config: Mapping) -> Settings:
     """
     cfg = with_schema_defaults(config)
     cohort, sim = cfg.get("cohort"), cfg.get("simulate")
+    if cohort:
+        genotype_paths(cohort)  # ``vcf`` folded into ``genotypes``
     return Settings(
         run_id=cfg.get("run_id"),
         cohort=CohortSettings(**_fields(CohortSettings, cohort)) if cohort else None,
@@ -423,14 +455,21 @@ def settings_from_config(config: Mapping) -> Settings:
 
 
 def run_inputs(config: Mapping) -> tuple[list[str], set[str]]:
-    """The run's input files by content (panel, phenotype table, VCFs with the index files that
-    exist) and the subset the simulator generates, for the run fingerprint."""
+    """The run's input files by content (panel, phenotype table, genotype files with the companion
+    and index files that exist) and the subset the simulator generates, for the run fingerprint."""
     generated = simulated_paths(config)
-    inputs = [config["panel"], config["cohort"]["phenotypes"]]
-    for vcf in config["cohort"]["vcf"]:
-        inputs.append(vcf)
-        if vcf not in generated:
-            inputs += [f"{vcf}{ext}" for ext in (".tbi", ".csi") if os.path.exists(f"{vcf}{ext}")]
+    # The inputs by content: genotype files with their companions (index files are rule inputs, so
+    # adding or rebuilding one must not rerun an existing run), the phenotype table and the panel.
+    from vdrbone.genotype_files import companion_files
+
+    cohort = config["cohort"]
+    inputs = [config["panel"], cohort["phenotypes"]]
+    for path in cohort["genotypes"]:
+        inputs.append(path)
+        if path not in generated:
+            inputs += companion_files(
+                path, file_format=cohort.get("format", "auto"), sample_file=cohort.get("sample_file")
+            )
     return inputs, generated
 
 

@@ -36,6 +36,7 @@ import numpy as np
 from vdrbone.errors import InputError
 from vdrbone.genotype_coding import CLASS_ABSENT, CLASS_MISSING
 from vdrbone.panel import BUILDS
+from vdrbone.record_quality import imputation_quality
 
 READERS = ("auto", "cyvcf2")
 CONTIG_ALIASES = {"12": ("12", "chr12"), "MT": ("MT", "chrM", "chrMT", "NC_012920.1")}
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 def check_path(path: str) -> None:
     if not os.path.exists(path):
-        raise InputError(f"VCF file {path} does not exist (check cohort.vcf in the config)")
+        raise InputError(f"VCF file {path} does not exist (check cohort.genotypes in the config)")
     if os.path.isdir(path):
         raise InputError(f"VCF path {path} is a directory; expected a .vcf, .vcf.gz or .bcf file")
 
@@ -174,7 +175,7 @@ def vcf_samples(paths: list[str], *, reader: str = "auto") -> list[str]:
     Raises InputError naming both files and the first ids that differ, or duplicated ids.
     """
     if not paths:
-        raise InputError("cohort.vcf lists no VCF files")
+        raise InputError("cohort.genotypes lists no genotype files")
     return samples_of([read_header(str(p), reader=reader) for p in paths])
 
 
@@ -219,7 +220,9 @@ def detect_build(paths: list[str], *, declared: str = "auto", logger=None, reade
     return build_of(headers, declared=declared, logger=logger or log)
 
 
-def build_of(headers: list[Header], *, declared: str, logger) -> str:
+def build_of(headers: list[Header], *, declared: str, logger, required: bool = True) -> str | None:
+    """The build from the headers (see :func:`detect_build`); None when they carry no build
+    information, ``declared`` is auto and ``required`` is False."""
     if declared not in ("auto", *BUILDS):
         raise InputError(f"cohort.build is {declared!r}; expected auto, GRCh37 or GRCh38")
     by_length: dict[str, list[str]] = {}
@@ -288,6 +291,8 @@ def build_of(headers: list[Header], *, declared: str, logger) -> str:
         )
     if by_text:
         return next(iter(by_text))
+    if not required:
+        return None
     raise InputError(
         f"cannot tell the genome build of {', '.join(h.path for h in headers)}: no chr12 ##contig "
         f"length and no ##reference/##assembly line; set cohort.build to GRCh37 or GRCh38 in the config"
@@ -310,6 +315,9 @@ class Record:
     gp: np.ndarray | None
     ds: np.ndarray | None
     extra: np.ndarray | None = None  # (n,) bool: the call has more than two allele slots
+    filter: str = "."  # FILTER column (``PASS``, ``.`` or the failed filters, ``;``-separated)
+    info: float = float("nan")  # imputation quality (INFO R2/DR2/INFO, or computed), NaN if none
+    info_key: str = ""  # where ``info`` comes from (``R2``, ``DR2``, ``INFO``, ``IMPUTE info``)
 
 
 def _format(variant, key: str, fields, order):
@@ -334,6 +342,7 @@ def _snapshot(variant, path: str, order) -> Record:
         gt = np.ascontiguousarray(arr[:, :2], dtype=np.int16)
         if arr.shape[1] > 2:
             extra = (arr[:, 2:] != CLASS_ABSENT).any(axis=1)
+    quality = imputation_quality(variant.INFO.get)
     return Record(
         file=path,
         chrom=variant.CHROM,
@@ -346,6 +355,9 @@ def _snapshot(variant, path: str, order) -> Record:
         gp=_format(variant, "GP", fields, order),
         ds=_format(variant, "DS", fields, order),
         extra=extra,
+        filter=";".join(variant.FILTERS) or ".",
+        info=quality[0],
+        info_key=quality[1],
     )
 
 
@@ -610,7 +622,7 @@ def _fast_record(line: str, path: str, n: int, order) -> Record | None:
     parts = line.rstrip("\n").split("\t", 9)
     if len(parts) != 10:
         return None
-    chrom, pos, vid, ref, alt, _qual, _filter, _info, fmt, text = parts
+    chrom, pos, vid, ref, alt, _qual, filter_, info_text, fmt, text = parts
     keys = fmt.split(":")
     if keys[0] != "GT" or "GP" in keys or "DS" in keys:
         return None
@@ -659,9 +671,12 @@ def _fast_record(line: str, path: str, n: int, order) -> Record | None:
     if order is not None:
         gt = gt[order]
         af = af[order] if af is not None else None
+    fields = dict(kv.split("=", 1) for kv in info_text.split(";") if "=" in kv)
+    info, info_key = imputation_quality(fields.get)
     return Record(
-        file=path, chrom=chrom, pos=int(pos), id=vid, ref=ref, alts=alts, gt=gt, af=af, gp=None, ds=None
-    )
+        file=path, chrom=chrom, pos=int(pos), id=vid, ref=ref, alts=alts, gt=gt, af=af, gp=None, ds=None,
+        filter=filter_, info=info, info_key=info_key,
+    )  # fmt: skip
 
 
 def _gt_diploid_only(buf: np.ndarray, n: int) -> np.ndarray | None:
