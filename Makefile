@@ -13,6 +13,10 @@ $(BIN)/.installed: requirements.txt requirements-cluster.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# WeasyPrint (report.pdf) needs the Pango system library; installed with apt-get when root
+	$(BIN)/python -c "import weasyprint" 2>/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; } || true
+	@$(BIN)/python -c "import weasyprint" || { echo "report.pdf needs WeasyPrint's system libraries: apt-get install libpango-1.0-0 libpangoft2-1.0-0 (or brew install pango)"; exit 1; }
 	touch $@
 
 setup: $(BIN)/.installed

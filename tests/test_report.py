@@ -18,12 +18,22 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, default_config
 
+from vdrbone import plots
 from vdrbone.association import associate_outcome
+from vdrbone.descriptive import TABLE1_GROUPS, table_one
+from vdrbone.disclosure import (
+    COUNT_COLUMNS,
+    complementary,
+    suppress_count,
+    suppress_counts,
+    write_shareable_table,
+)
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.harmonise import extract_panel
 from vdrbone.methods import REFERENCES, methods_sections
@@ -31,18 +41,17 @@ from vdrbone.panel import read_panel
 from vdrbone.phenotypes import match_samples, read_phenotypes
 from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
 from vdrbone.report import (
-    COUNT_COLUMNS,
+    BROWSE_COLUMNS,
     SECTION_IDS,
     collect_warnings,
-    complementary,
+    render_html,
     render_report,
-    suppress_count,
-    suppress_counts,
-    table_one,
-    write_shareable_table,
+    report_context,
+    write_pdf,
 )
 from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
+from vdrbone.strata import strata_labels
 from vdrbone.tables import read_tsv, write_tsv
 from vdrbone.vcf_reader import vcf_samples
 
@@ -122,6 +131,10 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         paths[name] = str(run_dir / "tables" / f"{name}.tsv")
         write_tsv(df, paths[name])
     write_tsv(pheno, run_dir / "work" / "phenotypes.tsv")
+    paths["table1"] = str(run_dir / "tables" / "table1.tsv")
+    groups = list(dict.fromkeys([*TABLE1_GROUPS, *strata_labels(list(cfg["strata"]))]))
+    t1 = table_one(pheno, outcomes=cfg["outcomes"], covariates=list(cfg["covariates"]), groups=groups)
+    write_tsv(t1, paths["table1"])
     return paths
 
 
@@ -143,7 +156,6 @@ def cohort(tmp_path_factory):
         "run": run,
         "config": cfg,
         "tables": tables,
-        "phenotypes": str(run_dir / "work" / "phenotypes.tsv"),
         "inputs": {
             "Genotypes": list(cfg["cohort"]["genotypes"]),
             "Phenotypes": [cfg["cohort"]["phenotypes"]],
@@ -174,6 +186,7 @@ class _Checker(HTMLParser):
         self.errors: list[str] = []
         self.ids: set[str] = set()
         self.imgs: list[str] = []
+        self.scripts: list[dict] = []
         self.tags: set[str] = set()
         self.spans: list[dict] = []  # data-key spans and count spans, with their text
         self._open: list[dict | None] = []
@@ -187,6 +200,8 @@ class _Checker(HTMLParser):
             self.ids.add(a["id"])
         if tag == "img":
             self.imgs.append(a.get("src", ""))
+        if tag == "script":
+            self.scripts.append(a)
         if tag in VOID:
             return
         self.stack.append(tag)
@@ -240,7 +255,9 @@ def test_report_is_balanced_self_contained_html_with_every_section(cohort):
     assert checker.errors == []
     assert checker.stack == []
     assert "http://" not in html and "https://" not in html
-    assert not {"script", "link", "iframe", "object"} & checker.tags
+    assert not {"link", "iframe", "object", "embed"} & checker.tags
+    # one inline script (sort and filter of the association table), never a script from elsewhere
+    assert checker.scripts == [{}]
     assert checker.imgs and all(src.startswith("data:image/svg+xml;base64,") for src in checker.imgs)
     for section in (*SECTION_IDS, "haplotypes"):
         assert section in checker.ids, section
@@ -583,3 +600,156 @@ def test_numbers_helper_parses_the_formats():
     value, tol = _displayed("2.3\u00d710\u22125")
     assert math.isclose(value, 2.3e-5) and math.isclose(tol, 0.05e-5)
     assert _displayed("\u22120.050")[0] == -0.05
+
+
+# --------------------------------------------------------------------------- figures: no text overlaps
+@pytest.fixture
+def figure_overlaps(monkeypatch):
+    """Every figure the report draws is checked for overlapping texts before it is serialised:
+    returns the list of (figure title, overlapping text pairs) found."""
+    found = []
+    original = plots.figure_data_uri
+
+    def checked(fig):
+        titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+        found.append((titles[0] if titles else "untitled", plots.text_overlaps(fig)))
+        return original(fig)
+
+    monkeypatch.setattr(plots, "figure_data_uri", checked)
+    return found
+
+
+def test_overlap_check_finds_overlapping_text():
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.text(0.1, 0.5, "beta 0.0123 (0.0100, 0.0150)")
+    ax.text(0.3, 0.5, "p 0.001")
+    ax.text(0.1, 0.1, "apart")
+    assert plots.text_overlaps(fig) == [("beta 0.0123 (0.0100, 0.0150)", "p 0.001")]
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("decimals", [2, 4, 6])
+def test_forest_plot_columns_never_overlap_whatever_the_width_of_the_numbers(figure_overlaps, decimals):
+    rows = pd.DataFrame(
+        {
+            "stratum": ["all", "t2dm=yes", "t2dm=no", "t2dm=yes,sex=female"],
+            "estimate": [-1234.5678901, 0.0123, -0.5, np.nan],
+            "ci_lower": [-2345.6789012, -0.0456, -1.25, np.nan],
+            "ci_upper": [-123.4567890, 0.0789, 0.25, np.nan],
+            "p_value": [1.2e-300, 0.04, 0.5, np.nan],
+            "n": ["123456", "<5", "12", "3"],
+            "note": ["", "", "", "too few samples (n=3 < 30): not analysed in this stratum"],
+        }
+    )
+    plots.forest_plot(rows, estimate_type="beta", title="wide numbers", decimals=decimals)
+    rows_or = rows.assign(estimate=[1.5, 2.0, 0.5, np.nan], ci_lower=[1.01, 0.9, 0.1, np.nan])
+    rows_or["ci_upper"] = [2.2, 4.4, 2.5, np.nan]
+    plots.forest_plot(rows_or, estimate_type="OR", title="odds ratios", decimals=decimals)
+    assert [o for _, o in figure_overlaps] == [[], []]
+
+
+def test_no_text_overlaps_in_any_figure_of_the_report(cohort, figure_overlaps):
+    html = render_report(suppress_below=0, **cohort["kwargs"])
+    assert len(figure_overlaps) == html.count("<img") >= 40
+    assert [(title, pairs) for title, pairs in figure_overlaps if pairs] == []
+
+
+# --------------------------------------------------------------------------- Chromium: first pages
+def _page(html: str, fragment: str, extra: str = "") -> str:
+    """A page with the report's head (its styles) and one fragment of its body."""
+    return html[: html.index("<body>")] + "<body><main>" + fragment + "</main>" + extra + "</body></html>"
+
+
+def _chromium_run(chromium: str, page: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
+    cmd += [
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        *args,
+        f"file://{page}",
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def _ink(png: Path) -> float:
+    """Fraction of pixels that are not white."""
+    image = plt.imread(png)[..., :3]
+    return float((image.min(axis=2) < 0.9).mean())
+
+
+def test_chromium_findings_page_forest_plot_and_interactive_table(cohort, tmp_path):
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed and 'apt-get install -y chromium' did not install it")
+    html = cohort["html"]
+    findings = re.search(r'<section id="findings">.*?</section>', html, re.S).group(0)
+    forest = re.search(r'<div class="variant" id="bmd_ls-rs731236">.*?</figure>', html, re.S).group(0)
+    browse = re.search(r'<section id="browse">.*?</section>', html, re.S).group(0)
+    script = re.search(r"<script>.*?</script>", html, re.S).group(0)
+    # the findings page names what passes, with the numbers, and draws the heat map
+    assert "Results that pass the threshold" in findings and 'data-col="q_value"' in findings
+    assert findings.count("<img") == 1
+    assert "Forest plot" in forest
+    for name, fragment in (("findings", findings), ("forest", forest + "</div>")):
+        page = tmp_path / f"{name}.html"
+        page.write_text(_page(html, fragment), encoding="utf-8")
+        png = tmp_path / f"{name}.png"
+        proc = _chromium_run(chromium, page, tmp_path, f"--screenshot={png}", "--window-size=1280,1800")
+        assert png.is_file() and _ink(png) > 0.02, (name, proc.stderr[-2000:])
+        assert not [line for line in proc.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+    # the association table: filter on an outcome, sort by p; Chromium runs the page's own script
+    cols = list(BROWSE_COLUMNS)
+    outcome_col, p_col = cols.index("outcome"), cols.index("p_value")
+    driver = (
+        f"<script>var s = document.querySelector('select[data-filter=\"{outcome_col}\"]');"
+        "s.value = 'fracture'; s.dispatchEvent(new Event('change'));"
+        f"document.querySelector('button[data-sort=\"{p_col}\"]').click();</script>"
+    )
+    page = tmp_path / "browse.html"
+    page.write_text(_page(html, browse, script + driver), encoding="utf-8")
+    png = tmp_path / "browse.png"
+    shot = _chromium_run(chromium, page, tmp_path, f"--screenshot={png}", "--window-size=1280,1200")
+    assert png.is_file() and _ink(png) > 0.02, shot.stderr[-2000:]
+    dom = _chromium_run(chromium, page, tmp_path, "--dump-dom")
+    assert not re.search(r"Uncaught|CONSOLE", dom.stderr), dom.stderr[-2000:]
+    body = re.search(r'<table class="data browse".*?<tbody>(.*?)</tbody>', dom.stdout, re.S).group(1)
+    rows = re.findall(r"<tr( hidden=\"\")?>(.*?)</tr>", body, re.S)
+    shown = [r for hidden, r in rows if not hidden]
+    assoc = read_tsv(cohort["tables"]["association"])
+    assert len(rows) == len(assoc)
+    assert len(shown) == (assoc["outcome"] == "fracture").sum() > 0
+    assert all(">fracture<" in r for r in shown)
+    numeric = [c for c in cols if c in ("n", "estimate", "ci_lower", "ci_upper", "p_value", "q_value")]
+    p_values = [re.findall(r'<td data-v="([^"]*)"', r)[numeric.index("p_value")] for r in shown]
+    p_shown = [float(v) for v in p_values if v]
+    assert p_values[: len(p_shown)] == [v for v in p_values if v]  # rows without p come last
+    assert p_shown == sorted(p_shown) and len(p_shown) > 10
+
+
+# --------------------------------------------------------------------------- PDF
+def _pdftoppm() -> str | None:
+    if shutil.which("pdftoppm") is None and shutil.which("apt-get") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "poppler-utils"], capture_output=True, timeout=600)
+    return shutil.which("pdftoppm")
+
+
+def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
+    pdftoppm = _pdftoppm()
+    if pdftoppm is None:
+        pytest.skip("pdftoppm is not installed and 'apt-get install -y poppler-utils' did not install it")
+    cfg = copy.deepcopy(cohort["config"])
+    cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}  # one outcome keeps the test short
+    context = report_context(suppress_below=5, **dict(cohort["kwargs"], config=cfg))
+    print_html = render_html(context, medium="print")
+    assert "<script" not in print_html and "data:text/tab-separated-values" not in print_html
+    pdf = tmp_path / "report" / "report.pdf"
+    write_pdf(print_html, str(pdf))
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    subprocess.run([pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=600)
+    pages = sorted(tmp_path.glob("page-*.png"))
+    assert len(pages) >= 10
+    blank = [p.name for p in pages if _ink(p) < 0.002]
+    assert blank == []
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
+    assert "Findings" in text.stdout and "Results that pass the threshold" in text.stdout

@@ -82,6 +82,9 @@ def test_verify_passes_on_a_fresh_archive_and_names_a_changed_file(first_run, tm
         names = tar.getnames()
     run_id = first_run["run"].name
     assert f"{run_id}/report/report.html" in names
+    assert f"{run_id}/report/report.pdf" in names
+    with tarfile.open(archive, "r:gz") as tar:
+        assert tar.extractfile(f"{run_id}/report/report.pdf").read(5) == b"%PDF-"
     assert f"{run_id}/shareable/tables/association.tsv" in names
     assert not any("/work/" in n or "calls" in n for n in names)  # no individual-level data
 
@@ -108,7 +111,11 @@ def test_with_suppression_no_count_below_k_in_the_archive(first_run):
     counts += ("n_carriers", "n_missing", "n_heteroplasmic", "n_het_haploid", "n_other_allele", "n_low_gp")
     shown_small = 0
     with tarfile.open(first_run["archive"], "r:gz") as tar:
-        members = {m.name: tar.extractfile(m).read().decode() for m in tar if m.isfile()}
+        members = {
+            m.name: tar.extractfile(m).read().decode()
+            for m in tar
+            if m.isfile() and not m.name.endswith(".pdf")
+        }
     for name, text in members.items():
         if name.endswith(".tsv"):
             table = pd.read_csv(io.StringIO(text), sep="\t", dtype=str, keep_default_na=False)

@@ -5,6 +5,7 @@ rule archive:
     input:
         run="results/runs/{run_id}/run.json",
         report="results/runs/{run_id}/report/report.html",
+        pdf="results/runs/{run_id}/report/report.pdf",
         tables=SHAREABLE_COPIES,
         matching="results/runs/{run_id}/tables/sample_matching.tsv",
         inputs=cohort_inputs,

@@ -230,6 +230,7 @@ SHAREABLE_TABLES = [
     "results/runs/{run_id}/tables/ld.tsv",
     "results/runs/{run_id}/tables/haplotypes.tsv",
     "results/runs/{run_id}/tables/haplotype_association.tsv",
+    "results/runs/{run_id}/tables/table1.tsv",
 ]
 # Their small-cell-suppressed copies, the ones the archive packs.
 SHAREABLE_COPIES = [
@@ -244,6 +245,7 @@ SHAREABLE_COPIES = [
     "results/runs/{run_id}/shareable/tables/ld.tsv",
     "results/runs/{run_id}/shareable/tables/haplotypes.tsv",
     "results/runs/{run_id}/shareable/tables/haplotype_association.tsv",
+    "results/runs/{run_id}/shareable/tables/table1.tsv",
 ]
 
 
@@ -252,7 +254,15 @@ def run_logs(wildcards):
     simulator's log when the run's cohort is simulated."""
     logs = [
         f"results/runs/{wildcards.run_id}/logs/{name}.log"
-        for name in ("register_run", "extract", "phenotypes", "qc", "merge_association", "ld_haplotypes")
+        for name in (
+            "register_run",
+            "extract",
+            "phenotypes",
+            "qc",
+            "merge_association",
+            "ld_haplotypes",
+            "table1",
+        )
     ]
     logs += [f"results/runs/{wildcards.run_id}/logs/associate.{o}.log" for o in OUTCOMES]
     logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in OUTCOMES]

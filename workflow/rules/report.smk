@@ -1,12 +1,33 @@
-# The self-contained HTML report and the shareable (small-cell-suppressed) copies of the tables,
-# both aggregate statistics only; the archive packs these copies, never the tables/ originals.
+# Table 1, the self-contained HTML report (and the same pages as PDF) and the shareable
+# (small-cell-suppressed) copies of the tables, all aggregate statistics only; the archive packs
+# these copies, never the tables/ originals.
+
+
+# Table 1: aggregates of the coded phenotypes by T2DM status and sex (the report reads only this).
+rule table1:
+    input:
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+    output:
+        table="results/runs/{run_id}/tables/table1.tsv",
+    log:
+        "results/runs/{run_id}/logs/table1.log",
+    benchmark:
+        "results/runs/{run_id}/benchmarks/table1.tsv"
+    conda:
+        "../envs/vdrbone.yaml"
+    resources:
+        mem_mb=mem_mb(300, 1),
+        runtime=runtime_min(2, 0.01),
+    params:
+        config=run_config,
+    script:
+        "../scripts/table1.py"
 
 
 rule report:
     input:
         run="results/runs/{run_id}/run.json",
         tables=SHAREABLE_TABLES,
-        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         panel=CFG["panel"],
         populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
         logs=run_logs,
@@ -15,6 +36,11 @@ rule report:
     output:
         html=report(
             "results/runs/{run_id}/report/report.html",
+            caption="../report/report.rst",
+            category="Report",
+        ),
+        pdf=report(
+            "results/runs/{run_id}/report/report.pdf",
             caption="../report/report.rst",
             category="Report",
         ),

@@ -12,7 +12,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     run_dir = sm.params.run_dir
     with open(sm.input.run, encoding="utf-8") as fh:
         run = json.load(fh)
-    shareable = [sm.input.report, *sm.input.tables]
+    shareable = [sm.input.report, sm.input.pdf, *sm.input.tables]
     manifest = build_manifest(
         run_id=sm.wildcards.run_id,
         config=sm.params.config,

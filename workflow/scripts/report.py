@@ -1,10 +1,11 @@
-"""Snakemake adapter: the run's HTML report and the small-cell-suppressed copies of its tables."""
+"""Snakemake adapter: the run's report (HTML and PDF) and the small-cell-suppressed copies of its tables."""
 
 import json
 import os
 
+from vdrbone.disclosure import write_shareable_table
 from vdrbone.panel import read_panel
-from vdrbone.report import render_report, write_shareable_table
+from vdrbone.report import render_html, report_context, write_pdf
 from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
@@ -15,35 +16,33 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         run = json.load(fh)
     k = suppress_below(config)
     tables = {os.path.basename(p).removesuffix(".tsv"): p for p in sm.input.tables}
-    for name in ("ld", "haplotypes", "haplotype_association"):
-        if name in sm.input.keys():
-            tables[name] = sm.input[name]
     panel = read_panel(sm.input.panel).select(list(settings_from_config(config).variants))
-    logs = list(sm.input.logs)
     cache = {}
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
             cache = json.load(fh)
-    html = render_report(
+    context = report_context(
         run=run,
         config=config,
         tables=tables,
         suppress_below=k,
         panel=panel,
-        phenotypes=sm.input.phenotypes,
         inputs={
             "Genotypes": list(sm.input.genotypes),
             "Phenotypes": [sm.input.phenotype_table],
             "Variant panel": [sm.input.panel],
         },
-        logs=logs,
+        logs=list(sm.input.logs),
         populations=sm.input.populations,
         warnings=[f"config: {m}" for m in check_config(config, panel.ids)],
         checksum_cache=cache,
     )
+    html = render_html(context)
     with open(sm.output.html, "w", encoding="utf-8") as fh:
         fh.write(html)
     log.info("report written: %s (%d bytes; small-cell threshold %d)", sm.output.html, len(html), k)
+    write_pdf(render_html(context, medium="print"), sm.output.pdf)
+    log.info("report written: %s (%d bytes)", sm.output.pdf, os.path.getsize(sm.output.pdf))
     by_name = {os.path.basename(p): p for p in sm.input.tables}
     for out in sm.output.tables:
         write_shareable_table(by_name[os.path.basename(out)], out, suppress_below=k)

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from vdrbone.disclosure import suppress_count
+
 KEYS = ["variant", "outcome", "stratum", "model", "term"]
 META_COLUMNS = [
     *KEYS[:1], "name", *KEYS[1:], "effect_allele", "other_allele", "reference", "n_cohorts", "cohorts", "n",
@@ -329,9 +331,8 @@ def side_by_side(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def suppress_combined(table: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Small-cell suppression of the sample counts (``n`` and ``<cohort>:n``) as in the report."""
-    from vdrbone.report import suppress_count
-
+    """Small-cell suppression of the sample counts (``n`` and ``<cohort>:n``), by
+    :func:`vdrbone.disclosure.suppress_count` as in the report and the shareable tables."""
     if threshold <= 1:
         return table
     out = table.copy()

@@ -134,33 +134,39 @@ def forest_plot(
             "Odds ratio per effect allele (95% CI, log scale)" if log else "Beta per effect allele (95% CI)"
         )
         ax.set_title(title, loc="left", pad=20)
-        # right-hand text column: n, estimate (CI), p
+        # right-hand text columns n | estimate (CI) | p, each placed after the widest text of the
+        # one before it (measured with the renderer), so no width of numbers makes them overlap
         trans = matplotlib.transforms.blended_transform_factory(ax.transAxes, ax.transData)
-        ax.text(1.03, k - 0.35, "n", transform=trans, fontsize=9, weight="bold", va="bottom")
-        ax.text(
-            1.14,
-            k - 0.35,
-            f"{estimate_type} (95% CI)",
-            transform=trans,
-            fontsize=9,
-            weight="bold",
-            va="bottom",
-        )
-        ax.text(1.55, k - 0.35, "p", transform=trans, fontsize=9, weight="bold", va="bottom")
+        fig.subplots_adjust(right=0.6)
+        columns = [("n", [str(x) for x in rows["n"]])]
+        estimates, notes = [], []
         for i in range(k):
-            ax.text(1.03, y[i], str(rows["n"].iloc[i]), transform=trans, fontsize=9, va="center")
             if ok[i]:
-                text = f"{est[i]:.{decimals}f} ({lo[i]:.{decimals}f}, {hi[i]:.{decimals}f})".replace(
-                    "-", "\u2212"
-                )
-                ax.text(1.14, y[i], text, transform=trans, fontsize=9, va="center")
-                ax.text(1.55, y[i], _fmt_p(rows["p_value"].iloc[i]), transform=trans, fontsize=9, va="center")
+                text = f"{est[i]:.{decimals}f} ({lo[i]:.{decimals}f}, {hi[i]:.{decimals}f})"
+                estimates.append(text.replace("-", "\u2212"))
+                notes.append(None)
             else:
-                note = str(rows["note"].iloc[i] or "not estimated")
-                ax.text(1.14, y[i], note[:48], transform=trans, fontsize=8.5, va="center", style="italic")
+                estimates.append(None)
+                notes.append(str(rows["note"].iloc[i] or "not estimated")[:48])
+        columns.append((f"{estimate_type} (95% CI)", estimates))
+        columns.append(("p", [_fmt_p(rows["p_value"].iloc[i]) if ok[i] else None for i in range(k)]))
+        renderer = fig.canvas.get_renderer()
+        to_axes = ax.transAxes.inverted()
+        x = 1.03
+        gap = 0.035
+        for ci, (header, texts) in enumerate(columns):
+            drawn = [ax.text(x, k - 0.35, header, transform=trans, fontsize=9, weight="bold", va="bottom")]
+            for i, text in enumerate(texts):
+                if text is not None:
+                    drawn.append(ax.text(x, y[i], text, transform=trans, fontsize=9, va="center"))
+            if ci == 1:  # notes of rows without an estimate run on under the p column (empty there)
+                for i, note in enumerate(notes):
+                    if note is not None:
+                        ax.text(x, y[i], note, transform=trans, fontsize=8.5, va="center", style="italic")
+            right = max(t.get_window_extent(renderer).x1 for t in drawn)
+            x = to_axes.transform((right, 0))[0] + gap
         if footnote:
             fig.text(0.01, -0.02, footnote, fontsize=9, ha="left", va="top")
-        fig.subplots_adjust(right=0.6)
         return figure_data_uri(fig)
 
 
@@ -303,6 +309,96 @@ def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
         if len(strata) > 1:
             ax.legend(frameon=False, loc="lower right")
         return figure_data_uri(fig)
+
+
+def pvalue_heatmap(cells: pd.DataFrame, *, fdr: float = 0.05, cap: float = 20.0) -> str:
+    """Heat map of -log10 p per variant x stratum, one panel per outcome, as a data URI.
+
+    ``cells``: one row per outcome x variant x stratum with columns ``outcome``, ``variant``,
+    ``stratum`` (display labels, in display order of first appearance), ``p_value`` (NaN: not
+    estimated, drawn blank with a dot), ``direction`` (+1 the outcome (odds) higher with the
+    effect allele, -1 lower, 0 unknown; printed as a triangle) and ``passes`` (q below ``fdr``
+    within the outcome; drawn with a heavy border). Shading is grey, -log10 p capped at ``cap``;
+    the report's caption explains the marks.
+    """
+    if missing := {"outcome", "variant", "stratum", "p_value", "direction", "passes"} - set(cells.columns):
+        raise ValueError(f"pvalue_heatmap cells lack columns {sorted(missing)}")
+    outcomes = list(dict.fromkeys(cells["outcome"]))
+    variants = list(dict.fromkeys(cells["variant"]))
+    strata = list(dict.fromkeys(cells["stratum"]))
+    logp = -np.log10(cells["p_value"].astype(float).clip(lower=1e-300))
+    vmax = float(min(cap, max(2.0, np.nanmax(logp.to_numpy()) if logp.notna().any() else 2.0)))
+    ncol = 2 if len(outcomes) > 1 else 1
+    nrow = math.ceil(len(outcomes) / ncol)
+    width = ncol * (0.42 * len(strata) + 1.1) + 1.0
+    height = nrow * (0.34 * len(variants) + 1.9) + 0.6
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(nrow, ncol, figsize=(width, height), squeeze=False, layout="constrained")
+        img = None
+        for idx, ax in enumerate(axes.flat):
+            if idx >= len(outcomes):
+                ax.set_visible(False)
+                continue
+            sub = cells[cells["outcome"] == outcomes[idx]]
+            m = np.full((len(variants), len(strata)), np.nan)
+            for r in sub.itertuples(index=False):
+                i, j = variants.index(r.variant), strata.index(r.stratum)
+                p = float(r.p_value)
+                if np.isfinite(p):
+                    m[i, j] = min(cap, -math.log10(max(p, 1e-300)))
+                    colour = "white" if m[i, j] > 0.55 * vmax else "black"
+                    mark = {1: "\u25b2", -1: "\u25bc"}.get(int(r.direction), "")
+                    ax.text(j, i, mark, ha="center", va="center", fontsize=7, color=colour)
+                    if r.passes:
+                        ax.add_patch(
+                            matplotlib.patches.Rectangle(
+                                (j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.8, ec="black", zorder=3
+                            )
+                        )
+                else:
+                    ax.text(j, i, "\u00b7", ha="center", va="center", fontsize=8, color="#777777")
+            img = ax.imshow(np.ma.masked_invalid(m), cmap="Greys", vmin=0, vmax=vmax, aspect="auto")
+            ax.set_xticks(range(len(strata)))
+            ax.set_xticklabels(strata, rotation=90, fontsize=8.5)
+            ax.set_yticks(range(len(variants)))
+            ax.set_yticklabels(variants if idx % ncol == 0 else [""] * len(variants))
+            ax.spines[:].set_visible(False)
+            ax.tick_params(length=0)
+            ax.set_title(outcomes[idx], loc="left", fontsize=10)
+        if img is not None:
+            cbar = fig.colorbar(img, ax=axes.ravel().tolist(), fraction=0.03, pad=0.02)
+            cbar.set_label(f"\u2212log10 p (capped at {cap:g})" if vmax >= cap else "\u2212log10 p")
+        return figure_data_uri(fig)
+
+
+def text_overlaps(fig, *, tolerance: float = 0.5) -> list[tuple[str, str]]:
+    """Pairs of texts drawn in ``fig`` whose window extents overlap (by more than ``tolerance``
+    pixels both ways), measured with the figure's renderer during a draw (tick labels outside
+    the view and other texts that are not drawn do not count)."""
+    drawn = []
+    original = matplotlib.text.Text.draw
+
+    def record(self, renderer):
+        result = original(self, renderer)
+        if self.get_visible() and self.get_text().strip():
+            drawn.append((self.get_text(), self.get_window_extent(renderer)))
+        return result
+
+    matplotlib.text.Text.draw = record
+    try:
+        fig.canvas.draw()
+    finally:
+        matplotlib.text.Text.draw = original
+    boxes = [(text, bb) for text, bb in drawn if bb.width > 0 and bb.height > 0]
+    out = []
+    for i, (a_text, a) in enumerate(boxes):
+        for b_text, b in boxes[i + 1 :]:
+            if (
+                min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance
+                and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance
+            ):
+                out.append((a_text, b_text))
+    return out
 
 
 def meta_forest_plot(cohorts: pd.DataFrame, pooled: pd.Series, *, title: str, decimals: int = 2) -> str:

@@ -54,6 +54,7 @@ PACKAGES = (
     "pysam",
     "matplotlib",
     "jinja2",
+    "weasyprint",
 )
 RUN_RECORD = "run.json"
 _CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}

@@ -1,25 +1,32 @@
-"""The run's self-contained HTML report: aggregate tables and inline figures, no external resources.
+"""The run's self-contained report (HTML, and the same pages as PDF), rendered from the run's tables.
 
-:func:`render_report` reads the run's shareable tables (and, to compute aggregates only, the coded
-phenotype table) and renders ``templates/report.html.j2``: run summary with input checksums and
-warnings, QC beside reference population frequencies, a "Table 1", genotype tables per stratum,
-SNPassoc-style association tables per outcome and variant with forest and BMD-by-genotype plots,
-haplotypes and LD when their tables exist, and the methods text (:mod:`vdrbone.methods`).
+:func:`report_context` reads the run's tables (aggregate statistics only: ``association.tsv``,
+``qc_variants.tsv``, ``table1.tsv``...) and turns them into plain data (dicts, lists, strings
+and numbers) for the Jinja templates in ``templates/`` (autoescape on): the findings page, run
+summary with input checksums and warnings, QC beside reference population frequencies, "Table
+1", genotype tables per stratum, SNPassoc-style association tables per outcome and variant with
+forest and BMD-by-genotype plots, a sortable and filterable table of every association row,
+haplotypes and LD when their tables exist, the methods text (:mod:`vdrbone.methods`) and each
+table as a TSV download. :func:`render_report` renders the HTML page, :func:`render_pdf` the
+PDF (WeasyPrint) from the same templates. Python builds no markup: a table is
+``{'head': [...], 'rows': [[cell, ...], ...]}``, a cell ``{'c': content, 'cls', 'rowspan',
+'colspan'}`` and content is text, a list of contents or an element ``{'tag', 'cls', 'c', ...}``;
+the macros of ``templates/macros.html.j2`` render them.
 
 Every number taken from ``association.tsv`` is written inside an element carrying
 ``data-key="outcome|variant|stratum|model|term"`` and ``data-col="<column>"``, so a reader (or a
 test) can trace it back to its row. Counts are written as ``<span class="n">`` and pass through
-:func:`suppress_count`: with small-cell suppression on, counts 1..k-1 appear as ``<k`` and the
-frequencies and means of such cells are withheld. Individual-level data never enter the HTML.
+:func:`vdrbone.disclosure.suppress_count`: with small-cell suppression on, counts 1..k-1 appear
+as ``<k`` and the frequencies and means of such cells are withheld; the downloads are the
+suppressed tables. Individual-level data never enter the report.
 """
 
 from __future__ import annotations
 
-import html
+import base64
 import math
 import os
 import re
-import shutil
 from importlib import resources
 
 import jinja2
@@ -28,6 +35,17 @@ import pandas as pd
 import yaml
 
 from vdrbone import __version__
+from vdrbone.descriptive import TABLE1_GROUPS
+from vdrbone.disclosure import (
+    COUNT_COLUMNS,
+    complementary,
+    is_small,
+    shareable_bytes,
+    small_mask,
+    suppress_count,
+    suppress_counts,
+    suppress_text,
+)
 from vdrbone.files import atomic_path, sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
@@ -36,213 +54,77 @@ from vdrbone.plots import (
     genotype_means_plot,
     haplotype_bars,
     ld_heatmap,
+    pvalue_heatmap,
 )
 from vdrbone.qc import NO_HWE_MT
-from vdrbone.settings import settings_from_config
-from vdrbone.strata import strata_labels, strata_masks, stratum_name
-from vdrbone.tables import read_tsv, write_tsv
-
-# Columns holding counts of people or alleles: small cells are suppressed in shareable outputs.
-COUNT_COLUMNS = {
-    "n",
-    "n_cases",
-    "n_controls",
-    "n_called",
-    "n_samples",
-    "n_hom_other",
-    "n_het",
-    "n_hom_effect",
-    "n_carriers",
-    "n_missing",
-    "n_heteroplasmic",
-    "n_het_haploid",
-    "n_other_allele",
-    "n_low_gp",
-    "n_other_ploidy",
-    "n_records",
-    "n_chromosomes",
-    "count",
-}
-# Proportions whose numerator or denominator is a count of the same row: withheld whenever any
-# count of the row is suppressed (a frequency beside a total gives the count back).
-FREQUENCY_COLUMNS = {
-    "effect_allele_freq", "carrier_freq", "call_rate", "missing_rate", "freq_cases", "freq_controls",
-    "freq", "frequency", "freq1", "freq2",
-}  # fmt: skip
-# Counts that add up to a total shown beside them (in the row, or over the rows of a group):
-# when one is suppressed, the next smallest is too, so the total cannot give it back.
-COMPLEMENT_SETS = (("n_hom_other", "n_het", "n_hom_effect"), ("n_cases", "n_controls"))
-# Row groups of the descriptive tables whose counts add up to the stratum's totals.
-GROUP_KEYS = ("outcome", "variant", "stratum")
-# Columns derived from one count (frequency, mean...): withheld when that count is suppressed.
-DERIVED_COLUMNS = {
-    "freq_cases": "n_cases",
-    "freq_controls": "n_controls",
-    "freq": "n",
-    "carrier_freq": "n_carriers",
-    "mean": "n",
-    "sd": "n",
-    "median": "n",
-}
-# Free-text columns that may embed counts ("n=12", "A:801,G:3", "TT=3;Tt=40").
-_TEXT_COUNT = re.compile(r"(\b(?:n|n_cases|n_controls)=|\b[ACGT]:|\b[A-Za-z/ ]+=)(\d+)")
-_TEXT_COLUMNS = ("note", "reason", "genotype_counts", "alleles_observed")
+from vdrbone.settings import Settings, settings_from_config
+from vdrbone.strata import strata_labels, stratum_name
+from vdrbone.tables import read_tsv
 
 PRIMARY_TESTS_BINARY = ("allelic", "allelic_fisher", "genotypic", "genotypic_fisher", "trend")
 PRIMARY_TESTS_CONTINUOUS = ("anova", "kruskal_wallis")
-SECTION_IDS = ("summary", "qc", "table1", "genotypes", "association", "skipped", "methods", "appendix")
+SECTION_IDS = (
+    "findings",
+    "summary",
+    "qc",
+    "table1",
+    "genotypes",
+    "association",
+    "browse",
+    "skipped",
+    "methods",
+    "downloads",
+    "appendix",
+)
 HAPLOTYPE_TABLES = ("ld", "haplotypes", "haplotype_association")
 POPULATIONS = ("EUR", "EAS", "AFR")
-VARIABLE_NAMES = {"age_years": "Age (years)", "age": "Age (years)", "bmi": "BMI (kg/m\u00b2)"}
-TABLE1_GROUPS = (
-    "t2dm=yes,sex=female",
-    "t2dm=yes,sex=male",
-    "t2dm=yes",
-    "t2dm=no,sex=female",
-    "t2dm=no,sex=male",
-    "t2dm=no",
-    "all",
-)
 MINUS = "\u2212"
+# The findings page: a result "passes" at this Benjamini-Hochberg false-discovery rate within its
+# outcome (the multiple-testing family, association.multiple_testing_family); the strongest
+# FINDINGS_NEAR results that do not pass are listed beside them.
+FDR = 0.05
+FINDINGS_NEAR = 3
+# Columns of the browsable association table, in order.
+BROWSE_COLUMNS = (
+    "name", "variant", "outcome", "stratum", "model", "term", "n", "estimate", "ci_lower", "ci_upper",
+    "p_value", "q_value", "note",
+)  # fmt: skip
+TSV_MIME = "text/tab-separated-values"
 
 
-# --------------------------------------------------------------------------- suppression
-def suppress_count(value, threshold: int) -> str:
-    """A count as text: ``""`` for missing, ``"<k"`` when 0 < value < ``threshold``, else the integer."""
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
-        return ""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isnan(number):
-        return ""
-    if threshold > 1 and 0 < number < threshold:
-        return f"<{threshold}"
-    return str(int(round(number)))
+# --------------------------------------------------------------------------- template data
+def span(content, *, cls: str = "num", key: str = "", col: str = "") -> dict:
+    """A ``<span>``; with ``key`` it carries ``data-key``/``data-col`` (the association row)."""
+    return {"tag": "span", "cls": cls, "key": key, "col": col, "c": content}
 
 
-def _suppress_text(text, threshold: int):
-    if threshold <= 1 or not isinstance(text, str):
-        return text
-
-    def repl(m):
-        n = int(m.group(2))
-        return m.group(1) + (f"<{threshold}" if 0 < n < threshold else m.group(2))
-
-    return _TEXT_COUNT.sub(repl, text)
+def el(tag: str, content="", *, cls: str = "", title: str = "", href: str = "") -> dict:
+    """An inline element (``b``, ``small``, ``sup``, ``a``, ``abbr``...) around ``content``."""
+    return {"tag": tag, "cls": cls, "title": title, "href": href, "c": content}
 
 
-def _complementary(out: pd.DataFrame, numbers: dict, small_by_col: dict) -> None:
-    """Secondary suppression of the counts in :data:`COMPLEMENT_SETS` (updates ``small_by_col``).
-
-    Within a row, and over the genotype rows of one outcome x variant x stratum group of the
-    descriptive tables, a set of counts that adds up to a total shown elsewhere must not have
-    exactly one suppressed cell: the next smallest non-zero cell is suppressed with it.
-    """
-
-    def second(cells: list[tuple[float, np.ndarray, int]]) -> None:
-        hidden = [c for c in cells if c[1][c[2]]]
-        if len(hidden) != 1:
-            return
-        shown = [c for c in cells if not c[1][c[2]] and np.isfinite(c[0]) and c[0] > 0]
-        if shown:
-            _, mask, i = min(shown, key=lambda c: c[0])
-            mask[i] = True
-
-    for cols in COMPLEMENT_SETS:
-        present = [c for c in cols if c in numbers]
-        if len(present) > 1:
-            for i in range(len(out)):
-                second([(float(numbers[c].iloc[i]), small_by_col[c], i) for c in present])
-    if "effect_count" in out.columns and any(c in out.columns for c in GROUP_KEYS):
-        keys = [c for c in GROUP_KEYS if c in out.columns]
-        for col in ("n", "n_cases", "n_controls"):
-            if col not in numbers:
-                continue
-            for rows in out.groupby(keys, dropna=False).indices.values():
-                second([(float(numbers[col].iloc[i]), small_by_col[col], i) for i in rows])
+BR = {"tag": "br"}
 
 
-def _complement_text(text):
-    """``TT=17;Tt=21;tt=<5`` -> the smallest shown count hidden too, when exactly one is hidden."""
-    if not isinstance(text, str) or text.count("<") != 1:
-        return text
-    parts = [p.split("=", 1) for p in text.split(";") if "=" in p]
-    shown = [(int(v), i) for i, (_, v) in enumerate(parts) if v.isdigit() and int(v) > 0]
-    if not shown:
-        return text
-    k = next(v for _, v in parts if v.startswith("<"))
-    _, i = min(shown)
-    parts[i][1] = k
-    return ";".join(f"{a}={b}" for a, b in parts)
+def na(text) -> dict:
+    """A muted note in place of a number (``span.na``)."""
+    return span(text, cls="na")
 
 
-def suppress_counts(df: pd.DataFrame, threshold: int) -> pd.DataFrame:
-    """Small-cell suppression of a shareable table.
-
-    Counts in :data:`COUNT_COLUMNS` that are > 0 and below ``threshold`` become ``"<k"``; the
-    columns of :data:`DERIVED_COLUMNS` (frequencies, means, SDs of that count's cell) become NaN
-    in those rows; counts embedded in the text columns ``note``, ``reason``, ``genotype_counts``
-    and ``alleles_observed`` are replaced the same way; a row with any suppressed count loses its
-    :data:`FREQUENCY_COLUMNS` (for the genotype rows of the descriptive tables: the whole
-    outcome x variant x stratum group); counts that add up to a total shown beside them get
-    secondary suppression (:func:`_complementary`, ``genotype_counts`` strings likewise); in
-    ``measure``/``value`` tables the values of ``n_*`` measures are treated as counts. Zero
-    stays zero (an empty cell discloses nobody); NaN stays NaN. ``threshold`` 0 or 1 returns
-    ``df`` unchanged. Count columns of the returned copy are strings.
-    """
-    if threshold <= 1:
-        return df
-    out = df.copy()
-    small_by_col = {}
-    numbers = {
-        col: pd.to_numeric(out[col], errors="coerce") for col in COUNT_COLUMNS.intersection(out.columns)
-    }
-    for col, values in numbers.items():
-        small_by_col[col] = ((values > 0) & (values < threshold)).to_numpy()
-    _complementary(out, numbers, small_by_col)
-    for col, values in numbers.items():
-        text = values.map(lambda v: suppress_count(v, threshold)).astype(object)
-        out[col] = text.where(~small_by_col[col], f"<{threshold}")
-    for col, count_col in DERIVED_COLUMNS.items():
-        if col in out.columns and count_col in small_by_col:
-            out[col] = pd.to_numeric(out[col], errors="coerce").mask(small_by_col[count_col])
-    any_small = np.zeros(len(out), dtype=bool)
-    for mask in small_by_col.values():
-        any_small |= mask
-    for col in _TEXT_COLUMNS:
-        if col in out.columns:
-            before = out[col]
-            out[col] = before.map(lambda t: _suppress_text(t, threshold))
-            any_small |= (out[col].astype(str) != before.astype(str)).to_numpy()
-    if "genotype_counts" in out.columns:
-        out["genotype_counts"] = out["genotype_counts"].map(_complement_text)
-    if any(c in out.columns for c in GROUP_KEYS) and "effect_count" in out.columns:
-        keys = [c for c in GROUP_KEYS if c in out.columns]
-        any_small = out.assign(_s=any_small).groupby(keys, dropna=False)["_s"].transform("any").to_numpy()
-    for col in FREQUENCY_COLUMNS.intersection(out.columns):
-        out[col] = pd.to_numeric(out[col], errors="coerce").mask(any_small)
-    if {"measure", "value"} <= set(out.columns):
-        is_count = out["measure"].astype(str).str.startswith("n_")
-        values = out["value"].astype(object)
-        out["value"] = [
-            suppress_count(v, threshold) if c else v for v, c in zip(values, is_count, strict=True)
-        ]
-    return out
+def flag(text) -> dict:
+    return span(text, cls="flag")
 
 
-def write_shareable_table(src: str, dst: str, *, suppress_below: int) -> None:
-    """Write the shareable copy of the table ``src`` to ``dst`` (atomically).
+def cell(content="", *, cls: str = "", rowspan: int = 1, colspan: int = 1) -> dict:
+    return {"c": content, "cls": cls, "rowspan": rowspan, "colspan": colspan}
 
-    With ``suppress_below`` <= 1 the copy is byte-identical; otherwise it is
-    :func:`suppress_counts` of the table, written with :func:`vdrbone.tables.write_tsv`.
-    """
-    if suppress_below <= 1:
-        with atomic_path(dst) as tmp:
-            shutil.copyfile(src, tmp)
-        return
-    write_tsv(suppress_counts(read_tsv(src), suppress_below), dst)
+
+def table(head: list, rows: list[list], *, cls: str = "data", caption="") -> dict:
+    """A table for the ``table`` macro; ``None`` cells of ``rows`` are skipped (rowspans)."""
+    return {"head": head, "rows": rows, "cls": cls, "caption": caption}
+
+
+WITHHELD = span("suppressed", cls="n")
 
 
 # --------------------------------------------------------------------------- formatting
@@ -263,15 +145,22 @@ def fmt_num(value, decimals: int) -> str:
     return text
 
 
-def fmt_p(value) -> str:
-    """p-value: 3 decimals down to 0.001, then 2 significant digits as ``2.3x10^-5``."""
+def fmt_p(value):
+    """p-value: 3 decimals down to 0.001, then 2 significant digits as ``2.3x10^-5`` (the
+    exponent a ``sup`` element); ``""`` when missing."""
     if not _finite(value):
         return ""
     p = float(value)
     if p >= 0.001 or p == 0:
         return f"{p:.3f}"
     mant, exp = f"{p:.1e}".split("e")
-    return f"{mant}\u00d710<sup>{MINUS}{abs(int(exp))}</sup>"
+    return [f"{mant}\u00d710", el("sup", f"{MINUS}{abs(int(exp))}")]
+
+
+def fmt_p_text(value) -> str:
+    """:func:`fmt_p` as plain text (``2.3x10-5``), for figures."""
+    p = fmt_p(value)
+    return p if isinstance(p, str) else p[0] + p[1]["c"]
 
 
 def _mean_sd(mean, sd, decimals: int) -> str:
@@ -291,61 +180,32 @@ def _anchor(outcome: str, variant: str) -> str:
     return f"{outcome}-{variant}".replace(".", "_")
 
 
-def _esc(value) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def _span(text: str, *, key: str = "", col: str = "", cls: str = "num") -> str:
-    attrs = f' class="{cls}"'
-    if key:
-        attrs += f' data-key="{_esc(key)}" data-col="{col}"'
-    return f"<span{attrs}>{text}</span>"
-
-
-def _count(value, k: int, *, key: str = "", col: str = "") -> str:
-    return _span(_esc(suppress_count(value, k)), key=key, col=col, cls="n")
+def _count(value, k: int, *, key: str = "", col: str = "") -> dict:
+    return span(suppress_count(value, k), key=key, col=col, cls="n")
 
 
 def _row_key(row) -> str:
     return "|".join(str(row[c]) for c in ("outcome", "variant", "stratum", "model", "term"))
 
 
-def _table(head: list[str], rows: list[list[str]], *, cls: str = "data", caption: str = "") -> str:
-    """An HTML table from already-escaped cell HTML (``None`` cells are skipped: rowspans)."""
-    cap = f"<caption>{caption}</caption>" if caption else ""
-    thead = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(c for c in r if c is not None) + "</tr>" for r in rows)
-    return f'<table class="{cls}">{cap}<thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def _td(content: str = "", *, cls: str = "", rowspan: int = 1, colspan: int = 1) -> str:
-    attrs = f' class="{cls}"' if cls else ""
-    if rowspan > 1:
-        attrs += f' rowspan="{rowspan}"'
-    if colspan > 1:
-        attrs += f' colspan="{colspan}"'
-    return f"<td{attrs}>{content}</td>"
-
-
-def table_html(df: pd.DataFrame, *, columns: list[str] | None = None, max_rows: int | None = None) -> str:
-    """A plain HTML table of a (suppressed) DataFrame with compact number formatting."""
+def table_data(df: pd.DataFrame, *, columns: list[str] | None = None, max_rows: int | None = None) -> dict:
+    """A plain table of a (suppressed) DataFrame with compact number formatting."""
     if columns:
         df = df[[c for c in columns if c in df.columns]]
     if max_rows is not None:
         df = df.head(max_rows)
-    head = [_esc(c) for c in df.columns]
     rows = []
     for r in df.itertuples(index=False):
         cells = []
         for col, v in zip(df.columns, r, strict=True):
             if col in COUNT_COLUMNS:
-                cells.append(_td(_span(_esc(v if isinstance(v, str) else suppress_count(v, 0)), cls="n")))
+                cells.append(cell(span(v if isinstance(v, str) else suppress_count(v, 0), cls="n")))
             elif isinstance(v, float | np.floating):
-                cells.append(_td(_esc("" if np.isnan(v) else f"{v:.4g}")))
+                cells.append(cell("" if np.isnan(v) else f"{v:.4g}"))
             else:
-                cells.append(_td(_esc(v), cls="text"))
+                cells.append(cell("" if v is None else str(v), cls="text"))
         rows.append(cells)
-    return _table(head, rows)
+    return table([str(c) for c in df.columns], rows)
 
 
 def estimate_decimals(assoc: pd.DataFrame, estimate_type: str) -> int:
@@ -413,102 +273,59 @@ def collect_warnings(log_paths: list[str], *, extra: list[str] | None = None) ->
 
 
 # --------------------------------------------------------------------------- Table 1
-def table_one(pheno: pd.DataFrame, *, outcomes: dict, covariates: list[str]) -> pd.DataFrame:
-    """Descriptive "Table 1" by T2DM status and sex, from the coded phenotype table.
-
-    For every group of :data:`TABLE1_GROUPS` (a sample with missing sex or T2DM counts only in
-    the groups that do not fix that factor): ``n`` participants; for covariates and continuous
-    outcomes the number with a value (``n_obs``), mean and SD (ddof 1); for binary outcomes the
-    number with a value and the number of cases (value 1). Missing values are excluded per
-    variable. Returns a tidy frame: ``group, variable, label, kind, n, n_obs, mean, sd, n_cases``.
-    """
-    for col in ("sex", "t2dm"):
-        if col not in pheno.columns:
-            raise ValueError(f"pheno lacks column {col!r}; columns are {list(pheno.columns)}")
-    masks = strata_masks(pheno, ["all", "t2dm", "sex", "t2dm_sex"])
-    variables = [(c, VARIABLE_NAMES.get(c, c), "continuous") for c in covariates]
-    for key, spec in outcomes.items():
-        variables.append((key, spec.get("label", key), spec["type"]))
-    rows = []
-    for group in TABLE1_GROUPS:
-        mask = masks[group]
-        n = int(mask.sum())
-        rows.append({"group": group, "variable": "n", "label": "Participants", "kind": "count", "n": n})
-        for col, label, kind in variables:
-            if col not in pheno.columns:
-                continue
-            x = pd.to_numeric(pheno.loc[mask, col], errors="coerce").to_numpy(float)
-            x = x[np.isfinite(x)]
-            row = {
-                "group": group,
-                "variable": col,
-                "label": label,
-                "kind": kind,
-                "n": n,
-                "n_obs": int(x.size),
-            }
-            if kind == "binary":
-                row["n_cases"] = int((x == 1).sum())
-            else:
-                row["mean"] = float(x.mean()) if x.size else np.nan
-                row["sd"] = float(x.std(ddof=1)) if x.size > 1 else np.nan
-            rows.append(row)
-    out = pd.DataFrame(rows)
-    for col in ("n_obs", "n_cases", "mean", "sd"):
-        if col not in out:
-            out[col] = np.nan
-    return out[["group", "variable", "label", "kind", "n", "n_obs", "mean", "sd", "n_cases"]]
+TABLE1_HEADS = {
+    "t2dm=yes,sex=female": ["T2DM", BR, "women"],
+    "t2dm=yes,sex=male": ["T2DM", BR, "men"],
+    "t2dm=yes": ["T2DM", BR, "all"],
+    "t2dm=no,sex=female": ["No T2DM", BR, "women"],
+    "t2dm=no,sex=male": ["No T2DM", BR, "men"],
+    "t2dm=no": ["No T2DM", BR, "all"],
+    "all": ["All", BR, "participants"],
+}
 
 
-def _table_one_html(t1: pd.DataFrame, k: int) -> str:
-    head = [""] + [
-        {
-            "t2dm=yes,sex=female": "T2DM<br>women",
-            "t2dm=yes,sex=male": "T2DM<br>men",
-            "t2dm=yes": "T2DM<br>all",
-            "t2dm=no,sex=female": "No T2DM<br>women",
-            "t2dm=no,sex=male": "No T2DM<br>men",
-            "t2dm=no": "No T2DM<br>all",
-            "all": "All<br>participants",
-        }[g]
-        for g in TABLE1_GROUPS
-    ]
+def table_one_data(t1: pd.DataFrame, k: int) -> dict:
+    """Table 1 from ``table1.tsv`` (:func:`vdrbone.descriptive.table_one`): participants, mean (SD)
+    of continuous variables and n (%) of binary ones, and the number missing, per group."""
+    groups = [g for g in TABLE1_GROUPS if g in set(t1["group"])]
     rows = []
     for variable in dict.fromkeys(t1["variable"]):
-        sub = t1[t1["variable"] == variable].set_index("group")
+        sub = t1[t1["variable"] == variable].drop_duplicates("group").set_index("group")
         first = sub.iloc[0]
         if variable == "n":
             rows.append(
-                [_td("Participants, n", cls="text")] + [_td(_count(sub.at[g, "n"], k)) for g in TABLE1_GROUPS]
+                [cell("Participants, n", cls="text")] + [cell(_count(sub.at[g, "n"], k)) for g in groups]
             )
             continue
         if first["kind"] == "binary":
-            label = f"{_esc(first['label'])}, n (%)"
+            label = f"{first['label']}, n (%)"
             cells = []
-            for g in TABLE1_GROUPS:
+            for g in groups:
                 cases, obs = sub.at[g, "n_cases"], sub.at[g, "n_obs"]
-                text = _count(cases, k)
-                if obs and not (k > 1 and 0 < cases < k):
-                    text += f" ({100 * cases / obs:.1f})"
-                cells.append(_td(text))
+                text = [_count(cases, k)]
+                if _finite(obs) and obs and _finite(cases) and not is_small(cases, k):
+                    text.append(f" ({100 * float(cases) / float(obs):.1f})")
+                cells.append(cell(text))
         else:
-            label = f"{_esc(first['label'])}, mean (SD)"
-            decimals = 1 if abs(float(np.nanmean(sub["mean"].astype(float)))) >= 10 else 3
+            label = f"{first['label']}, mean (SD)"
+            means = pd.to_numeric(sub["mean"], errors="coerce")
+            decimals = 1 if abs(float(np.nanmean(means))) >= 10 else 3
             cells = []
-            for g in TABLE1_GROUPS:
-                obs = sub.at[g, "n_obs"]
-                if 0 < obs < k or not _finite(sub.at[g, "mean"]):
-                    cells.append(_td("\u2013"))
+            for g in groups:
+                if is_small(sub.at[g, "n_obs"], k) or not _finite(sub.at[g, "mean"]):
+                    cells.append(cell("\u2013"))
                 else:
-                    sd = sub.at[g, "sd"]
-                    cells.append(_td(_mean_sd(sub.at[g, "mean"], sd, decimals)))
-        rows.append([_td(label, cls="text")] + cells)
-        missing = [int(sub.at[g, "n"] - sub.at[g, "n_obs"]) for g in TABLE1_GROUPS]
-        if any(missing):
+                    cells.append(cell(_mean_sd(sub.at[g, "mean"], sub.at[g, "sd"], decimals)))
+        rows.append([cell(label, cls="text")] + cells)
+        missing = [
+            float(sub.at[g, "n"]) - float(sub.at[g, "n_obs"]) if _finite(sub.at[g, "n_obs"]) else np.nan
+            for g in groups
+        ]
+        if any(_finite(m) and m for m in missing):
             rows.append(
-                [_td("&emsp;missing, n", cls="text sub")] + [_td(_count(m, k), cls="sub") for m in missing]
+                [cell("\u2003missing, n", cls="text sub")] + [cell(_count(m, k), cls="sub") for m in missing]
             )
-    return _table(head, rows, cls="data table1")
+    return table([""] + [TABLE1_HEADS.get(g, stratum_name(g)) for g in groups], rows, cls="data table1")
 
 
 # --------------------------------------------------------------------------- QC
@@ -523,30 +340,34 @@ def reference_frequencies(panel: Panel, populations_path: str | None) -> pd.Data
 
     if not populations_path or not os.path.exists(populations_path):
         return pd.DataFrame()
-    table = read_populations(populations_path)
+    table_ = read_populations(populations_path)
     out = pd.DataFrame(index=panel.ids)
     for pop in POPULATIONS:
         try:
-            model = population_model(table, panel, population=pop)
+            model = population_model(table_, panel, population=pop)
         except Exception:  # noqa: BLE001 - a population not covering the panel is simply not shown
             continue
         out[pop] = [model.effect_allele_frequency(v) for v in panel.ids]
     return out
 
 
-def _qc_html(
-    qc: pd.DataFrame, extraction: pd.DataFrame, ref: pd.DataFrame, panel: Panel, config: dict, k: int
+def _variant_label(v: PanelVariant) -> list:
+    return [el("b", v.name), f" {v.id}"]
+
+
+def qc_data(
+    qc: pd.DataFrame, extraction: pd.DataFrame, ref: pd.DataFrame, panel: Panel, settings: Settings, k: int
 ):
-    binary = [o for o, s in config["outcomes"].items() if s["type"] == "binary"]
-    population = (
-        (config.get("simulate") or {}).get("population")
-        if (config.get("simulate") or {}).get("enabled")
-        else None
-    )
+    """The QC table (call rate, frequency beside the reference populations, HWE, flag) and the
+    HWE-by-stratum table, from ``qc_variants.tsv`` and ``extraction.tsv``; and the simulated
+    population (or ``None``)."""
+    binary = settings.binary_outcomes
+    sim = settings.simulate
+    population = sim.population if sim is not None and sim.enabled else None
     pops = [p for p in POPULATIONS if p in ref.columns]
     head = ["Variant", "Position", "Effect / other allele", "Called", "Call rate", "Effect-allele freq."]
-    head += [f"{p}{' (simulated)' if p == population else ''}<br>reference" for p in pops]
-    head += ["HWE p (all)"] + [f"HWE p (controls, {_esc(o)})" for o in binary] + ["QC flag"]
+    head += [[f"{p}{' (simulated)' if p == population else ''}", BR, "reference"] for p in pops]
+    head += ["HWE p (all)"] + [f"HWE p (controls, {o})" for o in binary] + ["QC flag"]
     rows = []
     ext = extraction.set_index("variant") if "variant" in extraction else pd.DataFrame()
     for v in panel:
@@ -557,65 +378,60 @@ def _qc_html(
         r = main.iloc[0]
         pos = ""
         if v.id in ext.index and _finite(ext.at[v.id, "pos"]):
-            pos = f"{_esc(ext.at[v.id, 'contig'])}:{int(ext.at[v.id, 'pos'])}"
+            pos = f"{ext.at[v.id, 'contig']}:{int(ext.at[v.id, 'pos'])}"
         elif v.id in ext.index:
-            pos = f"not found ({_esc(ext.at[v.id, 'reason'])})"
-        eff, oth = v.effect_allele, v.other_allele
-        alleles = f"{_allele_name(v, eff)} / {_allele_name(v, oth)}"
+            pos = f"not found ({ext.at[v.id, 'reason']})"
+        alleles = f"{_allele_name(v, v.effect_allele)} / {_allele_name(v, v.other_allele)}"
+        if v.is_mt and is_small(r["n_carriers"], k):
+            freq = "\u2013"
+        else:
+            freq = [fmt_num(r["effect_allele_freq"], 3 if not v.is_mt else 4)]
+            if v.is_mt:
+                freq += [" ", el("small", "(carriers)")]
         cells = [
-            _td(f"<b>{_esc(v.name)}</b> {_esc(v.id)}", cls="text"),
-            _td(pos, cls="text"),
-            _td(_esc(alleles), cls="text"),
-            _td(_count(r["n_called"], k) + " / " + _count(r["n_samples"], k)),
-            _td(fmt_num(r["call_rate"], 3)),
-            _td(
-                fmt_num(r["effect_allele_freq"], 3 if not v.is_mt else 4)
-                + (" <small>(carriers)</small>" if v.is_mt else "")
-                if not (v.is_mt and 0 < float(r["n_carriers"] if _finite(r["n_carriers"]) else 0) < k)
-                else "\u2013"
-            ),
+            cell(_variant_label(v), cls="text"),
+            cell(pos, cls="text"),
+            cell(alleles, cls="text"),
+            cell([_count(r["n_called"], k), " / ", _count(r["n_samples"], k)]),
+            cell(fmt_num(r["call_rate"], 3)),
+            cell(freq),
         ]
         for p in pops:
             val = ref.at[v.id, p] if v.id in ref.index else np.nan
             cells.append(
-                _td(fmt_num(val, 3 if not v.is_mt else 4), cls="ref" + (" own" if p == population else ""))
+                cell(fmt_num(val, 3 if not v.is_mt else 4), cls="ref" + (" own" if p == population else ""))
             )
-        cells.append(_td(fmt_p(r["hwe_p"]) if _finite(r["hwe_p"]) else "<small>n/a (haploid)</small>"))
+        cells.append(cell(fmt_p(r["hwe_p"]) if _finite(r["hwe_p"]) else el("small", "n/a (haploid)")))
         for o in binary:
             c = sub[sub["subset"] == f"controls:{o}"]
             hp = c["hwe_p"].iloc[0] if len(c) else np.nan
-            cells.append(_td(fmt_p(hp) if _finite(hp) else "<small>n/a</small>"))
-        flag = r["reason"] if isinstance(r["reason"], str) and r["reason"] else ""
+            cells.append(cell(fmt_p(hp) if _finite(hp) else el("small", "n/a")))
+        reason = r["reason"] if isinstance(r["reason"], str) and r["reason"] else ""
         note = "; ".join(
             part
             for part in str(r["note"] if isinstance(r["note"], str) else "").split("; ")
             if part and part != NO_HWE_MT
         )
-        cells.append(
-            _td(
-                (f'<span class="flag">{_esc(_suppress_text(flag, k))}</span>' if flag else "pass")
-                + (f"<br><small>{_esc(_suppress_text(note, k))}</small>" if note else ""),
-                cls="text",
-            )
-        )
+        status = [flag(suppress_text(reason, k)) if reason else "pass"]
+        if note:
+            status += [BR, el("small", suppress_text(note, k))]
+        cells.append(cell(status, cls="text"))
         rows.append(cells)
-    main_table = _table(head, rows)
+    main_table = table(head, rows)
 
-    # HWE by stratum
     strata = list(dict.fromkeys(qc["stratum"]))
-    head2 = ["Variant"] + [_esc(stratum_name(s)) for s in strata]
     rows2 = []
     for v in panel:
         if v.is_mt:
             continue
         sub = qc[(qc["variant"] == v.id) & (qc["subset"] == "all")].set_index("stratum")
-        cells = [_td(f"<b>{_esc(v.name)}</b>", cls="text")]
+        cells = [cell(el("b", v.name), cls="text")]
         for s in strata:
             hp = sub.at[s, "hwe_p"] if s in sub.index else np.nan
             flagged = s in sub.index and "hwe" in str(sub.at[s, "flag"])
-            cells.append(_td(fmt_p(hp) + (" \u2020" if flagged else ""), cls="flagged" if flagged else ""))
+            cells.append(cell([fmt_p(hp), " \u2020" if flagged else ""], cls="flagged" if flagged else ""))
         rows2.append(cells)
-    hwe_table = _table(head2, rows2)
+    hwe_table = table(["Variant"] + [stratum_name(s) for s in strata], rows2)
     return main_table, hwe_table, population
 
 
@@ -627,66 +443,41 @@ def _genotype_label(v: PanelVariant, k: int) -> str:
     return nuc if nuc == lab else f"{nuc} ({lab})"
 
 
-def complementary(counts: list, k: int) -> list[bool]:
-    """Cells to withhold besides the small ones (complementary suppression).
-
-    When a row (or column) of counts with a shown total holds a suppressed cell (0 < count < k),
-    its value could be recovered as total minus the other cells; the largest other cell is then
-    withheld too. Returns one flag per cell; all False when nothing is small or ``k`` <= 1.
-    """
-    values = [float(c) if _finite(c) else math.nan for c in counts]
-    small = [k > 1 and 0 < v < k for v in values]
-    out = [False] * len(values)
-    if any(small):
-        others = [(v, i) for i, v in enumerate(values) if not small[i] and math.isfinite(v) and v > 0]
-        if others:
-            out[max(others)[1]] = True
-    return out
-
-
-WITHHELD = '<span class="n">suppressed</span>'
-
-
-def _genotype_tables(qc: pd.DataFrame, panel: Panel, k: int) -> list[dict]:
+def genotype_tables(qc: pd.DataFrame, panel: Panel, k: int) -> list[dict]:
+    """Per variant: genotype counts n (%) per stratum, with complementary suppression."""
     out = []
     qc = qc[qc["subset"] == "all"]
     for v in panel:
         sub = qc[qc["variant"] == v.id]
         if sub.empty:
             continue
-        levels = range(v.ploidy + 1)
-        head = ["Stratum", "Called"] + [_esc(_genotype_label(v, g)) + "<br>n (%)" for g in levels]
-        head += [
-            "Carrier freq."
-            if v.is_mt
-            else f"Freq. {_esc(v.effect_allele)}"
-            + (f" ({_esc(v.label(v.effect_allele))})" if v.label(v.effect_allele) != v.effect_allele else "")
-        ]
+        head = ["Stratum", "Called"] + [[_genotype_label(v, g), BR, "n (%)"] for g in range(v.ploidy + 1)]
+        head += ["Carrier freq." if v.is_mt else f"Freq. {_allele_name(v, v.effect_allele)}"]
         rows = []
         for _, r in sub.iterrows():
             if v.is_mt:
-                counts = [
-                    r["n_called"] - r["n_carriers"] if _finite(r["n_carriers"]) else np.nan,
-                    r["n_carriers"],
-                ]
+                carriers = r["n_carriers"]
+                counts = [r["n_called"] - carriers if _finite(carriers) else np.nan, carriers]
             else:
                 counts = [r["n_hom_other"], r["n_het"], r["n_hom_effect"]]
             called = r["n_called"]
-            cells = [_td(_esc(stratum_name(r["stratum"])), cls="text"), _td(_count(called, k))]
+            cells = [cell(stratum_name(r["stratum"]), cls="text"), cell(_count(called, k))]
             any_small = False
             for c, withhold in zip(counts, complementary(counts, k), strict=True):
-                text = _count(c, k)
-                small = _finite(c) and 0 < float(c) < k
+                small = is_small(c, k)
                 any_small |= small
                 if withhold:
-                    text = WITHHELD
+                    cells.append(cell(WITHHELD))
                 elif _finite(c) and called and not small:
-                    text += f" ({100 * float(c) / float(called):.1f})"
-                cells.append(_td(text))
+                    cells.append(cell([_count(c, k), f" ({100 * float(c) / float(called):.1f})"]))
+                else:
+                    cells.append(cell(_count(c, k)))
             freq = r["effect_allele_freq"]
-            cells.append(_td("\u2013" if (v.is_mt and any_small) else fmt_num(freq, 3 if not v.is_mt else 4)))
+            cells.append(
+                cell("\u2013" if (v.is_mt and any_small) else fmt_num(freq, 3 if not v.is_mt else 4))
+            )
             rows.append(cells)
-        out.append({"variant": v, "title": f"{v.name} ({v.id})", "html": _table(head, rows)})
+        out.append({"variant": v.id, "title": f"{v.name} ({v.id})", "table": table(head, rows)})
     return out
 
 
@@ -720,7 +511,7 @@ def _pool_counts(desc: pd.DataFrame, counts: tuple[int, ...], col: str, k: int):
     if sub.empty:
         return np.nan
     values = pd.to_numeric(sub[col], errors="coerce").to_numpy(float)
-    if k > 1 and len(counts) > 1 and np.any((values > 0) & (values < k)):
+    if len(counts) > 1 and small_mask(values, k).any():
         return None
     return float(np.nansum(values))
 
@@ -733,7 +524,7 @@ def _pool_means(desc: pd.DataFrame, counts: tuple[int, ...], k: int):
     n = sub["n"].to_numpy(float)
     m = sub["mean"].to_numpy(float)
     s = np.nan_to_num(sub["sd"].to_numpy(float))
-    if k > 1 and len(counts) > 1 and np.any((n > 0) & (n < k)):
+    if len(counts) > 1 and small_mask(n, k).any():
         return None, np.nan, np.nan
     total = n.sum()
     if total == 0:
@@ -745,39 +536,43 @@ def _pool_means(desc: pd.DataFrame, counts: tuple[int, ...], k: int):
     return total, mean, sd
 
 
-def _est_cell(row, decimals: int) -> str:
+def _est_cell(row, decimals: int):
     key = _row_key(row)
     if not _finite(row["estimate"]):
         note = row["note"] if isinstance(row["note"], str) and row["note"] else "not estimated"
-        return f'<span class="na">{_esc(note)}</span>'
-    text = _span(fmt_num(row["estimate"], decimals), key=key, col="estimate")
+        return na(note)
+    text = [span(fmt_num(row["estimate"], decimals), key=key, col="estimate")]
     if _finite(row["ci_lower"]) and _finite(row["ci_upper"]):
-        text += (
-            " ("
-            + _span(fmt_num(row["ci_lower"], decimals), key=key, col="ci_lower")
-            + " to "
-            + _span(fmt_num(row["ci_upper"], decimals), key=key, col="ci_upper")
-            + ")"
-        )
+        text += [
+            " (",
+            span(fmt_num(row["ci_lower"], decimals), key=key, col="ci_lower"),
+            " to ",
+            span(fmt_num(row["ci_upper"], decimals), key=key, col="ci_upper"),
+            ")",
+        ]
     if isinstance(row["note"], str) and row["note"].startswith("firth"):
-        text += ' <abbr class="mark" title="Firth penalised logistic regression">F</abbr>'
+        text += [" ", el("abbr", "F", cls="mark", title="Firth penalised logistic regression")]
     return text
 
 
-def _p_cell(row, col: str = "p_value") -> str:
-    return _span(fmt_p(row[col]), key=_row_key(row), col=col) if _finite(row[col]) else ""
+def _p_cell(row, col: str = "p_value"):
+    return span(fmt_p(row[col]), key=_row_key(row), col=col) if _finite(row[col]) else ""
+
+
+def _aic_cell(row):
+    return span(fmt_num(row["aic"], 1), key=_row_key(row), col="aic") if _finite(row["aic"]) else ""
 
 
 def snpassoc_table(
     rows: pd.DataFrame, desc: pd.DataFrame, v: PanelVariant, *, binary: bool, decimals: int, k: int
-) -> str:
+) -> dict:
     """SNPassoc-style table of one variant x stratum: per genetic model, the genotype groups with
     counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p, q and
     AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
     genotype_counts (binary) or bmd_by_genotype (continuous) rows."""
     est_name = "OR" if binary else "Beta"
     head = ["Model", "Genotype"]
-    head += ["Controls<br>n (%)", "Cases<br>n (%)"] if binary else ["n", "Mean (SD)"]
+    head += [["Controls", BR, "n (%)"], ["Cases", BR, "n (%)"]] if binary else ["n", "Mean (SD)"]
     head += [f"{est_name} (95% CI)", "p", "q (BH)", "AIC"]
     models = ["carrier"] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant", "additive"]
     body = []
@@ -789,19 +584,18 @@ def snpassoc_table(
             continue
         first = mrows.iloc[0]
         if model == "additive":
-            r = first
-            dosage = "dosage" in str(r["method"])
-            label = f"per {_esc(v.effect_allele)} allele" + (" (dosage)" if dosage else "")
+            dosage = "dosage" in str(first["method"])
+            label = f"per {v.effect_allele} allele" + (" (dosage)" if dosage else "")
             body.append(
                 [
-                    _td(MODEL_NAMES[model], cls="text model"),
-                    _td(label, cls="text"),
-                    _td(""),
-                    _td(""),
-                    _td(_est_cell(r, decimals)),
-                    _td(_p_cell(r)),
-                    _td(_p_cell(r, "q_value")),
-                    _td(_span(fmt_num(r["aic"], 1), key=_row_key(r), col="aic") if _finite(r["aic"]) else ""),
+                    cell(MODEL_NAMES[model], cls="text model"),
+                    cell(label, cls="text"),
+                    cell(""),
+                    cell(""),
+                    cell(_est_cell(first, decimals)),
+                    cell(_p_cell(first)),
+                    cell(_p_cell(first, "q_value")),
+                    cell(_aic_cell(first)),
                 ]
             )
             continue
@@ -817,81 +611,78 @@ def snpassoc_table(
             pooled = {"n": [m[0] for m in means]}
         hide = {col: complementary(values, k) for col, values in pooled.items()}
         for i, (label, _counts, term) in enumerate(groups):
-            cells = [_td(MODEL_NAMES[model], cls="text model", rowspan=len(groups)) if i == 0 else None]
-            cells.append(_td(_esc(label), cls="text"))
+            cells = [cell(MODEL_NAMES[model], cls="text model", rowspan=len(groups)) if i == 0 else None]
+            cells.append(cell(label, cls="text"))
             if binary:
                 for col, tot in (("n_controls", tot_ctrls), ("n_cases", tot_cases)):
                     c = pooled[col][i]
                     if c is None or hide[col][i]:
-                        cells.append(_td(WITHHELD))
+                        cells.append(cell(WITHHELD))
+                    elif _finite(c) and tot and not is_small(c, k):
+                        cells.append(cell([_count(c, k), f" ({100 * c / tot:.1f})"]))
                     else:
-                        text = _count(c, k)
-                        if _finite(c) and tot and not (0 < c < k):
-                            text += f" ({100 * c / tot:.1f})"
-                        cells.append(_td(text))
+                        cells.append(cell(_count(c, k)))
             else:
                 n, mean, sd = means[i]
                 if n is None or hide["n"][i]:
-                    cells += [_td(WITHHELD), _td("\u2013")]
+                    cells += [cell(WITHHELD), cell("\u2013")]
                 else:
-                    small = _finite(n) and 0 < n < k
-                    cells.append(_td(_count(n, k)))
+                    cells.append(cell(_count(n, k)))
                     cells.append(
-                        _td("\u2013" if small or not _finite(mean) else _mean_sd(mean, sd, decimals))
+                        cell(
+                            "\u2013" if is_small(n, k) or not _finite(mean) else _mean_sd(mean, sd, decimals)
+                        )
                     )
             if term == "":
-                cells.append(_td("reference", cls="ref"))
+                cells.append(cell("reference", cls="ref"))
             else:
                 r = mrows[mrows["term"] == term]
-                cells.append(_td(_est_cell(r.iloc[0], decimals) if len(r) else ""))
+                cells.append(cell(_est_cell(r.iloc[0], decimals) if len(r) else ""))
             if i == 0:
                 cells += [
-                    _td(_p_cell(first), rowspan=len(groups)),
-                    _td(_p_cell(first, "q_value"), rowspan=len(groups)),
-                    _td(
-                        _span(fmt_num(first["aic"], 1), key=_row_key(first), col="aic")
-                        if _finite(first["aic"])
-                        else "",
-                        rowspan=len(groups),
-                    ),
+                    cell(_p_cell(first), rowspan=len(groups)),
+                    cell(_p_cell(first, "q_value"), rowspan=len(groups)),
+                    cell(_aic_cell(first), rowspan=len(groups)),
                 ]
             body.append(cells)
-    return _table(head, body, cls="data snpassoc")
+    return table(head, body, cls="data snpassoc")
 
 
-def _model_n(rows: pd.DataFrame, k: int, binary: bool) -> str:
+def _model_n(rows: pd.DataFrame, k: int, binary: bool) -> list:
     reg = rows[rows["model"].isin(["additive", "carrier"])]
     if reg.empty:
-        return ""
+        return []
     r = reg.iloc[0]
     key = _row_key(r)
-    text = "n = " + _count(r["n"], k, key=key, col="n")
+    text = ["n = ", _count(r["n"], k, key=key, col="n")]
     if binary and _finite(r["n_cases"]):
-        text += (
-            " ("
-            + _count(r["n_cases"], k, key=key, col="n_cases")
-            + " cases, "
-            + _count(r["n_controls"], k, key=key, col="n_controls")
-            + " controls)"
-        )
+        text += [
+            " (",
+            _count(r["n_cases"], k, key=key, col="n_cases"),
+            " cases, ",
+            _count(r["n_controls"], k, key=key, col="n_controls"),
+            " controls)",
+        ]
     return text
 
 
-def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
-    names = {
-        "allelic": "Allelic, chi-square (OR per allele)",
-        "allelic_fisher": "Allelic, Fisher exact",
-        "genotypic": "Genotypic 2x3, chi-square",
-        "genotypic_fisher": "Genotypic 2x3, Fisher exact",
-        "trend": "Cochran-Armitage trend",
-        "max3": "MAX3: max of dominant, recessive, additive trend",
-        "carrier_fisher": "Carrier, Fisher exact",
-        "anova": "ANOVA by genotype",
-        "kruskal_wallis": "Kruskal-Wallis by genotype",
-    }
-    models = [m for m in names if m in set(rows["model"])]
+TEST_NAMES = {
+    "allelic": "Allelic, chi-square (OR per allele)",
+    "allelic_fisher": "Allelic, Fisher exact",
+    "genotypic": "Genotypic 2x3, chi-square",
+    "genotypic_fisher": "Genotypic 2x3, Fisher exact",
+    "trend": "Cochran-Armitage trend",
+    "max3": "MAX3: max of dominant, recessive, additive trend",
+    "carrier_fisher": "Carrier, Fisher exact",
+    "anova": "ANOVA by genotype",
+    "kruskal_wallis": "Kruskal-Wallis by genotype",
+}
+
+
+def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> dict | None:
+    models = [m for m in TEST_NAMES if m in set(rows["model"])]
     if not models:
-        return ""
+        return None
     body = []
     for m in models:
         r = rows[rows["model"] == m].iloc[0]
@@ -900,36 +691,33 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> str:
         if _finite(r["estimate"]):
             est = _est_cell(r, 2)
         elif isinstance(r["note"], str) and r["note"]:
-            est = f'<span class="na">{_esc(_suppress_text(r["note"], k))}</span>'
-        stat = _span(fmt_num(r["statistic"], 2), key=key, col="statistic") if _finite(r["statistic"]) else ""
-        df_ = _span(fmt_num(r["df"], 0), key=key, col="df") if _finite(r["df"]) else ""
+            est = na(suppress_text(r["note"], k))
+        stat = span(fmt_num(r["statistic"], 2), key=key, col="statistic") if _finite(r["statistic"]) else ""
+        df_ = span(fmt_num(r["df"], 0), key=key, col="df") if _finite(r["df"]) else ""
         body.append(
             [
-                _td(names[m], cls="text"),
-                _td(est),
-                _td(stat),
-                _td(df_),
-                _td(_p_cell(r)),
-                _td(_p_cell(r, "q_value")),
+                cell(TEST_NAMES[m], cls="text"),
+                cell(est),
+                cell(stat),
+                cell(df_),
+                cell(_p_cell(r)),
+                cell(_p_cell(r, "q_value")),
             ]
         )
-    return _table(
-        [
-            "Test (unadjusted for covariates)",
-            "OR (95% CI)" if binary else "",
-            "Statistic",
-            "df",
-            "p",
-            "q (BH)",
-        ],
-        body,
-        cls="data tests",
-    )
+    head = [
+        "Test (unadjusted for covariates)",
+        "OR (95% CI)" if binary else "",
+        "Statistic",
+        "df",
+        "p",
+        "q (BH)",
+    ]
+    return table(head, body, cls="data tests")
 
 
 def _strata_table(
     rows: pd.DataFrame, v: PanelVariant, strata: list[str], *, binary: bool, decimals: int, k: int
-):
+) -> dict:
     main_model = "carrier" if v.is_mt else "additive"
     head = ["Stratum", "n" + (" (cases / controls)" if binary else "")]
     head += [
@@ -947,42 +735,43 @@ def _strata_table(
             continue
         r = main.iloc[0]
         key = _row_key(r)
-        n_text = _count(r["n"], k, key=key, col="n")
+        n_text = [_count(r["n"], k, key=key, col="n")]
         if binary and _finite(r["n_cases"]):
-            n_text += (
-                " ("
-                + _count(r["n_cases"], k, key=key, col="n_cases")
-                + " / "
-                + _count(r["n_controls"], k, key=key, col="n_controls")
-                + ")"
-            )
-        cells = [_td(_esc(stratum_name(s)), cls="text"), _td(n_text)]
-        if _finite(r["estimate"]):
-            cells += [_td(_est_cell(r, decimals)), _td(_p_cell(r)), _td(_p_cell(r, "q_value"))]
-        else:
+            n_text += [
+                " (",
+                _count(r["n_cases"], k, key=key, col="n_cases"),
+                " / ",
+                _count(r["n_controls"], k, key=key, col="n_controls"),
+                ")",
+            ]
+        cells = [cell(stratum_name(s), cls="text"), cell(n_text)]
+        if not _finite(r["estimate"]):
             note = (
-                _suppress_text(r["note"], k) if isinstance(r["note"], str) and r["note"] else "not estimated"
+                suppress_text(r["note"], k) if isinstance(r["note"], str) and r["note"] else "not estimated"
             )
-            cells += [_td(f'<span class="na">{_esc(note)}</span>', colspan=3 + len(others), cls="text")]
+            cells.append(cell(na(note), colspan=3 + len(others), cls="text"))
             body.append(cells)
             continue
+        cells += [cell(_est_cell(r, decimals)), cell(_p_cell(r)), cell(_p_cell(r, "q_value"))]
         for m in others:
             mr = sub[sub["model"] == m]
-            cells.append(_td(_p_cell(mr.iloc[0]) if len(mr) else ""))
+            cells.append(cell(_p_cell(mr.iloc[0]) if len(mr) else ""))
         body.append(cells)
-    return _table(head, body, cls="data strata")
+    return table(head, body, cls="data strata")
 
 
-def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: int) -> str:
-    names = {
-        "interaction_t2dm": "SNP \u00d7 T2DM interaction",
-        "interaction_sex": "SNP \u00d7 sex interaction",
-        "mantel_haenszel": "Mantel-Haenszel pooled allelic OR",
-        "breslow_day": "Breslow-Day homogeneity",
-    }
-    sub = rows[rows["model"].isin(list(names))]
+INTERACTION_NAMES = {
+    "interaction_t2dm": "SNP \u00d7 T2DM interaction",
+    "interaction_sex": "SNP \u00d7 sex interaction",
+    "mantel_haenszel": "Mantel-Haenszel pooled allelic OR",
+    "breslow_day": "Breslow-Day homogeneity",
+}
+
+
+def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: int) -> dict | None:
+    sub = rows[rows["model"].isin(list(INTERACTION_NAMES))]
     if sub.empty:
-        return ""
+        return None
     body = []
     for _, r in sub.iterrows():
         where = {
@@ -996,19 +785,19 @@ def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: in
             else ""
         )
         if not _finite(r["estimate"]) and r["model"] != "breslow_day":
-            est = f'<span class="na">{_esc(_suppress_text(r["note"], k) or "not estimated")}</span>'
+            est = na(suppress_text(r["note"], k) or "not estimated")
         body.append(
             [
-                _td(names[r["model"]], cls="text"),
-                _td(_esc(where), cls="text"),
-                _td(_esc(r["reference"]) if r["model"].startswith("interaction") else "", cls="text small"),
-                _td(_count(r["n"], k, key=_row_key(r), col="n")),
-                _td(est),
-                _td(_p_cell(r)),
+                cell(INTERACTION_NAMES[r["model"]], cls="text"),
+                cell(where, cls="text"),
+                cell(str(r["reference"]) if r["model"].startswith("interaction") else "", cls="text small"),
+                cell(_count(r["n"], k, key=_row_key(r), col="n")),
+                cell(est),
+                cell(_p_cell(r)),
             ]
         )
     est_head = "Ratio of ORs / OR (95% CI)" if binary else "Difference in beta (95% CI)"
-    return _table(["Test", "Where", "Reference", "n", est_head, "p"], body, cls="data interactions")
+    return table(["Test", "Where", "Reference", "n", est_head, "p"], body, cls="data interactions")
 
 
 def _forest(
@@ -1021,19 +810,14 @@ def _forest(
     sub["order"] = sub["stratum"].map({s: i for i, s in enumerate(strata)})
     sub = sub.sort_values("order")
     sub["n"] = [suppress_count(x, k) for x in sub["n"]]
-    sub["note"] = [_suppress_text(t, k) if isinstance(t, str) else "" for t in sub["note"]]
+    sub["note"] = [suppress_text(t, k) if isinstance(t, str) else "" for t in sub["note"]]
     foot = []
     for model, label in (("interaction_t2dm", "SNP\u00d7T2DM"), ("interaction_sex", "SNP\u00d7sex")):
         r = rows[(rows["model"] == model) & (rows["stratum"] == "all")]
         if len(r) and _finite(r["p_value"].iloc[0]):
-            foot.append(f"{label} interaction p = " + re.sub(r"</?sup>", "", fmt_p(r["p_value"].iloc[0])))
-    effect = (
-        f"{v.effect_allele} ({v.label(v.effect_allele)})"
-        if v.label(v.effect_allele) != v.effect_allele
-        else v.effect_allele
-    )
-    title = (
-        f"{v.name} {v.id}: {spec.get('label', '')}, {'carrier' if v.is_mt else 'per effect allele ' + effect}"
+            foot.append(f"{label} interaction p = " + fmt_p_text(r["p_value"].iloc[0]))
+    title = f"{v.name} {v.id}: {spec.get('label', '')}, " + (
+        "carrier" if v.is_mt else "per effect allele " + _allele_name(v, v.effect_allele)
     )
     return forest_plot(
         sub[["stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"]],
@@ -1049,7 +833,7 @@ def _means_plot(desc: pd.DataFrame, v: PanelVariant, strata: list[str], spec: di
         return ""
     d = desc.copy()
     d["n"] = pd.to_numeric(d["n"], errors="coerce")
-    d = d[(d["n"] > 0) & ~((d["n"] < k) if k > 1 else False)]
+    d = d[(d["n"] > 0) & ~small_mask(d["n"], k)]
     if d.empty:
         return ""
     d["genotype"] = [_genotype_label(v, int(e)) for e in d["effect_count"]]
@@ -1067,16 +851,16 @@ def association_sections(
     counts: pd.DataFrame,
     bmd: pd.DataFrame,
     panel: Panel,
-    config: dict,
+    settings: Settings,
     *,
     k: int,
     plots: bool = True,
 ) -> list[dict]:
     """Per outcome and variant: SNPassoc table (all), tests, strata table, interactions, figures,
     and the SNPassoc tables of the other strata. Returns template dicts."""
-    strata = strata_labels(list(config.get("strata", ["all"])))
+    strata = strata_labels(list(settings.strata))
     out = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         binary = spec["type"] == "binary"
         rows_o = assoc[assoc["outcome"] == key] if len(assoc) else assoc
         decimals = estimate_decimals(rows_o, "OR" if binary else "beta")
@@ -1104,19 +888,13 @@ def association_sections(
                         "tests": _tests_table(rs, binary=binary, k=k),
                     }
                 )
-            effect = v.effect_allele + (
-                f" ({v.label(v.effect_allele)})" if v.label(v.effect_allele) != v.effect_allele else ""
-            )
-            other = v.other_allele + (
-                f" ({v.label(v.other_allele)})" if v.label(v.other_allele) != v.other_allele else ""
-            )
             variants.append(
                 {
                     "id": v.id,
                     "anchor": _anchor(key, v.id),
                     "title": f"{v.name} ({v.id})",
-                    "alleles": f"effect allele {effect}, other allele {other}; "
-                    f"reference genotype {_genotype_label(v, 0)}",
+                    "alleles": f"effect allele {_allele_name(v, v.effect_allele)}, other allele "
+                    f"{_allele_name(v, v.other_allele)}; reference genotype {_genotype_label(v, 0)}",
                     "n": _model_n(all_rows, k, binary),
                     "snpassoc": snpassoc_table(all_rows, desc_all, v, binary=binary, decimals=decimals, k=k),
                     "tests": _tests_table(all_rows, binary=binary, k=k),
@@ -1142,7 +920,7 @@ def association_sections(
     return out
 
 
-def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: int, k: int) -> str:
+def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: int, k: int) -> dict:
     """Overview of an outcome: per variant, the main effect in all participants."""
     body = []
     for v in panel:
@@ -1165,19 +943,16 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
         )
         body.append(
             [
-                _td(
-                    f'<a href="#{_anchor(r["outcome"], v.id)}">{_esc(v.name)}</a> {_esc(v.id)}',
-                    cls="text",
-                ),
-                _td(_count(r["n"], k, key=_row_key(r), col="n")),
-                _td(_est_cell(r, decimals)),
-                _td(_p_cell(r)),
-                _td(_p_cell(r, "q_value")),
-                _td(_esc(best_model), cls="text"),
+                cell([el("a", v.name, href="#" + _anchor(r["outcome"], v.id)), f" {v.id}"], cls="text"),
+                cell(_count(r["n"], k, key=_row_key(r), col="n")),
+                cell(_est_cell(r, decimals)),
+                cell(_p_cell(r)),
+                cell(_p_cell(r, "q_value")),
+                cell(best_model, cls="text"),
             ]
         )
     est = "OR" if binary else "Beta"
-    return _table(
+    return table(
         ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "q (BH)", "Lowest-AIC model"],
         body,
         cls="data overview",
@@ -1198,12 +973,12 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
                 "outcome": outcome,
                 "stratum": stratum_name(stratum),
                 "variants": ", ".join(dict.fromkeys(g["name"])),
-                "reason": _suppress_text(g["note"].iloc[0], k),
+                "reason": suppress_text(g["note"].iloc[0], k),
             }
         )
     other = assoc[(notes != "") & ~notes.str.startswith("too few samples") & assoc["p_value"].isna()]
     grouped = (
-        other.assign(note=other["note"].map(lambda t: _suppress_text(t, k)))
+        other.assign(note=other["note"].map(lambda t: suppress_text(t, k)))
         .groupby(["outcome", "note"], sort=False)
         .agg(variants=("name", lambda s: ", ".join(dict.fromkeys(s))), n_rows=("model", "size"))
         .reset_index()
@@ -1211,21 +986,21 @@ def skipped_rows(assoc: pd.DataFrame, *, k: int) -> tuple[list[dict], pd.DataFra
     return skipped, grouped
 
 
-def _covariate_design_html(design: pd.DataFrame | None) -> str:
+def covariate_design_data(design: pd.DataFrame | None) -> dict | None:
     """The covariates dropped from the models, one row per outcome x stratum x covariate
-    (``covariate_design.tsv``), or "" when none was."""
+    (``covariate_design.tsv``), or ``None`` when none was."""
     if design is None or design.empty:
-        return ""
+        return None
     shown = design.assign(stratum=design["stratum"].map(stratum_name))
-    return table_html(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
+    return table_data(shown, columns=["outcome", "stratum", "covariate", "action", "reason", "variants"])
 
 
 # --------------------------------------------------------------------------- haplotypes
-def _ld_section(ld: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
+def _ld_section(ld: pd.DataFrame, *, plots: bool) -> tuple[str, dict]:
     """LD heatmap (all participants) and a table of r2 / |D'| per pair and stratum."""
     needed = {"variant1", "variant2", "name1", "name2", "stratum", "n", "d_prime", "r2"}
     if not needed <= set(ld.columns):
-        return "", table_html(ld, max_rows=200)
+        return "", table_data(ld, max_rows=200)
     sub = ld[ld["stratum"] == "all"]
     plot = ""
     if plots and len(sub):
@@ -1239,42 +1014,43 @@ def _ld_section(ld: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
             r2m.iat[j, i] = float(r["r2"])
         plot = ld_heatmap(dpm, r2m, title="Pairwise LD, all participants")
     strata = list(dict.fromkeys(ld["stratum"]))
-    head = ["Pair"] + [_esc(stratum_name(s)) for s in strata]
     rows = []
     for (n1, n2), g in ld.groupby(["name1", "name2"], sort=False):
         g = g.set_index("stratum")
-        cells = [_td(f"{_esc(n1)}–{_esc(n2)}", cls="text")]
+        cells = [cell(f"{n1}\u2013{n2}", cls="text")]
         for s in strata:
             if s in g.index and _finite(g.at[s, "r2"]):
-                cells.append(_td(f"{float(g.at[s, 'r2']):.2f} / {abs(float(g.at[s, 'd_prime'])):.2f}"))
+                cells.append(cell(f"{float(g.at[s, 'r2']):.2f} / {abs(float(g.at[s, 'd_prime'])):.2f}"))
             else:
-                cells.append(_td("–"))
+                cells.append(cell("\u2013"))
         rows.append(cells)
-    return plot, _table(head, rows, caption="r² / |D'| by stratum")
+    return plot, table(
+        ["Pair"] + [stratum_name(s) for s in strata], rows, caption="r\u00b2 / |D'| by stratum"
+    )
 
 
-def _hap_frequencies(haps: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
+def _hap_frequencies(haps: pd.DataFrame, *, plots: bool) -> tuple[str, list[dict]]:
     needed = {"block", "stratum", "haplotype", "rflp", "frequency"}
     if not needed <= set(haps.columns):
-        return "", table_html(haps, max_rows=200)
+        return "", [table_data(haps, max_rows=200)]
     parts, plot = [], ""
     for block, g in haps.groupby("block", sort=False):
         strata = list(dict.fromkeys(g["stratum"]))
         labels = list(dict.fromkeys(zip(g["rflp"], g["haplotype"], strict=True)))
-        head = ["Haplotype"] + [_esc(stratum_name(s)) for s in strata]
         rows = []
         for rflp, nuc in labels:
             sub = g[(g["rflp"] == rflp) & (g["haplotype"] == nuc)].set_index("stratum")
-            label = f"<b>{_esc(rflp)}</b>" + (f" ({_esc(nuc)})" if nuc != rflp else "")
+            label = [el("b", rflp), f" ({nuc})" if nuc != rflp else ""]
             if rflp == "rare" and "members" in sub.columns:
                 members = sub["members"].dropna()
                 if len(members):
-                    label += f"<br><small>pooled: {_esc(members.iloc[0])}</small>"
-            cells = [_td(label, cls="text")]
+                    label += [BR, el("small", f"pooled: {members.iloc[0]}")]
+            cells = [cell(label, cls="text")]
             for s in strata:
-                cells.append(_td(fmt_num(sub.at[s, "frequency"], 3) if s in sub.index else "–"))
+                cells.append(cell(fmt_num(sub.at[s, "frequency"], 3) if s in sub.index else "\u2013"))
             rows.append(cells)
-        parts.append(_table(head, rows, caption=f"{_esc(block)}: estimated haplotype frequencies"))
+        head = ["Haplotype"] + [stratum_name(s) for s in strata]
+        parts.append(table(head, rows, caption=f"{block}: estimated haplotype frequencies"))
         if plots and not plot:
             keep = [s for s in ("all", "t2dm=yes", "t2dm=no") if s in strata]
             d = g[g["stratum"].isin(keep)]
@@ -1289,16 +1065,16 @@ def _hap_frequencies(haps: pd.DataFrame, *, plots: bool) -> tuple[str, str]:
             ).dropna()
             if len(d):
                 plot = haplotype_bars(d, title=f"{block} haplotype frequencies")
-    return plot, "".join(parts)
+    return plot, parts
 
 
-def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> str:
+def _hap_association(ha: pd.DataFrame, settings: Settings, *, k: int) -> list[dict]:
     """Per outcome: one block of rows per stratum (reference, each haplotype, global test)."""
     needed = {"outcome", "stratum", "model", "term", "estimate", "ci_lower", "ci_upper", "p_value"}
     if not needed <= set(ha.columns):
-        return table_html(suppress_counts(ha, k), max_rows=400)
+        return [{"title": "", "table": table_data(suppress_counts(ha, k), max_rows=400)}]
     parts = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         g = ha[ha["outcome"] == key]
         if g.empty:
             continue
@@ -1319,50 +1095,54 @@ def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> str:
             glob_text = ""
             if len(glob_) and _finite(glob_["p_value"].iloc[0]):
                 q = glob_["q_value"].iloc[0] if "q_value" in glob_ else np.nan
-                glob_text = fmt_p(glob_["p_value"].iloc[0]) + (f" (q {fmt_p(q)})" if _finite(q) else "")
+                glob_text = [fmt_p(glob_["p_value"].iloc[0])]
+                if _finite(q):
+                    glob_text += [" (q ", fmt_p(q), ")"]
             elif len(glob_) and isinstance(glob_["note"].iloc[0], str):
-                glob_text = f'<span class="na">{_esc(_suppress_text(glob_["note"].iloc[0], k))}</span>'
+                glob_text = na(suppress_text(glob_["note"].iloc[0], k))
             n_val = sub["n"].iloc[0] if "n" in sub else np.nan
             rows.append(
                 [
-                    _td(_esc(stratum_name(s)), cls="text model", rowspan=n_rows),
-                    _td(_count(n_val, k), rowspan=n_rows),
-                    _td(_esc(ref), cls="text"),
-                    _td("reference", cls="ref"),
-                    _td(""),
-                    _td(glob_text, rowspan=n_rows),
+                    cell(stratum_name(s), cls="text model", rowspan=n_rows),
+                    cell(_count(n_val, k), rowspan=n_rows),
+                    cell(str(ref), cls="text"),
+                    cell("reference", cls="ref"),
+                    cell(""),
+                    cell(glob_text, rowspan=n_rows),
                 ]
             )
             for _, r in haps.iterrows():
-                label = f"<b>{_esc(r['term'])}</b>"
+                label = [el("b", r["term"])]
                 if (
                     "haplotype" in r
                     and isinstance(r["haplotype"], str)
                     and r["haplotype"] not in (r["term"], "")
                 ):
-                    label += f" ({_esc(r['haplotype'])})"
+                    label.append(f" ({r['haplotype']})")
                 if _finite(r["estimate"]):
                     cells = [
-                        _td(_est_ci(r["estimate"], r["ci_lower"], r["ci_upper"], decimals)),
-                        _td(fmt_p(r["p_value"])),
+                        cell(_est_ci(r["estimate"], r["ci_lower"], r["ci_upper"], decimals)),
+                        cell(fmt_p(r["p_value"])),
                     ]
                 else:
                     note = r["note"] if isinstance(r["note"], str) and r["note"] else "not estimated"
-                    cells = [_td(f'<span class="na">{_esc(_suppress_text(note, k))}</span>'), _td("")]
-                rows.append([None, None, _td(label, cls="text"), *cells, None])
+                    cells = [cell(na(suppress_text(note, k))), cell("")]
+                rows.append([None, None, cell(label, cls="text"), *cells, None])
         parts.append(
-            f"<h4>{_esc(spec.get('label', key))}</h4>"
-            + _table(
-                ["Stratum", "n", "Haplotype", f"{est} per copy (95% CI)", "p", "Global test p"],
-                rows,
-                cls="data haplo",
-            )
+            {
+                "title": spec.get("label", key),
+                "table": table(
+                    ["Stratum", "n", "Haplotype", f"{est} per copy (95% CI)", "p", "Global test p"],
+                    rows,
+                    cls="data haplo",
+                ),
+            }
         )
-    return "".join(parts)
+    return parts
 
 
 def haplotype_section(
-    frames: dict[str, pd.DataFrame], config: dict, *, k: int, plots: bool = True
+    frames: dict[str, pd.DataFrame], settings: Settings, *, k: int, plots: bool = True
 ) -> dict | None:
     """LD heatmap and tables, haplotype frequencies and haplotype association, from the
     ``ld``, ``haplotypes`` and ``haplotype_association`` tables (:mod:`vdrbone.haplotypes`)
@@ -1370,18 +1150,326 @@ def haplotype_section(
     present = {n: frames[n] for n in HAPLOTYPE_TABLES if n in frames and not frames[n].empty}
     if not present:
         return None
-    out = {"ld_plot": "", "ld_table": "", "hap_plot": "", "hap_table": "", "assoc_table": ""}
+    out = {"ld_plot": "", "ld_table": None, "hap_plot": "", "hap_tables": [], "assoc_tables": []}
     if "ld" in present:
         out["ld_plot"], out["ld_table"] = _ld_section(present["ld"], plots=plots)
     if "haplotypes" in present:
-        out["hap_plot"], out["hap_table"] = _hap_frequencies(present["haplotypes"], plots=plots)
+        out["hap_plot"], out["hap_tables"] = _hap_frequencies(present["haplotypes"], plots=plots)
     if "haplotype_association" in present:
-        out["assoc_table"] = _hap_association(present["haplotype_association"], config, k=k)
+        out["assoc_tables"] = _hap_association(present["haplotype_association"], settings, k=k)
+    return out
+
+
+# --------------------------------------------------------------------------- findings page
+def _main_model(v: PanelVariant) -> str:
+    return "carrier" if v.is_mt else "additive"
+
+
+def _direction(row, binary: bool) -> str:
+    est = float(row["estimate"])
+    return "higher" if (est > 1 if binary else est > 0) else "lower"
+
+
+def _plain_words(row, v: PanelVariant, spec: dict, *, binary: bool) -> str:
+    """What a result says, in words: which genotypes, which direction, which outcome, where."""
+    what = f"{_direction(row, binary)} {'odds of ' if binary else ''}{spec.get('label', row['outcome'])}"
+    eff = _allele_name(v, v.effect_allele)
+    model, term = row["model"], row["term"]
+    if model == "additive":
+        who = f"with each copy of the {eff} allele"
+    elif model == "carrier" and v.is_mt:
+        who = f"in carriers of {eff}"
+    elif model == "dominant":
+        who = f"in carriers of {eff} (one or two copies) than in non-carriers"
+    elif model == "recessive":
+        who = f"in {_genotype_label(v, 2)} homozygotes than in the other genotypes"
+    elif model == "overdominant":
+        who = "in heterozygotes than in both homozygotes"
+    else:  # codominant
+        who = f"in {_genotype_label(v, 2 if term == 'hom_alt' else 1)} than in {_genotype_label(v, 0)}"
+    where = (
+        "in all participants" if row["stratum"] == "all" else f"in the {stratum_name(row['stratum'])} stratum"
+    )
+    return f"{what[:1].upper()}{what[1:]} {who}, {where}."
+
+
+def findings(
+    assoc: pd.DataFrame,
+    panel: Panel,
+    settings: Settings,
+    *,
+    k: int,
+    fdr: float = FDR,
+    near: int = FINDINGS_NEAR,
+) -> dict:
+    """The findings page: results passing the multiple-testing family's threshold, and the
+    strongest that do not.
+
+    The family is the outcome (``association.multiple_testing_family``: Benjamini-Hochberg
+    ``q_value`` over all primary tests of one outcome). For every outcome x variant with a
+    regression result at q < ``fdr`` one headline row is shown (the main model in all
+    participants when it passes, else the passing row with the smallest q) with the number of
+    further passing tests; then the ``near`` outcome x variant pairs with the smallest p among
+    those with none passing. Estimates, CIs, p and q are traceable spans of ``association.tsv``.
+    """
+    out = {"fdr": fdr, "families": [], "passing": [], "near": []}
+    if assoc.empty or "q_value" not in assoc:
+        return out
+    q = pd.to_numeric(assoc["q_value"], errors="coerce")
+    est = pd.to_numeric(assoc["estimate"], errors="coerce")
+    near_pool = []
+    for key, spec in settings.outcomes.items():
+        binary = spec["type"] == "binary"
+        in_o = (assoc["outcome"] == key).to_numpy()
+        tested = assoc[in_o & q.notna().to_numpy()]
+        m = len(tested.drop_duplicates(["variant", "stratum", "model"]))
+        passing = tested[pd.to_numeric(tested["q_value"]) < fdr]
+        bonf = pd.to_numeric(tested.get("p_bonferroni", pd.Series(dtype=float)), errors="coerce")
+        out["families"].append(
+            {
+                "label": spec.get("label", key),
+                "tests": m,
+                "passing": len(passing.drop_duplicates(["variant", "stratum", "model"])),
+                "bonferroni": int(
+                    (bonf < fdr).groupby([tested["variant"], tested["stratum"], tested["model"]]).any().sum()
+                )
+                if len(tested)
+                else 0,
+            }
+        )
+        decimals = estimate_decimals(assoc[in_o], "OR" if binary else "beta")
+        regression = assoc[in_o & assoc["model"].isin(list(MODEL_NAMES)).to_numpy() & est.notna().to_numpy()]
+        for v in panel:
+            rows = regression[regression["variant"] == v.id]
+            rq = pd.to_numeric(rows["q_value"], errors="coerce")
+            ok = rows[rq < fdr]
+            item = {"outcome": spec.get("label", key), "variant": v, "decimals": decimals, "binary": binary}
+            if len(ok):
+                main = ok[(ok["model"] == _main_model(v)) & (ok["stratum"] == "all")]
+                head = main.iloc[0] if len(main) else ok.loc[pd.to_numeric(ok["q_value"]).idxmin()]
+                others = len(passing[passing["variant"] == v.id].drop_duplicates(["stratum", "model"])) - 1
+                out["passing"].append(_finding_row(head, v, spec, binary, decimals, k, others=others))
+            elif len(rows) and pd.to_numeric(rows["p_value"], errors="coerce").notna().any():
+                best = rows.loc[pd.to_numeric(rows["p_value"], errors="coerce").idxmin()]
+                near_pool.append((float(best["p_value"]), best, item, spec))
+    near_pool.sort(key=lambda t: t[0])
+    for _, best, item, spec in near_pool[:near]:
+        out["near"].append(_finding_row(best, item["variant"], spec, item["binary"], item["decimals"], k))
+    return out
+
+
+def _finding_row(
+    row, v: PanelVariant, spec: dict, binary: bool, decimals: int, k: int, *, others: int = 0
+) -> dict:
+    model = MODEL_NAMES.get(row["model"], row["model"])
+    if row["model"] == "codominant":
+        model += f" ({_genotype_label(v, 2 if row['term'] == 'hom_alt' else 1)} vs {_genotype_label(v, 0)})"
+    return {
+        "outcome": spec.get("label", row["outcome"]),
+        "variant": [el("a", v.name, href="#" + _anchor(row["outcome"], v.id)), f" {v.id}"],
+        "model": model,
+        "stratum": stratum_name(row["stratum"]),
+        "n": _count(row["n"], k, key=_row_key(row), col="n"),
+        "estimate": ("OR " if binary else "beta ", _est_cell(row, decimals)),
+        "p": _p_cell(row),
+        "q": _p_cell(row, "q_value"),
+        "words": _plain_words(row, v, spec, binary=binary),
+        "others": others,
+    }
+
+
+def heatmap_data(assoc: pd.DataFrame, panel: Panel, settings: Settings, *, fdr: float = FDR) -> pd.DataFrame:
+    """-log10 p of the main model (per allele; mtDNA: carrier) per variant x outcome x stratum,
+    with the direction of the effect and whether q < ``fdr``: the findings page's heat map."""
+    strata = strata_labels(list(settings.strata))
+    rows = []
+    for key, spec in settings.outcomes.items():
+        binary = spec["type"] == "binary"
+        for v in panel:
+            sub = assoc[
+                (assoc["outcome"] == key) & (assoc["variant"] == v.id) & (assoc["model"] == _main_model(v))
+            ]
+            by = sub.set_index("stratum")
+            for s in strata:
+                p = est = q = np.nan
+                if s in by.index:
+                    r = by.loc[s] if by.loc[s].ndim == 1 else by.loc[s].iloc[0]
+                    p, est, q = (
+                        float(r[c]) if _finite(r[c]) else np.nan for c in ("p_value", "estimate", "q_value")
+                    )
+                direction = 0 if not np.isfinite(est) else (1 if (est > 1 if binary else est > 0) else -1)
+                rows.append(
+                    {
+                        "outcome": spec.get("label", key),
+                        "variant": v.name,
+                        "stratum": stratum_name(s),
+                        "p_value": p,
+                        "direction": direction,
+                        "passes": bool(np.isfinite(q) and q < fdr),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def sample_flow(
+    frames: dict[str, pd.DataFrame], assoc: pd.DataFrame, settings: Settings, k: int
+) -> list[dict]:
+    """CONSORT-style flow of who was analysed: samples in each input, in both, with complete
+    genotypes, and analysed per outcome (complete cases, range over variants); counts suppressed."""
+    matching = frames.get("sample_matching", pd.DataFrame())
+    m = dict(zip(matching.get("measure", []), matching.get("n", []), strict=False)) if len(matching) else {}
+    summary = frames.get("qc_samples_summary", pd.DataFrame())
+    s = dict(zip(summary.get("measure", []), summary.get("value", []), strict=False)) if len(summary) else {}
+    steps = []
+    if m:
+        steps.append(
+            {
+                "label": "Samples in the VCF",
+                "n": _count(m.get("in_vcf"), k),
+                "aside": ["not in the phenotype table: ", _count(m.get("only_vcf"), k)],
+            }
+        )
+        steps.append(
+            {
+                "label": "Participants in the phenotype table",
+                "n": _count(m.get("in_phenotypes"), k),
+                "aside": ["without genotypes: ", _count(m.get("only_phenotypes"), k)],
+            }
+        )
+        aside = []
+        if s:
+            aside = [
+                _count(s.get("n_any_missing"), k),
+                " with at least one missing genotype (kept; complete cases per test)",
+            ]
+        steps.append({"label": "Genotyped and phenotyped", "n": _count(m.get("in_both"), k), "aside": aside})
+    reg = (
+        assoc[assoc["model"].isin(["additive", "carrier"]) & (assoc["stratum"] == "all")]
+        if len(assoc)
+        else assoc
+    )
+    for key, spec in settings.outcomes.items():
+        ns = (
+            pd.to_numeric(reg[reg["outcome"] == key]["n"], errors="coerce").dropna()
+            if len(reg)
+            else pd.Series()
+        )
+        if ns.empty:
+            continue
+        lo, hi = int(ns.min()), int(ns.max())
+        n = [_count(lo, k)] if lo == hi else [_count(lo, k), "\u2013", _count(hi, k)]
+        steps.append(
+            {
+                "label": f"Analysed for {spec.get('label', key)}",
+                "n": n,
+                "aside": "complete cases (outcome, covariates, genotype), range over variants",
+                "outcome": True,
+            }
+        )
+    return steps
+
+
+def qc_glance(qc: pd.DataFrame, panel: Panel, not_found: list[dict], k: int) -> dict:
+    """Variants requested, analysed, passing QC and flagged (with the reason), from qc_variants.tsv."""
+    main = qc[(qc["stratum"] == "all") & (qc["subset"] == "all")] if len(qc) else qc
+    flagged = []
+    for v in panel:
+        r = main[main["variant"] == v.id] if len(main) else main
+        if len(r) and isinstance(r["reason"].iloc[0], str) and r["reason"].iloc[0]:
+            flagged.append({"name": f"{v.name} ({v.id})", "reason": suppress_text(r["reason"].iloc[0], k)})
+    return {
+        "requested": len(panel.ids),
+        "not_found": len(not_found),
+        "flagged": flagged,
+        "qc_rows": len(main),
+    }
+
+
+def power_line(power: pd.DataFrame | None) -> str:
+    """One sentence on power from ``tables/power.tsv`` when a rule wrote it; ``""`` otherwise."""
+    if power is None or power.empty:
+        return ""
+    values = pd.to_numeric(power["power"], errors="coerce").dropna() if "power" in power else pd.Series()
+    if values.empty:
+        return (
+            f"Power: tables/power.tsv gives {len(power)} rows (see that table for the effect sizes assumed)."
+        )
+    return (
+        f"Power (tables/power.tsv): median {values.median():.0%}, range {values.min():.0%} to "
+        f"{values.max():.0%} over its {len(values)} rows; a result that does not pass is uninformative "
+        "where power is low."
+    )
+
+
+# --------------------------------------------------------------------------- browsable table, downloads
+def browse_table(assoc: pd.DataFrame, settings: Settings, *, k: int) -> dict:
+    """Every row of association.tsv for the sortable, filterable table: display text and, for
+    numbers, the raw value to sort on (``v``); counts suppressed. Returns the rows and the
+    filter choices (variant, outcome, stratum, model)."""
+    if assoc.empty:
+        return {"rows": [], "choices": {}}
+    decimals = {
+        key: estimate_decimals(assoc[assoc["outcome"] == key], "OR" if spec["type"] == "binary" else "beta")
+        for key, spec in settings.outcomes.items()
+    }
+    rows = []
+    for r in assoc.to_dict("records"):
+        d = decimals.get(r["outcome"], 3)
+        cells = []
+        for col in BROWSE_COLUMNS:
+            value = r.get(col)
+            if col == "n":
+                shown, raw = (
+                    suppress_count(value, k),
+                    (float(value) if _finite(value) and not is_small(value, k) else ""),
+                )
+            elif col in ("estimate", "ci_lower", "ci_upper"):
+                shown, raw = fmt_num(value, d), (float(value) if _finite(value) else "")
+            elif col in ("p_value", "q_value"):
+                shown, raw = fmt_p(value), (float(value) if _finite(value) else "")
+            elif col == "stratum":
+                shown, raw = stratum_name(value), None
+            elif col == "note":
+                shown, raw = suppress_text(value, k) if isinstance(value, str) else "", None
+            else:
+                shown, raw = (
+                    "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value),
+                    None,
+                )
+            cells.append({"c": shown, "v": raw})
+        rows.append(cells)
+    choices = {
+        "name": list(dict.fromkeys(assoc["name"].astype(str))),
+        "outcome": list(dict.fromkeys(assoc["outcome"].astype(str))),
+        "stratum": list(dict.fromkeys(stratum_name(s) for s in assoc["stratum"])),
+        "model": list(dict.fromkeys(assoc["model"].astype(str))),
+    }
+    return {"rows": rows, "choices": choices, "columns": list(BROWSE_COLUMNS)}
+
+
+def downloads(tables: dict[str, str], *, k: int) -> list[dict]:
+    """Each table of the run as a TSV download (a base64 ``data:`` URI), with small-cell
+    suppression applied: the bytes are those of the table's shareable copy."""
+    out = []
+    for name, path in tables.items():
+        data = shareable_bytes(path, suppress_below=k)
+        rows = max(0, data.count(b"\n") - 1)
+        out.append(
+            {
+                "name": name,
+                "file": f"{name}.tsv",
+                "rows": rows,
+                "bytes": len(data),
+                "href": f"data:{TSV_MIME};charset=utf-8;base64," + base64.b64encode(data).decode("ascii"),
+            }
+        )
     return out
 
 
 # --------------------------------------------------------------------------- summary pieces
-def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, config: dict, k: int) -> dict:
+def sample_counts(frames, assoc: pd.DataFrame, settings: Settings, k: int) -> dict:
+    """Samples in the inputs (sample_matching.tsv) and, per stratum, participants (table1.tsv)
+    and the analysed n per outcome (range over variants of the regression models)."""
     matching = frames.get("sample_matching", pd.DataFrame())
     m = dict(zip(matching.get("measure", []), matching.get("n", []), strict=False)) if len(matching) else {}
     labels = {
@@ -1391,35 +1479,34 @@ def _sample_counts(frames, pheno: pd.DataFrame | None, assoc: pd.DataFrame, conf
         "only_vcf": "Only in the VCF",
         "only_phenotypes": "Only in the phenotype table",
     }
-    overview = _table(
-        ["", "n"], [[_td(labels.get(key, key), cls="text"), _td(_count(val, k))] for key, val in m.items()]
+    overview = table(
+        ["", "n"], [[cell(labels.get(key, key), cls="text"), cell(_count(val, k))] for key, val in m.items()]
     )
-    strata = strata_labels(list(config.get("strata", ["all"])))
-    outcomes = list(config["outcomes"])
-    masks = strata_masks(pheno, list(config.get("strata", ["all"]))) if pheno is not None else {}
+    strata = strata_labels(list(settings.strata))
+    outcomes = list(settings.outcomes)
+    t1 = frames.get("table1", pd.DataFrame(columns=["group", "variable", "n"]))
+    sizes = dict(zip(t1.loc[t1["variable"] == "n", "group"], t1.loc[t1["variable"] == "n", "n"], strict=True))
     head = ["Stratum", "Participants"] + [
-        _esc(config["outcomes"][o].get("label", o)) + "<br><small>analysed n (range over variants)</small>"
+        [settings.outcomes[o].get("label", o), BR, el("small", "analysed n (range over variants)")]
         for o in outcomes
     ]
     rows = []
     reg = assoc[assoc["model"].isin(["additive", "carrier"])] if len(assoc) else assoc
     for s in strata:
-        cells = [
-            _td(_esc(stratum_name(s)), cls="text"),
-            _td(_count(int(masks[s].sum()), k) if s in masks else ""),
-        ]
+        cells = [cell(stratum_name(s), cls="text"), cell(_count(sizes[s], k) if s in sizes else "")]
         for o in outcomes:
             sub = reg[(reg["outcome"] == o) & (reg["stratum"] == s)] if len(reg) else reg
             ns = pd.to_numeric(sub["n"], errors="coerce").dropna() if len(sub) else pd.Series(dtype=float)
             if ns.empty:
-                cells.append(_td(""))
+                cells.append(cell(""))
                 continue
             lo, hi = int(ns.min()), int(ns.max())
-            text = _count(lo, k) if lo == hi else _count(lo, k) + "\u2013" + _count(hi, k)
-            skipped = sub["note"].fillna("").astype(str).str.startswith("too few samples").any()
-            cells.append(_td(text + (' <span class="flag">skipped</span>' if skipped else "")))
+            text = [_count(lo, k)] if lo == hi else [_count(lo, k), "\u2013", _count(hi, k)]
+            if sub["note"].fillna("").astype(str).str.startswith("too few samples").any():
+                text += [" ", flag("skipped")]
+            cells.append(cell(text))
         rows.append(cells)
-    return {"overview": overview, "strata": _table(head, rows)}
+    return {"overview": overview, "strata": table(head, rows)}
 
 
 def not_extracted(extraction: pd.DataFrame) -> list[dict]:
@@ -1435,10 +1522,10 @@ def not_extracted(extraction: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _build_label(extraction: pd.DataFrame, config: dict) -> str:
+def _build_label(extraction: pd.DataFrame, settings: Settings) -> str:
     """The build of extraction.tsv, with how it was inferred when the files named none."""
     if "build" not in extraction or not extraction["build"].notna().any():
-        return str(config["cohort"].get("build"))
+        return str(settings.cohort.build)
     build = str(extraction["build"].dropna().iloc[0])
     source = extraction["build_source"].dropna() if "build_source" in extraction else pd.Series([], dtype=str)
     if len(source) and str(source.iloc[0]).startswith("inferred"):
@@ -1446,75 +1533,76 @@ def _build_label(extraction: pd.DataFrame, config: dict) -> str:
     return build
 
 
-def _config_highlights(config: dict, k: int, build: str | None = None) -> str:
-    qc, assoc = config.get("qc", {}), config.get("association", {})
-    strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
-    items = [
+def config_highlights(settings: Settings, k: int, build: str | None = None) -> list[tuple[str, str]]:
+    """(label, value) pairs of the run's main settings, for the run summary."""
+    qc, assoc = settings.qc, settings.association
+    strata = ", ".join(stratum_name(s) for s in strata_labels(list(settings.strata)))
+    return [
         (
             "Cohort",
-            f"{config['cohort']['name']}" + (" (synthetic)" if config["cohort"].get("synthetic") else ""),
+            f"{settings.cohort.name}" + (" (synthetic)" if settings.cohort.synthetic else ""),
         ),
         (
             "Genome build",
-            build
-            if config["cohort"].get("build") != "auto" or not build or " (" in build
-            else f"{build} (detected)",
+            build if settings.cohort.build != "auto" or not build or " (" in build else f"{build} (detected)",
         ),
-        ("Variants", ", ".join(config.get("variants", []))),
-        ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in config["outcomes"].items())),
-        ("Covariates", ", ".join(config.get("covariates", [])) or "none"),
+        ("Variants", ", ".join(settings.variants)),
+        ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in settings.outcomes.items())),
+        ("Covariates", ", ".join(settings.covariates) or "none"),
         ("Strata", strata),
         (
             "QC",
-            f"call rate \u2265 {qc.get('min_call_rate')}, HWE p \u2265 {qc.get('hwe_p'):g} "
-            f"(hwe_samples: {qc.get('hwe_samples', 'both')}), action: {qc.get('action')}",
+            f"call rate \u2265 {qc.min_call_rate}, HWE p \u2265 {qc.hwe_p:g} "
+            f"(hwe_samples: {qc.hwe_samples}), action: {qc.action}",
         ),
         (
             "Minimum per stratum",
-            f"{assoc.get('min_stratum_n')} samples, {assoc.get('min_cases')} cases and controls",
+            f"{assoc.min_stratum_n} samples, {assoc.min_cases} cases and controls",
         ),
         ("Multiple testing", "within each outcome (Bonferroni and Benjamini-Hochberg)"),
-        ("Small-cell suppression", f"counts below {k} shown as &lt;{k}" if k > 1 else "off"),
+        ("Small-cell suppression", f"counts below {k} shown as <{k}" if k > 1 else "off"),
     ]
-    return (
-        '<dl class="kv">'
-        + "".join(f"<dt>{_esc(a)}</dt><dd>{b if 'lt;' in b else _esc(b)}</dd>" for a, b in items)
-        + "</dl>"
+
+
+# --------------------------------------------------------------------------- entry points
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FunctionLoader(
+            lambda name: resources.files("vdrbone").joinpath("templates", name).read_text(encoding="utf-8")
+        ),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 
-# --------------------------------------------------------------------------- entry point
-def _load(path: str) -> pd.DataFrame:
-    return read_tsv(path)
-
-
-def render_report(
+def report_context(
     *,
     run: dict,
     config: dict,
     tables: dict[str, str],
     suppress_below: int,
     panel: Panel | None = None,
-    phenotypes: str | None = None,
     inputs: dict[str, list[str]] | None = None,
     logs: list[str] | None = None,
     populations: str | None = None,
     warnings: list[str] | None = None,
     checksum_cache: dict | None = None,
     plots: bool = True,
-) -> str:
-    """Render the report HTML.
+) -> dict:
+    """The report's template data, from the run's tables.
 
     Parameters
     ----------
     run : the run record (``run_id``, ``started_utc``, ``fingerprint``).
     config : the validated config the run used.
-    tables : table name (file stem, e.g. ``association``) -> path of the shareable TSV. Optional
-        names ``ld``, ``haplotypes``, ``haplotype_association`` add the haplotype section.
+    tables : table name (file stem, e.g. ``association``) -> path of the TSV. ``table1`` (from
+        the ``table1`` rule) gives Table 1 and the stratum sizes; optional names ``ld``,
+        ``haplotypes``, ``haplotype_association`` add the haplotype section and ``power`` a line
+        on power on the findings page. Each is offered as a (suppressed) TSV download.
     suppress_below : small-cell threshold k (0 or 1: off).
-    panel : the analysed panel (default: read ``config['panel']`` and select ``config['variants']``).
-    phenotypes : the coded phenotype table (``work/phenotypes.tsv``), read to compute aggregate
-        Table 1 statistics and stratum sizes only.
+    panel : the analysed panel (default: read ``settings.panel`` and select ``settings.variants``).
     inputs : role -> input files, listed with size and SHA-256.
     logs : the run's log files; their WARNING lines are listed.
     populations : ``resources/populations.tsv`` for the reference frequencies.
@@ -1522,14 +1610,27 @@ def render_report(
     checksum_cache : SHA-256 cache of :func:`vdrbone.files.sha256_file` (read only).
     plots : draw the figures (False makes a faster text-only report, for tests).
     """
+    settings = settings_from_config(config)
     if panel is None:
         from vdrbone.panel import read_panel
 
-        panel = read_panel(config["panel"]).select(list(config["variants"]))
+        panel = read_panel(settings.panel).select(list(settings.variants))
     k = int(suppress_below)
-    frames = {name: _load(path) for name, path in tables.items()}
+    frames = {name: read_tsv(path) for name, path in tables.items()}
     empty = pd.DataFrame(
-        columns=["outcome", "variant", "stratum", "model", "term", "note", "p_value", "n", "aic"]
+        columns=[
+            "outcome",
+            "variant",
+            "stratum",
+            "model",
+            "term",
+            "note",
+            "p_value",
+            "n",
+            "aic",
+            "estimate",
+            "q_value",
+        ]
     )
     assoc = frames.get("association", empty)
     counts = frames.get(
@@ -1540,59 +1641,73 @@ def render_report(
     )
     qc = frames.get("qc_variants", pd.DataFrame(columns=["variant", "stratum", "subset"]))
     extraction = frames.get("extraction", pd.DataFrame(columns=["variant"]))
-    pheno = read_tsv(phenotypes) if phenotypes else None
-
     ref = reference_frequencies(panel, populations)
     qc_table, hwe_table, population = (
-        _qc_html(qc, extraction, ref, panel, config, k) if len(qc) else ("", "", None)
+        qc_data(qc, extraction, ref, panel, settings, k) if len(qc) else (None, None, None)
     )
     skipped, not_estimated = skipped_rows(assoc, k=k)
-    t1 = (
-        _table_one_html(
-            table_one(pheno, outcomes=config["outcomes"], covariates=list(config.get("covariates", []))), k
-        )
-        if pheno is not None
-        else ""
-    )
     qc_samples = frames.get("qc_samples_summary")
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(
-            lambda name: resources.files("vdrbone").joinpath("templates", name).read_text(encoding="utf-8")
-        ),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    template = env.get_template("report.html.j2")
-    cfg_yaml = yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100)
+    missing = not_extracted(extraction)
+    heat = heatmap_data(assoc, panel, settings) if plots and len(assoc) else pd.DataFrame()
+    build = _build_label(extraction, settings)
     versions = software_versions()
-    return template.render(
-        run=run,
-        config=config,
-        config_yaml=cfg_yaml,
-        version=__version__,
-        k=k,
-        inputs=input_checksums(inputs or {}, cache=checksum_cache),
-        warnings=collect_warnings(logs or [], extra=warnings),
-        samples=_sample_counts(frames, pheno, assoc, config, k),
-        highlights=_config_highlights(
-            config,
-            k,
-            _build_label(extraction, config),
-        ),
-        not_extracted=not_extracted(extraction),
-        qc_table=qc_table,
-        hwe_table=hwe_table,
-        population=population,
-        qc_samples=table_html(suppress_counts(qc_samples, k)) if qc_samples is not None else "",
-        table1=t1,
-        genotype_tables=_genotype_tables(qc, panel, k) if len(qc) else [],
-        outcomes=association_sections(assoc, counts, bmd, panel, config, k=k, plots=plots),
-        skipped=skipped,
-        not_estimated=table_html(not_estimated) if len(not_estimated) else "",
-        covariate_design=_covariate_design_html(frames.get("covariate_design")),
-        haplotypes=haplotype_section(frames, config, k=k, plots=plots),
-        methods=methods_sections(settings_from_config(config), panel=panel, versions=versions, suppress=k),
-        references=list(REFERENCES.values()),
-        versions=versions,
-    )
+    return {
+        "run": run,
+        "config": config,
+        "config_yaml": yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100),
+        "version": __version__,
+        "k": k,
+        "findings": findings(assoc, panel, settings, k=k),
+        "heatmap": pvalue_heatmap(heat, fdr=FDR) if len(heat) and heat["p_value"].notna().any() else "",
+        "flow": sample_flow(frames, assoc, settings, k),
+        "qc_glance": qc_glance(qc, panel, missing, k),
+        "power": power_line(frames.get("power")),
+        "inputs": input_checksums(inputs or {}, cache=checksum_cache),
+        "warnings": collect_warnings(logs or [], extra=warnings),
+        "samples": sample_counts(frames, assoc, settings, k),
+        "highlights": config_highlights(settings, k, build),
+        "not_extracted": missing,
+        "qc_table": qc_table,
+        "hwe_table": hwe_table,
+        "population": population,
+        "qc_samples": table_data(suppress_counts(qc_samples, k)) if qc_samples is not None else None,
+        "table1": table_one_data(frames["table1"], k)
+        if "table1" in frames and len(frames["table1"])
+        else None,
+        "genotype_tables": genotype_tables(qc, panel, k) if len(qc) else [],
+        "outcomes": association_sections(assoc, counts, bmd, panel, settings, k=k, plots=plots),
+        "browse": browse_table(assoc, settings, k=k),
+        "skipped": skipped,
+        "not_estimated": table_data(not_estimated) if len(not_estimated) else None,
+        "covariate_design": covariate_design_data(frames.get("covariate_design")),
+        "haplotypes": haplotype_section(frames, settings, k=k, plots=plots),
+        "methods": methods_sections(settings, panel=panel, versions=versions, suppress=k),
+        "references": list(REFERENCES.values()),
+        "versions": versions,
+        "downloads": downloads(tables, k=k),
+    }
+
+
+def render_html(context: dict, *, medium: str = "screen") -> str:
+    """Render ``templates/report.html.j2``: ``medium`` ``"screen"`` (the interactive page, with
+    its inline script and TSV downloads) or ``"print"`` (the same pages for the PDF)."""
+    if medium not in ("screen", "print"):
+        raise ValueError(f"medium must be 'screen' or 'print', got {medium!r}")
+    return _environment().get_template("report.html.j2").render(**context, medium=medium)
+
+
+def render_report(**kwargs) -> str:
+    """The report HTML page (:func:`report_context` of ``kwargs``, rendered for the screen)."""
+    return render_html(report_context(**kwargs))
+
+
+def write_pdf(html: str, path: str) -> None:
+    """Write the print rendering of the report as PDF with WeasyPrint (Kozea), atomically."""
+    import logging
+
+    import weasyprint
+
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with atomic_path(path, suffix=".pdf") as tmp:
+        weasyprint.HTML(string=html).write_pdf(tmp)
