@@ -14,6 +14,9 @@ from vdrbone.phenotypes import covariate_warnings, match_samples, read_phenotype
 from vdrbone.strata import strata_labels, strata_masks, stratum_fixed
 
 CFG = default_config()
+# the phenotype-table outcomes of the default config (time to event and derived WHO classes are
+# tested on their own below)
+CFG["outcomes"] = {k: v for k, v in CFG["outcomes"].items() if v["type"] in ("continuous", "binary")}
 HEADER = [
     "participant",
     "gender",
@@ -342,6 +345,55 @@ def test_match_samples_no_overlap_message():
 def test_match_samples_duplicate_vcf_ids():
     with pytest.raises(InputError, match=r"duplicated VCF sample id\(s\) \['a'\]"):
         match_samples(["a"], ["a", "a"], min_overlap=0.5, vcf_path="c.vcf")
+
+
+TTE_CODING = {"sex": {"column": "sex", "female": ["F"], "male": ["M"]},
+              "t2dm": {"column": "t2dm", "yes": ["1"], "no": ["0"]}, "missing": ["NA"]}  # fmt: skip
+TTE = {"fx": {"type": "time_to_event", "time": "years", "event": "fx", "event_codes": ["yes"],
+              "censor_codes": ["no"], "entry": "start"}}  # fmt: skip
+
+
+def _tte_file(tmp_path, rows):
+    path = tmp_path / "tte.tsv"
+    path.write_text("id\tsex\tt2dm\tyears\tfx\tstart\n" + "".join("\t".join(r) + "\n" for r in rows))
+    return path
+
+
+def test_time_to_event_coding(tmp_path):
+    rows = [
+        ("a", "F", "0", "5.5", "yes", "1"),
+        ("b", "M", "1", "3", "no", "0"),
+        ("c", "F", "0", "NA", "no", "0"),
+    ]
+    ph = read_phenotypes(
+        _tte_file(tmp_path, rows), sample_column="id", coding=TTE_CODING, outcomes=TTE, covariates=[]
+    )
+    assert ph["fx"].tolist()[:2] == [1.0, 0.0] and np.isnan(ph["fx"].iloc[2])
+    assert ph["fx.time"].tolist()[:2] == [5.5, 3.0] and ph["fx.entry"].tolist()[:2] == [1.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "row,message",
+    [
+        (
+            ("a", "F", "0", "5", "maybe", "0"),
+            r"column 'fx' \(event of outcome fx\): value\(s\) neither event nor censored: line 2: 'maybe'",
+        ),
+        (
+            ("a", "F", "0", "0", "yes", "0"),
+            r"column 'years' \(time of outcome fx\): 1 value\(s\) not > 0: line 2: '0'",
+        ),
+        (
+            ("a", "F", "0", "4", "yes", "4"),
+            r"column 'start' \(entry of outcome fx\): 1 sample\(s\) without 0 <= entry < time",
+        ),
+    ],
+)
+def test_time_to_event_bad_values_name_file_column_and_line(tmp_path, row, message):
+    with pytest.raises(InputError, match=message):
+        read_phenotypes(
+            _tte_file(tmp_path, [row]), sample_column="id", coding=TTE_CODING, outcomes=TTE, covariates=[]
+        )
 
 
 # ------------------------------------------------------------------ statistical-package files

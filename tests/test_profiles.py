@@ -102,7 +102,7 @@ def test_slurm_dry_run_shows_submitted_and_local_jobs(slurm_dry_runs):
     print(f"jobs of `snakemake --profile profiles/slurm -n`:\n{table}")
 
     outcomes = default_config()["outcomes"]
-    assert stats["associate"] == len(outcomes) == 4, table  # one SLURM job per outcome
+    assert stats["associate"] == len(outcomes) == 6, table  # one SLURM job per outcome
     # The compute steps go through sbatch; target, merge, report and archive run locally.
     assert {"simulate", "extract", "phenotypes", "qc", "associate"} <= set(submitted), table
     assert {"all", "register_run", "merge_association", "report", "archive"} <= local, table

@@ -98,6 +98,7 @@ def config_for(folder: Path, vcf: Path, pheno: Path, panel: Path) -> Path:
         }
     }
     cfg["covariates"] = []
+    cfg["interactions"] = []  # the published table has no 25(OH)D or supplement data
     cfg["strata"] = ["all"]
     if "haplotypes" in cfg:
         cfg["haplotypes"]["enabled"] = False

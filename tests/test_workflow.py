@@ -40,7 +40,8 @@ def test_dry_run_shows_per_outcome_jobs(tmp_path):
         "archive",
     ):
         assert rule in out
-    assert re.search(r"^associate\s+4$", out, re.M)  # one job per outcome
+    assert re.search(r"^associate\s+6$", out, re.M)  # one job per outcome
+    assert re.search(r"^haplotype_assoc\s+5$", out, re.M)  # none for the time-to-event outcome
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 
@@ -124,7 +125,17 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
     assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
     assoc = pd.read_csv(run / "tables" / "association.tsv", sep="\t")
     assert list(assoc.columns[: len(ASSOCIATION_COLUMNS)]) == ASSOCIATION_COLUMNS
-    assert set(assoc["outcome"]) == {"bmd_ls", "bmd_fn", "bmd_th", "fracture"}
+    assert set(assoc["outcome"]) == {
+        "bmd_ls",
+        "bmd_fn",
+        "bmd_th",
+        "fracture",
+        "fracture_tte",
+        "osteoporosis_fn",
+    }
+    tte = assoc[assoc["outcome"] == "fracture_tte"]
+    assert {"HR"} == set(tte.loc[tte["model"] == "additive", "estimate_type"])
+    assert (tte["model"] == "ph_test").any() and (assoc["model"] == "effect_by_vitd_supplement").any()
     assert json.loads((run / "run.json").read_text())["run_id"] == run.name
     before = sha256_tree(run)
     archive_before = sha256_tree(tmp_path / "results" / "archive")

@@ -13,6 +13,8 @@ rule associate:
         genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
         covariate_design="results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
+        kaplan_meier="results/runs/{run_id}/work/association/{outcome}.kaplan_meier.tsv",
+        power="results/runs/{run_id}/work/association/{outcome}.power.tsv",
     log:
         "results/runs/{run_id}/logs/associate.{outcome}.log",
     benchmark:
@@ -43,6 +45,16 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        kaplan_meier=expand(
+            "results/runs/{run_id}/work/association/{outcome}.kaplan_meier.tsv",
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
+        power=expand(
+            "results/runs/{run_id}/work/association/{outcome}.power.tsv",
+            outcome=OUTCOMES,
+            allow_missing=True,
+        ),
         covariate_design=expand(
             "results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
             outcome=OUTCOMES,
@@ -53,6 +65,8 @@ rule merge_association:
         genotype_counts="results/runs/{run_id}/tables/genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/tables/bmd_by_genotype.tsv",
         covariate_design="results/runs/{run_id}/tables/covariate_design.tsv",
+        kaplan_meier="results/runs/{run_id}/tables/kaplan_meier.tsv",
+        power="results/runs/{run_id}/tables/power.tsv",
     log:
         "results/runs/{run_id}/logs/merge_association.log",
     benchmark:

@@ -91,6 +91,8 @@ RUN_IDS = list(RUNS)
 # Settings shared by every cohort (panel, variants, outcomes, models); never cohort files.
 CFG = COHORTS[0]
 OUTCOMES = list(CFG["outcomes"])
+# Haplotype association (haplo.glm-style GLMs) has no Cox model: time-to-event outcomes are left out.
+HAPLOTYPE_OUTCOMES = [o for o in OUTCOMES if CFG["outcomes"][o]["type"] != "time_to_event"]
 SIMS = {}
 for _cfg in COHORTS:
     if _cfg.get("simulate", {}).get("enabled"):
@@ -200,6 +202,15 @@ def phenotype_table(wildcards):
     return RUNS[wildcards.run_id]["cohort"]["phenotypes"]
 
 
+def tscore_reference_table(wildcards):
+    """The T-score reference table of who_class outcomes (the bundled one by default)."""
+    path = CFG["tscore_reference"]
+    bundled = os.path.join(workflow.basedir, "resources", "tscore_reference.tsv")
+    if path == "resources/tscore_reference.tsv" and not os.path.exists(path):
+        return bundled
+    return path
+
+
 def cohort_inputs(wildcards):
     """Every input file of a run: genotype files, phenotype table, panel (for checksums)."""
     cfg = RUNS[wildcards.run_id]
@@ -227,6 +238,8 @@ SHAREABLE_TABLES = [
     "results/runs/{run_id}/tables/genotype_counts.tsv",
     "results/runs/{run_id}/tables/bmd_by_genotype.tsv",
     "results/runs/{run_id}/tables/covariate_design.tsv",
+    "results/runs/{run_id}/tables/kaplan_meier.tsv",
+    "results/runs/{run_id}/tables/power.tsv",
     "results/runs/{run_id}/tables/ld.tsv",
     "results/runs/{run_id}/tables/haplotypes.tsv",
     "results/runs/{run_id}/tables/haplotype_association.tsv",
@@ -242,6 +255,8 @@ SHAREABLE_COPIES = [
     "results/runs/{run_id}/shareable/tables/genotype_counts.tsv",
     "results/runs/{run_id}/shareable/tables/bmd_by_genotype.tsv",
     "results/runs/{run_id}/shareable/tables/covariate_design.tsv",
+    "results/runs/{run_id}/shareable/tables/kaplan_meier.tsv",
+    "results/runs/{run_id}/shareable/tables/power.tsv",
     "results/runs/{run_id}/shareable/tables/ld.tsv",
     "results/runs/{run_id}/shareable/tables/haplotypes.tsv",
     "results/runs/{run_id}/shareable/tables/haplotype_association.tsv",
@@ -265,7 +280,7 @@ def run_logs(wildcards):
         )
     ]
     logs += [f"results/runs/{wildcards.run_id}/logs/associate.{o}.log" for o in OUTCOMES]
-    logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in OUTCOMES]
+    logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in HAPLOTYPE_OUTCOMES]
     logs.append(f"results/runs/{wildcards.run_id}/logs/merge_haplotypes.log")
     return logs + simulate_logs(wildcards)
 

@@ -55,6 +55,7 @@ rule phenotypes:
         genotypes=run_genotypes,
         companions=genotype_companions,
         sample_file=bgen_sample_file,
+        tscore_reference=tscore_reference_table,
     output:
         phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         matching="results/runs/{run_id}/tables/sample_matching.tsv",
@@ -75,6 +76,7 @@ rule phenotypes:
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=CFG["covariates"],
+        interactions=CFG["interactions"],
         strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],
     script:

@@ -53,7 +53,9 @@ rule haplotype_assoc:
 rule merge_haplotypes:
     input:
         association=expand(
-            "results/runs/{run_id}/work/haplotypes/{outcome}.tsv", outcome=OUTCOMES, allow_missing=True
+            "results/runs/{run_id}/work/haplotypes/{outcome}.tsv",
+            outcome=HAPLOTYPE_OUTCOMES,
+            allow_missing=True,
         ),
     output:
         association="results/runs/{run_id}/tables/haplotype_association.tsv",

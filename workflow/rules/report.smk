@@ -33,6 +33,7 @@ rule report:
         logs=run_logs,
         genotypes=run_genotypes,
         phenotype_table=phenotype_table,
+        tscore_reference=tscore_reference_table,
     output:
         html=report(
             "results/runs/{run_id}/report/report.html",

@@ -23,4 +23,6 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     write_tsv(result.association, sm.output.association)
     write_tsv(result.genotype_counts, sm.output.genotype_counts)
     write_tsv(result.bmd_by_genotype, sm.output.bmd_by_genotype)
+    write_tsv(result.kaplan_meier, sm.output.kaplan_meier)
+    write_tsv(result.power, sm.output.power)
     write_tsv(result.covariate_design, sm.output.covariate_design)

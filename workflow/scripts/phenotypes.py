@@ -3,6 +3,7 @@
 from vdrbone.genotype_files import genotype_samples
 from vdrbone.phenotypes import covariate_warnings, match_samples, read_phenotypes
 from vdrbone.tables import snakemake_logging, write_tsv
+from vdrbone.tscore import read_reference
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -12,6 +13,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         coding=sm.params.coding,
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
+        interactions=list(sm.params.interactions),
+        tscore_reference=read_reference(sm.input.tscore_reference),
         sheet=sm.params.phenotype_sheet,
     )
     for warning in pheno.attrs.get("warnings", []):

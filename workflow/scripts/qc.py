@@ -2,6 +2,7 @@
 
 from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
@@ -12,7 +13,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     calls = read_tsv(sm.input.calls)
     calls = calls[calls["sample"].isin(pheno["sample"])]
     unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
-    binary = [key for key, spec in sm.params.outcomes.items() if spec["type"] == "binary"]
+    binary = [key for key, spec in sm.params.outcomes.items() if outcome_kind(spec) == "binary"]
     table = qc_variants(
         calls,
         pheno,

@@ -36,6 +36,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         populations=sm.input.populations,
         warnings=[f"config: {m}" for m in check_config(config, panel.ids)],
         checksum_cache=cache,
+        tscore_reference=sm.input.tscore_reference,
     )
     html = render_html(context)
     with open(sm.output.html, "w", encoding="utf-8") as fh:

@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, maxstat, multiple_testing, regression
+from vdrbone import contingency, interactions, maxstat, multiple_testing, power, regression, survival
 from vdrbone.panel import Panel, PanelVariant
+from vdrbone.phenotypes import entry_column, outcome_kind, time_column
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import Settings
-from vdrbone.strata import POOLED_STRATA, interactions, strata_masks, varying_factors
+from vdrbone.strata import POOLED_STRATA, strata_masks, stratum_interactions, varying_factors
 
 # Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
 # the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
@@ -52,6 +53,16 @@ GENOTYPE_COUNT_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
 ]  # fmt: skip
+KM_TABLE_COLUMNS = [
+    "outcome",
+    "variant",
+    "name",
+    "stratum",
+    "effect_count",
+    "genotype",
+    "rflp",
+    *survival.KM_COLUMNS,
+]
 BMD_COLUMNS = [
     "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
@@ -69,6 +80,8 @@ class OutcomeResult:
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
     covariate_design: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DESIGN_COLUMNS))
+    kaplan_meier: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KM_TABLE_COLUMNS))
+    power: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=power.POWER_COLUMNS))
 
 
 def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str], column: str) -> np.ndarray:
@@ -123,7 +136,10 @@ def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for col in multiple_testing.ADJUSTED_COLUMNS:
         out[col] = np.nan
-    primary = out["model"].isin(PRIMARY_MODELS) & np.isfinite(out["p_value"].astype(float))
+    # configured interactions (interaction_<column>) are in the family too
+    primary = (
+        out["model"].isin(PRIMARY_MODELS) | out["model"].astype(str).str.startswith("interaction_")
+    ) & np.isfinite(out["p_value"].astype(float))
     keys = ["variant", "stratum", "model"]
     tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
     if tests.empty:
@@ -210,8 +226,9 @@ def associate_outcome(
     once per stratum.
     """
     spec = settings.outcome(outcome)
-    binary = spec["type"] == "binary"
-    outcome_type = "binary" if binary else "continuous"
+    outcome_type = outcome_kind(spec)
+    tte = outcome_type == "time_to_event"
+    binary = outcome_type != "continuous"  # counts by case (event) status
     min_n = int(settings.association.min_stratum_n)
     min_cases = int(settings.association.min_cases)
     use_dosage = settings.genotypes.use_dosage
@@ -223,6 +240,7 @@ def associate_outcome(
     G = genotype_matrix(calls, samples, ids, "effect_count")
     D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
+    follow_up = _follow_up(pheno, outcome) if tte else None
     base_covs = list(settings.covariates)
     cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
     sex = pheno["sex"].astype(object)
@@ -237,6 +255,7 @@ def associate_outcome(
     )
 
     rows = _Rows(outcome)
+    power_inputs: list[tuple] = []
     dropped = DesignLog(outcome)
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
@@ -249,7 +268,7 @@ def associate_outcome(
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
             if v.id in excluded:
-                _excluded_rows(rows, v, stratum, binary, excluded[v.id], max3=with_max3)
+                _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], max3=with_max3, tte=tte)
                 continue
             # the models' complete cases cover every covariate, dropped ones included (as R)
             y_reg = y[mask].copy()
@@ -267,27 +286,48 @@ def associate_outcome(
             counts = {"n": n_ok}
             if binary:
                 counts.update(n_cases=int((y_s[ok] == 1).sum()), n_controls=int((y_s[ok] == 0).sum()))
-            for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
-                rows.add(v, stratum, res)
+            if not tte:
+                for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
+                    rows.add(v, stratum, res)
             C = (
                 np.column_stack([cov_values[c][mask] for c in cov_names])
                 if cov_names
                 else np.empty((mask.sum(), 0))
             )
-            for res in regression.genetic_models(
-                y_reg,
-                g_s,
-                C,
-                outcome_type=outcome_type,
-                ploidy=v.ploidy,
-                dosage=None if dosage_all is None else dosage_all[mask],
-                covariate_names=cov_names,
-                min_n=min_n,
-                min_cases=min_cases,
-            ):
-                res.note = join_notes(res.note, design.note)
-                rows.add(v, stratum, res, covariates=cov_label)
-            for modifier, values, label in interactions(stratum, cov_values["t2dm"], female):
+            in_model = np.isfinite(y_reg) & np.isfinite(g_s) & np.isfinite(C).all(axis=1)
+            power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
+            if tte:
+                time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
+                for res in survival.cox_genetic_models(
+                    time_s,
+                    y_reg,
+                    g_s,
+                    C,
+                    entry=entry_s,
+                    ploidy=v.ploidy,
+                    dosage=None if dosage_all is None else dosage_all[mask],
+                    covariate_names=cov_names,
+                    min_n=min_n,
+                    min_events=min_cases,
+                ):
+                    res.note = join_notes(res.note, design.note)
+                    rows.add(v, stratum, res, covariates=cov_label)
+            else:
+                for res in regression.genetic_models(
+                    y_reg,
+                    g_s,
+                    C,
+                    outcome_type=outcome_type,
+                    ploidy=v.ploidy,
+                    dosage=None if dosage_all is None else dosage_all[mask],
+                    covariate_names=cov_names,
+                    min_n=min_n,
+                    min_cases=min_cases,
+                ):
+                    res.note = join_notes(res.note, design.note)
+                    rows.add(v, stratum, res, covariates=cov_label)
+                time_s = entry_s = None
+            for modifier, values, label in stratum_interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
                 Ci = (
                     np.column_stack([cov_values[c][mask] for c in names])
@@ -300,6 +340,21 @@ def associate_outcome(
                         model=f"interaction_{modifier}",
                         term=f"per_allele_x_{modifier}",
                         note=f"modifier {modifier} missing for every sample in this stratum",
+                    )
+                elif tte:
+                    (res,) = interactions.modifier_interaction(
+                        y_reg,
+                        g_s,
+                        values[mask],
+                        Ci,
+                        outcome_type=outcome_type,
+                        name=modifier,
+                        time=time_s,
+                        entry=entry_s,
+                        covariate_names=names,
+                        effects_by=False,
+                        min_n=min_n,
+                        min_cases=min_cases,
                     )
                 else:
                     res = regression.interaction_test(
@@ -316,16 +371,148 @@ def associate_outcome(
                 res.note = join_notes(res.note, design.note)
                 ref = f"{reference_label(v, 'additive')}; {label}"
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
-        if binary:
+            _configured_interactions(
+                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, settings.interactions,
+                outcome_type=outcome_type, follow_up=follow_up, min_n=min_n, min_cases=min_cases,
+            )  # fmt: skip
+        if binary and not tte:
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
     table = adjust_pvalues(rows.frame())
+    power_table = _power_table(
+        table, power_inputs, outcome=outcome, outcome_type=outcome_type, settings=settings
+    )
+    km = (
+        kaplan_meier_table(panel, G, follow_up, y, masks, outcome=outcome)
+        if tte
+        else pd.DataFrame(columns=KM_TABLE_COLUMNS)
+    )
     return OutcomeResult(
         association=table,
         genotype_counts=pd.DataFrame(counts_rows, columns=GENOTYPE_COUNT_COLUMNS),
         bmd_by_genotype=pd.DataFrame(bmd_rows, columns=BMD_COLUMNS),
+        kaplan_meier=km,
+        power=power_table,
         covariate_design=dropped.frame(),
     )
+
+
+def _power_table(
+    table: pd.DataFrame, inputs: list, *, outcome: str, outcome_type: str, settings: Settings
+) -> pd.DataFrame:
+    """``power.tsv`` rows of one outcome: the log-additive (mtDNA: carrier) model of every variant x
+    stratum, at alpha and at the Bonferroni level of the outcome's family (alpha / m, m the number
+    of tests with a p-value in the family; see :func:`adjust_pvalues`)."""
+    alpha, effect = power.settings(settings, outcome, outcome_type)
+    family = table[table["p_bonferroni"].notna()].drop_duplicates(["variant", "stratum", "model"])
+    alphas = {"nominal": alpha, "bonferroni": alpha / max(len(family), 1)}
+    rows = []
+    for v, stratum, y, g in inputs:
+        model = "carrier" if v.ploidy == 1 else "additive"
+        for r in power.power_rows(outcome_type, y, g, assumed_effect=effect, alphas=alphas, ploidy=v.ploidy):
+            rows.append({"variant": v.id, "outcome": outcome, "stratum": stratum, "model": model, **r})
+    out = pd.DataFrame(rows, columns=power.POWER_COLUMNS)
+    for col in ("n", "n_events"):
+        out[col] = pd.to_numeric(out[col]).round().astype("Int64")
+    return out
+
+
+def kaplan_meier_table(panel: Panel, G: np.ndarray, follow_up, event: np.ndarray, masks, *, outcome: str):
+    """Kaplan-Meier estimates by genotype class in the ``all`` stratum, read on one time grid
+    (:func:`vdrbone.survival.km_grid`), for the report's curves and numbers at risk."""
+    time, entry = follow_up
+    mask = masks.get("all", np.ones(len(event), dtype=bool))
+    grid = survival.time_grid(time[mask & np.isfinite(event)])
+    frames = []
+    for j, v in enumerate(panel):
+        for k in range(v.ploidy + 1):
+            at = mask & (G[:, j] == k) & np.isfinite(event) & np.isfinite(time)
+            if not at.any():
+                continue
+            nuc, lab = v.genotype_names(k)
+            km = survival.km_grid(time[at], event[at], entry=None if entry is None else entry[at], grid=grid)
+            frames.append(
+                km.assign(
+                    outcome=outcome,
+                    variant=v.id,
+                    name=v.name,
+                    stratum="all",
+                    effect_count=k,
+                    genotype=nuc,
+                    rflp=lab,
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=KM_TABLE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[KM_TABLE_COLUMNS]
+
+
+def _follow_up(pheno: pd.DataFrame, outcome: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Follow-up time and (if configured) entry time of a time-to-event outcome."""
+    entry = entry_column(outcome)
+    return (
+        pheno[time_column(outcome)].to_numpy(dtype=float),
+        pheno[entry].to_numpy(dtype=float) if entry in pheno else None,
+    )
+
+
+def _configured_interactions(
+    rows,
+    v,
+    stratum,
+    mask,
+    y,
+    g,
+    pheno,
+    cov_values,
+    cov_names,
+    configured,
+    *,
+    outcome_type,
+    follow_up,
+    min_n,
+    min_cases,
+) -> None:
+    """Rows of the configured ``interactions`` (``Settings.interactions``; see
+    :mod:`vdrbone.interactions`) in one stratum."""
+    for spec in configured:
+        column = spec["column"]
+        categorical = spec.get("type", "continuous") == "categorical"
+        values = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+        names = [c for c in cov_names if c != column]
+        C = np.column_stack([cov_values[c][mask] for c in names]) if names else np.empty((mask.sum(), 0))
+        time_s, entry_s = (
+            (None, None) if follow_up is None else (None if a is None else a[mask] for a in follow_up)
+        )
+        got = interactions.modifier_interaction(
+            y[mask], g[mask], values[mask], C, outcome_type=outcome_type, name=column,
+            modifier_type="categorical" if categorical else "continuous", levels=spec.get("levels"),
+            time=time_s, entry=entry_s, covariate_names=names, min_n=min_n, min_cases=min_cases,
+        )  # fmt: skip
+        base_ref = reference_label(v, "additive")
+        for res in got:
+            where = res.extra.pop("reference", "")
+            if not where and categorical:
+                levels = spec.get("levels") or []
+                where = f"{column}={levels[0]}" if levels else ""
+            rows.add(
+                v,
+                stratum,
+                res,
+                covariates="+".join([*names, column]),
+                reference="; ".join(x for x in (base_ref, where) if x),
+            )
+
+
+def _levels(values: pd.Series) -> np.ndarray:
+    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing."""
+
+    def text(x):
+        if pd.isna(x):
+            return None
+        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+    return np.array([text(x) for x in values], dtype=object)
 
 
 def stratum_design(
@@ -432,13 +619,22 @@ def unadjusted_terms(binary: bool, ploidy: int, *, max3: bool = True) -> list[tu
 
 
 def _excluded_rows(
-    rows: _Rows, v: PanelVariant, stratum: str, binary: bool, reason: str, *, max3: bool = True
+    rows: _Rows,
+    v: PanelVariant,
+    stratum: str,
+    binary: bool,
+    reason: str,
+    *,
+    max3: bool = True,
+    tte: bool = False,
 ) -> None:
     """The rows a QC-excluded variant would have had in ``stratum``, each with the reason."""
-    terms = unadjusted_terms(binary, v.ploidy, max3=max3) + regression.GENETIC_MODEL_TERMS[v.ploidy]
+    terms = ([] if tte else unadjusted_terms(binary, v.ploidy, max3=max3)) + regression.GENETIC_MODEL_TERMS[
+        v.ploidy
+    ]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
-    for modifier, _values, label in interactions(stratum, None, None):
+    for modifier, _values, label in stratum_interactions(stratum, None, None):
         res = TestResult(model=f"interaction_{modifier}", term=f"per_allele_x_{modifier}", note=reason)
         rows.add(v, stratum, res, reference=f"{reference_label(v, 'additive')}; {label}")
 

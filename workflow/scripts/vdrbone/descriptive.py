@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.strata import strata_masks
 
 # Columns of Table 1, in display order (a sample with missing sex or T2DM counts only in the
@@ -53,7 +54,9 @@ def table_one(
         raise ValueError(f"table_one: unknown group(s) {unknown}; expected some of {list(masks)}")
     variables = [(c, VARIABLE_NAMES.get(c, c), "continuous") for c in covariates]
     for key, spec in outcomes.items():
-        variables.append((key, spec.get("label", key), spec["type"]))
+        # time to event: the event column (number with an event, like cases); who_class: binary
+        kind = "binary" if outcome_kind(spec) != "continuous" else "continuous"
+        variables.append((key, spec.get("label", key), kind))
     rows = []
     for group in groups:
         mask = masks[group]

@@ -43,12 +43,15 @@ COUNT_COLUMNS = {
     "n_chromosomes",
     "n_obs",
     "count",
+    "n_risk",
+    "n_event",
+    "n_censor",
 }
 # Proportions whose numerator or denominator is a count of the same row: withheld whenever any
 # count of the row is suppressed (a frequency beside a total gives the count back).
 FREQUENCY_COLUMNS = {
     "effect_allele_freq", "carrier_freq", "call_rate", "missing_rate", "freq_cases", "freq_controls",
-    "freq", "frequency", "freq1", "freq2",
+    "freq", "frequency", "freq1", "freq2", "surv",
 }  # fmt: skip
 # Counts that add up to a total shown beside them (in the row, or over the rows of a group):
 # when one is suppressed, the next smallest is too, so the total cannot give it back.

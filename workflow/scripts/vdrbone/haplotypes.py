@@ -64,6 +64,7 @@ from vdrbone.association import (
 from vdrbone.errors import InputError
 from vdrbone.multiple_testing import ADJUSTED_COLUMNS
 from vdrbone.panel import Panel, PanelVariant
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import HaplotypeSettings, Settings
 from vdrbone.strata import strata_masks, varying_factors
@@ -978,7 +979,7 @@ def association_table(
         return pd.DataFrame(rows).reindex(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA)
     block = make_block(panel, hap.ids)
     spec = settings.outcome(outcome)
-    binary = spec["type"] == "binary"
+    binary = outcome_kind(spec) == "binary"
     min_n = int(settings.association.min_stratum_n)
     min_cases = int(settings.association.min_cases)
     tol = float(settings.association.collinearity_tolerance)

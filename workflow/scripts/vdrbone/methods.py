@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from vdrbone.association import PRIMARY_MODELS
 from vdrbone.panel import Panel
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.provenance import collect_versions
 from vdrbone.qc import hwe_subsets
 from vdrbone.settings import QcSettings, Settings
@@ -49,6 +50,19 @@ REFERENCES = {
     "markers: power, sample size and robustness. Hum Hered. 2002;53(3):146-152.",
     "by": "Benjamini Y, Yekutieli D. The control of the false discovery rate in multiple testing under "
     "dependency. Ann Stat. 2001;29(4):1165-1188.",
+    "cox": "Cox DR. Regression models and life-tables. J R Stat Soc B. 1972;34(2):187-220.",
+    "efron": "Efron B. The efficiency of Cox's likelihood function for censored data. J Am Stat Assoc. "
+    "1977;72(359):557-565.",
+    "grambsch": "Grambsch PM, Therneau TM. Proportional hazards tests and diagnostics based on weighted "
+    "residuals. Biometrika. 1994;81(3):515-526.",
+    "kaplan_meier": "Kaplan EL, Meier P. Nonparametric estimation from incomplete observations. J Am Stat "
+    "Assoc. 1958;53(282):457-481.",
+    "who_tscore": "Kanis JA, McCloskey EV, Johansson H, et al. A reference standard for the description of "
+    "osteoporosis. Bone. 2008;42(3):467-475.",
+    "schoenfeld": "Schoenfeld DA. Sample-size formula for the proportional-hazards regression model. "
+    "Biometrics. 1983;39(2):499-503.",
+    "looker": "Looker AC, Wahner HW, Dunn WL, et al. Updated data on proximal femur bone mineral levels of "
+    "US adults. Osteoporos Int. 1998;8(5):468-489.",
 }
 
 COVARIATE_NAMES = {"age_years": "age (years)", "age": "age", "bmi": "body-mass index (BMI, kg/m2)"}
@@ -112,6 +126,86 @@ def _own_version() -> str:
     return __version__
 
 
+def _science_sections(settings: Settings, tte: list[str]) -> list[dict]:
+    """Methods of time-to-event outcomes, derived WHO classes and configured interactions."""
+    outcomes = settings.outcomes
+    out = []
+    if tte:
+        labels = _join([outcomes[o].get("label", o) for o in tte])
+        entry = [o for o in tte if outcomes[o].get("entry")]
+        out.append(
+            {
+                "title": "Time to event",
+                "text": f"For the time-to-event outcome(s) {labels}: Cox proportional-hazards models "
+                f"{_cite('cox')} with Efron's handling of tied event times {_cite('efron')}, for the same "
+                "genetic models and covariates as above; hazard ratios (HR) with Wald 95% CIs and "
+                "likelihood-ratio tests against the covariate-only Cox model on the same samples"
+                + (f"; {_join(entry)} with delayed entry (at risk from the entry time on)" if entry else "")
+                + ". Proportional hazards were tested per model with the score test on scaled Schoenfeld "
+                f"residuals against the Kaplan-Meier transform of time {_cite('grambsch')} (as R cox.zph), "
+                "for the genetic term(s) and globally. Kaplan-Meier curves "
+                f"{_cite('kaplan_meier')} by genotype are shown with numbers at risk. A genotype group "
+                "without events makes the HR diverge; such rows are not estimated and say so. The "
+                "association counts give events (as cases) and censored participants (as controls).",
+            }
+        )
+    derived = {k: s for k, s in outcomes.items() if s["type"] == "who_class"}
+    if derived:
+        parts = []
+        for key, spec in derived.items():
+            src = outcomes[spec["from"]].get("label", spec["from"])
+            rule = "T-score <= -2.5" if spec["class"] == "osteoporosis" else "T-score < -1.0"
+            how = (
+                "T-scores as given"
+                if outcomes[spec["from"]]["type"] == "tscore"
+                else f"T-scores against the young-adult reference '{spec.get('reference')}' by sex"
+            )
+            parts.append(f"{outcomes[key].get('label', key)} = {rule} in {src} ({how})")
+        out.append(
+            {
+                "title": "Derived outcomes",
+                "text": "WHO diagnostic classes "
+                + _cite("who_tscore")
+                + " were derived as binary outcomes: "
+                + "; ".join(parts)
+                + ". T = (BMD - young-adult mean) / young-adult SD; the bundled reference is NHANES III "
+                f"{_cite('looker')} (resources/tscore_reference.tsv). Every binary test was run on them.",
+            }
+        )
+    pw = settings.power
+    out.append(
+        {
+            "title": "Power",
+            "text": "Power of the log-additive (mtDNA: carrier) test and the minimum effect detectable with "
+            f"80% power were computed at alpha {pw.alpha} and at the Bonferroni level of each "
+            "outcome's family, from the analysed samples' size, effect-allele count variance and outcome SD "
+            "(linear), case fraction (logistic) or number of events (Cox, "
+            + _cite("schoenfeld")
+            + "), by large-sample normal approximations.",
+        }
+    )
+    inters = settings.interactions
+    if inters:
+        desc = []
+        for i in inters:
+            kind = i.get("type", "continuous")
+            if i.get("levels"):
+                kind += f", reference level {i['levels'][0]}"
+            desc.append(f"{i['column']} ({kind})")
+        out.append(
+            {
+                "title": "Gene-environment interaction",
+                "text": "Besides T2DM and sex, the log-additive SNP effect was allowed to vary with "
+                + _join(desc)
+                + ": likelihood-ratio test (F test for linear models) of the SNP x modifier product "
+                "term(s), adjusted for the covariates and the modifier, in every stratum; the SNP effect "
+                "at each level of a categorical modifier and at the 10th, 50th and 90th percentiles of a "
+                "continuous one is reported with its Wald 95% CI.",
+            }
+        )
+    return out
+
+
 def methods_sections(
     settings: Settings, *, panel: Panel, versions: dict[str, str] | None = None, suppress: int | None = None
 ) -> list[dict]:
@@ -128,8 +222,9 @@ def methods_sections(
     """
     versions = versions if versions is not None else software_versions()
     outcomes = settings.outcomes
-    binary = [o for o, s in outcomes.items() if s["type"] == "binary"]
-    continuous = [o for o, s in outcomes.items() if s["type"] == "continuous"]
+    binary = [o for o, s in outcomes.items() if outcome_kind(s) == "binary"]
+    continuous = [o for o, s in outcomes.items() if outcome_kind(s) == "continuous"]
+    tte = [o for o, s in outcomes.items() if outcome_kind(s) == "time_to_event"]
     covs = [COVARIATE_NAMES.get(c, c) for c in settings.covariates]
     strata = strata_labels(list(settings.strata))
     geno, qc, assoc = settings.genotypes, settings.qc, settings.association
@@ -283,6 +378,7 @@ def methods_sections(
                 f"controls; the allele and genotype tests need only {assoc.min_stratum_n} samples.",
             }
         )
+    out += _science_sections(settings, tte)
     names = _join([stratum_name(s) for s in strata])
     out.append(
         {

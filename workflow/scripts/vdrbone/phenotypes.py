@@ -11,6 +11,9 @@ file order:
     ``"yes"``, ``"no"`` or ``<NA>`` (object column).
 one ``float64`` column per outcome key
     continuous / tscore outcomes as read; binary outcomes 1.0 (case), 0.0 (control), NaN.
+``<key>.time``, ``<key>.entry``
+    for a ``time_to_event`` outcome ``<key>`` (whose own column is the event indicator, 1.0 event,
+    0.0 censored): follow-up time and, when configured, the delayed-entry time (same unit).
 one ``float64`` column per covariate
     named as in the config.
 
@@ -43,6 +46,29 @@ from vdrbone.strata import strata_masks
 BMD_RANGE = (0.2, 2.5)
 DELIMITERS = {"\t": "tab", ";": "semicolon", ",": "comma"}
 MAX_SHOWN = 5
+# How each outcome type is analysed (who_class outcomes are derived 0/1 outcomes).
+OUTCOME_KINDS = {
+    "continuous": "continuous",
+    "tscore": "continuous",
+    "binary": "binary",
+    "who_class": "binary",
+    "time_to_event": "time_to_event",
+}
+
+
+def outcome_kind(spec: dict) -> str:
+    """``binary``, ``continuous`` or ``time_to_event``: how an outcome of the config is analysed."""
+    return OUTCOME_KINDS[spec["type"]]
+
+
+def time_column(key: str) -> str:
+    """Column of the coded phenotype table holding the follow-up time of outcome ``key``."""
+    return f"{key}.time"
+
+
+def entry_column(key: str) -> str:
+    """Column of the coded phenotype table holding the delayed-entry time of outcome ``key``."""
+    return f"{key}.entry"
 
 
 def _codes(values, what: str) -> list[str]:
@@ -161,6 +187,8 @@ def read_phenotypes(
     coding: dict,
     outcomes: dict,
     covariates: list[str],
+    tscore_reference: pd.DataFrame | None = None,
+    interactions: list[dict] | None = None,
     sheet: str | int | None = None,
 ) -> pd.DataFrame:
     """Read, code and validate a phenotype table (TSV, CSV or semicolon-separated; Stata, SPSS,
@@ -184,6 +212,13 @@ def read_phenotypes(
         ``Settings.outcomes``: ``{key: {column, type, label, case, control, [range]}}``.
     covariates
         Numeric covariate columns.
+    tscore_reference
+        Young-adult reference table for ``who_class`` outcomes (see :mod:`vdrbone.tscore`);
+        default the bundled ``resources/tscore_reference.tsv``.
+    interactions
+        ``Settings.interactions``: ``[{column, type, levels}]``; a continuous modifier column is
+        numeric, a categorical one is kept as text (object column, NA missing) and every value
+        must be one of ``levels`` when they are given.
     sheet
         Excel sheet (``cohort.phenotype_sheet``: name or number from 1; None: the first).
 
@@ -237,9 +272,16 @@ def read_phenotypes(
         delim = f"delimiter detected: {delim}"
     needed = {sample_column: "sample ids", sex_cfg["column"]: "sex", t2dm_cfg["column"]: "T2DM status"}
     for key, spec in outcomes.items():
-        needed.setdefault(spec["column"], f"outcome {key}")
+        if spec["type"] == "time_to_event":
+            for role in ("time", "event", "entry"):
+                if spec.get(role):
+                    needed.setdefault(spec[role], f"{role} of outcome {key}")
+        elif spec["type"] != "who_class":
+            needed.setdefault(spec["column"], f"outcome {key}")
     for cov in covariates:
         needed.setdefault(cov, "covariate")
+    for spec in interactions or []:
+        needed.setdefault(spec["column"], "interaction modifier")
     absent = [f"{c!r} ({what})" for c, what in needed.items() if c not in header]
     if absent:
         raise InputError(
@@ -284,7 +326,16 @@ def read_phenotypes(
 
     warnings: list[str] = []
     for key, spec in outcomes.items():
-        col, kind = spec["column"], spec["type"]
+        kind = spec["type"]
+        if kind == "who_class":
+            continue  # derived below, from the BMD outcome it names
+        if kind == "time_to_event":
+            out.update(_time_to_event(key, spec, column, lines, path=path, missing_codes=missing_codes))
+            n_events = int(np.nansum(out[key]))
+            if n_events == 0:
+                warnings.append(f"outcome {key} ({spec['event']}): no events")
+            continue
+        col = spec["column"]
         values = column(col)
         if kind == "binary":
             case, control = _codes(spec.get("case"), "case"), _codes(spec.get("control"), "control")
@@ -331,14 +382,46 @@ def read_phenotypes(
                 warnings.append(f"outcome {key}: column {col!r} in {path}: every value is missing")
         else:
             raise InputError(
-                f"config outcomes.{key}: unknown type {kind!r}; expected continuous, tscore or binary"
+                f"config outcomes.{key}: unknown type {kind!r}; expected one of {', '.join(OUTCOME_KINDS)}"
             )
         out[key] = arr
+    derived = {k: s for k, s in outcomes.items() if s["type"] == "who_class"}
+    if derived:
+        from vdrbone.tscore import who_class_outcomes
+
+        sex = pd.Series(out["sex"])
+        out.update(who_class_outcomes(derived, out, sex=sex, outcomes=outcomes, reference=tscore_reference))
+        for key in derived:
+            n_case = int(np.nansum(out[key]))
+            if n_case == 0 or n_case == int(np.isfinite(out[key]).sum()):
+                warnings.append(
+                    f"outcome {key} (derived): {n_case} cases of {int(np.isfinite(out[key]).sum())}"
+                )
     for cov in covariates:
         arr = _parse_numeric(column(cov), lines, path=path, column=cov, what="covariate")
         if np.isnan(arr).all():
             warnings.append(f"covariate column {cov!r} in {path}: every value is missing")
         out[cov] = arr
+    for spec in interactions or []:
+        col = spec["column"]
+        if col in out:
+            continue  # a covariate too: already numeric
+        if spec.get("type", "continuous") == "continuous":
+            out[col] = _parse_numeric(column(col), lines, path=path, column=col, what="interaction modifier")
+            continue
+        values = column(col)
+        levels = _codes(spec.get("levels"), "levels")
+        bad = [
+            (ln, v)
+            for ln, v in zip(lines, values, strict=True)
+            if levels and v is not None and v not in levels
+        ]
+        if bad:
+            raise InputError(
+                f"{path}, column {col!r} (categorical interaction modifier): value(s) not among the "
+                f"configured levels {levels}: {_show(bad)}"
+            )
+        out[col] = pd.Series([pd.NA if v is None else v for v in values], dtype=object)
     df = pd.DataFrame(out)
     for name, what, cfg in (("sex", "sex", sex_cfg), ("t2dm", "T2DM", t2dm_cfg)):
         if df[name].isna().all():
@@ -348,6 +431,63 @@ def read_phenotypes(
             )
     df.attrs["warnings"] = warnings
     return df
+
+
+def _time_to_event(key: str, spec: dict, column, lines, *, path: Path, missing_codes) -> dict:
+    """Event indicator, follow-up time and entry time of one ``time_to_event`` outcome.
+
+    ``event_codes`` / ``censor_codes`` code the event column (1.0 / 0.0); times must be positive
+    numbers and an entry time must lie in [0, time); a sample with any of them missing is NaN in
+    all three (it cannot contribute follow-up).
+    """
+    ev_codes = _codes(spec.get("event_codes", ["1"]), "event_codes")
+    cens_codes = _codes(spec.get("censor_codes", ["0"]), "censor_codes")
+    if set(ev_codes) & set(cens_codes):
+        raise InputError(
+            f"config outcomes.{key}: code(s) {sorted(set(ev_codes) & set(cens_codes))} are both "
+            "event and censor codes"
+        )
+    code = {c: 1.0 for c in ev_codes} | {c: 0.0 for c in cens_codes}
+    values = column(spec["event"])
+    bad = [(ln, v) for ln, v in zip(lines, values, strict=True) if v is not None and v not in code]
+    if bad:
+        raise InputError(
+            f"{path}, column {spec['event']!r} (event of outcome {key}): value(s) neither event nor "
+            f"censored: {_show(bad)}; event codes {ev_codes}, censor codes {cens_codes}, missing codes "
+            f"{sorted(missing_codes)}"
+        )
+    event = np.array([np.nan if v is None else code[v] for v in values], dtype=float)
+    time = _parse_numeric(
+        column(spec["time"]), lines, path=path, column=spec["time"], what=f"time of outcome {key}"
+    )
+    bad = [(ln, f"{t:g}") for ln, t in zip(lines, time, strict=True) if not np.isnan(t) and t <= 0]
+    if bad:
+        raise InputError(
+            f"{path}, column {spec['time']!r} (time of outcome {key}): {len(bad)} value(s) not > 0: "
+            f"{_show(bad)}"
+        )
+    out = {time_column(key): time}
+    if spec.get("entry"):
+        entry = _parse_numeric(
+            column(spec["entry"]), lines, path=path, column=spec["entry"], what=f"entry time of outcome {key}"
+        )
+        bad = [
+            (ln, f"entry {a:g}, time {t:g}")
+            for ln, a, t in zip(lines, entry, time, strict=True)
+            if not np.isnan(a) and not np.isnan(t) and not 0 <= a < t
+        ]
+        if bad:
+            raise InputError(
+                f"{path}, column {spec['entry']!r} (entry of outcome {key}): {len(bad)} sample(s) without "
+                f"0 <= entry < time ({spec['time']}): {_show(bad)}"
+            )
+        out[entry_column(key)] = entry
+    cols = list(out.values()) + [event]
+    missing = np.isnan(np.column_stack(cols)).any(axis=1)
+    for name in out:
+        out[name] = np.where(missing, np.nan, out[name])
+    out[key] = np.where(missing, np.nan, event)
+    return out
 
 
 def covariate_warnings(

@@ -35,6 +35,8 @@ STYLE = {
     "axes.spines.right": False,
 }
 MARKERS = ("o", "s", "^", "D")
+RATIO_NAMES = {"OR": "Odds ratio", "HR": "Hazard ratio"}
+LINESTYLES = ("-", "--", ":")
 GREYS = ("#000000", "#555555", "#999999")
 
 
@@ -81,7 +83,7 @@ def forest_plot(
     k = len(rows)
     if k == 0:
         raise ValueError("forest_plot needs at least one row")
-    log = estimate_type == "OR"
+    log = estimate_type in ("OR", "HR")
     est = rows["estimate"].to_numpy(float)
     lo = rows["ci_lower"].to_numpy(float)
     hi = rows["ci_upper"].to_numpy(float)
@@ -131,7 +133,9 @@ def forest_plot(
         ax.set_yticklabels([stratum_name(s) for s in rows["stratum"]])
         ax.set_ylim(-0.7, k - 0.3)
         ax.set_xlabel(
-            "Odds ratio per effect allele (95% CI, log scale)" if log else "Beta per effect allele (95% CI)"
+            f"{RATIO_NAMES[estimate_type]} per effect allele (95% CI, log scale)"
+            if log
+            else "Beta per effect allele (95% CI)"
         )
         ax.set_title(title, loc="left", pad=20)
         # right-hand text columns n | estimate (CI) | p, each placed after the widest text of the
@@ -308,6 +312,85 @@ def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
         ax.set_title(title, loc="left")
         if len(strata) > 1:
             ax.legend(frameon=False, loc="lower right")
+        return figure_data_uri(fig)
+
+
+def km_plot(curves: list[dict], *, title: str, xlabel: str) -> str:
+    """Kaplan-Meier curves by genotype (step functions read on a time grid), as a data URI.
+
+    ``curves``: one dict per genotype with ``label``, ``time`` and ``surv`` (lists; the grid of
+    :func:`vdrbone.survival.km_grid`). Curves differ by line style and grey, with a legend.
+    """
+    if not curves:
+        raise ValueError("km_plot needs at least one curve")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        for i, c in enumerate(curves):
+            ax.step(c["time"], c["surv"], where="post", color=GREYS[i % 3], ls=LINESTYLES[i % 3], lw=1.6,
+                    label=c["label"])  # fmt: skip
+        low = min(min(c["surv"]) for c in curves)
+        ax.set_ylim(max(0.0, low - 0.05), 1.005)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Event-free proportion")
+        ax.set_title(title, loc="left")
+        ax.legend(frameon=False, loc="lower left", title="Genotype")
+        return figure_data_uri(fig)
+
+
+def interaction_plot(series: list[dict], *, estimate_type: str, title: str, xlabel: str) -> str:
+    """SNP effect (with 95% CI) at modifier levels or percentiles, one marker shape per variant.
+
+    ``series``: one dict per variant with ``label`` and ``points`` (dicts with ``at`` (x label),
+    ``estimate``, ``ci_lower``, ``ci_upper``; non-finite points are skipped).
+    """
+    log = estimate_type in ("OR", "HR")
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        labels = list(dict.fromkeys(p["at"] for s in series for p in s["points"]))
+        ax.axhline(1.0 if log else 0.0, color="#777777", lw=0.9, ls="--", zorder=0)
+        width = 0.6 / max(len(series), 1)
+        for i, s in enumerate(series):
+            for p in s["points"]:
+                vals = (p["estimate"], p["ci_lower"], p["ci_upper"])
+                if not all(np.isfinite(vals)) or (log and min(vals) <= 0):
+                    continue
+                x = labels.index(p["at"]) - 0.3 + width * (i + 0.5)
+                ax.plot([x, x], [p["ci_lower"], p["ci_upper"]], color="black", lw=1.1)
+                ax.plot(x, p["estimate"], marker=MARKERS[i % len(MARKERS)], color="black", mfc="white", ms=6,
+                        label=s["label"] if p is s["points"][0] else None)  # fmt: skip
+        if log:
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels)
+        ax.set_xlabel(xlabel)
+        name = RATIO_NAMES.get(estimate_type, "Beta")
+        ax.set_ylabel(f"{name} per effect allele" + (" (log)" if log else ""))
+        ax.set_title(title, loc="left")
+        ax.legend(frameon=False, fontsize=8, loc="best")
+        return figure_data_uri(fig)
+
+
+def power_bars(bars: list[tuple[str, float, float]], *, title: str, effect: str) -> str:
+    """Compact horizontal bars: power per variant at alpha (black) and at the Bonferroni level
+    (grey, hatched), with the 80% line. ``bars``: (variant name, power, power Bonferroni)."""
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(5.6, 0.32 * len(bars) + 1.1))
+        y = np.arange(len(bars))[::-1]
+        nominal = [b[1] if np.isfinite(b[1]) else 0 for b in bars]
+        bonf = [b[2] if np.isfinite(b[2]) else 0 for b in bars]
+        ax.barh(y + 0.18, nominal, height=0.34, color="black", label="at alpha")
+        ax.barh(
+            y - 0.18, bonf, height=0.34, color="#bbbbbb", hatch="//", edgecolor="#555555", label="Bonferroni"
+        )
+        ax.axvline(0.8, color="#777777", ls="--", lw=0.9)
+        ax.set_yticks(y)
+        ax.set_yticklabels([b[0] for b in bars])
+        ax.set_xlim(0, 1)
+        ax.set_xlabel(f"Power for {effect} per effect allele")
+        ax.set_title(title, loc="left")
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
+        return figure_data_uri(fig)
         return figure_data_uri(fig)
 
 

@@ -49,6 +49,7 @@ from vdrbone.disclosure import (
 from vdrbone.files import atomic_path, sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, software_versions
 from vdrbone.panel import Panel, PanelVariant
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.plots import (
     forest_plot,
     genotype_means_plot,
@@ -208,6 +209,12 @@ def table_data(df: pd.DataFrame, *, columns: list[str] | None = None, max_rows: 
     return table([str(c) for c in df.columns], rows)
 
 
+def _ratio(rows: pd.DataFrame) -> str:
+    """``HR`` for the rows of a time-to-event outcome, else ``OR``."""
+    types = rows["estimate_type"] if "estimate_type" in rows else pd.Series(dtype=object)
+    return "HR" if (types == "HR").any() else "OR"
+
+
 def estimate_decimals(assoc: pd.DataFrame, estimate_type: str) -> int:
     """Decimals for estimates: 2 for ORs; for betas enough to show 2 digits of the median SE."""
     if estimate_type == "OR":
@@ -361,7 +368,7 @@ def qc_data(
     """The QC table (call rate, frequency beside the reference populations, HWE, flag) and the
     HWE-by-stratum table, from ``qc_variants.tsv`` and ``extraction.tsv``; and the simulated
     population (or ``None``)."""
-    binary = settings.binary_outcomes
+    binary = [o for o, s in settings.outcomes.items() if outcome_kind(s) == "binary"]
     sim = settings.simulate
     population = sim.population if sim is not None and sim.enabled else None
     pops = [p for p in POPULATIONS if p in ref.columns]
@@ -536,11 +543,12 @@ def _pool_means(desc: pd.DataFrame, counts: tuple[int, ...], k: int):
     return total, mean, sd
 
 
-def _est_cell(row, decimals: int):
+def _est_cell(row, decimals: int, k: int = 0):
     key = _row_key(row)
     if not _finite(row["estimate"]):
         note = row["note"] if isinstance(row["note"], str) and row["note"] else "not estimated"
-        return na(note)
+        # notes may carry counts ("too few cases (n_cases=1 < 5)"): suppressed like any count
+        return na(suppress_text(note, k))
     text = [span(fmt_num(row["estimate"], decimals), key=key, col="estimate")]
     if _finite(row["ci_lower"]) and _finite(row["ci_upper"]):
         text += [
@@ -570,7 +578,7 @@ def snpassoc_table(
     counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p, q and
     AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
     genotype_counts (binary) or bmd_by_genotype (continuous) rows."""
-    est_name = "OR" if binary else "Beta"
+    est_name = _ratio(rows) if binary else "Beta"
     head = ["Model", "Genotype"]
     head += [["Controls", BR, "n (%)"], ["Cases", BR, "n (%)"]] if binary else ["n", "Mean (SD)"]
     head += [f"{est_name} (95% CI)", "p", "q (BH)", "AIC"]
@@ -592,7 +600,7 @@ def snpassoc_table(
                     cell(label, cls="text"),
                     cell(""),
                     cell(""),
-                    cell(_est_cell(first, decimals)),
+                    cell(_est_cell(first, decimals, k)),
                     cell(_p_cell(first)),
                     cell(_p_cell(first, "q_value")),
                     cell(_aic_cell(first)),
@@ -637,7 +645,7 @@ def snpassoc_table(
                 cells.append(cell("reference", cls="ref"))
             else:
                 r = mrows[mrows["term"] == term]
-                cells.append(cell(_est_cell(r.iloc[0], decimals) if len(r) else ""))
+                cells.append(cell(_est_cell(r.iloc[0], decimals, k) if len(r) else ""))
             if i == 0:
                 cells += [
                     cell(_p_cell(first), rowspan=len(groups)),
@@ -689,7 +697,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> dict | None:
         key = _row_key(r)
         est = ""
         if _finite(r["estimate"]):
-            est = _est_cell(r, 2)
+            est = _est_cell(r, 2, k)
         elif isinstance(r["note"], str) and r["note"]:
             est = na(suppress_text(r["note"], k))
         stat = span(fmt_num(r["statistic"], 2), key=key, col="statistic") if _finite(r["statistic"]) else ""
@@ -721,7 +729,7 @@ def _strata_table(
     main_model = "carrier" if v.is_mt else "additive"
     head = ["Stratum", "n" + (" (cases / controls)" if binary else "")]
     head += [
-        ("OR" if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
+        (_ratio(rows) if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
         "p",
         "q (BH)",
     ]
@@ -752,7 +760,7 @@ def _strata_table(
             cells.append(cell(na(note), colspan=3 + len(others), cls="text"))
             body.append(cells)
             continue
-        cells += [cell(_est_cell(r, decimals)), cell(_p_cell(r)), cell(_p_cell(r, "q_value"))]
+        cells += [cell(_est_cell(r, decimals, k)), cell(_p_cell(r)), cell(_p_cell(r, "q_value"))]
         for m in others:
             mr = sub[sub["model"] == m]
             cells.append(cell(_p_cell(mr.iloc[0]) if len(mr) else ""))
@@ -780,7 +788,7 @@ def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: in
             "all": "all participants",
         }.get(r["stratum"], stratum_name(r["stratum"]))
         est = (
-            _est_cell(r, 2 if binary else decimals)
+            _est_cell(r, 2 if binary else decimals, k)
             if _finite(r["estimate"]) or r["model"] != "breslow_day"
             else ""
         )
@@ -821,7 +829,7 @@ def _forest(
     )
     return forest_plot(
         sub[["stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"]],
-        estimate_type="OR" if binary else "beta",
+        estimate_type=_ratio(sub) if binary else "beta",
         title=title,
         footnote=("In all participants: " + "; ".join(foot)) if foot else "",
         decimals=decimals,
@@ -861,7 +869,7 @@ def association_sections(
     strata = strata_labels(list(settings.strata))
     out = []
     for key, spec in settings.outcomes.items():
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         rows_o = assoc[assoc["outcome"] == key] if len(assoc) else assoc
         decimals = estimate_decimals(rows_o, "OR" if binary else "beta")
         desc_o = counts if binary else bmd
@@ -912,7 +920,9 @@ def association_sections(
                 "key": key,
                 "label": spec.get("label", key),
                 "type": spec["type"],
-                "estimate": "odds ratio (OR)" if binary else "beta (difference in outcome units)",
+                "estimate": {"OR": "odds ratio (OR)", "HR": "hazard ratio (HR)"}[_ratio(rows_o)]
+                if binary
+                else "beta (difference in outcome units)",
                 "variants": variants,
                 "top": _top_findings(rows_o, panel, binary=binary, decimals=decimals, k=k),
             }
@@ -945,13 +955,13 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
             [
                 cell([el("a", v.name, href="#" + _anchor(r["outcome"], v.id)), f" {v.id}"], cls="text"),
                 cell(_count(r["n"], k, key=_row_key(r), col="n")),
-                cell(_est_cell(r, decimals)),
+                cell(_est_cell(r, decimals, k)),
                 cell(_p_cell(r)),
                 cell(_p_cell(r, "q_value")),
                 cell(best_model, cls="text"),
             ]
         )
-    est = "OR" if binary else "Beta"
+    est = _ratio(rows) if binary else "Beta"
     return table(
         ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "q (BH)", "Lowest-AIC model"],
         body,
@@ -1078,7 +1088,7 @@ def _hap_association(ha: pd.DataFrame, settings: Settings, *, k: int) -> list[di
         g = ha[ha["outcome"] == key]
         if g.empty:
             continue
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         decimals = estimate_decimals(g, "OR" if binary else "beta")
         est = "OR" if binary else "Beta"
         rows = []
@@ -1219,7 +1229,7 @@ def findings(
     est = pd.to_numeric(assoc["estimate"], errors="coerce")
     near_pool = []
     for key, spec in settings.outcomes.items():
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         in_o = (assoc["outcome"] == key).to_numpy()
         tested = assoc[in_o & q.notna().to_numpy()]
         m = len(tested.drop_duplicates(["variant", "stratum", "model"]))
@@ -1270,7 +1280,7 @@ def _finding_row(
         "model": model,
         "stratum": stratum_name(row["stratum"]),
         "n": _count(row["n"], k, key=_row_key(row), col="n"),
-        "estimate": ("OR " if binary else "beta ", _est_cell(row, decimals)),
+        "estimate": (f"{row['estimate_type']} " if binary else "beta ", _est_cell(row, decimals, k)),
         "p": _p_cell(row),
         "q": _p_cell(row, "q_value"),
         "words": _plain_words(row, v, spec, binary=binary),
@@ -1284,7 +1294,7 @@ def heatmap_data(assoc: pd.DataFrame, panel: Panel, settings: Settings, *, fdr: 
     strata = strata_labels(list(settings.strata))
     rows = []
     for key, spec in settings.outcomes.items():
-        binary = spec["type"] == "binary"
+        binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         for v in panel:
             sub = assoc[
                 (assoc["outcome"] == key) & (assoc["variant"] == v.id) & (assoc["model"] == _main_model(v))
@@ -1389,6 +1399,8 @@ def power_line(power: pd.DataFrame | None) -> str:
     """One sentence on power from ``tables/power.tsv`` when a rule wrote it; ``""`` otherwise."""
     if power is None or power.empty:
         return ""
+    if "level" in power:
+        power = power[power["level"] == "nominal"]  # one row per test (also bonferroni rows)
     values = pd.to_numeric(power["power"], errors="coerce").dropna() if "power" in power else pd.Series()
     if values.empty:
         return (
@@ -1409,7 +1421,9 @@ def browse_table(assoc: pd.DataFrame, settings: Settings, *, k: int) -> dict:
     if assoc.empty:
         return {"rows": [], "choices": {}}
     decimals = {
-        key: estimate_decimals(assoc[assoc["outcome"] == key], "OR" if spec["type"] == "binary" else "beta")
+        key: estimate_decimals(
+            assoc[assoc["outcome"] == key], "OR" if outcome_kind(spec) != "continuous" else "beta"
+        )
         for key, spec in settings.outcomes.items()
     }
     rows = []
@@ -1577,6 +1591,34 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def _science(
+    frames: dict,
+    assoc: pd.DataFrame,
+    panel: Panel,
+    settings: Settings,
+    *,
+    k: int,
+    plots: bool,
+    tscore_reference=None,
+) -> dict:
+    """Data of the time-to-event, interaction, derived-outcome and power blocks
+    (:mod:`vdrbone.science_report`, macros in ``templates/science.html.j2``)."""
+    from vdrbone import science_report
+    from vdrbone.tscore import read_reference
+
+    who = any(s["type"] == "who_class" for s in settings.outcomes.values())
+    return {
+        "km": science_report.km_sections(
+            frames.get("kaplan_meier"), assoc, panel, settings, k=k, plots_on=plots
+        ),
+        "interactions": science_report.interaction_sections(assoc, panel, settings, k=k, plots_on=plots),
+        "derived": science_report.derived_outcomes(
+            settings, read_reference(tscore_reference or settings.tscore_reference) if who else None
+        ),
+        "power": science_report.power_sections(frames.get("power"), panel, settings, k=k, plots_on=plots),
+    }
+
+
 def report_context(
     *,
     run: dict,
@@ -1589,6 +1631,7 @@ def report_context(
     populations: str | None = None,
     warnings: list[str] | None = None,
     checksum_cache: dict | None = None,
+    tscore_reference: str | None = None,
     plots: bool = True,
 ) -> dict:
     """The report's template data, from the run's tables.
@@ -1608,6 +1651,8 @@ def report_context(
     populations : ``resources/populations.tsv`` for the reference frequencies.
     warnings : further warnings (e.g. from the config check).
     checksum_cache : SHA-256 cache of :func:`vdrbone.files.sha256_file` (read only).
+    tscore_reference : the T-score reference table of ``who_class`` outcomes (default
+        ``settings.tscore_reference``).
     plots : draw the figures (False makes a faster text-only report, for tests).
     """
     settings = settings_from_config(config)
@@ -1662,6 +1707,9 @@ def report_context(
         "flow": sample_flow(frames, assoc, settings, k),
         "qc_glance": qc_glance(qc, panel, missing, k),
         "power": power_line(frames.get("power")),
+        "science": _science(
+            frames, assoc, panel, settings, k=k, plots=plots, tscore_reference=tscore_reference
+        ),
         "inputs": input_checksums(inputs or {}, cache=checksum_cache),
         "warnings": collect_warnings(logs or [], extra=warnings),
         "samples": sample_counts(frames, assoc, settings, k),

@@ -199,6 +199,29 @@ def check_config(
             )
         if spec["type"] != "binary" and (spec.get("case") or spec.get("control")):
             raise InputError(f"config key outcomes.{key}: 'case'/'control' codes only apply to type binary")
+        if spec["type"] == "who_class":
+            src = config["outcomes"].get(spec["from"], {})
+            if src.get("type") not in ("continuous", "tscore"):
+                raise InputError(
+                    f"config key outcomes.{key}.from: {spec['from']!r} must be a continuous (BMD) or tscore "
+                    f"outcome of this config; outcomes are {', '.join(config['outcomes'])}"
+                )
+            if src["type"] == "continuous" and not spec.get("reference"):
+                raise InputError(
+                    f"config key outcomes.{key}.reference: needed to compute T-scores from {spec['from']!r} "
+                    "(a key of tscore_reference)"
+                )
+        for role in ("time", "event", "entry", "event_codes", "censor_codes"):
+            if spec["type"] != "time_to_event" and spec.get(role):
+                raise InputError(f"config key outcomes.{key}.{role}: only applies to type time_to_event")
+    for i, inter in enumerate(config.get("interactions") or []):
+        if inter["column"] in ("sex", "t2dm", "sample"):
+            raise InputError(
+                f"config key interactions[{i}].column: {inter['column']!r} is built in (SNP x sex and "
+                "SNP x T2DM are always tested); list other phenotype columns"
+            )
+        if inter.get("levels") and inter.get("type", "continuous") != "categorical":
+            raise InputError(f"config key interactions[{i}].levels: only for type categorical")
     hap = config.get("haplotypes") or {}
     if hap.get("enabled"):
         ploidy = dict(panel_ploidy or {})
@@ -388,6 +411,14 @@ class HaplotypeSettings:
 
 
 @dataclasses.dataclass(frozen=True)
+class PowerSettings:
+    """``power``: significance level and assumed effect per outcome type (OR, beta, HR)."""
+
+    alpha: float
+    assumed_effect: Mapping[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
 class Settings:
     """Everything a run computes from, typed and read-only; see :func:`settings_from_config`.
 
@@ -412,11 +443,17 @@ class Settings:
     association: AssociationSettings
     haplotypes: HaplotypeSettings
     meta: MetaSettings
+    interactions: tuple[Mapping, ...]
+    power: PowerSettings
+    tscore_reference: str
     suppress_below: int | None
 
     @property
     def binary_outcomes(self) -> list[str]:
-        return [key for key, spec in self.outcomes.items() if spec["type"] == "binary"]
+        """Outcomes analysed as binary (``binary`` and ``who_class``)."""
+        from vdrbone.phenotypes import outcome_kind
+
+        return [key for key, spec in self.outcomes.items() if outcome_kind(spec) == "binary"]
 
     def outcome(self, key: str) -> Mapping:
         """The spec of outcome ``key``; KeyError naming the configured outcomes."""
@@ -450,6 +487,9 @@ def settings_from_config(config: Mapping) -> Settings:
         association=AssociationSettings(**_fields(AssociationSettings, cfg["association"])),
         haplotypes=HaplotypeSettings(**_fields(HaplotypeSettings, cfg["haplotypes"])),
         meta=MetaSettings(**_fields(MetaSettings, cfg["meta"])),
+        interactions=_frozen(cfg["interactions"]),
+        power=PowerSettings(**_fields(PowerSettings, cfg["power"])),
+        tscore_reference=cfg["tscore_reference"],
         suppress_below=suppress_below(cfg) if cfg.get("cohort") else None,
     )
 

@@ -41,8 +41,21 @@ from vdrbone.errors import InputError
 from vdrbone.panel import BUILDS, Panel, read_panel
 from vdrbone.settings import Settings, load_yaml, settings_from_config
 
-OUTCOME_TYPES = {"bmd_ls": "continuous", "bmd_fn": "continuous", "bmd_th": "continuous", "fracture": "binary"}
-OUTCOME_SCALES = {"continuous": "g/cm2 per effect allele", "binary": "log-odds per effect allele"}
+OUTCOME_TYPES = {
+    "bmd_ls": "continuous",
+    "bmd_fn": "continuous",
+    "bmd_th": "continuous",
+    "fracture": "binary",
+    "fracture_tte": "time_to_event",
+}
+OUTCOME_SCALES = {
+    "continuous": "g/cm2 per effect allele",
+    "binary": "log-odds per effect allele",
+    "time_to_event": "log hazard ratio per effect allele",
+}
+# Interaction modifiers the simulator writes (config ``interactions``): serum 25(OH)D in nmol/L
+# and vitamin D supplement use (no / yes).
+MODIFIERS = ("vitd_25oh", "vitd_supplement")
 COVARIATES = ("age_years", "bmi")
 CONTIG_LENGTHS = {
     ("12", "GRCh37"): 133851895,
@@ -58,6 +71,8 @@ TRUTH_COLUMNS = [
     "expected_frequency", "frequency", "n_called", "comment",
 ]  # fmt: skip
 PHENOTYPE_FIELDS = ["sex", "age_years", "bmi", "t2dm", "bmd_ls", "bmd_fn", "bmd_th", "fracture"]
+# Fields added later, drawn after the ones above so that those stay identical for a seed.
+EXTRA_FIELDS = ["followup_years", "fracture_tte", "vitd_25oh", "vitd_supplement"]
 
 # BMD model, g/cm2. Reference person: woman, 65 years, BMI 28, no T2DM. Columns: mean, male shift,
 # age slope in women and in men (per year), BMI slope (per kg/m2), T2DM shift, residual SD, loading
@@ -77,6 +92,14 @@ T2DM_MODEL = {"intercept": -1.25, "age": 0.04, "bmi": 0.12}
 # odds per SD (0.12 g/cm2) lower FN BMD (Marshall, Johnell & Wedel 1996, BMJ 312:1254) and higher
 # risk in T2DM at a given BMD (Schwartz et al. 2011, JAMA 305:2184); prevalence about 12%.
 FRACTURE_MODEL = {"intercept": -2.6, "fn_bmd": -3.5, "age": 0.03, "female": 0.3, "t2dm": 0.45}
+# Incident fracture during follow-up: Weibull proportional hazards, H(t) = scale t^shape exp(lp),
+# lp = fn_bmd (FN BMD - 0.80) + age (age - 65) + female + t2dm + planted log HRs; about 10% with
+# an event by 10 years. Follow-up ends administratively after U(3, 12) years or at drop-out
+# (exponential, 2% a year), whichever is first; times in years, 0.01.
+FRACTURE_TTE_MODEL = {"scale": 0.006, "shape": 1.3, "fn_bmd": -3.0, "age": 0.04, "female": 0.3, "t2dm": 0.4}
+FOLLOW_UP = {"admin": (3.0, 12.0), "dropout_rate": 0.02}
+# Serum 25(OH)D: log-normal, median 55 nmol/L (SD of log 0.4); supplement users (25%) +15 nmol/L.
+VITD_MODEL = {"median": 55.0, "sdlog": 0.4, "supplement_rate": 0.25, "supplement_shift": 15.0}
 HET_AF_NONCARRIER = (0.10, 0.85)
 HET_AF_CARRIER = (0.91, 0.99)  # clear of a 0.9 threshold, also after float32 rounding
 
@@ -537,7 +560,29 @@ def simulate_phenotypes(
         + planted("fracture")
     )
     out["fracture"] = (fracture_u < _logistic(logit)).astype(np.int8)
-    return pd.DataFrame(out, columns=PHENOTYPE_FIELDS)
+    # drawn last: the fields above do not change when these are added
+    vitd_z, supp_u = rng.standard_normal(n), rng.random(n)
+    hazard_e, admin_u, dropout_e = rng.standard_exponential(n), rng.random(n), rng.standard_exponential(n)
+    v = VITD_MODEL
+    supplement = supp_u < v["supplement_rate"]
+    out["vitd_25oh"] = np.round(
+        v["median"] * np.exp(v["sdlog"] * vitd_z) + v["supplement_shift"] * supplement, 1
+    )
+    out["vitd_supplement"] = np.where(supplement, "yes", "no")
+    h = FRACTURE_TTE_MODEL
+    lp = (
+        h["fn_bmd"] * (out["bmd_fn"] - 0.80)
+        + h["age"] * (age - 65)
+        + h["female"] * female
+        + h["t2dm"] * t2dm
+        + planted("fracture_tte")
+    )
+    t_event = (hazard_e / (h["scale"] * np.exp(lp))) ** (1.0 / h["shape"])
+    lo, hi = FOLLOW_UP["admin"]
+    t_cens = np.minimum(lo + (hi - lo) * admin_u, dropout_e / FOLLOW_UP["dropout_rate"])
+    out["followup_years"] = np.maximum(np.round(np.minimum(t_event, t_cens), 2), 0.01)
+    out["fracture_tte"] = (t_event <= t_cens).astype(np.int8)
+    return pd.DataFrame(out, columns=PHENOTYPE_FIELDS + EXTRA_FIELDS)
 
 
 def _truncated_normal(rng, mean, sd, lo, hi, n):
@@ -716,6 +761,10 @@ def simulate_cohort(
     pmiss = pd.DataFrame(
         s_pmiss.random((n, len(PHENOTYPE_FIELDS))) < phenotype_missing_rate, columns=PHENOTYPE_FIELDS
     )
+    extra = s_pmiss.random((n, len(EXTRA_FIELDS))) < phenotype_missing_rate
+    for j, name in enumerate(EXTRA_FIELDS):
+        pmiss[name] = extra[:, j]
+    pmiss["followup_years"] = pmiss["fracture_tte"]  # follow-up time and event missing together
     return SimulatedCohort(
         panel=panel,
         model=model,
@@ -876,8 +925,15 @@ def write_phenotypes(
     outcomes: dict | None = None,
     covariates: list[str] | tuple[str, ...] = COVARIATES,
     missing_code: str = "NA",
+    modifiers: list[str] | tuple[str, ...] = (),
 ) -> str:
     """Write the phenotype table as the config expects it (tab-separated, ``missing_code`` for NA).
+
+    A ``time_to_event`` outcome (``fracture_tte``) is written as its ``time`` column (years of
+    follow-up, 0.01; with ``entry``, age at exit, and the entry column holds the baseline age) and
+    its ``event`` column (first event / censor code); ``who_class`` outcomes are derived by the
+    workflow and not written; ``modifiers`` (config ``interactions`` columns, among
+    :data:`MODIFIERS`) follow the outcomes.
 
     Columns: ``sample_column``, the sex column (first female/male code), ``age_years``, ``bmi``,
     the T2DM column (first yes/no code) and, for each simulated outcome present in ``outcomes``
@@ -898,6 +954,13 @@ def write_phenotypes(
         raise InputError(
             f"covariates: the simulator cannot produce {', '.join(unknown)}; "
             f"it writes {', '.join(COVARIATES)}"
+        )
+    outcomes = {k: v for k, v in outcomes.items() if v.get("type") != "who_class"}  # derived, not written
+    unknown = [m for m in modifiers if m not in MODIFIERS]
+    if unknown:
+        raise InputError(
+            f"interactions: the simulator cannot produce column(s) {', '.join(unknown)}; "
+            f"it writes {', '.join(MODIFIERS)}"
         )
     unknown = [k for k in outcomes if k not in OUTCOME_TYPES]
     if unknown:
@@ -928,6 +991,18 @@ def write_phenotypes(
             raise InputError(
                 f"outcomes.{key}.type: the simulator writes {key} as {OUTCOME_TYPES[key]}, not {kind}"
             )
+        if kind == "time_to_event":
+            event = _first_code(spec.get("event_codes", ["1"]), f"outcomes.{key}.event_codes")
+            censor = _first_code(spec.get("censor_codes", ["0"]), f"outcomes.{key}.censor_codes")
+            follow = ph["followup_years"].to_numpy()
+            if spec.get("entry"):  # age as the time scale: entry at the baseline age
+                if spec["entry"] not in cols:
+                    put(spec["entry"], "age_years", ph["age_years"].astype(str).to_numpy())
+                follow = ph["age_years"].to_numpy() + follow
+            put(spec.get("time", "followup_years"), "followup_years", np.char.mod("%.2f", follow))
+            values = np.where(ph[key].to_numpy() == 1, event, censor)
+            put(spec.get("event", key), key, values)
+            continue
         if kind == "binary":
             case = _first_code(spec.get("case", ["1"]), f"outcomes.{key}.case")
             control = _first_code(spec.get("control", ["0"]), f"outcomes.{key}.control")
@@ -935,6 +1010,9 @@ def write_phenotypes(
         else:
             values = np.char.mod("%.3f", ph[key].to_numpy())
         put(spec.get("column", key), key, values)
+    for name in modifiers:
+        values = ph[name].to_numpy()
+        put(name, name, values if name == "vitd_supplement" else np.char.mod("%.1f", values))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(cols).to_csv(path, sep="\t", index=False, lineterminator="\n")
@@ -1049,6 +1127,7 @@ def write_cohort(
         outcomes=outcomes,
         covariates=list(settings.covariates),
         missing_code=missing_code,
+        modifiers=[i["column"] for i in settings.interactions],
     )
     paths["truth"] = write_truth(cohort, outdir / "truth.tsv")
     return paths

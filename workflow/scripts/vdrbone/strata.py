@@ -99,7 +99,7 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
     return names
 
 
-def interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
+def stratum_interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
     """(modifier name, 0/1 values, reference label) of the interactions tested in ``stratum``."""
     fixed = stratum_fixed(stratum)
     if fixed.get("t2dm") is None and stratum in ("all", "sex=female", "sex=male"):

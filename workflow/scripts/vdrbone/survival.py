@@ -1,0 +1,578 @@
+"""Time-to-event outcomes: Cox proportional hazards, the proportional-hazards test, Kaplan-Meier.
+
+What R ``survival`` reports, on numpy arrays:
+
+- :func:`fit_cox`: partial-likelihood Cox regression by Newton-Raphson, Efron (1977) or Breslow
+  ties, optional delayed entry (counting-process data ``(entry, time]``), as R
+  ``coxph(Surv(entry, time, event) ~ X, ties = "efron")``.
+- :func:`ph_test`: the score test of proportional hazards on scaled Schoenfeld residuals
+  (Grambsch & Therneau 1994), exactly R ``cox.zph(fit, transform = "km")`` of survival >= 3.0:
+  per term set and global.
+- :func:`cox_genetic_models`: the five SNPassoc genetic models (or the mtDNA ``carrier`` model)
+  with covariates, HR with Wald 95% CI, LRT against the covariate-only Cox model on the same
+  samples, and one ``ph_test`` row per model.
+- :func:`kaplan_meier`: the product-limit estimate with numbers at risk (delayed entry allowed).
+
+Vocabulary: ``estimate_type`` ``HR``; ``method`` ``Cox PH (Efron ties), LRT`` (plus the per-allele
+suffix of :mod:`vdrbone.regression`); the PH rows have ``model`` ``ph_test``, ``term`` the
+genetic model name (its genetic term(s), R's per-term test) or ``<model>_global`` (R's GLOBAL
+test), ``statistic`` the chi-square, ``method`` ``cox.zph score test, transform km``. ``n_cases``
+counts events and ``n_controls`` censored samples.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from vdrbone import regression
+from vdrbone.results import TestResult
+
+__all__ = ["CoxFit", "fit_cox", "ph_test", "cox_genetic_models", "kaplan_meier", "check_survival"]
+
+Z95 = regression.Z95
+MAX_ABS_BETA = regression.MAX_ABS_BETA
+MAX_SE = regression.MAX_SE
+MONOTONE = "monotone likelihood (no events in a genotype group): HR not estimable"
+METHOD = "Cox PH (Efron ties), LRT"
+PH_METHOD = "cox.zph score test, transform km"
+
+
+@dataclass
+class CoxFit:
+    """A fitted Cox model: coefficients, inverse information, log partial likelihood."""
+
+    beta: np.ndarray
+    cov: np.ndarray
+    loglik: float
+    converged: bool
+    n_iter: int
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.cov))
+
+
+def check_survival(time, event, entry=None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Validate follow-up data: 1-D, same length, event 0/1, time > entry (>= 0 when given).
+
+    NaN marks a missing value (the sample is dropped by the callers); anything else wrong raises
+    ``ValueError`` with the count and first values.
+    """
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    if t.ndim != 1 or e.shape != t.shape:
+        raise ValueError(f"time and event must be 1-D of equal length, got {t.shape} and {e.shape}")
+    bad = ~np.isnan(e) & (e != 0) & (e != 1)
+    if bad.any():
+        raise ValueError(
+            f"event must be 0/1 or NaN; {int(bad.sum())} other values, first {e[bad][:5].tolist()}"
+        )
+    bad = ~np.isnan(t) & ~(t > 0)
+    if bad.any():
+        raise ValueError(f"time must be > 0; {int(bad.sum())} values are not, first {t[bad][:5].tolist()}")
+    s = None
+    if entry is not None:
+        s = np.asarray(entry, dtype=float)
+        if s.shape != t.shape:
+            raise ValueError(f"entry has shape {s.shape}, expected {t.shape}")
+        bad = ~np.isnan(s) & ~np.isnan(t) & ~((s >= 0) & (s < t))
+        if bad.any():
+            raise ValueError(
+                f"entry must satisfy 0 <= entry < time; {int(bad.sum())} samples do not, "
+                f"first (entry, time) {list(zip(s[bad][:5].tolist(), t[bad][:5].tolist(), strict=True))}"
+            )
+    return t, e, s
+
+
+class _RiskSets:
+    """Event times of one data set and the index structures for risk-set sums."""
+
+    def __init__(self, time, event, entry):
+        self.time, self.event, self.entry = time, event, entry
+        ev = event == 1
+        self.ut, inv = np.unique(time[ev], return_inverse=True)  # distinct event times
+        self.death_time = inv  # event sample -> index in ut
+        self.ev = ev
+        self.d = np.bincount(inv, minlength=self.ut.size)
+        self.order = np.argsort(time, kind="stable")
+        self.first = np.searchsorted(time[self.order], self.ut, side="left")
+        if entry is not None:
+            self.eorder = np.argsort(entry, kind="stable")
+            self.efirst = np.searchsorted(entry[self.eorder], self.ut, side="left")
+        # Efron: one row per death, k/d for the k-th of d tied deaths
+        self.rank_time = np.repeat(np.arange(self.ut.size), self.d)
+        starts = np.cumsum(self.d) - self.d
+        self.frac = (np.arange(self.rank_time.size) - starts[self.rank_time]) / self.d[self.rank_time]
+
+    def at_risk(self, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (n, ...) over the risk set of each event time (entry < t <= time)."""
+
+        def suffix(v, order, first):
+            cs = np.concatenate([np.cumsum(v[order][::-1], axis=0)[::-1], np.zeros((1,) + v.shape[1:])])
+            return cs[first]
+
+        out = suffix(values, self.order, self.first)
+        if self.entry is not None:
+            out = out - suffix(values, self.eorder, self.efirst)
+        return out
+
+    def deaths(self, values: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.ut.size,) + values.shape[1:])
+        np.add.at(out, self.death_time, values[self.ev])
+        return out
+
+
+def _cox_terms(rs: _RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
+    """Log partial likelihood, score, information and per-death weighted means / variances."""
+    eta = X @ beta
+    c = float(eta.max()) if eta.size else 0.0
+    r = np.exp(eta - c)
+    rx = r[:, None] * X
+    rxx = rx[:, :, None] * X[:, None, :]
+    S0, S1, S2 = rs.at_risk(r), rs.at_risk(rx), rs.at_risk(rxx)
+    f = rs.frac if ties == "efron" else np.zeros_like(rs.frac)
+    j = rs.rank_time
+    if ties == "efron":
+        D0, D1, D2 = rs.deaths(r), rs.deaths(rx), rs.deaths(rxx)
+        s0 = S0[j] - f * D0[j]
+        s1 = S1[j] - f[:, None] * D1[j]
+        s2 = S2[j] - f[:, None, None] * D2[j]
+    else:
+        s0, s1, s2 = S0[j], S1[j], S2[j]
+    mean = s1 / s0[:, None]
+    var = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    ll = float(eta[rs.ev].sum() - np.log(s0).sum() - c * s0.size)
+    score = X[rs.ev].sum(axis=0) - mean.sum(axis=0)
+    info = var.sum(axis=0)
+    return ll, score, info, mean, var
+
+
+def fit_cox(
+    time,
+    event,
+    X,
+    *,
+    entry=None,
+    ties: str = "efron",
+    maxit: int = 50,
+    tol: float = 1e-12,
+) -> CoxFit:
+    """Cox proportional-hazards regression by Newton-Raphson on the partial likelihood.
+
+    Parameters
+    ----------
+    time : float array (n,), follow-up end (> 0). No missing values (drop them first).
+    event : float array (n,), 1 event, 0 censored.
+    X : float array (n, p), no intercept; p may be 0 (then the null log partial likelihood).
+    entry : optional float array (n,), delayed entry (left truncation): the sample is at risk on
+        ``(entry, time]``, as ``Surv(entry, time, event)``.
+    ties : ``"efron"`` (R's default, Efron 1977) or ``"breslow"``.
+    maxit, tol : convergence when the relative change of the log partial likelihood is below
+        ``tol`` (R ``coxph.control(eps)``) and the largest step below ``sqrt(tol)``.
+
+    Returns
+    -------
+    CoxFit with ``cov`` the inverse information at the estimate (R ``vcov(fit)``).
+    """
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+    t, e, s = check_survival(time, event, entry)
+    X = np.asarray(X, dtype=float).reshape(t.size, -1)
+    if np.isnan(t).any() or np.isnan(e).any() or np.isnan(X).any() or (s is not None and np.isnan(s).any()):
+        raise ValueError("fit_cox: drop samples with missing time, event, entry or covariates first")
+    X = X - X.mean(axis=0) if X.shape[0] else X  # location-invariant; better conditioned
+    rs = _RiskSets(t, e, s)
+    p = X.shape[1]
+    beta = np.zeros(p)
+    ll, score, info, _, _ = _cox_terms(rs, X, beta, ties)
+    if p == 0:
+        return CoxFit(beta, np.zeros((0, 0)), ll, True, 0)
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
+        try:
+            with warnings.catch_warnings():  # near-singular: shows as huge SEs, handled by callers
+                warnings.simplefilter("ignore", linalg.LinAlgWarning)
+                step = linalg.solve(info, score, assume_a="pos")
+        except (linalg.LinAlgError, ValueError):
+            break
+        t_ = 1.0
+        for _ in range(30):
+            new = beta + t_ * step
+            ll_new, score_new, info_new, _, _ = _cox_terms(rs, X, new, ties)
+            if math.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 1):
+                break
+            t_ *= 0.5
+        else:
+            break
+        change = abs(ll_new - ll) / (abs(ll) + 1e-300)
+        beta, ll, score, info = new, ll_new, score_new, info_new
+        if change < tol and np.max(np.abs(t_ * step)) < math.sqrt(tol):
+            converged = True
+            break
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            cov = linalg.inv(info)
+        if not np.all(np.isfinite(cov)):
+            raise linalg.LinAlgError
+    except (linalg.LinAlgError, ValueError):
+        cov = np.full((p, p), np.nan)
+        converged = False
+    return CoxFit(beta=beta, cov=cov, loglik=ll, converged=converged, n_iter=n_iter)
+
+
+def _km_left(time, event, entry) -> np.ndarray:
+    """1 - S(t-) at every sample's time, S the pooled Kaplan-Meier estimate (cox.zph "km")."""
+    km = kaplan_meier(time, event, entry=entry)
+    ev = km[km["n_event"] > 0]
+    # product over event times strictly below each time
+    k = np.searchsorted(ev["time"].to_numpy(), time, side="left")
+    surv = np.concatenate([[1.0], ev["surv"].to_numpy()])
+    return 1.0 - surv[k]
+
+
+def ph_test(
+    time, event, X, beta, *, terms: dict[str, list[int]], entry=None, ties: str = "efron"
+) -> pd.DataFrame:
+    """Score test of proportional hazards (Grambsch & Therneau 1994), as R ``cox.zph``.
+
+    Tests adding ``X_j * g(t)`` for the terms' columns at the fitted ``beta`` (and 0 for the new
+    coefficients), with g the Kaplan-Meier transform ``1 - S(t-)`` centred at its mean over the
+    events (survival >= 3.0, ``transform = "km"``): for a term with columns J the statistic is
+    ``u' V^{-1} u`` with u the score of the g-terms J and V the information of ``(beta, g-terms
+    J)``; GLOBAL uses all g-terms.
+
+    Parameters
+    ----------
+    time, event, X, entry, ties : as :func:`fit_cox` (complete cases).
+    beta : the fitted coefficients (p,).
+    terms : term name -> column indices of ``X`` (R ``fit$assign``).
+
+    Returns
+    -------
+    DataFrame with columns ``term, chisq, df, p`` (the terms, then ``GLOBAL``).
+    """
+    t, e, s = check_survival(time, event, entry)
+    X = np.asarray(X, dtype=float).reshape(t.size, -1)
+    p = X.shape[1]
+    X = X - X.mean(axis=0)
+    rs = _RiskSets(t, e, s)
+    g = _km_left(t, e, s)
+    g = g - g[e == 1].mean()
+    # g depends on the time only: one value per event time
+    g_time = np.zeros(rs.ut.size)
+    g_time[rs.death_time] = g[rs.ev]
+    _, _, _, mean, var = _cox_terms(rs, X, np.asarray(beta, dtype=float), ties)
+    gk = g_time[rs.rank_time]  # per death row
+    # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
+    xd = rs.deaths(X)[rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, spread over rows
+    u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
+    i11 = var.sum(axis=0)
+    i12 = (gk[:, None, None] * var).sum(axis=0)
+    i22 = (gk[:, None, None] ** 2 * var).sum(axis=0)
+    imat = np.block([[i11, i12], [i12.T, i22]])
+    out = []
+    for name, cols in [*terms.items(), ("GLOBAL", list(range(p)))]:
+        kk = list(range(p)) + [p + c for c in cols]
+        u = np.concatenate([np.zeros(p), u2[cols]])
+        chisq = float(u @ linalg.solve(imat[np.ix_(kk, kk)], u, assume_a="sym"))
+        out.append(
+            {"term": name, "chisq": chisq, "df": len(cols), "p": float(stats.chi2.sf(chisq, len(cols)))}
+        )
+    return pd.DataFrame(out, columns=["term", "chisq", "df", "p"])
+
+
+def kaplan_meier(time, event, *, entry=None) -> pd.DataFrame:
+    """Kaplan-Meier product-limit estimate (delayed entry allowed: risk set entry < t <= time).
+
+    Returns one row per distinct time (events or censorings): ``time, n_risk, n_event,
+    n_censor, surv`` (as R ``survfit(Surv(...) ~ 1)``); samples with a missing value are dropped.
+    """
+    t, e, s = check_survival(time, event, entry)
+    ok = ~np.isnan(t) & ~np.isnan(e) & (np.ones_like(t, bool) if s is None else ~np.isnan(s))
+    t, e = t[ok], e[ok]
+    s = None if s is None else s[ok]
+    times = np.unique(t)
+    n_risk = len(t) - np.searchsorted(np.sort(t), times, side="left")
+    if s is not None:
+        n_risk = n_risk - (len(s) - np.searchsorted(np.sort(s), times, side="left"))
+    idx = np.searchsorted(times, t)
+    n_event = np.bincount(idx, weights=e, minlength=times.size)
+    n_all = np.bincount(idx, minlength=times.size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n_risk > 0, 1.0 - n_event / n_risk, 1.0)
+    return pd.DataFrame(
+        {
+            "time": times,
+            "n_risk": n_risk.astype(int),
+            "n_event": n_event.astype(int),
+            "n_censor": (n_all - n_event).astype(int),
+            "surv": np.cumprod(factor),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# genetic models
+# --------------------------------------------------------------------------------------------
+
+
+def _base(n: int, e: np.ndarray) -> dict:
+    return {"n": n, "n_cases": int(e.sum()), "n_controls": n - int(e.sum())}
+
+
+def _event_checks(e: np.ndarray, n: int, p: int, min_n: int, min_events: int) -> str:
+    if n < max(min_n, p + 1):
+        return f"too few samples (n={n} < {max(min_n, p + 1)})"
+    events = int(e.sum())
+    if events == 0:
+        return "no events"
+    if events < max(min_events, 1):
+        return f"too few events (n_events={events} < {min_events})"
+    return ""
+
+
+def cox_vs_null(
+    model: str,
+    terms: list[str],
+    time: np.ndarray,
+    event: np.ndarray,
+    X: np.ndarray,
+    k: int,
+    null: CoxFit,
+    *,
+    entry: np.ndarray | None,
+    base: dict,
+    method_suffix: str = "",
+    ph_terms: dict[str, list[int]] | None = None,
+) -> tuple[list[TestResult], CoxFit | None]:
+    """Fit ``X`` (last ``k`` columns tested), LRT against ``null`` fitted on the same samples."""
+    p = X.shape[1]
+    idx = np.arange(p - k, p)
+    fit = fit_cox(time, event, X, entry=entry)
+    b, se = fit.beta[idx], fit.se[idx]
+    if not fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) or np.any(~(se <= MAX_SE)):
+        note = MONOTONE if fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) else "Cox model did not converge"
+        return [TestResult(model=model, term=t, note=note, **base) for t in terms], None
+    lr = max(2.0 * (fit.loglik - null.loglik), 0.0)
+    rows = []
+    for t, bj, sj in zip(terms, b, se, strict=True):
+        rows.append(
+            TestResult(
+                model=model,
+                term=t,
+                estimate=math.exp(bj),
+                estimate_type="HR",
+                ci_lower=math.exp(bj - Z95 * sj),
+                ci_upper=math.exp(bj + Z95 * sj),
+                standard_error=float(sj),
+                statistic=lr,
+                df=float(k),
+                p_value=float(stats.chi2.sf(lr, k)),
+                aic=-2.0 * fit.loglik + 2.0 * p,
+                method=METHOD + method_suffix,
+                **base,
+            )
+        )
+    return rows, fit
+
+
+def cox_genetic_models(
+    time,
+    event,
+    effect_count,
+    covariates,
+    *,
+    entry=None,
+    ploidy: int = 2,
+    dosage=None,
+    covariate_names=None,
+    min_n: int = 30,
+    min_events: int = 1,
+) -> list[TestResult]:
+    """Cox models of one variant: the SNPassoc genetic models with HR, and their PH tests.
+
+    The genotype codings, terms and their order are those of
+    :func:`vdrbone.regression.genetic_models` (codominant ``het``/``hom_alt``, dominant
+    ``carrier``, recessive ``hom_alt``, overdominant ``het``, additive ``per_allele``; mtDNA
+    ``carrier``). Each model is ``coxph(Surv([entry,] time, event) ~ covariates + genotype,
+    ties = "efron")``: HR = exp(beta) with Wald 95% CI, p from the LRT against the covariate-only
+    Cox model on the same complete-case samples (R ``anova(m0, m1)``). After the genetic rows,
+    one ``ph_test`` row per estimable model with the ``cox.zph`` test of the genetic term(s)
+    (term = model name) and one with its GLOBAL test (term ``<model>_global``).
+
+    A genotype group without events (monotone likelihood: the HR diverges), ``|beta| > 15`` or
+    ``SE > 10`` give NaN rows with the note (no Firth correction for Cox models here).
+
+    Parameters
+    ----------
+    time, event, entry : follow-up (see :func:`fit_cox`); NaN = missing.
+    effect_count, covariates, ploidy, dosage, covariate_names, min_n : as
+        :func:`vdrbone.regression.genetic_models` (with ``dosage`` the additive model uses the DS
+        dosage where present and the hard call elsewhere, on samples with either).
+    min_events : fewer events than this gives NaN rows (config ``association.min_cases``).
+
+    Returns
+    -------
+    list of TestResult; ``n_cases`` = events, ``n_controls`` = censored samples.
+    """
+    t, e, s = check_survival(time, event, entry)
+    n_all = t.size
+    g = regression._as_1d(effect_count, "effect_count", n_all)
+    regression._check_counts(g, ploidy)
+    c = np.asarray(covariates, dtype=float).reshape(n_all, -1)
+    names = regression._names(covariate_names, c.shape[1])
+    ds = None
+    if dosage is not None:
+        ds = regression._as_1d(dosage, "dosage", n_all)
+        ds = np.where(np.isnan(ds), g, ds)
+    keep = ~np.isnan(t) & ~np.isnan(e) & ~np.isnan(c).any(axis=1)
+    if s is not None:
+        keep &= ~np.isnan(s)
+    rows: list[TestResult] = []
+    ph_rows: list[TestResult] = []
+    sets = [("classes", keep & ~np.isnan(g))]
+    if ds is not None:
+        sets.append(("dosage", keep & ~np.isnan(ds)))
+    for what, ok in sets:
+        tt, ee, cc = t[ok], e[ok], c[ok]
+        ss = None if s is None else s[ok]
+        gg = g[ok] if what == "classes" else np.round(ds[ok])
+        dd = None if what == "classes" else ds[ok]
+        n = int(ok.sum())
+        base = _base(n, ee)
+        all_terms = regression.GENETIC_MODEL_TERMS[ploidy]
+        if what == "dosage":
+            all_terms = [("additive", "per_allele")]
+        elif ds is not None:
+            all_terms = [mt for mt in all_terms if mt[0] != "additive"]
+
+        def nan_rows(note, terms=all_terms, base=base):
+            return [TestResult(model=m, term=t_, note=note, **base) for m, t_ in terms]
+
+        note = _event_checks(ee, n, cc.shape[1] + (2 if ploidy == 2 else 1), min_n, min_events)
+        if not note and len(np.unique(gg)) < 2:
+            note = "monomorphic in this stratum"
+        if not note:
+            note = regression.collinear_note(np.column_stack([np.ones(n), cc]), names)
+        if note:
+            rows += nan_rows(note)
+            continue
+        null = fit_cox(tt, ee, cc, entry=ss)
+        for spec in regression._specs(gg, dd, ploidy):
+            if what == "dosage" and spec.model != "additive":
+                continue
+            if what == "classes" and ds is not None and spec.model == "additive":
+                continue
+            terms = ["het", "hom_alt"] if spec.model == "codominant" else spec.terms
+            if spec.note:
+                rows += [TestResult(model=spec.model, term=t_, note=spec.note, **base) for t_ in terms]
+                continue
+            X = np.column_stack([cc, spec.columns])
+            if regression._dependent_columns(np.column_stack([np.ones(n), X])):
+                rows += nan_rows(
+                    "singular design (covariate collinear with genotype)", [(spec.model, t_) for t_ in terms]
+                )
+                continue
+            k = spec.columns.shape[1]
+            if spec.separating is not None and any(
+                np.isin(gg, grp).any() and ee[np.isin(gg, grp)].sum() == 0 for grp in spec.separating
+            ):
+                rows += nan_rows(MONOTONE, [(spec.model, t_) for t_ in terms])
+                continue
+            got, fit = cox_vs_null(
+                spec.model,
+                spec.terms,
+                tt,
+                ee,
+                X,
+                k,
+                null,
+                entry=ss,
+                base=base,
+                method_suffix=spec.method_suffix,
+            )
+            if spec.absent_terms:
+                for r in got:
+                    r.note = "; ".join(x for x in (r.note, f"{spec.model} reduced to {k} df") if x)
+                by_term = {r.term: r for r in got}
+                got = [
+                    by_term[t_]
+                    if t_ in by_term
+                    else TestResult(model=spec.model, term=t_, note=spec.absent_terms[t_], **base)
+                    for t_ in ("het", "hom_alt")
+                ]
+            if what == "dosage" and n != int((keep & ~np.isnan(g)).sum()):
+                for r in got:
+                    extra = (
+                        f"dosage model on n={n} (genotype-class models n={int((keep & ~np.isnan(g)).sum())})"
+                    )
+                    r.note = "; ".join(x for x in (r.note, extra) if x)
+            rows += got
+            if fit is not None:
+                p = X.shape[1]
+                tab = ph_test(tt, ee, X, fit.beta, entry=ss, terms={spec.model: list(range(p - k, p))})
+                for term, r in ((spec.model, tab.iloc[0]), (f"{spec.model}_global", tab.iloc[-1])):
+                    ph_rows.append(
+                        TestResult(
+                            model="ph_test", term=term, statistic=float(r["chisq"]), df=float(r["df"]),
+                            p_value=float(r["p"]), method=PH_METHOD, **base,
+                        )
+                    )  # fmt: skip
+    # table order: genetic models as regression.genetic_models, then the PH tests
+    order = {mt: i for i, mt in enumerate(regression.GENETIC_MODEL_TERMS[ploidy])}
+    rows.sort(key=lambda r: order.get((r.model, r.term), 99))
+    ph_order = [m for m, _ in regression.GENETIC_MODEL_TERMS[ploidy]]
+    ph_rows.sort(key=lambda r: ph_order.index(r.term.removesuffix("_global")))
+    return rows + ph_rows
+
+
+KM_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "surv"]
+
+
+def km_grid(time, event, *, entry=None, grid) -> pd.DataFrame:
+    """Kaplan-Meier estimate read at the times of ``grid`` (ascending, first 0): one row per grid
+    time with ``n_risk`` at that time, ``n_event`` / ``n_censor`` in (previous grid time, time]
+    and ``surv`` S(time). Aggregated this way, a curve shows no individual event times."""
+    km = kaplan_meier(time, event, entry=entry)
+    t, e, s = check_survival(time, event, entry)
+    ok = ~np.isnan(t) & ~np.isnan(e) & (np.ones_like(t, bool) if s is None else ~np.isnan(s))
+    t, e = t[ok], e[ok]
+    s = np.zeros_like(t) if s is None else s[ok]
+    grid = np.asarray(grid, dtype=float)
+    rows = []
+    prev = -np.inf
+    for g in grid:
+        at = km[km["time"] <= g]
+        within = (t > prev) & (t <= g)
+        rows.append(
+            {
+                "time": float(g),
+                # at risk just after g: entered at or before g, not yet failed or censored
+                "n_risk": int(((s <= g) & (t > g)).sum()),
+                "n_event": int((within & (e == 1)).sum()),
+                "n_censor": int((within & (e == 0)).sum()),
+                "surv": float(at["surv"].iloc[-1]) if len(at) else 1.0,
+            }
+        )
+        prev = g
+    return pd.DataFrame(rows, columns=KM_COLUMNS)
+
+
+def time_grid(time, *, points: int = 20) -> np.ndarray:
+    """0 and about ``points`` round steps (1, 2 or 5 x 10^k) up to the largest follow-up time."""
+    t = np.asarray(time, dtype=float)
+    t = t[np.isfinite(t)]
+    if t.size == 0:
+        return np.array([0.0])
+    raw = float(t.max()) / points
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
+    return np.arange(0.0, float(t.max()) + step, step)
