@@ -22,8 +22,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from vdrbone import regression
-from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome
+from vdrbone import families, regression
+from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome, merge_outcomes
 from vdrbone.panel import read_panel
 from vdrbone.qc import qc_variants
 from vdrbone.settings import settings_from_config
@@ -38,7 +38,7 @@ STRATA9 = [
 ]  # fmt: skip
 NUMERIC = [
     "n", "n_cases", "n_controls", "estimate", "ci_lower", "ci_upper", "statistic", "df", "p_value",
-    "aic", "p_bonferroni", "q_value",
+    "aic", "delta_aic", "p_bonferroni", "q_value",
 ]  # fmt: skip
 KEYS = ["variant", "stratum", "model", "term"]
 
@@ -80,6 +80,15 @@ def results(cohort, panel):
 
 
 @pytest.fixture(scope="module")
+def merged(results, panel):
+    """association.tsv of the two outcomes: the primary family spans both."""
+    spec = families.primary_spec(
+        settings_from_config(make_config()), diploid=[v.id for v in panel if v.ploidy == 2]
+    )
+    return merge_outcomes([results[o].association for o in ("bmd_ls", "fracture")], spec=spec)
+
+
+@pytest.fixture(scope="module")
 def reference():
     return {
         name: pd.read_csv(FIX / f"r_{name}.tsv", sep="\t")
@@ -91,8 +100,8 @@ def reference():
 # 1. every row against R
 # --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("outcome", ["bmd_ls", "fracture"])
-def test_every_row_matches_r(results, reference, outcome):
-    ours = results[outcome].association
+def test_every_row_matches_r(merged, reference, outcome):
+    ours = merged[merged["outcome"] == outcome]
     ours = ours[ours["model"] != "max3"]  # checked against R in tests/test_maxstat.py
     ref = reference["association"]
     ref = ref[ref["outcome"] == outcome]
@@ -105,25 +114,35 @@ def test_every_row_matches_r(results, reference, outcome):
         got, want = m[col].astype(float).to_numpy(), m[f"{col}_r"].astype(float).to_numpy()
         np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"NaN pattern of {col}")
         assert_allclose(got, want, rtol=1e-6, atol=0, err_msg=col, equal_nan=True)
+    assert (m["family"] == m["family_r"]).all()
     reg = m["covariates_r"].notna()
     assert reg.sum() > 100
     assert (m.loc[reg, "covariates"] == m.loc[reg, "covariates_r"]).all()
 
 
-def test_family_size_and_adjustment(results, reference):
-    """Bonferroni = min(1, m p) with m the number of primary tests of the outcome (as in R)."""
-    for outcome, expected_m in (("bmd_ls", 219), ("fracture", 337)):
-        a = results[outcome].association
-        fam = a[a["model"].isin(PRIMARY_MODELS) & a["p_value"].notna()].drop_duplicates(
-            ["variant", "stratum", "model"]
-        )
-        assert len(fam) == expected_m
+def test_families_and_their_adjustment(merged):
+    """The primary family spans outcomes (additive + both interactions in all, 4 VDR SNPs x 2
+    outcomes = 24 tests); each outcome's exploratory family holds its other family tests; the
+    Bonferroni factor is each family's own m (R p.adjust values: test_every_row_matches_r)."""
+    a = merged
+    p = a["p_value"].notna()
+    primary = a[a["family"] == "primary"]
+    assert set(primary["model"]) == {"additive", "interaction_t2dm", "interaction_sex"}
+    assert set(primary["stratum"]) == {"all"} and set(primary["outcome"]) == {"bmd_ls", "fracture"}
+    assert set(primary["variant"]) == {"rs731236", "rs7975232", "rs1544410", "rs2228570"}
+    for family, expected_m in (("primary", 24), ("exploratory:bmd_ls", 207), ("exploratory:fracture", 325)):
+        fam = a[(a["family"] == family) & p].drop_duplicates(families.TEST_KEYS)
+        assert len(fam) == expected_m, family
         assert_allclose(fam["p_bonferroni"], np.minimum(1, fam["p_value"] * expected_m), rtol=1e-12)
-        others = a[~a["model"].isin(PRIMARY_MODELS)]
-        assert others["p_bonferroni"].isna().all() and others["q_value"].isna().all()
-        # the two codominant rows share one test and one adjusted p
-        cod = a[a["model"] == "codominant"].groupby(["variant", "stratum"])["q_value"].nunique()
-        assert (cod == 1).all()
+    others = a[a["family"] == "none"]
+    assert not others["model"].isin(PRIMARY_MODELS).any()
+    assert others["p_bonferroni"].isna().all() and others["q_value"].isna().all()
+    # the two codominant rows share one test and one adjusted p
+    cod = a[a["model"] == "codominant"].groupby(["outcome", "variant", "stratum"])["q_value"].nunique()
+    assert (cod == 1).all()
+    # delta-AIC: 0 for the best genetic model of each outcome x variant x stratum
+    gen = a[a["model"].isin(families.GENETIC_MODELS) & a["aic"].notna()]
+    assert (gen.groupby(["outcome", "variant", "stratum"])["delta_aic"].min() == 0).all()
 
 
 def test_adjust_pvalues_ties_and_order():
@@ -135,29 +154,70 @@ def test_adjust_pvalues_ties_and_order():
             "p_value": [0.01, 0.001, 0.04, np.nan, 0.03, 0.03],
         }
     )
-    out = adjust_pvalues(t)
+    out = adjust_pvalues(t, spec=families.PrimarySpec(strata=("none",)))
     # family: a/additive 0.01, b/additive 0.04, d/codominant 0.03 (m = 3); R p.adjust(..., "BH")
     assert_allclose(out["p_bonferroni"].to_numpy(), [0.03, np.nan, 0.12, np.nan, 0.09, 0.09])
     assert_allclose(out["q_value"].to_numpy(), [0.03, np.nan, 0.04, np.nan, 0.04, 0.04])
 
 
 def test_descriptive_tables_match_r(results, reference):
+    """Both samples of the descriptive tables (everyone with genotype and outcome; the genetic
+    models' complete cases) against R."""
+    keys = ["outcome", "variant", "stratum", "sample", "effect_count"]
     gc = results["fracture"].genotype_counts
     ref = reference["genotype_counts"]
-    m = gc.merge(ref, on=["outcome", "variant", "stratum", "effect_count"], suffixes=("", "_r"))
-    assert len(m) == len(gc) == len(ref) == 5 * 9 * 3 - 9
+    m = gc.merge(ref, on=keys, suffixes=("", "_r"))
+    assert len(m) == len(gc) == len(ref) == 2 * (5 * 9 * 3 - 9)
     for col in ("n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq"):
         assert_allclose(m[col].astype(float), m[f"{col}_r"].astype(float), rtol=1e-12, err_msg=col)
     bmd = results["bmd_ls"].bmd_by_genotype
     ref = reference["bmd_by_genotype"]
-    m = bmd.merge(ref, on=["outcome", "variant", "stratum", "effect_count"], suffixes=("", "_r"))
+    m = bmd.merge(ref, on=keys, suffixes=("", "_r"))
     assert len(m) == len(bmd) == len(ref)
     for col in ("n", "mean", "sd", "median"):
         assert_allclose(m[col].astype(float), m[f"{col}_r"].astype(float), rtol=1e-10, err_msg=col)
-    taq = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all")]
+    taq = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all") & (gc["sample"] == "descriptive")]
     assert taq["genotype"].tolist() == ["A/A", "A/G", "G/G"]
     assert taq["rflp"].tolist() == ["TT", "Tt", "tt"]
     assert results["fracture"].bmd_by_genotype.empty and results["bmd_ls"].genotype_counts.empty
+
+
+def model_sample_mismatches(association, counts, bmd) -> list[str]:
+    """Every SNPassoc-style table (a variant x stratum's genetic models beside its counts): the
+    counts of the model sample must add up to n, n_cases and n_controls of each genetic-model row
+    (hard calls; a dosage model with its own n says so in its note)."""
+    bad = []
+    gen = association[
+        association["model"].isin([*families.GENETIC_MODELS, "carrier"])
+        & ~association["note"].fillna("").str.contains("dosage model on|excluded|not in the genotype files")
+    ]
+    for (outcome, variant, stratum), rows in gen.groupby(["outcome", "variant", "stratum"]):
+        binary = rows["n_cases"].notna().any()
+        table = counts if binary else bmd
+        shown = table[
+            (table["outcome"] == outcome) & (table["variant"] == variant) & (table["stratum"] == stratum)
+            & (table["sample"] == "model")
+        ]  # fmt: skip
+        want = {"n": int(shown["n"].sum())}
+        if binary:
+            want |= {"n_cases": int(shown["n_cases"].sum()), "n_controls": int(shown["n_controls"].sum())}
+        for col, value in want.items():
+            got = set(rows[col].astype(int))
+            if got != {value}:
+                bad.append(
+                    f"{outcome} {variant} {stratum} {col}: rows {sorted(got)}, model-sample counts {value}"
+                )
+    return bad
+
+
+def test_counts_beside_estimates_come_from_the_model_sample(results):
+    for outcome in ("bmd_ls", "fracture"):
+        r = results[outcome]
+        assert model_sample_mismatches(r.association, r.genotype_counts, r.bmd_by_genotype) == []
+    # the two samples differ (covariates missing), so showing the descriptive counts would be wrong
+    gc = results["fracture"].genotype_counts
+    n = gc.groupby(["variant", "stratum", "sample"])["n"].sum().unstack()
+    assert (n["model"] < n["descriptive"]).all()
 
 
 EXPECTED_REFERENCE = {
@@ -169,8 +229,8 @@ EXPECTED_REFERENCE = {
     ("rs731236", "additive"): "A/A (TT)",
     ("rs731236", "allelic"): "A (T)",
     ("rs731236", "mantel_haenszel"): "A (T)",
-    ("rs731236", "interaction_t2dm"): "A/A (TT); t2dm=no",
-    ("rs731236", "interaction_sex"): "A/A (TT); sex=male",
+    ("rs731236", "interaction_t2dm"): "ratio of per-allele ORs of G (t): t2dm=yes vs t2dm=no",
+    ("rs731236", "interaction_sex"): "ratio of per-allele ORs of G (t): sex=female vs sex=male",
     ("rs7975232", "recessive"): "C/C (aa) + C/A (Aa)",
     ("rs7975232", "allelic"): "C (a)",
     ("rs1544410", "codominant"): "C/C (bb)",
@@ -306,7 +366,7 @@ def test_pooled_rows_with_one_informative_stratum(cohort, panel):
         other = "by_sex" if stratum == "by_t2dm" else "by_t2dm"
         r = pooled.loc[(variant, other, "mantel_haenszel")]
         assert r["note"] == "" and np.isfinite(r[["estimate", "p_value", "q_value"]].astype(float)).all()
-    fam = a[a["model"].isin(PRIMARY_MODELS) & a["p_value"].notna()].drop_duplicates(
+    fam = a[(a["family"] == "exploratory:fracture") & a["p_value"].notna()].drop_duplicates(
         ["variant", "stratum", "model"]
     )
     assert not ((fam["variant"] == "m.4823") & (fam["stratum"] == "by_t2dm")).any()
@@ -339,7 +399,7 @@ def test_zero_cases_in_a_genotype_class_uses_firth(cohort, panel):
         calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
     ).genotype_counts
     cell = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all") & (gc["effect_count"] == 2)]
-    assert cell["n_cases"].tolist() == [0]
+    assert cell["sample"].tolist() == ["descriptive", "model"] and cell["n_cases"].tolist() == [0, 0]
 
 
 def test_qc_exclude_flagged_variant(cohort, panel):
@@ -435,7 +495,13 @@ def test_no_cases_in_stratum(cohort, panel):
     assert rows["p_value"].isna().all()
     assert rows["note"].str.contains("no cases|too few").all(), set(rows["note"])
     reg = a[(a["stratum"] == "all") & a["model"].isin(["codominant", "additive", "interaction_t2dm"])]
-    assert reg["note"].str.startswith("firth-fallback").all() and reg["p_value"].notna().all()
+    mt = reg["variant"] == "m.4823"
+    assert reg[~mt]["note"].str.startswith("firth-fallback").all() and reg[~mt]["p_value"].notna().all()
+    # mtDNA: no carrier case with T2DM, so the interaction gets no estimate (association.mt_min_carrier_cases)
+    assert reg[mt]["note"].tolist() == [
+        "no regression estimate: 0 carrier case(s) with modifier = 1 < association.mt_min_carrier_cases=1 "
+        "(counts and exact test only)"
+    ]
     assert a.loc[(a["stratum"] == "all") & (a["model"] == "allelic"), "note"].eq("").all()
 
 

@@ -196,9 +196,10 @@ def test_planted_haplotype_effect_is_recovered():
     all_rows = table[table["stratum"] == "all"].set_index("term")
     assert all_rows.loc["global", "model"] == "haplotype_global"
     assert all_rows.loc["global", "p_value"] < 1e-6
-    assert all_rows["reference"].iloc[0] == "baT (A-C-C)"
+    assert all_rows["reference"].iloc[0] == "baT (C-C-A)"
     bat = all_rows.loc["BAt"]
-    assert bat["variant"] == "BsmI-ApaI-TaqI" and bat["haplotype"] == "G-A-T"
+    # nucleotides in the letters' locus order: BsmI T, ApaI A, TaqI G for "BAt"
+    assert bat["variant"] == "BsmI-ApaI-TaqI" and bat["haplotype"] == "T-A-G"
     assert bat["estimate_type"] == "beta" and bat["ci_lower"] < -0.04 < bat["ci_upper"]
     assert bat["p_value"] < 1e-6 and np.isnan(bat["wald_p_value"])  # linear: no wald_* values
     assert all_rows.loc["bAT", "p_value"] > 1e-3  # no effect planted on bAT
@@ -220,7 +221,7 @@ def test_planted_odds_ratio_and_frequency_table():
     assert bat["p_value"] < 1e-4
     freqs = hp.haplotype_frequency_table(calls, pheno, pnl, settings=settings_from_config(config))
     top = freqs[freqs["stratum"] == "all"].iloc[0]
-    assert (top["rflp"], top["haplotype"], top["block"]) == ("baT", "A-C-C", "BsmI-ApaI-TaqI")
+    assert (top["rflp"], top["haplotype"], top["block"]) == ("baT", "C-C-A", "BsmI-ApaI-TaqI")
     for _, part in freqs.groupby("stratum"):
         assert_allclose(part["frequency"].sum(), 1.0, atol=1e-8)
         assert part.iloc[-1]["rflp"] == "rare" and part.iloc[-1]["pooled"]
@@ -275,7 +276,7 @@ def test_ld_table_and_block_naming(panel):
     assert ld[["variant1", "variant2"]].iloc[0].tolist() == ["rs731236", "rs7975232"]  # genomic order
     block = hp.make_block(panel, ["rs1544410", "rs7975232", "rs731236", "rs2228570"])
     assert block.name == "FokI-BsmI-ApaI-TaqI"
-    assert block.rflp([0, 0, 0, 1]) == "FbaT" and block.nucleotides([0, 0, 0, 1]) == "A-C-C-G"
+    assert block.rflp([0, 0, 0, 1]) == "FbaT" and block.nucleotides([0, 0, 0, 1]) == "G-C-C-A"
     with pytest.raises(hp.InputError, match="not diploid"):
         hp.make_block(panel, ["rs731236", "m.4823"])
     with pytest.raises(hp.InputError, match="not among the analysed variants"):

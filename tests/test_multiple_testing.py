@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
+from vdrbone import families
 from vdrbone.association import adjust_pvalues
 from vdrbone.multiple_testing import ADJUSTED_COLUMNS, adjust, adjust_all
 
@@ -76,7 +77,8 @@ def test_association_family_gets_every_column():
             "p_value": [0.01, 0.001, 0.04, np.nan, 0.03, 0.03],
         }
     )
-    out = adjust_pvalues(t)
+    # no primary stratum: the three tests form one (exploratory) family
+    out = adjust_pvalues(t, spec=families.PrimarySpec(strata=("none",)))
     fam = np.array([0.01, 0.04, 0.03])
     for col, method in ADJUSTED_COLUMNS.items():
         want = adjust(fam, method)

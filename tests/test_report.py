@@ -25,7 +25,7 @@ import pytest
 from conftest import REPO, default_config
 
 from vdrbone import plots
-from vdrbone.association import associate_outcome
+from vdrbone.association import associate_outcome, flow_head
 from vdrbone.descriptive import TABLE1_GROUPS, table_one
 from vdrbone.disclosure import (
     COUNT_COLUMNS,
@@ -52,6 +52,7 @@ from vdrbone.report import (
 from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
 from vdrbone.strata import strata_labels
+from vdrbone.strega import STREGA_ITEMS
 from vdrbone.tables import read_tsv, write_tsv
 from vdrbone.vcf_reader import vcf_samples
 
@@ -121,6 +122,13 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         "association": pd.concat([r.association for r in results], ignore_index=True),
         "genotype_counts": pd.concat([r.genotype_counts for r in results if len(r.genotype_counts)]),
         "bmd_by_genotype": pd.concat([r.bmd_by_genotype for r in results if len(r.bmd_by_genotype)]),
+        "participant_flow": pd.concat(
+            [
+                flow_head(summary.drop(columns=["examples"]), qc_samples_summary(qc_samples(ex.calls))),
+                *[r.flow for r in results],
+            ],
+            ignore_index=True,
+        ),
         "kaplan_meier": pd.concat([r.kaplan_meier for r in results if len(r.kaplan_meier)]),
         "power": pd.concat([r.power for r in results], ignore_index=True),
         "ld": ld_table(ex.calls, pheno, panel, settings=settings_from_config(cfg)),
@@ -266,8 +274,14 @@ def test_report_is_balanced_self_contained_html_with_every_section(cohort):
         assert section in checker.ids, section
     # one SNPassoc block per outcome x variant, a forest plot each, BMD plots for the 3 BMD outcomes
     assert len([i for i in checker.ids if i.startswith("bmd_ls-")]) == 6
-    n_variants_with_estimates = 5  # m.15885 is monomorphic in 800 samples: no forest plot
-    assert len(checker.imgs) >= 4 * n_variants_with_estimates + 3 * 5 + 2
+    # a forest plot per outcome x variant with an estimate in some stratum (m.15885 is monomorphic
+    # in 800 samples; mtDNA strata below association.mt_min_carriers / mt_min_carrier_cases have none)
+    assoc = pd.read_csv(cohort["tables"]["association"], sep="\t")
+    main = assoc[assoc["model"].isin(["additive", "carrier"])]
+    n_forests = main[main["estimate"].notna()].groupby(["outcome", "variant"]).ngroups
+    n_outcomes = assoc["outcome"].nunique()
+    assert 4 * n_outcomes <= n_forests < 6 * n_outcomes
+    assert len(checker.imgs) >= n_forests + 3 * 5 + 2
     # the warning of the run's log and the input checksums are shown
     assert "bmi: 3 value(s) outside 10-80 set to missing" in html
     for path in cohort["config"]["cohort"]["genotypes"]:
@@ -293,7 +307,16 @@ def test_every_association_number_equals_its_row_at_the_displayed_precision(coho
             continue
         value, tol = _displayed(s["text"])
         assert abs(value - float(truth)) <= tol * (1 + 1e-9), (key, s["col"], s["text"], truth)
-    assert {"estimate", "ci_lower", "ci_upper", "p_value", "q_value", "aic", "n", "n_cases"} <= seen_cols
+    assert {
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "p_value",
+        "q_value",
+        "delta_aic",
+        "n",
+        "n_cases",
+    } <= seen_cols
     assert seen_outcomes == set(cohort["config"]["outcomes"])
 
 
@@ -430,7 +453,7 @@ def test_methods_text_follows_the_configuration(cohort):
     )
     assert "age (years)" in text and "body-mass index" in text
     assert "Wigginton" in text and "Firth" in text and "Benjamini-Hochberg" in text
-    assert "all primary tests of one outcome" in text and "interaction_t2dm" in text
+    assert "Every other test is exploratory: one family per outcome" in text and "interaction_t2dm" in text
     assert "fewer than 30 analysable samples" in text and "numpy 9.9" in text
     assert "Small-cell suppression is off" in text
     assert "penalised likelihood-ratio test" in text and "profile penalised-likelihood intervals" in text
@@ -634,6 +657,29 @@ def test_numbers_helper_parses_the_formats():
     assert _displayed("\u22120.050")[0] == -0.05
 
 
+def test_reviewer_items_are_in_the_report(cohort):
+    """BH-adjusted p and delta-AIC headers (no "q (BH)", no lowest-AIC column), the families with
+    their m, the p-value legend, model-sample counts labelled, the participant flow, heteroplasmic
+    calls, the haplogroup caveat and every STREGA item."""
+    html = cohort["html"]
+    assert "BH-adjusted p" in html and "\u0394AIC" in html
+    assert "q (BH)" not in html and "Lowest-AIC" not in html
+    assert '<td class="text">primary</td>' in html and "exploratory:fracture" in html
+    assert (
+        "Which test produced each p-value" in html
+        and "Fisher&#39;s exact test on the 2x2 allele table" in html
+    )
+    assert "Counts and means beside the estimates are those of the models&#39; sample" in html
+    assert "Participant flow" in html and "in the phenotype table: <b>n = " in html
+    assert "analysed samples (phenotyped, genotyped, passed sample QC)" in html
+    assert "mtDNA heteroplasmic calls" in html and "haplogroup markers" in html
+    strega = html[html.index('<section id="strega">') : html.index('<section id="appendix">')]
+    assert strega.count("<tr><td>") == len(STREGA_ITEMS) == 22
+    for item, section, topic, _ in STREGA_ITEMS:
+        assert f'<tr><td>{item}</td><td class="text">{section}: {topic}</td>' in strega, item
+    assert "not provided" in strega
+
+
 # --------------------------------------------------------------------------- figures: no text overlaps
 @pytest.fixture
 def figure_overlaps(monkeypatch):
@@ -682,7 +728,8 @@ def test_forest_plot_columns_never_overlap_whatever_the_width_of_the_numbers(fig
 
 def test_no_text_overlaps_in_any_figure_of_the_report(cohort, figure_overlaps):
     html = render_report(suppress_below=0, **cohort["kwargs"])
-    assert len(figure_overlaps) == html.count("<img") >= 40
+    # (mtDNA variants below association.mt_min_carriers in every stratum have no forest plot)
+    assert len(figure_overlaps) == html.count("<img") >= 36
     assert [(title, pairs) for title, pairs in figure_overlaps if pairs] == []
 
 

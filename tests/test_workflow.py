@@ -448,6 +448,45 @@ def test_truncated_vcf_fails_naming_the_file_and_no_partial_outputs(tmp_path):
     assert not (tmp_path / "results" / "archive").exists()
 
 
+@pytest.mark.slow
+def test_default_run_shows_counts_from_the_model_sample_and_a_flow_that_adds_up(tmp_path):
+    """The default workflow (small cohort): for every SNPassoc-style table (outcome x variant x
+    stratum) the model-sample counts add up to n, n_cases and n_controls of the estimates' rows;
+    every participant-flow path adds up and ends at the genetic models' n; the primary family
+    spans the outcomes; the report carries the STREGA appendix."""
+    from test_association import model_sample_mismatches
+
+    from vdrbone.association import flow_chains
+
+    cfg = write_config(tmp_path / "config.yaml", small_config())
+    proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))
+    assert proc.returncode == 0, proc.stderr[-5000:]
+    run = next((tmp_path / "results" / "runs").glob("synthetic-eur-*"))
+    read = {"sep": "\t", "keep_default_na": False, "na_values": ["NA"]}
+    assoc = pd.read_csv(run / "tables" / "association.tsv", **read)
+    counts = pd.read_csv(run / "tables" / "genotype_counts.tsv", **read)
+    bmd = pd.read_csv(run / "tables" / "bmd_by_genotype.tsv", **read)
+    flow = pd.read_csv(run / "tables" / "participant_flow.tsv", dtype={"variant": str}, **read)
+    assert set(counts["sample"]) == set(bmd["sample"]) == {"descriptive", "model"}
+    assert model_sample_mismatches(assoc, counts, bmd) == []
+    chains = flow_chains(flow)
+    outcomes = set(default_config()["outcomes"])
+    assert len(chains) == len(outcomes) * 9 * 6
+    for (outcome, stratum, variant), chain in chains.items():
+        model = "carrier" if variant.startswith("m.") else "codominant"
+        row = assoc[
+            (assoc["outcome"] == outcome) & (assoc["variant"] == variant) & (assoc["stratum"] == stratum)
+            & (assoc["model"] == model)
+        ]  # fmt: skip
+        assert chain["n"].iloc[-1] == row["n"].iloc[0], (outcome, stratum, variant)
+    primary = assoc[assoc["family"] == "primary"]
+    assert set(primary["outcome"]) == outcomes
+    assert len(primary.drop_duplicates(["outcome", "variant", "stratum", "model"])) == len(outcomes) * 4 * 3
+    html = (run / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Appendix: STREGA checklist" in html and "Participant flow" in html
+    assert "BH-adjusted p" in html
+
+
 def test_plink_bed_with_swapped_alleles_runs_with_the_build_inferred_and_reported(tmp_path):
     """cohort.genotypes names a PLINK 1 .bed (A1/A2 swapped, as PLINK 1.9 writes a minor REF) with
     build auto: the build comes from the panel alleles, extraction.tsv and the report say so, and

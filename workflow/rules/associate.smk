@@ -1,11 +1,12 @@
 # Association per outcome (one job each, so --cores and cluster executors run them in
-# parallel), then one tidy table with multiple-testing adjustment per outcome family.
+# parallel), then one tidy table with multiple-testing adjustment per family (the primary family
+# spans outcomes, so it is adjusted at the merge) and the participant flow.
 
 
 rule associate:
     input:
         calls="results/runs/{run_id}/work/calls.tsv.gz",
-        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
     output:
@@ -13,6 +14,7 @@ rule associate:
         genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
         covariate_design="results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
+        flow="results/runs/{run_id}/work/association/{outcome}.flow.tsv",
         kaplan_meier="results/runs/{run_id}/work/association/{outcome}.kaplan_meier.tsv",
         power="results/runs/{run_id}/work/association/{outcome}.power.tsv",
     log:
@@ -60,11 +62,18 @@ rule merge_association:
             outcome=OUTCOMES,
             allow_missing=True,
         ),
+        flow=expand(
+            "results/runs/{run_id}/work/association/{outcome}.flow.tsv", outcome=OUTCOMES, allow_missing=True
+        ),
+        matching="results/runs/{run_id}/tables/sample_matching.tsv",
+        samples="results/runs/{run_id}/tables/qc_samples_summary.tsv",
+        panel=CFG["panel"],
     output:
         association="results/runs/{run_id}/tables/association.tsv",
         genotype_counts="results/runs/{run_id}/tables/genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/tables/bmd_by_genotype.tsv",
         covariate_design="results/runs/{run_id}/tables/covariate_design.tsv",
+        flow="results/runs/{run_id}/tables/participant_flow.tsv",
         kaplan_meier="results/runs/{run_id}/tables/kaplan_meier.tsv",
         power="results/runs/{run_id}/tables/power.tsv",
     log:
@@ -76,5 +85,7 @@ rule merge_association:
     resources:
         mem_mb=mem_mb(300, 2),
         runtime=runtime_min(2, 0.01),
+    params:
+        config=run_config,
     script:
         "../scripts/merge_association.py"

@@ -75,7 +75,7 @@ rule phenotypes:
         file_format=run_format,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
-        covariates=CFG["covariates"],
+        covariates=model_covariates(CFG),
         interactions=CFG["interactions"],
         strata=CFG["strata"],
         min_overlap=CFG["qc"]["min_sample_overlap"],

@@ -7,7 +7,7 @@ rule ld_haplotypes:
     input:
         calls="results/runs/{run_id}/work/calls.tsv.gz",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
-        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],
     output:
         ld="results/runs/{run_id}/tables/ld.tsv",
@@ -31,7 +31,7 @@ rule haplotype_assoc:
     input:
         calls="results/runs/{run_id}/work/calls.tsv.gz",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
-        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],
     output:
         association="results/runs/{run_id}/work/haplotypes/{outcome}.tsv",

@@ -1,4 +1,5 @@
-# Genotype QC: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
+# Sample QC (call rate; failing samples leave every analysis), then variant QC on the analysed
+# samples: call rates, effect-allele frequencies, genotype counts, exact HWE per stratum.
 
 
 rule qc:
@@ -11,6 +12,7 @@ rule qc:
         variants="results/runs/{run_id}/tables/qc_variants.tsv",
         samples="results/runs/{run_id}/work/qc_samples.tsv",
         summary="results/runs/{run_id}/tables/qc_samples_summary.tsv",
+        analysed="results/runs/{run_id}/work/analysed_phenotypes.tsv",
     log:
         "results/runs/{run_id}/logs/qc.log",
     benchmark:

@@ -6,7 +6,7 @@
 # Table 1: aggregates of the coded phenotypes by T2DM status and sex (the report reads only this).
 rule table1:
     input:
-        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
     output:
         table="results/runs/{run_id}/tables/table1.tsv",
     log:

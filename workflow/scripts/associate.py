@@ -26,3 +26,4 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     write_tsv(result.kaplan_meier, sm.output.kaplan_meier)
     write_tsv(result.power, sm.output.power)
     write_tsv(result.covariate_design, sm.output.covariate_design)
+    write_tsv(result.flow, sm.output.flow)

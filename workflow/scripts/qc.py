@@ -1,9 +1,9 @@
-"""Snakemake adapter: variant QC per stratum and per-sample missingness."""
+"""Snakemake adapter: sample QC (call rate), then variant QC per stratum on the analysed samples."""
 
 from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import outcome_kind
-from vdrbone.qc import hwe_subsets, qc_samples, qc_samples_summary, qc_variants
+from vdrbone.qc import analysed_samples, hwe_subsets, qc_samples, qc_samples_summary, qc_variants
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -11,6 +11,16 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     panel = read_panel(sm.input.panel).select(sm.params.variants)
     pheno = read_tsv(sm.input.phenotypes)
     calls = read_tsv(sm.input.calls)
+    calls = calls[calls["sample"].isin(pheno["sample"])]
+    min_rate = sm.params.qc["min_sample_call_rate"]
+    samples = qc_samples(calls, min_call_rate=min_rate)
+    pheno = analysed_samples(pheno, samples)
+    log.info(
+        "sample QC: %d of %d samples analysed (call rate >= %g over the panel)",
+        len(pheno),
+        len(samples),
+        min_rate,
+    )
     calls = calls[calls["sample"].isin(pheno["sample"])]
     unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
     binary = [key for key, spec in sm.params.outcomes.items() if outcome_kind(spec) == "binary"]
@@ -25,7 +35,6 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         hwe_samples=sm.params.qc["hwe_samples"],
         unavailable=unavailable,
     )
-    samples = qc_samples(calls)
     verdict = table[
         (table["stratum"] == "all") & (table["subset"] == "all") & (table["flag"].fillna("") != "")
     ]
@@ -37,4 +46,5 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     )
     write_tsv(table, sm.output.variants)
     write_tsv(samples, sm.output.samples)
-    write_tsv(qc_samples_summary(samples), sm.output.summary)
+    write_tsv(qc_samples_summary(samples, min_call_rate=min_rate), sm.output.summary)
+    write_tsv(pheno, sm.output.analysed)

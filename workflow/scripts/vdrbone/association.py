@@ -9,8 +9,15 @@ tests (:mod:`vdrbone.maxstat`). mtDNA variants get the carrier model (and Fisher
 for binary outcomes).
 Interaction tests (SNP x T2DM in ``all`` and the sex strata, SNP x sex in ``all`` and the T2DM
 strata), Mantel-Haenszel pooled allelic ORs with the Breslow-Day test across the T2DM and the sex
-strata, and the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and
--Yekutieli) within the outcome complete the table.
+strata, the multiple-testing families of :mod:`vdrbone.families` (primary and exploratory) with
+the PLINK ``--adjust`` set (Bonferroni, Holm, Sidak, Benjamini-Hochberg and -Yekutieli) within
+each, and delta-AIC between the genetic models complete the table. mtDNA strata with too few
+carriers (``association.mt_min_carriers``) or carrier cases (``association.mt_min_carrier_cases``)
+get counts and the exact test but no regression estimate; tests whose designs are identical
+(aliased) are kept once. The descriptive tables give counts both for everyone with genotype and
+outcome (``sample = descriptive``) and for the regression models' own complete-case sample
+(``sample = model``); ``participant_flow`` follows each stratum from the analysed samples to
+each model's n.
 The statistics live in :mod:`vdrbone.contingency` and :mod:`vdrbone.regression`; this module
 only selects samples, counts, labels rows and adjusts p-values.
 """
@@ -22,35 +29,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vdrbone import contingency, interactions, maxstat, multiple_testing, power, regression, survival
+from vdrbone import contingency, families, interactions, maxstat, power, regression, survival
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import entry_column, outcome_kind, time_column
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import Settings
-from vdrbone.strata import POOLED_STRATA, strata_masks, stratum_interactions, varying_factors
+from vdrbone.strata import POOLED_STRATA, strata_masks, stratum_fixed, stratum_interactions, varying_factors
 
-# Tests in the multiple-testing family of an outcome (one test per variant x stratum x model;
-# the two codominant rows share one test). Exact-test twins of a primary test (Fisher), the
-# unadjusted descriptive tests of BMD (ANOVA, Kruskal-Wallis), the Breslow-Day homogeneity
-# test and MAX3 (itself the max over three family members, its p already corrected for the
-# choice of model) are reported with unadjusted p-values only.
-PRIMARY_MODELS = (
-    "allelic",
-    "genotypic",
-    "trend",
-    "codominant",
-    "dominant",
-    "recessive",
-    "overdominant",
-    "additive",
-    "carrier",
-    "interaction_t2dm",
-    "interaction_sex",
-    "mantel_haenszel",
-)
+# Tests that enter a multiple-testing family (primary or exploratory; see vdrbone.families).
+# Exact-test twins of a family test (Fisher), the unadjusted descriptive tests of BMD (ANOVA,
+# Kruskal-Wallis), the Breslow-Day homogeneity test and MAX3 (itself the max over three family
+# members, its p already corrected for the choice of model) are reported with unadjusted p-values only.
+PRIMARY_MODELS = families.FAMILY_MODELS
+# ``sample``: descriptive (everyone in the stratum with genotype and outcome: the contingency
+# tests' sample) or model (the genetic models' complete cases: outcome, hard-call genotype and
+# every covariate; the sample behind n, n_cases and n_controls of the regression rows).
+SAMPLES = ("descriptive", "model")
 GENOTYPE_COUNT_COLUMNS = [
-    "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
+    "outcome", "variant", "name", "stratum", "sample", "effect_count", "genotype", "rflp",
     "n_cases", "freq_cases", "n_controls", "freq_controls", "n", "freq",
 ]  # fmt: skip
 KM_TABLE_COLUMNS = [
@@ -64,9 +61,14 @@ KM_TABLE_COLUMNS = [
     *survival.KM_COLUMNS,
 ]
 BMD_COLUMNS = [
-    "outcome", "variant", "name", "stratum", "effect_count", "genotype", "rflp",
+    "outcome", "variant", "name", "stratum", "sample", "effect_count", "genotype", "rflp",
     "n", "mean", "sd", "median",
 ]  # fmt: skip
+# participant_flow.tsv: from the phenotype table to each model's sample (see participant_flow).
+FLOW_COLUMNS = ["outcome", "stratum", "variant", "step", "kind", "reason", "n"]
+MT_MIN_CARRIERS = 5
+MT_MIN_CARRIER_CASES = 1
+ALIAS_TOL = 1e-7
 # covariate_design.tsv: one row per outcome x stratum x covariate dropped from the models.
 DESIGN_COLUMNS = ["outcome", "stratum", "covariate", "action", "reason", "variants"]
 
@@ -80,6 +82,7 @@ class OutcomeResult:
     genotype_counts: pd.DataFrame
     bmd_by_genotype: pd.DataFrame
     covariate_design: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DESIGN_COLUMNS))
+    flow: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FLOW_COLUMNS))
     kaplan_meier: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KM_TABLE_COLUMNS))
     power: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=power.POWER_COLUMNS))
 
@@ -124,31 +127,49 @@ def _counts(g: np.ndarray, size: int) -> np.ndarray:
     return np.bincount(g.astype(np.int64), minlength=size)[:size]
 
 
-def adjust_pvalues(table: pd.DataFrame) -> pd.DataFrame:
-    """Add the adjusted p-values of :data:`vdrbone.multiple_testing.ADJUSTED_COLUMNS`.
+def adjust_pvalues(table: pd.DataFrame, *, spec: families.PrimarySpec | None = None) -> pd.DataFrame:
+    """Label each row's multiple-testing family and adjust within it.
 
-    The family is all rows of ``table`` whose model is in :data:`PRIMARY_MODELS` with a finite
-    p-value, one test per (variant, stratum, model) (the codominant model's two terms share one
-    2-df test). Columns: ``p_bonferroni``, ``p_holm``, ``p_sidak_ss``, ``p_sidak_sd``,
-    ``q_value`` (Benjamini-Hochberg) and ``q_by`` (Benjamini-Yekutieli), the PLINK 1.9
-    ``--adjust`` set (see :func:`vdrbone.multiple_testing.adjust`). Other rows get NaN.
+    ``family`` from :func:`vdrbone.families.assign_families` with ``spec`` (default: the default
+    primary analysis over whatever variants are in ``table``); ``p_bonferroni`` and ``q_value``
+    (Benjamini-Hochberg) from :func:`vdrbone.families.adjust_by_family`, one test per (outcome,
+    variant, stratum, model) (the codominant model's two terms share one 2-df test), as R
+    ``p.adjust``. Rows of family ``none`` or without a finite p get NaN.
     """
     out = table.copy()
-    for col in multiple_testing.ADJUSTED_COLUMNS:
-        out[col] = np.nan
-    # configured interactions (interaction_<column>) are in the family too
-    primary = (
-        out["model"].isin(PRIMARY_MODELS) | out["model"].astype(str).str.startswith("interaction_")
-    ) & np.isfinite(out["p_value"].astype(float))
-    keys = ["variant", "stratum", "model"]
-    tests = out.loc[primary, keys + ["p_value"]].drop_duplicates(keys)
-    if tests.empty:
-        return out
-    adjusted = multiple_testing.adjust_all(tests["p_value"].to_numpy(float))
-    tests = tests.assign(**adjusted).drop(columns="p_value")
-    merged = out.loc[primary, keys].merge(tests, on=keys, how="left")
-    for col in multiple_testing.ADJUSTED_COLUMNS:
-        out.loc[primary, col] = merged[col].to_numpy()
+    if "outcome" not in out:
+        out["outcome"] = ""
+    out["family"] = families.assign_families(out, spec or families.PrimarySpec())
+    return families.adjust_by_family(out)
+
+
+def merge_outcomes(tables: list[pd.DataFrame], *, spec: families.PrimarySpec | None = None) -> pd.DataFrame:
+    """One association table across outcomes (``association.tsv``).
+
+    The per-outcome tables are concatenated and their families adjusted again over all outcomes:
+    the primary family spans outcomes, so its Bonferroni and BH values are only final here.
+    """
+    parts = [t for t in tables if len(t)]
+    if not parts:
+        return pd.DataFrame(columns=ASSOCIATION_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    for col in ("n", "n_cases", "n_controls"):
+        table[col] = pd.to_numeric(table[col]).round().astype("Int64")
+    return adjust_pvalues(table, spec=spec)[ASSOCIATION_COLUMNS]
+
+
+def add_delta_aic(table: pd.DataFrame) -> pd.DataFrame:
+    """``delta_aic``: AIC minus the smallest AIC among the genetic models fitted on the same
+    samples (same outcome, variant, stratum and ``n``): 0 for the best-fitting model; models
+    within about 2 of it are not distinguished by the data (Burnham & Anderson 2002). NaN where
+    the row has no AIC (Firth rows, tests)."""
+    out = table.copy()
+    aic = pd.to_numeric(out["aic"], errors="coerce").astype(float)
+    genetic = out["model"].isin(families.GENETIC_MODELS) & np.isfinite(aic)
+    keys = ["outcome", "variant", "stratum", "n"]
+    best = aic[genetic].groupby([out.loc[genetic, k] for k in keys]).transform("min")
+    out["delta_aic"] = np.nan
+    out.loc[genetic, "delta_aic"] = aic[genetic] - best
     return out
 
 
@@ -231,6 +252,7 @@ def associate_outcome(
     binary = outcome_type != "continuous"  # counts by case (event) status
     min_n = int(settings.association.min_stratum_n)
     min_cases = int(settings.association.min_cases)
+    mt_min = (int(settings.association.mt_min_carriers), int(settings.association.mt_min_carrier_cases))
     use_dosage = settings.genotypes.use_dosage
     with_max3 = bool(settings.association.max3)
     tol = float(settings.association.collinearity_tolerance)
@@ -241,7 +263,9 @@ def associate_outcome(
     D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
     follow_up = _follow_up(pheno, outcome) if tte else None
-    base_covs = list(settings.covariates)
+    if tte:  # a Cox model needs the follow-up time: without it the outcome counts as missing
+        y = np.where(np.isfinite(follow_up[0]), y, np.nan)
+    base_covs = settings.model_covariates
     cov_values = {name: pheno[name].to_numpy(dtype=float) for name in base_covs}
     sex = pheno["sex"].astype(object)
     t2dm = pheno["t2dm"].astype(object)
@@ -257,8 +281,11 @@ def associate_outcome(
     rows = _Rows(outcome)
     power_inputs: list[tuple] = []
     dropped = DesignLog(outcome)
+    flow: list[dict] = []
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
+    for stratum, mask in masks.items():
+        flow += stratum_flow(outcome, stratum, mask, pheno, y)
     for j, v in enumerate(panel):
         g_all = G[:, j]
         dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
@@ -267,6 +294,10 @@ def associate_outcome(
             # Sex / T2DM enter where they vary among the samples the models can use.
             analysable = mask & np.isfinite(y) & called & base_ok
             cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
+            flow += variant_flow(
+                outcome, stratum, v.id, mask & np.isfinite(y), g_all, cov_values, cov_names,
+                excluded=excluded.get(v.id, ""),
+            )  # fmt: skip
             if v.id in excluded:
                 _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], max3=with_max3, tte=tte)
                 continue
@@ -280,8 +311,12 @@ def associate_outcome(
             cov_label = "+".join(cov_names)
             y_s, g_s = y[mask], g_all[mask]
             ok = np.isfinite(y_s) & np.isfinite(g_s)
+            in_model = np.isfinite(y_reg) & np.isfinite(g_s)  # the hard-call genetic models' sample
             n_ok = int(ok.sum())
-            _descriptives(counts_rows, bmd_rows, v, outcome, stratum, y_s[ok], g_s[ok], binary)
+            _descriptives(counts_rows, bmd_rows, v, outcome, stratum, y_s[ok], g_s[ok], binary, "descriptive")
+            _descriptives(
+                counts_rows, bmd_rows, v, outcome, stratum, y_s[in_model], g_s[in_model], binary, "model"
+            )
             small = f"too few samples (n={n_ok} < min_stratum_n={min_n})" if n_ok < min_n else ""
             counts = {"n": n_ok}
             if binary:
@@ -294,11 +329,10 @@ def associate_outcome(
                 if cov_names
                 else np.empty((mask.sum(), 0))
             )
-            in_model = np.isfinite(y_reg) & np.isfinite(g_s) & np.isfinite(C).all(axis=1)
             power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
-                for res in survival.cox_genetic_models(
+                genetic = survival.cox_genetic_models(
                     time_s,
                     y_reg,
                     g_s,
@@ -309,11 +343,9 @@ def associate_outcome(
                     covariate_names=cov_names,
                     min_n=min_n,
                     min_events=min_cases,
-                ):
-                    res.note = join_notes(res.note, design.note)
-                    rows.add(v, stratum, res, covariates=cov_label)
+                )
             else:
-                for res in regression.genetic_models(
+                genetic = regression.genetic_models(
                     y_reg,
                     g_s,
                     C,
@@ -323,16 +355,36 @@ def associate_outcome(
                     covariate_names=cov_names,
                     min_n=min_n,
                     min_cases=min_cases,
-                ):
-                    res.note = join_notes(res.note, design.note)
-                    rows.add(v, stratum, res, covariates=cov_label)
+                )
                 time_s = entry_s = None
+            too_few = (
+                mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
+            )
+            if too_few and not _data_reason(genetic[0].note):
+                model_counts = _sample_counts(y_s[in_model], binary)
+                genetic = _not_estimable(regression.GENETIC_MODEL_TERMS[1], too_few, **model_counts)
+            if v.ploidy == 2:
+                X0 = np.column_stack([np.ones(int(in_model.sum())), C[in_model]])
+                mark_aliased_models(genetic, g_s[in_model], X0, dosage=dosage_all is not None)
+            for res in genetic:
+                res.note = join_notes(res.note, design.note)
+                rows.add(v, stratum, res, covariates=cov_label)
+            designs = []
             for modifier, values, label in stratum_interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
                 Ci = (
                     np.column_stack([cov_values[c][mask] for c in names])
                     if names
                     else np.empty((mask.sum(), 0))
+                )
+                designs.append(interaction_design(y_reg, g_s, values[mask], Ci))
+                sample = designs[-1][0]
+                too_few = (
+                    mt_too_few(
+                        g_s[sample], y_s[sample] if binary else None, *mt_min, groups=values[mask][sample]
+                    )
+                    if v.ploidy == 1
+                    else ""
                 )
                 if mask.any() and not np.isfinite(values[mask]).any():
                     # e.g. no T2DM data at all: say so rather than "too few samples (n=0)"
@@ -368,8 +420,24 @@ def associate_outcome(
                         min_n=min_n,
                         min_cases=min_cases,
                     )
+                if too_few and not _data_reason(res.note):
+                    res = TestResult(
+                        model=f"interaction_{modifier}",
+                        term=f"per_allele_x_{modifier}",
+                        note=too_few,
+                        **_sample_counts(y_s[sample], binary),
+                    )
+                if len(designs) == 2 and np.isfinite(res.p_value) and same_design(designs[0], designs[1]):
+                    first = rows.rows[-1]
+                    if np.isfinite(float(first["p_value"])):
+                        res.note = join_notes(
+                            res.note,
+                            f"aliased with {first['model']} in this stratum (same design on the same "
+                            "samples: one test, counted once)",
+                        )
+                        res.extra["family"] = families.NONE
                 res.note = join_notes(res.note, design.note)
-                ref = f"{reference_label(v, 'additive')}; {label}"
+                ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
             _configured_interactions(
                 rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, settings.interactions,
@@ -378,7 +446,8 @@ def associate_outcome(
         if binary and not tte:
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
-    table = adjust_pvalues(rows.frame())
+    primary = families.primary_spec(settings, diploid=[v.id for v in panel if v.ploidy == 2])
+    table = add_delta_aic(adjust_pvalues(rows.frame(), spec=primary))[ASSOCIATION_COLUMNS]
     power_table = _power_table(
         table, power_inputs, outcome=outcome, outcome_type=outcome_type, settings=settings
     )
@@ -394,21 +463,297 @@ def associate_outcome(
         kaplan_meier=km,
         power=power_table,
         covariate_design=dropped.frame(),
+        flow=pd.DataFrame(flow, columns=FLOW_COLUMNS),
     )
+
+
+# Reasons of the sample checks (vdrbone.regression.sample_checks and the like) that stand before
+# the mtDNA minimum-carrier rule: a stratum without cases says "no cases", not "0 carrier cases".
+_DATA_REASONS = ("too few samples", "no cases", "no controls", "too few cases", "too few controls",
+                 "monomorphic", "modifier")  # fmt: skip
+
+
+def _data_reason(note: str) -> bool:
+    return str(note).startswith(_DATA_REASONS)
+
+
+def _sample_counts(y: np.ndarray, binary: bool) -> dict:
+    out = {"n": int(y.size)}
+    if binary:
+        out.update(n_cases=int((y == 1).sum()), n_controls=int((y == 0).sum()))
+    return out
+
+
+def mt_too_few(
+    g: np.ndarray,
+    y: np.ndarray | None,
+    min_carriers: int,
+    min_carrier_cases: int,
+    *,
+    groups: np.ndarray | None = None,
+) -> str:
+    """Why an mtDNA carrier contrast gets no regression estimate ('' when it does).
+
+    ``g``: carrier status (0/1) of the model's samples; ``y``: their 0/1 outcome (binary outcomes;
+    ``None`` for continuous ones); ``groups``: the 0/1 modifier of an interaction test, whose two
+    groups must each reach the minimum (the product term is estimated from the carriers of each
+    group). Fewer than ``min_carriers`` carriers, or (binary) fewer than ``min_carrier_cases``
+    carrier cases, leave the counts and Fisher's exact test only.
+    """
+    parts = [("", np.ones(g.shape, dtype=bool))] if groups is None else [
+        (" with modifier = 1", groups == 1), (" with modifier = 0", groups == 0)
+    ]  # fmt: skip
+    for where, sel in parts:
+        carriers = int((g[sel] == 1).sum())
+        if carriers < min_carriers:
+            return (
+                f"no regression estimate: {carriers} carrier(s){where} < association.mt_min_carriers="
+                f"{min_carriers} (counts and exact test only)"
+            )
+        if y is not None:
+            cases = int(((g[sel] == 1) & (y[sel] == 1)).sum())
+            if cases < min_carrier_cases:
+                return (
+                    f"no regression estimate: {cases} carrier case(s){where} < "
+                    f"association.mt_min_carrier_cases={min_carrier_cases} (counts and exact test only)"
+                )
+    return ""
+
+
+def _span_equal(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when the columns of ``a`` and ``b`` span the same space (numerical rank, columns
+    scaled to unit norm, relative tolerance :data:`ALIAS_TOL`)."""
+
+    def rank(m):
+        norms = np.linalg.norm(m, axis=0)
+        m = m[:, norms > 0] / norms[norms > 0]
+        if m.shape[1] == 0:
+            return 0
+        sv = np.linalg.svd(m, compute_uv=False)
+        return int((sv > ALIAS_TOL * sv[0]).sum())
+
+    ra, rb = rank(a), rank(b)
+    return ra == rb == rank(np.column_stack([a, b]))
+
+
+def interaction_design(y, g, modifier, covariates):
+    """(samples, null design, full design) of :func:`vdrbone.regression.interaction_test`."""
+    keep = np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+    n = int(keep.sum())
+    X0 = np.column_stack([np.ones(n), covariates[keep], modifier[keep], g[keep]])
+    return keep, X0, np.column_stack([X0, g[keep] * modifier[keep]])
+
+
+def same_design(a, b) -> bool:
+    """Two tests are aliased when they use the same samples and their null and full designs
+    span the same column spaces: they give the same statistic and p (to numerical tolerance)."""
+    (keep_a, null_a, full_a), (keep_b, null_b, full_b) = a, b
+    if not np.array_equal(keep_a, keep_b) or not keep_a.any():
+        return False
+    return _span_equal(null_a, null_b) and _span_equal(full_a, full_b)
+
+
+# Which genetic model is kept when several are aliased (same design), most preferred first.
+ALIAS_PREFERENCE = ("additive", "codominant", "dominant", "recessive", "overdominant")
+
+
+def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray, *, dosage: bool) -> None:
+    """Note genetic models whose genotype coding spans the same space as a preferred one's.
+
+    ``g``: effect-allele counts of the models' complete-case samples; ``X0``: their intercept and
+    covariates. E.g. with no homozygote of the effect allele the dominant, overdominant and
+    additive codings are the same column: the additive row is kept, the others get the note
+    ``aliased with additive ...`` and family ``none`` (counted once). The dosage additive
+    model (``dosage``) is left out (its column is the dosage).
+    """
+    cols = {
+        "codominant": np.column_stack([g == 1, g == 2]).astype(float),
+        "dominant": (g >= 1).astype(float)[:, None],
+        "recessive": (g == 2).astype(float)[:, None],
+        "overdominant": (g == 1).astype(float)[:, None],
+    }
+    if not dosage:
+        cols["additive"] = g[:, None].astype(float)
+    fitted = {r.model for r in results if np.isfinite(r.p_value)}
+    kept: list[str] = []
+    for model in ALIAS_PREFERENCE:
+        if model not in cols or model not in fitted:
+            continue
+        twin = next(
+            (
+                k
+                for k in kept
+                if _span_equal(np.column_stack([X0, cols[k]]), np.column_stack([X0, cols[model]]))
+            ),
+            None,
+        )
+        if twin is None:
+            kept.append(model)
+            continue
+        for r in results:
+            if r.model == model:
+                r.note = join_notes(
+                    r.note, f"aliased with {twin} (same design on the same samples: counted once)"
+                )
+                r.extra["family"] = families.NONE
+
+
+def flow_head(matching: pd.DataFrame, samples_summary: pd.DataFrame) -> pd.DataFrame:
+    """The first participant-flow rows (``outcome``, ``stratum`` and ``variant`` empty): from the
+    phenotype table to the samples in the genotype files too (``sample_matching.tsv``), then
+    those passing sample QC (``qc_samples_summary.tsv``: no call at all, call rate below
+    ``qc.min_sample_call_rate``)."""
+    m = dict(zip(matching["measure"], matching["n"].astype(int), strict=True))
+    q = dict(zip(samples_summary["measure"], samples_summary["value"], strict=True))
+    rows = [
+        ("remaining", "in the phenotype table", m["in_phenotypes"]),
+        ("excluded", "not in the genotype files", m["only_phenotypes"]),
+        ("remaining", "in the phenotype table and the genotype files", m["in_both"]),
+        ("excluded", "no genotype called", q["n_no_calls"]),
+    ]
+    if "min_sample_call_rate" in q:
+        rows.append(
+            ("excluded", f"sample call rate < {float(q['min_sample_call_rate']):g}", q["n_low_call_rate"])
+        )
+        analysed = q["n_analysed"]
+    else:
+        analysed = m["in_both"] - q["n_no_calls"]
+    rows.append(("remaining", "analysed samples (phenotyped, genotyped, passed sample QC)", analysed))
+    return pd.DataFrame(
+        [{"outcome": "", "stratum": "", "variant": "", "step": i + 1, "kind": k, "reason": r, "n": int(n)}
+         for i, (k, r, n) in enumerate(rows)],
+        columns=FLOW_COLUMNS,
+    )  # fmt: skip
+
+
+def flow_chains(flow: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Each (outcome, stratum, variant) path of ``participant_flow.tsv``, head to analysed n.
+
+    Checks that every ``remaining`` row equals the previous one minus the exclusions between
+    them; raises ``ValueError`` naming the path and step otherwise.
+    """
+    f = flow.fillna({"outcome": "", "stratum": "", "variant": ""})
+    head = f[f["outcome"] == ""]
+    chains = {}
+    for (outcome, stratum), part in f[f["outcome"] != ""].groupby(["outcome", "stratum"], sort=False):
+        shared = part[part["variant"] == ""]
+        for variant, own in part[part["variant"] != ""].groupby("variant", sort=False):
+            chain = pd.concat([head, shared, own], ignore_index=True)
+            left = None
+            for r in chain.itertuples():
+                if r.kind == "remaining":
+                    if left is not None and int(r.n) != left:
+                        raise ValueError(
+                            f"participant flow {outcome}/{stratum}/{variant}: {r.reason!r} has n={r.n}, "
+                            f"expected {left} from the rows before"
+                        )
+                    left = int(r.n)
+                else:
+                    left -= int(r.n)
+            chains[(outcome, stratum, variant)] = chain
+    return chains
+
+
+def stratum_flow(
+    outcome: str, stratum: str, mask: np.ndarray, pheno: pd.DataFrame, y: np.ndarray
+) -> list[dict]:
+    """Participant-flow rows shared by every variant of a stratum (``variant`` empty).
+
+    From the analysed samples (phenotyped, genotyped, passed sample QC) to the stratum (samples
+    with the stratum's sex / T2DM missing, then those of the other group, excluded in turn) and
+    to those with the outcome recorded. ``kind``: ``remaining`` (``n`` left) or ``excluded``
+    (``n`` removed, ``reason``).
+    """
+    rows = []
+
+    def add(kind, reason, n):
+        rows.append({"outcome": outcome, "stratum": stratum, "variant": "", "step": len(rows) + 1,
+                     "kind": kind, "reason": reason, "n": int(n)})  # fmt: skip
+
+    left = np.ones(len(pheno), dtype=bool)
+    for factor, level in stratum_fixed(stratum).items():
+        if level is None:
+            continue
+        values = pheno[factor]
+        miss = left & values.isna().to_numpy()
+        add("excluded", f"{factor} missing", miss.sum())
+        left &= ~miss
+        other = left & (values != level).to_numpy(dtype=bool, na_value=False)
+        add("excluded", f"{factor} not {level}", other.sum())
+        left &= ~other
+    if not np.array_equal(left, mask):
+        raise AssertionError(f"participant flow of stratum {stratum} does not reproduce its samples")
+    add("remaining", f"in stratum {stratum}", left.sum())
+    miss = left & ~np.isfinite(y)
+    add("excluded", f"{outcome} missing", miss.sum())
+    add("remaining", f"{outcome} recorded", (left & ~miss).sum())
+    return rows
+
+
+def variant_flow(
+    outcome: str,
+    stratum: str,
+    variant: str,
+    start: np.ndarray,
+    g: np.ndarray,
+    cov_values: dict[str, np.ndarray],
+    cov_names: list[str],
+    *,
+    excluded: str = "",
+) -> list[dict]:
+    """Participant-flow rows of one variant in a stratum, continuing :func:`stratum_flow`.
+
+    From ``start`` (in the stratum with the outcome recorded), samples missing each model
+    covariate in turn (``cov_names``: the configured and ancestry covariates, then sex and T2DM
+    where they vary), then those without a called genotype, to ``analysed (genetic models)``: the
+    ``n`` of the variant's genetic-model rows (hard calls; a dosage model's own n is in its
+    note). A QC-excluded variant ends with 0 and the reason.
+    """
+    rows = []
+
+    def add(kind, reason, n):
+        rows.append({"outcome": outcome, "stratum": stratum, "variant": variant, "step": len(rows) + 1,
+                     "kind": kind, "reason": reason, "n": int(n)})  # fmt: skip
+
+    left = start.copy()
+    for c in cov_names:
+        miss = left & ~np.isfinite(cov_values[c])
+        add("excluded", f"{c} missing (covariate)", miss.sum())
+        left &= ~miss
+    add("remaining", "outcome and covariates complete", left.sum())
+    if excluded:
+        add("excluded", f"variant excluded: {excluded}", left.sum())
+        add("remaining", "analysed (genetic models)", 0)
+        return rows
+    miss = left & ~np.isfinite(g)
+    add("excluded", "genotype not called", miss.sum())
+    add("remaining", "analysed (genetic models)", (left & ~miss).sum())
+    return rows
 
 
 def _power_table(
     table: pd.DataFrame, inputs: list, *, outcome: str, outcome_type: str, settings: Settings
 ) -> pd.DataFrame:
     """``power.tsv`` rows of one outcome: the log-additive (mtDNA: carrier) model of every variant x
-    stratum, at alpha and at the Bonferroni level of the outcome's family (alpha / m, m the number
-    of tests with a p-value in the family; see :func:`adjust_pvalues`)."""
+    stratum, at alpha and at the Bonferroni level of the row's family (alpha / m): for an
+    exploratory row m is the number of tests with a p-value in the outcome's exploratory family;
+    for a primary row m is the planned size of the primary family (variants x outcomes x strata x
+    models of config ``primary``), which spans outcomes and is only adjusted at the merge."""
     alpha, effect = power.settings(settings, outcome, outcome_type)
-    family = table[table["p_bonferroni"].notna()].drop_duplicates(["variant", "stratum", "model"])
-    alphas = {"nominal": alpha, "bonferroni": alpha / max(len(family), 1)}
+    sizes = {r.family: int(r.m) for r in families.family_sizes(table).itertuples()} if len(table) else {}
+    spec = families.primary_spec(settings, diploid=[v.id for v, *_ in inputs if v.ploidy == 2])
+    n_outcomes = len(spec.outcomes) if spec.outcomes is not None else len(settings.outcomes)
+    m_primary = len(spec.variants or ()) * n_outcomes * len(spec.strata) * len(spec.models)
+    family_of = {
+        (r.variant, r.stratum, r.model): r.family
+        for r in table[["variant", "stratum", "model", "family"]].itertuples()
+    }
     rows = []
     for v, stratum, y, g in inputs:
         model = "carrier" if v.ploidy == 1 else "additive"
+        fam = family_of.get((v.id, stratum, model), families.exploratory(outcome))
+        m = m_primary if fam == families.PRIMARY else sizes.get(fam, 1)
+        alphas = {"nominal": alpha, "bonferroni": alpha / max(m, 1)}
         for r in power.power_rows(outcome_type, y, g, assumed_effect=effect, alphas=alphas, ploidy=v.ploidy):
             rows.append({"variant": v.id, "outcome": outcome, "stratum": stratum, "model": model, **r})
     out = pd.DataFrame(rows, columns=power.POWER_COLUMNS)
@@ -636,7 +981,7 @@ def _excluded_rows(
         rows.add(v, stratum, res)
     for modifier, _values, label in stratum_interactions(stratum, None, None):
         res = TestResult(model=f"interaction_{modifier}", term=f"per_allele_x_{modifier}", note=reason)
-        rows.add(v, stratum, res, reference=f"{reference_label(v, 'additive')}; {label}")
+        rows.add(v, stratum, res, reference=interaction_reference(v, label, binary=binary))
 
 
 def _unadjusted_tests(
@@ -674,13 +1019,26 @@ def _unadjusted_tests(
     return [contingency.anova_by_genotype(y, g), contingency.kruskal_by_genotype(y, g)]
 
 
-def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g, binary) -> None:
-    """Genotype counts by case status (binary) or BMD summaries by genotype (continuous)."""
+def interaction_reference(v: PanelVariant, contrast: str, *, binary: bool) -> str:
+    """What an interaction estimate compares, e.g. ``ratio of per-allele ORs of G (t): t2dm=yes
+    vs t2dm=no`` (binary) or ``difference of per-allele betas ...`` (continuous); mtDNA:
+    ``carrier ORs of C``."""
+    allele = v.effect_allele if v.label(v.effect_allele) == v.effect_allele else (
+        f"{v.effect_allele} ({v.label(v.effect_allele)})"
+    )  # fmt: skip
+    unit = "carrier" if v.ploidy == 1 else "per-allele"
+    kind = f"ratio of {unit} ORs" if binary else f"difference of {unit} betas"
+    return f"{kind} of {allele}: {contrast}"
+
+
+def _descriptives(counts_rows, bmd_rows, v: PanelVariant, outcome, stratum, y, g, binary, sample) -> None:
+    """Genotype counts by case status (binary) or BMD summaries by genotype (continuous) of one
+    sample (:data:`SAMPLES`: ``descriptive`` or ``model``)."""
     size = v.ploidy + 1
     for k in range(size):
         nuc, lab = v.genotype_names(k)
         at = g == k
-        label = {"outcome": outcome, "variant": v.id, "name": v.name, "stratum": stratum}
+        label = {"outcome": outcome, "variant": v.id, "name": v.name, "stratum": stratum, "sample": sample}
         if binary:
             n_case, n_ctrl = int((at & (y == 1)).sum()), int((at & (y == 0)).sum())
             tot_case, tot_ctrl = int((y == 1).sum()), int((y == 0).sum())

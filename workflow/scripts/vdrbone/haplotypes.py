@@ -32,10 +32,12 @@
 - :func:`ld_table`, :func:`frequency_table`, :func:`association_table`: the tidy tables of the
   workflow (``ld.tsv``, ``haplotypes.tsv``, ``haplotype_association.tsv``).
 
-Haplotype names: ``haplotype`` is the forward-strand nucleotides in genomic order joined by
-``-`` (``A-C-C`` = TaqI A, ApaI C, BsmI C, as in ``resources/populations.tsv``); ``rflp`` is the
-literature letters in descending genomic position, i.e. along VDR (minus strand) from 5' to 3'
-(``baT`` = BsmI b, ApaI a, TaqI T; with FokI: ``FbaT``). The pooled class is ``rare``.
+Haplotype names: ``rflp`` is the literature letters in descending genomic position, i.e. along
+VDR (minus strand) from 5' to 3' (``baT`` = BsmI b, ApaI a, TaqI T; with FokI: ``FbaT``);
+``haplotype`` is the forward-strand nucleotides in the same locus order, joined by ``-``
+(``C-C-A`` = BsmI C, ApaI C, TaqI A for ``baT``), so that the n-th nucleotide and the n-th letter
+name the same locus. ``resources/populations.tsv`` lists its haplotypes in genomic order with
+their variant ids. The pooled class is ``rare``.
 
 Missing data: LD uses samples with both genotypes called; the EM uses samples with at least one
 block locus called (partially missing samples are enumerated, as haplo.em); regression uses
@@ -53,16 +55,14 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
 
-from vdrbone import regression
+from vdrbone import families, regression
 from vdrbone.association import (
     DesignLog,
-    adjust_pvalues,
     genotype_matrix,
     join_notes,
     stratum_design,
 )
 from vdrbone.errors import InputError
-from vdrbone.multiple_testing import ADJUSTED_COLUMNS
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -387,10 +387,10 @@ class Block:
         return "-".join(v.name for v in reversed(self.variants))
 
     def nucleotides(self, bits) -> str:
-        """``A-C-C``: forward alleles in genomic order of a 0/1 effect-allele vector."""
-        return "-".join(
-            v.effect_allele if b else v.other_allele for v, b in zip(self.variants, bits, strict=True)
-        )
+        """``C-C-A``: forward alleles of a 0/1 effect-allele vector (bits in genomic order), written
+        in the locus order of :meth:`rflp` (descending position), e.g. ``baT`` = ``C-C-A``."""
+        alleles = [v.effect_allele if b else v.other_allele for v, b in zip(self.variants, bits, strict=True)]
+        return "-".join(reversed(alleles))
 
     def rflp(self, bits) -> str:
         """``baT``: literature letters in descending genomic position (VDR 5' to 3')."""
@@ -987,7 +987,7 @@ def association_table(
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = list(settings.covariates)
+    base_covs = settings.model_covariates
     cov_values = {c: pheno[c].to_numpy(dtype=float) for c in base_covs}
     sex, t2dm = pheno["sex"].astype(object), pheno["t2dm"].astype(object)
     cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
@@ -1089,18 +1089,13 @@ def association_table(
 
 
 def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """The ``--adjust`` set over the ``haplotype_global`` tests of each outcome (the engine's
-    :func:`vdrbone.association.adjust_pvalues`); other rows get NaN."""
+    """Bonferroni and BH adjustment of the ``haplotype_global`` tests within the family
+    ``haplotype:<outcome>`` (the global tests of one outcome over its strata; see
+    :mod:`vdrbone.families`); the per-haplotype rows are family ``none`` and get NaN."""
     out = df.copy()
-    cols = list(ADJUSTED_COLUMNS)
-    out[cols] = np.nan
-    for _outcome, part in out.groupby("outcome", sort=False):
-        glob = part[part["model"] == "haplotype_global"].assign(model="additive")
-        if glob.empty:
-            continue
-        adj = adjust_pvalues(glob)
-        out.loc[adj.index, cols] = adj[cols].to_numpy()
-    return out
+    glob = out["model"] == "haplotype_global"
+    out["family"] = np.where(glob, out["outcome"].map(families.haplotype_family), families.NONE)
+    return families.adjust_by_family(out)
 
 
 def ld_table(

@@ -1,15 +1,25 @@
-"""Methods text of the report, generated from the configuration a run actually used.
+"""Methods text of the report, generated from the configuration and from what happened in the run.
 
 :func:`methods_sections` turns the validated config (and the analysed panel) into numbered
-paragraphs a reader can paste into a paper: genotype calling, QC (exact HWE), the tests and
-genetic models with their covariates and strata, interaction and stratified tests, the
-multiple-testing family, the Firth fallback, small-cell suppression and software versions.
-Every statement is derived from the config; nothing is hard-coded that a config key can change.
-References are plain text (no links), in :data:`REFERENCES`.
+paragraphs a reader can paste into a paper: definitions, genotype calling, QC (sample call rate,
+exact HWE), the tests and genetic models with their covariates and strata, missing data,
+population stratification, interaction and stratified tests, the primary and exploratory
+multiple-testing families, the Firth fallback, the mtDNA rules, small-cell suppression and
+software versions. Given the run's facts (:func:`run_facts`, read from the tables the run wrote),
+each sentence about an event is emitted only when the event happened (dosages used, build
+detected, Firth used in k rows, GP threshold applied, heteroplasmic calls set missing, ...);
+without facts the text describes the settings. :func:`p_value_legend` says, per row kind, which
+test produced the p-value. References are plain text (no links), in :data:`REFERENCES`.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from vdrbone import families
 from vdrbone.association import PRIMARY_MODELS
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
@@ -113,6 +123,169 @@ def _hwe_text(qc: QcSettings, labels: list[str], binary: list[str]) -> str:
     return text + ". HWE within strata is descriptive. No HWE test applies to haploid mtDNA."
 
 
+@dataclass(frozen=True)
+class RunFacts:
+    """What happened in a run, read from its tables (see :func:`run_facts`)."""
+
+    build: str = ""  # genome build used (extraction.tsv)
+    dosage_rows: int = 0  # association rows whose additive model used DS dosages
+    firth_rows: int = 0  # rows fitted by Firth's penalised likelihood
+    firth_models: tuple[str, ...] = ()
+    n_low_gp: int = 0  # calls below the GP threshold, set missing
+    heteroplasmic: dict[str, int] = field(default_factory=dict)  # mtDNA variant -> calls set missing
+    in_phenotypes: int = 0
+    in_both: int = 0
+    only_vcf: int = 0
+    low_call_rate: int = 0  # samples excluded by qc.min_sample_call_rate
+    no_calls: int = 0
+    analysed: int = 0
+    mt_rule_rows: int = 0  # mtDNA rows without estimate (minimum carriers / carrier cases)
+    aliased_rows: int = 0
+    covariates_dropped: int = 0  # outcome x stratum x covariate drops
+    family_sizes: dict[str, int] = field(default_factory=dict)  # family -> m (finite p)
+    haplotype_family_sizes: dict[str, int] = field(default_factory=dict)
+
+
+def _sum(df: pd.DataFrame | None, col: str) -> int:
+    if df is None or col not in df:
+        return 0
+    return int(pd.to_numeric(df[col], errors="coerce").fillna(0).sum())
+
+
+def run_facts(tables: dict[str, pd.DataFrame]) -> RunFacts:
+    """The facts :func:`methods_sections` states, from a run's tables (keys as the file names
+    without ``.tsv``: ``association``, ``extraction``, ``qc_variants``, ``qc_samples_summary``,
+    ``sample_matching``, ``covariate_design``, ``haplotype_association``; missing ones count as
+    empty)."""
+    assoc = tables.get("association")
+    if assoc is None:
+        assoc = pd.DataFrame(columns=["model", "method", "note", "family", "p_value"])
+    note = assoc.note.fillna("").astype(str)
+    method = assoc.method.fillna("").astype(str)
+    firth = method.str.contains("Firth")
+    ext = tables.get("extraction")
+    build = ""
+    if ext is not None and "build" in ext and len(ext):
+        build = ", ".join(dict.fromkeys(ext["build"].dropna().astype(str)))
+    qcv = tables.get("qc_variants")
+    het: dict[str, int] = {}
+    if qcv is not None and len(qcv):
+        top = qcv[(qcv["stratum"] == "all") & (qcv["subset"] == "all")]
+        mt = top[top["n_carriers"].notna()] if "n_carriers" in top else top.iloc[0:0]
+        het = {r.variant: int(r.n_heteroplasmic) for r in mt.itertuples() if pd.notna(r.n_heteroplasmic)}
+    match = tables.get("sample_matching")
+    m = dict(zip(match["measure"], match["n"].astype(int), strict=True)) if match is not None else {}
+    qs = tables.get("qc_samples_summary")
+    q = dict(zip(qs["measure"], qs["value"], strict=True)) if qs is not None else {}
+    sizes = (
+        families.family_sizes(assoc)
+        if "family" in assoc and len(assoc)
+        else pd.DataFrame(columns=["family", "m"])
+    )
+    hap = tables.get("haplotype_association")
+    hap_sizes = (
+        families.family_sizes(hap)
+        if hap is not None and "family" in hap and len(hap)
+        else pd.DataFrame(columns=["family", "m"])
+    )
+    design = tables.get("covariate_design")
+    return RunFacts(
+        build=build,
+        dosage_rows=int(method.str.contains("DS dosage").sum()),
+        firth_rows=int(firth.sum()),
+        firth_models=tuple(dict.fromkeys(assoc.loc[firth, "model"].astype(str))),
+        n_low_gp=_sum(ext, "n_low_gp"),
+        heteroplasmic=het,
+        in_phenotypes=m.get("in_phenotypes", 0),
+        in_both=m.get("in_both", 0),
+        only_vcf=m.get("only_vcf", 0),
+        low_call_rate=int(q.get("n_low_call_rate", 0) or 0),
+        no_calls=int(q.get("n_no_calls", 0) or 0),
+        analysed=int(q.get("n_analysed", m.get("in_both", 0)) or 0),
+        mt_rule_rows=int(note.str.contains("no regression estimate: ").sum()),
+        aliased_rows=int(note.str.contains("aliased with ").sum()),
+        covariates_dropped=0 if design is None else len(design),
+        family_sizes={r.family: int(r.m) for r in sizes.itertuples()},
+        haplotype_family_sizes={r.family: int(r.m) for r in hap_sizes.itertuples()},
+    )
+
+
+# The p-value of each row kind, as the legend of a p column (see p_value_legend).
+P_SOURCES = {
+    "allelic": "Pearson chi-square (1 df) on the 2x2 allele table, no continuity correction",
+    "allelic_fisher": "Fisher's exact test on the 2x2 allele table (OR: conditional MLE with exact 95% CI)",
+    "genotypic": "Pearson chi-square (2 df) on the 2x3 genotype table",
+    "genotypic_fisher": "Freeman-Halton exact test on the 2x3 genotype table",
+    "trend": "Cochran-Armitage trend test (1 df)",
+    "max3": "MAX3: largest of the dominant, recessive and additive trend tests, trivariate-normal p",
+    "carrier_fisher": "Fisher's exact test on the 2x2 carrier x case table (OR: sample OR with Woolf 95% CI)",
+    "anova": "one-way ANOVA F test by genotype (unadjusted)",
+    "kruskal_wallis": "Kruskal-Wallis rank-sum test by genotype (unadjusted)",
+    "mantel_haenszel": "Cochran-Mantel-Haenszel chi-square (1 df), no continuity correction",
+    "breslow_day": "Breslow-Day test of homogeneity with Tarone's correction",
+    "haplotype": "Wald test of the haplotype coefficient",
+    "haplotype_global": "global likelihood-ratio test against the covariate-only model",
+}
+
+
+def _regression_source(model: str, method: str) -> str:
+    what = "the product term" if model.startswith("interaction_") else "the genotype term(s)"
+    if "Firth" in method:
+        return f"penalised likelihood-ratio test (Firth) of {what}; profile penalised-likelihood 95% CI"
+    if method.startswith("logistic"):
+        return f"likelihood-ratio test of {what} against the model without it (logistic); Wald 95% CI"
+    if method.startswith("linear"):
+        return f"F test of {what} against the model without it (linear); Wald 95% CI"
+    return method
+
+
+def p_value_legend(table: pd.DataFrame) -> pd.DataFrame:
+    """Which test produced the p-value of each kind of row shown (a legend true for every row).
+
+    One row per (model, source) among the rows of ``table`` with a p-value: columns ``model``,
+    ``rows`` (how many), ``test``. Regression rows are split by how they were fitted (ML logistic
+    LRT, linear F test, Firth penalised LRT), read from each row's ``method``.
+    """
+    p = pd.to_numeric(table.get("p_value", pd.Series(dtype=float)), errors="coerce")
+    sel = table[p.notna()]
+    out = []
+    for (model, method), part in sel.groupby(
+        [
+            sel["model"].astype(str),
+            sel["method"].fillna("").astype(str).map(lambda m: re.sub(r"F\(\d+, \d+\)", "F", m)),
+        ],
+        sort=False,
+    ):
+        test = P_SOURCES.get(model) or _regression_source(model, method)
+        out.append({"model": model, "rows": len(part), "test": test})
+    legend = pd.DataFrame(out, columns=["model", "rows", "test"])
+    return legend.groupby(["model", "test"], sort=False, as_index=False)["rows"].sum()[
+        ["model", "rows", "test"]
+    ]
+
+
+def variant_description(v) -> str:
+    """``TaqI rs731236 (forward A>G; VDR c.1056T>C, p.Ile352=; effect allele G = t, the allele the
+    literature usually counts)``: the panel's names of one variant for the Methods."""
+    coding = ", ".join(x for x in (v.hgvs_c, v.hgvs_p) if x)
+    parts = [f"forward {v.ref}>{v.alt}"]
+    if coding:
+        parts.append(f"{v.gene} {coding}" if v.hgvs_c and not v.hgvs_c.startswith("m.") else coding)
+    if v.ploidy == 1:
+        effect = f"carrier of {v.effect_allele}"
+    else:
+        letter = v.label(v.effect_allele)
+        effect = f"effect allele {v.effect_allele}" + (f" = {letter}" if letter != v.effect_allele else "")
+        if v.literature_relation == "same":
+            effect += ", the allele the literature usually counts"
+        elif v.literature_relation == "opposite":
+            effect += (
+                f"; the literature usually counts {v.literature_allele}, so its ORs are the inverse and its "
+                "betas the negative of those reported here"
+            )
+    return f"{v.name} {v.id} ({'; '.join(parts)}; {effect})"
+
+
 def software_versions() -> dict[str, str]:
     """Installed versions of vdrbone and the packages it depends on (importlib.metadata)."""
     versions = {"vdrbone": _own_version()}
@@ -207,14 +380,22 @@ def _science_sections(settings: Settings, tte: list[str]) -> list[dict]:
 
 
 def methods_sections(
-    settings: Settings, *, panel: Panel, versions: dict[str, str] | None = None, suppress: int | None = None
+    settings: Settings,
+    *,
+    panel: Panel,
+    versions: dict[str, str] | None = None,
+    suppress: int | None = None,
+    facts: RunFacts | None = None,
 ) -> list[dict]:
     """The methods text as a list of ``{'title': str, 'text': str}`` paragraphs.
+
+    With ``facts`` (:func:`run_facts`), each sentence about an event is emitted only when it
+    happened in the run (and says how often); without, the text describes the settings.
 
     Parameters
     ----------
     settings : the run's settings (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
-        ``qc``, ``association``, ``suppress_below``, ``cohort``, ``simulate``, ``haplotypes``).
+        ``qc``, ``association``, ``report``, ``cohort``, ``simulate``).
     panel : the analysed variants (effect alleles and RFLP letters are named in the text).
     versions : package -> version (default :func:`software_versions`).
     suppress : the small-cell threshold in force (default
@@ -225,7 +406,9 @@ def methods_sections(
     binary = [o for o, s in outcomes.items() if outcome_kind(s) == "binary"]
     continuous = [o for o, s in outcomes.items() if outcome_kind(s) == "continuous"]
     tte = [o for o, s in outcomes.items() if outcome_kind(s) == "time_to_event"]
-    covs = [COVARIATE_NAMES.get(c, c) for c in settings.covariates]
+    covs = [COVARIATE_NAMES.get(c, c) for c in settings.model_covariates]
+    ancestry = list(settings.ancestry_covariates)
+    defs = settings.definitions
     strata = strata_labels(list(settings.strata))
     geno, qc, assoc = settings.genotypes, settings.qc, settings.association
     k = settings.suppress_below if suppress is None else int(suppress)
@@ -243,25 +426,31 @@ def methods_sections(
         source = f"Cohort {cohort.name}. "
     diploid = [v for v in panel if v.ploidy == 2]
     haploid = [v for v in panel if v.ploidy == 1]
-    variant_text = _join(
-        [
-            f"{v.name} {v.id} (effect allele {v.effect_allele}"
-            + (f" = {v.label(v.effect_allele)}" if v.label(v.effect_allele) != v.effect_allele else "")
-            + ")"
-            for v in diploid
-        ]
-    )
-    mt_text = _join([f"{v.id} (carrier of {v.effect_allele})" for v in haploid])
     out.append(
         {
-            "title": "Study population and variants",
+            "title": "Study design and definitions",
             "text": source
-            + f"Analysed variants: {variant_text}"
-            + (f"; mitochondrial {mt_text}" if mt_text else "")
+            + f"Design and setting: {defs.get('study_design') or 'not provided'}. "
+            + "Outcomes: "
+            + "; ".join(
+                f"{s.get('label', o)}: {s.get('definition') or 'definition not provided'}"
+                for o, s in outcomes.items()
+            )
+            + f". Type 2 diabetes: {defs.get('t2dm') or 'definition not provided'}. Genotyping platform: "
+            + f"{defs.get('genotyping_platform') or 'not provided'}; laboratory QC: "
+            + f"{defs.get('genotyping_qc') or 'not provided'}.",
+        }
+    )
+    out.append(
+        {
+            "title": "Variants",
+            "text": f"Analysed variants: {_join([variant_description(v) for v in diploid])}"
+            + (f"; mitochondrial {_join([variant_description(v) for v in haploid])}" if haploid else "")
             + ". Every count, frequency and effect refers to the named effect allele; RFLP letters "
-            "follow the convention capital letter = restriction site absent. Genotypes were read from "
-            f"the genotype files ({cohort.build} build detection) and harmonised to the "
-            "panel's forward-strand alleles"
+            "follow the convention capital letter = restriction site absent, and haplotypes are written "
+            "in the literature's locus order (BsmI-ApaI-TaqI) in letters and forward-strand nucleotides "
+            "alike. Genotypes were read from the genotype files and harmonised to the panel's forward-strand "
+            "alleles"
             + ("; records whose FILTER was not PASS were not used" if geno.require_pass else "")
             + (
                 f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
@@ -269,38 +458,99 @@ def methods_sections(
                 if geno.min_info
                 else ""
             )
-            + ".",
-        }
-    )
-    gp = geno.gp_threshold
-    het = geno.heteroplasmy_threshold
-    out.append(
-        {
-            "title": "Genotype calls",
-            "text": "Hard genotype calls (GT) were used; for imputed files without GT a call was made when "
-            f"the largest genotype probability was at least {gp}. "
+            + "; "
             + (
-                "Log-additive models used imputed dosages (DS) where the VCF provided them. "
-                if geno.use_dosage
-                else "Log-additive models used hard-call allele counts. "
+                (
+                    f"the genome build ({facts.build}) was detected from the VCF header and contig lengths."
+                    if cohort.build == "auto"
+                    else f"the genome build was set to {facts.build} in the configuration."
+                )
+                if facts is not None and facts.build
+                else f"genome build: {cohort.build}."
             )
             + (
-                f"mtDNA was treated as haploid: a call with a heteroplasmy fraction (FORMAT AF) of at least "
-                f"{het} counted as carrier, lower fractions as not called"
-                + (
-                    f"; carriers are defined by allele {geno.mt_alt}. "
-                    if geno.mt_alt not in (None, "any")
-                    else "; a carrier carries any non-reference allele. "
-                )
+                " The mtDNA variants are haplogroup markers (m.15885 marks haplogroup O1; m.4823 recurs in "
+                "several haplogroups): a carrier contrast compares maternal lineages and cannot separate the "
+                "variant from the rest of its haplogroup."
                 if haploid
                 else ""
             ),
         }
     )
+    gp = geno.gp_threshold
+    het = geno.heteroplasmy_threshold
+    if facts is None:
+        gp_text = (
+            "Hard genotype calls (GT) were used; for imputed files without GT a call was made when the "
+            f"largest genotype probability was at least {gp}. "
+        )
+        ds_text = (
+            "Log-additive models used imputed dosages (DS) where the VCF provided them. "
+            if geno.use_dosage
+            else "Log-additive models used hard-call allele counts. "
+        )
+    else:
+        gp_text = "Hard genotype calls were used. " + (
+            f"For imputed records without GT a call was made when the largest genotype probability (GP) "
+            f"was at least {gp}; {facts.n_low_gp} call(s) below it were set missing. "
+            if facts.n_low_gp
+            else ""
+        )
+        ds_text = (
+            f"Log-additive models used imputed DS dosages ({facts.dosage_rows} additive rows). "
+            if facts.dosage_rows
+            else "Log-additive models used hard-call effect-allele counts"
+            + (" (no DS dosages were present). " if geno.use_dosage else ". ")
+        )
+    het_counts = ""
+    if facts is not None and haploid:
+        n_het = sum(facts.heteroplasmic.values())
+        het_counts = (
+            " Heteroplasmic calls set missing: "
+            + ", ".join(f"{vid} {n}" for vid, n in facts.heteroplasmic.items())
+            + "."
+            if n_het
+            else " No heteroplasmic call was found."
+        )
+    out.append(
+        {
+            "title": "Genotype calls",
+            "text": gp_text
+            + ds_text
+            + (
+                f"mtDNA was treated as haploid: a call with a heteroplasmy fraction (FORMAT AF) of at least "
+                f"{het} counted as carrier, lower fractions as heteroplasmic and not called"
+                + (
+                    f"; carriers are defined by allele {geno.mt_alt}."
+                    if geno.mt_alt not in (None, "any")
+                    else "; a carrier carries any non-reference allele."
+                )
+                + het_counts
+                if haploid
+                else ""
+            ),
+        }
+    )
+    min_rate = qc.min_sample_call_rate
+    if facts is None:
+        sample_text = (
+            f"Samples with a call rate below {min_rate} over the panel were excluded. At least "
+            f"{qc.min_sample_overlap * 100:.0f}% of phenotyped samples had to be present in "
+            "the VCF. "
+        )
+    else:
+        sample_text = (
+            f"Of {facts.in_phenotypes} participants in the phenotype table, {facts.in_both} were in the "
+            "genotype files"
+            + (f" ({facts.only_vcf} genotyped samples had no phenotype row)" if facts.only_vcf else "")
+            + f"; {facts.low_call_rate} with a sample call rate below {min_rate} over the panel"
+            + (f" and {facts.no_calls} without any call" if facts.no_calls else "")
+            + f" were excluded, leaving {facts.analysed} (participant_flow.tsv). "
+        )
     out.append(
         {
             "title": "Quality control",
-            "text": f"Call rate was computed per variant over all phenotyped samples (threshold "
+            "text": sample_text + f"Call rate was computed per variant over the analysed samples (threshold "
             f"{qc.min_call_rate}). "
             + _hwe_text(qc, [outcomes[o].get("label", o) for o in binary], binary)
             + " Variants failing QC (call rate or HWE) were "
@@ -308,9 +558,24 @@ def methods_sections(
                 "excluded from association testing of every outcome; their rows give the reason."
                 if qc.action == "exclude"
                 else "flagged but kept."
-            )
-            + f" At least {qc.min_sample_overlap * 100:.0f}% of phenotyped samples had to be "
-            "present in the VCF.",
+            ),
+        }
+    )
+    out.append(
+        {
+            "title": "Missing data and population stratification",
+            "text": "Complete-case analysis: each test used the participants of its stratum with the outcome "
+            "and the genotype, and each regression model additionally those with every covariate; "
+            "nothing was imputed. The genotype counts, means and SDs shown beside an estimate are those of "
+            "the model's own sample; participant_flow.tsv follows every stratum from the phenotype table "
+            "to each model's n with the reasons for exclusion. "
+            + (
+                f"Ancestry was adjusted for by the covariates {_join(ancestry)} (supplied with the "
+                "phenotypes) in every model."
+                if ancestry
+                else "No ancestry covariates (principal components) were supplied: the models are not "
+                "adjusted for population stratification."
+            ),
         }
     )
     tests = []
@@ -318,7 +583,8 @@ def methods_sections(
         labels = _join([outcomes[o].get("label", o) for o in binary])
         tests.append(
             f"For the binary outcome(s) {labels}: allelic test (Pearson chi-square on the 2x2 allele table, "
-            "no continuity correction, with Fisher's exact test and a Woolf 95% CI of the allelic OR), "
+            "no continuity correction, with the sample allelic OR and its Woolf 95% CI; Fisher's exact "
+            "test beside it reports the conditional maximum-likelihood OR with its exact 95% CI), "
             "genotypic test (chi-square and Freeman-Halton exact test on the 2x3 table), Cochran-Armitage "
             f"trend test {_cite('armitage')}, and logistic regression (odds ratios)."
             + (
@@ -355,25 +621,65 @@ def methods_sections(
             "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
             "complete-case samples; 95% confidence intervals are Wald intervals"
             + (" (profile penalised-likelihood intervals for Firth fits, see below)" if binary else "")
-            + "; AIC is reported to "
-            "compare genetic models. Results were checked against R and PLINK " + _cite("plink") + ".",
+            + "; delta-AIC (AIC minus the smallest AIC of the genetic models of the same variant, stratum "
+            "and sample) compares the genetic models, differences of 2 or less not being distinguished "
+            "by the data. Results were checked against R and PLINK "
+            + _cite("plink")
+            + "."
+            + (
+                " mtDNA carrier frequencies are low: a stratum whose model sample had fewer than "
+                f"{assoc.mt_min_carriers} carriers"
+                + (
+                    f" or fewer than {assoc.mt_min_carrier_cases} carrier case(s)"
+                    if binary and assoc.mt_min_carrier_cases
+                    else ""
+                )
+                + " (in each modifier group, for an interaction) got genotype counts and Fisher's exact "
+                "test but no regression estimate"
+                + (
+                    f" ({facts.mt_rule_rows} rows in this run)."
+                    if facts is not None and facts.mt_rule_rows
+                    else " (no row in this run)."
+                    if facts is not None
+                    else "."
+                )
+                if haploid
+                else ""
+            )
+            + (
+                " Tests whose designs were identical on the same samples (aliased, e.g. SNP x T2DM and SNP "
+                "x sex when the same carriers make both product terms) were counted once; "
+                f"{facts.aliased_rows} row(s) carry the note 'aliased with ...'."
+                if facts is not None and facts.aliased_rows
+                else ""
+            ),
         }
     )
     if binary:
+        firth_text = (
+            "When a logistic model showed quasi-complete separation (a genotype class of the "
+            "model's coding with only cases or only controls; for the log-additive model, case and "
+            "control values, DS dosages where dosages were analysed, overlapping in at most one "
+            "boundary value; |coefficient| > 15 or standard error > 10) or did not converge, it was "
+            f"refitted with Firth's penalised likelihood {_cite('firth', 'heinze')}. Such rows carry "
+            "the note 'firth-fallback'; their p-value is the penalised likelihood-ratio test (the "
+            "tested coefficients fixed at zero, the others re-maximised, the penalty taken from the "
+            "full model; 2 df for the codominant model) and their 95% confidence intervals are "
+            "profile penalised-likelihood intervals, as in R logistf; the Wald p-value and interval "
+            "(as PLINK 2 --glm firth reports them) are kept in the columns wald_p_value, "
+            "wald_ci_lower and wald_ci_upper. "
+        )
+        if facts is not None:
+            firth_text = (
+                f"Firth's penalised likelihood was used in {facts.firth_rows} row(s) (models "
+                f"{_join(list(facts.firth_models))}). " + firth_text
+                if facts.firth_rows
+                else "No logistic model showed separation or failed to converge, so no Firth fit was needed. "
+            )
         out.append(
             {
                 "title": "Separation and sparse data",
-                "text": "When a logistic model showed quasi-complete separation (a genotype class of the "
-                "model's coding with only cases or only controls; for the log-additive model, case and "
-                "control values, DS dosages where dosages were analysed, overlapping in at most one "
-                "boundary value; |coefficient| > 15 or standard error > 10) or did not converge, it was "
-                f"refitted with Firth's penalised likelihood {_cite('firth', 'heinze')}. Such rows carry "
-                "the note 'firth-fallback'; their p-value is the penalised likelihood-ratio test (the "
-                "tested coefficients fixed at zero, the others re-maximised, the penalty taken from the "
-                "full model; 2 df for the codominant model) and their 95% confidence intervals are "
-                "profile penalised-likelihood intervals, as in R logistf; the Wald p-value and interval "
-                "(as PLINK 2 --glm firth reports them) are kept in the columns wald_p_value, "
-                "wald_ci_lower and wald_ci_upper. Regression models of a binary outcome were fitted in a "
+                "text": firth_text + "Regression models of a binary outcome were fitted in a "
                 f"stratum only with at least {assoc.min_cases} cases and {assoc.min_cases} "
                 f"controls; the allele and genotype tests need only {assoc.min_stratum_n} samples.",
             }
@@ -439,19 +745,63 @@ def methods_sections(
                 ),
             }
         )
-    family = assoc.multiple_testing_family
+    spec = families.primary_spec(settings, diploid=[v.id for v in diploid])
+    names = {v.id: v.name for v in panel}
+    model_word = "log-additive" if spec.model == "additive" else spec.model
+    primary_outcomes = [outcomes[o].get("label", o) for o in (spec.outcomes or list(outcomes))]
+    sizes = facts.family_sizes if facts is not None else {}
+    m_primary = f" (m = {sizes.get(families.PRIMARY, 0)} tests with a p-value)" if facts is not None else ""
+    exploratory = (
+        "; ".join(
+            f"{outcomes.get(f.split(':', 1)[1], {}).get('label', f.split(':', 1)[1])} m = {m}"
+            for f, m in sizes.items()
+            if f.startswith("exploratory:")
+        )
+        if facts is not None
+        else ""
+    )
+    hap_sizes = facts.haplotype_family_sizes if facts is not None else {}
     out.append(
         {
-            "title": "Multiple testing",
-            "text": f"The multiple-testing family (multiple_testing_family: {family}) is all primary "
-            "tests of one outcome: one test per variant x stratum x model for the models "
+            "title": "Primary analysis and multiple testing",
+            "text": "The pre-specified primary analysis (config primary) is the "
+            f"{model_word} model in "
+            + (
+                "all participants"
+                if list(spec.strata) == ["all"]
+                else _join([stratum_name(x) for x in spec.strata])
+            )
+            + " for "
+            f"{_join([names.get(v, v) for v in (spec.variants or [])])} and {_join(primary_outcomes)}"
+            + (
+                ", with the "
+                + _join([f"SNP x {'T2DM' if m == 't2dm' else m}" for m in spec.interactions])
+                + " interaction tests in the same participants"
+                if spec.interactions
+                else ""
+            )
+            + f"; these tests form one family across outcomes{m_primary}, read at alpha = {spec.alpha:g}. "
+            "Every other test is exploratory: one family per outcome (multiple_testing_family: "
+            f"{assoc.multiple_testing_family}), one test per variant x stratum x model "
+            "for the models "
             + _join(PRIMARY_MODELS)
-            + " (the two codominant terms share one 2-df test). Within it, p-values were adjusted as "
-            f"PLINK --adjust does: Bonferroni, Holm's step-down {_cite('holm')}, Sidak single-step and "
-            f"step-down {_cite('sidak')}, and the Benjamini-Hochberg {_cite('bh')} and "
-            f"Benjamini-Yekutieli {_cite('by')} false discovery rates (q-values). Exact "
-            "twins of a primary test (Fisher), the descriptive ANOVA and Kruskal-Wallis tests and the "
-            "Breslow-Day test are shown unadjusted.",
+            + " (the two codominant terms share one 2-df test)"
+            + (f" ({exploratory})" if exploratory else "")
+            + ". The column family of association.tsv names each row's family. Within each family, "
+            f"p-values were adjusted as PLINK --adjust does: Bonferroni, Holm's step-down {_cite('holm')}, "
+            f"Sidak single-step and step-down {_cite('sidak')}, and the Benjamini-Hochberg {_cite('bh')} "
+            f"and Benjamini-Yekutieli {_cite('by')} false discovery rates (the 'BH-adjusted p'; not a "
+            "Storey q-value). Interaction tests are family members and carry BH-adjusted p-values too. "
+            "Exact twins of a family test (Fisher), MAX3, the descriptive ANOVA and Kruskal-Wallis tests, "
+            "the Breslow-Day test and aliased tests are shown unadjusted (family none)."
+            + (
+                " The haplotype global tests of each outcome, over its strata, form the family "
+                "haplotype:<outcome>"
+                + (" (" + "; ".join(f"{f} m = {m}" for f, m in hap_sizes.items()) + ")" if hap_sizes else "")
+                + "; the per-haplotype Wald tests are not adjusted."
+                if hap.enabled
+                else ""
+            ),
         }
     )
     out.append(

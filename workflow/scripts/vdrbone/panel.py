@@ -33,6 +33,9 @@ PANEL_COLUMNS = [
     "verified",
     "note",
 ]
+# Optional columns (empty or '.' when unknown): coding-strand HGVS name (c. for VDR, m. for mtDNA),
+# protein change, and the allele (letter) the literature usually counts.
+OPTIONAL_COLUMNS = ["hgvs_c", "hgvs_p", "literature_allele"]
 BUILDS = ("GRCh37", "GRCh38")
 NUCLEOTIDES = set("ACGT")
 COMPLEMENT = {"A": "T", "C": "G", "G": "C", "T": "A"}
@@ -64,6 +67,18 @@ class PanelVariant:
     panel: str
     verified: bool
     note: str
+    hgvs_c: str | None = None
+    hgvs_p: str | None = None
+    literature_allele: str | None = None
+
+    @property
+    def literature_relation(self) -> str:
+        """``same`` when the effect allele is the allele the literature usually counts,
+        ``opposite`` when it is the other one (estimates are then inverted relative to most
+        papers), ``""`` when the panel names no literature allele."""
+        if not self.literature_allele:
+            return ""
+        return "same" if self.label(self.effect_allele) == self.literature_allele else "opposite"
 
     @property
     def other_allele(self) -> str:
@@ -214,6 +229,11 @@ def read_panel(path: str | Path) -> Panel:
         if row["verified"].strip() not in ("yes", "no"):
             raise bad("verified", "yes or no")
         ref_label, alt_label = _none_if_dot(row["ref_label"]), _none_if_dot(row["alt_label"])
+        optional = {c: _none_if_dot(row.get(c) or "") for c in OPTIONAL_COLUMNS}
+        lit = optional["literature_allele"]
+        names = {ref_label or ref, alt_label or alt}
+        if lit is not None and lit not in names:
+            raise bad("literature_allele", f"one of the allele names {sorted(names)} or '.'")
         if (ref_label is None) != (alt_label is None):
             raise bad("alt_label", "a label for both alleles or '.' for both")
         if ref_label is not None and ref_label == alt_label:
@@ -236,6 +256,7 @@ def read_panel(path: str | Path) -> Panel:
                 panel=row["panel"].strip(),
                 verified=row["verified"].strip() == "yes",
                 note=row["note"].strip(),
+                **optional,
             )
         )
     if not variants:

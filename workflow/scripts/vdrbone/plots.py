@@ -64,8 +64,15 @@ def forest_plot(
     title: str,
     footnote: str = "",
     decimals: int = 2,
+    contrast: str = "per effect allele",
+    clip: float = 8.0,
 ) -> str:
     """Forest plot of one effect across strata, as a data URI.
+
+    Rows whose ``note`` starts with ``firth`` (Firth penalised estimates) are drawn as triangles
+    and named in the footnote. The axis spans the point estimates and the reference widened by
+    ``clip`` (a factor on the OR scale; multiples of the estimates' spread for betas): a CI
+    reaching beyond it is cut at the axis and ends in an arrow, its numbers stay in the text column.
 
     Parameters
     ----------
@@ -90,27 +97,41 @@ def forest_plot(
     ok = np.isfinite(est) & np.isfinite(lo) & np.isfinite(hi)
     if log:
         ok &= (lo > 0) & (hi > 0)
+    firth = rows["note"].fillna("").astype(str).str.startswith("firth").to_numpy()
+    ref = 1.0 if log else 0.0
+    cap_lo, cap_hi = -np.inf, np.inf
+    if ok.any():
+        e = np.concatenate([est[ok], [ref]])
+        if log:
+            cap_lo, cap_hi = e.min() / clip, e.max() * clip
+        else:
+            spread = e.max() - e.min() or max(abs(e).max(), 1e-12)
+            cap_lo, cap_hi = e.min() - clip * spread, e.max() + clip * spread
+    lo_draw, hi_draw = np.maximum(lo, cap_lo), np.minimum(hi, cap_hi)
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8.6, 0.34 * k + 1.25))
         y = np.arange(k)[::-1]
-        ref = 1.0 if log else 0.0
         ax.axvline(ref, color="#777777", lw=0.9, ls="--", zorder=0)
         for i in range(k):
             if not ok[i]:
                 continue
             overall = rows["stratum"].iloc[i] == "all"
-            ax.plot([lo[i], hi[i]], [y[i], y[i]], color="black", lw=1.3)
+            ax.plot([lo_draw[i], hi_draw[i]], [y[i], y[i]], color="black", lw=1.3)
+            if lo[i] < lo_draw[i]:  # clipped: an arrow at the axis end
+                ax.plot(lo_draw[i], y[i], marker="<", ms=6, color="black")
+            if hi[i] > hi_draw[i]:
+                ax.plot(hi_draw[i], y[i], marker=">", ms=6, color="black")
             ax.plot(
                 est[i],
                 y[i],
-                marker="D" if overall else "s",
-                ms=7 if overall else 5.5,
+                marker="^" if firth[i] else ("D" if overall else "s"),
+                ms=7 if overall or firth[i] else 5.5,
                 color="black",
                 mfc="black" if overall else "white",
                 mew=1.3,
             )
         if ok.any():
-            vals = np.concatenate([lo[ok], hi[ok], [ref]])
+            vals = np.concatenate([lo_draw[ok], hi_draw[ok], [ref]])
             vmin, vmax = vals.min(), vals.max()
             if log:
                 vmin, vmax = math.log(vmin), math.log(vmax)
@@ -133,9 +154,9 @@ def forest_plot(
         ax.set_yticklabels([stratum_name(s) for s in rows["stratum"]])
         ax.set_ylim(-0.7, k - 0.3)
         ax.set_xlabel(
-            f"{RATIO_NAMES[estimate_type]} per effect allele (95% CI, log scale)"
+            f"{RATIO_NAMES[estimate_type]} {contrast} (95% CI, log scale)"
             if log
-            else "Beta per effect allele (95% CI)"
+            else f"Beta {contrast} (95% CI)"
         )
         ax.set_title(title, loc="left", pad=20)
         # right-hand text columns n | estimate (CI) | p, each placed after the widest text of the
@@ -169,9 +190,18 @@ def forest_plot(
                         ax.text(x, y[i], note, transform=trans, fontsize=8.5, va="center", style="italic")
             right = max(t.get_window_extent(renderer).x1 for t in drawn)
             x = to_axes.transform((right, 0))[0] + gap
+        marks = []
+        if (firth & ok).any():
+            marks.append("\u25b3 Firth penalised estimate")
+        if ((lo < lo_draw) | (hi > hi_draw))[ok].any():
+            marks.append("arrow: CI continues beyond the axis (see the numbers)")
+        footnote = "; ".join([x for x in [footnote, *marks] if x])
         if footnote:
             fig.text(0.01, -0.02, footnote, fontsize=9, ha="left", va="top")
         return figure_data_uri(fig)
+
+
+MIN_CI_N = 5  # cells with fewer people get an n-annotated point, no t interval
 
 
 def genotype_means_plot(
@@ -188,8 +218,10 @@ def genotype_means_plot(
     ----------
     data : one row per stratum x genotype with columns ``stratum``, ``genotype`` (display label,
         one of ``genotypes``), ``n`` (int), ``mean`` and ``sd``. Cells hidden by small-cell
-        suppression must be dropped by the caller; cells with n < 2 get a point without an
-        interval. The interval is mean +/- t(0.975, n-1) sd / sqrt(n).
+        suppression must be dropped by the caller. The interval is mean +/- t(0.975, n-1) sd /
+        sqrt(n), drawn only for cells of at least :data:`MIN_CI_N` people (a t interval from 2 or 3
+        values spans far beyond the data and flattens every other point); smaller cells get a
+        point annotated with their n.
     strata : stratum labels in display order (x axis groups).
     genotypes : genotype labels in display order (marker shape and position within a group).
     """
@@ -207,10 +239,16 @@ def genotype_means_plot(
                 if row.empty or not np.isfinite(row["mean"].iloc[0]):
                     continue
                 n, mean, sd = int(row["n"].iloc[0]), float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
-                half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) if n >= 2 and np.isfinite(sd) else 0.0
+                tiny = n < MIN_CI_N
+                half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) if not tiny and np.isfinite(sd) else 0.0
                 xs.append(si + offsets[gi])
                 ys.append(mean)
                 errs.append(half)
+                if tiny:
+                    ax.annotate(
+                        f"n={n}", (si + offsets[gi], mean), xytext=(3, 3), textcoords="offset points",
+                        fontsize=7, color="#444444",
+                    )  # fmt: skip
             ax.errorbar(
                 xs,
                 ys,
@@ -304,6 +342,8 @@ def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
             for yv, v in zip(ys, vals, strict=True):
                 if np.isfinite(v):
                     ax.text(v + 0.005, yv, f"{v:.3f}", va="center", fontsize=8)
+                else:  # not estimated in this stratum: say so rather than draw a zero
+                    ax.text(0.005, yv, "no data", va="center", fontsize=7.5, style="italic", color="#555555")
         ax.set_yticks(range(len(haps)))
         ax.set_yticklabels(haps)
         ax.invert_yaxis()

@@ -342,14 +342,19 @@ def _controls_verdict(table: pd.DataFrame, controls: list[str], hwe_p: float) ->
         table.at[i, "reason"] = "; ".join(reasons)
 
 
-def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) -> pd.DataFrame:
+def qc_samples(
+    calls: pd.DataFrame, *, max_missing_rate: float | None = None, min_call_rate: float | None = None
+) -> pd.DataFrame:
     """Per-sample call summary (PLINK ``--missing`` .imiss analogue).
 
     ``n_variants`` is the number of distinct variants in ``calls`` with calls (rows with status
     ``excluded``, variants extraction could not give, are left out; a variant without a row for
     a sample counts as missing for it); ``missing_rate = 1 - n_called / n_variants``.
     ``status``: ``no_calls`` (nothing called), ``high_missing`` (missing_rate >
-    ``max_missing_rate``, when given, as PLINK ``--mind``) or ``ok``.
+    ``max_missing_rate``, when given, as PLINK ``--mind``), ``low_call_rate`` (call rate
+    ``n_called / n_variants`` below ``min_call_rate``, config ``qc.min_sample_call_rate``) or
+    ``ok``. Every status but ``ok`` excludes the sample from the analyses
+    (:func:`analysed_samples`).
 
     Returns
     -------
@@ -359,6 +364,8 @@ def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) ->
     _check_calls(calls)
     if max_missing_rate is not None and not 0 <= max_missing_rate <= 1:
         raise ValueError(f"max_missing_rate must lie in [0, 1], got {max_missing_rate}")
+    if min_call_rate is not None and not 0 <= min_call_rate <= 1:
+        raise ValueError(f"min_call_rate must lie in [0, 1], got {min_call_rate}")
     calls = calls[calls["status"] != "excluded"]  # variants extraction could not give
     n_variants = int(calls["variant"].nunique())
     tab = pd.crosstab(calls["sample"], calls["status"]).reindex(columns=list(CALL_STATUSES), fill_value=0)
@@ -383,15 +390,27 @@ def qc_samples(calls: pd.DataFrame, *, max_missing_rate: float | None = None) ->
     status = np.where(out["n_called"] == 0, "no_calls", "ok")
     if max_missing_rate is not None:
         status = np.where((status == "ok") & (out["missing_rate"] > max_missing_rate), "high_missing", status)
+    if min_call_rate is not None and n_variants:
+        low = out["n_called"].to_numpy() / n_variants < min_call_rate
+        status = np.where((status == "ok") & low, "low_call_rate", status)
     out["status"] = status
     return out[QC_SAMPLE_COLUMNS]
 
 
-def qc_samples_summary(samples: pd.DataFrame) -> pd.DataFrame:
+def analysed_samples(pheno: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
+    """The phenotype rows of the samples that pass sample QC (``status`` ``ok`` in
+    :func:`qc_samples`); a phenotyped sample without calls is excluded as ``no_calls``."""
+    ok = set(samples.loc[samples["status"] == "ok", "sample"].astype(str))
+    return pheno[pheno["sample"].astype(str).isin(ok)].reset_index(drop=True)
+
+
+def qc_samples_summary(samples: pd.DataFrame, *, min_call_rate: float | None = None) -> pd.DataFrame:
     """Aggregate per-sample missingness for shareable outputs (no sample ids).
 
     One row per measure: number of samples, samples with every panel call, with at least one
-    missing call, with no call at all, and the mean, median and maximum missing rate.
+    missing call, with no call at all, and the mean, median and maximum missing rate; with
+    ``min_call_rate`` (config ``qc.min_sample_call_rate``) also the threshold, the samples below
+    it (``n_low_call_rate``) and those analysed (``n_analysed``, status ``ok``).
     """
     rate = samples["missing_rate"].astype(float)
     rows = [
@@ -403,4 +422,10 @@ def qc_samples_summary(samples: pd.DataFrame) -> pd.DataFrame:
         ("median_missing_rate", float(rate.median()) if len(rate) else float("nan")),
         ("max_missing_rate", float(rate.max()) if len(rate) else float("nan")),
     ]
+    if min_call_rate is not None:
+        rows += [
+            ("min_sample_call_rate", float(min_call_rate)),
+            ("n_low_call_rate", int((samples["status"] == "low_call_rate").sum())),
+            ("n_analysed", int((samples["status"] == "ok").sum())),
+        ]
     return pd.DataFrame(rows, columns=["measure", "value"])

@@ -47,7 +47,7 @@ from vdrbone.disclosure import (
     suppress_text,
 )
 from vdrbone.files import atomic_path, sha256_file
-from vdrbone.methods import REFERENCES, methods_sections, software_versions
+from vdrbone.methods import REFERENCES, methods_sections, p_value_legend, run_facts, software_versions
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.plots import (
@@ -60,6 +60,7 @@ from vdrbone.plots import (
 from vdrbone.qc import NO_HWE_MT
 from vdrbone.settings import Settings, settings_from_config
 from vdrbone.strata import strata_labels, stratum_name
+from vdrbone.strega import flow_summary, strega_checklist
 from vdrbone.tables import read_tsv
 
 PRIMARY_TESTS_BINARY = ("allelic", "allelic_fisher", "genotypic", "genotypic_fisher", "trend")
@@ -567,21 +568,60 @@ def _p_cell(row, col: str = "p_value"):
     return span(fmt_p(row[col]), key=_row_key(row), col=col) if _finite(row[col]) else ""
 
 
-def _aic_cell(row):
-    return span(fmt_num(row["aic"], 1), key=_row_key(row), col="aic") if _finite(row["aic"]) else ""
+def _delta_aic_cell(row):
+    value = row.get("delta_aic", np.nan)
+    return span(fmt_num(value, 1), key=_row_key(row), col="delta_aic") if _finite(value) else ""
+
+
+def model_sample(desc: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a descriptive table that belong to the models' own sample (``sample ==
+    'model'``; tables without a ``sample`` column are returned as they are)."""
+    if "sample" not in desc.columns or desc.empty:
+        return desc
+    return desc[desc["sample"] == "model"]
+
+
+def sample_note(desc: pd.DataFrame, *, binary: bool, k: int) -> str:
+    """Where the descriptive sample (everyone with genotype and outcome, the unadjusted tests')
+    differs from the models' sample, both sizes, labelled; '' when they agree."""
+    if "sample" not in desc.columns or desc.empty:
+        return ""
+    sizes = {}
+    for name in ("model", "descriptive"):
+        d = desc[desc["sample"] == name]
+        cases = _finite_sum(d["n_cases"]) if binary else None
+        sizes[name] = (_finite_sum(d["n"]), cases)
+    if sizes["model"] == sizes["descriptive"]:
+        return ""
+
+    def text(n, cases):
+        out = suppress_count(n, k)
+        return out + (f" ({suppress_count(cases, k)} cases)" if cases is not None else "")
+
+    return (
+        "Counts and means beside the estimates are those of the models' sample "
+        f"(n = {text(*sizes['model'])}); everyone with genotype and outcome, the sample of the "
+        f"unadjusted tests: n = {text(*sizes['descriptive'])}."
+    )
+
+
+def _finite_sum(values) -> int:
+    return int(np.nansum(pd.to_numeric(values, errors="coerce").to_numpy(float)))
 
 
 def snpassoc_table(
     rows: pd.DataFrame, desc: pd.DataFrame, v: PanelVariant, *, binary: bool, decimals: int, k: int
 ) -> dict:
     """SNPassoc-style table of one variant x stratum: per genetic model, the genotype groups with
-    counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p, q and
-    AIC. ``rows``: association rows of that variant, outcome and stratum; ``desc``: its
-    genotype_counts (binary) or bmd_by_genotype (continuous) rows."""
+    counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p,
+    BH-adjusted p and delta-AIC. ``rows``: association rows of that variant, outcome and stratum;
+    ``desc``: its genotype_counts (binary) or bmd_by_genotype (continuous) rows, of which only the
+    model sample's (``sample == 'model'``) are shown, so that the counts belong to the estimates."""
+    desc = model_sample(desc)
     est_name = _ratio(rows) if binary else "Beta"
     head = ["Model", "Genotype"]
     head += [["Controls", BR, "n (%)"], ["Cases", BR, "n (%)"]] if binary else ["n", "Mean (SD)"]
-    head += [f"{est_name} (95% CI)", "p", "q (BH)", "AIC"]
+    head += [f"{est_name} (95% CI)", "p", "BH-adjusted p", "\u0394AIC"]
     models = ["carrier"] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant", "additive"]
     body = []
     tot_cases = float(desc["n_cases"].sum()) if binary and len(desc) else np.nan
@@ -603,7 +643,7 @@ def snpassoc_table(
                     cell(_est_cell(first, decimals, k)),
                     cell(_p_cell(first)),
                     cell(_p_cell(first, "q_value")),
-                    cell(_aic_cell(first)),
+                    cell(_delta_aic_cell(first)),
                 ]
             )
             continue
@@ -650,7 +690,7 @@ def snpassoc_table(
                 cells += [
                     cell(_p_cell(first), rowspan=len(groups)),
                     cell(_p_cell(first, "q_value"), rowspan=len(groups)),
-                    cell(_aic_cell(first), rowspan=len(groups)),
+                    cell(_delta_aic_cell(first), rowspan=len(groups)),
                 ]
             body.append(cells)
     return table(head, body, cls="data snpassoc")
@@ -718,7 +758,7 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> dict | None:
         "Statistic",
         "df",
         "p",
-        "q (BH)",
+        "BH-adjusted p",
     ]
     return table(head, body, cls="data tests")
 
@@ -731,7 +771,7 @@ def _strata_table(
     head += [
         (_ratio(rows) if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
         "p",
-        "q (BH)",
+        "BH-adjusted p",
     ]
     others = [] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant"]
     head += [f"p {m}" for m in others]
@@ -802,10 +842,16 @@ def _interaction_table(rows: pd.DataFrame, *, binary: bool, decimals: int, k: in
                 cell(_count(r["n"], k, key=_row_key(r), col="n")),
                 cell(est),
                 cell(_p_cell(r)),
+                cell(_p_cell(r, "q_value") if "q_value" in r else ""),
+                cell(str(r.get("family", "") or ""), cls="text"),
             ]
         )
     est_head = "Ratio of ORs / OR (95% CI)" if binary else "Difference in beta (95% CI)"
-    return table(["Test", "Where", "Reference", "n", est_head, "p"], body, cls="data interactions")
+    return table(
+        ["Test", "Where", "Compares", "n", est_head, "p", "BH-adjusted p", "Family"],
+        body,
+        cls="data interactions",
+    )
 
 
 def _forest(
@@ -825,7 +871,9 @@ def _forest(
         if len(r) and _finite(r["p_value"].iloc[0]):
             foot.append(f"{label} interaction p = " + fmt_p_text(r["p_value"].iloc[0]))
     title = f"{v.name} {v.id}: {spec.get('label', '')}, " + (
-        "carrier" if v.is_mt else "per effect allele " + _allele_name(v, v.effect_allele)
+        f"carriers of {_allele_name(v, v.effect_allele)} vs non-carriers (carrier contrast)"
+        if v.is_mt
+        else "per effect allele " + _allele_name(v, v.effect_allele)
     )
     return forest_plot(
         sub[["stratum", "estimate", "ci_lower", "ci_upper", "p_value", "n", "note"]],
@@ -833,6 +881,7 @@ def _forest(
         title=title,
         footnote=("In all participants: " + "; ".join(foot)) if foot else "",
         decimals=decimals,
+        contrast="carriers vs non-carriers" if v.is_mt else "per effect allele",
     )
 
 
@@ -892,6 +941,7 @@ def association_sections(
                     {
                         "name": stratum_name(s),
                         "n": _model_n(rs, k, binary),
+                        "sample_note": sample_note(ds, binary=binary, k=k),
                         "table": snpassoc_table(rs, ds, v, binary=binary, decimals=decimals, k=k),
                         "tests": _tests_table(rs, binary=binary, k=k),
                     }
@@ -904,6 +954,7 @@ def association_sections(
                     "alleles": f"effect allele {_allele_name(v, v.effect_allele)}, other allele "
                     f"{_allele_name(v, v.other_allele)}; reference genotype {_genotype_label(v, 0)}",
                     "n": _model_n(all_rows, k, binary),
+                    "sample_note": sample_note(desc_all, binary=binary, k=k),
                     "snpassoc": snpassoc_table(all_rows, desc_all, v, binary=binary, decimals=decimals, k=k),
                     "tests": _tests_table(all_rows, binary=binary, k=k),
                     "strata": _strata_table(rows, v, strata, binary=binary, decimals=decimals, k=k),
@@ -911,7 +962,9 @@ def association_sections(
                     "forest": _forest(rows, v, strata, spec, binary=binary, decimals=decimals, k=k)
                     if plots
                     else "",
-                    "means": _means_plot(desc, v, strata, spec, k) if plots and not binary else "",
+                    "means": _means_plot(model_sample(desc), v, strata, spec, k)
+                    if plots and not binary
+                    else "",
                     "per_stratum": per_stratum,
                 }
             )
@@ -942,15 +995,6 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
         if main.empty:
             continue
         r = main.iloc[0]
-        best = rows[
-            (rows["variant"] == v.id)
-            & (rows["stratum"] == "all")
-            & rows["model"].isin(list(MODEL_NAMES))
-            & np.isfinite(rows["aic"].astype(float))
-        ]
-        best_model = (
-            MODEL_NAMES.get(best.loc[best["aic"].astype(float).idxmin(), "model"], "") if len(best) else ""
-        )
         body.append(
             [
                 cell([el("a", v.name, href="#" + _anchor(r["outcome"], v.id)), f" {v.id}"], cls="text"),
@@ -958,12 +1002,12 @@ def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: i
                 cell(_est_cell(r, decimals, k)),
                 cell(_p_cell(r)),
                 cell(_p_cell(r, "q_value")),
-                cell(best_model, cls="text"),
+                cell(str(r.get("family", "") or ""), cls="text"),
             ]
         )
     est = _ratio(rows) if binary else "Beta"
     return table(
-        ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "q (BH)", "Lowest-AIC model"],
+        ["Variant", "n", f"{est} per effect allele or carrier (95% CI)", "p", "BH-adjusted p", "Family"],
         body,
         cls="data overview",
     )
@@ -1353,6 +1397,20 @@ def sample_flow(
                 " with at least one missing genotype (kept; complete cases per test)",
             ]
         steps.append({"label": "Genotyped and phenotyped", "n": _count(m.get("in_both"), k), "aside": aside})
+        if "n_analysed" in s:
+            steps.append(
+                {
+                    "label": "Passed sample QC",
+                    "n": _count(s.get("n_analysed"), k),
+                    "aside": [
+                        "excluded: ",
+                        _count(s.get("n_low_call_rate"), k),
+                        f" with call rate < {float(s['min_sample_call_rate']):g}, ",
+                        _count(s.get("n_no_calls"), k),
+                        " without any call",
+                    ],
+                }
+            )
     reg = (
         assoc[assoc["model"].isin(["additive", "carrier"]) & (assoc["stratum"] == "all")]
         if len(assoc)
@@ -1579,6 +1637,22 @@ def config_highlights(settings: Settings, k: int, build: str | None = None) -> l
 
 
 # --------------------------------------------------------------------------- entry points
+def _suppressed_flow(summary: dict, k: int) -> dict:
+    """A :func:`vdrbone.strega.flow_summary` with every count passed through
+    :func:`suppress_count` (small cells shown as <k)."""
+    out = dict(summary)
+    out["steps"] = [dict(st, n=suppress_count(st["n"], k)) for st in summary["steps"]]
+    out["variants"] = [
+        dict(
+            v,
+            n=suppress_count(v["n"], k),
+            excluded=[dict(e, n=suppress_count(e["n"], k)) for e in v["excluded"]],
+        )
+        for v in summary["variants"]
+    ]
+    return out
+
+
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FunctionLoader(
@@ -1696,6 +1770,13 @@ def report_context(
     heat = heatmap_data(assoc, panel, settings) if plots and len(assoc) else pd.DataFrame()
     build = _build_label(extraction, settings)
     versions = software_versions()
+    facts = run_facts(frames)
+    flow = frames.get("participant_flow")
+    flows = (
+        [_suppressed_flow(flow_summary(flow, outcome=o), k) for o in settings.outcomes]
+        if flow is not None and len(flow)
+        else []
+    )
     return {
         "run": run,
         "config": config,
@@ -1729,7 +1810,22 @@ def report_context(
         "not_estimated": table_data(not_estimated) if len(not_estimated) else None,
         "covariate_design": covariate_design_data(frames.get("covariate_design")),
         "haplotypes": haplotype_section(frames, settings, k=k, plots=plots),
-        "methods": methods_sections(settings, panel=panel, versions=versions, suppress=k),
+        "methods": methods_sections(settings, panel=panel, versions=versions, suppress=k, facts=facts),
+        "p_legend": p_value_legend(assoc).to_dict("records") if len(assoc) else [],
+        "families": [
+            {"family": f, "m": m} for f, m in {**facts.family_sizes, **facts.haplotype_family_sizes}.items()
+        ],
+        "flows": flows,
+        "heteroplasmy": [
+            {
+                "variant": vid,
+                "name": next((v.name for v in panel if v.id == vid), vid),
+                "n": suppress_count(n, k),
+            }
+            for vid, n in facts.heteroplasmic.items()
+        ],
+        "het_threshold": settings.genotypes.heteroplasmy_threshold,
+        "strega": strega_checklist(settings, facts),
         "references": list(REFERENCES.values()),
         "versions": versions,
         "downloads": downloads(tables, k=k),

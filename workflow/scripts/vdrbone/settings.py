@@ -22,6 +22,7 @@ import jsonschema
 import yaml
 
 from vdrbone.errors import InputError
+from vdrbone.strata import strata_labels
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
@@ -251,11 +252,39 @@ def check_config(
         raise InputError(
             f"config key phenotype_coding.t2dm: code(s) {sorted(clash)} listed as both yes and no"
         )
+    primary = config.get("primary") or {}
+    for key, known in (("variants", config["variants"]), ("outcomes", list(config["outcomes"]))):
+        unknown = [x for x in primary.get(key) or [] if x not in known]
+        if unknown:
+            raise InputError(
+                f"config key primary.{key}: {', '.join(map(str, unknown))} not among the analysed {key} "
+                f"({', '.join(known)})"
+            )
+    if primary.get("strata"):
+        labels = strata_labels(list(config.get("strata", ["all"])))
+        missing = [s for s in primary["strata"] if s not in labels]
+        if missing:
+            raise InputError(
+                f"config key primary.strata: {', '.join(missing)} not among the analysed strata "
+                f"({', '.join(labels)})"
+            )
+    ancestry = (config.get("ancestry") or {}).get("covariates") or []
+    both = [c for c in ancestry if c in config.get("covariates", [])]
+    if both:
+        warnings.append(f"ancestry.covariates {', '.join(both)} also listed in covariates: used once")
     if not cohort.get("synthetic") and sim.get("enabled"):
         warnings.append(
             "simulate.enabled is true but cohort.synthetic is false: small-cell suppression stays on"
         )
     return warnings
+
+
+def model_covariates(config: dict) -> list[str]:
+    """The numeric covariates of every model: ``covariates``, then the ancestry covariates
+    (``ancestry.covariates``, e.g. principal components supplied as phenotype columns), once each."""
+    names = list(config.get("covariates", []))
+    ancestry = (config.get("ancestry") or {}).get("covariates") or []
+    return names + [c for c in ancestry if c not in names]
 
 
 def suppress_below(config: dict) -> int:
@@ -362,6 +391,7 @@ class QcSettings:
     hwe_samples: str
     action: str
     min_sample_overlap: float
+    min_sample_call_rate: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -374,6 +404,8 @@ class AssociationSettings:
     multiple_testing_family: str
     max3: bool
     collinearity_tolerance: float
+    mt_min_carriers: int
+    mt_min_carrier_cases: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -446,7 +478,17 @@ class Settings:
     interactions: tuple[Mapping, ...]
     power: PowerSettings
     tscore_reference: str
+    primary: Mapping
+    ancestry_covariates: tuple[str, ...]
+    definitions: Mapping
     suppress_below: int | None
+
+    @property
+    def model_covariates(self) -> list[str]:
+        """The numeric covariates of every model: ``covariates``, then the ancestry covariates
+        not already among them."""
+        names = list(self.covariates)
+        return names + [c for c in self.ancestry_covariates if c not in names]
 
     @property
     def binary_outcomes(self) -> list[str]:
@@ -490,6 +532,9 @@ def settings_from_config(config: Mapping) -> Settings:
         interactions=_frozen(cfg["interactions"]),
         power=PowerSettings(**_fields(PowerSettings, cfg["power"])),
         tscore_reference=cfg["tscore_reference"],
+        primary=_frozen(cfg["primary"]),
+        ancestry_covariates=tuple(cfg["ancestry"]["covariates"]),
+        definitions=_frozen(cfg["definitions"]),
         suppress_below=suppress_below(cfg) if cfg.get("cohort") else None,
     )
 

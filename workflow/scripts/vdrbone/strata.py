@@ -103,6 +103,6 @@ def stratum_interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
     """(modifier name, 0/1 values, reference label) of the interactions tested in ``stratum``."""
     fixed = stratum_fixed(stratum)
     if fixed.get("t2dm") is None and stratum in ("all", "sex=female", "sex=male"):
-        yield "t2dm", t2dm, "t2dm=no"
+        yield "t2dm", t2dm, "t2dm=yes vs t2dm=no"
     if fixed.get("sex") is None and stratum in ("all", "t2dm=yes", "t2dm=no"):
-        yield "sex", female, "sex=male"
+        yield "sex", female, "sex=female vs sex=male"
