@@ -44,7 +44,7 @@ PL = DATA / "plink"
 PY = sys.executable
 SNAKEMAKE = [PY, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(WF)]
 OUTCOMES = ["bmd_ls", "bmd_fn", "bmd_th", "fracture"]
-STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.phenotypes.stratum_fixed
+STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.strata.stratum_fixed
     "all": (None, None),
     "t2dm=yes": (None, "yes"),
     "t2dm=no": (None, "no"),
@@ -233,8 +233,8 @@ def ours(outcomes: list[str]) -> dict:
 
     sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
     from vdrbone.association import associate_outcome
-    from vdrbone.configuration import validate_config
     from vdrbone.panel import read_panel
+    from vdrbone.settings import settings_from_config, validate_config
     from vdrbone.tables import read_tsv
 
     t0 = time.perf_counter()
@@ -250,7 +250,7 @@ def ours(outcomes: list[str]) -> dict:
     times, rows = {}, {}
     for o in outcomes:
         t = time.perf_counter()
-        res = associate_outcome(calls, pheno, panel, outcome=o, config=cfg, qc=qc)
+        res = associate_outcome(calls, pheno, panel, outcome=o, settings=settings_from_config(cfg), qc=qc)
         times[o] = time.perf_counter() - t
         rows[o] = len(res.association)
     return {

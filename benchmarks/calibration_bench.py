@@ -36,6 +36,7 @@ from scipy import stats
 
 from vdrbone.association import associate_outcome
 from vdrbone.panel import read_panel
+from vdrbone.settings import settings_from_config
 from vdrbone.simulate import simulate_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +89,9 @@ def run(n_cohorts: int, n_samples: int, carrier_freq: float) -> pd.DataFrame:
             mt_carrier_freq=carrier_freq,
         )
         calls, ph = cohort_tables(sim)
-        a = associate_outcome(calls, ph, panel, outcome="fracture", config=CONFIG).association
+        a = associate_outcome(
+            calls, ph, panel, outcome="fracture", settings=settings_from_config(CONFIG)
+        ).association
         a = a[(a["stratum"] == "all") & a["model"].isin(["carrier", "carrier_fisher"])].set_index("model")
         carriers = int(np.nansum(calls["effect_count"]))
         rows.append(

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Extraction benchmark: vdrbone.vcfio.extract_panel against `bcftools view -r` on two indexed
+# Extraction benchmark: vdrbone.harmonise.extract_panel against `bcftools view -r` on two indexed
 # 100,000-sample VCFs with the same samples: 5,000 and 50,000 background SNVs on chr12 plus the
 # panel. Data go to benchmarks/data/ (git-ignored), timings to benchmarks/out/.
 # Usage: benchmarks/extract.sh            (RUNS=7 PY=.venv/bin/python by default)

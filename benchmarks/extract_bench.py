@@ -1,4 +1,4 @@
-"""Benchmark of vdrbone.vcfio.extract_panel against `bcftools view -r` on large indexed VCFs.
+"""Benchmark of vdrbone.harmonise.extract_panel against `bcftools view -r` on large indexed VCFs.
 
 Two sub-commands:
 
@@ -115,7 +115,7 @@ def _regions() -> str:
 
 
 COLD = (
-    "import sys; from vdrbone.panel import read_panel; from vdrbone.vcfio import extract_panel; "
+    "import sys; from vdrbone.panel import read_panel; from vdrbone.harmonise import extract_panel; "
     "ex = extract_panel([sys.argv[1]], read_panel(sys.argv[2])); "
     "assert ex.variants.found.all(), ex.variants"
 )
@@ -128,15 +128,11 @@ def _timed(cmd: list[str]) -> float:
 
 
 def _in_process(path: str, panel, *, fast: bool = True) -> float:
-    from vdrbone import vcfio
+    from vdrbone.harmonise import extract_panel
 
-    vcfio._FAST_TABIX = fast
-    try:
-        t0 = time.perf_counter()
-        ex = vcfio.extract_panel([path], panel)
-        elapsed = time.perf_counter() - t0
-    finally:
-        vcfio._FAST_TABIX = True
+    t0 = time.perf_counter()
+    ex = extract_panel([path], panel, reader="auto" if fast else "cyvcf2")
+    elapsed = time.perf_counter() - t0
     assert ex.variants.found.all(), ex.variants
     return elapsed
 
@@ -145,14 +141,10 @@ def check_identical(path: str, panel) -> None:
     """The fast reader and the cyvcf2 reader give the same calls and variants tables."""
     import pandas as pd
 
-    from vdrbone import vcfio
+    from vdrbone.harmonise import extract_panel
 
-    fast = vcfio.extract_panel([path], panel)
-    vcfio._FAST_TABIX = False
-    try:
-        slow = vcfio.extract_panel([path], panel)
-    finally:
-        vcfio._FAST_TABIX = True
+    fast = extract_panel([path], panel, reader="auto")
+    slow = extract_panel([path], panel, reader="cyvcf2")
     pd.testing.assert_frame_equal(fast.calls, slow.calls)
     pd.testing.assert_frame_equal(fast.variants, slow.variants)
     print(f"# {os.path.basename(path)}: pysam/numpy and cyvcf2 readers give identical tables", flush=True)

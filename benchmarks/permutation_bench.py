@@ -48,7 +48,7 @@ STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.phenotypes.stratum_f
 
 
 def _config():
-    from vdrbone.configuration import load_yaml, validate_config
+    from vdrbone.settings import load_yaml, validate_config
 
     return validate_config(
         load_yaml(ROOT / "config" / "config.yaml"), ROOT / "workflow/schemas/config.schema.yaml"
@@ -158,6 +158,7 @@ def ours(data: Path, n_perm: int) -> dict:
     t0 = time.perf_counter()
     from vdrbone.panel import read_panel
     from vdrbone.permutation import permutation_outcome
+    from vdrbone.settings import settings_from_config
     from vdrbone.tables import read_tsv
 
     cfg = _config()
@@ -167,11 +168,12 @@ def ours(data: Path, n_perm: int) -> dict:
     cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if k in OUTCOMES}
     panel = read_panel(ROOT / cfg["panel"]).select(cfg["variants"])
     calls, pheno = read_tsv(data / "calls.tsv"), read_tsv(data / "phenotypes.tsv")
+    settings = settings_from_config(cfg)
     load = time.perf_counter() - t0
     times = {}
     for k, outcome in enumerate(cfg["outcomes"]):
         t = time.perf_counter()
-        table = permutation_outcome(calls, pheno, panel, outcome=outcome, outcome_index=k, config=cfg)
+        table = permutation_outcome(calls, pheno, panel, outcome=outcome, outcome_index=k, settings=settings)
         times[outcome] = round(time.perf_counter() - t, 2)
         assert int(table["family_size"].iloc[0]) == 54, table["family_size"].iloc[0]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

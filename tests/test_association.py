@@ -26,6 +26,7 @@ from vdrbone import families, regression
 from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome, merge_outcomes
 from vdrbone.panel import read_panel
 from vdrbone.qc import qc_variants
+from vdrbone.settings import settings_from_config
 from vdrbone.simulate import simulate_cohort
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +53,8 @@ def make_config(**association) -> dict:
         "strata": ["all", "t2dm", "sex", "t2dm_sex"],
         "genotypes": {"use_dosage": True},
         "qc": {"action": "flag"},
-        "association": {"min_stratum_n": 30, "min_cases": 5, **association},
+        # conditional rows (association.condition_on) have their own tests (test_conditional.py)
+        "association": {"min_stratum_n": 30, "min_cases": 5, "condition_on": [], **association},
     }
 
 
@@ -72,13 +74,18 @@ def cohort():
 def results(cohort, panel):
     calls, pheno = cohort
     cfg = make_config()
-    return {o: associate_outcome(calls, pheno, panel, outcome=o, config=cfg) for o in ("bmd_ls", "fracture")}
+    return {
+        o: associate_outcome(calls, pheno, panel, outcome=o, settings=settings_from_config(cfg))
+        for o in ("bmd_ls", "fracture")
+    }
 
 
 @pytest.fixture(scope="module")
 def merged(results, panel):
     """association.tsv of the two outcomes: the primary family spans both."""
-    spec = families.primary_spec(make_config(), diploid=[v.id for v in panel if v.ploidy == 2])
+    spec = families.primary_spec(
+        settings_from_config(make_config()), diploid=[v.id for v in panel if v.ploidy == 2]
+    )
     return merge_outcomes([results[o].association for o in ("bmd_ls", "fracture")], spec=spec)
 
 
@@ -295,7 +302,9 @@ def test_labels(results):
 def test_small_stratum_rows_not_estimable(cohort, panel):
     calls, pheno = cohort
     cfg = make_config(min_stratum_n=200)  # the t2dm=yes x sex cells hold about 160 people
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg)
+    ).association
     small = a[a["stratum"].isin(["t2dm=yes,sex=female", "t2dm=yes,sex=male"])]
     assert len(small) == 2 * (4 * 12 + 2)  # 12 rows per SNP with max3
     assert small["p_value"].isna().all() and small["estimate"].isna().all()
@@ -313,7 +322,9 @@ def test_monomorphic_variant(cohort, panel):
     sel = (calls["variant"] == "rs1544410") & calls["effect_count"].notna()
     calls.loc[sel, "effect_count"] = 0.0
     for outcome in ("fracture", "bmd_ls"):
-        a = associate_outcome(calls, pheno, panel, outcome=outcome, config=make_config()).association
+        a = associate_outcome(
+            calls, pheno, panel, outcome=outcome, settings=settings_from_config(make_config())
+        ).association
         rows = a[a["variant"] == "rs1544410"]
         assert rows["p_value"].isna().all(), rows.loc[rows["p_value"].notna(), KEYS]
         assert (rows["note"].fillna("") != "").all()
@@ -334,7 +345,9 @@ def test_pooled_rows_with_one_informative_stratum(cohort, panel):
     calls.loc[sel, "effect_count"] = 0.0
     sel = (calls["variant"] == "rs1544410") & calls["sample"].isin(men) & calls["effect_count"].notna()
     calls.loc[sel, "effect_count"] = 0.0
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     pooled = a[a["stratum"].isin(["by_t2dm", "by_sex"])].set_index(["variant", "stratum", "model"])
     for variant, stratum, note in (
         ("m.4823", "by_t2dm", "fewer than 2 informative strata (t2dm=yes: no carriers)"),
@@ -369,7 +382,9 @@ def test_zero_cases_in_a_genotype_class_uses_firth(cohort, panel):
     taq = calls[calls["variant"] == "rs731236"].set_index("sample")["effect_count"]
     hom = pheno["sample"].map(taq).eq(2).to_numpy()
     pheno.loc[hom & pheno["fracture"].notna(), "fracture"] = 0
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     r = a[(a["variant"] == "rs731236") & (a["stratum"] == "all")].set_index(["model", "term"])
     for key in (("codominant", "het"), ("codominant", "hom_alt"), ("recessive", "hom_alt")):
         assert r.loc[key, "note"].startswith("firth-fallback"), r.loc[key, "note"]
@@ -381,7 +396,9 @@ def test_zero_cases_in_a_genotype_class_uses_firth(cohort, panel):
     # the contingency tests still give p-values; the genotype counts show the empty cell
     assert r.loc[("genotypic", "genotype"), "p_value"] < 1e-6
     assert np.isfinite(r.loc[("genotypic_fisher", "genotype"), "p_value"])
-    gc = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).genotype_counts
+    gc = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).genotype_counts
     cell = gc[(gc["variant"] == "rs731236") & (gc["stratum"] == "all") & (gc["effect_count"] == 2)]
     assert cell["sample"].tolist() == ["descriptive", "model"] and cell["n_cases"].tolist() == [0, 0]
 
@@ -402,7 +419,9 @@ def test_qc_exclude_flagged_variant(cohort, panel):
     )
     cfg = make_config()
     cfg["qc"]["action"] = "exclude"
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg, qc=qc).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg), qc=qc
+    ).association
     apa = a[a["variant"] == "rs7975232"]
     taq = a[a["variant"] == "rs731236"]
     # the excluded variant keeps every row an included variant has, each with the reason
@@ -415,7 +434,9 @@ def test_qc_exclude_flagged_variant(cohort, panel):
     assert apa["note"].str.startswith("excluded by QC (low_call_rate)").all()
     assert taq["p_value"].notna().all()
     # action 'flag' keeps the variant
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config(), qc=qc).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config()), qc=qc
+    ).association
     assert a.loc[a["variant"] == "rs7975232", "p_value"].notna().all()
 
 
@@ -423,7 +444,9 @@ def test_women_only_cohort(cohort, panel):
     calls, pheno = cohort
     women = pheno[pheno["sex"] == "female"].reset_index(drop=True)
     for outcome in ("fracture", "bmd_ls"):
-        a = associate_outcome(calls, women, panel, outcome=outcome, config=make_config()).association
+        a = associate_outcome(
+            calls, women, panel, outcome=outcome, settings=settings_from_config(make_config())
+        ).association
         models = a[~a["model"].str.startswith("interaction")]
         assert not models["covariates"].fillna("").str.contains("sex").any()
         allrows = a[(a["stratum"] == "all") & (a["model"] == "additive")]
@@ -433,7 +456,9 @@ def test_women_only_cohort(cohort, panel):
         inter = a[(a["model"] == "interaction_sex") & (a["stratum"] != "t2dm=yes")]
         assert inter["p_value"].isna().all()
         assert (inter["note"] == "modifier sex constant in this stratum").all(), set(inter["note"])
-    a = associate_outcome(calls, women, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, women, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     by_sex = a[a["stratum"] == "by_sex"]
     assert by_sex["p_value"].isna().all() and (by_sex["note"] != "").all()
 
@@ -441,7 +466,9 @@ def test_women_only_cohort(cohort, panel):
 def test_t2dm_missing_entirely(cohort, panel):
     calls, pheno = cohort
     pheno = pheno.assign(t2dm=np.nan)
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     models = a[~a["model"].str.startswith("interaction")]
     assert not models["covariates"].fillna("").str.contains("t2dm").any()
     r = a[(a["stratum"] == "all") & (a["model"] == "additive")]
@@ -462,7 +489,9 @@ def test_no_cases_in_stratum(cohort, panel):
     calls, pheno = cohort
     pheno = pheno.copy()
     pheno.loc[pheno["t2dm"] == "yes", "fracture"] = 0
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     rows = a[a["stratum"].str.startswith("t2dm=yes")]
     assert rows["p_value"].isna().all()
     assert rows["note"].str.contains("no cases|too few").all(), set(rows["note"])
@@ -526,7 +555,10 @@ def test_planted_effects_recovered(repo):
         assert len(r) == 1, (variant, stratum, model)
         return float(r["p_value"].iloc[0])
 
-    res = {o: associate_outcome(calls, ph, panel, outcome=o, config=cfg).association for o in cfg["outcomes"]}
+    res = {
+        o: associate_outcome(calls, ph, panel, outcome=o, settings=settings_from_config(cfg)).association
+        for o in cfg["outcomes"]
+    }
     ls, fn, fr = res["bmd_ls"], res["bmd_fn"], res["fracture"]
     # TaqI on lumbar spine BMD in everybody, negative per t allele
     for s in ("all", "t2dm=yes", "t2dm=no", "sex=female", "sex=male"):
@@ -575,7 +607,9 @@ def test_type_one_error_of_additive_tests(repo):
             p = next(r.p_value for r in rows if r.model == "additive")
             pvals[outcome].append(p)
             if seed <= 3:
-                a = associate_outcome(calls, ph, panel, outcome=outcome, config=cfg).association
+                a = associate_outcome(
+                    calls, ph, panel, outcome=outcome, settings=settings_from_config(cfg)
+                ).association
                 add = a[(a["model"] == "additive") & (a["stratum"] == "all")]
                 assert add["covariates"].iloc[0] == "age_years+bmi+sex+t2dm"
                 assert_allclose(add["p_value"].iloc[0], p, rtol=1e-12)
@@ -594,9 +628,13 @@ def test_outcome_measured_in_one_sex_only(cohort, panel):
     calls, pheno = cohort
     partial = pheno.copy()
     partial.loc[partial["sex"] != "female", "bmd_ls"] = np.nan  # men and unknown sex
-    a = associate_outcome(calls, partial, panel, outcome="bmd_ls", config=make_config()).association
+    a = associate_outcome(
+        calls, partial, panel, outcome="bmd_ls", settings=settings_from_config(make_config())
+    ).association
     women = pheno[pheno["sex"] == "female"].reset_index(drop=True)
-    b = associate_outcome(calls, women, panel, outcome="bmd_ls", config=make_config()).association
+    b = associate_outcome(
+        calls, women, panel, outcome="bmd_ls", settings=settings_from_config(make_config())
+    ).association
     key = ["variant", "model", "term"]
     for stratum in ("all", "t2dm=yes", "t2dm=no"):
         x = a[(a["stratum"] == stratum) & a["model"].isin(["codominant", "additive"])].set_index(key)
@@ -609,7 +647,9 @@ def test_outcome_measured_in_one_sex_only(cohort, panel):
 def test_too_small_rows_carry_their_counts_and_pooled_tests_respect_the_minimum(cohort, panel):
     calls, pheno = cohort
     cfg = make_config(min_stratum_n=400)
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg)
+    ).association
     row = a[(a["variant"] == "rs731236") & (a["stratum"] == "t2dm=yes") & (a["model"] == "allelic")].iloc[0]
     assert row["note"].startswith("too few samples (n=")
     n = int(row["note"].split("n=")[1].split(" ")[0])
@@ -635,7 +675,9 @@ def test_variant_not_in_the_genotype_files_gets_rows_with_the_reason(cohort, pan
     for action in ("flag", "exclude"):
         cfg = make_config()
         cfg["qc"]["action"] = action
-        a = associate_outcome(calls, pheno, panel, outcome="fracture", config=cfg, qc=qc).association
+        a = associate_outcome(
+            calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg), qc=qc
+        ).association
         apa, taq = a[a["variant"] == "rs7975232"], a[a["variant"] == "rs731236"]
         keys = ["stratum", "model", "term"]
         assert apa[keys].values.tolist() == taq[keys].values.tolist()
@@ -659,7 +701,11 @@ def degenerate(cohort):
     cfg["covariates"] = ["age_years", "bmi", "age_months"]
     return {
         o: associate_outcome(
-            calls, pheno, panel_of(["rs731236", "rs2228570", "m.4823"]), outcome=o, config=cfg
+            calls,
+            pheno,
+            panel_of(["rs731236", "rs2228570", "m.4823"]),
+            outcome=o,
+            settings=settings_from_config(cfg),
         )
         for o in ("bmd_ls", "fracture")
     }

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose
 from vdrbone.association import associate_outcome
 from vdrbone.panel import read_panel
 from vdrbone.regression import conditional_test
+from vdrbone.settings import settings_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 ASSOC = REPO / "tests" / "fixtures" / "association"
@@ -51,7 +52,7 @@ def tables(cohort):
     for mode, setting in (("block_top", "block_top"), ("list", ["rs731236", "rs1544410"])):
         for outcome in ("bmd_ls", "fracture"):
             a = associate_outcome(
-                calls, pheno, panel, outcome=outcome, config=make_config(setting)
+                calls, pheno, panel, outcome=outcome, settings=settings_from_config(make_config(setting))
             ).association
             out[(mode, outcome)] = a
     return out
@@ -175,7 +176,9 @@ def test_conditional_test_edge_cases():
 
 def test_condition_on_off_and_excluded_conditioning_snp(cohort):
     calls, pheno, panel = cohort
-    off = associate_outcome(calls, pheno, panel, outcome="bmd_ls", config=make_config([])).association
+    off = associate_outcome(
+        calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(make_config([]))
+    ).association
     assert not (off["model"] == "conditional").any()
     qc = pd.DataFrame(
         {
@@ -188,7 +191,9 @@ def test_condition_on_off_and_excluded_conditioning_snp(cohort):
     )
     cfg = make_config(["rs731236"])
     cfg["qc"]["action"] = "exclude"
-    a = associate_outcome(calls, pheno, panel, outcome="bmd_ls", config=cfg, qc=qc).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg), qc=qc
+    ).association
     cond = a[(a["model"] == "conditional") & (a["stratum"] == "all")].set_index("variant")
     assert sorted(cond.index) == ["rs1544410", "rs2228570", "rs7975232"]
     assert cond["p_value"].isna().all()
@@ -200,8 +205,8 @@ def test_condition_on_off_and_excluded_conditioning_snp(cohort):
 def test_config_condition_on_is_validated():
     from test_configuration import PANEL_IDS, SCHEMA, _valid, default_config
 
-    from vdrbone.configuration import check_config, validate_config
     from vdrbone.errors import InputError
+    from vdrbone.settings import check_config, validate_config
 
     assert validate_config(default_config(), SCHEMA)["association"]["condition_on"] == "block_top"
     cfg = _valid()
@@ -220,16 +225,17 @@ def test_config_condition_on_is_validated():
 def test_methods_describe_the_conditioning():
     from test_configuration import SCHEMA, default_config
 
-    from vdrbone.configuration import validate_config
     from vdrbone.methods import methods_sections
+    from vdrbone.settings import validate_config
 
     cfg = validate_config(default_config(), SCHEMA)
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(cfg["variants"])
 
     def text(config):
-        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}.get(
-            "Conditional analysis", ""
-        )
+        return {
+            p["title"]: p["text"]
+            for p in methods_sections(settings_from_config(config), panel=panel, versions={})
+        }.get("Conditional analysis", "")
 
     t = text(cfg)
     assert "each SNP of the BsmI-ApaI-TaqI block was adjusted for the block SNP with the smallest" in t

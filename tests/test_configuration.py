@@ -1,4 +1,4 @@
-"""Config validation, semantic checks and run ids (vdrbone.configuration)."""
+"""Config validation, semantic checks (vdrbone.settings) and run ids (vdrbone.provenance)."""
 
 import copy
 import json
@@ -7,18 +7,17 @@ import pytest
 import yaml
 from conftest import REPO, default_config
 
-from vdrbone.configuration import (
+from vdrbone.errors import InputError
+from vdrbone.panel import read_panel
+from vdrbone.provenance import check_run_folder, fingerprint
+from vdrbone.settings import (
     check_config,
-    check_run_folder,
     cohort_configs,
-    fingerprint,
     load_yaml,
     resolve_run_id,
     suppress_below,
     validate_config,
 )
-from vdrbone.errors import InputError
-from vdrbone.panel import read_panel
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 PANEL_IDS = read_panel(REPO / "resources" / "vdr_snps.tsv").ids

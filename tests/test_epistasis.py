@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from vdrbone.epistasis import EPISTASIS_COLUMNS, epistasis_outcome, variant_pairs
 from vdrbone.panel import read_panel
 from vdrbone.regression import snp_interaction_test
+from vdrbone.settings import settings_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 ASSOC = REPO / "tests" / "fixtures" / "association"
@@ -45,7 +46,7 @@ def table(cohort):
     calls, pheno, panel = cohort
     return pd.concat(
         [
-            epistasis_outcome(calls, pheno, panel, outcome=o, config=make_config())
+            epistasis_outcome(calls, pheno, panel, outcome=o, settings=settings_from_config(make_config()))
             for o in ("bmd_ls", "fracture")
         ]
     )
@@ -122,7 +123,7 @@ def test_excluded_variant_gives_rows_with_the_reason(cohort):
     )  # fmt: skip
     cfg = make_config()
     cfg["qc"]["action"] = "exclude"
-    t = epistasis_outcome(calls, pheno, panel, outcome="bmd_ls", config=cfg, qc=qc)
+    t = epistasis_outcome(calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg), qc=qc)
     hit = t[(t["variant1"] == "rs7975232") | (t["variant2"] == "rs7975232")]
     assert len(hit) == 4 * 9 and hit["p_value"].isna().all()
     assert (hit["note"] == "rs7975232 excluded by QC (low_call_rate): call rate 0.9000 < 0.95").all()
@@ -131,18 +132,20 @@ def test_excluded_variant_gives_rows_with_the_reason(cohort):
 def test_methods_and_config():
     from test_configuration import SCHEMA, default_config
 
-    from vdrbone.configuration import validate_config
     from vdrbone.methods import methods_sections
+    from vdrbone.settings import validate_config
 
     cfg = validate_config(default_config(), SCHEMA)
     assert cfg["epistasis"] == {"enabled": True}
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(cfg["variants"])
-    titles = {p["title"]: p["text"] for p in methods_sections(cfg, panel=panel, versions={})}
+    titles = {
+        p["title"]: p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
+    }
     assert (
         "with its log-additive coding: the product of the two effect-allele counts"
         in titles["SNP x SNP interaction"]
     )
     cfg["epistasis"]["enabled"] = False
     assert "SNP x SNP interaction" not in {
-        p["title"] for p in methods_sections(cfg, panel=panel, versions={})
+        p["title"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
     }

@@ -23,15 +23,16 @@ from conftest import REPO, default_config
 from genotype_encodings import write_bcf, write_bed, write_bgen, write_pgen
 
 from vdrbone.association import associate_outcome
-from vdrbone.configuration import validate_config
 from vdrbone.errors import InputError
 from vdrbone.genotype_files import companion_files, file_formats, genotype_samples, panel_contig
+from vdrbone.harmonise import extract_panel
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import match_samples, read_phenotypes
 from vdrbone.qc import qc_variants
 from vdrbone.record_quality import impute_info, record_filter_reason
+from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
-from vdrbone.vcfio import _Record, extract_panel
+from vdrbone.vcf_reader import Record
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 PANEL = read_panel(REPO / "resources" / "vdr_snps.tsv")
@@ -53,6 +54,7 @@ def cohort(tmp_path_factory):
     cfg["cohort"]["vcf"] = [str(sim / "chr12.vcf.gz"), str(sim / "chrM.vcf.gz")]
     cfg["cohort"]["phenotypes"] = str(sim / "phenotypes.tsv")
     cfg["panel"] = str(REPO / "resources" / "vdr_snps.tsv")
+    cfg["interactions"] = []  # the phenotypes read below hold no modifier columns
     cfg = validate_config(cfg, SCHEMA)
     write_from_config(cfg, sim)
     vcfs = list(cfg["cohort"]["genotypes"])
@@ -98,7 +100,9 @@ def _association(cfg, paths):
     )
     assoc = pd.concat(
         [
-            associate_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc).association
+            associate_outcome(
+                ex.calls, pheno, panel, outcome=o, settings=settings_from_config(cfg), qc=qc
+            ).association
             for o in ["bmd_ls", "fracture"]
         ],
         ignore_index=True,
@@ -301,13 +305,11 @@ def _vcf_with_quality(path):
 
 
 @pytest.mark.parametrize("fast", [True, False])
-def test_lowqual_and_low_r2_records_are_excluded_with_the_reason(tmp_path, monkeypatch, fast):
-    from vdrbone import vcfio
-
-    monkeypatch.setattr(vcfio, "_FAST_TABIX", fast)  # the pysam text reader and the cyvcf2 reader
+def test_lowqual_and_low_r2_records_are_excluded_with_the_reason(tmp_path, fast):
     vcf = _vcf_with_quality(tmp_path / "q.vcf.gz")
     panel = PANEL.select(["rs731236", "rs7975232", "rs1544410"])
-    ex = extract_panel([vcf], panel, min_info=0.3)
+    # the pysam text reader and the cyvcf2 reader
+    ex = extract_panel([vcf], panel, min_info=0.3, reader="auto" if fast else "cyvcf2")
     v = ex.variants.set_index("variant")
     assert v.loc["rs731236", "match"] == "excluded"
     assert v.loc["rs731236", "reason"] == "FILTER is LowQual, not PASS (genotypes.require_pass)"
@@ -325,7 +327,7 @@ def test_lowqual_and_low_r2_records_are_excluded_with_the_reason(tmp_path, monke
 
 
 def test_record_filter_reason_and_impute_info():
-    rec = _Record(
+    rec = Record(
         "f", "12", 1, ".", "A", ["G"], None, None, None, None, filter="PASS", info=0.5, info_key="INFO"
     )
     assert record_filter_reason(rec, min_info=0.3) == ""

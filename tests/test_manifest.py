@@ -1,4 +1,4 @@
-"""Tests for vdrbone.manifest: manifest contents, the immutable deterministic archive, verify, run index."""
+"""Tests for vdrbone.provenance: manifest contents, the immutable deterministic archive, verify, run index."""
 
 from __future__ import annotations
 
@@ -20,8 +20,9 @@ from datetime import datetime
 import pytest
 
 import vdrbone
-from vdrbone import manifest as mf
+from vdrbone import provenance as mf
 from vdrbone.errors import InputError
+from vdrbone.files import CHUNK_SIZE, sha256_file
 
 RUN_ID = "synthetic-eur-3f9a1c"
 STARTED = "2026-11-26T16:00:00Z"
@@ -100,11 +101,11 @@ def _leftovers(folder):
 
 
 def test_sha256_file_matches_hashlib_across_chunks(tmp_path):
-    data = os.urandom(mf.CHUNK_SIZE * 2 + 17)
+    data = os.urandom(CHUNK_SIZE * 2 + 17)
     (tmp_path / "x").write_bytes(data)
     (tmp_path / "empty").write_bytes(b"")
-    assert mf.sha256_file(tmp_path / "x") == hashlib.sha256(data).hexdigest()
-    assert mf.sha256_file(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
+    assert sha256_file(tmp_path / "x") == hashlib.sha256(data).hexdigest()
+    assert sha256_file(tmp_path / "empty") == hashlib.sha256(b"").hexdigest()
 
 
 def test_manifest_records_checksums_sizes_versions_and_provenance(run, tmp_path):

@@ -10,6 +10,7 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from vdrbone.maxstat import max3, max_abs_normal_sf, score_correlation
+from vdrbone.settings import settings_from_config
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "maxstat"
 REF = pd.read_csv(FIX / "r_max3.tsv", sep="\t", skipinitialspace=True)
@@ -66,7 +67,9 @@ def test_association_rows():
     calls = pd.read_csv(REPO / "tests" / "fixtures" / "association" / "calls.tsv", sep="\t")
     pheno = pd.read_csv(REPO / "tests" / "fixtures" / "association" / "phenotypes.tsv", sep="\t")
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(VARIANTS)
-    a = associate_outcome(calls, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     rows = a[a["model"] == "max3"]
     diploid = [v for v in VARIANTS if not v.startswith("m.")]
     assert set(rows["variant"]) == set(diploid) and (rows["term"] == "max_over_models").all()
@@ -79,6 +82,6 @@ def test_association_rows():
         single = stats.chi2.sf(r.statistic, 1)
         assert single - 1e-12 <= r.p_value <= min(1, 3 * single) + 1e-12
     off = associate_outcome(
-        calls, pheno, panel, outcome="fracture", config=make_config(max3=False)
+        calls, pheno, panel, outcome="fracture", settings=settings_from_config(make_config(max3=False))
     ).association
     assert not (off["model"] == "max3").any()

@@ -15,9 +15,9 @@ from test_association import FIX, VARIANTS, make_config
 
 from vdrbone import families
 from vdrbone.association import associate_outcome, merge_outcomes
-from vdrbone.configuration import load_yaml, validate_config
 from vdrbone.methods import RunFacts, methods_sections, p_value_legend, run_facts
 from vdrbone.panel import read_panel
+from vdrbone.settings import load_yaml, settings_from_config, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -38,9 +38,11 @@ def config() -> dict:
 
 
 def run(calls, pheno, panel) -> pd.DataFrame:
-    spec = families.primary_spec(config(), diploid=VARIANTS[:4])
+    spec = families.primary_spec(settings_from_config(config()), diploid=VARIANTS[:4])
     parts = [
-        associate_outcome(calls, pheno, panel, outcome=o, config=make_config()).association
+        associate_outcome(
+            calls, pheno, panel, outcome=o, settings=settings_from_config(make_config())
+        ).association
         for o in ("bmd_ls", "fracture")
     ]
     return merge_outcomes(parts, spec=spec)
@@ -66,7 +68,10 @@ def runs(panel):
 
 
 def text(cfg, panel, facts) -> dict[str, str]:
-    return {p["title"]: p["text"] for p in methods_sections(cfg, panel=panel, versions={}, facts=facts)}
+    return {
+        p["title"]: p["text"]
+        for p in methods_sections(settings_from_config(cfg), panel=panel, versions={}, facts=facts)
+    }
 
 
 @pytest.mark.filterwarnings("ignore::scipy.linalg.LinAlgWarning")

@@ -15,6 +15,7 @@ from vdrbone.permutation import (
     permutation_outcome,
     permutation_pvalues,
 )
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import write_tsv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +113,9 @@ def test_rerun_with_the_same_seed_is_byte_identical(cohort, tmp_path):
     def run(name, seed):
         cfg["permutation"]["seed"] = seed
         parts = [
-            permutation_outcome(calls, pheno, panel, outcome=o, outcome_index=k, config=cfg)
+            permutation_outcome(
+                calls, pheno, panel, outcome=o, outcome_index=k, settings=settings_from_config(cfg)
+            )
             for k, o in enumerate(cfg["outcomes"])
         ]
         write_tsv(pd.concat(parts), tmp_path / name)
@@ -165,14 +168,18 @@ def test_null_emp1_is_uniform():
 def test_methods_and_config_defaults():
     from test_configuration import SCHEMA, default_config
 
-    from vdrbone.configuration import validate_config
     from vdrbone.methods import methods_sections
+    from vdrbone.settings import validate_config
 
     cfg = validate_config(default_config(), SCHEMA)
     assert cfg["permutation"] == {"n": 1000, "seed": 20261130, "adaptive": False, "adaptive_max": 100000}
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(cfg["variants"])
-    text = {p["title"]: p["text"] for p in methods_sections(cfg, panel=panel, versions={})}["Permutation"]
+    text = {
+        p["title"]: p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
+    }["Permutation"]
     assert "within the T2DM x sex cells" in text and "1000 max(T) permutations per outcome" in text
     assert "seed 20261130" in text and "adaptive" not in text
     cfg["permutation"].update(n=0, adaptive=False)
-    assert "Permutation" not in {p["title"] for p in methods_sections(cfg, panel=panel, versions={})}
+    assert "Permutation" not in {
+        p["title"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
+    }

@@ -10,14 +10,8 @@ import pytest
 from conftest import default_config
 
 from vdrbone.errors import InputError
-from vdrbone.phenotypes import (
-    covariate_warnings,
-    match_samples,
-    read_phenotypes,
-    strata_labels,
-    strata_masks,
-    stratum_fixed,
-)
+from vdrbone.phenotypes import covariate_warnings, match_samples, read_phenotypes
+from vdrbone.strata import strata_labels, strata_masks, stratum_fixed
 
 CFG = default_config()
 # the phenotype-table outcomes of the default config (time to event and derived WHO classes are

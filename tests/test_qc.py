@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from vdrbone.association import associate_outcome
-from vdrbone.configuration import load_yaml, validate_config
 from vdrbone.methods import methods_sections
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import outcome_kind
@@ -20,6 +19,7 @@ from vdrbone.qc import (
     QC_VARIANT_COLUMNS,
     TEST_MISSING_COLUMNS,
     add_test_missing_verdict,
+    diploid_counts,
     hwe_exact,
     hwe_exact_many,
     hwe_subsets,
@@ -28,6 +28,7 @@ from vdrbone.qc import (
     qc_test_missing,
     qc_variants,
 )
+from vdrbone.settings import load_yaml, settings_from_config, validate_config
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = pd.read_csv(REPO / "tests" / "fixtures" / "hwe" / "plink_hardy.tsv", sep="\t")
@@ -312,7 +313,9 @@ def test_hwe_failing_only_in_controls(hwe_in_controls):
             "association": {"min_stratum_n": 10, "min_cases": 5},
         }
         for outcome in cfg["outcomes"]:
-            a = associate_outcome(calls, pheno, panel, outcome=outcome, config=cfg, qc=qc).association
+            a = associate_outcome(
+                calls, pheno, panel, outcome=outcome, settings=settings_from_config(cfg), qc=qc
+            ).association
             for variant, reason in (("rs731236", taqi), ("rs1544410", bsmi)):
                 rows = a[a["variant"] == variant]
                 if reason:
@@ -361,9 +364,10 @@ def test_methods_state_where_hwe_was_applied(setting):
     panel = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
 
     def qc_text(config):
-        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}[
-            "Quality control"
-        ]
+        return {
+            p["title"]: p["text"]
+            for p in methods_sections(settings_from_config(config), panel=panel, versions={})
+        }["Quality control"]
 
     text = qc_text(cfg)
     assert (
@@ -538,7 +542,7 @@ def test_test_missing_verdict_and_exclusion():
     ).all()
     from vdrbone.association import _qc_exclusions
 
-    gone = _qc_exclusions(out, {"qc": {"action": "exclude"}})
+    gone = _qc_exclusions(out, action="exclude")
     assert gone["rs7975232"] == "excluded by QC (test_missing): test-missing p 1.53e-06 < 1e-05 for fracture"
     assert "rs2228570" not in gone
 
@@ -559,9 +563,10 @@ def test_methods_describe_test_missing():
     panel = read_panel(REPO / cfg["panel"]).select(cfg["variants"])
 
     def qc_text(config):
-        return {p["title"]: p["text"] for p in methods_sections(config, panel=panel, versions={})}[
-            "Quality control"
-        ]
+        return {
+            p["title"]: p["text"]
+            for p in methods_sections(settings_from_config(config), panel=panel, versions={})
+        }["Quality control"]
 
     assert cfg["qc"]["test_missing_p"] == 1e-5
     text = qc_text(cfg)
@@ -573,3 +578,18 @@ def test_methods_describe_test_missing():
     assert "reported but flagged nothing (qc.test_missing_p: null)" in qc_text(cfg)
     cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if outcome_kind(v) != "binary"}
     assert "missingness" not in qc_text(cfg)
+
+
+def test_diploid_counts_through_scikit_allel_match_a_plain_count():
+    """scikit-allel's GenotypeArray counts (used by qc_variants) equal np.bincount of the
+    effect-allele counts; not-called samples count nowhere."""
+    rng = np.random.default_rng(7)
+    ec = rng.choice([0.0, 1.0, 2.0, np.nan], size=997, p=[0.5, 0.3, 0.15, 0.05])
+    genotypes, alleles = diploid_counts(ec)
+    called = ec[np.isfinite(ec)].astype(int)
+    expected = np.bincount(called, minlength=3)
+    np.testing.assert_array_equal(genotypes, expected)
+    np.testing.assert_array_equal(alleles, [2 * expected[0] + expected[1], expected[1] + 2 * expected[2]])
+    np.testing.assert_array_equal(diploid_counts(np.full(4, np.nan))[0], [0, 0, 0])
+    with pytest.raises(ValueError, match=r"effect_count values \[3.0\]"):
+        diploid_counts(np.array([0.0, 3.0]))

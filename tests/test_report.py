@@ -26,7 +26,6 @@ from conftest import REPO, default_config
 
 from vdrbone import plots
 from vdrbone.association import associate_outcome, flow_head
-from vdrbone.configuration import validate_config
 from vdrbone.descriptive import TABLE1_GROUPS, table_one
 from vdrbone.disclosure import (
     COUNT_COLUMNS,
@@ -37,9 +36,10 @@ from vdrbone.disclosure import (
 )
 from vdrbone.epistasis import epistasis_outcome
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
+from vdrbone.harmonise import extract_panel
 from vdrbone.methods import REFERENCES, methods_sections
 from vdrbone.panel import read_panel
-from vdrbone.phenotypes import match_samples, outcome_kind, read_phenotypes, strata_labels
+from vdrbone.phenotypes import match_samples, outcome_kind, read_phenotypes
 from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
 from vdrbone.report import (
     BROWSE_COLUMNS,
@@ -50,10 +50,12 @@ from vdrbone.report import (
     report_context,
     write_pdf,
 )
+from vdrbone.settings import settings_from_config, validate_config
 from vdrbone.simulate import write_from_config
+from vdrbone.strata import strata_labels
 from vdrbone.strega import STREGA_ITEMS
 from vdrbone.tables import read_tsv, write_tsv
-from vdrbone.vcfio import extract_panel, vcf_samples
+from vdrbone.vcf_reader import vcf_samples
 
 RUN_ID = "synthetic-eur-test"
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -110,7 +112,8 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         hwe_p=1e-6,
     )
     results = [
-        associate_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc) for o in cfg["outcomes"]
+        associate_outcome(ex.calls, pheno, panel, outcome=o, settings=settings_from_config(cfg), qc=qc)
+        for o in cfg["outcomes"]
     ]
     tables = {
         "extraction": ex.variants,
@@ -129,12 +132,16 @@ def _tables(cfg: dict, run_dir: Path) -> dict[str, str]:
         ),
         "kaplan_meier": pd.concat([r.kaplan_meier for r in results if len(r.kaplan_meier)]),
         "power": pd.concat([r.power for r in results], ignore_index=True),
-        "ld": ld_table(ex.calls, pheno, panel, config=cfg),
-        "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, config=cfg),
-        "haplotype_association": association_table(ex.calls, pheno, panel, outcome="bmd_ls", config=cfg),
+        "ld": ld_table(ex.calls, pheno, panel, settings=settings_from_config(cfg)),
+        "haplotypes": haplotype_frequency_table(ex.calls, pheno, panel, settings=settings_from_config(cfg)),
+        "haplotype_association": association_table(
+            ex.calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg)
+        ),
         "epistasis": pd.concat(
             [
-                epistasis_outcome(ex.calls, pheno, panel, outcome=o, config=cfg, qc=qc)
+                epistasis_outcome(
+                    ex.calls, pheno, panel, outcome=o, settings=settings_from_config(cfg), qc=qc
+                )
                 for o, spec in cfg["outcomes"].items()
                 if outcome_kind(spec) != "time_to_event"
             ]
@@ -451,7 +458,9 @@ def test_table_one_matches_direct_computation(cohort):
 def test_methods_text_follows_the_configuration(cohort):
     cfg = copy.deepcopy(cohort["config"])
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
-    text = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={"numpy": "9.9"}))
+    text = " ".join(
+        p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={"numpy": "9.9"})
+    )
     assert "age (years)" in text and "body-mass index" in text
     assert "Wigginton" in text and "Firth" in text and "Benjamini-Hochberg" in text
     assert "Every other test is exploratory: one family per outcome" in text and "interaction_t2dm" in text
@@ -465,7 +474,7 @@ def test_methods_text_follows_the_configuration(cohort):
     cfg["qc"]["hwe_p"] = 1e-4
     cfg["cohort"]["synthetic"] = False
     cfg["report"]["suppress_below"] = None
-    text2 = " ".join(p["text"] for p in methods_sections(cfg, panel=panel, versions={}))
+    text2 = " ".join(p["text"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={}))
     assert "age (years)" not in text2 and "fewer than 77" in text2 and "p < 0.0001" in text2
     assert "in the strata All, Women and Men." in text2
     assert "shown as <5" in text2
@@ -487,12 +496,17 @@ def test_skipped_strata_are_stated(cohort):
     cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}
     # re-run the association of one variant with the stricter minimum
     ex_calls = _calls(cfg)
-    result = associate_outcome(ex_calls, pheno, panel, outcome="bmd_ls", config=cfg)
+    result = associate_outcome(ex_calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg))
     path = cohort["tmp"] / "assoc_skip.tsv"
     write_tsv(result.association, path)
     tables["association"] = str(path)
     html = render_report(
-        run=cohort["kwargs"]["run"], config=cfg, tables=tables, suppress_below=0, panel=panel, plots=False
+        run=cohort["kwargs"]["run"],
+        config=cfg,
+        tables=tables,
+        suppress_below=0,
+        panel=panel,
+        plots=False,
     )
     skipped = re.search(r'<section id="skipped">(.*?)</section>', html, re.S).group(1)
     assert "Strata skipped for too few samples" in skipped
@@ -508,7 +522,9 @@ def test_dropped_covariates_are_listed_once_per_stratum(cohort):
     cfg["covariates"] = ["age_years", "bmi", "age_months"]
     cfg["variants"] = ["rs731236", "rs2228570"]
     panel = read_panel(cfg["panel"]).select(cfg["variants"])
-    result = associate_outcome(_calls(cfg), pheno, panel, outcome="bmd_ls", config=cfg)
+    result = associate_outcome(
+        _calls(cfg), pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg)
+    )
     tables = dict(cohort["tables"])
     for name in ("association", "covariate_design"):
         tables[name] = str(cohort["tmp"] / f"degenerate_{name}.tsv")

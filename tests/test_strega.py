@@ -16,10 +16,10 @@ from test_association import FIX, VARIANTS, make_config, model_sample_mismatches
 
 from vdrbone import families
 from vdrbone.association import associate_outcome, flow_chains, flow_head
-from vdrbone.configuration import check_config, model_covariates
 from vdrbone.errors import InputError
 from vdrbone.panel import read_panel
 from vdrbone.qc import analysed_samples, qc_samples, qc_samples_summary
+from vdrbone.settings import check_config, settings_from_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,9 @@ def test_mt_stratum_below_the_minimum_gets_counts_and_exact_test_only(cohort, pa
     cases = list(cc.loc[cc["fracture"] == 1, "sample"][:1])
     controls = list(cc.loc[cc["fracture"] == 0, "sample"][:3])
     calls4 = set_carriers(calls, set(cases + controls))
-    result = associate_outcome(calls4, pheno, panel, outcome="fracture", config=make_config())
+    result = associate_outcome(
+        calls4, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    )
     a = result.association
     row = one(a, "m.4823", "all", "carrier")
     assert row["note"] == (
@@ -88,19 +90,25 @@ def test_mt_stratum_below_the_minimum_gets_counts_and_exact_test_only(cohort, pa
         assert one(a, "m.4823", "all", model_name)["note"].startswith("no regression estimate: ")
 
     lowered = make_config(mt_min_carriers=4)
-    a = associate_outcome(calls4, pheno, panel, outcome="fracture", config=lowered).association
+    a = associate_outcome(
+        calls4, pheno, panel, outcome="fracture", settings=settings_from_config(lowered)
+    ).association
     row = a[(a["variant"] == "m.4823") & (a["stratum"] == "all") & (a["model"] == "carrier")].iloc[0]
     assert np.isfinite(row["estimate"]) and "no regression estimate" not in row["note"]
 
     calls0 = set_carriers(calls, set(list(cc.loc[cc["fracture"] == 0, "sample"])[:6]))
-    a = associate_outcome(calls0, pheno, panel, outcome="fracture", config=make_config()).association
+    a = associate_outcome(
+        calls0, pheno, panel, outcome="fracture", settings=settings_from_config(make_config())
+    ).association
     row = a[(a["variant"] == "m.4823") & (a["stratum"] == "all") & (a["model"] == "carrier")].iloc[0]
     assert row["note"] == (
         "no regression estimate: 0 carrier case(s) < association.mt_min_carrier_cases=1 "
         "(counts and exact test only)"
     )
     # a continuous outcome has no carrier cases to count: only the carrier minimum applies
-    a = associate_outcome(calls0, pheno, panel, outcome="bmd_ls", config=make_config()).association
+    a = associate_outcome(
+        calls0, pheno, panel, outcome="bmd_ls", settings=settings_from_config(make_config())
+    ).association
     row = a[(a["variant"] == "m.4823") & (a["stratum"] == "all") & (a["model"] == "carrier")].iloc[0]
     assert np.isfinite(row["estimate"]) and row["note"] == ""
 
@@ -118,7 +126,9 @@ def test_interactions_with_the_same_design_are_kept_once(cohort, panel):
     both = cc[(cc["t2dm"] == "yes") & (cc["sex"] == "female")]["sample"][:6]
     neither = cc[(cc["t2dm"] == "no") & (cc["sex"] == "male")]["sample"][:20]
     calls = set_carriers(calls, set(both) | set(neither))
-    a = associate_outcome(calls, pheno, panel, outcome="bmd_ls", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(make_config())
+    ).association
     rows = a[(a["variant"] == "m.4823") & (a["stratum"] == "all")].set_index("model")
     t2dm, sex = rows.loc["interaction_t2dm"], rows.loc["interaction_sex"]
     assert t2dm["note"] == "" and sex["note"] == (
@@ -141,7 +151,9 @@ def test_genetic_models_with_the_same_coding_are_kept_once(cohort, panel):
     calls = calls.copy()
     sel = (calls["variant"] == "rs731236") & (calls["effect_count"] == 2)
     calls.loc[sel, "effect_count"] = 1.0
-    a = associate_outcome(calls, pheno, panel, outcome="bmd_ls", config=make_config()).association
+    a = associate_outcome(
+        calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(make_config())
+    ).association
     rows = a[(a["variant"] == "rs731236") & (a["stratum"] == "all")].set_index(["model", "term"])
     assert rows.loc[("additive", "per_allele"), "note"] == ""
     assert rows.loc[("additive", "per_allele"), "family"] == "primary"
@@ -193,7 +205,9 @@ def test_participant_flow_adds_up_to_each_models_n(cohort, panel):
     head = flow_head(matching, qc_samples_summary(samples, min_call_rate=0.8))
     assert head["n"].iloc[-1] == len(analysed)
     for outcome in ("bmd_ls", "fracture"):
-        result = associate_outcome(calls, analysed, panel, outcome=outcome, config=make_config())
+        result = associate_outcome(
+            calls, analysed, panel, outcome=outcome, settings=settings_from_config(make_config())
+        )
         chains = flow_chains(pd.concat([head, result.flow], ignore_index=True))
         assert len(chains) == 9 * len(VARIANTS)
         a = result.association
@@ -227,14 +241,16 @@ def test_ancestry_covariates_enter_every_model(cohort, panel):
     rng = np.random.default_rng(1)
     pheno["PC1"], pheno["PC2"] = rng.normal(size=len(pheno)), rng.normal(size=len(pheno))
     cfg = make_config() | {"ancestry": {"covariates": ["PC1", "PC2", "bmi"]}}
-    assert model_covariates(cfg) == ["age_years", "bmi", "PC1", "PC2"]
-    a = associate_outcome(calls, pheno, panel, outcome="bmd_ls", config=cfg).association
+    assert settings_from_config(cfg).model_covariates == ["age_years", "bmi", "PC1", "PC2"]
+    a = associate_outcome(
+        calls, pheno, panel, outcome="bmd_ls", settings=settings_from_config(cfg)
+    ).association
     add = a[(a["model"] == "additive") & (a["stratum"] == "all")]
     assert (add["covariates"] == "age_years+bmi+PC1+PC2+sex+t2dm").all()
 
 
 def test_primary_block_is_checked_against_the_analysis():
-    from vdrbone.configuration import load_yaml, validate_config
+    from vdrbone.settings import load_yaml, validate_config
 
     cfg = validate_config(
         load_yaml(REPO / "config" / "config.yaml"), REPO / "workflow/schemas/config.schema.yaml"
@@ -253,7 +269,7 @@ def test_primary_block_is_checked_against_the_analysis():
     ):
         with pytest.raises(InputError, match=message):
             check_config(dict(cfg, primary={key: value}), panel.ids)
-    spec = families.primary_spec({"primary": {}}, diploid=["a", "b"])
+    spec = families.primary_spec(settings_from_config({"primary": {}}), diploid=["a", "b"])
     assert spec.variants == ("a", "b") and spec.models == ("additive", "interaction_t2dm", "interaction_sex")
 
 

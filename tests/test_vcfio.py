@@ -1,4 +1,5 @@
-"""vdrbone.vcfio: the same genotype truth written in many VCF shapes must give the same calls."""
+"""VCF reading, genotype coding and harmonisation (vdrbone.vcf_reader, genotype_coding, harmonise):
+the same genotype truth written in many VCF shapes must give the same calls."""
 
 from __future__ import annotations
 
@@ -11,20 +12,12 @@ import pandas as pd
 import pytest
 from vcf_factory import expected_calls, make_truth, write_vcf
 
-from vdrbone import vcfio
+from vdrbone import genotype_coding, harmonise, vcf_reader
 from vdrbone.errors import InputError
+from vdrbone.genotype_coding import code_diploid, code_haploid, match_alleles
+from vdrbone.harmonise import CALL_COLUMNS, VARIANT_COLUMNS, Extraction, extract_panel
 from vdrbone.panel import read_panel
-from vdrbone.vcfio import (
-    CALL_COLUMNS,
-    VARIANT_COLUMNS,
-    Extraction,
-    code_diploid,
-    code_haploid,
-    detect_build,
-    extract_panel,
-    match_alleles,
-    vcf_samples,
-)
+from vdrbone.vcf_reader import detect_build, vcf_samples
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PANEL = read_panel(os.path.join(ROOT, "resources", "vdr_snps.tsv"))
@@ -327,7 +320,7 @@ def test_code_diploid():
     cls = np.array([[0, 0], [0, 1], [1, 1], [-1, -1], [0, -1], [0, 2], [1, -2]])
     count, status = code_diploid(cls, effect_class=1)
     np.testing.assert_array_equal(count, [0, 1, 2, np.nan, np.nan, np.nan, np.nan])
-    assert [vcfio.STATUSES[s] for s in status] == ["called"] * 3 + ["missing"] * 2 + [
+    assert [genotype_coding.STATUSES[s] for s in status] == ["called"] * 3 + ["missing"] * 2 + [
         "other_allele",
         "missing",
     ]
@@ -343,7 +336,7 @@ def test_code_haploid_codings():
     af = np.array([np.nan, np.nan, np.nan, 0.95, 0.5, np.nan, np.nan, np.nan])
     count, status = code_haploid(cls, het_class, af, effect_class=1, threshold=0.9)
     np.testing.assert_array_equal(count, [0, 1, 1, 1, np.nan, np.nan, np.nan, np.nan])
-    assert [vcfio.STATUSES[s] for s in status] == [
+    assert [genotype_coding.STATUSES[s] for s in status] == [
         "called", "called", "called", "called", "heteroplasmic", "het_haploid", "missing", "other_allele",
     ]  # fmt: skip
 
@@ -384,7 +377,7 @@ def test_fast_path_reads_indexed_text_without_cyvcf2(tmp_path, shape, monkeypatc
     def no_cyvcf2(p):
         raise AssertionError(f"cyvcf2 opened {p}")
 
-    monkeypatch.setattr(vcfio, "_open", no_cyvcf2)
+    monkeypatch.setattr(vcf_reader, "_open", no_cyvcf2)
     _assert_calls(extract_panel([path], PANEL), expected_calls(TRUTH))
 
 
@@ -403,8 +396,7 @@ def test_fast_path_identical_to_cyvcf2(tmp_path, kw, mt_alt, monkeypatch):
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, **kw)
     panel = PANEL.select(CHR12) if kw.get("imputed") else PANEL
     fast = extract_panel([path], panel, mt_alt=mt_alt, heteroplasmy_threshold=0.3)
-    monkeypatch.setattr(vcfio, "_FAST_TABIX", False)
-    slow = extract_panel([path], panel, mt_alt=mt_alt, heteroplasmy_threshold=0.3)
+    slow = extract_panel([path], panel, mt_alt=mt_alt, heteroplasmy_threshold=0.3, reader="cyvcf2")
     pd.testing.assert_frame_equal(fast.calls, slow.calls)
     pd.testing.assert_frame_equal(fast.variants, slow.variants)
     assert (fast.samples, fast.build) == (slow.samples, slow.build)
@@ -454,18 +446,18 @@ SLOW_ROWS = [
 def test_fast_record_equals_htslib(tmp_path):
     """The numpy parser gives cyvcf2's (htslib's) GT, and its AF wherever AF is ever read."""
     path = _tabix_vcf(tmp_path, FAST_ROWS + SLOW_ROWS)
-    header = vcfio._header_info(path)
+    header = vcf_reader.read_header(path)
     assert header.tabix is not None
     lines = list(header.tabix.fetch("chr12"))
-    variants = list(vcfio._open(path))
+    variants = list(vcf_reader._open(path))
     assert len(lines) == len(variants) == len(FAST_ROWS) + len(SLOW_ROWS)
     order = np.array([5, 4, 3, 2, 1, 0])
     for i, (line, v) in enumerate(zip(lines, variants, strict=True)):
-        fast = vcfio._fast_record(line, path, 6, order)
+        fast = vcf_reader._fast_record(line, path, 6, order)
         if i >= len(FAST_ROWS):
             assert fast is None, line
             continue
-        slow = vcfio._snapshot(v, path, order)
+        slow = vcf_reader._snapshot(v, path, order)
         assert (fast.chrom, fast.pos, fast.id, fast.ref, fast.alts) == (
             slow.chrom, slow.pos, slow.id, slow.ref, slow.alts,
         )  # fmt: skip
@@ -478,10 +470,10 @@ def test_fast_record_equals_htslib(tmp_path):
         np.testing.assert_array_equal(fast.af[carrier], slow.af[carrier][:, : len(slow.alts)], err_msg=line)
         assert fast.af.shape == (6, len(slow.alts))
     # not valid VCF (htslib refuses it): left to cyvcf2, which raises as before
-    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0-1\t0/0", path, 2, None) is None
-    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1", path, 2, None) is None
-    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0:1\t0/0", path, 2, None) is None
-    assert vcfio._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1\t\t0/0", path, 3, None) is None
+    assert vcf_reader._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0-1\t0/0", path, 2, None) is None
+    assert vcf_reader._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1", path, 2, None) is None
+    assert vcf_reader._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0:1\t0/0", path, 2, None) is None
+    assert vcf_reader._fast_record("chr12\t5\t.\tA\tG\t.\t.\t.\tGT\t0/1\t\t0/0", path, 3, None) is None
 
 
 def test_fast_path_falls_back_per_position(tmp_path, caplog):
@@ -492,8 +484,8 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
 
     path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi")
     taq = next(pv for pv in PANEL if pv.id == "rs731236").pos_grch38
-    header = vcfio._header_info(path)
-    got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80, taq + 5], None)  # one fetch
+    header = vcf_reader.read_header(path)
+    got = vcf_reader._tabix_records(header, ["chr12"], [taq, taq + 80, taq + 5], None)  # one fetch
     assert [len(got[taq]), len(got[taq + 80]), got[taq + 5]] == [1, 1, []]
     assert got[taq][0].id == "rs731236" and got[taq + 80][0].id == "rs7975232"
     # a triploid 0/0/0 for the first sample at TaqI (htslib keeps the first two slots: 0/0)
@@ -507,8 +499,8 @@ def test_fast_path_falls_back_per_position(tmp_path, caplog):
     plain.write_text("\n".join(lines) + "\n")
     pysam.tabix_compress(str(plain), str(plain) + ".gz", force=True)
     pysam.tabix_index(str(plain) + ".gz", preset="vcf", force=True)
-    header = vcfio._header_info(str(plain) + ".gz")
-    got = vcfio._tabix_records(header, ["chr12"], [taq, taq + 80], None)
+    header = vcf_reader.read_header(str(plain) + ".gz")
+    got = vcf_reader._tabix_records(header, ["chr12"], [taq, taq + 80], None)
     assert got[taq] is None and len(got[taq + 80]) == 1  # TaqI to cyvcf2, ApaI still fast
     expected = expected_calls(TRUTH)
     expected.loc[(expected["sample"] == "S000") & (expected.variant == "rs731236"), "status"] = "other_ploidy"
@@ -560,15 +552,14 @@ def test_other_ploidy_never_read_as_another_genotype(tmp_path, triploid_mt, monk
     in all three readers (indexed text through numpy, through cyvcf2, streamed)."""
     plain = _ploidy_vcf(tmp_path, triploid_mt=triploid_mt)
     panel = PANEL.select(["rs731236", "m.15885"])
-    header = vcfio._header_info(plain + ".gz")
-    assert vcfio._tabix_records(header, ["chr12"], [47844974], None)[47844974] is None  # to cyvcf2
-    fast_mt = vcfio._tabix_records(header, ["chrM"], [15885], None)[15885]
+    header = vcf_reader.read_header(plain + ".gz")
+    assert vcf_reader._tabix_records(header, ["chr12"], [47844974], None)[47844974] is None  # to cyvcf2
+    fast_mt = vcf_reader._tabix_records(header, ["chrM"], [15885], None)[15885]
     assert (fast_mt is None) == triploid_mt  # without 0/0/1 the numpy parser reads the mtDNA record
     with caplog.at_level(logging.WARNING):
         fast = extract_panel([plain + ".gz"], panel)
     streamed = extract_panel([plain], panel)
-    monkeypatch.setattr(vcfio, "_FAST_TABIX", False)
-    slow = extract_panel([plain + ".gz"], panel)
+    slow = extract_panel([plain + ".gz"], panel, reader="cyvcf2")
     for other in (streamed, slow):
         pd.testing.assert_frame_equal(fast.calls, other.calls)
         pd.testing.assert_frame_equal(
@@ -595,8 +586,12 @@ def test_other_ploidy_never_read_as_another_genotype(tmp_path, triploid_mt, monk
 def test_other_ploidy_mask():
     gt = np.array([[0, 0], [0, -2], [-1, -2], [1, 2], [0, -1], [-1, -1], [2, 0], [1, 1]])
     extra = np.array([True, False, False, False, False, False, False, False])
-    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=False), [1, 1, 0, 0, 0, 0, 0, 0])
-    np.testing.assert_array_equal(vcfio.other_ploidy(gt, extra, haploid=True), [1, 0, 0, 1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(
+        genotype_coding.other_ploidy(gt, extra, haploid=False), [1, 1, 0, 0, 0, 0, 0, 0]
+    )
+    np.testing.assert_array_equal(
+        genotype_coding.other_ploidy(gt, extra, haploid=True), [1, 0, 0, 1, 1, 0, 0, 0]
+    )
 
 
 def _two_taqi_records(path, second_gts):
@@ -619,12 +614,12 @@ def test_duplicate_records_are_used_once_or_excluded_never_merged(tmp_path, capl
 
     panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236"])
     same = _two_taqi_records(tmp_path / "same.vcf", ["0/0", "0/1", "1/1", "0/0"])
-    ex = vcfio.extract_panel([same], panel, build="GRCh38")
+    ex = harmonise.extract_panel([same], panel, build="GRCh38")
     assert ex.calls["effect_count"].tolist() == [0, 1, 2, 0]
     assert "identical to the first: used once" in ex.variants.loc[0, "reason"]
     assert "used once" in caplog.text
     differ = _two_taqi_records(tmp_path / "differ.vcf", ["0/1", "0/1", "1/1", "1/1"])
-    ex = vcfio.extract_panel([differ], panel, build="GRCh38")
+    ex = harmonise.extract_panel([differ], panel, build="GRCh38")
     row = ex.variants.iloc[0]
     assert row["match"] == "excluded" and not row["found"]
     assert row["reason"] == "duplicate records at chr12:47844974 A>G disagree for 2 samples"
@@ -641,7 +636,7 @@ def test_hg19_chrM_without_length_is_refused(tmp_path):
         "chrM\t4823\t.\tT\tC\t.\tPASS\t.\tGT\t1\n"
     )
     with pytest.raises(InputError, match="contig chrM has no length and the header names hg19/UCSC"):
-        vcfio.detect_build([str(path)])
+        vcf_reader.detect_build([str(path)])
 
 
 def test_plain_gzip_with_index_and_stale_index_are_refused(tmp_path):
@@ -659,19 +654,19 @@ def test_plain_gzip_with_index_and_stale_index_are_refused(tmp_path):
     plain.write_bytes(gzip.compress(text.encode()))
     (tmp_path / "plain.vcf.gz.tbi").write_bytes(b"TBI\1")
     with pytest.raises(InputError, match="is not BGZF-compressed"):
-        vcfio.extract_panel([str(plain)], panel, build="GRCh38")
+        harmonise.extract_panel([str(plain)], panel, build="GRCh38")
     import pysam
 
     good = tmp_path / "good.vcf"
     good.write_text(text)
     pysam.tabix_index(str(good), preset="vcf", force=True)
     bgz = str(good) + ".gz"
-    assert vcfio.extract_panel([bgz], panel, build="GRCh38").calls["effect_count"].tolist() == [1.0]
+    assert harmonise.extract_panel([bgz], panel, build="GRCh38").calls["effect_count"].tolist() == [1.0]
     later = time.time() + 5
     os.utime(bgz, (later, later))
     logger = logging.getLogger("test_stale_index")
     with _capture(logger) as records:
-        assert vcfio.extract_panel([bgz], panel, build="GRCh38", logger=logger).calls[
+        assert harmonise.extract_panel([bgz], panel, build="GRCh38", logger=logger).calls[
             "effect_count"
         ].tolist() == [1]
     assert any("is older than" in r and "index it again" in r for r in records)
@@ -712,7 +707,7 @@ def _cut_bgzip(big_vcf, folder):
     import shutil
 
     data = open(big_vcf, "rb").read()
-    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    blocks, _ = vcf_reader._bgzf_blocks(big_vcf, len(data))
     assert len(blocks) >= 4
     cut_at = blocks[3][0] + blocks[3][1] // 2
     cut = folder / "cut.vcf.gz"
@@ -742,10 +737,10 @@ def test_bgzip_cut_mid_block_is_refused_before_reading(tmp_path, big_vcf):
     )
     assert "the last complete record is chr" in msg and RECOPY in msg
     # cut exactly between blocks: only the end-of-file block is missing
-    cut.write_bytes(data[: -len(vcfio.BGZF_EOF)])
+    cut.write_bytes(data[: -len(vcf_reader.BGZF_EOF)])
     with pytest.raises(InputError, match=r"cut short: it ends at byte \d+ after \d+ complete BGZF blocks"):
         extract_panel([str(cut)], PANEL)
-    assert vcfio.BGZF_EOF == data[-28:]
+    assert vcf_reader.BGZF_EOF == data[-28:]
 
 
 def test_plain_gzip_cut_short_is_refused_while_read(tmp_path, big_vcf):
@@ -803,7 +798,7 @@ def test_unavailable_variants_from_the_extraction_table(tmp_path):
     variants.to_csv(tmp_path / "extraction.tsv", sep="\t", index=False)
     read = pd.read_csv(tmp_path / "extraction.tsv", sep="\t", keep_default_na=False)
     expected = {"m.4823": "not in the genotype files", "m.15885": "not in the genotype files"}
-    assert vcfio.unavailable_variants(variants) == vcfio.unavailable_variants(read) == expected
+    assert harmonise.unavailable_variants(variants) == harmonise.unavailable_variants(read) == expected
 
 
 def test_damaged_block_in_a_panel_region_names_the_file(tmp_path, big_vcf):
@@ -811,7 +806,7 @@ def test_damaged_block_in_a_panel_region_names_the_file(tmp_path, big_vcf):
     import shutil
 
     data = bytearray(open(big_vcf, "rb").read())
-    blocks, _ = vcfio._bgzf_blocks(big_vcf, len(data))
+    blocks, _ = vcf_reader._bgzf_blocks(big_vcf, len(data))
     offset = blocks[1][0]  # holds the first panel records (TaqI...)
     data[offset + 40 : offset + 200] = bytes(160)
     bad = tmp_path / "damaged.vcf.gz"

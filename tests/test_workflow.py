@@ -316,7 +316,7 @@ def test_dry_run_with_two_cohorts_has_jobs_per_cohort_and_a_combine_job(tmp_path
     proc = snakemake(tmp_path, "-n", "--configfile", str(path), "--cores", "1")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout + proc.stderr
-    assert re.search(r"^associate\s+8$", out, re.M)
+    assert re.search(r"^associate\s+12$", out, re.M)  # 6 outcomes x 2 cohorts
     assert re.search(r"^simulate\s+2$", out, re.M)
     assert re.search(r"^archive\s+2$", out, re.M)
     assert re.search(r"^combine\s+1$", out, re.M)

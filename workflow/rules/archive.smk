@@ -3,18 +3,19 @@
 
 rule archive:
     input:
-        run=run_path("run.json"),
-        report=run_path("report", "report.html"),
-        pdf=run_path("report", "report.pdf"),
+        run="results/runs/{run_id}/run.json",
+        report="results/runs/{run_id}/report/report.html",
+        pdf="results/runs/{run_id}/report/report.pdf",
         tables=SHAREABLE_COPIES,
+        matching="results/runs/{run_id}/tables/sample_matching.tsv",
         inputs=cohort_inputs,
     output:
-        manifest=protected(run_path("manifest.json")),
+        manifest=protected("results/runs/{run_id}/manifest.json"),
         archive=protected("results/archive/{run_id}.tar.gz"),
     log:
-        run_path("logs", "archive.log"),
+        "results/runs/{run_id}/logs/archive.log",
     benchmark:
-        run_path("benchmarks", "archive.tsv")
+        "results/runs/{run_id}/benchmarks/archive.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -5,22 +5,22 @@
 
 rule associate:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
-        qc=run_path("tables", "qc_variants.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
+        qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
     output:
-        association=run_path("work", "association", "{outcome}.tsv"),
-        genotype_counts=run_path("work", "association", "{outcome}.genotype_counts.tsv"),
-        bmd_by_genotype=run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
-        covariate_design=run_path("work", "association", "{outcome}.covariate_design.tsv"),
-        flow=run_path("work", "association", "{outcome}.flow.tsv"),
-        kaplan_meier=run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
-        power=run_path("work", "association", "{outcome}.power.tsv"),
+        association="results/runs/{run_id}/work/association/{outcome}.tsv",
+        genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
+        bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
+        covariate_design="results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
+        flow="results/runs/{run_id}/work/association/{outcome}.flow.tsv",
+        kaplan_meier="results/runs/{run_id}/work/association/{outcome}.kaplan_meier.tsv",
+        power="results/runs/{run_id}/work/association/{outcome}.power.tsv",
     log:
-        run_path("logs", "associate.{outcome}.log"),
+        "results/runs/{run_id}/logs/associate.{outcome}.log",
     benchmark:
-        run_path("benchmarks", "associate.{outcome}.tsv")
+        "results/runs/{run_id}/benchmarks/associate.{outcome}.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -36,16 +36,16 @@ rule associate:
 # outcomes and strata in one job (a few hundred small fits).
 rule epistasis:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
-        qc=run_path("tables", "qc_variants.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
+        qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
     output:
-        epistasis=run_path("tables", "epistasis.tsv"),
+        epistasis="results/runs/{run_id}/tables/epistasis.tsv",
     log:
-        run_path("logs", "epistasis.log"),
+        "results/runs/{run_id}/logs/epistasis.log",
     benchmark:
-        run_path("benchmarks", "epistasis.tsv")
+        "results/runs/{run_id}/benchmarks/epistasis.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -61,16 +61,16 @@ rule epistasis:
 # QT tests of every outcome, variant and stratum; outcome labels permuted within strata cells.
 rule permutation:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
-        qc=run_path("tables", "qc_variants.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
+        qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
     output:
-        permutation=run_path("tables", "permutation.tsv"),
+        permutation="results/runs/{run_id}/tables/permutation.tsv",
     log:
-        run_path("logs", "permutation.log"),
+        "results/runs/{run_id}/logs/permutation.log",
     benchmark:
-        run_path("benchmarks", "permutation.tsv")
+        "results/runs/{run_id}/benchmarks/permutation.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -85,51 +85,51 @@ rule permutation:
 rule merge_association:
     input:
         association=expand(
-            run_path("work", "association", "{outcome}.tsv"), outcome=OUTCOMES, allow_missing=True
+            "results/runs/{run_id}/work/association/{outcome}.tsv", outcome=OUTCOMES, allow_missing=True
         ),
         genotype_counts=expand(
-            run_path("work", "association", "{outcome}.genotype_counts.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         bmd_by_genotype=expand(
-            run_path("work", "association", "{outcome}.bmd_by_genotype.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         kaplan_meier=expand(
-            run_path("work", "association", "{outcome}.kaplan_meier.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.kaplan_meier.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         power=expand(
-            run_path("work", "association", "{outcome}.power.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.power.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         covariate_design=expand(
-            run_path("work", "association", "{outcome}.covariate_design.tsv"),
+            "results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
             outcome=OUTCOMES,
             allow_missing=True,
         ),
         flow=expand(
-            run_path("work", "association", "{outcome}.flow.tsv"), outcome=OUTCOMES, allow_missing=True
+            "results/runs/{run_id}/work/association/{outcome}.flow.tsv", outcome=OUTCOMES, allow_missing=True
         ),
-        matching=run_path("tables", "sample_matching.tsv"),
-        samples=run_path("tables", "qc_samples_summary.tsv"),
+        matching="results/runs/{run_id}/tables/sample_matching.tsv",
+        samples="results/runs/{run_id}/tables/qc_samples_summary.tsv",
         panel=CFG["panel"],
     output:
-        association=run_path("tables", "association.tsv"),
-        genotype_counts=run_path("tables", "genotype_counts.tsv"),
-        bmd_by_genotype=run_path("tables", "bmd_by_genotype.tsv"),
-        covariate_design=run_path("tables", "covariate_design.tsv"),
-        flow=run_path("tables", "participant_flow.tsv"),
-        kaplan_meier=run_path("tables", "kaplan_meier.tsv"),
-        power=run_path("tables", "power.tsv"),
+        association="results/runs/{run_id}/tables/association.tsv",
+        genotype_counts="results/runs/{run_id}/tables/genotype_counts.tsv",
+        bmd_by_genotype="results/runs/{run_id}/tables/bmd_by_genotype.tsv",
+        covariate_design="results/runs/{run_id}/tables/covariate_design.tsv",
+        flow="results/runs/{run_id}/tables/participant_flow.tsv",
+        kaplan_meier="results/runs/{run_id}/tables/kaplan_meier.tsv",
+        power="results/runs/{run_id}/tables/power.tsv",
     log:
-        run_path("logs", "merge_association.log"),
+        "results/runs/{run_id}/logs/merge_association.log",
     benchmark:
-        run_path("benchmarks", "merge_association.tsv")
+        "results/runs/{run_id}/benchmarks/merge_association.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

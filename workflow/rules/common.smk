@@ -13,12 +13,11 @@ sys.path.insert(0, os.path.join(workflow.basedir, "workflow", "scripts"))
 from snakemake.exceptions import WorkflowError  # noqa: E402
 from snakemake.logging import logger  # noqa: E402
 
-from vdrbone.configuration import (  # noqa: E402
+from vdrbone.provenance import check_run_folder, fingerprint  # noqa: E402
+from vdrbone.settings import (  # noqa: E402
     check_config,
     check_config_files,
-    check_run_folder,
     cohort_configs,
-    fingerprint,
     model_covariates,
     resolve_run_id,
     simulated_paths,
@@ -144,11 +143,6 @@ wildcard_constraints:
     simdir="|".join(re.escape(d) for d in SIMS) or "^$",
 
 
-def run_path(*parts):
-    """A path inside a run's folder (with the {run_id} wildcard)."""
-    return os.path.join("results", "runs", "{run_id}", *parts)
-
-
 def run_config(wildcards):
     """The single-cohort config of a run."""
     return RUNS[wildcards.run_id]
@@ -158,8 +152,9 @@ def run_fingerprint(wildcards):
     return FINGERPRINTS[wildcards.run_id]
 
 
-def run_cohort(wildcards):
-    return RUNS[wildcards.run_id]["cohort"]
+def run_sample_column(wildcards):
+    """The phenotype table's column of VCF sample ids."""
+    return RUNS[wildcards.run_id]["cohort"]["sample_column"]
 
 
 def run_genotypes(wildcards):
@@ -167,22 +162,41 @@ def run_genotypes(wildcards):
     return list(RUNS[wildcards.run_id]["cohort"]["genotypes"])
 
 
-def genotype_inputs(wildcards):
-    """The cohort's genotype files plus the files read with them (index, .bim/.fam, .pvar/.psam,
+def run_build(wildcards):
+    return RUNS[wildcards.run_id]["cohort"]["build"]
+
+
+def run_format(wildcards):
+    """The genotype files' format (cohort.format: auto, vcf, bcf, bed, pgen, bgen)."""
+    return RUNS[wildcards.run_id]["cohort"]["format"]
+
+
+def run_phenotype_sheet(wildcards):
+    """The phenotype workbook's sheet (cohort.phenotype_sheet), or None."""
+    return RUNS[wildcards.run_id]["cohort"].get("phenotype_sheet")
+
+
+def bgen_sample_file(wildcards):
+    """The BGEN .sample file named in the config (cohort.sample_file), or none."""
+    path = RUNS[wildcards.run_id]["cohort"].get("sample_file")
+    return [path] if path else []
+
+
+def genotype_companions(wildcards):
+    """The files read with the cohort's genotype files (index, .bim/.fam, .pvar/.psam,
     .bgi/.sample) where they exist (or will be generated)."""
     cfg = RUNS[wildcards.run_id]
     cohort = cfg["cohort"]
     generated = simulated_paths(cfg)
     files = []
     for path in cohort["genotypes"]:
-        files.append(path)
         if path in generated:
             files.append(f"{path}.tbi")
         else:
             files += companion_files(
                 path, file_format=cohort["format"], sample_file=cohort.get("sample_file")
             )
-    return list(dict.fromkeys(files))
+    return [f for f in dict.fromkeys(files) if f not in cohort["genotypes"]]
 
 
 def phenotype_table(wildcards):
@@ -199,19 +213,9 @@ def tscore_reference_table(wildcards):
 
 
 def cohort_inputs(wildcards):
-    """Every input file of a run: VCFs, phenotype table, panel (for checksums)."""
+    """Every input file of a run: genotype files, phenotype table, panel (for checksums)."""
     cfg = RUNS[wildcards.run_id]
     return [*cfg["cohort"]["genotypes"], cfg["cohort"]["phenotypes"], cfg["panel"]]
-
-
-def cohort_input_roles(wildcards):
-    """Input files by role, for the report's input table."""
-    cfg = RUNS[wildcards.run_id]
-    return {
-        "Genotypes": list(cfg["cohort"]["genotypes"]),
-        "Phenotypes": [cfg["cohort"]["phenotypes"]],
-        "Variant panel": [cfg["panel"]],
-    }
 
 
 def simulate_logs(wildcards):
@@ -225,31 +229,71 @@ def simulate_config(wildcards):
     return SIMS[wildcards.simdir]
 
 
-def shareable_tables():
-    """Aggregate tables of a run that go into the report and (suppressed) into the archive."""
-    return [
-        run_path("tables", name)
+# Aggregate tables of a run that go into the report and (suppressed) into the archive.
+SHAREABLE_TABLES = [
+    "results/runs/{run_id}/tables/extraction.tsv",
+    "results/runs/{run_id}/tables/sample_matching.tsv",
+    "results/runs/{run_id}/tables/qc_variants.tsv",
+    "results/runs/{run_id}/tables/qc_samples_summary.tsv",
+    "results/runs/{run_id}/tables/qc_test_missing.tsv",
+    "results/runs/{run_id}/tables/association.tsv",
+    "results/runs/{run_id}/tables/genotype_counts.tsv",
+    "results/runs/{run_id}/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/tables/covariate_design.tsv",
+    "results/runs/{run_id}/tables/epistasis.tsv",
+    "results/runs/{run_id}/tables/permutation.tsv",
+    "results/runs/{run_id}/tables/participant_flow.tsv",
+    "results/runs/{run_id}/tables/kaplan_meier.tsv",
+    "results/runs/{run_id}/tables/power.tsv",
+    "results/runs/{run_id}/tables/ld.tsv",
+    "results/runs/{run_id}/tables/haplotypes.tsv",
+    "results/runs/{run_id}/tables/haplotype_association.tsv",
+    "results/runs/{run_id}/tables/table1.tsv",
+]
+# Their small-cell-suppressed copies, the ones the archive packs.
+SHAREABLE_COPIES = [
+    "results/runs/{run_id}/shareable/tables/extraction.tsv",
+    "results/runs/{run_id}/shareable/tables/sample_matching.tsv",
+    "results/runs/{run_id}/shareable/tables/qc_variants.tsv",
+    "results/runs/{run_id}/shareable/tables/qc_samples_summary.tsv",
+    "results/runs/{run_id}/shareable/tables/qc_test_missing.tsv",
+    "results/runs/{run_id}/shareable/tables/association.tsv",
+    "results/runs/{run_id}/shareable/tables/genotype_counts.tsv",
+    "results/runs/{run_id}/shareable/tables/bmd_by_genotype.tsv",
+    "results/runs/{run_id}/shareable/tables/covariate_design.tsv",
+    "results/runs/{run_id}/shareable/tables/epistasis.tsv",
+    "results/runs/{run_id}/shareable/tables/permutation.tsv",
+    "results/runs/{run_id}/shareable/tables/participant_flow.tsv",
+    "results/runs/{run_id}/shareable/tables/kaplan_meier.tsv",
+    "results/runs/{run_id}/shareable/tables/power.tsv",
+    "results/runs/{run_id}/shareable/tables/ld.tsv",
+    "results/runs/{run_id}/shareable/tables/haplotypes.tsv",
+    "results/runs/{run_id}/shareable/tables/haplotype_association.tsv",
+    "results/runs/{run_id}/shareable/tables/table1.tsv",
+]
+
+
+def run_logs(wildcards):
+    """The logs of a run's jobs before the report (their warnings go in the report), plus the
+    simulator's log when the run's cohort is simulated."""
+    logs = [
+        f"results/runs/{wildcards.run_id}/logs/{name}.log"
         for name in (
-            "extraction.tsv",
-            "sample_matching.tsv",
-            "qc_variants.tsv",
-            "qc_samples_summary.tsv",
-            "qc_test_missing.tsv",
-            "association.tsv",
-            "genotype_counts.tsv",
-            "bmd_by_genotype.tsv",
-            "covariate_design.tsv",
-            "epistasis.tsv",
-            "permutation.tsv",
-            "participant_flow.tsv",
-            "kaplan_meier.tsv",
-            "power.tsv",
-            "ld.tsv",
-            "haplotypes.tsv",
-            "haplotype_association.tsv",
-            "table1.tsv",
+            "register_run",
+            "extract",
+            "phenotypes",
+            "qc",
+            "merge_association",
+            "epistasis",
+            "permutation",
+            "ld_haplotypes",
+            "table1",
         )
     ]
+    logs += [f"results/runs/{wildcards.run_id}/logs/associate.{o}.log" for o in OUTCOMES]
+    logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in HAPLOTYPE_OUTCOMES]
+    logs.append(f"results/runs/{wildcards.run_id}/logs/merge_haplotypes.log")
+    return logs + simulate_logs(wildcards)
 
 
 def final_outputs(wildcards):

@@ -3,11 +3,11 @@
 
 rule register_run:
     output:
-        run_path("run.json"),
+        "results/runs/{run_id}/run.json",
     log:
-        run_path("logs", "register_run.log"),
+        "results/runs/{run_id}/logs/register_run.log",
     benchmark:
-        run_path("benchmarks", "register_run.tsv")
+        "results/runs/{run_id}/benchmarks/register_run.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -22,52 +22,57 @@ rule register_run:
 
 rule extract:
     input:
-        run=run_path("run.json"),
-        genotypes=genotype_inputs,
+        run="results/runs/{run_id}/run.json",
+        genotypes=run_genotypes,
+        companions=genotype_companions,
+        sample_file=bgen_sample_file,
         panel=CFG["panel"],
     output:
-        calls=run_path("work", "calls.tsv.gz"),
-        extraction=run_path("tables", "extraction.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
     log:
-        run_path("logs", "extract.log"),
+        "results/runs/{run_id}/logs/extract.log",
     benchmark:
-        run_path("benchmarks", "extract.tsv")
+        "results/runs/{run_id}/benchmarks/extract.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
         mem_mb=mem_mb(300, 5),
         runtime=runtime_min(5, 0.05),
     params:
-        genotypes=run_genotypes,
-        cohort=run_cohort,
+        build=run_build,
+        file_format=run_format,
         variants=CFG["variants"],
-        settings=CFG["genotypes"],
+        genotypes=CFG["genotypes"],
     script:
         "../scripts/extract.py"
 
 
 rule phenotypes:
     input:
-        run=run_path("run.json"),
+        run="results/runs/{run_id}/run.json",
         phenotypes=phenotype_table,
-        genotypes=genotype_inputs,
+        genotypes=run_genotypes,
+        companions=genotype_companions,
+        sample_file=bgen_sample_file,
         tscore_reference=tscore_reference_table,
     output:
-        phenotypes=run_path("work", "phenotypes.tsv"),
-        matching=run_path("tables", "sample_matching.tsv"),
-        examples=run_path("work", "sample_matching_examples.tsv"),
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
+        matching="results/runs/{run_id}/tables/sample_matching.tsv",
+        examples="results/runs/{run_id}/work/sample_matching_examples.tsv",
     log:
-        run_path("logs", "phenotypes.log"),
+        "results/runs/{run_id}/logs/phenotypes.log",
     benchmark:
-        run_path("benchmarks", "phenotypes.tsv")
+        "results/runs/{run_id}/benchmarks/phenotypes.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
         mem_mb=mem_mb(300, 2),
         runtime=runtime_min(2, 0.02),
     params:
-        genotypes=run_genotypes,
-        cohort=run_cohort,
+        sample_column=run_sample_column,
+        phenotype_sheet=run_phenotype_sheet,
+        file_format=run_format,
         coding=CFG["phenotype_coding"],
         outcomes=CFG["outcomes"],
         covariates=model_covariates(CFG),

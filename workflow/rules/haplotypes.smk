@@ -5,17 +5,17 @@
 
 rule ld_haplotypes:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],
     output:
-        ld=run_path("tables", "ld.tsv"),
-        haplotypes=run_path("tables", "haplotypes.tsv"),
+        ld="results/runs/{run_id}/tables/ld.tsv",
+        haplotypes="results/runs/{run_id}/tables/haplotypes.tsv",
     log:
-        run_path("logs", "ld_haplotypes.log"),
+        "results/runs/{run_id}/logs/ld_haplotypes.log",
     benchmark:
-        run_path("benchmarks", "ld_haplotypes.tsv")
+        "results/runs/{run_id}/benchmarks/ld_haplotypes.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -29,16 +29,16 @@ rule ld_haplotypes:
 
 rule haplotype_assoc:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],
     output:
-        association=run_path("work", "haplotypes", "{outcome}.tsv"),
+        association="results/runs/{run_id}/work/haplotypes/{outcome}.tsv",
     log:
-        run_path("logs", "haplotype_assoc.{outcome}.log"),
+        "results/runs/{run_id}/logs/haplotype_assoc.{outcome}.log",
     benchmark:
-        run_path("benchmarks", "haplotype_assoc.{outcome}.tsv")
+        "results/runs/{run_id}/benchmarks/haplotype_assoc.{outcome}.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -53,16 +53,16 @@ rule haplotype_assoc:
 rule merge_haplotypes:
     input:
         association=expand(
-            run_path("work", "haplotypes", "{outcome}.tsv"),
+            "results/runs/{run_id}/work/haplotypes/{outcome}.tsv",
             outcome=HAPLOTYPE_OUTCOMES,
             allow_missing=True,
         ),
     output:
-        association=run_path("tables", "haplotype_association.tsv"),
+        association="results/runs/{run_id}/tables/haplotype_association.tsv",
     log:
-        run_path("logs", "merge_haplotypes.log"),
+        "results/runs/{run_id}/logs/merge_haplotypes.log",
     benchmark:
-        run_path("benchmarks", "merge_haplotypes.tsv")
+        "results/runs/{run_id}/benchmarks/merge_haplotypes.tsv"
     conda:
         "../envs/vdrbone.yaml"
     params:

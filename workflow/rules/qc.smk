@@ -5,20 +5,20 @@
 
 rule qc:
     input:
-        calls=run_path("work", "calls.tsv.gz"),
-        extraction=run_path("tables", "extraction.tsv"),
-        phenotypes=run_path("work", "phenotypes.tsv"),
+        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
+        phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         panel=CFG["panel"],
     output:
-        variants=run_path("tables", "qc_variants.tsv"),
-        samples=run_path("work", "qc_samples.tsv"),
-        summary=run_path("tables", "qc_samples_summary.tsv"),
-        test_missing=run_path("tables", "qc_test_missing.tsv"),
-        analysed=run_path("work", "analysed_phenotypes.tsv"),
+        variants="results/runs/{run_id}/tables/qc_variants.tsv",
+        samples="results/runs/{run_id}/work/qc_samples.tsv",
+        summary="results/runs/{run_id}/tables/qc_samples_summary.tsv",
+        test_missing="results/runs/{run_id}/tables/qc_test_missing.tsv",
+        analysed="results/runs/{run_id}/work/analysed_phenotypes.tsv",
     log:
-        run_path("logs", "qc.log"),
+        "results/runs/{run_id}/logs/qc.log",
     benchmark:
-        run_path("benchmarks", "qc.tsv")
+        "results/runs/{run_id}/benchmarks/qc.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:

@@ -1,21 +1,18 @@
-# Table 1, the self-contained HTML report (and the same pages as PDF) and the shareable (small-cell-suppressed) copies of the tables,
-# both aggregate statistics only; the archive packs these copies, never the tables/ originals.
-
-
-# Suppressed copies of the shareable tables (shareable/tables/ in the run folder), for the archive.
-SHAREABLE_COPIES = [run_path("shareable", "tables", os.path.basename(p)) for p in shareable_tables()]
+# Table 1, the self-contained HTML report (and the same pages as PDF) and the shareable
+# (small-cell-suppressed) copies of the tables, all aggregate statistics only; the archive packs
+# these copies, never the tables/ originals.
 
 
 # Table 1: aggregates of the coded phenotypes by T2DM status and sex (the report reads only this).
 rule table1:
     input:
-        phenotypes=run_path("work", "analysed_phenotypes.tsv"),
+        phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
     output:
-        table=run_path("tables", "table1.tsv"),
+        table="results/runs/{run_id}/tables/table1.tsv",
     log:
-        run_path("logs", "table1.log"),
+        "results/runs/{run_id}/logs/table1.log",
     benchmark:
-        run_path("benchmarks", "table1.tsv")
+        "results/runs/{run_id}/benchmarks/table1.tsv"
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -29,17 +26,22 @@ rule table1:
 
 rule report:
     input:
-        run=run_path("run.json"),
-        tables=shareable_tables(),
+        run="results/runs/{run_id}/run.json",
+        tables=SHAREABLE_TABLES,
+        panel=CFG["panel"],
         populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
+        logs=run_logs,
+        genotypes=run_genotypes,
+        phenotype_table=phenotype_table,
+        tscore_reference=tscore_reference_table,
     output:
         html=report(
-            run_path("report", "report.html"),
+            "results/runs/{run_id}/report/report.html",
             caption="../report/report.rst",
             category="Report",
         ),
         pdf=report(
-            run_path("report", "report.pdf"),
+            "results/runs/{run_id}/report/report.pdf",
             caption="../report/report.rst",
             category="Report",
         ),
@@ -48,15 +50,13 @@ rule report:
             for path in SHAREABLE_COPIES
         ],
     log:
-        run_path("logs", "report.log"),
+        "results/runs/{run_id}/logs/report.log",
     benchmark:
-        run_path("benchmarks", "report.tsv")
+        "results/runs/{run_id}/benchmarks/report.tsv"
     conda:
         "../envs/vdrbone.yaml"
     params:
         config=run_config,
-        extra_logs=simulate_logs,
-        inputs=cohort_input_roles,
         checksum_cache=".snakemake/vdrbone-sha256-cache.json",
     script:
         "../scripts/report.py"

@@ -3,6 +3,9 @@
 if SIMS:
 
     rule simulate:
+        input:
+            panel=CFG["panel"],
+            populations=os.path.join(workflow.basedir, "resources", "populations.tsv"),
         output:
             chr12="{simdir}/chr12.vcf.gz",
             chr12_tbi="{simdir}/chr12.vcf.gz.tbi",

@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-from vdrbone.manifest import append_run_index, build_manifest, write_archive, write_json_atomic
+from vdrbone.provenance import append_run_index, build_manifest, write_archive, write_json_atomic
 from vdrbone.tables import read_tsv, snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -25,7 +25,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     )
     write_json_atomic(manifest, sm.output.manifest)
     write_archive(run_dir, [os.path.relpath(p, run_dir) for p in shareable], manifest, sm.output.archive)
-    matching = read_tsv(os.path.join(run_dir, "tables", "sample_matching.tsv"))
+    matching = read_tsv(sm.input.matching)
     n = matching.loc[matching["measure"] == "in_both", "n"]
     append_run_index(
         sm.params.index,

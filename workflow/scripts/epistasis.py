@@ -5,23 +5,24 @@ import pandas as pd
 from vdrbone.epistasis import EPISTASIS_COLUMNS, epistasis_outcome
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import outcome_kind
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
-    cfg = sm.params.config
+    settings = settings_from_config(sm.params.config)
     table = pd.DataFrame(columns=EPISTASIS_COLUMNS)
-    if cfg["epistasis"]["enabled"]:
-        panel = read_panel(sm.input.panel).select(cfg["variants"])
+    if settings.epistasis.enabled:
+        panel = read_panel(sm.input.panel).select(settings.variants)
         calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []
-        for outcome, spec in cfg["outcomes"].items():
+        for outcome, spec in settings.outcomes.items():
             if outcome_kind(spec) == "time_to_event":
                 log.info(
                     "%s: time-to-event outcome, no SNP x SNP interaction test (Cox not offered)", outcome
                 )
                 continue
-            parts.append(epistasis_outcome(calls, pheno, panel, outcome=outcome, config=cfg, qc=qc))
+            parts.append(epistasis_outcome(calls, pheno, panel, outcome=outcome, settings=settings, qc=qc))
         table = pd.concat(parts, ignore_index=True) if parts else table
         log.info(
             "%d SNP x SNP interaction rows (%d estimable)", len(table), int(table["p_value"].notna().sum())

@@ -1,19 +1,19 @@
 """Snakemake adapter: extract and harmonise the panel's calls from the cohort's genotype files."""
 
+from vdrbone.harmonise import extract_panel
 from vdrbone.panel import read_panel
 from vdrbone.tables import snakemake_logging, write_tsv
-from vdrbone.vcfio import extract_panel
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     panel = read_panel(sm.input.panel).select(sm.params.variants)
-    geno, cohort = sm.params.settings, sm.params.cohort
+    geno = sm.params.genotypes
     extraction = extract_panel(
-        list(sm.params.genotypes),
+        list(sm.input.genotypes),
         panel,
-        build=cohort["build"],
-        file_format=cohort["format"],
-        sample_file=cohort.get("sample_file"),
+        build=sm.params.build,
+        file_format=sm.params.file_format,
+        sample_file=sm.input.sample_file[0] if sm.input.sample_file else None,
         heteroplasmy_threshold=geno["heteroplasmy_threshold"],
         gp_threshold=geno["gp_threshold"],
         mt_alt=geno["mt_alt"],

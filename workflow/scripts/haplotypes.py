@@ -8,17 +8,17 @@ from vdrbone.haplotypes import (
     association_table,
     empty_tables,
     haplotype_frequency_table,
-    haplotype_settings,
     ld_table,
 )
+from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
-from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
-    cfg = sm.params.config
-    enabled = haplotype_settings(cfg)["enabled"]
+    settings = settings_from_config(sm.params.config)
+    enabled = settings.haplotypes.enabled
     if sm.rule == "merge_haplotypes":
         parts = [read_tsv(p) for p in sm.input.association]
         table = adjust_global(pd.concat(parts, ignore_index=True)) if enabled else parts[0]
@@ -26,15 +26,17 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         write_tsv(table, sm.output.association)
     else:
         calls, pheno = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes)
-        panel = read_panel(sm.input.panel).select(cfg["variants"])
+        panel = read_panel(sm.input.panel).select(settings.variants)
         unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
         empty = empty_tables()
         if sm.rule == "ld_haplotypes":
             ld = (
-                ld_table(calls, pheno, panel, config=cfg, unavailable=unavailable) if enabled else empty["ld"]
+                ld_table(calls, pheno, panel, settings=settings, unavailable=unavailable)
+                if enabled
+                else empty["ld"]
             )
             freqs = (
-                haplotype_frequency_table(calls, pheno, panel, config=cfg, unavailable=unavailable)
+                haplotype_frequency_table(calls, pheno, panel, settings=settings, unavailable=unavailable)
                 if enabled
                 else empty["haplotypes"]
             )
@@ -44,7 +46,9 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         else:
             outcome = sm.wildcards.outcome
             table = (
-                association_table(calls, pheno, panel, outcome=outcome, config=cfg, unavailable=unavailable)
+                association_table(
+                    calls, pheno, panel, outcome=outcome, settings=settings, unavailable=unavailable
+                )
                 if enabled
                 else empty["association"]
             )

@@ -6,15 +6,16 @@ import pandas as pd
 from vdrbone.association import FLOW_COLUMNS, flow_chains, flow_head, merge_outcomes
 from vdrbone.families import primary_spec
 from vdrbone.panel import read_panel
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import concat_tsv, read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
-    cfg = sm.params.config
-    panel = read_panel(sm.input.panel).select(cfg["variants"])
+    settings = settings_from_config(sm.params.config)
+    panel = read_panel(sm.input.panel).select(settings.variants)
     counts = {"n": "Int64", "n_cases": "Int64", "n_controls": "Int64", "variant": str}
     parts = [read_tsv(p, dtype=counts) for p in sm.input.association]
-    spec = primary_spec(cfg, diploid=[v.id for v in panel if v.ploidy == 2])
+    spec = primary_spec(settings, diploid=[v.id for v in panel if v.ploidy == 2])
     table = merge_outcomes(parts, spec=spec)
     write_tsv(table, sm.output.association)
     log.info("association: %d rows; families: %s", len(table), table["family"].value_counts().to_dict())

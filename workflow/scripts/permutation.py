@@ -5,32 +5,35 @@ import pandas as pd
 from vdrbone.panel import read_panel
 from vdrbone.permutation import PERMUTATION_COLUMNS, permutation_outcome
 from vdrbone.phenotypes import outcome_kind
+from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
-    cfg = sm.params.config
-    perm = cfg["permutation"]
+    settings = settings_from_config(sm.params.config)
+    perm = settings.permutation
     table = pd.DataFrame(columns=PERMUTATION_COLUMNS)
-    if perm["n"] or perm["adaptive"]:
-        panel = read_panel(sm.input.panel).select(cfg["variants"])
+    if perm.n or perm.adaptive:
+        panel = read_panel(sm.input.panel).select(settings.variants)
         calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []
-        for k, (outcome, spec) in enumerate(cfg["outcomes"].items()):
+        for k, (outcome, spec) in enumerate(settings.outcomes.items()):
             if outcome_kind(spec) == "time_to_event":
                 log.info(
                     "%s: time-to-event outcome, not permuted (PLINK --assoc has no survival test)", outcome
                 )
                 continue
             parts.append(
-                permutation_outcome(calls, pheno, panel, outcome=outcome, outcome_index=k, config=cfg, qc=qc)
+                permutation_outcome(
+                    calls, pheno, panel, outcome=outcome, outcome_index=k, settings=settings, qc=qc
+                )
             )
             log.info(
                 "%s: %d max(T) permutations%s, seed %s",
                 outcome,
-                perm["n"],
-                f", adaptive up to {perm['adaptive_max']}" if perm["adaptive"] else "",
-                perm["seed"],
+                perm.n,
+                f", adaptive up to {perm.adaptive_max}" if perm.adaptive else "",
+                perm.seed,
             )
         table = pd.concat(parts, ignore_index=True) if parts else table
     else:

@@ -9,27 +9,28 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     pheno = read_phenotypes(
         sm.input.phenotypes,
-        sample_column=sm.params.cohort["sample_column"],
+        sample_column=sm.params.sample_column,
         coding=sm.params.coding,
         outcomes=sm.params.outcomes,
         covariates=list(sm.params.covariates),
         interactions=list(sm.params.interactions),
         tscore_reference=read_reference(sm.input.tscore_reference),
-        sheet=sm.params.cohort.get("phenotype_sheet"),
+        sheet=sm.params.phenotype_sheet,
     )
     for warning in pheno.attrs.get("warnings", []):
         log.warning("%s", warning)
-    cohort = sm.params.cohort
     vcf_ids = genotype_samples(
-        list(sm.params.genotypes), file_format=cohort["format"], sample_file=cohort.get("sample_file")
+        list(sm.input.genotypes),
+        file_format=sm.params.file_format,
+        sample_file=sm.input.sample_file[0] if sm.input.sample_file else None,
     )
     summary, matched = match_samples(
         list(pheno["sample"]),
         vcf_ids,
         min_overlap=sm.params.min_overlap,
         pheno_path=sm.input.phenotypes,
-        vcf_path=", ".join(sm.params.genotypes),
-        sample_column=sm.params.cohort["sample_column"],
+        vcf_path=", ".join(sm.input.genotypes),
+        sample_column=sm.params.sample_column,
     )
     pheno = pheno.set_index("sample").loc[matched].reset_index()
     log.info("%d samples in both the phenotype table and the genotype files", len(pheno))

@@ -1,5 +1,6 @@
 """Snakemake adapter: sample QC (call rate), then variant QC per stratum on the analysed samples."""
 
+from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.qc import (
@@ -12,7 +13,6 @@ from vdrbone.qc import (
     qc_variants,
 )
 from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
-from vdrbone.vcfio import unavailable_variants
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821

@@ -1,13 +1,12 @@
 """Snakemake adapter: the run's report (HTML and PDF) and the small-cell-suppressed copies of its tables."""
 
-import glob
 import json
 import os
 
-from vdrbone.configuration import check_config, suppress_below
 from vdrbone.disclosure import write_shareable_table
 from vdrbone.panel import read_panel
 from vdrbone.report import render_html, report_context, write_pdf
+from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
@@ -17,17 +16,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         run = json.load(fh)
     k = suppress_below(config)
     tables = {os.path.basename(p).removesuffix(".tsv"): p for p in sm.input.tables}
-    for name in ("ld", "haplotypes", "haplotype_association"):
-        if name in sm.input.keys():
-            tables[name] = sm.input[name]
-    panel = read_panel(config["panel"]).select(list(config["variants"]))
-    own_log = os.path.abspath(sm.log[0])
-    logs = [
-        p
-        for p in glob.glob(os.path.join(os.path.dirname(sm.log[0]), "*.log"))
-        if os.path.abspath(p) != own_log
-    ]
-    logs += [p for p in sm.params.extra_logs if os.path.exists(p)]
+    panel = read_panel(sm.input.panel).select(list(settings_from_config(config).variants))
     cache = {}
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
@@ -38,11 +27,16 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         tables=tables,
         suppress_below=k,
         panel=panel,
-        inputs=sm.params.inputs,
-        logs=logs,
+        inputs={
+            "Genotypes": list(sm.input.genotypes),
+            "Phenotypes": [sm.input.phenotype_table],
+            "Variant panel": [sm.input.panel],
+        },
+        logs=list(sm.input.logs),
         populations=sm.input.populations,
         warnings=[f"config: {m}" for m in check_config(config, panel.ids)],
         checksum_cache=cache,
+        tscore_reference=sm.input.tscore_reference,
     )
     html = render_html(context)
     with open(sm.output.html, "w", encoding="utf-8") as fh:

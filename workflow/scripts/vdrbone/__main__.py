@@ -11,7 +11,7 @@ import sys
 
 COMMANDS = {
     "simulate": ("vdrbone.simulate", "write a synthetic cohort (VCF.gz + index, phenotypes, truth)"),
-    "verify": ("vdrbone.manifest", "check a run archive against its manifest"),
+    "verify": ("vdrbone.provenance", "check a run archive against its manifest"),
 }
 
 

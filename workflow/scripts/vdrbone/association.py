@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 
 from vdrbone import contingency, families, interactions, maxstat, power, regression, survival
-from vdrbone.configuration import model_covariates
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import entry_column, outcome_kind, strata_masks, stratum_fixed, time_column
+from vdrbone.phenotypes import entry_column, outcome_kind, time_column
 from vdrbone.qc import NOT_EXTRACTED
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+from vdrbone.settings import Settings
+from vdrbone.strata import POOLED_STRATA, strata_masks, stratum_fixed, stratum_interactions, varying_factors
 
 # Tests that enter a multiple-testing family (primary or exploratory; see vdrbone.families).
 # Exact-test twins of a family test (Fisher), the unadjusted descriptive tests of BMD (ANOVA,
@@ -215,7 +216,7 @@ def associate_outcome(
     panel: Panel,
     *,
     outcome: str,
-    config: dict,
+    settings: Settings,
     qc: pd.DataFrame | None = None,
 ) -> OutcomeResult:
     """All association tests of ``outcome`` for every panel variant and configured stratum.
@@ -226,8 +227,9 @@ def associate_outcome(
     pheno : coded phenotypes (sample, sex, t2dm, outcome and covariate columns), one row per
         analysed sample.
     panel : the analysed variants.
-    outcome : key of ``config['outcomes']``.
-    config : the validated run config (covariates, strata, genotypes, qc, association).
+    outcome : key of ``settings.outcomes``.
+    settings : the run's settings (outcomes, covariates, strata, genotypes.use_dosage,
+        qc.action, association.min_stratum_n and min_cases).
     qc : ``qc_variants.tsv``; variants extraction could not give (flag ``not_extracted``) and,
         with ``qc.action: exclude``, variants flagged in all samples get rows with the reason
         (``note``) instead of tests.
@@ -244,20 +246,16 @@ def associate_outcome(
     (``covariate dropped: bmi (constant in this stratum)``); ``covariate_design`` lists each drop
     once per stratum.
     """
-    spec = config["outcomes"][outcome]
+    spec = settings.outcome(outcome)
     outcome_type = outcome_kind(spec)
     tte = outcome_type == "time_to_event"
     binary = outcome_type != "continuous"  # counts by case (event) status
-    assoc_cfg = config.get("association", {})
-    min_n = int(assoc_cfg.get("min_stratum_n", 30))
-    min_cases = int(assoc_cfg.get("min_cases", 5))
-    mt_min = (
-        int(assoc_cfg.get("mt_min_carriers", MT_MIN_CARRIERS)),
-        int(assoc_cfg.get("mt_min_carrier_cases", MT_MIN_CARRIER_CASES)),
-    )
-    use_dosage = config.get("genotypes", {}).get("use_dosage", True)
-    with_max3 = bool(assoc_cfg.get("max3", True))
-    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
+    min_n = int(settings.association.min_stratum_n)
+    min_cases = int(settings.association.min_cases)
+    mt_min = (int(settings.association.mt_min_carriers), int(settings.association.mt_min_carrier_cases))
+    use_dosage = settings.genotypes.use_dosage
+    with_max3 = bool(settings.association.max3)
+    tol = float(settings.association.collinearity_tolerance)
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
@@ -267,12 +265,12 @@ def associate_outcome(
     follow_up = _follow_up(pheno, outcome) if tte else None
     if tte:  # a Cox model needs the follow-up time: without it the outcome counts as missing
         y = np.where(np.isfinite(follow_up[0]), y, np.nan)
-    base_covs = model_covariates(config)
+    base_covs = settings.model_covariates
     cov_values = covariate_values(pheno, base_covs)
     sex = pheno["sex"].astype(object)
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    excluded = _qc_exclusions(qc, config)
+    masks = strata_masks(pheno, list(settings.strata))
+    excluded = _qc_exclusions(qc, action=settings.qc.action)
     base_ok = (
         np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
     )
@@ -369,7 +367,7 @@ def associate_outcome(
                 res.note = join_notes(res.note, design.note)
                 rows.add(v, stratum, res, covariates=cov_label)
             designs = []
-            for modifier, values, label in _interactions(stratum, cov_values["t2dm"], female):
+            for modifier, values, label in stratum_interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
                 Ci = (
                     np.column_stack([cov_values[c][mask] for c in names])
@@ -439,13 +437,13 @@ def associate_outcome(
                 ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
             _configured_interactions(
-                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, config,
+                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, settings.interactions,
                 outcome_type=outcome_type, follow_up=follow_up, min_n=min_n, min_cases=min_cases,
             )  # fmt: skip
         if binary and not tte:
             _pooled(rows, v, y, g_all, masks, min_n=min_n, excluded=excluded.get(v.id, ""))
 
-    condition_on = assoc_cfg.get("condition_on", "block_top")
+    condition_on = settings.association.condition_on
     if condition_on:
         _conditional(
             rows,
@@ -459,16 +457,18 @@ def associate_outcome(
             masks=masks,
             excluded=excluded,
             condition_on=condition_on,
-            block=list((config.get("haplotypes") or {}).get("block", [])),
+            block=list(settings.haplotypes.block),
             outcome_type=outcome_type,
             min_n=min_n,
             min_cases=min_cases,
             tol=tol,
         )
 
-    primary = families.primary_spec(config, diploid=[v.id for v in panel if v.ploidy == 2])
+    primary = families.primary_spec(settings, diploid=[v.id for v in panel if v.ploidy == 2])
     table = add_delta_aic(adjust_pvalues(rows.frame(), spec=primary))[ASSOCIATION_COLUMNS]
-    power_table = _power_table(table, power_inputs, outcome=outcome, outcome_type=outcome_type, config=config)
+    power_table = _power_table(
+        table, power_inputs, outcome=outcome, outcome_type=outcome_type, settings=settings
+    )
     km = (
         kaplan_meier_table(panel, G, follow_up, y, masks, outcome=outcome)
         if tte
@@ -750,17 +750,17 @@ def variant_flow(
 
 
 def _power_table(
-    table: pd.DataFrame, inputs: list, *, outcome: str, outcome_type: str, config: dict
+    table: pd.DataFrame, inputs: list, *, outcome: str, outcome_type: str, settings: Settings
 ) -> pd.DataFrame:
     """``power.tsv`` rows of one outcome: the log-additive (mtDNA: carrier) model of every variant x
     stratum, at alpha and at the Bonferroni level of the row's family (alpha / m): for an
     exploratory row m is the number of tests with a p-value in the outcome's exploratory family;
     for a primary row m is the planned size of the primary family (variants x outcomes x strata x
     models of config ``primary``), which spans outcomes and is only adjusted at the merge."""
-    alpha, effect = power.settings(config, outcome, outcome_type)
+    alpha, effect = power.settings(settings, outcome, outcome_type)
     sizes = {r.family: int(r.m) for r in families.family_sizes(table).itertuples()} if len(table) else {}
-    spec = families.primary_spec(config, diploid=[v.id for v, *_ in inputs if v.ploidy == 2])
-    n_outcomes = len(spec.outcomes) if spec.outcomes is not None else len(config["outcomes"])
+    spec = families.primary_spec(settings, diploid=[v.id for v, *_ in inputs if v.ploidy == 2])
+    n_outcomes = len(spec.outcomes) if spec.outcomes is not None else len(settings.outcomes)
     m_primary = len(spec.variants or ()) * n_outcomes * len(spec.strata) * len(spec.models)
     family_of = {
         (r.variant, r.stratum, r.model): r.family
@@ -829,15 +829,16 @@ def _configured_interactions(
     pheno,
     cov_values,
     cov_names,
-    config,
+    configured,
     *,
     outcome_type,
     follow_up,
     min_n,
     min_cases,
 ) -> None:
-    """Rows of the config's ``interactions`` (see :mod:`vdrbone.interactions`) in one stratum."""
-    for spec in config.get("interactions") or []:
+    """Rows of the configured ``interactions`` (``Settings.interactions``; see
+    :mod:`vdrbone.interactions`) in one stratum."""
+    for spec in configured:
         column = spec["column"]
         categorical = spec.get("type", "continuous") == "categorical"
         values = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
@@ -991,23 +992,7 @@ def design_messages(table: pd.DataFrame, *, models: str = "models") -> list[str]
     return lines
 
 
-def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.ndarray]) -> list[str]:
-    """Sex and T2DM as covariates where the stratum does not fix them and they vary in it.
-
-    A factor that is constant or entirely missing among the stratum's samples (a cohort of
-    women only, or one without T2DM data) would make every model singular or empty, so it is
-    left out; the ``covariates`` column of each row says what was adjusted for.
-    """
-    fixed = stratum_fixed(stratum)
-    names = []
-    for factor in ("sex", "t2dm"):
-        values = cov_values[factor][mask]
-        if fixed.get(factor) is None and np.unique(values[np.isfinite(values)]).size > 1:
-            names.append(factor)
-    return names
-
-
-def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
+def _qc_exclusions(qc: pd.DataFrame | None, *, action: str) -> dict[str, str]:
     """Variants to exclude, with the reason.
 
     Always those that extraction could not give (QC flag ``not_extracted``, with extraction's
@@ -1024,7 +1009,7 @@ def _qc_exclusions(qc: pd.DataFrame | None, config: dict) -> dict[str, str]:
     flags = qc["flag"].fillna("")
     gone = qc[flags == NOT_EXTRACTED].drop_duplicates("variant")
     out = {r.variant: str(r.reason) for r in gone.itertuples()}
-    if config.get("qc", {}).get("action", "flag") != "exclude":
+    if action != "exclude":
         return out
     sel = qc[(qc["stratum"] == "all") & (qc["subset"] == "all") & (flags != "") & ~qc["variant"].isin(out)]
     return out | {r.variant: f"excluded by QC ({r.flag}): {r.reason}" for r in sel.itertuples()}
@@ -1061,7 +1046,7 @@ def _excluded_rows(
     ]
     for res in _not_estimable(terms, reason):
         rows.add(v, stratum, res)
-    for modifier, _values, label in _interactions(stratum, None, None):
+    for modifier, _values, label in stratum_interactions(stratum, None, None):
         res = TestResult(model=f"interaction_{modifier}", term=f"per_allele_x_{modifier}", note=reason)
         rows.add(v, stratum, res, reference=interaction_reference(v, label, binary=binary))
 
@@ -1232,15 +1217,6 @@ def _conditional(
             rows.add(v, stratum, res, covariates="+".join([*design.names, *cond_ids]), reference=ref)
 
 
-def _interactions(stratum: str, t2dm: np.ndarray, female: np.ndarray):
-    """(modifier name, 0/1 values, reference label) of the interactions tested in ``stratum``."""
-    fixed = stratum_fixed(stratum)
-    if fixed.get("t2dm") is None and stratum in ("all", "sex=female", "sex=male"):
-        yield "t2dm", t2dm, "t2dm=yes vs t2dm=no"
-    if fixed.get("sex") is None and stratum in ("all", "t2dm=yes", "t2dm=no"):
-        yield "sex", female, "sex=female vs sex=male"
-
-
 def interaction_reference(v: PanelVariant, contrast: str, *, binary: bool) -> str:
     """What an interaction estimate compares, e.g. ``ratio of per-allele ORs of G (t): t2dm=yes
     vs t2dm=no`` (binary) or ``difference of per-allele betas ...`` (continuous); mtDNA:
@@ -1315,7 +1291,7 @@ def _pooled(
     ``n_cases`` and ``n_controls`` count people in the informative strata.
     """
     term = "carrier" if v.ploidy == 1 else "alt_vs_ref"
-    for label, pair in (("by_t2dm", ("t2dm=yes", "t2dm=no")), ("by_sex", ("sex=female", "sex=male"))):
+    for label, pair in POOLED_STRATA.items():
         if not all(s in masks for s in pair):
             continue
         tables, small = [], []

@@ -7,7 +7,7 @@ Read with the ``bgen`` package (PyPI; C++ reader of the BGEN 1.1/1.2 specificati
 Only the panel variants are read: their offsets come from the ``.bgi`` index (the SQLite file
 that bgenix and UK Biobank provide), looked up by contig and position; without a ``.bgi`` the
 variant headers are walked once (a warning says so) and only the panel variants' probabilities
-are decoded. Each variant becomes the record the VCF reader gives (:class:`vdrbone.vcfio._Record`)
+are decoded. Each variant becomes the record the VCF reader gives (:class:`vdrbone.vcf_reader.Record`)
 with genotype probabilities as FORMAT GP (unphased order; phased haplotype probabilities are
 combined into genotype probabilities) and no GT, so calls come from ``genotypes.gp_threshold``
 and dosages from the probabilities, exactly as for an imputed VCF with GP only. A sample flagged
@@ -58,7 +58,7 @@ def _genotype_probabilities(probs: np.ndarray, n_alleles: int, phased: bool, plo
     """Unphased genotype probabilities (VCF/BGEN order) from BGEN probabilities."""
     if not phased or ploidy == 1:
         return probs
-    from vdrbone.vcfio import diploid_genotype_order
+    from vdrbone.genotype_coding import diploid_genotype_order
 
     h1, h2 = probs[:, :n_alleles], probs[:, n_alleles : 2 * n_alleles]
     table = diploid_genotype_order(n_alleles)
@@ -130,7 +130,7 @@ class BgenSource:
         return [v for v in out if v.pos == pos]
 
     def read_positions(self, targets, samples, logger) -> dict:
-        from vdrbone.vcfio import _Record
+        from vdrbone.vcf_reader import Record
 
         order = None
         if self.samples != samples:
@@ -156,7 +156,7 @@ class BgenSource:
                 info = impute_info(gp, ploidy=common) if len(alleles) == 2 and common in (1, 2) else np.nan
                 if order is not None:
                     gp = gp[order]
-                record = _Record(
+                record = Record(
                     file=self.path, chrom=var.chrom, pos=int(var.pos), id=var.rsid or var.varid,
                     ref=alleles[0], alts=alleles[1:], gt=None, af=None, gp=gp, ds=None,
                     info=info, info_key="IMPUTE info" if info == info else "",

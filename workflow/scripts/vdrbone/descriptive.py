@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from vdrbone.phenotypes import outcome_kind, strata_masks
+from vdrbone.phenotypes import outcome_kind
+from vdrbone.strata import strata_masks
 
 # Columns of Table 1, in display order (a sample with missing sex or T2DM counts only in the
 # columns that do not fix that factor).

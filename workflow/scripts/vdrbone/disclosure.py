@@ -13,13 +13,13 @@ Used by the report (:mod:`vdrbone.report`), the shareable copies of the tables
 from __future__ import annotations
 
 import math
-import os
 import re
 import shutil
 
 import numpy as np
 import pandas as pd
 
+from vdrbone.files import atomic_path
 from vdrbone.tables import NA, read_tsv, write_tsv
 
 # Columns holding counts of people or alleles: small cells are suppressed in shareable outputs.
@@ -241,14 +241,8 @@ def write_shareable_table(src: str, dst: str, *, suppress_below: int) -> None:
     with ``suppress_below`` <= 1, else :func:`suppress_counts` of the table (the same bytes as
     :func:`shareable_bytes`, which the report's downloads carry)."""
     if suppress_below <= 1:
-        os.makedirs(os.path.dirname(dst) or ".", exist_ok=True)
-        tmp = f"{dst}.{os.getpid()}.tmp"
-        try:
+        with atomic_path(dst) as tmp:
             shutil.copyfile(src, tmp)
-            os.replace(tmp, dst)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         return
     write_tsv(suppress_counts(read_tsv(src), suppress_below), dst)
 

@@ -20,9 +20,10 @@ from vdrbone.association import (
     join_notes,
     stratum_covariates,
 )
-from vdrbone.configuration import model_covariates
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import outcome_kind, strata_masks
+from vdrbone.phenotypes import outcome_kind
+from vdrbone.settings import Settings
+from vdrbone.strata import strata_masks
 
 EPISTASIS_COLUMNS = [
     "outcome", "stratum", "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2",
@@ -49,7 +50,7 @@ def epistasis_outcome(
     panel: Panel,
     *,
     outcome: str,
-    config: dict,
+    settings: Settings,
     qc: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """SNP x SNP interaction rows of ``outcome`` for every variant pair and stratum.
@@ -73,23 +74,22 @@ def epistasis_outcome(
     pandas.DataFrame
         Columns :data:`EPISTASIS_COLUMNS`; rows by stratum, then pair in panel order.
     """
-    outcome_type = outcome_kind(config["outcomes"][outcome])
+    outcome_type = outcome_kind(settings.outcome(outcome))
     if outcome_type == "time_to_event":
         raise ValueError(
             f"epistasis_outcome: {outcome!r} is a time-to-event outcome; only binary and continuous"
         )
-    assoc_cfg = config.get("association", {})
-    min_n = int(assoc_cfg.get("min_stratum_n", 30))
-    min_cases = int(assoc_cfg.get("min_cases", 5))
-    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
+    min_n = int(settings.association.min_stratum_n)
+    min_cases = int(settings.association.min_cases)
+    tol = float(settings.association.collinearity_tolerance)
     vs = list(panel)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in vs], "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = model_covariates(config)
+    base_covs = settings.model_covariates
     cov_values = covariate_values(pheno, base_covs)
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    excluded = _qc_exclusions(qc, config)
+    masks = strata_masks(pheno, list(settings.strata))
+    excluded = _qc_exclusions(qc, action=settings.qc.action)
     rows = []
     for stratum, mask in masks.items():
         for i, j in variant_pairs(panel):

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from vdrbone import multiple_testing
+from vdrbone.settings import Settings
 
 PRIMARY = "primary"
 NONE = "none"
@@ -86,12 +87,12 @@ class PrimarySpec:
         return (self.model, *(f"interaction_{m}" for m in self.interactions))
 
 
-def primary_spec(config: dict, *, diploid: list[str] | None = None) -> PrimarySpec:
-    """:class:`PrimarySpec` from config ``primary`` (defaults as the schema).
+def primary_spec(settings: Settings, *, diploid: list[str] | None = None) -> PrimarySpec:
+    """:class:`PrimarySpec` from ``settings.primary`` (config ``primary``, defaults from the schema).
 
     ``diploid``: the analysed diploid variant ids, the default of ``primary.variants``.
     """
-    p = config.get("primary") or {}
+    p = settings.primary
     variants = p.get("variants")
     if variants is None and diploid is not None:
         variants = list(diploid)

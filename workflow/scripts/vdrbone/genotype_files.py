@@ -3,19 +3,19 @@
 The format of each file in ``cohort.genotypes`` comes from its extension, or from
 ``cohort.format`` for every file:
 
-=========  ==========================================  ===================================
-format     files                                       reader
-=========  ==========================================  ===================================
-``vcf``    ``.vcf``, ``.vcf.gz``, ``.vcf.bgz``          :mod:`vdrbone.vcfio` (pysam, cyvcf2)
-``bcf``    ``.bcf``                                    :mod:`vdrbone.vcfio` (cyvcf2)
-``bed``    ``.bed`` with ``.bim``/``.fam`` beside it   :mod:`vdrbone.plink_io` (bed-reader)
-``pgen``   ``.pgen`` with ``.pvar``/``.psam``          :mod:`vdrbone.plink_io` (pgenlib)
-``bgen``   ``.bgen`` with ``.bgi`` and ``.sample``     :mod:`vdrbone.bgen_io` (cbgen)
-=========  ==========================================  ===================================
+========  =========================================  =========================================
+format    files                                      reader
+========  =========================================  =========================================
+``vcf``   ``.vcf``, ``.vcf.gz``, ``.vcf.bgz``        :mod:`vdrbone.vcf_reader` (pysam, cyvcf2)
+``bcf``   ``.bcf``                                   :mod:`vdrbone.vcf_reader` (cyvcf2)
+``bed``   ``.bed`` with ``.bim``/``.fam`` beside it  :mod:`vdrbone.plink_io` (bed-reader)
+``pgen``  ``.pgen`` with ``.pvar``/``.psam``         :mod:`vdrbone.plink_io` (pgenlib)
+``bgen``  ``.bgen`` with ``.bgi`` and ``.sample``    :mod:`vdrbone.bgen_io` (cbgen)
+========  =========================================  =========================================
 
 Every reader returns an object with ``path``, ``samples``, ``contigs`` (panel contig -> length
 or None), ``refs`` (header text naming a build) and, for PLINK and BGEN, ``read_positions``,
-which gives the same records (:class:`vdrbone.vcfio._Record`) as the VCF reader: harmonisation,
+which gives the same records (:class:`vdrbone.vcf_reader.Record`) as the VCF reader: harmonisation,
 record filters and the ``extraction.tsv`` audit are shared.
 
 PLINK and BGEN files name no genome build. The build is then ``cohort.build``; with ``auto`` it
@@ -131,13 +131,13 @@ def infer_build(panel: Panel, by_file, paths: list[str]) -> tuple[str, str]:
 
     Every panel variant is looked up at its GRCh37 and its GRCh38 position; a build scores a
     variant when a record there has the panel alleles (exact, swapped, flipped or multi-allelic;
-    :func:`vdrbone.vcfio.match_alleles`). mtDNA positions (rCRS) are the same in both builds and
+    :func:`vdrbone.genotype_coding.match_alleles`). mtDNA positions (rCRS) are the same in both builds and
     do not count. The build with more such variants wins; a tie (including no variant at all) is an
     InputError asking for ``cohort.build``.
 
     Returns (build, the sentence saying so for the report and ``extraction.tsv``).
     """
-    from vdrbone.vcfio import match_alleles
+    from vdrbone.genotype_coding import match_alleles
 
     score = dict.fromkeys(BUILDS, 0)
     nuclear = [pv for pv in panel if not pv.is_mt]
@@ -166,18 +166,20 @@ def genotype_samples(
     """Sample ids of the genotype files (order of the first file); all must carry the same set.
 
     VCF/BCF: the ``#CHROM`` line; ``.bed``: ``.fam`` IIDs; ``.pgen``: ``.psam`` IIDs; ``.bgen``:
-    the ``.sample`` file (or the ids inside). Raises InputError as :func:`vdrbone.vcfio.vcf_samples`.
+    the ``.sample`` file (or the ids inside). Raises InputError as :func:`vdrbone.vcf_reader.vcf_samples`.
     """
-    from vdrbone import vcfio
+    from vdrbone import vcf_reader
 
     paths = [str(p) for p in paths]
     if not paths:
         raise InputError("cohort.genotypes lists no genotype files")
     headers = [
-        vcfio._header_info(path) if fmt in VCF_FORMATS else open_source(path, fmt, sample_file=sample_file)
+        vcf_reader.read_header(path)
+        if fmt in VCF_FORMATS
+        else open_source(path, fmt, sample_file=sample_file)
         for path, fmt in zip(paths, file_formats(paths, declared=file_format), strict=True)
     ]
-    return vcfio._samples_of(headers)
+    return vcf_reader.samples_of(headers)
 
 
 def companion_files(path: str, *, file_format: str = "auto", sample_file: str | None = None) -> list[str]:

@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,13 +61,13 @@ from vdrbone.association import (
     genotype_matrix,
     join_notes,
     stratum_design,
-    varying_factors,
 )
-from vdrbone.configuration import model_covariates
 from vdrbone.errors import InputError
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import outcome_kind, strata_masks
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
+from vdrbone.settings import HaplotypeSettings, Settings
+from vdrbone.strata import strata_masks, varying_factors
 
 Z95 = float(stats.norm.ppf(0.975))
 MIN_INFO = 0.001  # haplo.glm.control(haplo.min.info): haplotypes left out of the Louis information
@@ -423,27 +422,17 @@ def make_block(panel: Panel, ids: list[str]) -> Block:
     return Block(tuple(vs))
 
 
-def block_ids(config: dict) -> list[str]:
-    """Block variant ids from config ``haplotypes`` (``block`` plus ``extra_variants``)."""
-    hcfg = config.get("haplotypes") or {}
-    ids = list(hcfg.get("block", ["rs1544410", "rs7975232", "rs731236"]))
-    return ids + [v for v in hcfg.get("extra_variants", []) if v not in ids]
-
-
-def without_unavailable(panel: Panel, config: dict, unavailable: dict[str, str] | None):
-    """The config with the block variants extraction could not give (``unavailable``: id ->
-    ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
+def without_unavailable(panel: Panel, hap: HaplotypeSettings, unavailable: dict[str, str] | None):
+    """The haplotype settings with the block variants extraction could not give (``unavailable``:
+    id -> ``extraction.tsv`` reason, e.g. ``not in the genotype files``) left out of the block, the
     note naming them ('' when none), and the name of the configured block."""
-    ids = block_ids(config)
+    ids = hap.ids
     name = make_block(panel, ids).name
     gone = [i for i in ids if i in (unavailable or {})]
     if not gone:
-        return config, "", name
+        return hap, "", name
     note = "; ".join(f"{panel[i].name} ({i}) left out of the block: {unavailable[i]}" for i in gone)
-    hcfg = dict(config.get("haplotypes") or {})
-    hcfg["block"] = [i for i in ids if i not in gone]
-    hcfg["extra_variants"] = []
-    return {**config, "haplotypes": hcfg}, note, name
+    return hap.without(gone), note, name
 
 
 def _with_note(table: pd.DataFrame, note: str) -> pd.DataFrame:
@@ -515,7 +504,9 @@ def frequency_table(
 
 
 def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
-    """Weighted GLM (prior weights ``w``): IRLS for the logit link, WLS for the identity link.
+    """Weighted GLM (prior weights ``w``): the package's IRLS
+    (:func:`vdrbone.regression.fit_logistic`, warm-started at ``beta``) for the logit link,
+    weighted least squares for the identity link.
 
     Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
     """
@@ -523,23 +514,8 @@ def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
         sw = np.sqrt(w)
         beta, *_ = linalg.lstsq(X * sw[:, None], y * sw)
         return beta, X @ beta, True
-    beta = np.zeros(X.shape[1]) if beta is None else beta.copy()
-    dev_old = math.inf
-    for _ in range(maxit):
-        mu = special.expit(X @ beta)
-        v = w * mu * (1 - mu)
-        try:
-            with warnings.catch_warnings():  # near-separation: judged on the estimates afterwards
-                warnings.simplefilter("ignore", linalg.LinAlgWarning)
-                beta = beta + linalg.solve((X.T * v) @ X, X.T @ (w * (y - mu)), assume_a="pos")
-        except (linalg.LinAlgError, ValueError):
-            return beta, mu, False
-        eta = X @ beta
-        dev = -2 * float(w @ (y * eta - np.logaddexp(0, eta)))
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < tol:
-            return beta, special.expit(eta), True
-        dev_old = dev
-    return beta, special.expit(X @ beta), False
+    fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
+    return fit.beta, special.expit(X @ fit.beta), fit.converged
 
 
 def _log_density(y, mu, w, binary):
@@ -798,7 +774,7 @@ def haplotype_firth(
 # --------------------------------------------------------------------------------------------
 
 
-def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, min_cases, reference_h):
+def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, min_cases, reference_h):
     """Association rows of one stratum (TestResults with their haplotype labels)."""
     n = len(y)
     base_fields = {"n": n}
@@ -822,7 +798,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
         return out, None
 
     if not em.converged:
-        return global_reason(f"EM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+        return global_reason(f"EM did not converge in {hap.em_max_iter} iterations (em_max_iter)")
     base = reference_h if reference_h is not None else int(np.argmax(em.freqs))
     if em.freqs[base] * 2 * n < ABSENT_COUNT:
         return global_reason(f"reference haplotype {rfl[base]} absent in this stratum")
@@ -852,10 +828,10 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
         return global_reason(note)
     fit = haplotype_regression(
         y, C, em, terms=terms, base=base, outcome_type="binary" if binary else "continuous",
-        method=hcfg["method"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"],
+        method=hap.method, max_iter=hap.em_max_iter, tol=hap.em_tol,
     )  # fmt: skip
     bad = ~np.isfinite(fit.se) | (np.abs(fit.beta) > MAX_ABS_BETA) | (fit.se > regression.MAX_SE)
-    if binary and hcfg["method"] == "haplo_glm" and (not fit.converged or bad.any()):
+    if binary and hap.method == "haplo_glm" and (not fit.converged or bad.any()):
         why = (
             "EM-GLM did not converge"
             if not fit.converged
@@ -863,9 +839,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
             + ", ".join(rfl[t[0]] if len(t) == 1 else "rare" for t, b in zip(terms, bad, strict=True) if b)
             + ")"
         )
-        firth = haplotype_firth(
-            y, C, em, terms=terms, base=base, max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
-        )
+        firth = haplotype_firth(y, C, em, terms=terms, base=base, max_iter=hap.em_max_iter, tol=hap.em_tol)
         if firth.converged:
             for res, h, members in _firth_results(
                 firth, terms, rfl, f"firth-fallback: {why}", merged, base_fields
@@ -874,11 +848,11 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
             return out, base
         if not fit.converged:
             return global_reason(
-                f"EM-GLM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter), "
+                f"EM-GLM did not converge in {hap.em_max_iter} iterations (em_max_iter), "
                 "with or without the Firth penalty"
             )
     if not fit.converged:
-        return global_reason(f"EM-GLM did not converge in {hcfg['em_max_iter']} iterations (em_max_iter)")
+        return global_reason(f"EM-GLM did not converge in {hap.em_max_iter} iterations (em_max_iter)")
     etype = "OR" if binary else "beta"
     wald = "Wald z" if binary else f"Wald t ({fit.df_residual} df)"
     for i, t in enumerate(terms):
@@ -886,7 +860,7 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hcfg, min_n, 
         members = "" if h is not None else ",".join(rfl[j] for j in t)
         if bad[i]:
             why = "not estimable (separation or singular information)"
-            if binary and hcfg["method"] == "haplo_glm":
+            if binary and hap.method == "haplo_glm":
                 why += "; Firth regression did not converge"
             term = rfl[h] if h is not None else "rare"
             add(
@@ -965,7 +939,13 @@ def _firth_results(firth: HaplotypeFirth, terms, rfl, note, merged, base_fields)
 
 
 def association_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, outcome: str, config: dict, unavailable=None
+    calls: pd.DataFrame,
+    pheno: pd.DataFrame,
+    panel: Panel,
+    *,
+    outcome: str,
+    settings: Settings,
+    unavailable=None,
 ) -> pd.DataFrame:
     """``haplotype_association.tsv`` rows of one outcome over the configured strata.
 
@@ -988,33 +968,31 @@ def association_table(
     ``unavailable`` are left out with a note (:func:`without_unavailable`); with fewer than two
     left, one ``haplotype_global`` row per stratum gives the reason.
     """
-    config, left_out, name = without_unavailable(panel, config, unavailable)
-    if len(block_ids(config)) < 2:
+    hap, left_out, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    if len(hap.ids) < 2:
         note = f"{left_out}; fewer than two block variants left: no haplotypes"
         rows = [
             {**TestResult(model="haplotype_global", term="global", note=note).row(), "variant": name,
              "name": name, "outcome": outcome, "stratum": s}
-            for s in strata_masks(pheno, list(config.get("strata", ["all"])))
+            for s in strata_masks(pheno, list(settings.strata))
         ]  # fmt: skip
         return pd.DataFrame(rows).reindex(columns=ASSOCIATION_COLUMNS + ASSOCIATION_EXTRA)
-    hcfg = haplotype_settings(config)
-    block = make_block(panel, block_ids(config))
-    spec = config["outcomes"][outcome]
+    block = make_block(panel, hap.ids)
+    spec = settings.outcome(outcome)
     binary = outcome_kind(spec) == "binary"
-    assoc_cfg = config.get("association", {})
-    min_n = int(assoc_cfg.get("min_stratum_n", 30))
-    min_cases = int(assoc_cfg.get("min_cases", 5))
-    tol = float(assoc_cfg.get("collinearity_tolerance", regression.RANK_TOL))
+    min_n = int(settings.association.min_stratum_n)
+    min_cases = int(settings.association.min_cases)
+    tol = float(settings.association.collinearity_tolerance)
     dropped = DesignLog(outcome)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    base_covs = model_covariates(config)
+    base_covs = settings.model_covariates
     cov_values = {c: pheno[c].to_numpy(dtype=float) for c in base_covs}
     sex, t2dm = pheno["sex"].astype(object), pheno["t2dm"].astype(object)
     cov_values["sex"] = np.where(sex.isna(), np.nan, (sex == "male").to_numpy(dtype=float))
     cov_values["t2dm"] = np.where(t2dm.isna(), np.nan, (t2dm == "yes").to_numpy(dtype=float))
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    masks = strata_masks(pheno, list(settings.strata))
     if "all" not in masks:
         masks = {"all": np.ones(len(pheno), dtype=bool), **masks}
         report_all = False
@@ -1043,10 +1021,10 @@ def association_table(
             got = [(r, None)]
             ref = None
         else:
-            em = haplotype_em(G[ok], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"])
+            em = haplotype_em(G[ok], max_iter=hap.em_max_iter, tol=hap.em_tol)
             res = _stratum_rows(
-                block, em, y[ok], C[ok], binary=binary, cov_label=label, min_freq=hcfg["min_freq"],
-                hcfg=hcfg, min_n=min_n, min_cases=min_cases, reference_h=reference_h,
+                block, em, y[ok], C[ok], binary=binary, cov_label=label, min_freq=hap.min_freq,
+                hap=hap, min_n=min_n, min_cases=min_cases, reference_h=reference_h,
             )  # fmt: skip
             got, ref = res
             if stratum == "all" and ref is not None:
@@ -1068,7 +1046,7 @@ def association_table(
                         why = (
                             "absent in this stratum"
                             if f * 2 * n_ok < ABSENT_COUNT
-                            else f"rare in this stratum (frequency {f:.4g} <= min_freq {hcfg['min_freq']}); "
+                            else f"rare in this stratum (frequency {f:.4g} <= min_freq {hap.min_freq}); "
                             + where
                         )
                         r = TestResult(
@@ -1120,29 +1098,15 @@ def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
     return families.adjust_by_family(out)
 
 
-def haplotype_settings(config: dict) -> dict:
-    """Config ``haplotypes`` with defaults filled in."""
-    defaults = {
-        "enabled": True,
-        "block": ["rs1544410", "rs7975232", "rs731236"],
-        "extra_variants": [],
-        "min_freq": 0.01,
-        "em_max_iter": 5000,
-        "em_tol": 1e-10,
-        "method": "haplo_glm",
-    }
-    return {**defaults, **(config.get("haplotypes") or {})}
-
-
 def ld_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
 ) -> pd.DataFrame:
     """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
     with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
     diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
+    masks = strata_masks(pheno, list(settings.strata))
     table = pairwise_ld(G, diploid, masks)
     for vid, reason in (unavailable or {}).items():
         pair = (table["variant1"] == vid) | (table["variant2"] == vid)
@@ -1151,25 +1115,22 @@ def ld_table(
 
 
 def haplotype_frequency_table(
-    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, config: dict, unavailable=None
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
 ):
     """``haplotypes.tsv``: EM frequencies of the configured block in every configured stratum.
 
     Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
     on every row; with fewer than two left, one row per stratum gives the reason."""
-    config, dropped, name = without_unavailable(panel, config, unavailable)
-    masks = strata_masks(pheno, list(config.get("strata", ["all"])))
-    if len(block_ids(config)) < 2:
+    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    masks = strata_masks(pheno, list(settings.strata))
+    if len(hap.ids) < 2:
         note = f"{dropped}; fewer than two block variants left: no haplotypes"
         rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
         return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
-    hcfg = haplotype_settings(config)
-    block = make_block(panel, block_ids(config))
+    block = make_block(panel, hap.ids)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, block.ids, "effect_count")
-    table = frequency_table(
-        block, G, masks, min_freq=hcfg["min_freq"], max_iter=hcfg["em_max_iter"], tol=hcfg["em_tol"]
-    )
+    table = frequency_table(block, G, masks, min_freq=hap.min_freq, max_iter=hap.em_max_iter, tol=hap.em_tol)
     return _with_note(table, dropped)
 
 

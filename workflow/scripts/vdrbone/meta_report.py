@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from vdrbone.meta import KEYS
-from vdrbone.plots import meta_forest_plot, stratum_name
+from vdrbone.plots import meta_forest_plot
+from vdrbone.strata import stratum_name
 
 
 def forest_sections(

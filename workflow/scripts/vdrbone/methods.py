@@ -21,12 +21,12 @@ import pandas as pd
 
 from vdrbone import families
 from vdrbone.association import PRIMARY_MODELS
-from vdrbone.configuration import model_covariates, suppress_below
-from vdrbone.manifest import collect_versions
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import outcome_kind, strata_labels
-from vdrbone.plots import stratum_name
+from vdrbone.phenotypes import outcome_kind
+from vdrbone.provenance import collect_versions
 from vdrbone.qc import hwe_subsets
+from vdrbone.settings import QcSettings, Settings
+from vdrbone.strata import strata_labels, stratum_name
 
 REFERENCES = {
     "wigginton": "Wigginton JE, Cutler DJ, Abecasis GR. A note on exact tests of Hardy-Weinberg "
@@ -90,9 +90,9 @@ def _cite(*keys: str) -> str:
     return "[" + ", ".join(str(order.index(k) + 1) for k in keys) + "]"
 
 
-def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
+def _hwe_text(qc: QcSettings, labels: list[str], binary: list[str]) -> str:
     """The HWE sentences of the QC paragraph: where HWE was tested and where it was applied."""
-    setting = qc.get("hwe_samples", "both")
+    setting = qc.hwe_samples
     applied = hwe_subsets(setting, binary)
     each = (
         f"each binary outcome ({_join(labels)})"
@@ -103,7 +103,7 @@ def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
         f"Hardy-Weinberg equilibrium (HWE) was tested with the exact test of Wigginton, Cutler and "
         f"Abecasis {_cite('wigginton')} in all samples and in every stratum"
         + (f", and in the controls of {each}" if binary else "")
-        + f". A diploid variant failed HWE when p < {qc.get('hwe_p'):g} "
+        + f". A diploid variant failed HWE when p < {qc.hwe_p:g} "
     )
     if applied == ["all"]:
         text += f"in all samples (qc.hwe_samples: {setting})"
@@ -123,11 +123,11 @@ def _hwe_text(qc: dict, labels: list[str], binary: list[str]) -> str:
     return text + ". HWE within strata is descriptive. No HWE test applies to haploid mtDNA."
 
 
-def _test_missing_text(qc: dict, labels: list[str]) -> str:
+def _test_missing_text(qc: QcSettings, labels: list[str]) -> str:
     """The differential-missingness sentence of the QC paragraph (binary outcomes only)."""
     if not labels:
         return ""
-    threshold = qc.get("test_missing_p", 1e-5)
+    threshold = qc.test_missing_p
     text = (
         " Differential missingness between cases and controls of "
         + (
@@ -146,14 +146,14 @@ def _test_missing_text(qc: dict, labels: list[str]) -> str:
     )
 
 
-def _conditional_text(config: dict, panel: Panel) -> str:
+def _conditional_text(settings: Settings, panel: Panel) -> str:
     """The conditional-analysis paragraph (association.condition_on), or "" when it is off."""
-    setting = (config.get("association") or {}).get("condition_on", "block_top")
+    setting = settings.association.condition_on
     if not setting:
         return ""
     names = {v.id: v.name for v in panel}
     if setting == "block_top":
-        block = [names.get(i, i) for i in (config.get("haplotypes") or {}).get("block", [])]
+        block = [names.get(i, i) for i in settings.haplotypes.block]
         what = (
             f"each SNP of the {'-'.join(block)} block was adjusted for the block SNP with the smallest "
             "log-additive p-value in the same stratum (association.condition_on: block_top)"
@@ -177,28 +177,28 @@ def _conditional_text(config: dict, panel: Panel) -> str:
     )
 
 
-def _permutation_text(config: dict) -> str:
-    """The permutation paragraph (config ``permutation``)."""
+def _permutation_text(settings: Settings) -> str:
+    """The permutation paragraph (``settings.permutation``)."""
     from vdrbone.permutation import Adaptive
 
-    perm = config["permutation"]
-    strata = list(config.get("strata", ["all"]))
+    perm = settings.permutation
+    strata = list(settings.strata)
     by = [f for f in ("t2dm", "sex") if "t2dm_sex" in strata or f in strata]
     cells = "T2DM x sex" if len(by) == 2 else (by[0].replace("t2dm", "T2DM") if by else "")
     parts = []
-    if perm.get("n"):
+    if perm.n:
         parts.append(
-            f"{perm['n']} max(T) permutations per outcome gave each test's empirical p-value (EMP1) and "
+            f"{perm.n} max(T) permutations per outcome gave each test's empirical p-value (EMP1) and "
             "its family-wise p-value (EMP2: the share of permutations whose largest statistic over all "
             "variants and strata of the outcome reached the observed one), as PLINK --mperm"
         )
-    if perm.get("adaptive"):
+    if perm.adaptive:
         a = Adaptive()
         parts.append(
             "adaptive permutation (PLINK --perm) gave a per-test EMP1, stopping a test once the "
             f"{100 * (1 - a.beta):g}% interval of its empirical p-value (Bonferroni over the tests) excluded "
             f"{a.alpha:g}, checked after {a.min} permutations and then every 1 + {a.slope:g} N, at most "
-            f"{perm.get('adaptive_max')} permutations"
+            f"{perm.adaptive_max} permutations"
         )
     return (
         "Permutation p-values used the statistics PLINK 1.9 --assoc permutes: the allelic chi-square "
@@ -208,7 +208,7 @@ def _permutation_text(config: dict) -> str:
         + (f", within the {cells} cells, so that every analysed stratum kept its members" if cells else "")
         + " and every participant kept their genotypes and covariates; "
         + "; ".join(parts)
-        + f". EMP = (R + 1) / (N + 1), ties counted half for EMP1 as PLINK does; seed {perm.get('seed')}. "
+        + f". EMP = (R + 1) / (N + 1), ties counted half for EMP1 as PLINK does; seed {perm.seed}. "
         "Time-to-event outcomes were not permuted."
     )
 
@@ -250,8 +250,8 @@ def run_facts(tables: dict[str, pd.DataFrame]) -> RunFacts:
     assoc = tables.get("association")
     if assoc is None:
         assoc = pd.DataFrame(columns=["model", "method", "note", "family", "p_value"])
-    note = assoc["note"].fillna("").astype(str)
-    method = assoc["method"].fillna("").astype(str)
+    note = assoc.note.fillna("").astype(str)
+    method = assoc.method.fillna("").astype(str)
     firth = method.str.contains("Firth")
     ext = tables.get("extraction")
     build = ""
@@ -389,9 +389,9 @@ def _own_version() -> str:
     return __version__
 
 
-def _science_sections(config: dict, tte: list[str]) -> list[dict]:
+def _science_sections(settings: Settings, tte: list[str]) -> list[dict]:
     """Methods of time-to-event outcomes, derived WHO classes and configured interactions."""
-    outcomes = config["outcomes"]
+    outcomes = settings.outcomes
     out = []
     if tte:
         labels = _join([outcomes[o].get("label", o) for o in tte])
@@ -435,19 +435,19 @@ def _science_sections(config: dict, tte: list[str]) -> list[dict]:
                 f"{_cite('looker')} (resources/tscore_reference.tsv). Every binary test was run on them.",
             }
         )
-    pw = config.get("power") or {}
+    pw = settings.power
     out.append(
         {
             "title": "Power",
             "text": "Power of the log-additive (mtDNA: carrier) test and the minimum effect detectable with "
-            f"80% power were computed at alpha {pw.get('alpha', 0.05)} and at the Bonferroni level of each "
+            f"80% power were computed at alpha {pw.alpha} and at the Bonferroni level of each "
             "outcome's family, from the analysed samples' size, effect-allele count variance and outcome SD "
             "(linear), case fraction (logistic) or number of events (Cox, "
             + _cite("schoenfeld")
             + "), by large-sample normal approximations.",
         }
     )
-    inters = config.get("interactions") or []
+    inters = settings.interactions
     if inters:
         desc = []
         for i in inters:
@@ -470,7 +470,7 @@ def _science_sections(config: dict, tte: list[str]) -> list[dict]:
 
 
 def methods_sections(
-    config: dict,
+    settings: Settings,
     *,
     panel: Panel,
     versions: dict[str, str] | None = None,
@@ -484,38 +484,36 @@ def methods_sections(
 
     Parameters
     ----------
-    config : the validated run config (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
+    settings : the run's settings (``outcomes``, ``covariates``, ``strata``, ``genotypes``,
         ``qc``, ``association``, ``report``, ``cohort``, ``simulate``).
     panel : the analysed variants (effect alleles and RFLP letters are named in the text).
     versions : package -> version (default :func:`software_versions`).
     suppress : the small-cell threshold in force (default
-        :func:`vdrbone.configuration.suppress_below` of the config).
+        ``settings.suppress_below``).
     """
     versions = versions if versions is not None else software_versions()
-    outcomes = config["outcomes"]
+    outcomes = settings.outcomes
     binary = [o for o, s in outcomes.items() if outcome_kind(s) == "binary"]
     continuous = [o for o, s in outcomes.items() if outcome_kind(s) == "continuous"]
     tte = [o for o, s in outcomes.items() if outcome_kind(s) == "time_to_event"]
-    covs = [COVARIATE_NAMES.get(c, c) for c in model_covariates(config)]
-    ancestry = list((config.get("ancestry") or {}).get("covariates") or [])
-    defs = config.get("definitions") or {}
-    strata = strata_labels(list(config.get("strata", ["all"])))
-    geno = config.get("genotypes", {})
-    qc = config.get("qc", {})
-    assoc = config.get("association", {})
-    k = suppress_below(config) if suppress is None else int(suppress)
+    covs = [COVARIATE_NAMES.get(c, c) for c in settings.model_covariates]
+    ancestry = list(settings.ancestry_covariates)
+    defs = settings.definitions
+    strata = strata_labels(list(settings.strata))
+    geno, qc, assoc = settings.genotypes, settings.qc, settings.association
+    k = settings.suppress_below if suppress is None else int(suppress)
     out = []
 
-    cohort = config["cohort"]
-    sim = config.get("simulate") or {}
-    if sim.get("enabled"):
+    cohort = settings.cohort
+    sim = settings.simulate
+    if sim is not None and sim.enabled:
         source = (
-            f"The cohort ({cohort['name']}) is synthetic: {sim.get('n_samples')} participants simulated "
-            f"by the workflow for population {sim.get('population')} (seed {sim.get('seed')}"
-            f"{'; no genetic effects planted' if sim.get('null_mode') else ''}). "
+            f"The cohort ({cohort.name}) is synthetic: {sim.n_samples} participants simulated "
+            f"by the workflow for population {sim.population} (seed {sim.seed}"
+            f"{'; no genetic effects planted' if sim.null_mode else ''}). "
         )
     else:
-        source = f"Cohort {cohort['name']}. "
+        source = f"Cohort {cohort.name}. "
     diploid = [v for v in panel if v.ploidy == 2]
     haploid = [v for v in panel if v.ploidy == 1]
     out.append(
@@ -543,22 +541,22 @@ def methods_sections(
             "in the literature's locus order (BsmI-ApaI-TaqI) in letters and forward-strand nucleotides "
             "alike. Genotypes were read from the genotype files and harmonised to the panel's forward-strand "
             "alleles"
-            + ("; records whose FILTER was not PASS were not used" if geno.get("require_pass", True) else "")
+            + ("; records whose FILTER was not PASS were not used" if geno.require_pass else "")
             + (
                 f"; nor were imputed records with an imputation quality (R2, DR2, INFO, or the IMPUTE "
-                f"info score of BGEN probabilities) below {geno['min_info']}"
-                if geno.get("min_info")
+                f"info score of BGEN probabilities) below {geno.min_info}"
+                if geno.min_info
                 else ""
             )
             + "; "
             + (
                 (
                     f"the genome build ({facts.build}) was detected from the VCF header and contig lengths."
-                    if cohort.get("build", "auto") == "auto"
+                    if cohort.build == "auto"
                     else f"the genome build was set to {facts.build} in the configuration."
                 )
                 if facts is not None and facts.build
-                else f"genome build: {cohort.get('build', 'auto')}."
+                else f"genome build: {cohort.build}."
             )
             + (
                 " The mtDNA variants are haplogroup markers (m.15885 marks haplogroup O1; m.4823 recurs in "
@@ -569,8 +567,8 @@ def methods_sections(
             ),
         }
     )
-    gp = geno.get("gp_threshold")
-    het = geno.get("heteroplasmy_threshold")
+    gp = geno.gp_threshold
+    het = geno.heteroplasmy_threshold
     if facts is None:
         gp_text = (
             "Hard genotype calls (GT) were used; for imputed files without GT a call was made when the "
@@ -578,7 +576,7 @@ def methods_sections(
         )
         ds_text = (
             "Log-additive models used imputed dosages (DS) where the VCF provided them. "
-            if geno.get("use_dosage", True)
+            if geno.use_dosage
             else "Log-additive models used hard-call allele counts. "
         )
     else:
@@ -592,7 +590,7 @@ def methods_sections(
             f"Log-additive models used imputed DS dosages ({facts.dosage_rows} additive rows). "
             if facts.dosage_rows
             else "Log-additive models used hard-call effect-allele counts"
-            + (" (no DS dosages were present). " if geno.get("use_dosage", True) else ". ")
+            + (" (no DS dosages were present). " if geno.use_dosage else ". ")
         )
     het_counts = ""
     if facts is not None and haploid:
@@ -613,8 +611,8 @@ def methods_sections(
                 f"mtDNA was treated as haploid: a call with a heteroplasmy fraction (FORMAT AF) of at least "
                 f"{het} counted as carrier, lower fractions as heteroplasmic and not called"
                 + (
-                    f"; carriers are defined by allele {geno['mt_alt']}."
-                    if geno.get("mt_alt", "any") not in (None, "any")
+                    f"; carriers are defined by allele {geno.mt_alt}."
+                    if geno.mt_alt not in (None, "any")
                     else "; a carrier carries any non-reference allele."
                 )
                 + het_counts
@@ -623,11 +621,11 @@ def methods_sections(
             ),
         }
     )
-    min_rate = qc.get("min_sample_call_rate", 0.8)
+    min_rate = qc.min_sample_call_rate
     if facts is None:
         sample_text = (
             f"Samples with a call rate below {min_rate} over the panel were excluded. At least "
-            f"{qc.get('min_sample_overlap', 0) * 100:.0f}% of phenotyped samples had to be present in "
+            f"{qc.min_sample_overlap * 100:.0f}% of phenotyped samples had to be present in "
             "the VCF. "
         )
     else:
@@ -643,15 +641,15 @@ def methods_sections(
         {
             "title": "Quality control",
             "text": sample_text + f"Call rate was computed per variant over the analysed samples (threshold "
-            f"{qc.get('min_call_rate')}). "
+            f"{qc.min_call_rate}). "
             + _hwe_text(qc, [outcomes[o].get("label", o) for o in binary], binary)
             + _test_missing_text(qc, [outcomes[o].get("label", o) for o in binary])
             + " Variants failing QC (call rate, HWE"
-            + (" or differential missingness" if binary and qc.get("test_missing_p") is not None else "")
+            + (" or differential missingness" if binary and qc.test_missing_p is not None else "")
             + ") were "
             + (
                 "excluded from association testing of every outcome; their rows give the reason."
-                if qc.get("action") == "exclude"
+                if qc.action == "exclude"
                 else "flagged but kept."
             ),
         }
@@ -688,7 +686,7 @@ def methods_sections(
                 "(correlations from the genotype counts; not permutation), as SNPassoc maxstat; it "
                 "answers 'which genetic model' at the price of the choice and stays outside the "
                 "multiple-testing family."
-                if assoc.get("max3", True)
+                if assoc.max3
                 else ""
             )
         )
@@ -710,7 +708,7 @@ def methods_sections(
             + (_join(covs) if covs else "no covariates")
             + ", plus sex and T2DM status where a stratum does not fix them. A covariate constant among "
             "a stratum's analysable samples, or collinear with the covariates before it (relative "
-            f"tolerance {float(assoc.get('collinearity_tolerance', 1e-7)):g}), was left out of that "
+            f"tolerance {float(assoc.collinearity_tolerance):g}), was left out of that "
             "stratum's models, as R lm and glm alias such terms (covariate_design.tsv lists where). "
             "p-values are likelihood-ratio "
             "tests (logistic) or F tests (linear) against the covariate-only model fitted on the same "
@@ -723,10 +721,10 @@ def methods_sections(
             + "."
             + (
                 " mtDNA carrier frequencies are low: a stratum whose model sample had fewer than "
-                f"{assoc.get('mt_min_carriers', 5)} carriers"
+                f"{assoc.mt_min_carriers} carriers"
                 + (
-                    f" or fewer than {assoc.get('mt_min_carrier_cases', 1)} carrier case(s)"
-                    if binary and assoc.get("mt_min_carrier_cases", 1)
+                    f" or fewer than {assoc.mt_min_carrier_cases} carrier case(s)"
+                    if binary and assoc.mt_min_carrier_cases
                     else ""
                 )
                 + " (in each modifier group, for an interaction) got genotype counts and Fisher's exact "
@@ -750,13 +748,12 @@ def methods_sections(
             ),
         }
     )
-    conditional = _conditional_text(config, panel)
+    conditional = _conditional_text(settings, panel)
     if conditional:
         out.append({"title": "Conditional analysis", "text": conditional})
-    perm = config.get("permutation") or {}
-    if perm.get("n") or perm.get("adaptive"):
-        out.append({"title": "Permutation", "text": _permutation_text(config)})
-    if (config.get("epistasis") or {}).get("enabled"):
+    if settings.permutation.n or settings.permutation.adaptive:
+        out.append({"title": "Permutation", "text": _permutation_text(settings)})
+    if settings.epistasis.enabled:
         out.append(
             {
                 "title": "SNP x SNP interaction",
@@ -796,17 +793,17 @@ def methods_sections(
             {
                 "title": "Separation and sparse data",
                 "text": firth_text + "Regression models of a binary outcome were fitted in a "
-                f"stratum only with at least {assoc.get('min_cases')} cases and {assoc.get('min_cases')} "
-                f"controls; the allele and genotype tests need only {assoc.get('min_stratum_n')} samples.",
+                f"stratum only with at least {assoc.min_cases} cases and {assoc.min_cases} "
+                f"controls; the allele and genotype tests need only {assoc.min_stratum_n} samples.",
             }
         )
-    out += _science_sections(config, tte)
+    out += _science_sections(settings, tte)
     names = _join([stratum_name(s) for s in strata])
     out.append(
         {
             "title": "Strata and effect modification",
             "text": f"Analyses were run in the strata {names}. A stratum with fewer than "
-            f"{assoc.get('min_stratum_n')} analysable samples was skipped and is listed as such. Effect "
+            f"{assoc.min_stratum_n} analysable samples was skipped and is listed as such. Effect "
             "modification was tested with a log-additive SNP x T2DM interaction term (in all samples and "
             "within each sex) and a SNP x sex interaction term (in all samples and within each T2DM group), "
             "likelihood-ratio or F test of the product term."
@@ -823,13 +820,11 @@ def methods_sections(
             ),
         }
     )
-    hap = config.get("haplotypes") or {}
-    if hap.get("enabled"):
+    hap = settings.haplotypes
+    if hap.enabled:
         names = {v.id: v.name for v in panel}
-        block = [names.get(i, i) for i in hap.get("block", [])] + [
-            names.get(i, i) for i in hap.get("extra_variants", [])
-        ]
-        joint = hap.get("method", "haplo_glm") == "haplo_glm"
+        block = [names.get(i, i) for i in hap.block] + [names.get(i, i) for i in hap.extra_variants]
+        joint = hap.method == "haplo_glm"
         out.append(
             {
                 "title": "Linkage disequilibrium and haplotypes",
@@ -837,9 +832,9 @@ def methods_sections(
                 "diploid variants was estimated from two-locus "
                 "maximum-likelihood haplotype frequencies of the unphased genotypes, as the R package "
                 f"genetics does. Haplotype frequencies of {'-'.join(block)} were estimated by the EM "
-                f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.get('em_tol')}, at "
-                f"most {hap.get('em_max_iter')} iterations); haplotypes with frequency at or below "
-                f"{hap.get('min_freq')} were pooled as 'rare'. Haplotype association used an additive "
+                f"algorithm {_cite('excoffier')} (as haplo.stats haplo.em; tolerance {hap.em_tol}, at "
+                f"most {hap.em_max_iter} iterations); haplotypes with frequency at or below "
+                f"{hap.min_freq} were pooled as 'rare'. Haplotype association used an additive "
                 "model, each common haplotype against the most frequent one, with the covariates of the "
                 "single-variant models, "
                 + (
@@ -863,7 +858,7 @@ def methods_sections(
                 ),
             }
         )
-    spec = families.primary_spec(config, diploid=[v.id for v in diploid])
+    spec = families.primary_spec(settings, diploid=[v.id for v in diploid])
     names = {v.id: v.name for v in panel}
     model_word = "log-additive" if spec.model == "additive" else spec.model
     primary_outcomes = [outcomes[o].get("label", o) for o in (spec.outcomes or list(outcomes))]
@@ -900,7 +895,7 @@ def methods_sections(
             )
             + f"; these tests form one family across outcomes{m_primary}, read at alpha = {spec.alpha:g}. "
             "Every other test is exploratory: one family per outcome (multiple_testing_family: "
-            f"{assoc.get('multiple_testing_family', 'outcome')}), one test per variant x stratum x model "
+            f"{assoc.multiple_testing_family}), one test per variant x stratum x model "
             "for the models "
             + _join(PRIMARY_MODELS)
             + " (the two codominant terms share one 2-df test)"
@@ -917,7 +912,7 @@ def methods_sections(
                 "haplotype:<outcome>"
                 + (" (" + "; ".join(f"{f} m = {m}" for f, m in hap_sizes.items()) + ")" if hap_sizes else "")
                 + "; the per-haplotype Wald tests are not adjusted."
-                if hap.get("enabled")
+                if hap.enabled
                 else ""
             ),
         }
@@ -933,7 +928,7 @@ def methods_sections(
                 "cells of the same table may still allow a suppressed count to be derived. "
                 if k > 1
                 else "Small-cell suppression is off for this run"
-                + (" (synthetic cohort). " if cohort.get("synthetic") else ". ")
+                + (" (synthetic cohort). " if cohort.synthetic else ". ")
             )
             + "The report and the archive contain aggregate statistics only.",
         }

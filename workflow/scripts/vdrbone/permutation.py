@@ -29,7 +29,9 @@ from scipy import stats
 
 from vdrbone.association import _qc_exclusions, genotype_matrix
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import outcome_kind, strata_masks
+from vdrbone.phenotypes import outcome_kind
+from vdrbone.settings import Settings
+from vdrbone.strata import strata_masks
 
 PERMUTATION_COLUMNS = [
     "outcome", "variant", "name", "stratum", "test", "effect_allele", "n", "n_cases", "n_controls",
@@ -314,35 +316,35 @@ def permutation_outcome(
     *,
     outcome: str,
     outcome_index: int,
-    config: dict,
+    settings: Settings,
     qc: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Permutation rows of one outcome (:data:`PERMUTATION_COLUMNS`), every variant x stratum.
 
-    Settings from ``config['permutation']``: ``n`` max(T) permutations (PLINK ``--mperm``),
+    Settings from ``settings.permutation``: ``n`` max(T) permutations (PLINK ``--mperm``),
     ``seed``, ``adaptive`` (PLINK ``--perm``) with at most ``adaptive_max`` permutations per test.
-    The seed of outcome k (position in ``config['outcomes']``) is ``[seed, k]``. The family of
+    The seed of outcome k (position in ``settings.outcomes``) is ``[seed, k]``. The family of
     max(T) (EMP2) is every estimable variant x stratum test of the outcome. Tests with fewer than
     ``association.min_stratum_n`` people, without cases or controls, on a monomorphic variant or
     on a variant excluded by QC get a row with the reason and no p-values.
     """
-    perm = config.get("permutation") or {}
-    n_perm, seed = int(perm.get("n", 0)), int(perm.get("seed", 0))
-    adaptive = Adaptive(max=int(perm.get("adaptive_max", 100_000))) if perm.get("adaptive") else None
-    kind = outcome_kind(config["outcomes"][outcome])
+    perm = settings.permutation
+    n_perm, seed = int(perm.n), int(perm.seed)
+    adaptive = Adaptive(max=int(perm.adaptive_max)) if perm.adaptive else None
+    kind = outcome_kind(settings.outcome(outcome))
     if kind == "time_to_event":
         raise ValueError(
             f"permutation_outcome: {outcome!r} is a time-to-event outcome; only binary and continuous"
         )
     binary = kind == "binary"
-    min_n = int(config.get("association", {}).get("min_stratum_n", 30))
+    min_n = int(settings.association.min_stratum_n)
     vs = list(panel)
     samples = list(pheno["sample"].astype(str))
     G = genotype_matrix(calls, samples, [v.id for v in vs], "effect_count")
     y = pheno[outcome].to_numpy(dtype=float)
-    labels = list(strata_masks(pheno, list(config.get("strata", ["all"]))).items())
-    cells, cell_text = permutation_cells(pheno, list(config.get("strata", ["all"])))
-    excluded = _qc_exclusions(qc, config)
+    labels = list(strata_masks(pheno, list(settings.strata)).items())
+    cells, cell_text = permutation_cells(pheno, list(settings.strata))
+    excluded = _qc_exclusions(qc, action=settings.qc.action)
     rows, valid = [], []
     for label, mask in labels:
         for j, v in enumerate(vs):

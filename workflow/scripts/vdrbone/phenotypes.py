@@ -1,4 +1,4 @@
-"""The phenotype table: reading, coding and validation; strata; matching samples to the VCF.
+"""The phenotype table: reading, coding and validation; matching samples to the VCF.
 
 Vocabulary of the coded table (the output of :func:`read_phenotypes`), one row per sample in
 file order:
@@ -41,16 +41,10 @@ import pandas as pd
 from vdrbone.errors import InputError
 from vdrbone.phenotype_files import is_binary_table
 from vdrbone.phenotype_files import read_table as read_binary_table
+from vdrbone.strata import strata_masks
 
 BMD_RANGE = (0.2, 2.5)
 DELIMITERS = {"\t": "tab", ";": "semicolon", ",": "comma"}
-STRATUM_LABELS = {
-    "all": ["all"],
-    "t2dm": ["t2dm=yes", "t2dm=no"],
-    "sex": ["sex=female", "sex=male"],
-    "t2dm_sex": ["t2dm=yes,sex=female", "t2dm=yes,sex=male", "t2dm=no,sex=female", "t2dm=no,sex=male"],
-}
-STRATUM_LEVELS = {"sex": ("female", "male"), "t2dm": ("yes", "no")}
 MAX_SHOWN = 5
 # How each outcome type is analysed (who_class outcomes are derived 0/1 outcomes).
 OUTCOME_KINDS = {
@@ -212,17 +206,17 @@ def read_phenotypes(
     sample_column
         Column holding the sample ids (matched to the VCF sample names).
     coding
-        ``config['phenotype_coding']``: ``sex: {column, female, male}``,
+        ``Settings.phenotype_coding``: ``sex: {column, female, male}``,
         ``t2dm: {column, yes, no}``, ``missing: [codes]``.
     outcomes
-        ``config['outcomes']``: ``{key: {column, type, label, case, control, [range]}}``.
+        ``Settings.outcomes``: ``{key: {column, type, label, case, control, [range]}}``.
     covariates
         Numeric covariate columns.
     tscore_reference
         Young-adult reference table for ``who_class`` outcomes (see :mod:`vdrbone.tscore`);
         default the bundled ``resources/tscore_reference.tsv``.
     interactions
-        ``config['interactions']``: ``[{column, type, levels}]``; a continuous modifier column is
+        ``Settings.interactions``: ``[{column, type, levels}]``; a continuous modifier column is
         numeric, a categorical one is kept as text (object column, NA missing) and every value
         must be one of ``levels`` when they are given.
     sheet
@@ -521,48 +515,6 @@ def covariate_warnings(
                 f"{len(pheno)} analysed samples; it is dropped from every model"
             )
     return out
-
-
-def strata_labels(strata: list[str]) -> list[str]:
-    """Stratum labels for config ``strata`` (``all``, ``t2dm``, ``sex``, ``t2dm_sex``), canonical order."""
-    unknown = [s for s in strata if s not in STRATUM_LABELS]
-    if unknown:
-        raise InputError(f"config strata: unknown {unknown}; expected some of {list(STRATUM_LABELS)}")
-    return [label for key, labels in STRATUM_LABELS.items() if key in strata for label in labels]
-
-
-def stratum_fixed(label: str) -> dict[str, str | None]:
-    """Which of sex / T2DM a stratum label fixes: ``{'sex': 'female' | 'male' | None, 't2dm': ...}``.
-
-    ``None`` means the factor varies within the stratum (so models adjust for it).
-    """
-    fixed: dict[str, str | None] = {"sex": None, "t2dm": None}
-    if label == "all":
-        return fixed
-    for part in label.split(","):
-        key, _, level = part.partition("=")
-        if key not in STRATUM_LEVELS or level not in STRATUM_LEVELS[key] or fixed[key] is not None:
-            raise ValueError(f"bad stratum label {label!r}; expected 'all' or e.g. 't2dm=yes,sex=female'")
-        fixed[key] = level
-    return fixed
-
-
-def strata_masks(pheno: pd.DataFrame, strata: list[str]) -> dict[str, np.ndarray]:
-    """Boolean row masks of ``pheno`` per stratum label, in canonical order.
-
-    A sample with missing sex (T2DM) is in ``all`` but in no sex (T2DM) stratum.
-    """
-    for col in ("sex", "t2dm"):
-        if col not in pheno.columns:
-            raise ValueError(f"pheno lacks column {col!r}; columns are {list(pheno.columns)}")
-    masks = {}
-    for label in strata_labels(strata):
-        mask = np.ones(len(pheno), dtype=bool)
-        for key, level in stratum_fixed(label).items():
-            if level is not None:
-                mask &= (pheno[key] == level).to_numpy(dtype=bool, na_value=False)
-        masks[label] = mask
-    return masks
 
 
 def _normalisations() -> dict[str, callable]:

@@ -3,7 +3,7 @@
 Only the panel variants are read: their rows are found in the ``.bim``/``.pvar`` by contig and
 position, and just those variants of the genotype matrix are decoded (bed-reader for ``.bed``,
 PLINK 2's own ``pgenlib`` for ``.pgen``). Each becomes the record the VCF reader gives
-(:class:`vdrbone.vcfio._Record`): REF/ALT as in the file (``.bim``: A2 is REF, A1 is ALT, the
+(:class:`vdrbone.vcf_reader.Record`): REF/ALT as in the file (``.bim``: A2 is REF, A1 is ALT, the
 allele that bed-reader counts), GT as allele indices, so harmonisation (swapped, flipped,
 multi-allelic, mtDNA ploidy) is the VCF's. PLINK writes haploid (chrM, code 26) calls as
 homozygous diploid calls; they are read as ``k/k``, which is a haploid call.
@@ -119,7 +119,7 @@ class BedSource:
     def read_positions(self, targets, samples, logger) -> dict:
         from bed_reader import open_bed
 
-        from vdrbone.vcfio import _Record
+        from vdrbone.vcf_reader import Record
 
         rows, contigs = _select(self.variants["chrom"], self.variants["pos"].to_numpy(), targets)
         found: dict = {}
@@ -133,7 +133,7 @@ class BedSource:
             counts = values[:, j] if order is None else values[order, j]
             a1 = v["a1"]
             gt = _gt_from_counts(counts, counts < 0)
-            record = _Record(
+            record = Record(
                 file=self.path, chrom=v["chrom"], pos=int(v["pos"]), id=v["id"], ref=v["a2"],
                 alts=[] if a1 in _MISSING_ALLELES else [a1], gt=gt, af=None, gp=None, ds=None,
             )  # fmt: skip
@@ -231,7 +231,7 @@ class PgenSource:
     def read_positions(self, targets, samples, logger) -> dict:
         import pgenlib
 
-        from vdrbone.vcfio import _Record
+        from vdrbone.vcf_reader import Record
 
         rows, contigs = _select(self.variants["CHROM"], self.variants["POS"].to_numpy(), targets)
         found: dict = {}
@@ -263,7 +263,7 @@ class PgenSource:
             info_text = v["INFO"] if has_info else ""
             fields = dict(kv.split("=", 1) for kv in info_text.split(";") if "=" in kv)
             info, info_key = imputation_quality(fields.get)
-            record = _Record(
+            record = Record(
                 file=self.path, chrom=v["CHROM"], pos=int(v["POS"]), id=v["ID"], ref=v["REF"], alts=alts,
                 gt=gt, af=None, gp=None, ds=ds, filter=v["FILTER"] if has_filter else ".", info=info,
                 info_key=info_key,

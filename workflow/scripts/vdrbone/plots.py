@@ -19,6 +19,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from vdrbone.strata import stratum_name  # noqa: E402
+
 STYLE = {
     "font.size": 10,
     "axes.titlesize": 11,
@@ -36,23 +38,6 @@ MARKERS = ("o", "s", "^", "D")
 RATIO_NAMES = {"OR": "Odds ratio", "HR": "Hazard ratio"}
 LINESTYLES = ("-", "--", ":")
 GREYS = ("#000000", "#555555", "#999999")
-
-STRATUM_NAMES = {
-    "all": "All",
-    "t2dm=yes": "T2DM",
-    "t2dm=no": "No T2DM",
-    "sex=female": "Women",
-    "sex=male": "Men",
-    "t2dm=yes,sex=female": "T2DM, women",
-    "t2dm=yes,sex=male": "T2DM, men",
-    "t2dm=no,sex=female": "No T2DM, women",
-    "t2dm=no,sex=male": "No T2DM, men",
-}
-
-
-def stratum_name(label: str) -> str:
-    """Reader-facing name of a stratum label (``'t2dm=yes,sex=female'`` -> ``'T2DM, women'``)."""
-    return STRATUM_NAMES.get(label, label)
 
 
 def figure_data_uri(fig) -> str:

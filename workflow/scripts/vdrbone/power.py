@@ -23,7 +23,8 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
-DEFAULTS = {"alpha": 0.05, "assumed_effect": {"binary": 1.3, "continuous": 0.02, "time_to_event": 1.3}}
+from vdrbone.settings import Settings
+
 POWER_COLUMNS = [
     "variant", "outcome", "stratum", "model", "n", "effect_allele_freq", "assumed_effect", "power", "mde_80",
     "level", "alpha", "estimate_type", "n_events", "note",
@@ -126,11 +127,8 @@ def power_rows(
     return out
 
 
-def settings(config: dict, outcome: str, outcome_type: str) -> tuple[float, float]:
-    """(alpha, assumed effect) of an outcome: config ``power`` (per outcome type), overridden by
-    the outcome's own ``assumed_effect``."""
-    cfg = config.get("power") or {}
-    alpha = float(cfg.get("alpha", DEFAULTS["alpha"]))
-    by_type = {**DEFAULTS["assumed_effect"], **(cfg.get("assumed_effect") or {})}
-    effect = config["outcomes"][outcome].get("assumed_effect", by_type[outcome_type])
-    return alpha, float(effect)
+def settings(run: Settings, outcome: str, outcome_type: str) -> tuple[float, float]:
+    """(alpha, assumed effect) of an outcome: ``run.power`` (per outcome type; defaults in the
+    schema), overridden by the outcome's own ``assumed_effect``."""
+    effect = run.outcome(outcome).get("assumed_effect", run.power.assumed_effect[outcome_type])
+    return float(run.power.alpha), float(effect)

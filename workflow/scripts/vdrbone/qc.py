@@ -8,16 +8,17 @@ called.
 
 from __future__ import annotations
 
+import allel
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
 from vdrbone.contingency import fisher_exact_2x2
 from vdrbone.panel import Panel
-from vdrbone.phenotypes import strata_masks
+from vdrbone.strata import strata_masks
 
 TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative distance are ties
-# as vdrbone.vcfio.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
+# as vdrbone.genotype_coding.STATUSES; other_ploidy calls count as missing, and a variant whose calls are
 # all ``excluded`` (not in the genotype files, or unusable there) is flagged NOT_EXTRACTED
 CALL_STATUSES = (
     "called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "other_ploidy", "excluded",
@@ -148,6 +149,34 @@ def _hwe_reason(p: float, threshold: float, subset: str = "all") -> str:
     return f"HWE exact p {p:.3g} < {threshold:g}{where}"
 
 
+def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Genotype and allele counts of diploid calls, through scikit-allel's ``GenotypeArray``.
+
+    Parameters
+    ----------
+    effect_count : float array (n,), effect-allele counts 0/1/2; NaN (not called) is a missing
+        genotype (-1/-1) and counts nowhere.
+
+    Returns
+    -------
+    genotypes : int array (3,), the numbers of other-allele homozygotes, heterozygotes and
+        effect-allele homozygotes (``count_hom_ref``, ``count_het``, ``count_hom_alt``).
+    alleles : int array (2,), other and effect alleles (``count_alleles``).
+    """
+    ec = np.asarray(effect_count, dtype=float)
+    called = np.isfinite(ec)
+    if not np.isin(ec[called], (0, 1, 2)).all():
+        raise ValueError(
+            f"effect_count values {sorted({float(x) for x in ec[called]} - {0, 1, 2})}; expected 0, 1 or 2"
+        )
+    gt = np.full((1, ec.size, 2), -1, dtype=np.int8)  # one variant x samples x ploidy 2
+    gt[0, called, 0] = ec[called] >= 2
+    gt[0, called, 1] = ec[called] >= 1
+    g = allel.GenotypeArray(gt)
+    genotypes = np.array([g.count_hom_ref(), g.count_het(), g.count_hom_alt()], dtype=np.int64)
+    return genotypes, np.asarray(g.count_alleles(max_allele=1)[0], dtype=np.int64)
+
+
 def _variant_row(
     v, sub: pd.DataFrame, n_samples: int, *, min_call_rate: float, hwe_p: float, apply_hwe: bool
 ) -> dict:
@@ -173,7 +202,11 @@ def _variant_row(
             f"{v.id}: effect_count values {sorted(set(ec) - set(allowed))} for ploidy {v.ploidy}"
         )
     notes, flags, reasons = [], [], []
-    counts = [int((ec == k).sum()) for k in allowed]
+    if v.is_mt:
+        counts = [int((ec == k).sum()) for k in allowed]
+    else:
+        genotypes, alleles = diploid_counts(ec)
+        counts = [int(c) for c in genotypes]
     labels = [v.genotype_names(k)[1] for k in allowed]
     row["genotype_counts"] = ";".join(f"{lab}={c}" for lab, c in zip(labels, counts, strict=True))
     if v.is_mt:
@@ -185,7 +218,7 @@ def _variant_row(
     else:
         h0, h1, h2 = counts
         row.update(n_hom_other=h0, n_het=h1, n_hom_effect=h2, n_carriers=pd.NA, carrier_freq=np.nan)
-        row["effect_allele_freq"] = (h1 + 2 * h2) / (2 * n_called) if n_called else np.nan
+        row["effect_allele_freq"] = int(alleles[1]) / int(alleles.sum()) if n_called else np.nan
         row["hwe_p"] = hwe_exact(h1, h0, h2) if n_called else np.nan
         row["hwe_midp"] = hwe_exact(h1, h0, h2, midp=True) if n_called else np.nan
         if apply_hwe and n_called and row["hwe_p"] < hwe_p:
@@ -218,7 +251,7 @@ def qc_variants(
 ) -> pd.DataFrame:
     """Per-variant QC in every stratum, and in the controls of every binary outcome.
 
-    For each panel variant x stratum label (:func:`vdrbone.phenotypes.strata_masks`) and
+    For each panel variant x stratum label (:func:`vdrbone.strata.strata_masks`) and
     subset (``all``, then ``controls:<outcome>`` = samples with outcome 0), the denominator
     ``n_samples`` is the number of phenotype samples in the stratum (a sample without a call
     row counts as missing). Diploid variants: genotype counts by effect-allele count

@@ -123,10 +123,13 @@ def _binomial_loglik(eta: np.ndarray, y: np.ndarray, weights: np.ndarray | None 
     return float(weights @ (y * eta - np.logaddexp(0.0, eta)))
 
 
-def _loglik_mu(mu: np.ndarray, case: np.ndarray) -> float:
+def _loglik_mu(mu: np.ndarray, case: np.ndarray, weights: np.ndarray | None = None) -> float:
     # binomial log-likelihood from fitted probabilities (-inf when a fitted probability is 0 or 1)
     with np.errstate(divide="ignore"):
-        return float(np.log(np.where(case, mu, 1.0 - mu)).sum())
+        terms = np.log(np.where(case, mu, 1.0 - mu))
+    if weights is None:
+        return float(terms.sum())
+    return float(weights[weights > 0] @ terms[weights > 0])
 
 
 def _start(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -138,14 +141,26 @@ def _start(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> n
 
 
 def fit_logistic(
-    X: np.ndarray, y: np.ndarray, *, start: np.ndarray | None = None, maxit: int = 25, tol: float = 1e-10
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    start: np.ndarray | None = None,
+    maxit: int = 25,
+    tol: float = 1e-10,
 ) -> RegressionFit:
     """Maximum-likelihood logistic regression by Newton-Raphson (= IRLS) with step halving.
+
+    The one logistic fitter of the package: the association models, the Firth fallback's
+    starting point and the EM-weighted haplotype GLM (haplo.glm) all use it.
 
     Parameters
     ----------
     X : float array (n, p), first column the intercept; full column rank.
     y : float array (n,), 0/1. No missing values (drop them first).
+    weights : optional prior weights (n,), >= 0, as R ``glm(weights = w)``: each observation's
+        log-likelihood, score and information are multiplied by its weight (the posterior
+        haplotype-pair probabilities of the EM-GLM). Default: all 1.
     start : optional starting coefficients (p,), for example the covariate-only estimates with 0
         for the added terms (a warm start: fewer iterations, same maximum); default: intercept
         logit(mean y), other coefficients 0 (as R ``glm``).
@@ -158,35 +173,39 @@ def fit_logistic(
     RegressionFit; ``cov`` is the inverse information at the final estimate. A singular
     information matrix ends the iterations with ``converged=False``.
     """
-    beta = _start(X, y)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=float)
+        if weights.shape != y.shape or not np.all(weights >= 0):
+            raise ValueError(f"weights must be {y.shape[0]} values >= 0, got shape {weights.shape}")
+    beta = _start(X, y, weights)
     case = y > 0
     mu = special.expit(X @ beta)
-    ll = _loglik_mu(mu, case)
+    ll = _loglik_mu(mu, case, weights)
     warm = False
     if start is not None:
         start = np.asarray(start, dtype=float)
         if start.shape != beta.shape:
             raise ValueError(f"start has shape {start.shape}, expected ({X.shape[1]},)")
         mu_start = special.expit(X @ start)
-        ll_start = _loglik_mu(mu_start, case)
+        ll_start = _loglik_mu(mu_start, case, weights)
         if math.isfinite(ll_start) and ll_start >= ll:  # never start worse than the default
             beta, mu, ll = start.copy(), mu_start, ll_start
             warm = True
     converged = False
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
-        w = mu * (1.0 - mu)
+        w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
         info = (X.T * w) @ X
         try:
             chol = linalg.cho_factor(info)
         except linalg.LinAlgError:
             break
-        step = linalg.cho_solve(chol, X.T @ (y - mu))
+        step = linalg.cho_solve(chol, X.T @ (y - mu) if weights is None else X.T @ (weights * (y - mu)))
         t = 1.0
         for _ in range(40):
             new = beta + t * step
             mu_new = special.expit(X @ new)
-            ll_new = _loglik_mu(mu_new, case)
+            ll_new = _loglik_mu(mu_new, case, weights)
             if math.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 0.1):
                 break
             t *= 0.5
@@ -200,7 +219,7 @@ def fit_logistic(
         if change < tol and (not warm or np.max(np.abs(t * step)) < WARM_STEP_TOL):
             converged = True
             break
-    w = mu * (1.0 - mu)
+    w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
     info = (X.T * w) @ X
     try:
         # An ill-conditioned information matrix (separation) shows as huge SEs, which the

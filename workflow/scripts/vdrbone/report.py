@@ -35,7 +35,6 @@ import pandas as pd
 import yaml
 
 from vdrbone import __version__
-from vdrbone.configuration import sha256_cached
 from vdrbone.descriptive import TABLE1_GROUPS
 from vdrbone.disclosure import (
     COUNT_COLUMNS,
@@ -47,10 +46,10 @@ from vdrbone.disclosure import (
     suppress_counts,
     suppress_text,
 )
-from vdrbone.manifest import sha256_file
+from vdrbone.files import atomic_path, sha256_file
 from vdrbone.methods import REFERENCES, methods_sections, p_value_legend, run_facts, software_versions
 from vdrbone.panel import Panel, PanelVariant
-from vdrbone.phenotypes import outcome_kind, strata_labels
+from vdrbone.phenotypes import outcome_kind
 from vdrbone.plots import (
     epistasis_heatmap,
     forest_plot,
@@ -58,9 +57,10 @@ from vdrbone.plots import (
     haplotype_bars,
     ld_heatmap,
     pvalue_heatmap,
-    stratum_name,
 )
 from vdrbone.qc import NO_HWE_MT
+from vdrbone.settings import Settings, settings_from_config
+from vdrbone.strata import strata_labels, stratum_name
 from vdrbone.strega import flow_summary, strega_checklist
 from vdrbone.tables import read_tsv
 
@@ -232,14 +232,14 @@ def estimate_decimals(assoc: pd.DataFrame, estimate_type: str) -> int:
 def input_checksums(paths: dict[str, list[str]], *, cache: dict | None = None) -> list[dict]:
     """Role, path, size and SHA-256 of every input file (missing files say so).
 
-    ``cache`` is the run's checksum cache (:func:`vdrbone.configuration.sha256_cached`, keyed by
+    ``cache`` is the run's checksum cache (:func:`vdrbone.files.sha256_file`, keyed by
     absolute path, size and mtime), so large VCFs hashed for the run fingerprint are not read again.
     """
     out = []
     for role, files in paths.items():
         for path in files:
             if os.path.isfile(path):
-                digest = sha256_cached(path, cache) if cache is not None else sha256_file(path)
+                digest = sha256_file(path, cache)
                 out.append({"role": role, "path": path, "size": os.path.getsize(path), "sha256": digest})
             else:
                 out.append({"role": role, "path": path, "size": None, "sha256": "file not found"})
@@ -365,14 +365,14 @@ def _variant_label(v: PanelVariant) -> list:
 
 
 def qc_data(
-    qc: pd.DataFrame, extraction: pd.DataFrame, ref: pd.DataFrame, panel: Panel, config: dict, k: int
+    qc: pd.DataFrame, extraction: pd.DataFrame, ref: pd.DataFrame, panel: Panel, settings: Settings, k: int
 ):
     """The QC table (call rate, frequency beside the reference populations, HWE, flag) and the
     HWE-by-stratum table, from ``qc_variants.tsv`` and ``extraction.tsv``; and the simulated
     population (or ``None``)."""
-    binary = [o for o, s in config["outcomes"].items() if outcome_kind(s) == "binary"]
-    sim = config.get("simulate") or {}
-    population = sim.get("population") if sim.get("enabled") else None
+    binary = [o for o, s in settings.outcomes.items() if outcome_kind(s) == "binary"]
+    sim = settings.simulate
+    population = sim.population if sim is not None and sim.enabled else None
     pops = [p for p in POPULATIONS if p in ref.columns]
     head = ["Variant", "Position", "Effect / other allele", "Called", "Call rate", "Effect-allele freq."]
     head += [[f"{p}{' (simulated)' if p == population else ''}", BR, "reference"] for p in pops]
@@ -909,16 +909,16 @@ def association_sections(
     counts: pd.DataFrame,
     bmd: pd.DataFrame,
     panel: Panel,
-    config: dict,
+    settings: Settings,
     *,
     k: int,
     plots: bool = True,
 ) -> list[dict]:
     """Per outcome and variant: SNPassoc table (all), tests, strata table, interactions, figures,
     and the SNPassoc tables of the other strata. Returns template dicts."""
-    strata = strata_labels(list(config.get("strata", ["all"])))
+    strata = strata_labels(list(settings.strata))
     out = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         rows_o = assoc[assoc["outcome"] == key] if len(assoc) else assoc
         decimals = estimate_decimals(rows_o, "OR" if binary else "beta")
@@ -1123,13 +1123,13 @@ def _hap_frequencies(haps: pd.DataFrame, *, plots: bool) -> tuple[str, list[dict
     return plot, parts
 
 
-def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> list[dict]:
+def _hap_association(ha: pd.DataFrame, settings: Settings, *, k: int) -> list[dict]:
     """Per outcome: one block of rows per stratum (reference, each haplotype, global test)."""
     needed = {"outcome", "stratum", "model", "term", "estimate", "ci_lower", "ci_upper", "p_value"}
     if not needed <= set(ha.columns):
         return [{"title": "", "table": table_data(suppress_counts(ha, k), max_rows=400)}]
     parts = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         g = ha[ha["outcome"] == key]
         if g.empty:
             continue
@@ -1197,7 +1197,7 @@ def _hap_association(ha: pd.DataFrame, config: dict, *, k: int) -> list[dict]:
 
 
 def haplotype_section(
-    frames: dict[str, pd.DataFrame], config: dict, *, k: int, plots: bool = True
+    frames: dict[str, pd.DataFrame], settings: Settings, *, k: int, plots: bool = True
 ) -> dict | None:
     """LD heatmap and tables, haplotype frequencies and haplotype association, from the
     ``ld``, ``haplotypes`` and ``haplotype_association`` tables (:mod:`vdrbone.haplotypes`)
@@ -1211,7 +1211,7 @@ def haplotype_section(
     if "haplotypes" in present:
         out["hap_plot"], out["hap_tables"] = _hap_frequencies(present["haplotypes"], plots=plots)
     if "haplotype_association" in present:
-        out["assoc_tables"] = _hap_association(present["haplotype_association"], config, k=k)
+        out["assoc_tables"] = _hap_association(present["haplotype_association"], settings, k=k)
     return out
 
 
@@ -1249,7 +1249,13 @@ def _plain_words(row, v: PanelVariant, spec: dict, *, binary: bool) -> str:
 
 
 def findings(
-    assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, fdr: float = FDR, near: int = FINDINGS_NEAR
+    assoc: pd.DataFrame,
+    panel: Panel,
+    settings: Settings,
+    *,
+    k: int,
+    fdr: float = FDR,
+    near: int = FINDINGS_NEAR,
 ) -> dict:
     """The findings page: results passing the multiple-testing family's threshold, and the
     strongest that do not.
@@ -1267,7 +1273,7 @@ def findings(
     q = pd.to_numeric(assoc["q_value"], errors="coerce")
     est = pd.to_numeric(assoc["estimate"], errors="coerce")
     near_pool = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         in_o = (assoc["outcome"] == key).to_numpy()
         tested = assoc[in_o & q.notna().to_numpy()]
@@ -1327,12 +1333,12 @@ def _finding_row(
     }
 
 
-def heatmap_data(assoc: pd.DataFrame, panel: Panel, config: dict, *, fdr: float = FDR) -> pd.DataFrame:
+def heatmap_data(assoc: pd.DataFrame, panel: Panel, settings: Settings, *, fdr: float = FDR) -> pd.DataFrame:
     """-log10 p of the main model (per allele; mtDNA: carrier) per variant x outcome x stratum,
     with the direction of the effect and whether q < ``fdr``: the findings page's heat map."""
-    strata = strata_labels(list(config.get("strata", ["all"])))
+    strata = strata_labels(list(settings.strata))
     rows = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
         for v in panel:
             sub = assoc[
@@ -1360,7 +1366,9 @@ def heatmap_data(assoc: pd.DataFrame, panel: Panel, config: dict, *, fdr: float 
     return pd.DataFrame(rows)
 
 
-def sample_flow(frames: dict[str, pd.DataFrame], assoc: pd.DataFrame, config: dict, k: int) -> list[dict]:
+def sample_flow(
+    frames: dict[str, pd.DataFrame], assoc: pd.DataFrame, settings: Settings, k: int
+) -> list[dict]:
     """CONSORT-style flow of who was analysed: samples in each input, in both, with complete
     genotypes, and analysed per outcome (complete cases, range over variants); counts suppressed."""
     matching = frames.get("sample_matching", pd.DataFrame())
@@ -1409,7 +1417,7 @@ def sample_flow(frames: dict[str, pd.DataFrame], assoc: pd.DataFrame, config: di
         if len(assoc)
         else assoc
     )
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         ns = (
             pd.to_numeric(reg[reg["outcome"] == key]["n"], errors="coerce").dropna()
             if len(reg)
@@ -1465,7 +1473,7 @@ def power_line(power: pd.DataFrame | None) -> str:
 
 
 # --------------------------------------------------------------------------- browsable table, downloads
-def browse_table(assoc: pd.DataFrame, config: dict, *, k: int) -> dict:
+def browse_table(assoc: pd.DataFrame, settings: Settings, *, k: int) -> dict:
     """Every row of association.tsv for the sortable, filterable table: display text and, for
     numbers, the raw value to sort on (``v``); counts suppressed. Returns the rows and the
     filter choices (variant, outcome, stratum, model)."""
@@ -1475,7 +1483,7 @@ def browse_table(assoc: pd.DataFrame, config: dict, *, k: int) -> dict:
         key: estimate_decimals(
             assoc[assoc["outcome"] == key], "OR" if outcome_kind(spec) != "continuous" else "beta"
         )
-        for key, spec in config["outcomes"].items()
+        for key, spec in settings.outcomes.items()
     }
     rows = []
     for r in assoc.to_dict("records"):
@@ -1531,7 +1539,9 @@ def downloads(tables: dict[str, str], *, k: int) -> list[dict]:
     return out
 
 
-def epistasis_section(table: pd.DataFrame | None, config: dict, *, k: int, plots: bool = True) -> list[dict]:
+def epistasis_section(
+    table: pd.DataFrame | None, settings: Settings, *, k: int, plots: bool = True
+) -> list[dict]:
     """Plain data of the SNP x SNP interaction section (``epistasis.tsv``), one dict per outcome:
     ``label``, ``plot`` (heat map of stratum ``all``, a data URI or ""), ``rows`` (the pairs of
     stratum ``all``: names, suppressed n, estimate and its type, CI, p, q, note). [] without rows."""
@@ -1543,7 +1553,7 @@ def epistasis_section(table: pd.DataFrame | None, config: dict, *, k: int, plots
         p = pd.DataFrame(np.nan, index=names, columns=names)
         for r in part.itertuples():
             p.loc[r.name1, r.name2] = float(r.p_value)
-        label = config["outcomes"].get(outcome, {}).get("label", outcome)
+        label = settings.outcomes.get(outcome, {}).get("label", outcome)
         plot = epistasis_heatmap(p, title=f"{label}: SNP x SNP interaction p (all)") if plots else ""
         rows = [
             {"pair": f"{r.name1} x {r.name2}", "n": suppress_count(r.n, k), "estimate": float(r.estimate),
@@ -1557,7 +1567,7 @@ def epistasis_section(table: pd.DataFrame | None, config: dict, *, k: int, plots
 
 
 # --------------------------------------------------------------------------- summary pieces
-def sample_counts(frames, assoc: pd.DataFrame, config: dict, k: int) -> dict:
+def sample_counts(frames, assoc: pd.DataFrame, settings: Settings, k: int) -> dict:
     """Samples in the inputs (sample_matching.tsv) and, per stratum, participants (table1.tsv)
     and the analysed n per outcome (range over variants of the regression models)."""
     matching = frames.get("sample_matching", pd.DataFrame())
@@ -1572,12 +1582,12 @@ def sample_counts(frames, assoc: pd.DataFrame, config: dict, k: int) -> dict:
     overview = table(
         ["", "n"], [[cell(labels.get(key, key), cls="text"), cell(_count(val, k))] for key, val in m.items()]
     )
-    strata = strata_labels(list(config.get("strata", ["all"])))
-    outcomes = list(config["outcomes"])
+    strata = strata_labels(list(settings.strata))
+    outcomes = list(settings.outcomes)
     t1 = frames.get("table1", pd.DataFrame(columns=["group", "variable", "n"]))
     sizes = dict(zip(t1.loc[t1["variable"] == "n", "group"], t1.loc[t1["variable"] == "n", "n"], strict=True))
     head = ["Stratum", "Participants"] + [
-        [config["outcomes"][o].get("label", o), BR, el("small", "analysed n (range over variants)")]
+        [settings.outcomes[o].get("label", o), BR, el("small", "analysed n (range over variants)")]
         for o in outcomes
     ]
     rows = []
@@ -1612,10 +1622,10 @@ def not_extracted(extraction: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _build_label(extraction: pd.DataFrame, config: dict) -> str:
+def _build_label(extraction: pd.DataFrame, settings: Settings) -> str:
     """The build of extraction.tsv, with how it was inferred when the files named none."""
     if "build" not in extraction or not extraction["build"].notna().any():
-        return str(config["cohort"].get("build"))
+        return str(settings.cohort.build)
     build = str(extraction["build"].dropna().iloc[0])
     source = extraction["build_source"].dropna() if "build_source" in extraction else pd.Series([], dtype=str)
     if len(source) and str(source.iloc[0]).startswith("inferred"):
@@ -1623,33 +1633,31 @@ def _build_label(extraction: pd.DataFrame, config: dict) -> str:
     return build
 
 
-def config_highlights(config: dict, k: int, build: str | None = None) -> list[tuple[str, str]]:
+def config_highlights(settings: Settings, k: int, build: str | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs of the run's main settings, for the run summary."""
-    qc, assoc = config.get("qc", {}), config.get("association", {})
-    strata = ", ".join(stratum_name(s) for s in strata_labels(list(config.get("strata", ["all"]))))
+    qc, assoc = settings.qc, settings.association
+    strata = ", ".join(stratum_name(s) for s in strata_labels(list(settings.strata)))
     return [
         (
             "Cohort",
-            f"{config['cohort']['name']}" + (" (synthetic)" if config["cohort"].get("synthetic") else ""),
+            f"{settings.cohort.name}" + (" (synthetic)" if settings.cohort.synthetic else ""),
         ),
         (
             "Genome build",
-            build
-            if config["cohort"].get("build") != "auto" or not build or " (" in build
-            else f"{build} (detected)",
+            build if settings.cohort.build != "auto" or not build or " (" in build else f"{build} (detected)",
         ),
-        ("Variants", ", ".join(config.get("variants", []))),
-        ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in config["outcomes"].items())),
-        ("Covariates", ", ".join(config.get("covariates", [])) or "none"),
+        ("Variants", ", ".join(settings.variants)),
+        ("Outcomes", "; ".join(f"{s.get('label', o)} ({s['type']})" for o, s in settings.outcomes.items())),
+        ("Covariates", ", ".join(settings.covariates) or "none"),
         ("Strata", strata),
         (
             "QC",
-            f"call rate \u2265 {qc.get('min_call_rate')}, HWE p \u2265 {qc.get('hwe_p'):g} "
-            f"(hwe_samples: {qc.get('hwe_samples', 'both')}), action: {qc.get('action')}",
+            f"call rate \u2265 {qc.min_call_rate}, HWE p \u2265 {qc.hwe_p:g} "
+            f"(hwe_samples: {qc.hwe_samples}), action: {qc.action}",
         ),
         (
             "Minimum per stratum",
-            f"{assoc.get('min_stratum_n')} samples, {assoc.get('min_cases')} cases and controls",
+            f"{assoc.min_stratum_n} samples, {assoc.min_cases} cases and controls",
         ),
         ("Multiple testing", "within each outcome (Bonferroni and Benjamini-Hochberg)"),
         ("Small-cell suppression", f"counts below {k} shown as <{k}" if k > 1 else "off"),
@@ -1685,22 +1693,31 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _science(frames: dict, assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots: bool) -> dict:
+def _science(
+    frames: dict,
+    assoc: pd.DataFrame,
+    panel: Panel,
+    settings: Settings,
+    *,
+    k: int,
+    plots: bool,
+    tscore_reference=None,
+) -> dict:
     """Data of the time-to-event, interaction, derived-outcome and power blocks
     (:mod:`vdrbone.science_report`, macros in ``templates/science.html.j2``)."""
     from vdrbone import science_report
     from vdrbone.tscore import read_reference
 
-    who = any(s["type"] == "who_class" for s in config["outcomes"].values())
+    who = any(s["type"] == "who_class" for s in settings.outcomes.values())
     return {
         "km": science_report.km_sections(
-            frames.get("kaplan_meier"), assoc, panel, config, k=k, plots_on=plots
+            frames.get("kaplan_meier"), assoc, panel, settings, k=k, plots_on=plots
         ),
-        "interactions": science_report.interaction_sections(assoc, panel, config, k=k, plots_on=plots),
+        "interactions": science_report.interaction_sections(assoc, panel, settings, k=k, plots_on=plots),
         "derived": science_report.derived_outcomes(
-            config, read_reference(config.get("tscore_reference")) if who else None
+            settings, read_reference(tscore_reference or settings.tscore_reference) if who else None
         ),
-        "power": science_report.power_sections(frames.get("power"), panel, config, k=k, plots_on=plots),
+        "power": science_report.power_sections(frames.get("power"), panel, settings, k=k, plots_on=plots),
     }
 
 
@@ -1716,6 +1733,7 @@ def report_context(
     populations: str | None = None,
     warnings: list[str] | None = None,
     checksum_cache: dict | None = None,
+    tscore_reference: str | None = None,
     plots: bool = True,
 ) -> dict:
     """The report's template data, from the run's tables.
@@ -1729,18 +1747,21 @@ def report_context(
         ``haplotypes``, ``haplotype_association`` add the haplotype section and ``power`` a line
         on power on the findings page. Each is offered as a (suppressed) TSV download.
     suppress_below : small-cell threshold k (0 or 1: off).
-    panel : the analysed panel (default: read ``config['panel']`` and select ``config['variants']``).
+    panel : the analysed panel (default: read ``settings.panel`` and select ``settings.variants``).
     inputs : role -> input files, listed with size and SHA-256.
     logs : the run's log files; their WARNING lines are listed.
     populations : ``resources/populations.tsv`` for the reference frequencies.
     warnings : further warnings (e.g. from the config check).
-    checksum_cache : SHA-256 cache of :func:`vdrbone.configuration.sha256_cached` (read only).
+    checksum_cache : SHA-256 cache of :func:`vdrbone.files.sha256_file` (read only).
+    tscore_reference : the T-score reference table of ``who_class`` outcomes (default
+        ``settings.tscore_reference``).
     plots : draw the figures (False makes a faster text-only report, for tests).
     """
+    settings = settings_from_config(config)
     if panel is None:
         from vdrbone.panel import read_panel
 
-        panel = read_panel(config["panel"]).select(list(config["variants"]))
+        panel = read_panel(settings.panel).select(list(settings.variants))
     k = int(suppress_below)
     frames = {name: read_tsv(path) for name, path in tables.items()}
     empty = pd.DataFrame(
@@ -1769,18 +1790,18 @@ def report_context(
     extraction = frames.get("extraction", pd.DataFrame(columns=["variant"]))
     ref = reference_frequencies(panel, populations)
     qc_table, hwe_table, population = (
-        qc_data(qc, extraction, ref, panel, config, k) if len(qc) else (None, None, None)
+        qc_data(qc, extraction, ref, panel, settings, k) if len(qc) else (None, None, None)
     )
     skipped, not_estimated = skipped_rows(assoc, k=k)
     qc_samples = frames.get("qc_samples_summary")
     missing = not_extracted(extraction)
-    heat = heatmap_data(assoc, panel, config) if plots and len(assoc) else pd.DataFrame()
-    build = _build_label(extraction, config)
+    heat = heatmap_data(assoc, panel, settings) if plots and len(assoc) else pd.DataFrame()
+    build = _build_label(extraction, settings)
     versions = software_versions()
     facts = run_facts(frames)
     flow = frames.get("participant_flow")
     flows = (
-        [_suppressed_flow(flow_summary(flow, outcome=o), k) for o in config["outcomes"]]
+        [_suppressed_flow(flow_summary(flow, outcome=o), k) for o in settings.outcomes]
         if flow is not None and len(flow)
         else []
     )
@@ -1790,16 +1811,18 @@ def report_context(
         "config_yaml": yaml.safe_dump(config, sort_keys=False, default_flow_style=None, width=100),
         "version": __version__,
         "k": k,
-        "findings": findings(assoc, panel, config, k=k),
+        "findings": findings(assoc, panel, settings, k=k),
         "heatmap": pvalue_heatmap(heat, fdr=FDR) if len(heat) and heat["p_value"].notna().any() else "",
-        "flow": sample_flow(frames, assoc, config, k),
+        "flow": sample_flow(frames, assoc, settings, k),
         "qc_glance": qc_glance(qc, panel, missing, k),
         "power": power_line(frames.get("power")),
-        "science": _science(frames, assoc, panel, config, k=k, plots=plots),
+        "science": _science(
+            frames, assoc, panel, settings, k=k, plots=plots, tscore_reference=tscore_reference
+        ),
         "inputs": input_checksums(inputs or {}, cache=checksum_cache),
         "warnings": collect_warnings(logs or [], extra=warnings),
-        "samples": sample_counts(frames, assoc, config, k),
-        "highlights": config_highlights(config, k, build),
+        "samples": sample_counts(frames, assoc, settings, k),
+        "highlights": config_highlights(settings, k, build),
         "not_extracted": missing,
         "qc_table": qc_table,
         "hwe_table": hwe_table,
@@ -1809,14 +1832,14 @@ def report_context(
         if "table1" in frames and len(frames["table1"])
         else None,
         "genotype_tables": genotype_tables(qc, panel, k) if len(qc) else [],
-        "outcomes": association_sections(assoc, counts, bmd, panel, config, k=k, plots=plots),
-        "browse": browse_table(assoc, config, k=k),
+        "outcomes": association_sections(assoc, counts, bmd, panel, settings, k=k, plots=plots),
+        "browse": browse_table(assoc, settings, k=k),
         "skipped": skipped,
         "not_estimated": table_data(not_estimated) if len(not_estimated) else None,
         "covariate_design": covariate_design_data(frames.get("covariate_design")),
-        "haplotypes": haplotype_section(frames, config, k=k, plots=plots),
-        "epistasis": epistasis_section(frames.get("epistasis"), config, k=k, plots=plots),
-        "methods": methods_sections(config, panel=panel, versions=versions, suppress=k, facts=facts),
+        "haplotypes": haplotype_section(frames, settings, k=k, plots=plots),
+        "epistasis": epistasis_section(frames.get("epistasis"), settings, k=k, plots=plots),
+        "methods": methods_sections(settings, panel=panel, versions=versions, suppress=k, facts=facts),
         "p_legend": p_value_legend(assoc).to_dict("records") if len(assoc) else [],
         "families": [
             {"family": f, "m": m} for f, m in {**facts.family_sizes, **facts.haplotype_family_sizes}.items()
@@ -1830,8 +1853,8 @@ def report_context(
             }
             for vid, n in facts.heteroplasmic.items()
         ],
-        "het_threshold": (config.get("genotypes") or {}).get("heteroplasmy_threshold"),
-        "strega": strega_checklist(config, facts),
+        "het_threshold": settings.genotypes.heteroplasmy_threshold,
+        "strega": strega_checklist(settings, facts),
         "references": list(REFERENCES.values()),
         "versions": versions,
         "downloads": downloads(tables, k=k),
@@ -1859,11 +1882,5 @@ def write_pdf(html: str, path: str) -> None:
 
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
+    with atomic_path(path, suffix=".pdf") as tmp:
         weasyprint.HTML(string=html).write_pdf(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

@@ -17,6 +17,7 @@ from vdrbone import plots
 from vdrbone.disclosure import suppress_count, suppress_text
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
+from vdrbone.settings import Settings
 
 AT_RISK_POINTS = 6  # columns of the numbers-at-risk table
 
@@ -38,11 +39,11 @@ def _est_ci(r, k: int) -> str:
 
 
 def km_sections(
-    km: pd.DataFrame, assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots_on: bool
+    km: pd.DataFrame, assoc: pd.DataFrame, panel: Panel, settings: Settings, *, k: int, plots_on: bool
 ) -> list:
     """Per time-to-event outcome and variant: KM figure, numbers at risk, additive HR and PH test."""
     out = []
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         if outcome_kind(spec) != "time_to_event" or km is None or km.empty:
             continue
         ko = km[km["outcome"] == key]
@@ -100,12 +101,14 @@ def km_sections(
     return out
 
 
-def interaction_sections(assoc: pd.DataFrame, panel: Panel, config: dict, *, k: int, plots_on: bool) -> list:
+def interaction_sections(
+    assoc: pd.DataFrame, panel: Panel, settings: Settings, *, k: int, plots_on: bool
+) -> list:
     """Per configured interaction and outcome: the effect-by-level table and an interaction plot."""
     out = []
-    for inter in config.get("interactions") or []:
+    for inter in settings.interactions:
         col = inter["column"]
-        for key, spec in config["outcomes"].items():
+        for key, spec in settings.outcomes.items():
             rows = assoc[(assoc["outcome"] == key) & (assoc["stratum"] == "all")]
             by = rows[rows["model"] == f"effect_by_{col}"]
             test = rows[rows["model"] == f"interaction_{col}"]
@@ -159,23 +162,25 @@ def interaction_sections(assoc: pd.DataFrame, panel: Panel, config: dict, *, k: 
     return out
 
 
-def derived_outcomes(config: dict, reference: pd.DataFrame | None) -> list[str]:
+def derived_outcomes(settings: Settings, reference: pd.DataFrame | None) -> list[str]:
     """How each ``who_class`` outcome was derived (one sentence each)."""
     from vdrbone.tscore import derivation_text
 
-    outcomes = config["outcomes"]
+    outcomes = settings.outcomes
     return [
         derivation_text(k, s, outcomes, reference) for k, s in outcomes.items() if s["type"] == "who_class"
     ]
 
 
-def power_sections(pw: pd.DataFrame | None, panel: Panel, config: dict, *, k: int, plots_on: bool) -> dict:
+def power_sections(
+    pw: pd.DataFrame | None, panel: Panel, settings: Settings, *, k: int, plots_on: bool
+) -> dict:
     """Per outcome (stratum ``all``): power at alpha and at the Bonferroni level for the assumed
     effect, and the minimum detectable effect at 80% power, per variant; a compact figure."""
     out = {}
     if pw is None or pw.empty:
         return out
-    for key, spec in config["outcomes"].items():
+    for key, spec in settings.outcomes.items():
         p = pw[(pw["outcome"] == key) & (pw["stratum"] == "all")]
         if p.empty:
             continue

@@ -27,8 +27,10 @@ byte-identical for a seed, and switching ``null_mode`` or the effects changes on
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ import pandas as pd
 
 from vdrbone.errors import InputError
 from vdrbone.panel import BUILDS, Panel, read_panel
+from vdrbone.settings import Settings, load_yaml, settings_from_config
 
 OUTCOME_TYPES = {
     "bmd_ls": "continuous",
@@ -70,24 +73,6 @@ TRUTH_COLUMNS = [
 PHENOTYPE_FIELDS = ["sex", "age_years", "bmi", "t2dm", "bmd_ls", "bmd_fn", "bmd_th", "fracture"]
 # Fields added later, drawn after the ones above so that those stay identical for a seed.
 EXTRA_FIELDS = ["followup_years", "fracture_tte", "vitd_25oh", "vitd_supplement"]
-
-# Defaults of the config's ``simulate`` section (config/config.yaml), used for keys left out.
-SIMULATE_DEFAULTS = {
-    "population": "EUR",
-    "n_samples": 3000,
-    "seed": 20261126,
-    "build": "GRCh38",
-    "contig_style": "chr",
-    "mt_coding": "haploid",
-    "heteroplasmy_rate": 0.002,
-    "genotype_missing_rate": 0.01,
-    "phenotype_missing_rate": 0.02,
-    "n_background": {"chr12": 300, "chrM": 30},
-    "null_mode": False,
-    "effects": [],
-    "mt_carrier_freq": None,
-    "populations": None,
-}
 
 # BMD model, g/cm2. Reference person: woman, 65 years, BMI 28, no T2DM. Columns: mean, male shift,
 # age slope in women and in men (per year), BMI slope (per kg/m2), T2DM shift, residual SD, loading
@@ -1045,15 +1030,9 @@ def write_truth(cohort: SimulatedCohort, path: str | Path) -> str:
 # --------------------------------------------------------------------------------------------
 # Config and command line
 # --------------------------------------------------------------------------------------------
-def _settings(config: dict) -> dict:
-    sim = dict(SIMULATE_DEFAULTS)
-    sim.update(
-        {k: v for k, v in (config.get("simulate") or {}).items() if v is not None or k == "mt_carrier_freq"}
-    )
-    if "null" in sim:  # the key's earlier name
-        sim["null_mode"] = bool(sim.pop("null")) or bool(sim["null_mode"])
-    nb = sim["n_background"]
-    if not isinstance(nb, dict):
+def _n_background(nb) -> tuple[int, int]:
+    """``simulate.n_background`` ({chr12: N, chrM: N}) as (chr12, chrM) counts."""
+    if not isinstance(nb, Mapping):
         raise InputError(f"simulate.n_background: expected a mapping {{chr12: N, chrM: N}}, got {nb!r}")
     aliases = {"chr12": "12", "12": "12", "chrM": "MT", "MT": "MT", "chrMT": "MT"}
     counts = {"12": 0, "MT": 0}
@@ -1063,23 +1042,34 @@ def _settings(config: dict) -> dict:
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise InputError(f"simulate.n_background.{key}: expected a non-negative integer, got {value!r}")
         counts[aliases[key]] = value
-    sim["n_background"] = (counts["12"], counts["MT"])
-    for key, choices in (("contig_style", ("chr", "plain")), ("mt_coding", ("haploid", "diploid"))):
-        if sim[key] not in choices:
-            raise InputError(f"simulate.{key}: {sim[key]!r} is not one of {', '.join(choices)}")
-    return sim
+    return counts["12"], counts["MT"]
 
 
 def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
-    """Simulate the cohort described by a (validated) config and write it into ``outdir``.
+    """Simulate the cohort described by a config (:func:`vdrbone.settings.settings_from_config`;
+    keys left out get the schema's defaults) into ``outdir``; see :func:`write_cohort`."""
+    return write_cohort(settings_from_config(config), outdir)
 
-    Uses ``config['simulate']`` (defaults ``SIMULATE_DEFAULTS``), the panel ``config['panel']``
-    (relative to the working directory), ``cohort.sample_column``, ``phenotype_coding``,
-    ``outcomes`` and ``covariates``. Returns ``{'chr12_vcf', 'chr12_tbi', 'chrM_vcf', 'chrM_tbi',
-    'phenotypes', 'truth'}`` -> path.
+
+def write_cohort(
+    settings: Settings, outdir: str | Path, *, panel: str | Path | None = None, populations=None
+) -> dict[str, str]:
+    """Simulate the cohort of ``settings.simulate`` and write it into ``outdir``.
+
+    Uses the panel file ``panel`` (default ``settings.panel``, relative to the working directory,
+    else the bundled one), the population table ``populations`` (default
+    :data:`DEFAULT_POPULATIONS`),
+    ``cohort.sample_column``, ``phenotype_coding``, ``outcomes`` and ``covariates``. Returns
+    ``{'chr12_vcf', 'chr12_tbi', 'chrM_vcf', 'chrM_tbi', 'phenotypes', 'truth'}`` -> path.
     """
-    sim = _settings(config)
-    panel_path = Path(config.get("panel", "resources/vdr_snps.tsv"))
+    sim = settings.simulate
+    if sim is None or settings.cohort is None:
+        raise InputError("config: simulating a cohort needs the `cohort` and `simulate` sections")
+    n_background = _n_background(sim.n_background)
+    for key, choices in (("contig_style", ("chr", "plain")), ("mt_coding", ("haploid", "diploid"))):
+        if getattr(sim, key) not in choices:
+            raise InputError(f"simulate.{key}: {getattr(sim, key)!r} is not one of {', '.join(choices)}")
+    panel_path = Path(panel if panel is not None else settings.panel)
     bundled = Path(__file__).resolve().parents[3] / panel_path
     if not panel_path.exists() and not panel_path.is_absolute() and bundled.exists():
         panel_path = bundled  # the bundled panel, when run from another directory
@@ -1088,8 +1078,9 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
             f"config key panel: file {str(panel_path)!r} does not exist (working directory {Path.cwd()})"
         )
     panel = read_panel(panel_path)
-    outcomes = config.get("outcomes") or {}
-    for i, e in enumerate(sim["effects"] or []):
+    outcomes = {key: dict(spec) for key, spec in settings.outcomes.items()}
+    effects = [dict(e) if isinstance(e, Mapping) else e for e in sim.effects]
+    for i, e in enumerate(effects):
         if isinstance(e, dict) and e.get("outcome") in OUTCOME_TYPES and e["outcome"] not in outcomes:
             raise InputError(
                 f"simulate.effects[{i}].outcome: {e['outcome']!r} is not among the config's outcomes "
@@ -1097,22 +1088,24 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
             )
     cohort = simulate_cohort(
         panel,
-        population=sim["population"],
-        n_samples=sim["n_samples"],
-        seed=sim["seed"],
-        effects=sim["effects"] or [],
-        null=bool(sim["null_mode"]),
-        build=sim["build"],
-        n_background=sim["n_background"],
-        genotype_missing_rate=sim["genotype_missing_rate"],
-        phenotype_missing_rate=sim["phenotype_missing_rate"],
-        heteroplasmy_rate=sim["heteroplasmy_rate"],
-        populations=sim["populations"],
-        mt_carrier_freq=sim["mt_carrier_freq"],
+        population=sim.population,
+        n_samples=sim.n_samples,
+        seed=sim.seed,
+        effects=effects,
+        null=bool(sim.null_mode),
+        build=sim.build,
+        n_background=n_background,
+        genotype_missing_rate=sim.genotype_missing_rate,
+        phenotype_missing_rate=sim.phenotype_missing_rate,
+        heteroplasmy_rate=sim.heteroplasmy_rate,
+        populations=populations,
+        mt_carrier_freq=dict(sim.mt_carrier_freq)
+        if isinstance(sim.mt_carrier_freq, Mapping)
+        else sim.mt_carrier_freq,
     )
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    missing_codes = [str(m) for m in (config.get("phenotype_coding") or {}).get("missing", ["NA"])]
+    missing_codes = [str(m) for m in settings.phenotype_coding.get("missing", ())]
     missing_code = "NA" if "NA" in missing_codes or not missing_codes else missing_codes[0]
     paths = {}
     for chrom, key in (("12", "chr12"), ("MT", "chrM")):
@@ -1120,19 +1113,21 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
             cohort,
             outdir / f"{key}.vcf.gz",
             chrom=chrom,
-            contig_style=sim["contig_style"],
-            mt_coding=sim["mt_coding"],
+            contig_style=sim.contig_style,
+            mt_coding=sim.mt_coding,
         )
         paths[f"{key}_vcf"], paths[f"{key}_tbi"] = vcf, vcf + ".tbi"
+    coding = settings.phenotype_coding
     paths["phenotypes"] = write_phenotypes(
         cohort,
         outdir / "phenotypes.tsv",
-        sample_column=(config.get("cohort") or {}).get("sample_column", "participant"),
-        phenotype_coding=config.get("phenotype_coding"),
+        sample_column=settings.cohort.sample_column,
+        phenotype_coding={k: dict(v) if isinstance(v, Mapping) else list(v) for k, v in coding.items()}
+        or None,
         outcomes=outcomes,
-        covariates=config.get("covariates", list(COVARIATES)),
+        covariates=list(settings.covariates),
         missing_code=missing_code,
-        modifiers=[i["column"] for i in config.get("interactions") or []],
+        modifiers=[i["column"] for i in settings.interactions],
     )
     paths["truth"] = write_truth(cohort, outdir / "truth.tsv")
     return paths
@@ -1140,8 +1135,6 @@ def write_from_config(config: dict, outdir: str | Path) -> dict[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m vdrbone simulate --config config/config.yaml --outdir DIR [overrides]``."""
-    from vdrbone.configuration import load_yaml
-
     parser = argparse.ArgumentParser(prog="python -m vdrbone simulate", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--config", default="config/config.yaml", help="YAML config (its simulate section is used)"
@@ -1156,18 +1149,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--null", action="store_true", help="plant no genetic effects")
     args = parser.parse_args(argv)
     try:
-        config = load_yaml(args.config)
-        sim = dict(config.get("simulate") or {})
-        for key in ("n_samples", "seed", "population", "build", "contig_style", "mt_coding"):
-            if getattr(args, key) is not None:
-                sim[key] = getattr(args, key)
+        settings = settings_from_config(load_yaml(args.config))
+        if settings.simulate is None or settings.cohort is None:
+            raise InputError(f"{args.config}: no `cohort` and `simulate` sections")
+        overrides = {
+            key: getattr(args, key)
+            for key in ("n_samples", "seed", "population", "build", "contig_style", "mt_coding")
+            if getattr(args, key) is not None
+        }
         if args.null:
-            sim["null_mode"] = True
-        config["simulate"] = sim
-        outdir = args.outdir or sim.get("outdir")
-        if not outdir:
-            raise InputError(f"{args.config}: no simulate.outdir; give --outdir")
-        paths = write_from_config(config, outdir)
+            overrides["null_mode"] = True
+        settings = dataclasses.replace(settings, simulate=dataclasses.replace(settings.simulate, **overrides))
+        paths = write_cohort(settings, args.outdir or settings.simulate.outdir)
     except (InputError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

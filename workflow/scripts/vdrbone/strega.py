@@ -14,6 +14,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vdrbone.methods import RunFacts
+from vdrbone.settings import Settings
 
 NOT_PROVIDED = "not provided"
 AUTHORS = "not provided (the authors' text)"
@@ -74,7 +75,7 @@ STREGA_ITEMS = [
 ]  # fmt: skip
 
 
-def strega_checklist(config: dict, facts: RunFacts | None = None) -> list[dict]:
+def strega_checklist(settings: Settings, facts: RunFacts | None = None) -> list[dict]:
     """Every STREGA item with where this run reports it, or ``not provided``.
 
     Returns a list of ``{'item', 'section', 'topic', 'recommendation', 'where'}`` in checklist
@@ -82,10 +83,10 @@ def strega_checklist(config: dict, facts: RunFacts | None = None) -> list[dict]:
     run produced (participant flow, ancestry covariates) decides the answer; items only a paper's
     authors can write say so.
     """
-    defs = config.get("definitions") or {}
-    outcomes = config.get("outcomes") or {}
+    defs = settings.definitions
+    outcomes = settings.outcomes
     missing_defs = [k for k, s in outcomes.items() if not s.get("definition")]
-    ancestry = (config.get("ancestry") or {}).get("covariates") or []
+    ancestry = settings.ancestry_covariates
     platform = defs.get("genotyping_platform")
     where = {
         "1": AUTHORS,

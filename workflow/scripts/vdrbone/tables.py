@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import traceback
 from pathlib import Path
 
 import pandas as pd
 
+from vdrbone.files import atomic_path
+
 NA = "NA"
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a tidy table as TSV (NA for missing, full float precision), atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    suffix = ".gz" if path.suffix == ".gz" else ""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
-    try:
+    with atomic_path(path, suffix=".gz" if Path(path).suffix == ".gz" else "") as tmp:
         df.to_csv(tmp, sep="\t", index=False, na_rep=NA)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
@@ -48,16 +42,9 @@ def concat_tsv(paths: list[str | Path], out: str | Path) -> int:
             elif first != header:
                 raise ValueError(f"{path}: header differs from {paths[0]}; cannot concatenate")
             body.extend(line if line.endswith("\n") else line + "\n" for line in fh if line.strip())
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(header or "")
-            fh.writelines(body)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(header or "")
+        fh.writelines(body)
     return len(body)
 
 

@@ -1,28 +1,30 @@
-"""Configuration: schema validation with readable messages, semantic checks, run ids.
+"""Settings: the only code that reads the config.
 
-A run is a function of (config, input files, workflow code). Its id is the cohort name plus
-a fingerprint of those three, so an unchanged rerun resolves to the same run folder (and
-Snakemake has nothing to do) while any change gets a new folder and leaves earlier runs alone.
+The config is validated against ``workflow/schemas/config.schema.yaml`` (readable messages, the
+schema's defaults filled in), checked for what the schema cannot express, split per cohort, and
+turned once into typed, frozen :class:`Settings`. The rest of the package takes a
+:class:`Settings` (or named options from it), never the config dict; every default lives in the
+schema, none is restated in code.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
+import dataclasses
+import functools
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 
 import jsonschema
 import yaml
 
 from vdrbone.errors import InputError
-from vdrbone.phenotypes import strata_labels
+from vdrbone.strata import strata_labels
 
-RUN_RECORD = "run.json"
-_CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 
 
 def _with_defaults(validator_class):
@@ -301,51 +303,276 @@ def suppress_below(config: dict) -> int:
     return 0 if config["cohort"].get("synthetic") else 5
 
 
-def sha256_cached(path: str, cache: dict) -> str:
-    """sha256 of a file, memoised in ``cache`` by (absolute path, size, mtime)."""
-    st = os.stat(path)
-    key = f"{os.path.abspath(path)}|{st.st_size}|{st.st_mtime_ns}"
-    if key not in cache:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        cache[key] = h.hexdigest()
-    return cache[key]
+# --------------------------------------------------------------------------- typed settings
 
 
-def code_files(workflow_dir: str | Path) -> list[Path]:
-    """Files whose content defines what the workflow computes (rules, scripts, schemas, panel)."""
-    root = Path(workflow_dir)
-    files = [root / "Snakefile"] if (root / "Snakefile").exists() else []
-    for sub in ("workflow", "resources"):
-        base = root / sub
-        if base.is_dir():
-            files += [
-                p
-                for p in base.rglob("*")
-                if p.is_file() and p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts
-            ]
-    return sorted(files)
+@functools.cache
+def _schema(schema_path: str = str(SCHEMA_PATH)) -> dict:
+    with open(schema_path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
-def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | None = None) -> str:
-    """Hex sha256 over the config (without run_id), the input files' contents and the code.
+def with_schema_defaults(config: Mapping) -> dict:
+    """A deep copy of ``config`` with every schema default filled in, without validating.
 
-    Files the simulator generates are represented by the simulate section of the config
-    (the simulation is deterministic for a seed), so the fingerprint is the same before and
-    after they exist.
+    The same defaults :func:`validate_config` fills in, for configs built in code (tests,
+    benchmarks) that hold only the keys they change.
     """
-    cache: dict = {}
-    if cache_path and os.path.exists(cache_path):
-        try:
-            with open(cache_path, encoding="utf-8") as fh:
-                cache = json.load(fh)
-        except (OSError, ValueError):
-            cache = {}
-    h = hashlib.sha256()
-    cfg = {k: v for k, v in config.items() if k != "run_id"}
-    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    config = copy.deepcopy(dict(config))
+    validator = _with_defaults(jsonschema.Draft7Validator)(_schema())
+    for _ in validator.iter_errors(config):  # filling defaults is a side effect of validation
+        pass
+    return config
+
+
+def _frozen(value):
+    """Read-only view of nested config values: mappings as MappingProxyType, lists as tuples."""
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _frozen(v) for k, v in value.items()})
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _fields(cls, section: Mapping) -> dict:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: _frozen(v) for k, v in section.items() if k in names}
+
+
+@dataclasses.dataclass(frozen=True)
+class CohortSettings:
+    """``cohort``: name, genotype files (``vcf`` is folded into ``genotypes``), their format and BGEN
+    sample file, declared build, phenotype table (and Excel sheet) and its sample column."""
+
+    name: str
+    genotypes: tuple[str, ...]
+    build: str
+    phenotypes: str
+    sample_column: str
+    synthetic: bool
+    format: str
+    sample_file: str | None = None  # no schema default: beside the .bgen
+    phenotype_sheet: str | int | None = None  # no schema default: the first sheet
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulateSettings:
+    """``simulate``: the synthetic cohort the workflow writes (off for real data)."""
+
+    enabled: bool
+    outdir: str
+    population: str
+    n_samples: int
+    seed: int
+    build: str
+    contig_style: str
+    mt_coding: str
+    heteroplasmy_rate: float
+    genotype_missing_rate: float
+    phenotype_missing_rate: float
+    n_background: Mapping
+    null_mode: bool
+    effects: tuple
+    mt_carrier_freq: Mapping | None = None  # the schema has no default: the population's own
+
+
+@dataclasses.dataclass(frozen=True)
+class GenotypeSettings:
+    """``genotypes``: heteroplasmy and GP thresholds, dosage use, mtDNA ALT matching, record filters
+    (FILTER PASS, imputation quality), absent variants."""
+
+    heteroplasmy_threshold: float
+    gp_threshold: float
+    use_dosage: bool
+    mt_alt: str
+    require_pass: bool
+    min_info: float
+    absent_variants: str
+
+
+@dataclasses.dataclass(frozen=True)
+class QcSettings:
+    """``qc``: call-rate and HWE thresholds, HWE samples, flag or exclude, sample overlap."""
+
+    min_call_rate: float
+    hwe_p: float
+    hwe_samples: str
+    action: str
+    min_sample_overlap: float
+    min_sample_call_rate: float
+    test_missing_p: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class AssociationSettings:
+    """``association``: smallest stratum and case count analysed, multiple-testing family, MAX3,
+    covariate collinearity tolerance."""
+
+    min_stratum_n: int
+    min_cases: int
+    multiple_testing_family: str
+    max3: bool
+    collinearity_tolerance: float
+    mt_min_carriers: int
+    mt_min_carrier_cases: int
+    condition_on: str | tuple[str, ...] = "block_top"
+
+
+@dataclasses.dataclass(frozen=True)
+class MetaSettings:
+    """``meta``: random-effects tau2 estimator, Hartung-Knapp, forest plots' models and strata."""
+
+    tau2_method: str
+    hartung_knapp: bool
+    forest_models: tuple[str, ...]
+    forest_strata: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class HaplotypeSettings:
+    """``haplotypes``: the block, extra variants, rare-haplotype threshold, EM and GLM method."""
+
+    enabled: bool
+    block: tuple[str, ...]
+    extra_variants: tuple[str, ...]
+    min_freq: float
+    em_max_iter: int
+    em_tol: float
+    method: str
+
+    @property
+    def ids(self) -> list[str]:
+        """Block variant ids: ``block`` plus the ``extra_variants`` not already in it."""
+        ids = list(self.block)
+        return ids + [v for v in self.extra_variants if v not in ids]
+
+    def without(self, gone: Iterable[str]) -> HaplotypeSettings:
+        """These settings with the variants ``gone`` taken out of the block (no extras)."""
+        gone = set(gone)
+        return dataclasses.replace(self, block=tuple(i for i in self.ids if i not in gone), extra_variants=())
+
+
+@dataclasses.dataclass(frozen=True)
+class EpistasisSettings:
+    """``epistasis``: whether every pair of panel variants is tested (SNPassoc interactionPval)."""
+
+    enabled: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class PermutationSettings:
+    """``permutation``: max(T) permutations (PLINK --mperm), seed, adaptive EMP1 (--perm)."""
+
+    n: int
+    seed: int
+    adaptive: bool
+    adaptive_max: int
+
+
+@dataclasses.dataclass(frozen=True)
+class PowerSettings:
+    """``power``: significance level and assumed effect per outcome type (OR, beta, HR)."""
+
+    alpha: float
+    assumed_effect: Mapping[str, float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Everything a run computes from, typed and read-only; see :func:`settings_from_config`.
+
+    ``outcomes`` maps each outcome key to its spec (``column``, ``type``, ``label``, ``case``,
+    ``control``, ``range``), ``phenotype_coding`` is the section as configured, and
+    ``suppress_below`` is the small-cell threshold in force (:func:`suppress_below`). ``cohort``,
+    ``simulate`` and ``suppress_below`` are ``None`` for a config without a ``cohort`` (a partial
+    config built in code).
+    """
+
+    run_id: str | None
+    cohort: CohortSettings | None
+    simulate: SimulateSettings | None
+    panel: str
+    variants: tuple[str, ...]
+    phenotype_coding: Mapping
+    outcomes: Mapping[str, Mapping]
+    covariates: tuple[str, ...]
+    strata: tuple[str, ...]
+    genotypes: GenotypeSettings
+    qc: QcSettings
+    association: AssociationSettings
+    haplotypes: HaplotypeSettings
+    meta: MetaSettings
+    interactions: tuple[Mapping, ...]
+    power: PowerSettings
+    epistasis: EpistasisSettings
+    permutation: PermutationSettings
+    tscore_reference: str
+    primary: Mapping
+    ancestry_covariates: tuple[str, ...]
+    definitions: Mapping
+    suppress_below: int | None
+
+    @property
+    def model_covariates(self) -> list[str]:
+        """The numeric covariates of every model: ``covariates``, then the ancestry covariates
+        not already among them."""
+        names = list(self.covariates)
+        return names + [c for c in self.ancestry_covariates if c not in names]
+
+    @property
+    def binary_outcomes(self) -> list[str]:
+        """Outcomes analysed as binary (``binary`` and ``who_class``)."""
+        from vdrbone.phenotypes import outcome_kind
+
+        return [key for key, spec in self.outcomes.items() if outcome_kind(spec) == "binary"]
+
+    def outcome(self, key: str) -> Mapping:
+        """The spec of outcome ``key``; KeyError naming the configured outcomes."""
+        if key not in self.outcomes:
+            raise KeyError(f"outcome {key!r} is not configured (outcomes: {', '.join(self.outcomes)})")
+        return self.outcomes[key]
+
+
+def settings_from_config(config: Mapping) -> Settings:
+    """Typed :class:`Settings` from a (validated, single-cohort) config.
+
+    Keys the config leaves out get the schema's defaults (:func:`with_schema_defaults`), so a
+    partial config built in code reads the same as the validated config of a run.
+    """
+    cfg = with_schema_defaults(config)
+    cohort, sim = cfg.get("cohort"), cfg.get("simulate")
+    if cohort:
+        genotype_paths(cohort)  # ``vcf`` folded into ``genotypes``
+    return Settings(
+        run_id=cfg.get("run_id"),
+        cohort=CohortSettings(**_fields(CohortSettings, cohort)) if cohort else None,
+        simulate=SimulateSettings(**_fields(SimulateSettings, sim)) if sim else None,
+        panel=cfg["panel"],
+        variants=tuple(cfg.get("variants") or ()),
+        phenotype_coding=_frozen(cfg.get("phenotype_coding") or {}),
+        outcomes=_frozen(cfg.get("outcomes") or {}),
+        covariates=tuple(cfg["covariates"]),
+        strata=tuple(cfg["strata"]),
+        genotypes=GenotypeSettings(**_fields(GenotypeSettings, cfg["genotypes"])),
+        qc=QcSettings(**_fields(QcSettings, cfg["qc"])),
+        association=AssociationSettings(**_fields(AssociationSettings, cfg["association"])),
+        haplotypes=HaplotypeSettings(**_fields(HaplotypeSettings, cfg["haplotypes"])),
+        meta=MetaSettings(**_fields(MetaSettings, cfg["meta"])),
+        interactions=_frozen(cfg["interactions"]),
+        power=PowerSettings(**_fields(PowerSettings, cfg["power"])),
+        epistasis=EpistasisSettings(**_fields(EpistasisSettings, cfg["epistasis"])),
+        permutation=PermutationSettings(**_fields(PermutationSettings, cfg["permutation"])),
+        tscore_reference=cfg["tscore_reference"],
+        primary=_frozen(cfg["primary"]),
+        ancestry_covariates=tuple(cfg["ancestry"]["covariates"]),
+        definitions=_frozen(cfg["definitions"]),
+        suppress_below=suppress_below(cfg) if cfg.get("cohort") else None,
+    )
+
+
+def run_inputs(config: Mapping) -> tuple[list[str], set[str]]:
+    """The run's input files by content (panel, phenotype table, genotype files with the companion
+    and index files that exist) and the subset the simulator generates, for the run fingerprint."""
     generated = simulated_paths(config)
     # The inputs by content: genotype files with their companions (index files are rule inputs, so
     # adding or rebuilding one must not rerun an existing run), the phenotype table and the panel.
@@ -359,54 +586,12 @@ def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | Non
             inputs += companion_files(
                 path, file_format=cohort.get("format", "auto"), sample_file=cohort.get("sample_file")
             )
-    for path in inputs:
-        h.update(path.encode())
-        if path not in generated:
-            h.update(sha256_cached(path, cache).encode())
-    root = Path(workflow_dir)
-    for path in code_files(root):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(sha256_cached(str(path), cache).encode())
-    if cache_path:
-        try:
-            os.makedirs(os.path.dirname(cache_path) or ".", exist_ok=True)
-            tmp = f"{cache_path}.{os.getpid()}.tmp"
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(cache, fh)
-            os.replace(tmp, cache_path)
-        except OSError:
-            pass
-    return h.hexdigest()
+    return inputs, generated
 
 
-def resolve_run_id(config: dict, fp: str) -> str:
+def resolve_run_id(config: Mapping, fp: str) -> str:
     """The explicit ``run_id``, or ``<cohort name>-<first 10 hex digits of the fingerprint>``."""
     return config.get("run_id") or f"{config['cohort']['name']}-{fp[:10]}"
-
-
-def check_run_folder(run_dir: str | Path, run_id: str, fp: str, *, archive: str | Path | None = None) -> None:
-    """Refuse to reuse a run id whose folder holds a run with another fingerprint, or whose
-    archive exists while its run folder is gone (the archive would be written anew)."""
-    record = Path(run_dir) / RUN_RECORD
-    if not record.exists():
-        if archive is not None and Path(archive).exists():
-            raise InputError(
-                f"run_id {run_id!r}: the archive {archive} exists but its run folder {run_dir} is "
-                "missing, so this run would write the archive anew. Archives are never overwritten: "
-                "restore the run folder, move the archive away yourself, or set another run_id."
-            )
-        return
-    try:
-        previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint")
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{record} is unreadable ({exc}); choose another run_id") from exc
-    if previous != fp:
-        raise InputError(
-            f"run_id {run_id!r}: {run_dir} already holds a run made with a different configuration, "
-            f"inputs or workflow code (fingerprint {previous[:10] if previous else '?'} there, "
-            f"{fp[:10]} now). Runs are never overwritten: set a new run_id, or run_id: null to "
-            "derive one."
-        )
 
 
 class UniqueKeyLoader(yaml.SafeLoader):

@@ -1,4 +1,9 @@
-"""Run manifest, run archive and ``python -m vdrbone verify``.
+"""Provenance: run ids and fingerprints, the run manifest, the run archive, the run index and
+``python -m vdrbone verify``.
+
+A run is a function of (config, input files, workflow code). Its id is the cohort name plus
+a fingerprint of those three, so an unchanged rerun resolves to the same run folder (and
+Snakemake has nothing to do) while any change gets a new folder and leaves earlier runs alone.
 
 Every run writes into ``results/runs/<run_id>/``. At the end of a run the manifest records what
 was run (resolved config, command line, workflow commit, package versions, host platform), on
@@ -28,16 +33,16 @@ import platform
 import subprocess
 import sys
 import tarfile
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import PurePath, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
 
 import vdrbone
 from vdrbone.errors import InputError
+from vdrbone.files import CHUNK_SIZE, atomic_path, sha256_file, write_bytes_atomic
+from vdrbone.settings import run_inputs
 
 MANIFEST_VERSION = 1
 MANIFEST_NAME = "manifest.json"
-CHUNK_SIZE = 1 << 20  # 1 MiB
 PACKAGES = (
     "snakemake",
     "numpy",
@@ -51,49 +56,99 @@ PACKAGES = (
     "jinja2",
     "weasyprint",
 )
+RUN_RECORD = "run.json"
+_CODE_SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".rst", ".html", ".j2", ".css", ".tsv"}
 INDIVIDUAL_LEVEL_DIR = "work"
 INDIVIDUAL_LEVEL_PATTERNS = ("calls*.tsv*",)
 INDEX_COLUMNS = ("run_id", "date_utc", "cohort", "n_samples", "status", "archive")
 UNKNOWN = "unknown"
 
 
+# --------------------------------------------------------------------------- run ids
+
+
+def code_files(workflow_dir: str | Path) -> list[Path]:
+    """Files whose content defines what the workflow computes (rules, scripts, schemas, panel)."""
+    root = Path(workflow_dir)
+    files = [root / "Snakefile"] if (root / "Snakefile").exists() else []
+    for sub in ("workflow", "resources"):
+        base = root / sub
+        if base.is_dir():
+            files += [
+                p
+                for p in base.rglob("*")
+                if p.is_file() and p.suffix in _CODE_SUFFIXES and "__pycache__" not in p.parts
+            ]
+    return sorted(files)
+
+
+def fingerprint(config: dict, *, workflow_dir: str | Path, cache_path: str | None = None) -> str:
+    """Hex sha256 over the config (without run_id), the input files' contents and the code.
+
+    Files the simulator generates are represented by the simulate section of the config
+    (the simulation is deterministic for a seed), so the fingerprint is the same before and
+    after they exist.
+    """
+    cache: dict = {}
+    if cache_path and os.path.exists(cache_path):
+        try:
+            with open(cache_path, encoding="utf-8") as fh:
+                cache = json.load(fh)
+        except (OSError, ValueError):
+            cache = {}
+    h = hashlib.sha256()
+    cfg = {k: v for k, v in config.items() if k != "run_id"}
+    h.update(json.dumps(cfg, sort_keys=True, default=str).encode())
+    # The inputs by content: VCFs with their index files (an index is a rule input, so adding or
+    # rebuilding one must not rerun an existing run), the phenotype table and the panel.
+    inputs, generated = run_inputs(config)
+    for path in inputs:
+        h.update(path.encode())
+        if path not in generated:
+            h.update(sha256_file(path, cache).encode())
+    root = Path(workflow_dir)
+    for path in code_files(root):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(sha256_file(path, cache).encode())
+    if cache_path:
+        try:
+            write_bytes_atomic(json.dumps(cache).encode(), cache_path)
+        except OSError:
+            pass
+    return h.hexdigest()
+
+
+def check_run_folder(run_dir: str | Path, run_id: str, fp: str, *, archive: str | Path | None = None) -> None:
+    """Refuse to reuse a run id whose folder holds a run with another fingerprint, or whose
+    archive exists while its run folder is gone (the archive would be written anew)."""
+    record = Path(run_dir) / RUN_RECORD
+    if not record.exists():
+        if archive is not None and Path(archive).exists():
+            raise InputError(
+                f"run_id {run_id!r}: the archive {archive} exists but its run folder {run_dir} is "
+                "missing, so this run would write the archive anew. Archives are never overwritten: "
+                "restore the run folder, move the archive away yourself, or set another run_id."
+            )
+        return
+    try:
+        previous = json.loads(record.read_text(encoding="utf-8")).get("fingerprint")
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{record} is unreadable ({exc}); choose another run_id") from exc
+    if previous != fp:
+        raise InputError(
+            f"run_id {run_id!r}: {run_dir} already holds a run made with a different configuration, "
+            f"inputs or workflow code (fingerprint {previous[:10] if previous else '?'} there, "
+            f"{fp[:10]} now). Runs are never overwritten: set a new run_id, or run_id: null to "
+            "derive one."
+        )
+
+
 # --------------------------------------------------------------------------- checksums, JSON
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file's bytes, read in 1 MiB chunks (constant memory)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _json_bytes(obj) -> bytes:
     """Canonical JSON text of ``obj`` (2-space indent, key order kept, UTF-8, no NaN)."""
     return (json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
-
-
-def _fsync_dir(directory: str) -> None:
-    """Flush a directory entry (a rename or link) to disk; a no-op where unsupported."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _temp_beside(path: str) -> tuple[int, str, str]:
-    """A new temporary file ``.<name>.partial-<pid>-*`` in ``path``'s folder: (fd, name, folder)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    prefix = f".{os.path.basename(path)}.partial-{os.getpid()}-"
-    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
-    return fd, tmp, directory
 
 
 def write_json_atomic(obj, path: str | os.PathLike) -> None:
@@ -104,19 +159,7 @@ def write_json_atomic(obj, path: str | os.PathLike) -> None:
     partial one. NaN and infinity are refused (``ValueError``): they are not JSON. On any
     error the temporary file is removed and ``path`` is left as it was.
     """
-    path = os.fspath(path)
-    data = _json_bytes(obj)
-    fd, tmp, directory = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        _fsync_dir(directory)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_bytes_atomic(_json_bytes(obj), path, fsync=True)
 
 
 def _jsonable(value, where: str = "config"):
@@ -404,28 +447,6 @@ def _write_tar_gz(handle, run_id: str, manifest: dict, files: list[tuple[str, st
                     raise ValueError(f"{full}: changed since the manifest was written (SHA-256 differs)")
 
 
-def _claim(tmp: str, archive_path: str) -> None:
-    """Move the finished ``tmp`` to ``archive_path`` without ever replacing an existing file.
-
-    ``os.link`` fails atomically when the name exists. Where hard links are not supported, the
-    name is first reserved with ``O_CREAT | O_EXCL`` and then replaced by the finished file.
-    """
-    try:
-        os.link(tmp, archive_path)
-        return
-    except FileExistsError:
-        raise
-    except OSError:
-        pass  # no hard links on this file system
-    fd = os.open(archive_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-    os.close(fd)
-    try:
-        os.replace(tmp, archive_path)
-    except BaseException:
-        os.unlink(archive_path)
-        raise
-
-
 def _exists_error(archive_path: str) -> FileExistsError:
     return FileExistsError(
         f"{archive_path} already exists and is never overwritten: runs are immutable, so each "
@@ -470,20 +491,11 @@ def write_archive(run_dir: str, members: Sequence[str], manifest: dict, archive_
             f"not in the manifest: {not_listed or 'none'}; "
             f"in the manifest but not given: {not_given or 'none'}"
         )
-    fd, tmp, directory = _temp_beside(archive_path)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_path(archive_path, fsync=True, overwrite=False) as tmp, open(tmp, "wb") as handle:
             _write_tar_gz(handle, run_id, manifest, files, mtime)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            _claim(tmp, archive_path)
-        except FileExistsError:
-            raise _exists_error(archive_path) from None
-        _fsync_dir(directory)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except FileExistsError:
+        raise _exists_error(archive_path) from None
     return archive_path
 
 
