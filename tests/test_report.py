@@ -45,6 +45,9 @@ from vdrbone.report import (
     BROWSE_COLUMNS,
     SECTION_IDS,
     collect_warnings,
+    conditional_section,
+    differential_missingness_section,
+    permutation_section,
     render_html,
     render_report,
     report_context,
@@ -679,6 +682,104 @@ def test_epistasis_section_has_a_heat_map_and_the_pairs_of_all_participants(coho
     numbers = [int(n) for n in re.findall(r"<h2[^>]*>(\d+)\. ", html)]
     assert numbers == list(range(1, len(numbers) + 1))  # sections numbered in order
     assert "<figure>" not in suppressed.split('<section id="epistasis">', 1)[1].split("</section>", 1)[0]
+
+
+def _section(html: str, sid: str) -> str:
+    return html.split(f'<section id="{sid}">', 1)[1].split("</section>", 1)[0]
+
+
+def test_conditional_permutation_and_missingness_sections(cohort, tmp_path):
+    """Conditional rows beside their marginal additive rows, permutation.tsv and the stratum-all
+    rows of qc_test_missing.tsv, rendered with suppression at 5 (small frames for the latter two)."""
+    perm = pd.DataFrame(
+        [
+            ["fracture", "rs731236", "TaqI", "t2dm=yes", 0.0042, 0.005, 0.031, 40, 2000, "", 11],
+            ["fracture", "rs731236", "TaqI", "all", 0.0013, 0.0015, 0.00032, 120, 1000, "", 3],
+            ["fracture", "rs1544410", "BsmI", "all", np.nan, np.nan, np.nan, 3, 0, "too few samples", 3],
+        ],
+        columns=["outcome", "variant", "name", "stratum", "p_value", "emp1", "emp2", "n",
+                 "n_perm_adaptive", "note", "n_cases"],
+    )  # fmt: skip
+    perm = perm.assign(test="allelic", effect_allele="A", n_controls=perm["n"] - perm["n_cases"],
+                       statistic=9.1, n_perm=1000, emp1_adaptive=perm["emp1"], family_size=7,
+                       cells="T2DM x sex cells",
+                       seed=20261130, method="allelic chi-square (PLINK --assoc); outcome permuted within "
+                       "T2DM x sex cells; max(T) 1000 permutations (PLINK --mperm)")  # fmt: skip
+    tm = pd.DataFrame(
+        [
+            ["fracture", "rs731236", "TaqI", "all", 100, 700, 3, 10, 0.03, 10 / 700, 0.047, "", "", ""],
+            ["fracture", "rs1544410", "BsmI", "all", 100, 700, 20, 9, 0.2, 9 / 700, 2.1e-7, "test_missing",
+             "test-missing p 2.1e-07 < 1e-05", ""],
+            ["fracture", "rs731236", "TaqI", "sex=male", 50, 300, 1, 2, 0.02, 2 / 300, 0.5, "", "", ""],
+        ],
+        columns=["outcome", "variant", "name", "stratum", "n_cases", "n_controls", "n_missing_cases",
+                 "n_missing_controls", "f_miss_cases", "f_miss_controls", "p_test_missing", "flag", "reason",
+                 "note"],
+    )  # fmt: skip
+    tables = dict(cohort["tables"])
+    for name, df in {"permutation": perm, "qc_test_missing": tm}.items():
+        tables[name] = str(tmp_path / f"{name}.tsv")
+        write_tsv(df, tables[name])
+    html = render_html(
+        report_context(**{**cohort["kwargs"], "tables": tables}, suppress_below=5, plots=False)
+    )
+    assert _parse(html).errors == []
+    assert '<a href="#conditional">' in html and '<a href="#permutation">' in html
+    numbers = [int(n) for n in re.findall(r"<h2[^>]*>(\d+)\. ", html)]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+    # conditional: each estimated row's numbers equal its row, its marginal additive row beside it
+    assoc = read_tsv(cohort["tables"]["association"])
+    cond = assoc[(assoc["model"] == "conditional") & np.isfinite(assoc["estimate"])]
+    assert len(cond)
+    section = _section(html, "conditional")
+    spans = [s for s in _parse(section).spans if s["key"]]
+    keys = {(s["key"], s["col"]): s["text"] for s in spans}
+    indexed = assoc.set_index(["outcome", "variant", "stratum", "model", "term"]).sort_index()
+    for _, r in cond.iterrows():
+        key = "|".join(str(r[c]) for c in ("outcome", "variant", "stratum", "model", "term"))
+        for col in ("estimate", "ci_lower", "ci_upper", "p_value"):
+            value, tol = _displayed(keys[(key, col)])
+            assert abs(value - r[col]) <= tol * (1 + 1e-9), (key, col)
+        assert keys[(key, "n")] == str(int(r["n"]))
+        marginal = indexed.xs((r["outcome"], r["variant"], r["stratum"], "additive"), drop_level=False).iloc[
+            0
+        ]
+        mkey = "|".join(marginal.name)
+        value, tol = _displayed(keys[(mkey, "estimate")])
+        assert abs(value - marginal["estimate"]) <= tol * (1 + 1e-9)
+        conditioning = r["covariates"].split("+")[-1]
+        assert conditioning in section
+    strata_order = [s["key"].split("|")[2] for s in spans if s["col"] == "estimate"]
+    assert strata_order[0] == "all" and "Conditioned on" in section and "Marginal" in section
+
+    # permutation: stratum all first, EMP1/EMP2/adaptive formatted, seed and what was permuted
+    section = _section(html, "permutation")
+    assert "outcome permuted within T2DM x sex cells" in section and "seed 20261130" in section
+    assert "family of 7 tests" in section and "1000 permutations" in section
+    assert section.index("<td>3.2\u00d710<sup>\u22124</sup></td>") < section.index("<td>0.031</td>")
+    assert "<td>0.001</td><td>0.002</td>" in section  # asymptotic p, EMP1 (0.0013, 0.0015)
+    assert "Adaptive EMP1" in section and "too few samples" in section
+    assert '<span class="n">&lt;5</span>' in section  # n = 3 suppressed
+
+    # differential missingness: stratum all only, small counts and their fractions withheld
+    qc = html.split('<h3 id="test-missing">', 1)[1].split("</table>", 1)[0]
+    assert '<span class="n">&lt;5</span> / <span class="n">100</span></td>' in qc  # 3 of 100, no fraction
+    assert '<span class="n">10</span> / <span class="n">700</span></td>' in qc  # row with a <5: no fraction
+    assert '<span class="n">9</span> / <span class="n">700</span> (0.013)' in qc
+    assert "<td>0.047</td>" in qc and "2.1\u00d710<sup>\u22127</sup>" in qc
+    assert "test-missing p 2.1e-07 &lt; 1e-05" in qc and "<td>0.500</td>" not in qc
+    assert qc.count("<tr>") == 3  # head + two variants of stratum all
+
+
+def test_new_sections_are_empty_without_their_tables(cohort):
+    cfg = cohort["config"]
+    assert (
+        permutation_section(None, settings_from_config(cfg), k=0) == []
+        and differential_missingness_section(None, settings_from_config(cfg), k=0) is None
+    )
+    assoc = read_tsv(cohort["tables"]["association"])
+    assert conditional_section(assoc[assoc["model"] != "conditional"], settings_from_config(cfg), k=0) == []
 
 
 def test_reviewer_items_are_in_the_report(cohort):

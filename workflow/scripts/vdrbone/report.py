@@ -1566,6 +1566,134 @@ def epistasis_section(
     return out
 
 
+def _variant_names(assoc: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(assoc["variant"].astype(str), assoc["name"].astype(str), strict=True))
+
+
+def _shown(value):
+    """A (suppressed) count of a :func:`suppress_counts` frame as text ("" when missing)."""
+    return value if isinstance(value, str) else suppress_count(value, 0)
+
+
+def conditional_section(assoc: pd.DataFrame, settings: Settings, *, k: int) -> list[dict]:
+    """Plain data of the conditional-analysis section (PLINK ``--condition``), one dict per
+    outcome with conditional rows: ``label`` and ``table`` (stratum ``all`` first, then the
+    others; variant, conditioning SNP(s) from ``covariates`` or the row's ``note``, n, the
+    conditional estimate (CI) and p beside the marginal ``additive`` row's). [] without rows."""
+    if assoc.empty or "conditional" not in set(assoc["model"]):
+        return []
+    names = _variant_names(assoc)
+    additive = assoc[assoc["model"] == "additive"]
+    marginal = {(r["outcome"], r["variant"], r["stratum"]): r for _, r in additive.iterrows()}
+    out = []
+    for outcome, spec in settings.outcomes.items():
+        part = assoc[(assoc["outcome"] == outcome) & (assoc["model"] == "conditional")]
+        if part.empty:
+            continue
+        binary = outcome_kind(spec) != "continuous"
+        decimals = estimate_decimals(assoc[assoc["outcome"] == outcome], "OR" if binary else "beta")
+        strata = list(dict.fromkeys(["all", *part["stratum"]]))
+        rows = []
+        for s in strata:
+            for _, r in part[part["stratum"] == s].iterrows():
+                covs = str(r["covariates"]).split("+") if isinstance(r["covariates"], str) else []
+                cond = [f"{names[c]} {c}" for c in covs if c in names]
+                m = marginal.get((outcome, r["variant"], s))
+                rows.append([
+                    cell([el("b", r["name"]), f" {r['variant']}"], cls="text"),
+                    cell(stratum_name(s), cls="text"),
+                    cell(", ".join(cond) if cond else na(suppress_text(r["note"], k)), cls="text"),
+                    cell(_count(r["n"], k, key=_row_key(r), col="n") if _finite(r["n"]) else ""),
+                    cell(_est_cell(r, decimals, k)),
+                    cell(_p_cell(r)),
+                    cell(_est_cell(m, decimals, k) if m is not None else ""),
+                    cell(_p_cell(m) if m is not None else ""),
+                ])  # fmt: skip
+        ratio = _ratio(part) if binary else "beta"
+        head = ["Variant", "Stratum", "Conditioned on", "n", f"Conditional {ratio} (95% CI)", "p",
+                f"Marginal {ratio} (95% CI)", "p"]  # fmt: skip
+        out.append({"label": spec.get("label", outcome), "table": table(head, rows)})
+    return out
+
+
+def permutation_section(perm: pd.DataFrame | None, settings: Settings, *, k: int) -> list[dict]:
+    """Plain data of the permutation section (``permutation.tsv``), one dict per outcome:
+    ``label``, ``method`` (the row's ``method``: statistic and what was permuted), ``n_perm``,
+    ``family_size``, ``seed`` and ``table`` (variant, stratum, n, asymptotic p, EMP1, EMP2, and the
+    adaptive EMP1 with its permutations when computed; counts suppressed). [] without rows."""
+    if perm is None or perm.empty:
+        return []
+    shown = suppress_counts(perm, k)
+    adaptive = pd.to_numeric(perm["emp1_adaptive"], errors="coerce").notna().any()
+    head = ["Variant", "Stratum", "n", "Asymptotic p", "EMP1", "EMP2 (max(T))"]
+    head += ["Adaptive EMP1", "Adaptive permutations"] if adaptive else []
+    out = []
+    for outcome, part in shown.groupby("outcome", sort=False):
+        part = pd.concat([part[part["stratum"] == "all"], part[part["stratum"] != "all"]])
+        rows = []
+        for _, r in part.iterrows():
+            note = suppress_text(r["note"], k) if isinstance(r["note"], str) and r["note"] else ""
+            cells = [
+                cell([el("b", r["name"]), f" {r['variant']}"], cls="text"),
+                cell(stratum_name(r["stratum"]), cls="text"),
+                cell(span(_shown(r["n"]), cls="n")),
+            ]
+            if note:
+                cells.append(cell(na(note), cls="text", colspan=len(head) - 3))
+            else:
+                cells += [cell(fmt_p(r["p_value"])), cell(fmt_p(r["emp1"])), cell(fmt_p(r["emp2"]))]
+                if adaptive:
+                    cells += [cell(fmt_p(r["emp1_adaptive"])), cell(_shown(r["n_perm_adaptive"]))]
+            rows.append(cells)
+        first = part.iloc[0]
+        out.append(
+            {
+                "label": settings.outcomes.get(outcome, {}).get("label", outcome),
+                "method": str(first["method"]),
+                "n_perm": int(pd.to_numeric(part["n_perm"], errors="coerce").max()),
+                "family_size": int(first["family_size"]),
+                "seed": int(first["seed"]),
+                "table": table(head, rows),
+            }
+        )
+    return out
+
+
+def differential_missingness_section(tm: pd.DataFrame | None, settings: Settings, *, k: int) -> dict | None:
+    """Plain data of the differential-missingness table (``qc_test_missing.tsv``, PLINK
+    ``--test-missing``): the rows of stratum ``all``, missing genotypes among cases and controls
+    (counts and fractions suppressed by :func:`vdrbone.disclosure.suppress_counts`), Fisher p and
+    the flag. ``None`` without rows."""
+    if tm is None or tm.empty:
+        return None
+    shown = suppress_counts(tm[tm["stratum"] == "all"], k)
+    if shown.empty:
+        return None
+    rows = []
+    for _, r in shown.iterrows():
+        label = settings.outcomes.get(r["outcome"], {}).get("label", r["outcome"])
+        missing = []
+        for side in ("cases", "controls"):
+            f = r[f"f_miss_{side}"]
+            missing.append(
+                [span(_shown(r[f"n_missing_{side}"]), cls="n"), " / ", span(_shown(r[f"n_{side}"]), cls="n")]
+                + ([f" ({fmt_num(f, 3)})"] if _finite(f) else [])
+            )
+        note = r["note"] if isinstance(r["note"], str) and r["note"] else ""
+        status = flag(suppress_text(r["reason"], k)) if r["flag"] == "test_missing" else "pass"
+        rows.append([
+            cell(label, cls="text"),
+            cell([el("b", r["name"]), f" {r['variant']}"], cls="text"),
+            cell(missing[0]),
+            cell(missing[1]),
+            cell(fmt_p(r["p_test_missing"]) if _finite(r["p_test_missing"]) else na(suppress_text(note, k))),
+            cell(status, cls="text"),
+        ])  # fmt: skip
+    head = ["Outcome", "Variant", "Missing in cases (fraction)", "Missing in controls (fraction)",
+            "Fisher p", "QC flag"]  # fmt: skip
+    return table(head, rows)
+
+
 # --------------------------------------------------------------------------- summary pieces
 def sample_counts(frames, assoc: pd.DataFrame, settings: Settings, k: int) -> dict:
     """Samples in the inputs (sample_matching.tsv) and, per stratum, participants (table1.tsv)
@@ -1839,6 +1967,9 @@ def report_context(
         "covariate_design": covariate_design_data(frames.get("covariate_design")),
         "haplotypes": haplotype_section(frames, settings, k=k, plots=plots),
         "epistasis": epistasis_section(frames.get("epistasis"), settings, k=k, plots=plots),
+        "conditional": conditional_section(assoc, settings, k=k),
+        "permutation": permutation_section(frames.get("permutation"), settings, k=k),
+        "test_missing": differential_missingness_section(frames.get("qc_test_missing"), settings, k=k),
         "methods": methods_sections(settings, panel=panel, versions=versions, suppress=k, facts=facts),
         "p_legend": p_value_legend(assoc).to_dict("records") if len(assoc) else [],
         "families": [
