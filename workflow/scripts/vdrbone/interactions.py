@@ -140,10 +140,7 @@ def modifier_interaction(
         c = np.delete(c, same, axis=1)
         names = [x for j, x in enumerate(names) if j not in same]
     n, k = y.size, M.shape[1]
-    base = {"n": n}
-    if outcome_type != "continuous":
-        base["n_cases"] = int(y.sum())
-        base["n_controls"] = n - base["n_cases"]
+    base = regression.sample_counts(y, outcome_type != "continuous")
     model = f"interaction_{name}"
     terms = [f"per_allele_x_{name}"] if k == 1 else [f"per_allele_x_{name}:{lab}" for lab in labels]
     if modifier_type == "categorical":

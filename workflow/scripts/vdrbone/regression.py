@@ -801,6 +801,15 @@ def _fit_vs_null(
     return rows
 
 
+def sample_counts(y: np.ndarray, binary: bool) -> dict:
+    """``n`` (and for a binary outcome ``n_cases``, ``n_controls``) of the analysed samples ``y``."""
+    n = int(y.shape[0])
+    if not binary:
+        return {"n": n}
+    cases = int(y.sum())
+    return {"n": n, "n_cases": cases, "n_controls": n - cases}
+
+
 def sample_checks(y, binary, n, p, min_n, min_cases) -> str:
     """Why a model with ``p`` parameters cannot be fitted on these ``n`` samples ("" if it can).
 
@@ -1052,10 +1061,7 @@ def _genetic_models(
     if ds is not None:
         ds = ds[keep]
     n = int(y.shape[0])
-    base = {"n": n}
-    if binary:
-        base["n_cases"] = int(y.sum())
-        base["n_controls"] = n - base["n_cases"]
+    base = sample_counts(y, binary)
 
     all_terms = _all_terms(ploidy)
 
@@ -1173,10 +1179,7 @@ def interaction_test(
     keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(m) & ~np.isnan(c).any(axis=1)
     y, g, m, c = y[keep], g[keep], m[keep], c[keep]
     n = int(y.shape[0])
-    base = {"n": n}
-    if binary:
-        base["n_cases"] = int(y.sum())
-        base["n_controls"] = n - base["n_cases"]
+    base = sample_counts(y, binary)
     same = [j for j in range(c.shape[1]) if np.array_equal(c[:, j], m)]
     if same:
         c = np.delete(c, same, axis=1)
@@ -1280,10 +1283,7 @@ def conditional_test(
     keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(k_cond).any(axis=1) & ~np.isnan(c).any(axis=1)
     y, g, k_cond, c = y[keep], g[keep], k_cond[keep], c[keep]
     n = int(y.shape[0])
-    base = {"n": n}
-    if binary:
-        base["n_cases"] = int(y.sum())
-        base["n_controls"] = n - base["n_cases"]
+    base = sample_counts(y, binary)
 
     def nan(note):
         return TestResult(model="conditional", term="per_allele", note=note, **base)
@@ -1371,10 +1371,7 @@ def snp_interaction_test(
     keep = ~np.isnan(y) & ~np.isnan(a) & ~np.isnan(b) & ~np.isnan(c).any(axis=1)
     y, a, b, c = y[keep], a[keep], b[keep], c[keep]
     n = int(y.shape[0])
-    base = {"n": n}
-    if binary:
-        base["n_cases"] = int(y.sum())
-        base["n_controls"] = n - base["n_cases"]
+    base = sample_counts(y, binary)
 
     def nan(note):
         return TestResult(model="snp_interaction", term="g1_x_g2", note=note, **base)
