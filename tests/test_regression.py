@@ -835,3 +835,13 @@ def test_firth_converges_with_a_single_case_carrier():
         "carrier", "carrier"
     ]
     assert row.method == FIRTH and np.isfinite([row.p_value, row.ci_lower, row.ci_upper]).all()
+
+
+def test_wald_rows_of_a_near_separated_fit_give_an_infinite_limit_not_an_overflow():
+    """A Firth fit with a huge standard error (a product term of two rare variants at 100,000
+    people) has an upper Wald limit exp(b + 1.96 se) beyond float range: it is reported as inf
+    (the epistasis job crashed with OverflowError before)."""
+    rows = regression._wald_rows("epistasis", ["x"], np.array([2.0]), np.array([400.0]), True, {})
+    assert rows[0].estimate == pytest.approx(math.exp(2.0))
+    assert rows[0].ci_upper == math.inf and rows[0].ci_lower == 0.0
+    assert regression.safe_exp(709.5) == math.inf and regression.safe_exp(1.0) == math.e

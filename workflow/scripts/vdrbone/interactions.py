@@ -216,7 +216,7 @@ def modifier_interaction(
 
     def effect(b, s_):
         lo, hi = b - regression.Z95 * s_, b + regression.Z95 * s_
-        return (math.exp(b), math.exp(lo), math.exp(hi)) if ratio else (b, lo, hi)
+        return (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi)) if ratio else (b, lo, hi)
 
     rows = []
     for term, j in zip(terms, idx, strict=True):

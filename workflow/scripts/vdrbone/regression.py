@@ -577,7 +577,7 @@ def _wald_rows(model, terms, beta, se, binary, base, **fields) -> list[TestResul
     for t, b, s in zip(terms, beta, se, strict=True):
         lo, hi = b - Z95 * s, b + Z95 * s
         if binary:
-            est, lo, hi, etype = math.exp(b), math.exp(lo), math.exp(hi), "OR"
+            est, lo, hi, etype = safe_exp(b), safe_exp(lo), safe_exp(hi), "OR"
         else:
             est, etype = b, "beta"
         rows.append(
@@ -674,7 +674,8 @@ def profile_limits(
     return limits[0], limits[1]
 
 
-def _exp(x: float) -> float:
+def safe_exp(x: float) -> float:
+    """``exp(x)``, infinite instead of OverflowError (an odds-ratio limit of a near-separated fit)."""
     return math.exp(x) if x < 709.0 else math.inf
 
 
@@ -714,7 +715,7 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
     for r, j in zip(rows, idx, strict=True):
         r.wald_ci_lower, r.wald_ci_upper = r.ci_lower, r.ci_upper
         lo, hi = profile_limits(X, y, fit, int(j))
-        r.ci_lower, r.ci_upper = _exp(lo), _exp(hi)
+        r.ci_lower, r.ci_upper = safe_exp(lo), safe_exp(hi)
         if not (np.isfinite(lo) and np.isfinite(hi)):
             r.note = f"{r.note}; profile CI: restricted fit did not converge"
     return rows
