@@ -845,3 +845,18 @@ def test_wald_rows_of_a_near_separated_fit_give_an_infinite_limit_not_an_overflo
     assert rows[0].estimate == pytest.approx(math.exp(2.0))
     assert rows[0].ci_upper == math.inf and rows[0].ci_lower == 0.0
     assert regression.safe_exp(709.5) == math.inf and regression.safe_exp(1.0) == math.e
+
+
+def test_profile_limits_without_a_consistent_bracket_are_nan_not_a_crash():
+    """Epistasis of osteoporosis_fn at 100,000 simulated people: an mtDNA carrier column (5
+    carriers, no case) and its product with a VDR SNP (6 non-zero) are nearly collinear, and the
+    Firth estimates run far out (|beta| ~ 500). The restricted maximum at the inner end of the
+    bracket then moves to another local maximum when Brent's method evaluates it again, so the
+    bracket has no sign change: the limit is NaN (the row says the restricted fit did not
+    converge) instead of the ValueError that stopped the epistasis job."""
+    data = np.load(Path(__file__).parent / "fixtures" / "firth_flat_profile.npz")
+    X, y = data["X"], data["y"]
+    fit = regression.fit_firth(X, y)
+    assert fit.converged and abs(fit.beta[5]) > 100
+    lo, hi = regression.profile_limits(X, y, fit, 5)
+    assert math.isnan(lo) and math.isnan(hi)

@@ -670,6 +670,8 @@ def profile_limits(
             root = optimize.brentq(excess, inner, outer, xtol=1e-10, rtol=1e-13) if found else math.nan
         except ArithmeticError:
             root = math.nan
+        except ValueError:  # the restricted maximum at ``inner`` moved to another local maximum:
+            root = math.nan  # no consistent bracket, so no limit (reported as not converged)
         limits.append(root)
     return limits[0], limits[1]
 
