@@ -23,6 +23,7 @@ TIE_RELATIVE = 1e-7  # as R's fisher.test: probabilities within this relative di
 CALL_STATUSES = (
     "called", "missing", "heteroplasmic", "het_haploid", "other_allele", "low_gp", "other_ploidy", "excluded",
 )  # fmt: skip
+_CALLED = CALL_STATUSES.index("called")
 _COUNTED = ("heteroplasmic", "het_haploid", "other_allele", "low_gp")  # not called, with a count column
 NO_HWE_MT = "no HWE test for haploid mtDNA"
 HWE_SAMPLES = ("all", "controls", "both")
@@ -107,9 +108,10 @@ def hwe_exact_many(n_het, n_hom1, n_hom2, *, midp: bool = False) -> np.ndarray:
     return out
 
 
-def _status_counts(status: pd.Series) -> dict[str, int]:
-    vc = status.value_counts()
-    return {s: int(vc.get(s, 0)) for s in CALL_STATUSES}
+def _status_counts(codes: np.ndarray) -> dict[str, int]:
+    """Counts of each of :data:`CALL_STATUSES` from status codes (positions in that tuple)."""
+    counts = np.bincount(codes, minlength=len(CALL_STATUSES))
+    return {s: int(c) for s, c in zip(CALL_STATUSES, counts, strict=True)}
 
 
 def _check_calls(calls: pd.DataFrame) -> None:
@@ -178,10 +180,13 @@ def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _variant_row(
-    v, sub: pd.DataFrame, n_samples: int, *, min_call_rate: float, hwe_p: float, apply_hwe: bool
-) -> dict:
-    ec = sub.loc[sub["status"] == "called", "effect_count"].to_numpy(dtype=float)
-    st = _status_counts(sub["status"])
+    v, effect_count: np.ndarray, status: np.ndarray, n_samples: int, *, min_call_rate: float, hwe_p: float,
+    apply_hwe: bool,
+) -> dict:  # fmt: skip
+    """QC row of one variant in one stratum and subset, from its calls' effect counts and status
+    codes (positions in :data:`CALL_STATUSES`)."""
+    ec = effect_count[status == _CALLED]
+    st = _status_counts(status)
     n_called = int(ec.size)
     row = {
         "n_samples": n_samples,
@@ -295,24 +300,32 @@ def qc_variants(
     for o in binary_outcomes:
         subsets[f"controls:{o}"] = (pheno[o] == 0).to_numpy(dtype=bool)
     applied = hwe_subsets(hwe_samples, binary_outcomes)
-    calls = calls[calls["sample"].astype(str).isin(set(samples))]
-    by_variant = {vid: g.set_index(g["sample"].astype(str)) for vid, g in calls.groupby("variant")}
+    # each call's row in pheno (-1: not a phenotyped sample), so that a stratum's calls are one
+    # boolean take instead of a string lookup per variant, stratum and subset
+    calls = calls.assign(_row=pd.Index(samples).get_indexer(calls["sample"].astype(str)))
+    calls = calls[calls["_row"] >= 0]
+    by_variant = dict(tuple(calls.groupby("variant")))
     unavailable = unavailable or {}
     rows = []
     for v in panel:
-        g = by_variant.get(v.id, calls.iloc[:0].set_index("sample"))
+        g = by_variant.get(v.id, calls.iloc[:0])
+        row_of = g["_row"].to_numpy()
+        effect_count = g["effect_count"].to_numpy(dtype=float)
+        status = pd.Index(CALL_STATUSES).get_indexer(g["status"])
         gone = v.id in unavailable or (len(g) > 0 and (g["status"] == "excluded").all())
         why = unavailable.get(v.id) or "excluded at extraction (see extraction.tsv)"
         for subset, smask in subsets.items():
             for label, mask in masks.items():
-                keep = samples[mask & smask]
-                sub = g.loc[g.index.isin(keep)]
+                chosen = mask & smask
+                n_chosen = int(chosen.sum())
+                take = chosen[row_of]
                 row = {"variant": v.id, "name": v.name, "stratum": label, "subset": subset}
                 row.update(
                     _variant_row(
                         v,
-                        sub,
-                        len(keep),
+                        effect_count[take],
+                        status[take],
+                        n_chosen,
                         min_call_rate=min_call_rate,
                         hwe_p=hwe_p,
                         apply_hwe=subset in applied,
@@ -432,7 +445,7 @@ def qc_test_missing(
     keep = (rows_i >= 0) & (cols_j >= 0)
     is_called = np.zeros((len(samples), len(panel.ids)), dtype=bool)
     is_called[rows_i[keep], cols_j[keep]] = True
-    excluded = calls.groupby("variant")["status"].agg(lambda s: bool((s == "excluded").all()))
+    excluded = calls["status"].eq("excluded").groupby(calls["variant"]).all()
     unavailable = unavailable or {}
     out = []
     for outcome in binary_outcomes:
@@ -526,9 +539,13 @@ def qc_samples(
         raise ValueError(f"min_call_rate must lie in [0, 1], got {min_call_rate}")
     calls = calls[calls["status"] != "excluded"]  # variants extraction could not give
     n_variants = int(calls["variant"].nunique())
-    tab = pd.crosstab(calls["sample"], calls["status"]).reindex(columns=list(CALL_STATUSES), fill_value=0)
-    order = pd.unique(calls["sample"])
-    tab = tab.reindex(order, fill_value=0)
+    # samples (in order of first appearance) x CALL_STATUSES counts
+    codes, order = pd.factorize(calls["sample"])
+    status = pd.Index(CALL_STATUSES).get_indexer(calls["status"])
+    k = len(CALL_STATUSES)
+    counts = np.bincount(codes * k + status, minlength=len(order) * k).reshape(len(order), k)
+    tab = pd.DataFrame(counts, columns=list(CALL_STATUSES))
+    order = np.asarray(order, dtype=object)
     n_called = tab["called"].to_numpy()
     out = pd.DataFrame(
         {
