@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from scipy import stats
+from scipy import linalg, special, stats
 
 from vdrbone import regression
 from vdrbone.regression import (
@@ -845,3 +845,26 @@ def test_wald_rows_of_a_near_separated_fit_give_an_infinite_limit_not_an_overflo
     assert rows[0].estimate == pytest.approx(math.exp(2.0))
     assert rows[0].ci_upper == math.inf and rows[0].ci_lower == 0.0
     assert regression.safe_exp(709.5) == math.inf and regression.safe_exp(1.0) == math.e
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_hat_diagonal_equals_the_straightforward_formula(lower):
+    # _hat_diagonal (Cholesky factor, n x p product, row-wise sum of squares) against the
+    # diagonal of W^1/2 X (X'WX)^-1 X' W^1/2 formed explicitly, with a high-leverage row, zero
+    # weights and prior weights; and the weighted Gram matrix against X' diag(w) X
+    rng = np.random.default_rng(11)
+    n = 300
+    X = np.column_stack([np.ones(n), rng.normal(50, 10, n), rng.binomial(1, 0.3, n), np.zeros(n)])
+    X[0, 3] = 1.0  # a single carrier: leverage near 1
+    mu = special.expit(X @ np.array([-1.0, 0.02, 0.5, 2.0]))
+    prior = rng.uniform(0.0, 2.0, n)
+    prior[:5] = [1.0, 0.0, 0.0, 0.5, 0.0]
+    for w in (mu * (1 - mu), prior * mu * (1 - mu)):
+        info = regression._weighted_gram(X, w)
+        assert_allclose(info, X.T @ np.diag(w) @ X, rtol=1e-12)
+        sw = np.sqrt(w)[:, None] * X
+        straight = np.diag(sw @ np.linalg.inv(X.T @ np.diag(w) @ X) @ sw.T)
+        h = regression._hat_diagonal(X, w, linalg.cho_factor(info, lower=lower))
+        assert_allclose(h, straight, rtol=1e-10, atol=1e-14)
+        assert h[0] > 0.5 and np.all(h[w == 0] == 0)
+        assert_allclose(h.sum(), X.shape[1], rtol=1e-12)  # trace of the hat matrix = p
