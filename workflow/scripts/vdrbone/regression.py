@@ -205,7 +205,7 @@ def fit_logistic(
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
         w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
-        info = _weighted_gram(X, w)
+        info = (X.T * w) @ X
         try:
             chol = linalg.cho_factor(info)
         except linalg.LinAlgError:
@@ -230,7 +230,7 @@ def fit_logistic(
             converged = True
             break
     w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
-    info = _weighted_gram(X, w)
+    info = (X.T * w) @ X
     try:
         # An ill-conditioned information matrix (separation) shows as huge SEs, which the
         # callers test for and answer with the Firth fallback: no warning needed here.
