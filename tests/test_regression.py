@@ -868,3 +868,38 @@ def test_hat_diagonal_equals_the_straightforward_formula(lower):
         assert_allclose(h, straight, rtol=1e-10, atol=1e-14)
         assert h[0] > 0.5 and np.all(h[w == 0] == 0)
         assert_allclose(h.sum(), X.shape[1], rtol=1e-12)  # trace of the hat matrix = p
+
+
+def test_checks_only_gives_the_sample_check_rows_without_fitting(monkeypatch):
+    # checks_only (the mtDNA minimum-carrier rule replaces fitted rows): the same NaN rows as the
+    # full call when a sample check fails; when they pass, NaN rows with an empty note, no fit
+    rng = np.random.default_rng(8)
+    n = 400
+    c = rng.normal(size=(n, 1))
+    y = rng.binomial(1, 0.3, n).astype(float)
+    carrier = (rng.random(n) < 0.1).astype(float)
+    m = rng.integers(0, 2, n).astype(float)
+    g = rng.integers(0, 3, n).astype(float)
+    failing = [
+        (y[:20], carrier[:20], c[:20]),  # too few samples
+        (np.zeros(n), carrier, c),  # no cases
+        (y, np.zeros(n), c),  # monomorphic
+    ]
+    for yy, gg, cc in failing:
+        full = genetic_models(yy, gg, cc, outcome_type="binary", ploidy=1)
+        assert full[0].note
+        assert genetic_models(yy, gg, cc, outcome_type="binary", ploidy=1, checks_only=True) == full
+    for yy, gg, mm in [(y[:20], g[:20], m[:20]), (y, g, np.zeros(n)), (y, g * m, m)]:
+        kw = dict(outcome_type="binary", modifier_name="t2dm")
+        full = interaction_test(yy, gg, mm, c[: yy.size], **kw)
+        assert full.note and interaction_test(yy, gg, mm, c[: yy.size], checks_only=True, **kw) == full
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(regression, "fit_logistic", no_fit)
+    rows = genetic_models(y, carrier, c, outcome_type="binary", ploidy=1, checks_only=True)
+    assert [(r.note, r.n, r.n_cases) for r in rows] == [("", n, int(y.sum()))]
+    assert np.isnan(rows[0].p_value)
+    row = interaction_test(y, g, m, c, outcome_type="binary", modifier_name="sex", checks_only=True)
+    assert row.note == "" and np.isnan(row.p_value) and row.n == n

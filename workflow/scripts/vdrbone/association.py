@@ -327,6 +327,9 @@ def associate_outcome(
                 else np.empty((mask.sum(), 0))
             )
             power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
+            too_few = (
+                mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
+            )
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 genetic = survival.cox_genetic_models(
@@ -342,6 +345,7 @@ def associate_outcome(
                     min_events=min_cases,
                 )
             else:
+                # with too few mtDNA carriers the fitted rows are replaced below: checks only
                 genetic = regression.genetic_models(
                     y_reg,
                     g_s,
@@ -352,11 +356,9 @@ def associate_outcome(
                     covariate_names=cov_names,
                     min_n=min_n,
                     min_cases=min_cases,
+                    checks_only=bool(too_few),
                 )
                 time_s = entry_s = None
-            too_few = (
-                mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
-            )
             if too_few and not _data_reason(genetic[0].note):
                 model_counts = _sample_counts(y_s[in_model], binary)
                 genetic = _not_estimable(regression.GENETIC_MODEL_TERMS[1], too_few, **model_counts)
@@ -416,6 +418,7 @@ def associate_outcome(
                         covariate_names=names,
                         min_n=min_n,
                         min_cases=min_cases,
+                        checks_only=bool(too_few),  # fitted rows are replaced below
                     )
                 if too_few and not _data_reason(res.note):
                     res = TestResult(

@@ -978,6 +978,7 @@ def genetic_models(
     covariate_names=None,
     min_n: int = 30,
     min_cases: int = 1,
+    checks_only: bool = False,
 ) -> list[TestResult]:
     """Fit the SNPassoc genetic models of one variant, adjusted for covariates.
 
@@ -1014,6 +1015,9 @@ def genetic_models(
     min_n : fewer complete-case samples than this gives NaN rows (config
         ``association.min_stratum_n``).
     min_cases : fewer cases or controls than this gives NaN rows (config ``association.min_cases``).
+    checks_only : only the sample checks (numbers, cases, controls, monomorphism): their NaN rows
+        when they fail, else NaN rows with an empty note; nothing is fitted (for a caller that
+        replaces fitted rows, as the mtDNA minimum-carrier rule).
 
     Returns
     -------
@@ -1029,7 +1033,7 @@ def genetic_models(
     if dosage is None:
         return _genetic_models(
             y, effect_count, covariates, outcome_type=outcome_type, ploidy=ploidy, dosage=None,
-            covariate_names=covariate_names, min_n=min_n, min_cases=min_cases,
+            covariate_names=covariate_names, min_n=min_n, min_cases=min_cases, checks_only=checks_only,
         )  # fmt: skip
     if ploidy != 2:
         raise ValueError("dosage is only used for diploid variants (ploidy 2)")
@@ -1037,7 +1041,7 @@ def genetic_models(
     ds = _as_1d(dosage, "dosage", g.shape[0] if g.ndim == 1 else None)
     filled = np.where(np.isnan(ds), g, ds)
     common = dict(outcome_type=outcome_type, ploidy=ploidy, covariate_names=covariate_names,
-                  min_n=min_n, min_cases=min_cases)  # fmt: skip
+                  min_n=min_n, min_cases=min_cases, checks_only=checks_only)  # fmt: skip
     rows = _genetic_models(y, g, covariates, dosage=None, **common)
     # The dosage model's checks (monomorphism, separation, rank) use the dosages; the rounded
     # dosages only pass the count validation and mark which samples have a value.
@@ -1061,6 +1065,7 @@ def _genetic_models(
     covariate_names,
     min_n: int,
     min_cases: int,
+    checks_only: bool = False,
 ) -> list[TestResult]:
     """:func:`genetic_models` on one complete-case sample set (genotype, dosage if given)."""
     y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
@@ -1098,6 +1103,8 @@ def _genetic_models(
         return all_nan(note)
     if (np.ptp(ds) == 0) if ds is not None else len(np.unique(g)) < 2:
         return all_nan("monomorphic in this stratum")
+    if checks_only:
+        return all_nan("")
     X0 = np.column_stack([np.ones(n), c])
     note = collinear_note(X0, names)
     if note:
@@ -1162,6 +1169,7 @@ def interaction_test(
     covariate_names=None,
     min_n: int = 30,
     min_cases: int = 1,
+    checks_only: bool = False,
 ) -> TestResult:
     """Test SNP (log-additive) x modifier interaction.
 
@@ -1180,6 +1188,9 @@ def interaction_test(
     modifier : float array (n,), 0/1 (for example T2DM yes = 1, or female = 1); NaN = missing.
     modifier_name : ``'t2dm'`` or ``'sex'``: model ``interaction_<name>``, term
         ``per_allele_x_<name>``.
+    checks_only : only the sample checks (numbers, cases, controls, monomorphism, constant
+        modifier): the NaN row of a failed check, else a NaN row with an empty note; nothing is
+        fitted (as :func:`genetic_models`).
 
     Returns
     -------
@@ -1221,6 +1232,8 @@ def interaction_test(
         return nan(f"modifier {modifier_name} constant in this stratum")
     if len(np.unique(g[m == 1])) < 2 or len(np.unique(g[m == 0])) < 2:
         return nan(f"monomorphic within a {modifier_name} group")
+    if checks_only:
+        return nan("")
     X0 = np.column_stack([np.ones(n), c, m, g])
     note = collinear_note(np.column_stack([np.ones(n), c]), names)
     if note:
