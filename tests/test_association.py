@@ -22,7 +22,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from vdrbone import families, regression
+from vdrbone import association, families, regression
 from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome, merge_outcomes
 from vdrbone.panel import read_panel
 from vdrbone.qc import qc_variants
@@ -762,3 +762,63 @@ def test_degenerate_covariates_listed_once_per_stratum(degenerate):
     # the unadjusted tests are not touched
     a = degenerate["bmd_ls"].association
     assert (a.loc[a["model"].isin(["anova", "kruskal_wallis"]), "note"].fillna("") == "").all()
+
+
+def _svd_rank(m):
+    # the straightforward rank: SVD of the n x k matrix with unit-norm columns
+    norms = np.linalg.norm(m, axis=0)
+    m = m[:, norms > 0] / norms[norms > 0]
+    if m.shape[1] == 0:
+        return 0
+    sv = np.linalg.svd(m, compute_uv=False)
+    return int((sv > association.ALIAS_TOL * sv[0]).sum())
+
+
+def test_subset_rank_from_one_qr_equals_the_svd_rank_of_each_subset():
+    # one QR of [X0, codings] (association._subset_rank) against an SVD of each n x k design:
+    # aliased codings (no effect-allele homozygote: dominant = overdominant = additive), a
+    # near-dependent column on either side of the tolerance, a zero column, repeated columns
+    rng = np.random.default_rng(3)
+    n = 2000
+    g = rng.choice([0.0, 1.0], n, p=[0.7, 0.3])
+    age, bmi = rng.normal(60, 9, n), rng.normal(28, 4, n)
+    near = 0.5 * age + bmi
+    m = np.column_stack(
+        [
+            np.ones(n),
+            age,
+            bmi,
+            g == 1,
+            g == 2,
+            g >= 1,
+            g,
+            near + 1e-4 * rng.normal(size=n),  # rank-adding (relative 3e-6 > 1e-7)
+            near + 1e-11 * rng.normal(size=n),  # dependent within tolerance
+            np.zeros(n),
+        ]
+    ).astype(float)
+    rank = association._subset_rank(m)
+    subsets = [[0, 1, 2, *extra] for extra in ([3, 4], [5], [6], [7], [8], [9], [3, 4, 5], [7, 8], [])]
+    subsets += [[0, 1, 2, 5, 0, 1, 2, 6], [0, 1, 2, 3, 0, 1, 2, 4], [9], [6, 6]]
+    got = [rank(s) for s in subsets]
+    assert got == [_svd_rank(m[:, s]) for s in subsets]
+    assert got[:6] == [4, 4, 4, 4, 3, 3]  # hom_alt and zero columns add nothing, near[1e-11] neither
+    assert association._span_equal(rank, [0, 1, 2, 5], [0, 1, 2, 6])  # dominant = additive here
+    assert not association._span_equal(rank, [0, 1, 2, 5], [0, 1, 2, 7])
+
+
+def test_same_design_with_shared_and_separate_null_columns():
+    rng = np.random.default_rng(4)
+    n = 500
+    keep = np.ones(n, dtype=bool)
+    g, mod, c = rng.integers(0, 3, n).astype(float), rng.integers(0, 2, n).astype(float), rng.normal(size=n)
+    _, null_a, full_a = association.interaction_design(np.ones(n), g, mod, c[:, None])
+    # the same design with the covariate rescaled and the columns reordered: same spans
+    null_b = np.column_stack([np.ones(n), mod, 2.0 * c, g])
+    full_b = np.column_stack([null_b, g * mod])
+    assert association.same_design((keep, null_a, full_a), (keep, null_b, full_b))
+    # a null design that is not the leading block of its full design
+    assert association.same_design((keep, null_a, full_a), (keep, null_b[:, ::-1], full_b))
+    other = np.column_stack([null_b, g * c])
+    assert not association.same_design((keep, null_a, full_a), (keep, null_b, other))
+    assert not association.same_design((keep, null_a, full_a), (~keep, null_b, full_b))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
-from scipy import stats
+from scipy import linalg, special, stats
 
 from vdrbone import regression
 from vdrbone.regression import (
@@ -860,3 +860,61 @@ def test_profile_limits_without_a_consistent_bracket_are_nan_not_a_crash():
     assert fit.converged and abs(fit.beta[5]) > 100
     lo, hi = regression.profile_limits(X, y, fit, 5)
     assert math.isnan(lo) and math.isnan(hi)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+def test_hat_diagonal_equals_the_straightforward_formula(lower):
+    # _hat_diagonal (Cholesky factor, n x p product, row-wise sum of squares) against the
+    # diagonal of W^1/2 X (X'WX)^-1 X' W^1/2 formed explicitly, with a high-leverage row, zero
+    # weights and prior weights; and the weighted Gram matrix against X' diag(w) X
+    rng = np.random.default_rng(11)
+    n = 300
+    X = np.column_stack([np.ones(n), rng.normal(50, 10, n), rng.binomial(1, 0.3, n), np.zeros(n)])
+    X[0, 3] = 1.0  # a single carrier: leverage near 1
+    mu = special.expit(X @ np.array([-1.0, 0.02, 0.5, 2.0]))
+    prior = rng.uniform(0.0, 2.0, n)
+    prior[:5] = [1.0, 0.0, 0.0, 0.5, 0.0]
+    for w in (mu * (1 - mu), prior * mu * (1 - mu)):
+        info = regression._weighted_gram(X, w)
+        assert_allclose(info, X.T @ np.diag(w) @ X, rtol=1e-12)
+        sw = np.sqrt(w)[:, None] * X
+        straight = np.diag(sw @ np.linalg.inv(X.T @ np.diag(w) @ X) @ sw.T)
+        h = regression._hat_diagonal(X, w, linalg.cho_factor(info, lower=lower))
+        assert_allclose(h, straight, rtol=1e-10, atol=1e-14)
+        assert h[0] > 0.5 and np.all(h[w == 0] == 0)
+        assert_allclose(h.sum(), X.shape[1], rtol=1e-12)  # trace of the hat matrix = p
+
+
+def test_checks_only_gives_the_sample_check_rows_without_fitting(monkeypatch):
+    # checks_only (the mtDNA minimum-carrier rule replaces fitted rows): the same NaN rows as the
+    # full call when a sample check fails; when they pass, NaN rows with an empty note, no fit
+    rng = np.random.default_rng(8)
+    n = 400
+    c = rng.normal(size=(n, 1))
+    y = rng.binomial(1, 0.3, n).astype(float)
+    carrier = (rng.random(n) < 0.1).astype(float)
+    m = rng.integers(0, 2, n).astype(float)
+    g = rng.integers(0, 3, n).astype(float)
+    failing = [
+        (y[:20], carrier[:20], c[:20]),  # too few samples
+        (np.zeros(n), carrier, c),  # no cases
+        (y, np.zeros(n), c),  # monomorphic
+    ]
+    for yy, gg, cc in failing:
+        full = genetic_models(yy, gg, cc, outcome_type="binary", ploidy=1)
+        assert full[0].note
+        assert genetic_models(yy, gg, cc, outcome_type="binary", ploidy=1, checks_only=True) == full
+    for yy, gg, mm in [(y[:20], g[:20], m[:20]), (y, g, np.zeros(n)), (y, g * m, m)]:
+        kw = dict(outcome_type="binary", modifier_name="t2dm")
+        full = interaction_test(yy, gg, mm, c[: yy.size], **kw)
+        assert full.note and interaction_test(yy, gg, mm, c[: yy.size], checks_only=True, **kw) == full
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted")
+
+    monkeypatch.setattr(regression, "fit_logistic", no_fit)
+    rows = genetic_models(y, carrier, c, outcome_type="binary", ploidy=1, checks_only=True)
+    assert [(r.note, r.n, r.n_cases) for r in rows] == [("", n, int(y.sum()))]
+    assert np.isnan(rows[0].p_value)
+    row = interaction_test(y, g, m, c, outcome_type="binary", modifier_name="sex", checks_only=True)
+    assert row.note == "" and np.isnan(row.p_value) and row.n == n

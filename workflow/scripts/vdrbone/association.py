@@ -327,6 +327,9 @@ def associate_outcome(
                 else np.empty((mask.sum(), 0))
             )
             power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
+            too_few = (
+                mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
+            )
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 genetic = survival.cox_genetic_models(
@@ -342,6 +345,7 @@ def associate_outcome(
                     min_events=min_cases,
                 )
             else:
+                # with too few mtDNA carriers the fitted rows are replaced below: checks only
                 genetic = regression.genetic_models(
                     y_reg,
                     g_s,
@@ -352,11 +356,9 @@ def associate_outcome(
                     covariate_names=cov_names,
                     min_n=min_n,
                     min_cases=min_cases,
+                    checks_only=bool(too_few),
                 )
                 time_s = entry_s = None
-            too_few = (
-                mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
-            )
             if too_few and not _data_reason(genetic[0].note):
                 model_counts = _sample_counts(y_s[in_model], binary)
                 genetic = _not_estimable(regression.GENETIC_MODEL_TERMS[1], too_few, **model_counts)
@@ -416,6 +418,7 @@ def associate_outcome(
                         covariate_names=names,
                         min_n=min_n,
                         min_cases=min_cases,
+                        checks_only=bool(too_few),  # fitted rows are replaced below
                     )
                 if too_few and not _data_reason(res.note):
                     res = TestResult(
@@ -538,20 +541,34 @@ def mt_too_few(
     return ""
 
 
-def _span_equal(a: np.ndarray, b: np.ndarray) -> bool:
-    """True when the columns of ``a`` and ``b`` span the same space (numerical rank, columns
-    scaled to unit norm, relative tolerance :data:`ALIAS_TOL`)."""
+def _subset_rank(m: np.ndarray):
+    """``rank(columns)``: the numerical rank of ``m[:, columns]`` (a column may repeat) with its
+    columns scaled to unit norm, i.e. the number of singular values above :data:`ALIAS_TOL`
+    times the largest.
 
-    def rank(m):
-        norms = np.linalg.norm(m, axis=0)
-        m = m[:, norms > 0] / norms[norms > 0]
-        if m.shape[1] == 0:
+    One Householder QR of ``m`` serves every subset: ``m[:, s] = Q R[:, s]`` with ``Q``
+    orthonormal, so ``m[:, s]`` and the small ``R[:, s]`` have the same singular values (to
+    rounding: QR is backward stable, Golub & Van Loan 5.2.11) and each rank is an SVD of a
+    k x k matrix instead of an n x k one. Not the Gram matrix ``m'm``: squaring would put the
+    relative tolerance 1e-7 at 1e-14, within rounding."""
+    norms = np.linalg.norm(m, axis=0)
+    r = np.linalg.qr(m, mode="r")
+
+    def rank(columns: list[int]) -> int:
+        cols = [j for j in columns if norms[j] > 0]
+        if not cols:
             return 0
-        sv = np.linalg.svd(m, compute_uv=False)
+        sv = np.linalg.svd(r[:, cols] / norms[cols], compute_uv=False)
         return int((sv > ALIAS_TOL * sv[0]).sum())
 
+    return rank
+
+
+def _span_equal(rank, a: list[int], b: list[int]) -> bool:
+    """True when the columns ``a`` and the columns ``b`` span the same space: rank(a) = rank(b)
+    = rank(a and b), ``rank`` from :func:`_subset_rank`."""
     ra, rb = rank(a), rank(b)
-    return ra == rb == rank(np.column_stack([a, b]))
+    return ra == rb == rank(a + b)
 
 
 def interaction_design(y, g, modifier, covariates):
@@ -568,7 +585,22 @@ def same_design(a, b) -> bool:
     (keep_a, null_a, full_a), (keep_b, null_b, full_b) = a, b
     if not np.array_equal(keep_a, keep_b) or not keep_a.any():
         return False
-    return _span_equal(null_a, null_b) and _span_equal(full_a, full_b)
+    # one matrix for the four designs; a null design is normally the leading columns of its
+    # full one (interaction_design), else its columns are added
+    parts, at, null_idx, full_idx = [], 0, [], []
+    for null, full in ((null_a, full_a), (null_b, full_b)):
+        full_idx.append(list(range(at, at + full.shape[1])))
+        parts.append(full)
+        at += full.shape[1]
+        k = null.shape[1]
+        if k <= full.shape[1] and np.array_equal(full[:, :k], null):
+            null_idx.append(full_idx[-1][:k])
+        else:
+            null_idx.append(list(range(at, at + k)))
+            parts.append(null)
+            at += k
+    rank = _subset_rank(np.column_stack(parts))
+    return _span_equal(rank, *null_idx) and _span_equal(rank, *full_idx)
 
 
 # Which genetic model is kept when several are aliased (same design), most preferred first.
@@ -593,18 +625,17 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
     if not dosage:
         cols["additive"] = g[:, None].astype(float)
     fitted = {r.model for r in results if np.isfinite(r.p_value)}
+    # one matrix [X0, every coding]: design of a model = X0's columns and its coding's
+    rank = _subset_rank(np.column_stack([X0, *cols.values()]))
+    at, design = X0.shape[1], {}
+    for model, c in cols.items():
+        design[model] = list(range(X0.shape[1])) + list(range(at, at + c.shape[1]))
+        at += c.shape[1]
     kept: list[str] = []
     for model in ALIAS_PREFERENCE:
         if model not in cols or model not in fitted:
             continue
-        twin = next(
-            (
-                k
-                for k in kept
-                if _span_equal(np.column_stack([X0, cols[k]]), np.column_stack([X0, cols[model]]))
-            ),
-            None,
-        )
+        twin = next((k for k in kept if _span_equal(rank, design[k], design[model])), None)
         if twin is None:
             kept.append(model)
             continue

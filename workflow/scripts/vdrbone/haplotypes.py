@@ -876,7 +876,11 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
         else:
             stat, p = z * z, float(stats.f.sf(z * z, 1, fit.df_residual))
         lo, hi = b - Z95 * s, b + Z95 * s
-        est = (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi)) if binary else (b, lo, hi)
+        est = (
+            (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi))
+            if binary
+            else (b, lo, hi)
+        )
         add(
             TestResult(
                 model="haplotype", term=rfl[h] if h is not None else "rare", estimate=est[0],
@@ -918,7 +922,8 @@ def _firth_results(firth: HaplotypeFirth, terms, rfl, note, merged, base_fields)
                 estimate_type="OR", ci_lower=float(ci[0]), ci_upper=float(ci[1]),
                 standard_error=s, statistic=float(firth.statistic[i]), df=1.0,
                 p_value=float(firth.p_value[i]), wald_p_value=float(stats.chi2.sf((b / s) ** 2, 1)),
-                wald_ci_lower=regression.safe_exp(b - Z95 * s), wald_ci_upper=regression.safe_exp(b + Z95 * s),
+                wald_ci_lower=regression.safe_exp(b - Z95 * s),
+                wald_ci_upper=regression.safe_exp(b + Z95 * s),
                 method=FIRTH_METHOD, note=why, **base_fields,
             ),
             h, members,

@@ -216,7 +216,11 @@ def modifier_interaction(
 
     def effect(b, s_):
         lo, hi = b - regression.Z95 * s_, b + regression.Z95 * s_
-        return (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi)) if ratio else (b, lo, hi)
+        return (
+            (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi))
+            if ratio
+            else (b, lo, hi)
+        )
 
     rows = []
     for term, j in zip(terms, idx, strict=True):
