@@ -149,3 +149,32 @@ def test_methods_and_config():
     assert "SNP x SNP interaction" not in {
         p["title"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
     }
+
+
+def test_mtdna_pairs_follow_the_carrier_minimums(cohort, table):
+    """A VDR x mtDNA product is estimated from the carriers alone: below
+    association.mt_min_carriers carriers (or, binary, mt_min_carrier_cases carrier cases) in the
+    model's sample the pair gets the single-variant models' reason, its counts and no estimate;
+    VDR x VDR pairs are unchanged."""
+    calls, pheno, panel = cohort
+    cfg = make_config()
+    cfg["association"] = {**cfg["association"], "mt_min_carriers": 10_000}
+    got = epistasis_outcome(calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg))
+    mt = got["variant2"] == "m.4823"
+    assert mt.sum() == 4 * 9 and got.loc[mt, "p_value"].isna().all()
+    notes = got.loc[mt, "note"]
+    assert notes.str.fullmatch(
+        r"no regression estimate: \d+ carrier\(s\) < association\.mt_min_carriers=10000 \(counts and exact "
+        r"test only\)(; .*)?"
+    ).all(), notes.tolist()
+    before = table[table["outcome"] == "fracture"].set_index(KEYS)
+    assert (
+        got.loc[mt, "n"].to_numpy() == before.loc[got.loc[mt, KEYS].apply(tuple, axis=1), "n"].to_numpy()
+    ).all()
+    vdr = got[~mt].set_index(KEYS)
+    assert_allclose(vdr["p_value"].astype(float), before.loc[vdr.index, "p_value"].astype(float), rtol=1e-12)
+    cfg["association"] = {**make_config()["association"], "mt_min_carrier_cases": 10_000}
+    got = epistasis_outcome(calls, pheno, panel, outcome="fracture", settings=settings_from_config(cfg))
+    mt = got["variant2"] == "m.4823"
+    assert got.loc[mt, "note"].str.startswith("no regression estimate: ").all()
+    assert got.loc[mt, "note"].str.contains("association.mt_min_carrier_cases=10000").any()

@@ -18,10 +18,12 @@ from vdrbone.association import (
     covariate_values,
     genotype_matrix,
     join_notes,
+    mt_too_few,
     stratum_covariates,
 )
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
+from vdrbone.results import TestResult
 from vdrbone.settings import Settings
 from vdrbone.strata import strata_masks
 
@@ -63,7 +65,11 @@ def epistasis_outcome(
     stratum does not fix them, degenerate ones dropped); samples need the outcome, both genotypes
     and every covariate (complete cases).
     Variants excluded by QC (see :func:`vdrbone.association._qc_exclusions`) give rows with the
-    reason. ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) adjust over all estimable rows
+    reason. A VDR x mtDNA pair follows the mtDNA rule of the single-variant models
+    (:func:`vdrbone.association.mt_too_few`): with fewer than ``association.mt_min_carriers``
+    carriers, or (binary) ``association.mt_min_carrier_cases`` carrier cases, in the model's sample
+    the product term, estimated from the carriers alone, gets no estimate and the row the reason.
+    ``p_bonferroni`` and ``q_value`` (Benjamini-Hochberg) adjust over all estimable rows
     of the outcome (pairs x strata); the pair table is its own family, apart from association.tsv.
 
     Binary outcomes include derived WHO classes; time-to-event outcomes are not tested (a
@@ -90,6 +96,8 @@ def epistasis_outcome(
     cov_values = covariate_values(pheno, base_covs)
     masks = strata_masks(pheno, list(settings.strata))
     excluded = _qc_exclusions(qc, action=settings.qc.action)
+    mt_min = (int(settings.association.mt_min_carriers), int(settings.association.mt_min_carrier_cases))
+    binary = outcome_type == "binary"
     rows = []
     for stratum, mask in masks.items():
         for i, j in variant_pairs(panel):
@@ -113,19 +121,35 @@ def epistasis_outcome(
                 tol=tol,
                 min_n=min_n,
             )
-            res = regression.snp_interaction_test(
-                y_reg,
-                G[mask, i],
-                G[mask, j],
-                C,
-                outcome_type=outcome_type,
-                ploidy1=a.ploidy,
-                ploidy2=b.ploidy,
-                covariate_names=design.names,
-                variant_names=(a.id, b.id),
-                min_n=min_n,
-                min_cases=min_cases,
-            )
+            g1, g2 = G[mask, i], G[mask, j]
+            res = None
+            if 1 in (a.ploidy, b.ploidy):  # the product term is estimated from the mtDNA carriers only
+                keep = np.isfinite(y_reg) & np.isfinite(g1) & np.isfinite(g2) & np.isfinite(C).all(axis=1)
+                y_k = y_reg[keep]
+                too_few = mt_too_few((g2 if b.ploidy == 1 else g1)[keep], y_k if binary else None, *mt_min)
+                if too_few and not regression.sample_checks(
+                    y_k, binary, int(keep.sum()), 5 + C.shape[1], min_n, min_cases
+                ):
+                    res = TestResult(
+                        model="snp_interaction",
+                        term="g1_x_g2",
+                        note=too_few,
+                        **regression.sample_counts(y_k, binary),
+                    )
+            if res is None:
+                res = regression.snp_interaction_test(
+                    y_reg,
+                    g1,
+                    g2,
+                    C,
+                    outcome_type=outcome_type,
+                    ploidy1=a.ploidy,
+                    ploidy2=b.ploidy,
+                    covariate_names=design.names,
+                    variant_names=(a.id, b.id),
+                    min_n=min_n,
+                    min_cases=min_cases,
+                )
             out = res.row()
             out.pop("model")
             out.pop("term")

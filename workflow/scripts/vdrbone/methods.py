@@ -763,6 +763,10 @@ def methods_sections(
                 "counts (mtDNA: carrier 0/1) was added to a model holding both variants and the "
                 "covariates of the genetic models, and tested with a 1-df likelihood-ratio (logistic) or "
                 "F (linear) test on the same complete-case samples. Hard genotype calls were used. "
+                "A VDR x mtDNA product, estimated from the carriers alone, was not estimated when the "
+                f"model's sample had fewer than {settings.association.mt_min_carriers} carriers (binary "
+                f"outcomes: fewer than {settings.association.mt_min_carrier_cases} carrier cases), as "
+                "for the single-variant models. "
                 "p-values were adjusted over the pairs and strata of each outcome (Bonferroni and "
                 "Benjamini-Hochberg); these tests are not in the single-variant multiple-testing family. "
                 "Time-to-event outcomes were not tested for SNP x SNP interaction.",
