@@ -762,3 +762,38 @@ def test_degenerate_covariates_listed_once_per_stratum(degenerate):
     # the unadjusted tests are not touched
     a = degenerate["bmd_ls"].association
     assert (a.loc[a["model"].isin(["anova", "kruskal_wallis"]), "note"].fillna("") == "").all()
+
+
+def _levels_per_element(values: pd.Series) -> np.ndarray:
+    """The straightforward per-element coding of a categorical modifier column (as before)."""
+
+    def text(x):
+        if pd.isna(x):
+            return None
+        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+    return np.array([text(x) for x in values], dtype=object)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["yes", "no", None, np.nan, pd.NA, "no"], dtype=object),
+        pd.Series(["1", "2", None]),
+        pd.Series([1.0, 2.0, np.nan, 2.5, -0.0, 1e20, np.inf, 1.0]),
+        pd.Series([1, 0, 2, 1]),
+        pd.Series([True, False, True]),
+        pd.Series([1, 1.0, True, "1", None, np.nan, 2.5, "a"], dtype=object),
+        pd.Series([None, np.nan], dtype=object),
+        pd.Series([], dtype=object),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series(["b", "a", None], dtype="category"),
+        pd.Series(["x", "y", None], dtype="string"),
+    ],
+)
+def test_levels_match_the_per_element_coding(values):
+    from vdrbone.association import _levels
+
+    got, want = _levels(values), _levels_per_element(values)
+    assert got.dtype == object and got.tolist() == want.tolist()
+    assert [type(x) for x in got] == [type(x) for x in want]

@@ -275,6 +275,7 @@ def associate_outcome(
         np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
     )
 
+    modifiers = modifier_values(pheno, settings.interactions)
     rows = _Rows(outcome)
     power_inputs: list[tuple] = []
     dropped = DesignLog(outcome)
@@ -437,7 +438,7 @@ def associate_outcome(
                 ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
             _configured_interactions(
-                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, settings.interactions,
+                rows, v, stratum, mask, y, g_all, modifiers, cov_values, cov_names, settings.interactions,
                 outcome_type=outcome_type, follow_up=follow_up, min_n=min_n, min_cases=min_cases,
             )  # fmt: skip
         if binary and not tte:
@@ -826,7 +827,7 @@ def _configured_interactions(
     mask,
     y,
     g,
-    pheno,
+    modifiers,
     cov_values,
     cov_names,
     configured,
@@ -837,11 +838,11 @@ def _configured_interactions(
     min_cases,
 ) -> None:
     """Rows of the configured ``interactions`` (``Settings.interactions``; see
-    :mod:`vdrbone.interactions`) in one stratum."""
+    :mod:`vdrbone.interactions`) in one stratum; ``modifiers`` from :func:`modifier_values`."""
     for spec in configured:
         column = spec["column"]
         categorical = spec.get("type", "continuous") == "categorical"
-        values = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+        values = modifiers[column]
         names = [c for c in cov_names if c != column]
         C = np.column_stack([cov_values[c][mask] for c in names]) if names else np.empty((mask.sum(), 0))
         time_s, entry_s = (
@@ -867,15 +868,42 @@ def _configured_interactions(
             )
 
 
+def modifier_values(pheno: pd.DataFrame, configured) -> dict[str, np.ndarray]:
+    """Column -> values of each configured interaction modifier, as
+    :func:`vdrbone.interactions.modifier_interaction` takes them: level strings (:func:`_levels`)
+    for a categorical modifier, floats (NaN missing) for a continuous one."""
+    out = {}
+    for spec in configured:
+        column = spec["column"]
+        categorical = spec.get("type", "continuous") == "categorical"
+        out[column] = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+    return out
+
+
+def _level_text(x) -> str | None:
+    """One categorical value as its level string: None if missing, ``1.0`` as ``"1"``."""
+    if pd.isna(x):
+        return None
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
 def _levels(values: pd.Series) -> np.ndarray:
-    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing."""
+    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing.
 
-    def text(x):
-        if pd.isna(x):
-            return None
-        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
-
-    return np.array([text(x) for x in values], dtype=object)
+    Each element as :func:`_level_text`, computed once per distinct value: a column of strings
+    (and missing values) is kept as it is, a numeric or boolean one is converted value by value
+    over its distinct values; any other column (mixed types) element by element.
+    """
+    s = pd.Series(values)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        out = s.to_numpy(dtype=object, copy=True)
+        out[s.isna().to_numpy()] = None
+        return out
+    if s.dtype.kind in "biuf":
+        codes, uniques = pd.factorize(s)  # exact values; missing -> -1
+        text = np.array([None, *(_level_text(u) for u in uniques.tolist())], dtype=object)
+        return text[codes + 1]
+    return np.array([_level_text(x) for x in s], dtype=object)
 
 
 def stratum_design(

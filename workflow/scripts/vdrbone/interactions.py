@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from vdrbone import regression, survival
@@ -48,17 +49,25 @@ def modifier_design(values, *, modifier_type: str, levels: list[str] | None = No
     if modifier_type != "categorical":
         raise ValueError(f"modifier_type must be 'continuous' or 'categorical', got {modifier_type!r}")
     v = np.asarray(values, dtype=object)
-    present = [x for x in v if isinstance(x, str)]
-    levels = [str(x) for x in levels] if levels else sorted(set(present))
-    unknown = sorted(set(present) - set(levels))
+    missing = _not_text(v)
+    present = set(v[~missing].tolist())
+    levels = [str(x) for x in levels] if levels else sorted(present)
+    unknown = sorted(present - set(levels))
     if unknown:
         raise ValueError(f"modifier values {unknown} are not among the levels {levels}")
     if len(levels) < 2:
         raise ValueError(f"a categorical modifier needs at least 2 levels, got {levels}")
-    missing = np.array([not isinstance(x, str) for x in v])
     M = np.column_stack([(v == lvl).astype(float) for lvl in levels[1:]])
     M[missing] = np.nan
     return M, list(levels[1:]), levels[0]
+
+
+def _not_text(v: np.ndarray) -> np.ndarray:
+    """Bool mask of the elements of object array ``v`` that are not strings (missing levels):
+    vectorised when every non-null element is a string, element by element otherwise."""
+    if pd.api.types.infer_dtype(v, skipna=True) in ("string", "empty"):
+        return pd.isna(v)
+    return np.array([not isinstance(x, str) for x in v], dtype=bool)
 
 
 def _fit(kind, X, y, time, entry):
@@ -216,7 +225,11 @@ def modifier_interaction(
 
     def effect(b, s_):
         lo, hi = b - regression.Z95 * s_, b + regression.Z95 * s_
-        return (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi)) if ratio else (b, lo, hi)
+        return (
+            (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi))
+            if ratio
+            else (b, lo, hi)
+        )
 
     rows = []
     for term, j in zip(terms, idx, strict=True):
