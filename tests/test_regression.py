@@ -845,3 +845,35 @@ def test_wald_rows_of_a_near_separated_fit_give_an_infinite_limit_not_an_overflo
     assert rows[0].estimate == pytest.approx(math.exp(2.0))
     assert rows[0].ci_upper == math.inf and rows[0].ci_lower == 0.0
     assert regression.safe_exp(709.5) == math.inf and regression.safe_exp(1.0) == math.e
+
+
+def test_rank_checks_and_linear_fit_reuse_one_qr_of_the_widest_design():
+    """The R factor of a wider design ([X, extra], [X, y]) gives the same rank verdict as a QR of
+    X itself, and fit_linear from a given R equals the fit that factorises [X, y] itself."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    age, bmi = rng.normal(60, 8, n), rng.normal(27, 4, n)
+    g = rng.integers(0, 3, n).astype(float)
+    y = 0.05 * g + 0.01 * age + rng.normal(size=n)
+    designs = {
+        "full rank": np.column_stack([np.ones(n), age, bmi, g]),
+        "collinear": np.column_stack([np.ones(n), age, 2 * age + 1, g]),
+        "nearly collinear": np.column_stack([np.ones(n), age, age + 1e-9 * rng.normal(size=n), g]),
+        "zero column": np.column_stack([np.ones(n), age, np.zeros(n), g]),
+    }
+    for label, X in designs.items():
+        wide = np.column_stack([X, g * age, y])
+        own = regression._dependent_columns(X)
+        assert regression._dependent_columns(X, np.linalg.qr(wide, mode="r")) == own, label
+        assert (own != []) == (label != "full rank"), label
+        names = [f"c{j}" for j in range(1, X.shape[1])]
+        assert regression.collinear_note(
+            X, names, r=np.linalg.qr(wide, mode="r")
+        ) == regression.collinear_note(X, names)
+    X = designs["full rank"]
+    own, given = fit_linear(X, y), fit_linear(X, y, raug=np.linalg.qr(np.column_stack([X, y]), mode="r"))
+    for a, b in ((own.beta, given.beta), (own.cov, given.cov), (own.effects, given.effects)):
+        assert_allclose(b, a, rtol=1e-12)
+    assert given.rss == pytest.approx(own.rss, rel=1e-12) and given.loglik == pytest.approx(
+        own.loglik, rel=1e-12
+    )
