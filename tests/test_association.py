@@ -797,3 +797,29 @@ def test_levels_match_the_per_element_coding(values):
     got, want = _levels(values), _levels_per_element(values)
     assert got.dtype == object and got.tolist() == want.tolist()
     assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def test_genotype_matrices_match_a_per_row_fill():
+    from vdrbone.association import genotype_matrices, genotype_matrix
+
+    calls = pd.DataFrame(
+        {
+            "sample": ["s2", "s1", "s3", "s1", "s9", "s2", 7],
+            "variant": ["v1", "v1", "v2", "v2", "v1", "v3", "v1"],
+            "effect_count": [2.0, 0.0, 1.0, np.nan, 1.0, 1.0, 2.0],
+            "dosage": ["1.9", "0.1", None, "x", "1.0", "1.2", "2"],
+        }
+    )
+    samples, variants = ["s1", "s2", "s3", "7"], ["v1", "v2"]
+    got = genotype_matrices(calls, samples, variants, ["effect_count", "dosage"])
+    for column in ("effect_count", "dosage"):
+        want = np.full((4, 2), np.nan)
+        for r in calls.itertuples():
+            if str(r.sample) in samples and r.variant in variants:
+                want[samples.index(str(r.sample)), variants.index(r.variant)] = pd.to_numeric(
+                    getattr(r, column), errors="coerce"
+                )
+        assert_allclose(got[column], want)
+        assert_allclose(genotype_matrix(calls, samples, variants, column), want)
+    with pytest.raises(ValueError, match="more than once"):
+        genotype_matrix(pd.concat([calls, calls.iloc[:1]]), samples, variants, "effect_count")

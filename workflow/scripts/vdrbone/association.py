@@ -93,14 +93,31 @@ def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str]
     Rows of ``calls`` for samples or variants not asked for are ignored; a (sample, variant)
     pair must appear at most once.
     """
-    rows = pd.Index(samples).get_indexer(calls["sample"].astype(str))
-    cols = pd.Index(variants).get_indexer(calls["variant"].astype(str))
+    return genotype_matrices(calls, samples, variants, [column])[column]
+
+
+def genotype_matrices(
+    calls: pd.DataFrame, samples: list[str], variants: list[str], columns: list[str]
+) -> dict[str, np.ndarray]:
+    """:func:`genotype_matrix` of each of ``columns``, locating the samples and variants once."""
+    rows = _positions(calls["sample"], samples)
+    cols = _positions(calls["variant"], variants)
     keep = (rows >= 0) & (cols >= 0)
-    if pd.MultiIndex.from_arrays([rows[keep], cols[keep]]).has_duplicates:
+    if pd.Index(rows[keep].astype(np.int64) * len(variants) + cols[keep]).has_duplicates:
         raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
-    out = np.full((len(samples), len(variants)), np.nan)
-    out[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+    out = {}
+    for column in columns:
+        m = np.full((len(samples), len(variants)), np.nan)
+        m[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+        out[column] = m
     return out
+
+
+def _positions(values: pd.Series, targets: list[str]) -> np.ndarray:
+    """Position of each value (as text) in ``targets``, -1 if absent: each distinct value is
+    looked up once (a long call table repeats every sample id once per variant)."""
+    codes, uniques = pd.factorize(values.astype(str))
+    return pd.Index(targets).get_indexer(uniques)[codes]
 
 
 def reference_label(v: PanelVariant, model: str) -> str:
@@ -259,8 +276,11 @@ def associate_outcome(
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
-    G = genotype_matrix(calls, samples, ids, "effect_count")
-    D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
+    coded = genotype_matrices(
+        calls, samples, ids, ["effect_count", "dosage"] if "dosage" in calls else ["effect_count"]
+    )
+    G = coded["effect_count"]
+    D = coded["dosage"] if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
     follow_up = _follow_up(pheno, outcome) if tte else None
     if tte:  # a Cox model needs the follow-up time: without it the outcome counts as missing
@@ -375,8 +395,8 @@ def associate_outcome(
                     if names
                     else np.empty((mask.sum(), 0))
                 )
-                designs.append(interaction_design(y_reg, g_s, values[mask], Ci))
-                sample = designs[-1][0]
+                designs.append((y_reg, g_s, values[mask], Ci))  # interaction_design, built if compared
+                sample = interaction_sample(*designs[-1])
                 too_few = (
                     mt_too_few(
                         g_s[sample], y_s[sample] if binary else None, *mt_min, groups=values[mask][sample]
@@ -425,7 +445,11 @@ def associate_outcome(
                         note=too_few,
                         **_sample_counts(y_s[sample], binary),
                     )
-                if len(designs) == 2 and np.isfinite(res.p_value) and same_design(designs[0], designs[1]):
+                if (
+                    len(designs) == 2
+                    and np.isfinite(res.p_value)
+                    and same_design(*(interaction_design(*d) for d in designs))
+                ):
                     first = rows.rows[-1]
                     if np.isfinite(float(first["p_value"])):
                         res.note = join_notes(
@@ -555,9 +579,14 @@ def _span_equal(a: np.ndarray, b: np.ndarray) -> bool:
     return ra == rb == rank(np.column_stack([a, b]))
 
 
+def interaction_sample(y, g, modifier, covariates) -> np.ndarray:
+    """The complete cases of :func:`vdrbone.regression.interaction_test` (bool mask)."""
+    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+
+
 def interaction_design(y, g, modifier, covariates):
     """(samples, null design, full design) of :func:`vdrbone.regression.interaction_test`."""
-    keep = np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+    keep = interaction_sample(y, g, modifier, covariates)
     n = int(keep.sum())
     X0 = np.column_stack([np.ones(n), covariates[keep], modifier[keep], g[keep]])
     return keep, X0, np.column_stack([X0, g[keep] * modifier[keep]])
