@@ -822,3 +822,64 @@ def test_same_design_with_shared_and_separate_null_columns():
     other = np.column_stack([null_b, g * c])
     assert not association.same_design((keep, null_a, full_a), (keep, null_b, other))
     assert not association.same_design((keep, null_a, full_a), (~keep, null_b, full_b))
+
+
+def _levels_per_element(values: pd.Series) -> np.ndarray:
+    """The straightforward per-element coding of a categorical modifier column (as before)."""
+
+    def text(x):
+        if pd.isna(x):
+            return None
+        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+    return np.array([text(x) for x in values], dtype=object)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["yes", "no", None, np.nan, pd.NA, "no"], dtype=object),
+        pd.Series(["1", "2", None]),
+        pd.Series([1.0, 2.0, np.nan, 2.5, -0.0, 1e20, np.inf, 1.0]),
+        pd.Series([1, 0, 2, 1]),
+        pd.Series([True, False, True]),
+        pd.Series([1, 1.0, True, "1", None, np.nan, 2.5, "a"], dtype=object),
+        pd.Series([None, np.nan], dtype=object),
+        pd.Series([], dtype=object),
+        pd.Series([1, None, 3], dtype="Int64"),
+        pd.Series(["b", "a", None], dtype="category"),
+        pd.Series(["x", "y", None], dtype="string"),
+    ],
+)
+def test_levels_match_the_per_element_coding(values):
+    from vdrbone.association import _levels
+
+    got, want = _levels(values), _levels_per_element(values)
+    assert got.dtype == object and got.tolist() == want.tolist()
+    assert [type(x) for x in got] == [type(x) for x in want]
+
+
+def test_genotype_matrices_match_a_per_row_fill():
+    from vdrbone.association import genotype_matrices, genotype_matrix
+
+    calls = pd.DataFrame(
+        {
+            "sample": ["s2", "s1", "s3", "s1", "s9", "s2", 7],
+            "variant": ["v1", "v1", "v2", "v2", "v1", "v3", "v1"],
+            "effect_count": [2.0, 0.0, 1.0, np.nan, 1.0, 1.0, 2.0],
+            "dosage": ["1.9", "0.1", None, "x", "1.0", "1.2", "2"],
+        }
+    )
+    samples, variants = ["s1", "s2", "s3", "7"], ["v1", "v2"]
+    got = genotype_matrices(calls, samples, variants, ["effect_count", "dosage"])
+    for column in ("effect_count", "dosage"):
+        want = np.full((4, 2), np.nan)
+        for r in calls.itertuples():
+            if str(r.sample) in samples and r.variant in variants:
+                want[samples.index(str(r.sample)), variants.index(r.variant)] = pd.to_numeric(
+                    getattr(r, column), errors="coerce"
+                )
+        assert_allclose(got[column], want)
+        assert_allclose(genotype_matrix(calls, samples, variants, column), want)
+    with pytest.raises(ValueError, match="more than once"):
+        genotype_matrix(pd.concat([calls, calls.iloc[:1]]), samples, variants, "effect_count")

@@ -93,3 +93,21 @@ def test_data_problems_are_rows_with_reasons(cohort):
             d["bin_y"], d["g"], np.array(["other"] * len(d), dtype=object), d[COV].to_numpy(float),
             outcome_type="binary", name="supp", modifier_type="categorical", levels=["none", "low"],
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array(["no", "yes", None, np.nan, "yes"], dtype=object),
+        np.array([None, np.nan], dtype=object),
+        np.array(["no", 1, 1.0, None, "yes"], dtype=object),  # a non-string value is missing
+    ],
+)
+def test_categorical_modifier_design_matches_the_per_element_coding(values):
+    from vdrbone.interactions import modifier_design
+
+    M, labels, ref = modifier_design(values, modifier_type="categorical", levels=["no", "yes"])
+    missing = np.array([not isinstance(x, str) for x in values])
+    want = np.where(missing, np.nan, np.array([x == "yes" for x in values], dtype=float))
+    assert (labels, ref) == (["yes"], "no")
+    assert_allclose(M[:, 0], want)

@@ -103,3 +103,19 @@ def test_power_matches_empirical_power_of_the_workflow_tests(kind):
     emp = f"empirical {hits / N_SIM:.3f} ({hits}/{N_SIM}), 95% CI {ci.low:.3f}-{ci.high:.3f}"
     print(f"{kind}: predicted {pred:.3f}, {emp}")
     assert ci.low <= pred <= ci.high
+
+
+def test_power_kernels_equal_scipy_stats_norm():
+    """power_at / detectable use special.ndtr / ndtri: the same numbers as scipy.stats.norm."""
+
+    def power_norm(effect, se, alpha):
+        z = stats.norm.isf(alpha / 2)
+        d = abs(effect) / se
+        return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
+
+    for effect, se, alpha in [(0.1, 0.03, 0.05), (-0.4, 0.2, 1e-6), (0.0, 0.5, 0.01), (2.0, 0.01, 0.05)]:
+        assert power.power_at(effect, se, alpha) == power_norm(effect, se, alpha)
+        guess = (stats.norm.isf(alpha / 2) + stats.norm.ppf(0.8)) * se
+        assert power.power_at(guess, se, alpha) == power_norm(guess, se, alpha)
+        mde = power.detectable(se, alpha)
+        assert power_norm(mde, se, alpha) == pytest.approx(0.8, abs=1e-9)

@@ -918,3 +918,35 @@ def test_checks_only_gives_the_sample_check_rows_without_fitting(monkeypatch):
     assert np.isnan(rows[0].p_value)
     row = interaction_test(y, g, m, c, outcome_type="binary", modifier_name="sex", checks_only=True)
     assert row.note == "" and np.isnan(row.p_value) and row.n == n
+
+
+def test_rank_checks_and_linear_fit_reuse_one_qr_of_the_widest_design():
+    """The R factor of a wider design ([X, extra], [X, y]) gives the same rank verdict as a QR of
+    X itself, and fit_linear from a given R equals the fit that factorises [X, y] itself."""
+    rng = np.random.default_rng(7)
+    n = 2000
+    age, bmi = rng.normal(60, 8, n), rng.normal(27, 4, n)
+    g = rng.integers(0, 3, n).astype(float)
+    y = 0.05 * g + 0.01 * age + rng.normal(size=n)
+    designs = {
+        "full rank": np.column_stack([np.ones(n), age, bmi, g]),
+        "collinear": np.column_stack([np.ones(n), age, 2 * age + 1, g]),
+        "nearly collinear": np.column_stack([np.ones(n), age, age + 1e-9 * rng.normal(size=n), g]),
+        "zero column": np.column_stack([np.ones(n), age, np.zeros(n), g]),
+    }
+    for label, X in designs.items():
+        wide = np.column_stack([X, g * age, y])
+        own = regression._dependent_columns(X)
+        assert regression._dependent_columns(X, np.linalg.qr(wide, mode="r")) == own, label
+        assert (own != []) == (label != "full rank"), label
+        names = [f"c{j}" for j in range(1, X.shape[1])]
+        assert regression.collinear_note(
+            X, names, r=np.linalg.qr(wide, mode="r")
+        ) == regression.collinear_note(X, names)
+    X = designs["full rank"]
+    own, given = fit_linear(X, y), fit_linear(X, y, raug=np.linalg.qr(np.column_stack([X, y]), mode="r"))
+    for a, b in ((own.beta, given.beta), (own.cov, given.cov), (own.effects, given.effects)):
+        assert_allclose(b, a, rtol=1e-12)
+    assert given.rss == pytest.approx(own.rss, rel=1e-12) and given.loglik == pytest.approx(
+        own.loglik, rel=1e-12
+    )

@@ -93,14 +93,31 @@ def genotype_matrix(calls: pd.DataFrame, samples: list[str], variants: list[str]
     Rows of ``calls`` for samples or variants not asked for are ignored; a (sample, variant)
     pair must appear at most once.
     """
-    rows = pd.Index(samples).get_indexer(calls["sample"].astype(str))
-    cols = pd.Index(variants).get_indexer(calls["variant"].astype(str))
+    return genotype_matrices(calls, samples, variants, [column])[column]
+
+
+def genotype_matrices(
+    calls: pd.DataFrame, samples: list[str], variants: list[str], columns: list[str]
+) -> dict[str, np.ndarray]:
+    """:func:`genotype_matrix` of each of ``columns``, locating the samples and variants once."""
+    rows = _positions(calls["sample"], samples)
+    cols = _positions(calls["variant"], variants)
     keep = (rows >= 0) & (cols >= 0)
-    if pd.MultiIndex.from_arrays([rows[keep], cols[keep]]).has_duplicates:
+    if pd.Index(rows[keep].astype(np.int64) * len(variants) + cols[keep]).has_duplicates:
         raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
-    out = np.full((len(samples), len(variants)), np.nan)
-    out[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+    out = {}
+    for column in columns:
+        m = np.full((len(samples), len(variants)), np.nan)
+        m[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+        out[column] = m
     return out
+
+
+def _positions(values: pd.Series, targets: list[str]) -> np.ndarray:
+    """Position of each value (as text) in ``targets``, -1 if absent: each distinct value is
+    looked up once (a long call table repeats every sample id once per variant)."""
+    codes, uniques = pd.factorize(values.astype(str))
+    return pd.Index(targets).get_indexer(uniques)[codes]
 
 
 def reference_label(v: PanelVariant, model: str) -> str:
@@ -259,8 +276,11 @@ def associate_outcome(
 
     samples = list(pheno["sample"].astype(str))
     ids = [v.id for v in panel]
-    G = genotype_matrix(calls, samples, ids, "effect_count")
-    D = genotype_matrix(calls, samples, ids, "dosage") if "dosage" in calls else np.full_like(G, np.nan)
+    coded = genotype_matrices(
+        calls, samples, ids, ["effect_count", "dosage"] if "dosage" in calls else ["effect_count"]
+    )
+    G = coded["effect_count"]
+    D = coded["dosage"] if "dosage" in calls else np.full_like(G, np.nan)
     y = pheno[outcome].to_numpy(dtype=float)
     follow_up = _follow_up(pheno, outcome) if tte else None
     if tte:  # a Cox model needs the follow-up time: without it the outcome counts as missing
@@ -275,6 +295,7 @@ def associate_outcome(
         np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
     )
 
+    modifiers = modifier_values(pheno, settings.interactions)
     rows = _Rows(outcome)
     power_inputs: list[tuple] = []
     dropped = DesignLog(outcome)
@@ -376,8 +397,8 @@ def associate_outcome(
                     if names
                     else np.empty((mask.sum(), 0))
                 )
-                designs.append(interaction_design(y_reg, g_s, values[mask], Ci))
-                sample = designs[-1][0]
+                designs.append((y_reg, g_s, values[mask], Ci))  # interaction_design, built if compared
+                sample = interaction_sample(*designs[-1])
                 too_few = (
                     mt_too_few(
                         g_s[sample], y_s[sample] if binary else None, *mt_min, groups=values[mask][sample]
@@ -427,7 +448,11 @@ def associate_outcome(
                         note=too_few,
                         **_sample_counts(y_s[sample], binary),
                     )
-                if len(designs) == 2 and np.isfinite(res.p_value) and same_design(designs[0], designs[1]):
+                if (
+                    len(designs) == 2
+                    and np.isfinite(res.p_value)
+                    and same_design(*(interaction_design(*d) for d in designs))
+                ):
                     first = rows.rows[-1]
                     if np.isfinite(float(first["p_value"])):
                         res.note = join_notes(
@@ -440,7 +465,7 @@ def associate_outcome(
                 ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
             _configured_interactions(
-                rows, v, stratum, mask, y, g_all, pheno, cov_values, cov_names, settings.interactions,
+                rows, v, stratum, mask, y, g_all, modifiers, cov_values, cov_names, settings.interactions,
                 outcome_type=outcome_type, follow_up=follow_up, min_n=min_n, min_cases=min_cases,
             )  # fmt: skip
         if binary and not tte:
@@ -571,9 +596,14 @@ def _span_equal(rank, a: list[int], b: list[int]) -> bool:
     return ra == rb == rank(a + b)
 
 
+def interaction_sample(y, g, modifier, covariates) -> np.ndarray:
+    """The complete cases of :func:`vdrbone.regression.interaction_test` (bool mask)."""
+    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+
+
 def interaction_design(y, g, modifier, covariates):
     """(samples, null design, full design) of :func:`vdrbone.regression.interaction_test`."""
-    keep = np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+    keep = interaction_sample(y, g, modifier, covariates)
     n = int(keep.sum())
     X0 = np.column_stack([np.ones(n), covariates[keep], modifier[keep], g[keep]])
     return keep, X0, np.column_stack([X0, g[keep] * modifier[keep]])
@@ -857,7 +887,7 @@ def _configured_interactions(
     mask,
     y,
     g,
-    pheno,
+    modifiers,
     cov_values,
     cov_names,
     configured,
@@ -868,11 +898,11 @@ def _configured_interactions(
     min_cases,
 ) -> None:
     """Rows of the configured ``interactions`` (``Settings.interactions``; see
-    :mod:`vdrbone.interactions`) in one stratum."""
+    :mod:`vdrbone.interactions`) in one stratum; ``modifiers`` from :func:`modifier_values`."""
     for spec in configured:
         column = spec["column"]
         categorical = spec.get("type", "continuous") == "categorical"
-        values = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+        values = modifiers[column]
         names = [c for c in cov_names if c != column]
         C = np.column_stack([cov_values[c][mask] for c in names]) if names else np.empty((mask.sum(), 0))
         time_s, entry_s = (
@@ -898,15 +928,42 @@ def _configured_interactions(
             )
 
 
+def modifier_values(pheno: pd.DataFrame, configured) -> dict[str, np.ndarray]:
+    """Column -> values of each configured interaction modifier, as
+    :func:`vdrbone.interactions.modifier_interaction` takes them: level strings (:func:`_levels`)
+    for a categorical modifier, floats (NaN missing) for a continuous one."""
+    out = {}
+    for spec in configured:
+        column = spec["column"]
+        categorical = spec.get("type", "continuous") == "categorical"
+        out[column] = _levels(pheno[column]) if categorical else pheno[column].to_numpy(dtype=float)
+    return out
+
+
+def _level_text(x) -> str | None:
+    """One categorical value as its level string: None if missing, ``1.0`` as ``"1"``."""
+    if pd.isna(x):
+        return None
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
 def _levels(values: pd.Series) -> np.ndarray:
-    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing."""
+    """A categorical column as level strings (a re-read "1" may come back as 1 or 1.0), None missing.
 
-    def text(x):
-        if pd.isna(x):
-            return None
-        return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
-
-    return np.array([text(x) for x in values], dtype=object)
+    Each element as :func:`_level_text`, computed once per distinct value: a column of strings
+    (and missing values) is kept as it is, a numeric or boolean one is converted value by value
+    over its distinct values; any other column (mixed types) element by element.
+    """
+    s = pd.Series(values)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        out = s.to_numpy(dtype=object, copy=True)
+        out[s.isna().to_numpy()] = None
+        return out
+    if s.dtype.kind in "biuf":
+        codes, uniques = pd.factorize(s)  # exact values; missing -> -1
+        text = np.array([None, *(_level_text(u) for u in uniques.tolist())], dtype=object)
+        return text[codes + 1]
+    return np.array([_level_text(x) for x in s], dtype=object)
 
 
 def stratum_design(

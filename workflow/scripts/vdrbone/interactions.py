@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from vdrbone import regression, survival
@@ -48,21 +49,30 @@ def modifier_design(values, *, modifier_type: str, levels: list[str] | None = No
     if modifier_type != "categorical":
         raise ValueError(f"modifier_type must be 'continuous' or 'categorical', got {modifier_type!r}")
     v = np.asarray(values, dtype=object)
-    present = [x for x in v if isinstance(x, str)]
-    levels = [str(x) for x in levels] if levels else sorted(set(present))
-    unknown = sorted(set(present) - set(levels))
+    missing = _not_text(v)
+    present = set(v[~missing].tolist())
+    levels = [str(x) for x in levels] if levels else sorted(present)
+    unknown = sorted(present - set(levels))
     if unknown:
         raise ValueError(f"modifier values {unknown} are not among the levels {levels}")
     if len(levels) < 2:
         raise ValueError(f"a categorical modifier needs at least 2 levels, got {levels}")
-    missing = np.array([not isinstance(x, str) for x in v])
     M = np.column_stack([(v == lvl).astype(float) for lvl in levels[1:]])
     M[missing] = np.nan
     return M, list(levels[1:]), levels[0]
 
 
-def _fit(kind, X, y, time, entry):
-    """(beta, cov, loglik, rss, converged) of the model of ``kind``; X without intercept."""
+def _not_text(v: np.ndarray) -> np.ndarray:
+    """Bool mask of the elements of object array ``v`` that are not strings (missing levels):
+    vectorised when every non-null element is a string, element by element otherwise."""
+    if pd.api.types.infer_dtype(v, skipna=True) in ("string", "empty"):
+        return pd.isna(v)
+    return np.array([not isinstance(x, str) for x in v], dtype=bool)
+
+
+def _fit(kind, X, y, time, entry, raug=None):
+    """(beta, cov, loglik, rss, converged) of the model of ``kind``; X without intercept;
+    ``raug``: R factor of ``[1, X, y]`` if already computed (linear, :func:`regression.fit_linear`)."""
     n = X.shape[0]
     if kind == "time_to_event":
         f = survival.fit_cox(time, y, X, entry=entry)
@@ -71,7 +81,7 @@ def _fit(kind, X, y, time, entry):
     if kind == "binary":
         f = regression.fit_logistic(Xi, y)
         return f.beta[1:], f.cov[1:, 1:], f.loglik, math.nan, f.converged, 1
-    f = regression.fit_linear(Xi, y)
+    f = regression.fit_linear(Xi, y, raug=raug)
     return f.beta[1:], f.cov[1:, 1:], f.loglik, f.rss, True, 1
 
 
@@ -182,13 +192,17 @@ def modifier_interaction(
         return nan_rows(f"modifier {name} constant in this stratum")
     X0 = np.column_stack([c, M, g])
     X = np.column_stack([X0, g[:, None] * M])
-    note = regression.collinear_note(np.column_stack([np.ones(n), c]), names)
-    if not note and regression._dependent_columns(np.column_stack([np.ones(n), X])):
+    Xi = np.column_stack([np.ones(n), X])
+    # one QR serves both rank checks ([1, c] and [1, X]) and, linear, the full model's fit
+    linear = outcome_type == "continuous"
+    r = np.linalg.qr(np.column_stack([Xi, y]) if linear else Xi, mode="r")
+    note = regression.collinear_note(Xi[:, : 1 + c.shape[1]], names, r=r)
+    if not note and regression._dependent_columns(Xi, r):
         note = f"singular design (covariate collinear with {name}, genotype or the interaction)"
     if note:
         return nan_rows(note)
     b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s)
-    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s)
+    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, r if linear else None)
     p = X.shape[1]
     idx = np.arange(p - k, p)
     ig = p - k - 1  # the genotype main effect

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special
 
 from vdrbone.settings import Settings
 
@@ -49,21 +49,25 @@ def standard_error(
 
 
 def power_at(effect: float, se: float, alpha: float) -> float:
-    """Power of the two-sided level-``alpha`` test of a coefficient ``effect`` (log scale for ratios)."""
+    """Power of the two-sided level-``alpha`` test of a coefficient ``effect`` (log scale for ratios).
+
+    Phi and Phi^-1 are ``scipy.special.ndtr`` / ``ndtri``, the kernels of ``scipy.stats.norm``
+    without its per-call argument handling (this runs inside a root search).
+    """
     if not (0 < alpha < 1):
         raise ValueError(f"alpha must lie in (0, 1), got {alpha}")
     if not math.isfinite(se):
         return alpha if effect == 0 else math.nan
-    z = stats.norm.isf(alpha / 2)
+    z = -special.ndtri(alpha / 2)
     d = abs(effect) / se
-    return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
+    return float(special.ndtr(d - z) + special.ndtr(-d - z))
 
 
 def detectable(se: float, alpha: float, target: float = 0.8) -> float:
     """Smallest |coefficient| with power ``target`` at two-sided ``alpha`` (exact for the formula above)."""
     if not math.isfinite(se):
         return math.nan
-    guess = (stats.norm.isf(alpha / 2) + stats.norm.ppf(target)) * se
+    guess = (-special.ndtri(alpha / 2) + special.ndtri(target)) * se
     return float(optimize.brentq(lambda b: power_at(b, se, alpha) - target, 0.5 * guess, 2 * guess + 1e-12))
 
 

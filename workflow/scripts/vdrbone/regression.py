@@ -390,16 +390,19 @@ def fit_firth(
     )
 
 
-def fit_linear(X: np.ndarray, y: np.ndarray) -> RegressionFit:
+def fit_linear(X: np.ndarray, y: np.ndarray, *, raug: np.ndarray | None = None) -> RegressionFit:
     """Ordinary least squares via the QR decomposition of ``X`` (full column rank assumed).
 
     The Householder R factor of the augmented matrix ``[X, y]`` holds everything needed (Golub &
     Van Loan, Matrix Computations, 5.3): ``R[:p, :p]`` is R of ``X``, ``R[:p, p] = Q'y`` and
     ``R[p, p]^2`` the residual sum of squares; Q is never formed. ``loglik`` is the Gaussian
     log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``); ``cov = RSS/(n-p) (X'X)^-1``.
+    ``raug``: that R factor (``np.linalg.qr([X, y], mode="r")``) when the caller already has it,
+    e.g. from the rank check of :func:`_dependent_columns`.
     """
     n, p = X.shape
-    raug = np.linalg.qr(np.column_stack([X, y]), mode="r")
+    if raug is None:
+        raug = np.linalg.qr(np.column_stack([X, y]), mode="r")
     r = raug[:p, :p]
     beta = linalg.solve_triangular(r, raug[:p, p])
     rss = float(raug[p, p] ** 2)
@@ -411,12 +414,20 @@ def fit_linear(X: np.ndarray, y: np.ndarray) -> RegressionFit:
     )
 
 
-def _dependent_columns(X: np.ndarray) -> list[int]:
-    """Indices of columns that are (numerically) linear combinations of earlier columns."""
-    r = np.linalg.qr(X, mode="r")
+def _dependent_columns(X: np.ndarray, r: np.ndarray | None = None) -> list[int]:
+    """Indices of columns that are (numerically) linear combinations of earlier columns.
+
+    ``r``: the Householder R factor (``np.linalg.qr(..., mode="r")``) of ``X`` or of ``X`` with
+    further columns appended on the right, when the caller already has it. Householder QR treats
+    the columns left to right, so the leading p x p block of the longer matrix's R is R of ``X``:
+    one factorisation serves the rank checks of nested designs and the least-squares fit.
+    """
+    p = X.shape[1]
+    if r is None:
+        r = np.linalg.qr(X, mode="r")
     norms = np.sqrt(np.einsum("ij,ij->j", X, X))
-    d = np.abs(np.diag(r))
-    return [j for j in range(X.shape[1]) if norms[j] == 0 or d[j] <= RANK_TOL * norms[j]]
+    d = np.abs(np.diag(r[:p, :p]))
+    return [j for j in range(p) if norms[j] == 0 or d[j] <= RANK_TOL * norms[j]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -759,12 +770,17 @@ def _fit_vs_null(
     method_suffix: str = "",
     separated: bool = False,
     force_firth: str = "",
+    raug: np.ndarray | None = None,
 ) -> list[TestResult]:
-    """Fit ``X`` (last ``k`` columns tested) and test it against ``null`` fitted on the same rows."""
+    """Fit ``X`` (last ``k`` columns tested) and test it against ``null`` fitted on the same rows.
+
+    Linear (``binary`` false): the F test needs no null fit (``null`` unused, may be None);
+    ``raug`` is the R factor of ``[X, y]`` if already computed (:func:`fit_linear`).
+    """
     n, p = X.shape
     idx = np.arange(p - k, p)
     if not binary:
-        fit = fit_linear(X, y)
+        fit = fit_linear(X, y, raug=raug)
         df_res = n - p
         # extra sum of squares of the tested columns: the squared last k effects (Q'y) of the
         # QR of X, whose first p - k columns are the null design: = rss0 - rss1 without cancellation
@@ -866,9 +882,12 @@ def _names(covariate_names, k):
     return names
 
 
-def collinear_note(X0: np.ndarray, names: list[str]) -> str:
-    """``"singular design (covariate collinear: ...)"`` naming dependent columns of ``X0``, or ""."""
-    dep = _dependent_columns(X0)
+def collinear_note(X0: np.ndarray, names: list[str], *, r: np.ndarray | None = None) -> str:
+    """``"singular design (covariate collinear: ...)"`` naming dependent columns of ``X0``, or "".
+
+    ``r``: R factor of ``X0`` or of a wider design starting with ``X0`` (:func:`_dependent_columns`).
+    """
+    dep = _dependent_columns(X0, r)
     if not dep:
         return ""
     labels = ["intercept", *names]
@@ -1112,7 +1131,7 @@ def _genetic_models(
     if note:
         return all_nan(note)
 
-    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force_firth = ""
     if binary and not null.converged:
         force_firth = "firth-fallback: covariate-only model did not converge"
@@ -1123,7 +1142,9 @@ def _genetic_models(
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
             continue
         X = np.column_stack([X0, spec.columns])
-        if _dependent_columns(X):
+        # linear: one QR of [X, y] gives the rank check and the fit
+        raug = None if binary else np.linalg.qr(np.column_stack([X, y]), mode="r")
+        if _dependent_columns(X, raug):
             rows += _nan_rows(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
@@ -1141,6 +1162,7 @@ def _genetic_models(
             method_suffix=spec.method_suffix,
             separated=separated,
             force_firth=force_firth,
+            raug=raug,
         )
         if spec.absent_terms:
             for r in got:
@@ -1237,15 +1259,17 @@ def interaction_test(
     if checks_only:
         return nan("")
     X0 = np.column_stack([np.ones(n), c, m, g])
-    note = collinear_note(np.column_stack([np.ones(n), c]), names)
+    X = np.column_stack([X0, g * m])
+    # one QR serves the nested rank checks ([1, c], X0, X) and, linear, the fit of [X, y]
+    r = np.linalg.qr(X if binary else np.column_stack([X, y]), mode="r")
+    note = collinear_note(X0[:, : 1 + c.shape[1]], names, r=r)
     if note:
         return nan(note)
-    if _dependent_columns(X0):
+    if _dependent_columns(X0, r):
         return nan(f"singular design (covariate collinear with {modifier_name} or genotype)")
-    X = np.column_stack([X0, g * m])
-    if _dependent_columns(X):
+    if _dependent_columns(X, r):
         return nan("singular design (covariate collinear with interaction term)")
-    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force = ""
     if binary and not null.converged:
         force = "firth-fallback: model without interaction did not converge"
@@ -1260,6 +1284,7 @@ def interaction_test(
         base=base,
         method_suffix="; per_allele = effect-allele count",
         force_firth=force,
+        raug=None if binary else r,
     )[0]
 
 
@@ -1335,18 +1360,20 @@ def conditional_test(
     flat = [nm for j, nm in enumerate(cond_names) if np.ptp(k_cond[:, j]) == 0]
     if flat:
         return nan(f"conditioning SNP {', '.join(flat)} monomorphic in this stratum")
-    note = collinear_note(np.column_stack([np.ones(n), c]), names)
+    X0 = np.column_stack([np.ones(n), c, k_cond])
+    X = np.column_stack([X0, g])
+    # one QR serves the nested rank checks ([1, c], X0, X) and, linear, the fit of [X, y]
+    r = np.linalg.qr(X if binary else np.column_stack([X, y]), mode="r")
+    note = collinear_note(X0[:, : 1 + c.shape[1]], names, r=r)
     if note:
         return nan(note)
-    X0 = np.column_stack([np.ones(n), c, k_cond])
-    dep = _dependent_columns(X0)
+    dep = _dependent_columns(X0, r)
     if dep:
         labels = ["intercept", *names, *cond_names]
         return nan(f"singular design (conditioning SNPs collinear: {', '.join(labels[j] for j in dep)})")
-    X = np.column_stack([X0, g])
-    if _dependent_columns(X):
+    if _dependent_columns(X, r):
         return nan("singular design (tested SNP collinear with the conditioning SNP(s): perfect LD)")
-    null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
+    null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force = ""
     if binary and not null.converged:
         force = "firth-fallback: model with the conditioning SNP(s) did not converge"
@@ -1362,6 +1389,7 @@ def conditional_test(
         method_suffix=method_suffix,
         separated=binary and _separation(y, np.round(g), None),
         force_firth=force,
+        raug=None if binary else r,
     )[0]
 
 
