@@ -1,9 +1,10 @@
 """Table I/O helpers (vdrbone.tables)."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from vdrbone.tables import concat_tsv, read_tsv, write_tsv
+from vdrbone.tables import concat_tsv, read_parquet, read_tsv, write_parquet, write_tsv
 
 
 def test_concat_tsv_keeps_values_exactly_and_checks_headers(tmp_path):
@@ -19,3 +20,29 @@ def test_concat_tsv_keeps_values_exactly_and_checks_headers(tmp_path):
     with pytest.raises(ValueError, match="c.tsv: header differs"):
         concat_tsv([a, c], tmp_path / "bad.tsv")
     assert not (tmp_path / "bad.tsv").exists()
+
+
+def test_parquet_work_table_reads_back_as_the_tsv_would(tmp_path):
+    """The calls table goes through Parquet between jobs: the same frame comes back as through
+    write_tsv/read_tsv (text columns as Python strings, NaN for a missing genotype, floats exact)."""
+    calls = pd.DataFrame(
+        {
+            "sample": ["S1", "007", "S3"],
+            "variant": ["rs731236", "rs731236", "m.4823"],
+            "genotype": ["A/G", None, "C"],
+            "effect_count": [1.0, np.nan, 1.0],
+            "dosage": [0.1 + 0.2, np.nan, 1e-300],
+            "status": ["called", "missing", "called"],
+        }
+    )
+    write_parquet(calls, tmp_path / "calls.parquet")
+    write_tsv(calls, tmp_path / "calls.tsv.gz")
+    got = read_parquet(tmp_path / "calls.parquet")
+    # as read_tsv gives it, except that Parquet keeps every float bit (read_csv's parser may
+    # round the last digit: 0.30000000000000004 comes back as 0.3)
+    pd.testing.assert_frame_equal(got, read_tsv(tmp_path / "calls.tsv.gz"), check_exact=False, rtol=1e-15)
+    pd.testing.assert_frame_equal(got, calls.assign(genotype=["A/G", np.nan, "C"]), check_exact=True)
+    assert got["sample"].tolist() == ["S1", "007", "S3"] and got["genotype"].dtype == object
+    assert isinstance(got.loc[1, "genotype"], float) and np.isnan(got.loc[1, "genotype"])
+    assert got["dosage"].tolist()[0] == 0.1 + 0.2
+    assert not list(tmp_path.glob("*.tmp*"))

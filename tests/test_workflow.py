@@ -121,7 +121,7 @@ def test_end_to_end_two_runs_never_touch_each_other(tmp_path):
         "tables/qc_variants.tsv",
         "tables/extraction.tsv",
         "tables/sample_matching.tsv",
-        "work/calls.tsv.gz",
+        "work/calls.parquet",
     ):
         assert (run / rel).is_file(), rel
     assert (tmp_path / "results" / "archive" / f"{run.name}.tar.gz").is_file()
@@ -392,7 +392,7 @@ def test_hg19_chrM_is_refused_with_its_reason_and_no_partial_outputs(tmp_path):
     out = proc.stdout + proc.stderr
     assert "16571" in out and "rCRS" in out
     (run,) = (tmp_path / "results" / "runs").glob("*")
-    assert not (run / "work" / "calls.tsv.gz").exists()
+    assert not (run / "work" / "calls.parquet").exists()
     assert not (run / "tables" / "extraction.tsv").exists()
     assert not list(run.glob("**/.*.tmp*"))
     assert not (tmp_path / "results" / "archive").exists()
@@ -459,7 +459,7 @@ def test_truncated_vcf_fails_naming_the_file_and_no_partial_outputs(tmp_path):
     assert f"{cut} is cut short: it ends at byte {len(data) * 3 // 4}" in out
     assert "copy it again from the source" in out
     (run,) = (tmp_path / "results" / "runs").glob("*")
-    assert not (run / "work" / "calls.tsv.gz").exists()
+    assert not (run / "work" / "calls.parquet").exists()
     assert not (run / "tables" / "extraction.tsv").exists()
     assert not list(run.glob("**/.*.tmp*"))
     assert not (tmp_path / "results" / "archive").exists()

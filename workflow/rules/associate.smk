@@ -5,7 +5,7 @@
 
 rule associate:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
@@ -36,7 +36,7 @@ rule associate:
 # outcomes and strata in one job (a few hundred small fits).
 rule epistasis:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],
@@ -61,7 +61,7 @@ rule epistasis:
 # QT tests of every outcome, variant and stratum; outcome labels permuted within strata cells.
 rule permutation:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         qc="results/runs/{run_id}/tables/qc_variants.tsv",
         panel=CFG["panel"],

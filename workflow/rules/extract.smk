@@ -28,7 +28,7 @@ rule extract:
         sample_file=bgen_sample_file,
         panel=CFG["panel"],
     output:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
     log:
         "results/runs/{run_id}/logs/extract.log",

@@ -5,7 +5,7 @@
 
 rule ld_haplotypes:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],
@@ -29,7 +29,7 @@ rule ld_haplotypes:
 
 rule haplotype_assoc:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         panel=CFG["panel"],

@@ -5,7 +5,7 @@
 
 rule qc:
     input:
-        calls="results/runs/{run_id}/work/calls.tsv.gz",
+        calls="results/runs/{run_id}/work/calls.parquet",
         extraction="results/runs/{run_id}/tables/extraction.tsv",
         phenotypes="results/runs/{run_id}/work/phenotypes.tsv",
         panel=CFG["panel"],

@@ -3,14 +3,14 @@
 from vdrbone.association import associate_outcome, design_messages
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
-from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     settings = settings_from_config(sm.params.config)
     panel = read_panel(sm.input.panel).select(settings.variants)
     result = associate_outcome(
-        read_tsv(sm.input.calls),
+        read_parquet(sm.input.calls),
         read_tsv(sm.input.phenotypes),
         panel,
         outcome=sm.wildcards.outcome,

@@ -2,7 +2,7 @@
 
 from vdrbone.harmonise import extract_panel
 from vdrbone.panel import read_panel
-from vdrbone.tables import snakemake_logging, write_tsv
+from vdrbone.tables import snakemake_logging, write_parquet, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -29,7 +29,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         len(extraction.samples),
         len(extraction.calls),
     )
-    write_tsv(extraction.calls, sm.output.calls)
+    write_parquet(extraction.calls, sm.output.calls)
     write_tsv(
         extraction.variants.assign(build=extraction.build, build_source=extraction.build_source),
         sm.output.extraction,

@@ -13,7 +13,7 @@ from vdrbone.haplotypes import (
 from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
-from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -25,7 +25,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         log.info("%d haplotype association rows", len(table))
         write_tsv(table, sm.output.association)
     else:
-        calls, pheno = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes)
+        calls, pheno = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes)
         panel = read_panel(sm.input.panel).select(settings.variants)
         unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
         empty = empty_tables()

@@ -6,7 +6,7 @@ from vdrbone.panel import read_panel
 from vdrbone.permutation import PERMUTATION_COLUMNS, permutation_outcome
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.settings import settings_from_config
-from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
@@ -15,7 +15,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     table = pd.DataFrame(columns=PERMUTATION_COLUMNS)
     if perm.n or perm.adaptive:
         panel = read_panel(sm.input.panel).select(settings.variants)
-        calls, pheno, qc = read_tsv(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
+        calls, pheno, qc = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []
         for k, (outcome, spec) in enumerate(settings.outcomes.items()):
             if outcome_kind(spec) == "time_to_event":

@@ -12,13 +12,13 @@ from vdrbone.qc import (
     qc_test_missing,
     qc_variants,
 )
-from vdrbone.tables import read_tsv, snakemake_logging, write_tsv
+from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
 with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     panel = read_panel(sm.input.panel).select(sm.params.variants)
     pheno = read_tsv(sm.input.phenotypes)
-    calls = read_tsv(sm.input.calls)
+    calls = read_parquet(sm.input.calls)
     calls = calls[calls["sample"].isin(pheno["sample"])]
     min_rate = sm.params.qc["min_sample_call_rate"]
     samples = qc_samples(calls, min_call_rate=min_rate)
