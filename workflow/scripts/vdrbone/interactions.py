@@ -61,11 +61,12 @@ def modifier_design(values, *, modifier_type: str, levels: list[str] | None = No
     return M, list(levels[1:]), levels[0]
 
 
-def _fit(kind, X, y, time, entry):
-    """(beta, cov, loglik, rss, converged) of the model of ``kind``; X without intercept."""
+def _fit(kind, X, y, time, entry, risk_sets=None):
+    """(beta, cov, loglik, rss, converged) of the model of ``kind``; X without intercept
+    (``risk_sets``: the :class:`vdrbone.survival.RiskSets` of a Cox model's samples)."""
     n = X.shape[0]
     if kind == "time_to_event":
-        f = survival.fit_cox(time, y, X, entry=entry)
+        f = survival.fit_cox(time, y, X, entry=entry, risk_sets=risk_sets)
         return f.beta, f.cov, f.loglik, math.nan, f.converged, 0
     Xi = np.column_stack([np.ones(n), X])
     if kind == "binary":
@@ -187,8 +188,9 @@ def modifier_interaction(
         note = f"singular design (covariate collinear with {name}, genotype or the interaction)"
     if note:
         return nan_rows(note)
-    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s)
-    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s)
+    rs = survival.RiskSets(t, y, s) if tte else None  # one time order for both Cox fits
+    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s, rs)
+    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, rs)
     p = X.shape[1]
     idx = np.arange(p - k, p)
     ig = p - k - 1  # the genotype main effect
@@ -216,7 +218,11 @@ def modifier_interaction(
 
     def effect(b, s_):
         lo, hi = b - regression.Z95 * s_, b + regression.Z95 * s_
-        return (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi)) if ratio else (b, lo, hi)
+        return (
+            (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi))
+            if ratio
+            else (b, lo, hi)
+        )
 
     rows = []
     for term, j in zip(terms, idx, strict=True):

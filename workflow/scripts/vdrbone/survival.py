@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg, sparse, stats
 
 from vdrbone import regression
 from vdrbone.results import TestResult
 
-__all__ = ["CoxFit", "fit_cox", "ph_test", "cox_genetic_models", "kaplan_meier", "check_survival"]
+__all__ = ["CoxFit", "RiskSets", "fit_cox", "ph_test", "cox_genetic_models", "kaplan_meier", "check_survival"]
 
 Z95 = regression.Z95
 MAX_ABS_BETA = regression.MAX_ABS_BETA
@@ -90,67 +90,114 @@ def check_survival(time, event, entry=None) -> tuple[np.ndarray, np.ndarray, np.
     return t, e, s
 
 
-class _RiskSets:
-    """Event times of one data set and the index structures for risk-set sums."""
+class RiskSets:
+    """The distinct event times of one sample set and sums over their risk sets.
 
-    def __init__(self, time, event, entry):
-        self.time, self.event, self.entry = time, event, entry
-        ev = event == 1
-        self.ut, inv = np.unique(time[ev], return_inverse=True)  # distinct event times
-        self.death_time = inv  # event sample -> index in ut
-        self.ev = ev
-        self.d = np.bincount(inv, minlength=self.ut.size)
-        self.order = np.argsort(time, kind="stable")
-        self.first = np.searchsorted(time[self.order], self.ut, side="left")
-        if entry is not None:
-            self.eorder = np.argsort(entry, kind="stable")
-            self.efirst = np.searchsorted(entry[self.eorder], self.ut, side="left")
+    Built from ``(time, event, entry)`` only (not the covariates), so one instance serves every
+    Cox model and PH test on the same samples. A sample is at risk at event time ``u`` when
+    ``entry < u <= time``. Sums over risk sets are taken at the distinct event times only: each
+    sample adds its value to the block of the last event time it is at risk at (and subtracts it
+    from the block before its entry), and a reverse cumulative sum over the blocks gives the
+    risk-set sums; one sparse product computes the blocks and the per-time sums over the deaths.
+    """
+
+    def __init__(self, time, event, entry=None):
+        t, e, s = check_survival(time, event, entry)
+        n = t.size
+        self.n = n
+        self.ev = e == 1
+        self.ut, self.death_time = np.unique(t[self.ev], return_inverse=True)  # distinct event times
+        k = self.ut.size
+        self.d = np.bincount(self.death_time, minlength=k)
+        # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
+        self.cnt = np.searchsorted(self.ut, t, side="right")
+        self.ecnt = np.zeros(n, dtype=np.intp) if s is None else np.searchsorted(self.ut, s, side="right")
+        # rows 1..k: +value in block cnt, -value in block ecnt (block 0 is never needed);
+        # rows k+1..2k: the deaths at each event time
+        dead = np.flatnonzero(self.ev)
+        rows = np.concatenate([self.cnt, self.ecnt, k + 1 + self.death_time])
+        cols = np.concatenate([np.arange(n), np.arange(n), dead])
+        vals = np.concatenate([np.ones(n), -np.ones(n), np.ones(dead.size)])
+        use = rows > 0
+        self._blocks = sparse.csr_array((vals[use], (rows[use], cols[use])), shape=(2 * k + 1, n))
         # Efron: one row per death, k/d for the k-th of d tied deaths
-        self.rank_time = np.repeat(np.arange(self.ut.size), self.d)
+        self.rank_time = np.repeat(np.arange(k), self.d)
         starts = np.cumsum(self.d) - self.d
         self.frac = (np.arange(self.rank_time.size) - starts[self.rank_time]) / self.d[self.rank_time]
 
+    def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``values`` (n,) or (n, q) over the risk set and over the deaths of each event
+        time: two arrays (k,) or (k, q)."""
+        k = self.ut.size
+        blocks = self._blocks @ values
+        at_risk = np.cumsum(blocks[k:0:-1], axis=0)[::-1]
+        return at_risk, blocks[k + 1 :]
+
     def at_risk(self, values: np.ndarray) -> np.ndarray:
         """Sum of ``values`` (n, ...) over the risk set of each event time (entry < t <= time)."""
-
-        def suffix(v, order, first):
-            cs = np.concatenate([np.cumsum(v[order][::-1], axis=0)[::-1], np.zeros((1,) + v.shape[1:])])
-            return cs[first]
-
-        out = suffix(values, self.order, self.first)
-        if self.entry is not None:
-            out = out - suffix(values, self.eorder, self.efirst)
-        return out
+        return self.sums(values)[0]
 
     def deaths(self, values: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.ut.size,) + values.shape[1:])
-        np.add.at(out, self.death_time, values[self.ev])
-        return out
+        """Sum of ``values`` (n, ...) over the deaths at each event time."""
+        return self.sums(values)[1]
+
+    def spread(self, per_time: np.ndarray) -> np.ndarray:
+        """For each sample, the sum of ``per_time`` (k,) over the event times it is at risk at."""
+        c = np.concatenate([[0.0], np.cumsum(per_time)])
+        return c[self.cnt] - c[self.ecnt]
+
+    def km_left(self) -> np.ndarray:
+        """``1 - S(u-)`` at each event time u, S the pooled Kaplan-Meier estimate (the product of
+        :func:`kaplan_meier`; censoring-only times contribute factors of exactly 1)."""
+        n_risk = np.bincount(self.cnt, minlength=self.ut.size + 1)[::-1].cumsum()[::-1][1:]
+        n_risk = n_risk - np.bincount(self.ecnt, minlength=self.ut.size + 1)[::-1].cumsum()[::-1][1:]
+        surv = np.cumprod(1.0 - self.d / n_risk)
+        return 1.0 - np.concatenate([[1.0], surv[:-1]])
 
 
-def _cox_terms(rs: _RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
-    """Log partial likelihood, score, information and per-death weighted means / variances."""
+def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
+    if rs is None:
+        return RiskSets(t, e, s)
+    if rs.n != t.size or rs.ev.sum() != (e == 1).sum():
+        raise ValueError("risk_sets were built for other samples")
+    return rs
+
+
+def _cox_terms(rs: RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
+    """Log partial likelihood, score, information, per-death weighted means and ``var_sum``.
+
+    ``var_sum(h)`` is ``sum_j h_j V_j`` over the death rows j (Efron: one per tied death), V_j the
+    weighted covariance of X over the (Efron-reduced) risk set. It is computed without per-death
+    matrices: ``sum_j h_j S2_j / s0_j = X' diag(w) X`` with ``w_i = r_i`` times the sum of
+    ``h_j / s0_j`` over the death rows whose risk set holds i (minus ``f_j h_j / s0_j`` over i's
+    own tied-death rows), then ``- sum_j h_j mean_j mean_j'``.
+    """
     eta = X @ beta
     c = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - c)
-    rx = r[:, None] * X
-    rxx = rx[:, :, None] * X[:, None, :]
-    S0, S1, S2 = rs.at_risk(r), rs.at_risk(rx), rs.at_risk(rxx)
-    f = rs.frac if ties == "efron" else np.zeros_like(rs.frac)
+    S, D = rs.sums(np.column_stack([r, r[:, None] * X]))
     j = rs.rank_time
-    if ties == "efron":
-        D0, D1, D2 = rs.deaths(r), rs.deaths(rx), rs.deaths(rxx)
-        s0 = S0[j] - f * D0[j]
-        s1 = S1[j] - f[:, None] * D1[j]
-        s2 = S2[j] - f[:, None, None] * D2[j]
+    efron = ties == "efron"
+    if efron:
+        f = rs.frac
+        s0 = S[j, 0] - f * D[j, 0]
+        s1 = S[j, 1:] - f[:, None] * D[j, 1:]
     else:
-        s0, s1, s2 = S0[j], S1[j], S2[j]
+        s0, s1 = S[j, 0], S[j, 1:]
     mean = s1 / s0[:, None]
-    var = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
     ll = float(eta[rs.ev].sum() - np.log(s0).sum() - c * s0.size)
     score = X[rs.ev].sum(axis=0) - mean.sum(axis=0)
-    info = var.sum(axis=0)
-    return ll, score, info, mean, var
+    k = rs.ut.size
+
+    def var_sum(h: np.ndarray) -> np.ndarray:
+        w = rs.spread(np.bincount(j, weights=h / s0, minlength=k))
+        if efron:
+            w[rs.ev] -= np.bincount(j, weights=f * h / s0, minlength=k)[rs.death_time]
+        w *= r
+        return (X.T * w) @ X - (mean.T * h) @ mean
+
+    info = var_sum(np.ones(j.size))
+    return ll, score, info, mean, var_sum
 
 
 def fit_cox(
@@ -162,6 +209,7 @@ def fit_cox(
     ties: str = "efron",
     maxit: int = 50,
     tol: float = 1e-12,
+    risk_sets: RiskSets | None = None,
 ) -> CoxFit:
     """Cox proportional-hazards regression by Newton-Raphson on the partial likelihood.
 
@@ -175,6 +223,7 @@ def fit_cox(
     ties : ``"efron"`` (R's default, Efron 1977) or ``"breslow"``.
     maxit, tol : convergence when the relative change of the log partial likelihood is below
         ``tol`` (R ``coxph.control(eps)``) and the largest step below ``sqrt(tol)``.
+    risk_sets : optional ``RiskSets(time, event, entry)`` to reuse across models on these samples.
 
     Returns
     -------
@@ -187,7 +236,7 @@ def fit_cox(
     if np.isnan(t).any() or np.isnan(e).any() or np.isnan(X).any() or (s is not None and np.isnan(s).any()):
         raise ValueError("fit_cox: drop samples with missing time, event, entry or covariates first")
     X = X - X.mean(axis=0) if X.shape[0] else X  # location-invariant; better conditioned
-    rs = _RiskSets(t, e, s)
+    rs = _risk_sets(risk_sets, t, e, s)
     p = X.shape[1]
     beta = np.zeros(p)
     ll, score, info, _, _ = _cox_terms(rs, X, beta, ties)
@@ -228,18 +277,16 @@ def fit_cox(
     return CoxFit(beta=beta, cov=cov, loglik=ll, converged=converged, n_iter=n_iter)
 
 
-def _km_left(time, event, entry) -> np.ndarray:
-    """1 - S(t-) at every sample's time, S the pooled Kaplan-Meier estimate (cox.zph "km")."""
-    km = kaplan_meier(time, event, entry=entry)
-    ev = km[km["n_event"] > 0]
-    # product over event times strictly below each time
-    k = np.searchsorted(ev["time"].to_numpy(), time, side="left")
-    surv = np.concatenate([[1.0], ev["surv"].to_numpy()])
-    return 1.0 - surv[k]
-
-
 def ph_test(
-    time, event, X, beta, *, terms: dict[str, list[int]], entry=None, ties: str = "efron"
+    time,
+    event,
+    X,
+    beta,
+    *,
+    terms: dict[str, list[int]],
+    entry=None,
+    ties: str = "efron",
+    risk_sets: RiskSets | None = None,
 ) -> pd.DataFrame:
     """Score test of proportional hazards (Grambsch & Therneau 1994), as R ``cox.zph``.
 
@@ -251,7 +298,7 @@ def ph_test(
 
     Parameters
     ----------
-    time, event, X, entry, ties : as :func:`fit_cox` (complete cases).
+    time, event, X, entry, ties, risk_sets : as :func:`fit_cox` (complete cases).
     beta : the fitted coefficients (p,).
     terms : term name -> column indices of ``X`` (R ``fit$assign``).
 
@@ -263,20 +310,17 @@ def ph_test(
     X = np.asarray(X, dtype=float).reshape(t.size, -1)
     p = X.shape[1]
     X = X - X.mean(axis=0)
-    rs = _RiskSets(t, e, s)
-    g = _km_left(t, e, s)
-    g = g - g[e == 1].mean()
-    # g depends on the time only: one value per event time
-    g_time = np.zeros(rs.ut.size)
-    g_time[rs.death_time] = g[rs.ev]
-    _, _, _, mean, var = _cox_terms(rs, X, np.asarray(beta, dtype=float), ties)
+    rs = _risk_sets(risk_sets, t, e, s)
+    # g depends on the time only: one value per event time, centred over the events
+    g_time = rs.km_left()
+    g_time = g_time - g_time[rs.death_time].mean()
+    _, _, i11, mean, var_sum = _cox_terms(rs, X, np.asarray(beta, dtype=float), ties)
     gk = g_time[rs.rank_time]  # per death row
     # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
     xd = rs.deaths(X)[rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, spread over rows
     u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
-    i11 = var.sum(axis=0)
-    i12 = (gk[:, None, None] * var).sum(axis=0)
-    i22 = (gk[:, None, None] ** 2 * var).sum(axis=0)
+    i12 = var_sum(gk)
+    i22 = var_sum(gk**2)
     imat = np.block([[i11, i12], [i12.T, i22]])
     out = []
     for name, cols in [*terms.items(), ("GLOBAL", list(range(p)))]:
@@ -352,11 +396,12 @@ def cox_vs_null(
     base: dict,
     method_suffix: str = "",
     ph_terms: dict[str, list[int]] | None = None,
+    risk_sets: RiskSets | None = None,
 ) -> tuple[list[TestResult], CoxFit | None]:
     """Fit ``X`` (last ``k`` columns tested), LRT against ``null`` fitted on the same samples."""
     p = X.shape[1]
     idx = np.arange(p - k, p)
-    fit = fit_cox(time, event, X, entry=entry)
+    fit = fit_cox(time, event, X, entry=entry, risk_sets=risk_sets)
     b, se = fit.beta[idx], fit.se[idx]
     if not fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) or np.any(~(se <= MAX_SE)):
         note = MONOTONE if fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) else "Cox model did not converge"
@@ -465,7 +510,8 @@ def cox_genetic_models(
         if note:
             rows += nan_rows(note)
             continue
-        null = fit_cox(tt, ee, cc, entry=ss)
+        rs = RiskSets(tt, ee, ss)  # one time order for the null, every genetic model and PH test
+        null = fit_cox(tt, ee, cc, entry=ss, risk_sets=rs)
         for spec in regression._specs(gg, dd, ploidy):
             if what == "dosage" and spec.model != "additive":
                 continue
@@ -498,6 +544,7 @@ def cox_genetic_models(
                 entry=ss,
                 base=base,
                 method_suffix=spec.method_suffix,
+                risk_sets=rs,
             )
             if spec.absent_terms:
                 for r in got:
@@ -518,7 +565,9 @@ def cox_genetic_models(
             rows += got
             if fit is not None:
                 p = X.shape[1]
-                tab = ph_test(tt, ee, X, fit.beta, entry=ss, terms={spec.model: list(range(p - k, p))})
+                tab = ph_test(
+                    tt, ee, X, fit.beta, entry=ss, terms={spec.model: list(range(p - k, p))}, risk_sets=rs
+                )
                 for term, r in ((spec.model, tab.iloc[0]), (f"{spec.model}_global", tab.iloc[-1])):
                     ph_rows.append(
                         TestResult(
