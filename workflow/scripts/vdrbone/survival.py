@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, sparse, stats
+from scipy import linalg, stats
 
 from vdrbone import regression
 from vdrbone.results import TestResult
@@ -95,75 +95,100 @@ class RiskSets:
 
     Built from ``(time, event, entry)`` only (not the covariates), so one instance serves every
     Cox model and PH test on the same samples. A sample is at risk at event time ``u`` when
-    ``entry < u <= time``. Sums over risk sets are taken at the distinct event times only: each
-    sample adds its value to the block of the last event time it is at risk at (and subtracts it
-    from the block before its entry), and a reverse cumulative sum over the blocks gives the
-    risk-set sums; one sparse product computes the blocks and the per-time sums over the deaths.
+    ``entry < u <= time``. Values are passed as ``(q, n)`` arrays in time order
+    (:attr:`order`, a stable sort). Risk-set sums are taken at the distinct event times only: the
+    sum over each block of samples between two event times (one ``reduceat``), then a reverse
+    cumulative sum over the blocks, minus the same over the blocks of entry times.
     """
 
     def __init__(self, time, event, entry=None):
         t, e, s = check_survival(time, event, entry)
-        n = t.size
-        self.n = n
-        self.ev = e == 1
-        self.ut, self.death_time = np.unique(t[self.ev], return_inverse=True)  # distinct event times
+        self.n = t.size
+        self.event_index = np.flatnonzero(e == 1)  # the events, sample order
+        self.ut, self.death_time = np.unique(t[self.event_index], return_inverse=True)
         k = self.ut.size
         self.d = np.bincount(self.death_time, minlength=k)
+        self.order = np.argsort(t, kind="stable")
+        ts = t[self.order]
+        # block j + 1 (at risk at ut[j], not at ut[j + 1]) starts at first[j]; none is empty
+        self.first = np.searchsorted(ts, self.ut, side="left")
+        self.dead = np.flatnonzero(e[self.order] == 1)  # the deaths in time order
+        self.dead_first = np.searchsorted(ts[self.dead], self.ut, side="left")
         # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
-        self.cnt = np.searchsorted(self.ut, t, side="right")
-        self.ecnt = np.zeros(n, dtype=np.intp) if s is None else np.searchsorted(self.ut, s, side="right")
-        # rows 1..k: +value in block cnt, -value in block ecnt (block 0 is never needed);
-        # rows k+1..2k: the deaths at each event time
-        dead = np.flatnonzero(self.ev)
-        rows = np.concatenate([self.cnt, self.ecnt, k + 1 + self.death_time])
-        cols = np.concatenate([np.arange(n), np.arange(n), dead])
-        vals = np.concatenate([np.ones(n), -np.ones(n), np.ones(dead.size)])
-        use = rows > 0
-        self._blocks = sparse.csr_array((vals[use], (rows[use], cols[use])), shape=(2 * k + 1, n))
-        # Efron: one row per death, k/d for the k-th of d tied deaths
+        self.cnt = np.searchsorted(self.ut, ts, side="right")
+        self.ecnt = self.eorder = self.efirst = None
+        if s is not None:
+            self.ecnt = np.searchsorted(self.ut, s[self.order], side="right")
+            self.eorder = np.argsort(s, kind="stable")
+            self.efirst = np.searchsorted(s[self.eorder], self.ut, side="left")
+        # Efron: one row per death (time order), j/d for the j-th of d tied deaths
         self.rank_time = np.repeat(np.arange(k), self.d)
         starts = np.cumsum(self.d) - self.d
         self.frac = (np.arange(self.rank_time.size) - starts[self.rank_time]) / self.d[self.rank_time]
 
     def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of ``values`` (n,) or (n, q) over the risk set and over the deaths of each event
-        time: two arrays (k,) or (k, q)."""
-        k = self.ut.size
-        blocks = self._blocks @ values
-        at_risk = np.cumsum(blocks[k:0:-1], axis=0)[::-1]
-        return at_risk, blocks[k + 1 :]
+        """Sums of ``values`` (q, n) (time order) over the risk set and over the deaths of each
+        event time: two (k, q) arrays."""
+        blocks = np.add.reduceat(values, self.first, axis=1)
+        at_risk = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]
+        if self.ecnt is not None:
+            k = self.ut.size
+            entered = np.stack([np.bincount(self.ecnt, weights=v, minlength=k + 1) for v in values])
+            at_risk = at_risk - np.cumsum(entered[:, :0:-1], axis=1)[:, ::-1]
+        deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
+        return at_risk.T, deaths.T
 
-    def at_risk(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (n, ...) over the risk set of each event time (entry < t <= time)."""
-        return self.sums(values)[0]
-
-    def deaths(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (n, ...) over the deaths at each event time."""
-        return self.sums(values)[1]
+    def sums_sequential(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``r`` (n,) (sample order) over the risk set and the deaths of each event time,
+        added in the order of the straightforward computation (suffix cumulative sums over all
+        samples, deaths in sample order), so that the log partial likelihood is reproducible to
+        the last bit (LRT statistics near 0 are differences of two large log likelihoods)."""
+        s0 = np.cumsum(r[self.order][::-1])[::-1][self.first]
+        if self.eorder is not None:
+            s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
+        d0 = np.bincount(self.death_time, weights=r[self.event_index], minlength=self.ut.size)
+        return s0, d0
 
     def spread(self, per_time: np.ndarray) -> np.ndarray:
-        """For each sample, the sum of ``per_time`` (k,) over the event times it is at risk at."""
+        """For each sample (time order), the sum of ``per_time`` (k,) over the event times it is
+        at risk at."""
         c = np.concatenate([[0.0], np.cumsum(per_time)])
-        return c[self.cnt] - c[self.ecnt]
+        return c[self.cnt] if self.ecnt is None else c[self.cnt] - c[self.ecnt]
 
     def km_left(self) -> np.ndarray:
         """``1 - S(u-)`` at each event time u, S the pooled Kaplan-Meier estimate (the product of
         :func:`kaplan_meier`; censoring-only times contribute factors of exactly 1)."""
-        n_risk = np.bincount(self.cnt, minlength=self.ut.size + 1)[::-1].cumsum()[::-1][1:]
-        n_risk = n_risk - np.bincount(self.ecnt, minlength=self.ut.size + 1)[::-1].cumsum()[::-1][1:]
+        k = self.ut.size
+        n_risk = np.bincount(self.cnt, minlength=k + 1)[:0:-1].cumsum()[::-1]
+        if self.ecnt is not None:
+            n_risk = n_risk - np.bincount(self.ecnt, minlength=k + 1)[:0:-1].cumsum()[::-1]
         surv = np.cumprod(1.0 - self.d / n_risk)
         return 1.0 - np.concatenate([[1.0], surv[:-1]])
 
 
-def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
-    if rs is None:
-        return RiskSets(t, e, s)
-    if rs.n != t.size or rs.ev.sum() != (e == 1).sum():
-        raise ValueError("risk_sets were built for other samples")
-    return rs
+class _Design:
+    """A centred covariate matrix ``X`` (n, p, sample order), its transpose ``Xt`` (p, n) in the
+    time order of ``rs``, the products of its column pairs ``j <= l`` (X' diag(w) X as one
+    matrix-vector product) and the deaths' column sums."""
+
+    def __init__(self, rs: RiskSets, X: np.ndarray):
+        self.rs, self.X = rs, X
+        self.Xt = np.ascontiguousarray(X[rs.order].T)
+        self.pairs = np.triu_indices(X.shape[1])
+        self.products = self.Xt[self.pairs[0]] * self.Xt[self.pairs[1]]
+        self.x_dead = self.Xt[:, rs.dead].sum(axis=1)
+        self.V = np.empty((X.shape[1] + 1, rs.n))
+
+    def weighted_cross(self, w: np.ndarray) -> np.ndarray:
+        """X' diag(w) X for ``w`` (n,) in time order."""
+        p = self.Xt.shape[0]
+        out = np.empty((p, p))
+        out[self.pairs] = self.products @ w
+        out[self.pairs[1], self.pairs[0]] = out[self.pairs]
+        return out
 
 
-def _cox_terms(rs: RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
+def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     """Log partial likelihood, score, information, per-death weighted means and ``var_sum``.
 
     ``var_sum(h)`` is ``sum_j h_j V_j`` over the death rows j (Efron: one per tied death), V_j the
@@ -172,32 +197,46 @@ def _cox_terms(rs: RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
     ``h_j / s0_j`` over the death rows whose risk set holds i (minus ``f_j h_j / s0_j`` over i's
     own tied-death rows), then ``- sum_j h_j mean_j mean_j'``.
     """
-    eta = X @ beta
+    rs = des.rs
+    eta = des.X @ beta
     c = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - c)
-    S, D = rs.sums(np.column_stack([r, r[:, None] * X]))
+    V = des.V
+    V[0] = r[rs.order]
+    np.multiply(des.Xt, V[0], out=V[1:])
+    S, D = rs.sums(V)
+    S0, D0 = rs.sums_sequential(r)
     j = rs.rank_time
     efron = ties == "efron"
     if efron:
         f = rs.frac
-        s0 = S[j, 0] - f * D[j, 0]
+        s0 = S0[j] - f * D0[j]
         s1 = S[j, 1:] - f[:, None] * D[j, 1:]
     else:
-        s0, s1 = S[j, 0], S[j, 1:]
+        s0, s1 = S0[j], S[j, 1:]
     mean = s1 / s0[:, None]
-    ll = float(eta[rs.ev].sum() - np.log(s0).sum() - c * s0.size)
-    score = X[rs.ev].sum(axis=0) - mean.sum(axis=0)
+    ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
+    score = des.x_dead - mean.sum(axis=0)
     k = rs.ut.size
+    r = V[0]
 
     def var_sum(h: np.ndarray) -> np.ndarray:
         w = rs.spread(np.bincount(j, weights=h / s0, minlength=k))
         if efron:
-            w[rs.ev] -= np.bincount(j, weights=f * h / s0, minlength=k)[rs.death_time]
+            w[rs.dead] -= np.bincount(j, weights=f * h / s0, minlength=k)[j]
         w *= r
-        return (X.T * w) @ X - (mean.T * h) @ mean
+        return des.weighted_cross(w) - (mean.T * h) @ mean
 
     info = var_sum(np.ones(j.size))
     return ll, score, info, mean, var_sum
+
+
+def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
+    if rs is None:
+        return RiskSets(t, e, s)
+    if rs.n != t.size or rs.dead.size != (e == 1).sum():
+        raise ValueError("risk_sets were built for other samples")
+    return rs
 
 
 def fit_cox(
@@ -239,7 +278,8 @@ def fit_cox(
     rs = _risk_sets(risk_sets, t, e, s)
     p = X.shape[1]
     beta = np.zeros(p)
-    ll, score, info, _, _ = _cox_terms(rs, X, beta, ties)
+    des = _Design(rs, X)
+    ll, score, info, _, _ = _cox_terms(des, beta, ties)
     if p == 0:
         return CoxFit(beta, np.zeros((0, 0)), ll, True, 0)
     converged = False
@@ -254,7 +294,7 @@ def fit_cox(
         t_ = 1.0
         for _ in range(30):
             new = beta + t_ * step
-            ll_new, score_new, info_new, _, _ = _cox_terms(rs, X, new, ties)
+            ll_new, score_new, info_new, _, _ = _cox_terms(des, new, ties)
             if math.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 1):
                 break
             t_ *= 0.5
@@ -314,10 +354,11 @@ def ph_test(
     # g depends on the time only: one value per event time, centred over the events
     g_time = rs.km_left()
     g_time = g_time - g_time[rs.death_time].mean()
-    _, _, i11, mean, var_sum = _cox_terms(rs, X, np.asarray(beta, dtype=float), ties)
+    des = _Design(rs, X)
+    _, _, i11, mean, var_sum = _cox_terms(des, np.asarray(beta, dtype=float), ties)
     gk = g_time[rs.rank_time]  # per death row
     # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
-    xd = rs.deaths(X)[rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, spread over rows
+    xd = rs.sums(des.Xt)[1][rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, over rows
     u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
     i12 = var_sum(gk)
     i22 = var_sum(gk**2)
