@@ -95,32 +95,34 @@ class RiskSets:
 
     Built from ``(time, event, entry)`` only (not the covariates), so one instance serves every
     Cox model and PH test on the same samples. A sample is at risk at event time ``u`` when
-    ``entry < u <= time``. Values are passed as ``(q, n)`` arrays in time order
-    (:attr:`order`, a stable sort). Risk-set sums are taken at the distinct event times only: the
-    sum over each block of samples between two event times (one ``reduceat``), then a reverse
-    cumulative sum over the blocks, minus the same over the blocks of entry times.
+    ``entry < u <= time``. Values are passed as ``(q, n)`` arrays in time order (:attr:`order`,
+    a stable sort). First-order sums (:meth:`sums`) are suffix cumulative sums over the
+    time-sorted samples read at the distinct event times, O(n q); the second-order sums of the
+    information are never formed per event time (see :func:`_cox_terms`).
     """
 
     def __init__(self, time, event, entry=None):
         t, e, s = check_survival(time, event, entry)
-        self.n = t.size
+        n = self.n = t.size
         self.event_index = np.flatnonzero(e == 1)  # the events, sample order
         self.ut, self.death_time = np.unique(t[self.event_index], return_inverse=True)
         k = self.ut.size
         self.d = np.bincount(self.death_time, minlength=k)
         self.order = np.argsort(t, kind="stable")
         ts = t[self.order]
-        # block j + 1 (at risk at ut[j], not at ut[j + 1]) starts at first[j]; none is empty
+        # at risk at ut[j]: time order positions first[j] ... n - 1, minus those entered later
         self.first = np.searchsorted(ts, self.ut, side="left")
         self.dead = np.flatnonzero(e[self.order] == 1)  # the deaths in time order
-        self.dead_first = np.searchsorted(ts[self.dead], self.ut, side="left")
         # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
-        self.cnt = np.searchsorted(self.ut, ts, side="right")
+        self.cnt = np.repeat(np.arange(k + 1), np.diff(np.concatenate([[0], self.first, [n]])))
         self.ecnt = self.eorder = self.efirst = None
         if s is not None:
             self.ecnt = np.searchsorted(self.ut, s[self.order], side="right")
-            self.eorder = np.argsort(s, kind="stable")
-            self.efirst = np.searchsorted(s[self.eorder], self.ut, side="left")
+            eorder = np.argsort(s, kind="stable")
+            self.efirst = np.searchsorted(s[eorder], self.ut, side="left")
+            position = np.empty(n, dtype=np.intp)
+            position[self.order] = np.arange(n)
+            self.eorder = position[eorder]  # entry order, as positions in time order
         # Efron: one row per death (time order), j/d for the j-th of d tied deaths
         self.rank_time = np.repeat(np.arange(k), self.d)
         starts = np.cumsum(self.d) - self.d
@@ -128,26 +130,21 @@ class RiskSets:
 
     def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sums of ``values`` (q, n) (time order) over the risk set and over the deaths of each
-        event time: two (k, q) arrays."""
-        blocks = np.add.reduceat(values, self.first, axis=1)
-        at_risk = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]
-        if self.ecnt is not None:
-            k = self.ut.size
-            entered = np.stack([np.bincount(self.ecnt, weights=v, minlength=k + 1) for v in values])
-            at_risk = at_risk - np.cumsum(entered[:, :0:-1], axis=1)[:, ::-1]
-        deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
-        return at_risk.T, deaths.T
+        event time: two C-contiguous (k, q) arrays.
 
-    def sums_sequential(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of ``r`` (n,) (sample order) over the risk set and the deaths of each event time,
-        added in the order of the straightforward computation (suffix cumulative sums over all
-        samples, deaths in sample order), so that the log partial likelihood is reproducible to
-        the last bit (LRT statistics near 0 are differences of two large log likelihoods)."""
-        s0 = np.cumsum(r[self.order][::-1])[::-1][self.first]
+        The additions run in the order of the straightforward computation (suffix sums over the
+        samples sorted by time, minus those sorted by entry; each time's deaths in sample order),
+        so that log partial likelihoods and scores are reproducible to the last bit: an LRT
+        statistic near 0 is the difference of two large log likelihoods.
+        """
+        q, n = values.shape
+        at_risk = np.cumsum(values[:, ::-1], axis=1)[:, n - 1 - self.first]
         if self.eorder is not None:
-            s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
-        d0 = np.bincount(self.death_time, weights=r[self.event_index], minlength=self.ut.size)
-        return s0, d0
+            entered = np.cumsum(values[:, self.eorder[::-1]], axis=1)
+            at_risk = at_risk - np.concatenate([np.zeros((q, 1)), entered], axis=1)[:, n - self.efirst]
+        k = self.ut.size
+        deaths = [np.bincount(self.rank_time, weights=v, minlength=k) for v in values[:, self.dead]]
+        return np.ascontiguousarray(at_risk.T), np.ascontiguousarray(np.reshape(deaths, (q, k)).T)
 
     def spread(self, per_time: np.ndarray) -> np.ndarray:
         """For each sample (time order), the sum of ``per_time`` (k,) over the event times it is
@@ -173,10 +170,12 @@ class _Design:
 
     def __init__(self, rs: RiskSets, X: np.ndarray):
         self.rs, self.X = rs, X
-        self.Xt = np.ascontiguousarray(X[rs.order].T)
+        self.Xt = X.T.take(rs.order, axis=1)
         self.pairs = np.triu_indices(X.shape[1])
-        self.products = self.Xt[self.pairs[0]] * self.Xt[self.pairs[1]]
-        self.x_dead = self.Xt[:, rs.dead].sum(axis=1)
+        self.products = np.empty((self.pairs[0].size, rs.n))
+        for row, a, b in zip(self.products, *self.pairs, strict=True):
+            np.multiply(self.Xt[a], self.Xt[b], out=row)
+        self.x_dead = X[rs.event_index].sum(axis=0)
         self.V = np.empty((X.shape[1] + 1, rs.n))
 
     def weighted_cross(self, w: np.ndarray) -> np.ndarray:
@@ -202,18 +201,17 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     c = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - c)
     V = des.V
-    V[0] = r[rs.order]
+    np.take(r, rs.order, out=V[0])
     np.multiply(des.Xt, V[0], out=V[1:])
     S, D = rs.sums(V)
-    S0, D0 = rs.sums_sequential(r)
     j = rs.rank_time
     efron = ties == "efron"
     if efron:
         f = rs.frac
-        s0 = S0[j] - f * D0[j]
+        s0 = S[j, 0] - f * D[j, 0]
         s1 = S[j, 1:] - f[:, None] * D[j, 1:]
     else:
-        s0, s1 = S0[j], S[j, 1:]
+        s0, s1 = S[j, 0], S[j, 1:]
     mean = s1 / s0[:, None]
     ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
     score = des.x_dead - mean.sum(axis=0)
