@@ -96,8 +96,9 @@ class RiskSets:
     Built from ``(time, event, entry)`` only (not the covariates), so one instance serves every
     Cox model and PH test on the same samples. A sample is at risk at event time ``u`` when
     ``entry < u <= time``. Values are passed as ``(q, n)`` arrays in time order (:attr:`order`,
-    a stable sort). First-order sums (:meth:`sums`) are suffix cumulative sums over the
-    time-sorted samples read at the distinct event times, O(n q); the second-order sums of the
+    a stable sort). Risk-set sums are taken at the distinct event times only: the sum over each
+    block of samples between two event times (one ``reduceat``), then a reverse cumulative sum
+    over the blocks, minus the same over the blocks of entry times; the second-order sums of the
     information are never formed per event time (see :func:`_cox_terms`).
     """
 
@@ -110,41 +111,48 @@ class RiskSets:
         self.d = np.bincount(self.death_time, minlength=k)
         self.order = np.argsort(t, kind="stable")
         ts = t[self.order]
-        # at risk at ut[j]: time order positions first[j] ... n - 1, minus those entered later
+        # block j + 1 (at risk at ut[j], not at ut[j + 1]) starts at first[j]; none is empty
         self.first = np.searchsorted(ts, self.ut, side="left")
         self.dead = np.flatnonzero(e[self.order] == 1)  # the deaths in time order
+        self.dead_first = np.cumsum(self.d) - self.d
         # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
         self.cnt = np.repeat(np.arange(k + 1), np.diff(np.concatenate([[0], self.first, [n]])))
         self.ecnt = self.eorder = self.efirst = None
         if s is not None:
             self.ecnt = np.searchsorted(self.ut, s[self.order], side="right")
-            eorder = np.argsort(s, kind="stable")
-            self.efirst = np.searchsorted(s[eorder], self.ut, side="left")
-            position = np.empty(n, dtype=np.intp)
-            position[self.order] = np.arange(n)
-            self.eorder = position[eorder]  # entry order, as positions in time order
+            self.eorder = np.argsort(s, kind="stable")
+            self.efirst = np.searchsorted(s[self.eorder], self.ut, side="left")
         # Efron: one row per death (time order), j/d for the j-th of d tied deaths
         self.rank_time = np.repeat(np.arange(k), self.d)
-        starts = np.cumsum(self.d) - self.d
-        self.frac = (np.arange(self.rank_time.size) - starts[self.rank_time]) / self.d[self.rank_time]
+        self.frac = (np.arange(self.rank_time.size) - self.dead_first[self.rank_time]) / self.d[
+            self.rank_time
+        ]
 
     def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sums of ``values`` (q, n) (time order) over the risk set and over the deaths of each
-        event time: two C-contiguous (k, q) arrays.
+        event time: two (k, q) arrays."""
+        blocks = np.add.reduceat(values, self.first, axis=1)
+        at_risk = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]
+        if self.ecnt is not None:
+            k = self.ut.size
+            entered = [np.bincount(self.ecnt, weights=v, minlength=k + 1) for v in values]
+            entered = np.reshape(entered, (values.shape[0], k + 1))
+            at_risk = at_risk - np.cumsum(entered[:, :0:-1], axis=1)[:, ::-1]
+        deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
+        return at_risk.T, deaths.T
 
-        The additions run in the order of the straightforward computation (suffix sums over the
-        samples sorted by time, minus those sorted by entry; each time's deaths in sample order),
-        so that log partial likelihoods and scores are reproducible to the last bit: an LRT
-        statistic near 0 is the difference of two large log likelihoods.
-        """
-        q, n = values.shape
-        at_risk = np.cumsum(values[:, ::-1], axis=1)[:, n - 1 - self.first]
+    def sums_sequential(self, r: np.ndarray, r_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``r`` (n,) (sample order; ``r_time`` the same in time order) over the risk
+        set and the deaths of each event time, added in the order of the straightforward
+        computation (suffix cumulative sums over the samples sorted by time, minus those sorted by
+        entry; deaths in sample order) so that the log partial likelihood at given coefficients
+        is that of the straightforward computation to the last bit (an LRT statistic near 0 is
+        the difference of two large log likelihoods)."""
+        s0 = np.cumsum(r_time[::-1])[::-1][self.first]
         if self.eorder is not None:
-            entered = np.cumsum(values[:, self.eorder[::-1]], axis=1)
-            at_risk = at_risk - np.concatenate([np.zeros((q, 1)), entered], axis=1)[:, n - self.efirst]
-        k = self.ut.size
-        deaths = [np.bincount(self.rank_time, weights=v, minlength=k) for v in values[:, self.dead]]
-        return np.ascontiguousarray(at_risk.T), np.ascontiguousarray(np.reshape(deaths, (q, k)).T)
+            s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
+        d0 = np.bincount(self.death_time, weights=r[self.event_index], minlength=self.ut.size)
+        return s0, d0
 
     def spread(self, per_time: np.ndarray) -> np.ndarray:
         """For each sample (time order), the sum of ``per_time`` (k,) over the event times it is
@@ -203,15 +211,16 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     V = des.V
     np.take(r, rs.order, out=V[0])
     np.multiply(des.Xt, V[0], out=V[1:])
-    S, D = rs.sums(V)
+    S, D = rs.sums(V[1:])
+    S0, D0 = rs.sums_sequential(r, V[0])
     j = rs.rank_time
     efron = ties == "efron"
     if efron:
         f = rs.frac
-        s0 = S[j, 0] - f * D[j, 0]
-        s1 = S[j, 1:] - f[:, None] * D[j, 1:]
+        s0 = S0[j] - f * D0[j]
+        s1 = S[j] - f[:, None] * D[j]
     else:
-        s0, s1 = S[j, 0], S[j, 1:]
+        s0, s1 = S0[j], S[j]
     mean = s1 / s0[:, None]
     ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
     score = des.x_dead - mean.sum(axis=0)
