@@ -132,7 +132,7 @@ def test_risk_set_sums_match_a_loop_over_event_times(entry):
     dead = [(t == u) & (e == 1) for u in ut]
     r = np.exp(X @ [0.3, -0.2, 0.5])
     values = np.column_stack([r, X])
-    S, D = rs.sums(np.ascontiguousarray(values[rs.order].T))
+    S, D = (x.T for x in rs.sums(np.ascontiguousarray(values[rs.order].T)))
     assert_allclose(S, [values[m].sum(axis=0) for m in at_risk], rtol=1e-13, atol=1e-12)
     assert_allclose(D, [values[m].sum(axis=0) for m in dead], rtol=1e-13, atol=1e-12)
     S0, D0 = rs.sums_sequential(r, r[rs.order])

@@ -123,14 +123,12 @@ class RiskSets:
             self.eorder = np.argsort(s, kind="stable")
             self.efirst = np.searchsorted(s[self.eorder], self.ut, side="left")
         # Efron: one row per death (time order), j/d for the j-th of d tied deaths
-        self.rank_time = np.repeat(np.arange(k), self.d)
-        self.frac = (np.arange(self.rank_time.size) - self.dead_first[self.rank_time]) / self.d[
-            self.rank_time
-        ]
+        j = self.rank_time = np.repeat(np.arange(k), self.d)
+        self.frac = (np.arange(j.size) - self.dead_first[j]) / self.d[j]
 
     def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sums of ``values`` (q, n) (time order) over the risk set and over the deaths of each
-        event time: two (k, q) arrays."""
+        event time: two (q, k) arrays."""
         blocks = np.add.reduceat(values, self.first, axis=1)
         at_risk = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]
         if self.ecnt is not None:
@@ -139,7 +137,7 @@ class RiskSets:
             entered = np.reshape(entered, (values.shape[0], k + 1))
             at_risk = at_risk - np.cumsum(entered[:, :0:-1], axis=1)[:, ::-1]
         deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
-        return at_risk.T, deaths.T
+        return at_risk, deaths
 
     def sums_sequential(self, r: np.ndarray, r_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sums of ``r`` (n,) (sample order; ``r_time`` the same in time order) over the risk
@@ -218,12 +216,12 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     if efron:
         f = rs.frac
         s0 = S0[j] - f * D0[j]
-        s1 = S[j] - f[:, None] * D[j]
+        s1 = S[:, j] - f * D[:, j]
     else:
-        s0, s1 = S0[j], S[j]
-    mean = s1 / s0[:, None]
+        s0, s1 = S0[j], S[:, j]
+    mean_t = s1 / s0  # (p, deaths)
     ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
-    score = des.x_dead - mean.sum(axis=0)
+    score = des.x_dead - mean_t.sum(axis=1)
     k = rs.ut.size
     r = V[0]
 
@@ -232,10 +230,10 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
         if efron:
             w[rs.dead] -= np.bincount(j, weights=f * h / s0, minlength=k)[j]
         w *= r
-        return des.weighted_cross(w) - (mean.T * h) @ mean
+        return des.weighted_cross(w) - (mean_t * h) @ mean_t.T
 
     info = var_sum(np.ones(j.size))
-    return ll, score, info, mean, var_sum
+    return ll, score, info, mean_t.T, var_sum
 
 
 def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
@@ -365,7 +363,7 @@ def ph_test(
     _, _, i11, mean, var_sum = _cox_terms(des, np.asarray(beta, dtype=float), ties)
     gk = g_time[rs.rank_time]  # per death row
     # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
-    xd = rs.sums(des.Xt)[1][rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, over rows
+    xd = (rs.sums(des.Xt)[1] / rs.d)[:, rs.rank_time].T  # deaths' mean x, spread over death rows
     u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
     i12 = var_sum(gk)
     i22 = var_sum(gk**2)
