@@ -149,13 +149,14 @@ def test_risk_set_sums_match_a_loop_over_event_times(entry):
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
 @pytest.mark.parametrize("entry", [False, True], ids=["right-censored", "delayed-entry"])
 def test_cox_terms_match_a_loop_over_deaths(entry, ties):
-    """Log partial likelihood, score and h-weighted information sums against the textbook
-    per-death computation (Efron: the k-th of d tied deaths removes k/d of the deaths' sums)."""
+    """Log partial likelihood, score and h-weighted sums of the risk-set means and covariances
+    against the textbook per-death computation (Efron: the k-th of d tied deaths removes k/d of
+    the deaths' sums)."""
     t, e, s, X = _small_counting_data(4, entry)
     beta = np.array([0.3, -0.2, 0.5])
     lo = np.zeros_like(t) if s is None else s
     r = np.exp(X @ beta)
-    ll, score, var_rows = 0.0, np.zeros(3), []
+    ll, score, mean_rows, var_rows = 0.0, np.zeros(3), [], []
     for u in np.unique(t[e == 1]):
         risk, dead = (lo < u) & (u <= t), (t == u) & (e == 1)
         d = int(dead.sum())
@@ -166,13 +167,16 @@ def test_cox_terms_match_a_loop_over_deaths(entry, ties):
             mean = s1 / s0
             ll -= math.log(s0)
             score -= mean
+            mean_rows.append(mean)
             var_rows.append(s2 / s0 - np.outer(mean, mean))
         ll += (X[dead] @ beta).sum()
         score += X[dead].sum(axis=0)
-    var_rows = np.array(var_rows)
+    mean_rows, var_rows = np.array(mean_rows), np.array(var_rows)
     h = np.linspace(-1.0, 2.0, len(var_rows))
-    got_ll, got_score, got_info, _, var_sum = sv._cox_terms(sv._Design(sv.RiskSets(t, e, s), X), beta, ties)
+    des = sv._Design(sv.RiskSets(t, e, s), X)
+    got_ll, got_score, got_info, mean_sum, var_sum = sv._cox_terms(des, beta, ties)
     assert_allclose(got_ll, ll, rtol=1e-13)
     assert_allclose(got_score, score, rtol=1e-11, atol=1e-12)
     assert_allclose(got_info, var_rows.sum(axis=0), rtol=1e-12)
+    assert_allclose(mean_sum(h), h @ mean_rows, rtol=1e-11, atol=1e-12)
     assert_allclose(var_sum(h), np.einsum("j,jab->ab", h, var_rows), rtol=1e-11, atol=1e-12)

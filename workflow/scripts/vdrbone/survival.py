@@ -194,13 +194,16 @@ class _Design:
 
 
 def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
-    """Log partial likelihood, score, information, per-death weighted means and ``var_sum``.
+    """Log partial likelihood, score, information, and ``mean_sum`` / ``var_sum``.
 
-    ``var_sum(h)`` is ``sum_j h_j V_j`` over the death rows j (Efron: one per tied death), V_j the
-    weighted covariance of X over the (Efron-reduced) risk set. It is computed without per-death
-    matrices: ``sum_j h_j S2_j / s0_j = X' diag(w) X`` with ``w_i = r_i`` times the sum of
-    ``h_j / s0_j`` over the death rows whose risk set holds i (minus ``f_j h_j / s0_j`` over i's
-    own tied-death rows), then ``- sum_j h_j mean_j mean_j'``.
+    Over the death rows j (Efron: one per tied death, the k-th of d removing k/d of the deaths'
+    sums), ``mean_sum(h)`` is ``sum_j h_j m_j`` and ``var_sum(h)`` is ``sum_j h_j V_j``, m_j and
+    V_j the weighted mean and covariance of X over the (Efron-reduced) risk set. Neither forms
+    per-death vectors or matrices: with ``s1_j = S1_t - f_j D1_t`` (risk-set and deaths' sums at
+    the death's time t), ``sum_j h_j m_j = S1 a - D1 b`` for per-time sums a of ``h_j / s0_j`` and
+    b of ``f_j h_j / s0_j``; ``sum_j h_j S2_j / s0_j = X' diag(w) X`` with ``w_i = r_i`` times
+    the sum of a over the times i is at risk at (minus b at i's own death time), and
+    ``sum_j h_j m_j m_j'`` expands the same way into per-time sums of ``h_j f_j^e / s0_j^2``.
     """
     rs = des.rs
     eta = des.X @ beta
@@ -209,31 +212,36 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     V = des.V
     np.take(r, rs.order, out=V[0])
     np.multiply(des.Xt, V[0], out=V[1:])
-    S, D = rs.sums(V[1:])
+    S, D = rs.sums(V[1:])  # (p, k)
     S0, D0 = rs.sums_sequential(r, V[0])
     j = rs.rank_time
     efron = ties == "efron"
-    if efron:
-        f = rs.frac
-        s0 = S0[j] - f * D0[j]
-        s1 = S[:, j] - f * D[:, j]
-    else:
-        s0, s1 = S0[j], S[:, j]
-    mean_t = s1 / s0  # (p, deaths)
+    f = rs.frac
+    s0 = S0[j] - f * D0[j] if efron else S0[j]
     ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
-    score = des.x_dead - mean_t.sum(axis=1)
     k = rs.ut.size
     r = V[0]
 
-    def var_sum(h: np.ndarray) -> np.ndarray:
-        w = rs.spread(np.bincount(j, weights=h / s0, minlength=k))
-        if efron:
-            w[rs.dead] -= np.bincount(j, weights=f * h / s0, minlength=k)[j]
-        w *= r
-        return des.weighted_cross(w) - (mean_t * h) @ mean_t.T
+    def per_time(x: np.ndarray) -> np.ndarray:
+        return np.bincount(j, weights=x, minlength=k)
 
-    info = var_sum(np.ones(j.size))
-    return ll, score, info, mean_t.T, var_sum
+    def mean_sum(h: np.ndarray) -> np.ndarray:
+        out = S @ per_time(h / s0)
+        return out - D @ per_time(f * h / s0) if efron else out
+
+    def var_sum(h: np.ndarray) -> np.ndarray:
+        w = rs.spread(per_time(h / s0))
+        h2 = h / s0**2
+        mm = (S * per_time(h2)) @ S.T
+        if efron:
+            w[rs.dead] -= per_time(f * h / s0)[j]
+            sd = (S * per_time(f * h2)) @ D.T
+            mm += (D * per_time(f * f * h2)) @ D.T - sd - sd.T
+        w *= r
+        return des.weighted_cross(w) - mm
+
+    ones = np.ones(j.size)
+    return ll, des.x_dead - mean_sum(ones), var_sum(ones), mean_sum, var_sum
 
 
 def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
@@ -360,11 +368,10 @@ def ph_test(
     g_time = rs.km_left()
     g_time = g_time - g_time[rs.death_time].mean()
     des = _Design(rs, X)
-    _, _, i11, mean, var_sum = _cox_terms(des, np.asarray(beta, dtype=float), ties)
+    _, _, i11, mean_sum, var_sum = _cox_terms(des, np.asarray(beta, dtype=float), ties)
     gk = g_time[rs.rank_time]  # per death row
-    # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
-    xd = (rs.sums(des.Xt)[1] / rs.d)[:, rs.rank_time].T  # deaths' mean x, spread over death rows
-    u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
+    # score of the g-terms: sum over death rows g(t) (mean x of the deaths at t - mean_j)
+    u2 = rs.sums(des.Xt)[1] @ g_time - mean_sum(gk)
     i12 = var_sum(gk)
     i22 = var_sum(gk**2)
     imat = np.block([[i11, i12], [i12.T, i22]])
