@@ -135,7 +135,7 @@ def test_risk_set_sums_match_a_loop_over_event_times(entry):
     S, D = (x.T for x in rs.sums(np.ascontiguousarray(values[rs.order].T)))
     assert_allclose(S, [values[m].sum(axis=0) for m in at_risk], rtol=1e-13, atol=1e-12)
     assert_allclose(D, [values[m].sum(axis=0) for m in dead], rtol=1e-13, atol=1e-12)
-    S0, D0 = rs.sums_sequential(r, r[rs.order])
+    S0, D0 = rs.sums_sequential(r[rs.order])
     assert_allclose(S0, [r[m].sum() for m in at_risk], rtol=1e-13)
     assert_allclose(D0, [r[m].sum() for m in dead], rtol=1e-13)
     per_time = np.arange(1.0, ut.size + 1)

@@ -117,11 +117,15 @@ class RiskSets:
         self.dead_first = np.cumsum(self.d) - self.d
         # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
         self.cnt = np.repeat(np.arange(k + 1), np.diff(np.concatenate([[0], self.first, [n]])))
+        position = np.empty(n, dtype=np.intp)  # sample -> position in time order
+        position[self.order] = np.arange(n)
+        self.event_position = position[self.event_index]  # the events, sample order
         self.ecnt = self.eorder = self.efirst = None
         if s is not None:
             self.ecnt = np.searchsorted(self.ut, s[self.order], side="right")
-            self.eorder = np.argsort(s, kind="stable")
-            self.efirst = np.searchsorted(s[self.eorder], self.ut, side="left")
+            eorder = np.argsort(s, kind="stable")
+            self.efirst = np.searchsorted(s[eorder], self.ut, side="left")
+            self.eorder = position[eorder]  # entry order, as positions in time order
         # Efron: one row per death (time order), j/d for the j-th of d tied deaths
         j = self.rank_time = np.repeat(np.arange(k), self.d)
         self.frac = (np.arange(j.size) - self.dead_first[j]) / self.d[j]
@@ -139,17 +143,17 @@ class RiskSets:
         deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
         return at_risk, deaths
 
-    def sums_sequential(self, r: np.ndarray, r_time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of ``r`` (n,) (sample order; ``r_time`` the same in time order) over the risk
-        set and the deaths of each event time, added in the order of the straightforward
+    def sums_sequential(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``r`` (n,) (time order) over the risk set and the deaths of each event
+        time, added in the order of the straightforward
         computation (suffix cumulative sums over the samples sorted by time, minus those sorted by
         entry; deaths in sample order) so that the log partial likelihood at given coefficients
         is that of the straightforward computation to the last bit (an LRT statistic near 0 is
         the difference of two large log likelihoods)."""
-        s0 = np.cumsum(r_time[::-1])[::-1][self.first]
+        s0 = np.cumsum(r[::-1])[::-1][self.first]
         if self.eorder is not None:
             s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
-        d0 = np.bincount(self.death_time, weights=r[self.event_index], minlength=self.ut.size)
+        d0 = np.bincount(self.death_time, weights=r[self.event_position], minlength=self.ut.size)
         return s0, d0
 
     def spread(self, per_time: np.ndarray) -> np.ndarray:
@@ -170,13 +174,14 @@ class RiskSets:
 
 
 class _Design:
-    """A centred covariate matrix ``X`` (n, p, sample order), its transpose ``Xt`` (p, n) in the
-    time order of ``rs``, the products of its column pairs ``j <= l`` (X' diag(w) X as one
-    matrix-vector product) and the deaths' column sums."""
+    """A centred covariate matrix in the time order of ``rs``: ``X`` (n, p; rows permuted, so
+    ``X @ beta`` is bit-identical to the sample-order product) and its transpose ``Xt`` (p, n),
+    the products of its column pairs ``j <= l`` (X' diag(w) X as one matrix-vector product) and
+    the deaths' column sums."""
 
     def __init__(self, rs: RiskSets, X: np.ndarray):
-        self.rs, self.X = rs, X
-        self.Xt = X.T.take(rs.order, axis=1)
+        self.rs, self.X = rs, X[rs.order]
+        self.Xt = np.ascontiguousarray(self.X.T)
         self.pairs = np.triu_indices(X.shape[1])
         self.products = np.empty((self.pairs[0].size, rs.n))
         for row, a, b in zip(self.products, *self.pairs, strict=True):
@@ -206,21 +211,19 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     ``sum_j h_j m_j m_j'`` expands the same way into per-time sums of ``h_j f_j^e / s0_j^2``.
     """
     rs = des.rs
-    eta = des.X @ beta
+    eta = des.X @ beta  # time order
     c = float(eta.max()) if eta.size else 0.0
-    r = np.exp(eta - c)
     V = des.V
-    np.take(r, rs.order, out=V[0])
-    np.multiply(des.Xt, V[0], out=V[1:])
+    r = np.exp(eta - c, out=V[0])
+    np.multiply(des.Xt, r, out=V[1:])
     S, D = rs.sums(V[1:])  # (p, k)
-    S0, D0 = rs.sums_sequential(r, V[0])
+    S0, D0 = rs.sums_sequential(r)
     j = rs.rank_time
     efron = ties == "efron"
     f = rs.frac
     s0 = S0[j] - f * D0[j] if efron else S0[j]
-    ll = float(eta[rs.event_index].sum() - np.log(s0).sum() - c * s0.size)
+    ll = float(eta[rs.event_position].sum() - np.log(s0).sum() - c * s0.size)
     k = rs.ut.size
-    r = V[0]
 
     def per_time(x: np.ndarray) -> np.ndarray:
         return np.bincount(j, weights=x, minlength=k)
