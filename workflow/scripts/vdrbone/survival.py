@@ -144,12 +144,12 @@ class RiskSets:
         return at_risk, deaths
 
     def sums_sequential(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sums of ``r`` (n,) (time order) over the risk set and the deaths of each event
-        time, added in the order of the straightforward
-        computation (suffix cumulative sums over the samples sorted by time, minus those sorted by
-        entry; deaths in sample order) so that the log partial likelihood at given coefficients
-        is that of the straightforward computation to the last bit (an LRT statistic near 0 is
-        the difference of two large log likelihoods)."""
+        """Sums of ``r`` (n,) (time order) over the risk set and the deaths of each event time,
+        added in the order of the straightforward computation (suffix cumulative sums over the
+        samples sorted by time, minus those sorted by entry; deaths in sample order), so that
+        the log partial likelihood at given coefficients is that of the straightforward
+        computation to the last bit (an LRT statistic near 0 is the difference of two large log
+        likelihoods)."""
         s0 = np.cumsum(r[::-1])[::-1][self.first]
         if self.eorder is not None:
             s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
@@ -187,7 +187,7 @@ class _Design:
         for row, a, b in zip(self.products, *self.pairs, strict=True):
             np.multiply(self.Xt[a], self.Xt[b], out=row)
         self.x_dead = X[rs.event_index].sum(axis=0)
-        self.V = np.empty((X.shape[1] + 1, rs.n))
+        self.rX = np.empty_like(self.Xt)  # buffer for r * X
 
     def weighted_cross(self, w: np.ndarray) -> np.ndarray:
         """X' diag(w) X for ``w`` (n,) in time order."""
@@ -208,15 +208,14 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
     the death's time t), ``sum_j h_j m_j = S1 a - D1 b`` for per-time sums a of ``h_j / s0_j`` and
     b of ``f_j h_j / s0_j``; ``sum_j h_j S2_j / s0_j = X' diag(w) X`` with ``w_i = r_i`` times
     the sum of a over the times i is at risk at (minus b at i's own death time), and
-    ``sum_j h_j m_j m_j'`` expands the same way into per-time sums of ``h_j f_j^e / s0_j^2``.
+    ``sum_j h_j m_j m_j'`` expands the same way into per-time sums of ``h_j / s0_j^2`` times 1,
+    ``f_j`` and ``f_j^2``.
     """
     rs = des.rs
     eta = des.X @ beta  # time order
     c = float(eta.max()) if eta.size else 0.0
-    V = des.V
-    r = np.exp(eta - c, out=V[0])
-    np.multiply(des.Xt, r, out=V[1:])
-    S, D = rs.sums(V[1:])  # (p, k)
+    r = np.exp(eta - c)
+    S, D = rs.sums(np.multiply(des.Xt, r, out=des.rX))  # (p, k)
     S0, D0 = rs.sums_sequential(r)
     j = rs.rank_time
     efron = ties == "efron"
@@ -248,6 +247,7 @@ def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
 
 
 def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
+    """``rs`` if given (checked against the samples' size and events), else a new one."""
     if rs is None:
         return RiskSets(t, e, s)
     if rs.n != t.size or rs.dead.size != (e == 1).sum():
