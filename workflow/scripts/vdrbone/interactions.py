@@ -189,8 +189,8 @@ def modifier_interaction(
     if note:
         return nan_rows(note)
     rs = survival.RiskSets(t, y, s) if tte else None  # one time order for both Cox fits
-    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s, rs)
-    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, rs)
+    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s, risk_sets=rs)
+    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, risk_sets=rs)
     p = X.shape[1]
     idx = np.arange(p - k, p)
     ig = p - k - 1  # the genotype main effect
