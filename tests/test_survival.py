@@ -180,3 +180,9 @@ def test_cox_terms_match_a_loop_over_deaths(entry, ties):
     assert_allclose(got_info, var_rows.sum(axis=0), rtol=1e-12)
     assert_allclose(mean_sum(h), h @ mean_rows, rtol=1e-11, atol=1e-12)
     assert_allclose(var_sum(h), np.einsum("j,jab->ab", h, var_rows), rtol=1e-11, atol=1e-12)
+    w = np.linspace(-1.0, 1.0, t.size)
+    want = X[des.rs.order].T @ (w[:, None] * X[des.rs.order])
+    assert des.products is not None
+    assert_allclose(des.weighted_cross(w), want, rtol=1e-12, atol=1e-13)
+    des.products = None  # designs too large for the pair products: one matrix product instead
+    assert_allclose(des.weighted_cross(w), want, rtol=1e-12, atol=1e-13)

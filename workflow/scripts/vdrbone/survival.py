@@ -173,24 +173,31 @@ class RiskSets:
         return 1.0 - np.concatenate([[1.0], surv[:-1]])
 
 
+PAIR_PRODUCTS_MAX_BYTES = 256 * 2**20
+
+
 class _Design:
     """A centred covariate matrix in the time order of ``rs``: ``X`` (n, p; rows permuted, so
     ``X @ beta`` is bit-identical to the sample-order product) and its transpose ``Xt`` (p, n),
-    the products of its column pairs ``j <= l`` (X' diag(w) X as one matrix-vector product) and
-    the deaths' column sums."""
+    the products of its column pairs ``j <= l`` (X' diag(w) X as one matrix-vector product, when
+    they fit in :data:`PAIR_PRODUCTS_MAX_BYTES`) and the deaths' column sums."""
 
     def __init__(self, rs: RiskSets, X: np.ndarray):
         self.rs, self.X = rs, X[rs.order]
         self.Xt = np.ascontiguousarray(self.X.T)
         self.pairs = np.triu_indices(X.shape[1])
-        self.products = np.empty((self.pairs[0].size, rs.n))
-        for row, a, b in zip(self.products, *self.pairs, strict=True):
-            np.multiply(self.Xt[a], self.Xt[b], out=row)
+        self.products = None
+        if self.pairs[0].size * rs.n * 8 <= PAIR_PRODUCTS_MAX_BYTES:
+            self.products = np.empty((self.pairs[0].size, rs.n))
+            for row, a, b in zip(self.products, *self.pairs, strict=True):
+                np.multiply(self.Xt[a], self.Xt[b], out=row)
         self.x_dead = X[rs.event_index].sum(axis=0)
         self.rX = np.empty_like(self.Xt)  # buffer for r * X
 
     def weighted_cross(self, w: np.ndarray) -> np.ndarray:
         """X' diag(w) X for ``w`` (n,) in time order."""
+        if self.products is None:
+            return (self.Xt * w) @ self.Xt.T
         p = self.Xt.shape[0]
         out = np.empty((p, p))
         out[self.pairs] = self.products @ w
