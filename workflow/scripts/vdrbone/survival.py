@@ -183,7 +183,7 @@ class _Design:
     they fit in :data:`PAIR_PRODUCTS_MAX_BYTES`) and the deaths' column sums."""
 
     def __init__(self, rs: RiskSets, X: np.ndarray):
-        self.rs, self.X = rs, X[rs.order]
+        self.rs, self.X = rs, X.take(rs.order, axis=0)
         self.Xt = np.ascontiguousarray(self.X.T)
         self.pairs = np.triu_indices(X.shape[1])
         self.products = None
