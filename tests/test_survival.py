@@ -107,3 +107,82 @@ def test_too_few_events_and_bad_input():
         sv.check_survival([1.0, 2.0], [1, 0], [0.5, 2.0])
     with pytest.raises(ValueError, match="event must be 0/1 or NaN; 1 other values, first \\[2.0\\]"):
         sv.check_survival([1.0, 2.0], [1, 2])
+
+
+def _small_counting_data(seed: int, entry: bool):
+    """60 samples, integer times (tied deaths, deaths tied with censorings), optional entry."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    t = rng.integers(2, 12, n).astype(float)
+    e = (rng.uniform(size=n) < 0.6).astype(float)
+    s = np.floor(rng.uniform(0, 1, n) * t) * (rng.uniform(size=n) < 0.5) if entry else None
+    X = np.column_stack([rng.normal(size=n), rng.integers(0, 3, n), rng.uniform(size=n) < 0.4]).astype(float)
+    return t, e, s, X - X.mean(axis=0)
+
+
+@pytest.mark.parametrize("entry", [False, True], ids=["right-censored", "delayed-entry"])
+def test_risk_set_sums_match_a_loop_over_event_times(entry):
+    t, e, s, X = _small_counting_data(3, entry)
+    rs = sv.RiskSets(t, e, s)
+    ut = np.unique(t[e == 1])
+    assert len(ut) < (e == 1).sum()  # tied deaths
+    assert (e == 0)[np.isin(t, ut)].any()  # a censoring tied with a death
+    lo = np.zeros_like(t) if s is None else s
+    at_risk = [(lo < u) & (u <= t) for u in ut]
+    dead = [(t == u) & (e == 1) for u in ut]
+    r = np.exp(X @ [0.3, -0.2, 0.5])
+    values = np.column_stack([r, X])
+    S, D = (x.T for x in rs.sums(np.ascontiguousarray(values[rs.order].T)))
+    assert_allclose(S, [values[m].sum(axis=0) for m in at_risk], rtol=1e-13, atol=1e-12)
+    assert_allclose(D, [values[m].sum(axis=0) for m in dead], rtol=1e-13, atol=1e-12)
+    S0, D0 = rs.sums_sequential(r[rs.order])
+    assert_allclose(S0, [r[m].sum() for m in at_risk], rtol=1e-13)
+    assert_allclose(D0, [r[m].sum() for m in dead], rtol=1e-13)
+    per_time = np.arange(1.0, ut.size + 1)
+    spread = np.array([per_time[(lo[i] < ut) & (ut <= t[i])].sum() for i in range(t.size)])
+    assert_allclose(rs.spread(per_time), spread[rs.order], rtol=1e-13)
+    km = sv.kaplan_meier(t, e, entry=s)
+    before = [km["surv"][km["time"] < u].min() if (km["time"] < u).any() else 1.0 for u in ut]
+    assert_allclose(rs.km_left(), 1.0 - np.array(before), rtol=1e-13)
+
+
+@pytest.mark.parametrize("ties", ["efron", "breslow"])
+@pytest.mark.parametrize("entry", [False, True], ids=["right-censored", "delayed-entry"])
+def test_cox_terms_match_a_loop_over_deaths(entry, ties):
+    """Log partial likelihood, score and h-weighted sums of the risk-set means and covariances
+    against the textbook per-death computation (Efron: the k-th of d tied deaths removes k/d of
+    the deaths' sums)."""
+    t, e, s, X = _small_counting_data(4, entry)
+    beta = np.array([0.3, -0.2, 0.5])
+    lo = np.zeros_like(t) if s is None else s
+    r = np.exp(X @ beta)
+    ll, score, mean_rows, var_rows = 0.0, np.zeros(3), [], []
+    for u in np.unique(t[e == 1]):
+        risk, dead = (lo < u) & (u <= t), (t == u) & (e == 1)
+        d = int(dead.sum())
+        for k in range(d):
+            f = k / d if ties == "efron" else 0.0
+            w = r * (risk - f * dead)
+            s0, s1, s2 = w.sum(), w @ X, X.T @ (w[:, None] * X)
+            mean = s1 / s0
+            ll -= math.log(s0)
+            score -= mean
+            mean_rows.append(mean)
+            var_rows.append(s2 / s0 - np.outer(mean, mean))
+        ll += (X[dead] @ beta).sum()
+        score += X[dead].sum(axis=0)
+    mean_rows, var_rows = np.array(mean_rows), np.array(var_rows)
+    h = np.linspace(-1.0, 2.0, len(var_rows))
+    des = sv._Design(sv.RiskSets(t, e, s), X)
+    got_ll, got_score, got_info, mean_sum, var_sum = sv._cox_terms(des, beta, ties)
+    assert_allclose(got_ll, ll, rtol=1e-13)
+    assert_allclose(got_score, score, rtol=1e-11, atol=1e-12)
+    assert_allclose(got_info, var_rows.sum(axis=0), rtol=1e-12)
+    assert_allclose(mean_sum(h), h @ mean_rows, rtol=1e-11, atol=1e-12)
+    assert_allclose(var_sum(h), np.einsum("j,jab->ab", h, var_rows), rtol=1e-11, atol=1e-12)
+    w = np.linspace(-1.0, 1.0, t.size)
+    want = X[des.rs.order].T @ (w[:, None] * X[des.rs.order])
+    assert des.products is not None
+    assert_allclose(des.weighted_cross(w), want, rtol=1e-12, atol=1e-13)
+    des.products = None  # designs too large for the pair products: one matrix product instead
+    assert_allclose(des.weighted_cross(w), want, rtol=1e-12, atol=1e-13)

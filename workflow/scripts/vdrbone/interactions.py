@@ -70,12 +70,13 @@ def _not_text(v: np.ndarray) -> np.ndarray:
     return np.array([not isinstance(x, str) for x in v], dtype=bool)
 
 
-def _fit(kind, X, y, time, entry, raug=None):
+def _fit(kind, X, y, time, entry, raug=None, risk_sets=None):
     """(beta, cov, loglik, rss, converged) of the model of ``kind``; X without intercept;
-    ``raug``: R factor of ``[1, X, y]`` if already computed (linear, :func:`regression.fit_linear`)."""
+    ``raug``: R factor of ``[1, X, y]`` if already computed (linear, :func:`regression.fit_linear`);
+    ``risk_sets``: the :class:`vdrbone.survival.RiskSets` of a Cox model's samples."""
     n = X.shape[0]
     if kind == "time_to_event":
-        f = survival.fit_cox(time, y, X, entry=entry)
+        f = survival.fit_cox(time, y, X, entry=entry, risk_sets=risk_sets)
         return f.beta, f.cov, f.loglik, math.nan, f.converged, 0
     Xi = np.column_stack([np.ones(n), X])
     if kind == "binary":
@@ -201,8 +202,9 @@ def modifier_interaction(
         note = f"singular design (covariate collinear with {name}, genotype or the interaction)"
     if note:
         return nan_rows(note)
-    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s)
-    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, r if linear else None)
+    rs = survival.RiskSets(t, y, s) if tte else None  # one time order for both Cox fits
+    b0, _, ll0, rss0, ok0, _ = _fit(outcome_type, X0, y, t, s, risk_sets=rs)
+    b1, cov1, ll1, rss1, ok1, _ = _fit(outcome_type, X, y, t, s, r if linear else None, risk_sets=rs)
     p = X.shape[1]
     idx = np.arange(p - k, p)
     ig = p - k - 1  # the genotype main effect

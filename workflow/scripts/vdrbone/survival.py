@@ -33,7 +33,7 @@ from scipy import linalg, stats
 from vdrbone import regression
 from vdrbone.results import TestResult
 
-__all__ = ["CoxFit", "fit_cox", "ph_test", "cox_genetic_models", "kaplan_meier", "check_survival"]
+__all__ = ["CoxFit", "RiskSets", "fit_cox", "ph_test", "cox_genetic_models", "kaplan_meier", "check_survival"]
 
 Z95 = regression.Z95
 MAX_ABS_BETA = regression.MAX_ABS_BETA
@@ -90,67 +90,176 @@ def check_survival(time, event, entry=None) -> tuple[np.ndarray, np.ndarray, np.
     return t, e, s
 
 
-class _RiskSets:
-    """Event times of one data set and the index structures for risk-set sums."""
+class RiskSets:
+    """The distinct event times of one sample set and sums over their risk sets.
 
-    def __init__(self, time, event, entry):
-        self.time, self.event, self.entry = time, event, entry
-        ev = event == 1
-        self.ut, inv = np.unique(time[ev], return_inverse=True)  # distinct event times
-        self.death_time = inv  # event sample -> index in ut
-        self.ev = ev
-        self.d = np.bincount(inv, minlength=self.ut.size)
-        self.order = np.argsort(time, kind="stable")
-        self.first = np.searchsorted(time[self.order], self.ut, side="left")
-        if entry is not None:
-            self.eorder = np.argsort(entry, kind="stable")
-            self.efirst = np.searchsorted(entry[self.eorder], self.ut, side="left")
-        # Efron: one row per death, k/d for the k-th of d tied deaths
-        self.rank_time = np.repeat(np.arange(self.ut.size), self.d)
-        starts = np.cumsum(self.d) - self.d
-        self.frac = (np.arange(self.rank_time.size) - starts[self.rank_time]) / self.d[self.rank_time]
+    Built from ``(time, event, entry)`` only (not the covariates), so one instance serves every
+    Cox model and PH test on the same samples. A sample is at risk at event time ``u`` when
+    ``entry < u <= time``. Values are passed as ``(q, n)`` arrays in time order (:attr:`order`,
+    a stable sort). Risk-set sums are taken at the distinct event times only: the sum over each
+    block of samples between two event times (one ``reduceat``), then a reverse cumulative sum
+    over the blocks, minus the same over the blocks of entry times; the second-order sums of the
+    information are never formed per event time (see :func:`_cox_terms`).
+    """
 
-    def at_risk(self, values: np.ndarray) -> np.ndarray:
-        """Sum of ``values`` (n, ...) over the risk set of each event time (entry < t <= time)."""
+    def __init__(self, time, event, entry=None):
+        t, e, s = check_survival(time, event, entry)
+        n = self.n = t.size
+        self.event_index = np.flatnonzero(e == 1)  # the events, sample order
+        self.ut, self.death_time = np.unique(t[self.event_index], return_inverse=True)
+        k = self.ut.size
+        self.d = np.bincount(self.death_time, minlength=k)
+        self.order = np.argsort(t, kind="stable")
+        ts = t[self.order]
+        # block j + 1 (at risk at ut[j], not at ut[j + 1]) starts at first[j]; none is empty
+        self.first = np.searchsorted(ts, self.ut, side="left")
+        self.dead = np.flatnonzero(e[self.order] == 1)  # the deaths in time order
+        self.dead_first = np.cumsum(self.d) - self.d
+        # at risk at ut[j] for ecnt <= j < cnt: cnt event times <= time, ecnt event times <= entry
+        self.cnt = np.repeat(np.arange(k + 1), np.diff(np.concatenate([[0], self.first, [n]])))
+        position = np.empty(n, dtype=np.intp)  # sample -> position in time order
+        position[self.order] = np.arange(n)
+        self.event_position = position[self.event_index]  # the events, sample order
+        self.ecnt = self.eorder = self.efirst = None
+        if s is not None:
+            self.ecnt = np.searchsorted(self.ut, s[self.order], side="right")
+            eorder = np.argsort(s, kind="stable")
+            self.efirst = np.searchsorted(s[eorder], self.ut, side="left")
+            self.eorder = position[eorder]  # entry order, as positions in time order
+        # Efron: one row per death (time order), j/d for the j-th of d tied deaths
+        j = self.rank_time = np.repeat(np.arange(k), self.d)
+        self.frac = (np.arange(j.size) - self.dead_first[j]) / self.d[j]
 
-        def suffix(v, order, first):
-            cs = np.concatenate([np.cumsum(v[order][::-1], axis=0)[::-1], np.zeros((1,) + v.shape[1:])])
-            return cs[first]
+    def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``values`` (q, n) (time order) over the risk set and over the deaths of each
+        event time: two (q, k) arrays."""
+        blocks = np.add.reduceat(values, self.first, axis=1)
+        at_risk = np.cumsum(blocks[:, ::-1], axis=1)[:, ::-1]
+        if self.ecnt is not None:
+            k = self.ut.size
+            entered = [np.bincount(self.ecnt, weights=v, minlength=k + 1) for v in values]
+            entered = np.reshape(entered, (values.shape[0], k + 1))
+            at_risk = at_risk - np.cumsum(entered[:, :0:-1], axis=1)[:, ::-1]
+        deaths = np.add.reduceat(values[:, self.dead], self.dead_first, axis=1)
+        return at_risk, deaths
 
-        out = suffix(values, self.order, self.first)
-        if self.entry is not None:
-            out = out - suffix(values, self.eorder, self.efirst)
+    def sums_sequential(self, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sums of ``r`` (n,) (time order) over the risk set and the deaths of each event time,
+        added in the order of the straightforward computation (suffix cumulative sums over the
+        samples sorted by time, minus those sorted by entry; deaths in sample order), so that
+        the log partial likelihood at given coefficients is that of the straightforward
+        computation to the last bit (an LRT statistic near 0 is the difference of two large log
+        likelihoods)."""
+        s0 = np.cumsum(r[::-1])[::-1][self.first]
+        if self.eorder is not None:
+            s0 = s0 - np.concatenate([np.cumsum(r[self.eorder][::-1])[::-1], [0.0]])[self.efirst]
+        d0 = np.bincount(self.death_time, weights=r[self.event_position], minlength=self.ut.size)
+        return s0, d0
+
+    def spread(self, per_time: np.ndarray) -> np.ndarray:
+        """For each sample (time order), the sum of ``per_time`` (k,) over the event times it is
+        at risk at."""
+        c = np.concatenate([[0.0], np.cumsum(per_time)])
+        return c[self.cnt] if self.ecnt is None else c[self.cnt] - c[self.ecnt]
+
+    def km_left(self) -> np.ndarray:
+        """``1 - S(u-)`` at each event time u, S the pooled Kaplan-Meier estimate (the product of
+        :func:`kaplan_meier`; censoring-only times contribute factors of exactly 1)."""
+        k = self.ut.size
+        n_risk = np.bincount(self.cnt, minlength=k + 1)[:0:-1].cumsum()[::-1]
+        if self.ecnt is not None:
+            n_risk = n_risk - np.bincount(self.ecnt, minlength=k + 1)[:0:-1].cumsum()[::-1]
+        surv = np.cumprod(1.0 - self.d / n_risk)
+        return 1.0 - np.concatenate([[1.0], surv[:-1]])
+
+
+PAIR_PRODUCTS_MAX_BYTES = 256 * 2**20
+
+
+class _Design:
+    """A centred covariate matrix in the time order of ``rs``: ``X`` (n, p; rows permuted, so
+    ``X @ beta`` is bit-identical to the sample-order product) and its transpose ``Xt`` (p, n),
+    the products of its column pairs ``j <= l`` (X' diag(w) X as one matrix-vector product, when
+    they fit in :data:`PAIR_PRODUCTS_MAX_BYTES`) and the deaths' column sums."""
+
+    def __init__(self, rs: RiskSets, X: np.ndarray):
+        self.rs, self.X = rs, X.take(rs.order, axis=0)
+        self.Xt = np.ascontiguousarray(self.X.T)
+        self.pairs = np.triu_indices(X.shape[1])
+        self.products = None
+        if self.pairs[0].size * rs.n * 8 <= PAIR_PRODUCTS_MAX_BYTES:
+            self.products = np.empty((self.pairs[0].size, rs.n))
+            for row, a, b in zip(self.products, *self.pairs, strict=True):
+                np.multiply(self.Xt[a], self.Xt[b], out=row)
+        self.x_dead = X[rs.event_index].sum(axis=0)
+        self.rX = np.empty_like(self.Xt)  # buffer for r * X
+
+    def weighted_cross(self, w: np.ndarray) -> np.ndarray:
+        """X' diag(w) X for ``w`` (n,) in time order."""
+        if self.products is None:
+            return (self.Xt * w) @ self.Xt.T
+        p = self.Xt.shape[0]
+        out = np.empty((p, p))
+        out[self.pairs] = self.products @ w
+        out[self.pairs[1], self.pairs[0]] = out[self.pairs]
         return out
 
-    def deaths(self, values: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.ut.size,) + values.shape[1:])
-        np.add.at(out, self.death_time, values[self.ev])
-        return out
 
+def _cox_terms(des: _Design, beta: np.ndarray, ties: str):
+    """Log partial likelihood, score, information, and ``mean_sum`` / ``var_sum``.
 
-def _cox_terms(rs: _RiskSets, X: np.ndarray, beta: np.ndarray, ties: str):
-    """Log partial likelihood, score, information and per-death weighted means / variances."""
-    eta = X @ beta
+    Over the death rows j (Efron: one per tied death, the k-th of d removing k/d of the deaths'
+    sums), ``mean_sum(h)`` is ``sum_j h_j m_j`` and ``var_sum(h)`` is ``sum_j h_j V_j``, m_j and
+    V_j the weighted mean and covariance of X over the (Efron-reduced) risk set. Neither forms
+    per-death vectors or matrices: with ``s1_j = S1_t - f_j D1_t`` (risk-set and deaths' sums at
+    the death's time t), ``sum_j h_j m_j = S1 a - D1 b`` for per-time sums a of ``h_j / s0_j`` and
+    b of ``f_j h_j / s0_j``; ``sum_j h_j S2_j / s0_j = X' diag(w) X`` with ``w_i = r_i`` times
+    the sum of a over the times i is at risk at (minus b at i's own death time), and
+    ``sum_j h_j m_j m_j'`` expands the same way into per-time sums of ``h_j / s0_j^2`` times 1,
+    ``f_j`` and ``f_j^2``.
+    """
+    rs = des.rs
+    eta = des.X @ beta  # time order
     c = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - c)
-    rx = r[:, None] * X
-    rxx = rx[:, :, None] * X[:, None, :]
-    S0, S1, S2 = rs.at_risk(r), rs.at_risk(rx), rs.at_risk(rxx)
-    f = rs.frac if ties == "efron" else np.zeros_like(rs.frac)
+    S, D = rs.sums(np.multiply(des.Xt, r, out=des.rX))  # (p, k)
+    S0, D0 = rs.sums_sequential(r)
     j = rs.rank_time
-    if ties == "efron":
-        D0, D1, D2 = rs.deaths(r), rs.deaths(rx), rs.deaths(rxx)
-        s0 = S0[j] - f * D0[j]
-        s1 = S1[j] - f[:, None] * D1[j]
-        s2 = S2[j] - f[:, None, None] * D2[j]
-    else:
-        s0, s1, s2 = S0[j], S1[j], S2[j]
-    mean = s1 / s0[:, None]
-    var = s2 / s0[:, None, None] - mean[:, :, None] * mean[:, None, :]
-    ll = float(eta[rs.ev].sum() - np.log(s0).sum() - c * s0.size)
-    score = X[rs.ev].sum(axis=0) - mean.sum(axis=0)
-    info = var.sum(axis=0)
-    return ll, score, info, mean, var
+    efron = ties == "efron"
+    f = rs.frac
+    s0 = S0[j] - f * D0[j] if efron else S0[j]
+    ll = float(eta[rs.event_position].sum() - np.log(s0).sum() - c * s0.size)
+    k = rs.ut.size
+
+    def per_time(x: np.ndarray) -> np.ndarray:
+        return np.bincount(j, weights=x, minlength=k)
+
+    def mean_sum(h: np.ndarray) -> np.ndarray:
+        out = S @ per_time(h / s0)
+        return out - D @ per_time(f * h / s0) if efron else out
+
+    def var_sum(h: np.ndarray) -> np.ndarray:
+        w = rs.spread(per_time(h / s0))
+        h2 = h / s0**2
+        mm = (S * per_time(h2)) @ S.T
+        if efron:
+            w[rs.dead] -= per_time(f * h / s0)[j]
+            sd = (S * per_time(f * h2)) @ D.T
+            mm += (D * per_time(f * f * h2)) @ D.T - sd - sd.T
+        w *= r
+        return des.weighted_cross(w) - mm
+
+    ones = np.ones(j.size)
+    return ll, des.x_dead - mean_sum(ones), var_sum(ones), mean_sum, var_sum
+
+
+def _risk_sets(rs: RiskSets | None, t, e, s) -> RiskSets:
+    """``rs`` if given (checked against the samples' size and events), else a new one."""
+    if rs is None:
+        return RiskSets(t, e, s)
+    if rs.n != t.size or rs.dead.size != (e == 1).sum():
+        raise ValueError("risk_sets were built for other samples")
+    return rs
 
 
 def fit_cox(
@@ -162,6 +271,7 @@ def fit_cox(
     ties: str = "efron",
     maxit: int = 50,
     tol: float = 1e-12,
+    risk_sets: RiskSets | None = None,
 ) -> CoxFit:
     """Cox proportional-hazards regression by Newton-Raphson on the partial likelihood.
 
@@ -175,6 +285,7 @@ def fit_cox(
     ties : ``"efron"`` (R's default, Efron 1977) or ``"breslow"``.
     maxit, tol : convergence when the relative change of the log partial likelihood is below
         ``tol`` (R ``coxph.control(eps)``) and the largest step below ``sqrt(tol)``.
+    risk_sets : optional ``RiskSets(time, event, entry)`` to reuse across models on these samples.
 
     Returns
     -------
@@ -187,10 +298,11 @@ def fit_cox(
     if np.isnan(t).any() or np.isnan(e).any() or np.isnan(X).any() or (s is not None and np.isnan(s).any()):
         raise ValueError("fit_cox: drop samples with missing time, event, entry or covariates first")
     X = X - X.mean(axis=0) if X.shape[0] else X  # location-invariant; better conditioned
-    rs = _RiskSets(t, e, s)
+    rs = _risk_sets(risk_sets, t, e, s)
     p = X.shape[1]
     beta = np.zeros(p)
-    ll, score, info, _, _ = _cox_terms(rs, X, beta, ties)
+    des = _Design(rs, X)
+    ll, score, info, _, _ = _cox_terms(des, beta, ties)
     if p == 0:
         return CoxFit(beta, np.zeros((0, 0)), ll, True, 0)
     converged = False
@@ -205,7 +317,7 @@ def fit_cox(
         t_ = 1.0
         for _ in range(30):
             new = beta + t_ * step
-            ll_new, score_new, info_new, _, _ = _cox_terms(rs, X, new, ties)
+            ll_new, score_new, info_new, _, _ = _cox_terms(des, new, ties)
             if math.isfinite(ll_new) and ll_new >= ll - 1e-12 * (abs(ll) + 1):
                 break
             t_ *= 0.5
@@ -228,18 +340,16 @@ def fit_cox(
     return CoxFit(beta=beta, cov=cov, loglik=ll, converged=converged, n_iter=n_iter)
 
 
-def _km_left(time, event, entry) -> np.ndarray:
-    """1 - S(t-) at every sample's time, S the pooled Kaplan-Meier estimate (cox.zph "km")."""
-    km = kaplan_meier(time, event, entry=entry)
-    ev = km[km["n_event"] > 0]
-    # product over event times strictly below each time
-    k = np.searchsorted(ev["time"].to_numpy(), time, side="left")
-    surv = np.concatenate([[1.0], ev["surv"].to_numpy()])
-    return 1.0 - surv[k]
-
-
 def ph_test(
-    time, event, X, beta, *, terms: dict[str, list[int]], entry=None, ties: str = "efron"
+    time,
+    event,
+    X,
+    beta,
+    *,
+    terms: dict[str, list[int]],
+    entry=None,
+    ties: str = "efron",
+    risk_sets: RiskSets | None = None,
 ) -> pd.DataFrame:
     """Score test of proportional hazards (Grambsch & Therneau 1994), as R ``cox.zph``.
 
@@ -251,7 +361,7 @@ def ph_test(
 
     Parameters
     ----------
-    time, event, X, entry, ties : as :func:`fit_cox` (complete cases).
+    time, event, X, entry, ties, risk_sets : as :func:`fit_cox` (complete cases).
     beta : the fitted coefficients (p,).
     terms : term name -> column indices of ``X`` (R ``fit$assign``).
 
@@ -263,20 +373,17 @@ def ph_test(
     X = np.asarray(X, dtype=float).reshape(t.size, -1)
     p = X.shape[1]
     X = X - X.mean(axis=0)
-    rs = _RiskSets(t, e, s)
-    g = _km_left(t, e, s)
-    g = g - g[e == 1].mean()
-    # g depends on the time only: one value per event time
-    g_time = np.zeros(rs.ut.size)
-    g_time[rs.death_time] = g[rs.ev]
-    _, _, _, mean, var = _cox_terms(rs, X, np.asarray(beta, dtype=float), ties)
+    rs = _risk_sets(risk_sets, t, e, s)
+    # g depends on the time only: one value per event time, centred over the events
+    g_time = rs.km_left()
+    g_time = g_time - g_time[rs.death_time].mean()
+    des = _Design(rs, X)
+    _, _, i11, mean_sum, var_sum = _cox_terms(des, np.asarray(beta, dtype=float), ties)
     gk = g_time[rs.rank_time]  # per death row
-    # score of the g-terms: sum over deaths g(t) (x_i - mean_k)
-    xd = rs.deaths(X)[rs.rank_time] / rs.d[rs.rank_time][:, None]  # deaths' mean x, spread over rows
-    u2 = (gk[:, None] * (xd - mean)).sum(axis=0)
-    i11 = var.sum(axis=0)
-    i12 = (gk[:, None, None] * var).sum(axis=0)
-    i22 = (gk[:, None, None] ** 2 * var).sum(axis=0)
+    # score of the g-terms: sum over death rows g(t) (mean x of the deaths at t - mean_j)
+    u2 = rs.sums(des.Xt)[1] @ g_time - mean_sum(gk)
+    i12 = var_sum(gk)
+    i22 = var_sum(gk**2)
     imat = np.block([[i11, i12], [i12.T, i22]])
     out = []
     for name, cols in [*terms.items(), ("GLOBAL", list(range(p)))]:
@@ -352,11 +459,12 @@ def cox_vs_null(
     base: dict,
     method_suffix: str = "",
     ph_terms: dict[str, list[int]] | None = None,
+    risk_sets: RiskSets | None = None,
 ) -> tuple[list[TestResult], CoxFit | None]:
     """Fit ``X`` (last ``k`` columns tested), LRT against ``null`` fitted on the same samples."""
     p = X.shape[1]
     idx = np.arange(p - k, p)
-    fit = fit_cox(time, event, X, entry=entry)
+    fit = fit_cox(time, event, X, entry=entry, risk_sets=risk_sets)
     b, se = fit.beta[idx], fit.se[idx]
     if not fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) or np.any(~(se <= MAX_SE)):
         note = MONOTONE if fit.converged or np.any(np.abs(b) > MAX_ABS_BETA) else "Cox model did not converge"
@@ -465,7 +573,8 @@ def cox_genetic_models(
         if note:
             rows += nan_rows(note)
             continue
-        null = fit_cox(tt, ee, cc, entry=ss)
+        rs = RiskSets(tt, ee, ss)  # one time order for the null, every genetic model and PH test
+        null = fit_cox(tt, ee, cc, entry=ss, risk_sets=rs)
         for spec in regression._specs(gg, dd, ploidy):
             if what == "dosage" and spec.model != "additive":
                 continue
@@ -498,6 +607,7 @@ def cox_genetic_models(
                 entry=ss,
                 base=base,
                 method_suffix=spec.method_suffix,
+                risk_sets=rs,
             )
             if spec.absent_terms:
                 for r in got:
@@ -518,7 +628,9 @@ def cox_genetic_models(
             rows += got
             if fit is not None:
                 p = X.shape[1]
-                tab = ph_test(tt, ee, X, fit.beta, entry=ss, terms={spec.model: list(range(p - k, p))})
+                tab = ph_test(
+                    tt, ee, X, fit.beta, entry=ss, terms={spec.model: list(range(p - k, p))}, risk_sets=rs
+                )
                 for term, r in ((spec.model, tab.iloc[0]), (f"{spec.model}_global", tab.iloc[-1])):
                     ph_rows.append(
                         TestResult(

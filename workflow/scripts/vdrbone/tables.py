@@ -40,7 +40,7 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     """Read a table written by :func:`write_parquet`; missing text values come back as NaN, as
     :func:`read_tsv` gives them."""
     df = pd.read_parquet(path)
-    for col in df.columns[df.dtypes == object]:
+    for col in df.select_dtypes(include="object").columns:
         missing = df[col].isna()
         if missing.any():
             df[col] = df[col].where(~missing, np.nan)
