@@ -957,3 +957,30 @@ def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
     assert blank == []
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
     assert "Findings" in text.stdout and "Results that pass the threshold" in text.stdout
+
+
+def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
+    """The report's figures are requested inside plots.drawn_in_parallel and drawn by forked
+    processes when it ends: each comes back as the same data URI as a direct call, in order,
+    and a figure used before the block ends says so instead of rendering an empty image."""
+    rows = pd.DataFrame(
+        {
+            "stratum": ["all", "t2dm=yes", "t2dm=no"],
+            "estimate": [1.5, 2.0, 0.5],
+            "ci_lower": [1.01, 0.9, 0.1],
+            "ci_upper": [2.2, 4.4, 2.5],
+            "p_value": [1e-5, 0.04, 0.5],
+            "n": ["1200", "300", "900"],
+            "note": ["", "", ""],
+        }
+    )
+    calls = [dict(estimate_type="OR", title=f"figure {i}", decimals=2 + i % 2) for i in range(5)]
+    serial = [plots.forest_plot(rows, **kw) for kw in calls]
+    with plots.drawn_in_parallel(workers=2):
+        pending = [plots.forest_plot(rows, **kw) for kw in calls]
+        assert all(isinstance(p, plots.PendingFigure) and p for p in pending)
+        with pytest.raises(RuntimeError, match="before drawn_in_parallel"):
+            str(pending[0])
+    assert [str(p) for p in pending] == serial
+    assert len(set(serial)) == len(serial)
+    assert plots.forest_plot(rows, **calls[0]) == serial[0]  # outside the block: drawn at once

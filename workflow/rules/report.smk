@@ -55,6 +55,7 @@ rule report:
         "results/runs/{run_id}/benchmarks/report.tsv"
     conda:
         "../envs/vdrbone.yaml"
+    threads: 2  # the figures are drawn by this many processes
     params:
         config=run_config,
         checksum_cache=".snakemake/vdrbone-sha256-cache.json",

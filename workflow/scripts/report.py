@@ -5,6 +5,7 @@ import os
 
 from vdrbone.disclosure import write_shareable_table
 from vdrbone.panel import read_panel
+from vdrbone.plots import drawn_in_parallel
 from vdrbone.report import render_html, report_context, write_pdf
 from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
@@ -21,23 +22,24 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
             cache = json.load(fh)
-    context = report_context(
-        run=run,
-        config=config,
-        tables=tables,
-        suppress_below=k,
-        panel=panel,
-        inputs={
-            "Genotypes": list(sm.input.genotypes),
-            "Phenotypes": [sm.input.phenotype_table],
-            "Variant panel": [sm.input.panel],
-        },
-        logs=list(sm.input.logs),
-        populations=sm.input.populations,
-        warnings=[f"config: {m}" for m in check_config(config, panel.ids)],
-        checksum_cache=cache,
-        tscore_reference=sm.input.tscore_reference,
-    )
+    with drawn_in_parallel(workers=sm.threads):
+        context = report_context(
+            run=run,
+            config=config,
+            tables=tables,
+            suppress_below=k,
+            panel=panel,
+            inputs={
+                "Genotypes": list(sm.input.genotypes),
+                "Phenotypes": [sm.input.phenotype_table],
+                "Variant panel": [sm.input.panel],
+            },
+            logs=list(sm.input.logs),
+            populations=sm.input.populations,
+            warnings=[f"config: {m}" for m in check_config(config, panel.ids)],
+            checksum_cache=cache,
+            tscore_reference=sm.input.tscore_reference,
+        )
     html = render_html(context)
     with open(sm.output.html, "w", encoding="utf-8") as fh:
         fh.write(html)

@@ -9,8 +9,11 @@ URI to inline in the HTML report (no external file, deterministic bytes).
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import io
 import math
+import multiprocessing
 
 import matplotlib
 
@@ -40,6 +43,69 @@ LINESTYLES = ("-", "--", ":")
 GREYS = ("#000000", "#555555", "#999999")
 
 
+class PendingFigure:
+    """A figure requested inside :func:`drawn_in_parallel`: its data URI once drawn (``str`` and
+    Jinja's ``__html__`` give it; true while pending, so callers' ``if plot`` checks hold)."""
+
+    def __init__(self) -> None:
+        self.uri: str | None = None
+
+    def __str__(self) -> str:
+        if self.uri is None:
+            raise RuntimeError("figure used before drawn_in_parallel() drew it")
+        return self.uri
+
+    __html__ = __str__
+
+    def __bool__(self) -> bool:
+        return self.uri is None or bool(self.uri)
+
+
+_PENDING: list | None = None  # (token, function name, args, kwargs) inside drawn_in_parallel
+
+
+def _deferrable(func):
+    """Inside :func:`drawn_in_parallel`, queue the figure and return a :class:`PendingFigure`."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if _PENDING is None:
+            return func(*args, **kwargs)
+        token = PendingFigure()
+        _PENDING.append((token, func.__name__, args, kwargs))
+        return token
+
+    return wrapper
+
+
+def _draw(job: tuple) -> str:
+    name, args, kwargs = job
+    return globals()[name].__wrapped__(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def drawn_in_parallel(workers: int):
+    """Figures requested in the block are drawn when it ends, by ``workers`` forked processes
+    (matplotlib draws one figure at a time per process): the report's ~80 figures take most of
+    its context time. The bytes are those of drawing them in turn (``svg.hashsalt`` is fixed)."""
+    global _PENDING
+    if _PENDING is not None:
+        raise RuntimeError("drawn_in_parallel() does not nest")
+    _PENDING = queue = []
+    try:
+        yield
+    finally:
+        _PENDING = None
+    jobs = [(name, args, kwargs) for _, name, args, kwargs in queue]
+    if workers > 1 and len(jobs) > 1:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+            uris = pool.map(_draw, jobs, chunksize=1)
+    else:
+        uris = [_draw(job) for job in jobs]
+    for (token, *_), uri in zip(queue, uris, strict=True):
+        token.uri = uri
+
+
 def figure_data_uri(fig) -> str:
     """Serialise ``fig`` as SVG (no date metadata) and return it as a base64 data URI; closes it."""
     buf = io.BytesIO()
@@ -57,6 +123,7 @@ def _fmt_p(p: float) -> str:
     return f"{p:.3f}"
 
 
+@_deferrable
 def forest_plot(
     rows: pd.DataFrame,
     *,
@@ -204,6 +271,7 @@ def forest_plot(
 MIN_CI_N = 5  # cells with fewer people get an n-annotated point, no t interval
 
 
+@_deferrable
 def genotype_means_plot(
     data: pd.DataFrame,
     *,
@@ -272,6 +340,7 @@ def genotype_means_plot(
         return figure_data_uri(fig)
 
 
+@_deferrable
 def ld_heatmap(dprime: pd.DataFrame, r2: pd.DataFrame, *, title: str) -> str:
     """Pairwise LD heatmap: |D'| above the diagonal, r2 below, values printed in every cell.
 
@@ -314,6 +383,7 @@ def ld_heatmap(dprime: pd.DataFrame, r2: pd.DataFrame, *, title: str) -> str:
         return figure_data_uri(fig)
 
 
+@_deferrable
 def epistasis_heatmap(pvalues: pd.DataFrame, *, title: str) -> str:
     """SNP x SNP interaction heat map: -log10 p of each tested pair, p printed in the cell.
 
@@ -354,6 +424,7 @@ def epistasis_heatmap(pvalues: pd.DataFrame, *, title: str) -> str:
         return figure_data_uri(fig)
 
 
+@_deferrable
 def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
     """Horizontal bars of haplotype frequencies per stratum, with the frequency printed.
 
@@ -395,6 +466,7 @@ def haplotype_bars(freqs: pd.DataFrame, *, title: str) -> str:
         return figure_data_uri(fig)
 
 
+@_deferrable
 def km_plot(curves: list[dict], *, title: str, xlabel: str) -> str:
     """Kaplan-Meier curves by genotype (step functions read on a time grid), as a data URI.
 
@@ -417,6 +489,7 @@ def km_plot(curves: list[dict], *, title: str, xlabel: str) -> str:
         return figure_data_uri(fig)
 
 
+@_deferrable
 def interaction_plot(series: list[dict], *, estimate_type: str, title: str, xlabel: str) -> str:
     """SNP effect (with 95% CI) at modifier levels or percentiles, one marker shape per variant.
 
@@ -451,6 +524,7 @@ def interaction_plot(series: list[dict], *, estimate_type: str, title: str, xlab
         return figure_data_uri(fig)
 
 
+@_deferrable
 def power_bars(bars: list[tuple[str, float, float]], *, title: str, effect: str) -> str:
     """Compact horizontal bars: power per variant at alpha (black) and at the Bonferroni level
     (grey, hatched), with the 80% line. ``bars``: (variant name, power, power Bonferroni)."""
@@ -474,6 +548,7 @@ def power_bars(bars: list[tuple[str, float, float]], *, title: str, effect: str)
         return figure_data_uri(fig)
 
 
+@_deferrable
 def pvalue_heatmap(cells: pd.DataFrame, *, fdr: float = 0.05, cap: float = 20.0) -> str:
     """Heat map of -log10 p per variant x stratum, one panel per outcome, as a data URI.
 
@@ -564,6 +639,7 @@ def text_overlaps(fig, *, tolerance: float = 0.5) -> list[tuple[str, str]]:
     return out
 
 
+@_deferrable
 def meta_forest_plot(cohorts: pd.DataFrame, pooled: pd.Series, *, title: str, decimals: int = 2) -> str:
     """Forest plot of one meta-analysed effect, as a data URI.
 
