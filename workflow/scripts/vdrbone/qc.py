@@ -8,7 +8,6 @@ called.
 
 from __future__ import annotations
 
-import allel
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
@@ -174,6 +173,8 @@ def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gt = np.full((1, ec.size, 2), -1, dtype=np.int8)  # one variant x samples x ploidy 2
     gt[0, called, 0] = ec[called] >= 2
     gt[0, called, 1] = ec[called] >= 1
+    import allel  # here, not at module level: it imports dask (~0.3 s in every job importing vdrbone.qc)
+
     g = allel.GenotypeArray(gt)
     genotypes = np.array([g.count_hom_ref(), g.count_het(), g.count_hom_alt()], dtype=np.int64)
     return genotypes, np.asarray(g.count_alleles(max_allele=1)[0], dtype=np.int64)
