@@ -26,22 +26,24 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def one_run(n: int, folder: Path, cores: int) -> tuple[float, float, pd.DataFrame]:
-    """(wall seconds, peak RSS MB of any process, per-step table) of one fresh run."""
+def one_run(
+    cfg: dict, folder: Path, cores: int, extra: tuple[str, ...] = (), env: dict | None = None
+) -> tuple[float, float, pd.DataFrame]:
+    """(wall seconds, peak RSS MB of any process, per-step table) of one run of ``cfg`` in a fresh
+    ``folder`` (``extra``: further Snakemake arguments)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    cfg["simulate"]["n_samples"] = n
     (folder / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     cmd = [
         "/usr/bin/time", "-v", sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(folder), "--configfile", str(folder / "config.yaml"), "--cores", str(cores),
+        *extra,
     ]  # fmt: skip
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
     if proc.returncode != 0:
-        raise SystemExit(f"workflow failed for n={n}:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"workflow failed in {folder}:\n{proc.stderr[-3000:]}")
     peak_kb = max(int(k) for k in re.findall(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr))
     steps = []
     for path in sorted(folder.glob("results/**/*.tsv")):
@@ -67,7 +69,9 @@ def main(argv=None) -> int:
     for n in args.sizes:
         for run in range(1, args.runs + 1):
             load = os.getloadavg()[0]
-            wall, peak, table = one_run(n, Path(args.work) / f"n{n}", args.cores)
+            cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+            cfg["simulate"]["n_samples"] = n
+            wall, peak, table = one_run(cfg, Path(args.work) / f"n{n}", args.cores)
             totals.append({"n_samples": n, "run": run, "wall_s": wall, "peak_rss_mb": peak, "load1": load})
             steps.append(table.assign(n_samples=n, run=run))
             print(f"n={n} run {run}: {wall:.1f} s, peak {peak:.0f} MB (load {load:.1f})", flush=True)
