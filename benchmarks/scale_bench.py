@@ -17,9 +17,10 @@ Sub-commands (run by ``benchmarks/scale.sh``):
              :func:`association_bench.plink_commands` (``--threads 2``). The ratio ours / anchor
              is taken within each run, the 1-minute load average before each side.
              ``out/scale_times.tsv``, ``out/scale_steps.tsv``; medians printed as Markdown.
-``profile``  one fresh run of ours with ``--skip-script-cleanup``, then each kept job script of
-             the non-association steps rerun alone under cProfile (``OPENBLAS_NUM_THREADS=1``);
-             top functions by own time to ``out/scale_profile_<N>.tsv`` / ``.txt``.
+``profile``  each job script of the non-association steps that the last ``time`` run kept
+             (``--skip-script-cleanup``) rerun alone under cProfile (``OPENBLAS_NUM_THREADS=1``)
+             in that run's folder; top functions by own time, and the package's functions by
+             cumulative time, to ``out/scale_profile_<N>.tsv`` / ``.txt``.
 
 PLINK has no Cox model: ``fracture_tte`` is stood in for by a logistic ``--glm`` on its event
 indicator. The anchor does not include the conditional (block_top), epistasis, permutation,
@@ -76,9 +77,12 @@ def _time_v(stderr: str) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def analysis_config(n: int) -> dict:
-    """``config/config.yaml`` with ``cohort`` pointed at the pre-simulated files of size ``n``."""
+def analysis_config(n: int, no_epistasis: bool = False) -> dict:
+    """``config/config.yaml`` with ``cohort`` pointed at the pre-simulated files of size ``n``
+    (``no_epistasis``: without the epistasis job)."""
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    if no_epistasis:
+        cfg["epistasis"]["enabled"] = False
     d = _folder(n) / "cohort"
     cfg["cohort"]["vcf"] = [str(d / "chr12.vcf.gz"), str(d / "chrM.vcf.gz")]
     cfg["cohort"]["phenotypes"] = str(d / "phenotypes.tsv")
@@ -243,15 +247,19 @@ def anchor(n: int, threads: int = 2) -> dict:
     }
 
 
-def ours(n: int, cores: int = 2, extra: tuple[str, ...] = ()) -> tuple[dict, pd.DataFrame, Path]:
+def ours(n: int, cores: int = 2, no_epistasis: bool = False) -> tuple[dict, pd.DataFrame, Path]:
+    """The default analysis in a fresh folder (``--keep-going``: a failed job is recorded, the
+    others still run); the job scripts are kept for ``profile``."""
     folder = _folder(n) / "ours"
-    wall, peak, steps = one_run(analysis_config(n), folder, cores, extra=extra, env=ENV)
-    top = steps.loc[steps["max_rss_mb"].idxmax()]
-    return (
-        {"ours_s": wall, "ours_peak_rss_mb": peak, "ours_largest_step": top["step"]},
-        steps,
-        folder,
+    cfg = analysis_config(n, no_epistasis)
+    wall, peak, steps = one_run(
+        cfg, folder, cores, extra=("--skip-script-cleanup",), env=ENV, keep_going=True
     )
+    top = steps.loc[steps["max_rss_mb"].idxmax()]
+    got = {"ours_s": wall, "ours_peak_rss_mb": peak, "ours_largest_step": top["step"]}
+    got["epistasis"] = not no_epistasis
+    got["failed_jobs"] = ",".join(steps.attrs["failed"])
+    return got, steps, folder
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,7 +267,7 @@ def ours(n: int, cores: int = 2, extra: tuple[str, ...] = ()) -> tuple[dict, pd.
 # --------------------------------------------------------------------------------------------
 
 
-def time_all(sizes: list[int], runs: int, cores: int) -> None:
+def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False) -> None:
     records, steps = [], []
     for r in range(1, runs + 1):
         for n in sizes:
@@ -267,7 +275,7 @@ def time_all(sizes: list[int], runs: int, cores: int) -> None:
             for side in ("ours", "anchor") if r % 2 else ("anchor", "ours"):
                 rec[f"load1_before_{side}"] = os.getloadavg()[0]
                 if side == "ours":
-                    got, table, _ = ours(n, cores)
+                    got, table, _ = ours(n, cores, no_epistasis)
                     rec.update(got)
                     steps.append(table.assign(n_samples=n, run=r))
                 else:
@@ -299,6 +307,10 @@ def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
             f"{med.anchor_make_pgen_s:.2f} + {med.anchor_glm_s:.1f} ({int(med.anchor_glm_calls)} calls) | "
             f"**{med.ratio:.2f}** | {loads.min():.1f}-{loads.max():.1f} |"
         )
+        for _, r in g.iterrows():
+            if not r.get("epistasis", True) or isinstance(r.get("failed_jobs"), str) and r.failed_jobs:
+                state = "run" if r.epistasis else "off"
+                print(f"  run {r.run}: epistasis job {state}; failed jobs: {r.failed_jobs}")
     med = steps.groupby(["step", "n_samples"]).agg(seconds=("seconds", "median"), rss=("max_rss_mb", "max"))
     sizes = sorted(steps["n_samples"].unique())
     print("\n| step | " + " | ".join(f"{n:,}: s | {n:,}: MB" for n in sizes) + " |")
@@ -327,9 +339,12 @@ def _script_job(path: Path) -> str | None:
 
 
 def profile(n: int, cores: int, top: int) -> None:
-    """cProfile of each non-association step, rerun alone on the inputs of a fresh run."""
-    got, steps, folder = ours(n, cores, extra=("--skip-script-cleanup",))
-    print(json.dumps(got), flush=True)
+    """cProfile of each non-association step, rerun alone (one at a time) with the job scripts and
+    inputs of the last ``time`` run of size ``n`` (a fresh run when there is none)."""
+    folder = _folder(n) / "ours"
+    if not list((folder / ".snakemake" / "scripts").glob("*.py")):
+        got, _, folder = ours(n, cores)
+        print(json.dumps(got), flush=True)
     env = dict(ENV, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     rows, text = [], []
     for script in sorted((folder / ".snakemake" / "scripts").glob("*.py")):
@@ -361,7 +376,58 @@ def profile(n: int, cores: int, top: int) -> None:
         print(f"{label}: {wall:.1f} s under cProfile", flush=True)
     pd.DataFrame(rows).to_csv(OUT / f"scale_profile_{n}.tsv", sep="\t", index=False)
     (OUT / f"scale_profile_{n}.txt").write_text("\n".join(text))
-    steps.to_csv(OUT / f"scale_profile_{n}_steps.tsv", sep="\t", index=False)
+
+
+def profile_epistasis(n: int, top: int, run: Path | None = None) -> None:
+    """cProfile of ``vdrbone.epistasis.epistasis_outcome`` per outcome (what the epistasis job
+    runs) on the inputs of the last ``time`` run of size ``n``, for runs made with
+    ``--no-epistasis`` (or of the run folder ``run``); an outcome whose call raises is reported
+    with the error."""
+    import cProfile
+
+    import numpy  # noqa: F401  (imports outside the profile)
+
+    sys.path.insert(0, str(SCRIPTS))
+    from vdrbone.epistasis import epistasis_outcome
+    from vdrbone.panel import read_panel
+    from vdrbone.phenotypes import outcome_kind
+    from vdrbone.settings import settings_from_config
+    from vdrbone.tables import read_tsv
+
+    if run is None:
+        (run,) = (_folder(n) / "ours" / "results" / "runs").iterdir()
+    cfg = _validated(analysis_config(n))
+    settings = settings_from_config(cfg)
+    panel = read_panel(cfg["panel"]).select(settings.variants)
+    calls = read_tsv(run / "work" / "calls.tsv.gz")
+    pheno = read_tsv(run / "work" / "analysed_phenotypes.tsv")
+    qc = read_tsv(run / "tables" / "qc_variants.tsv")
+    rows, text = [], []
+    for outcome, spec in settings.outcomes.items():
+        if outcome_kind(spec) == "time_to_event":
+            continue
+        prof = cProfile.Profile()
+        t0 = time.perf_counter()
+        error = ""
+        try:
+            prof.runcall(epistasis_outcome, calls, pheno, panel, outcome=outcome, settings=settings, qc=qc)
+        except Exception as exc:  # report, go on with the next outcome
+            error = f"{type(exc).__name__}: {exc}"
+        wall = time.perf_counter() - t0
+        buf = io.StringIO()
+        st = pstats.Stats(prof, stream=buf)
+        st.sort_stats("tottime").print_stats(top)
+        text.append(f"===== epistasis {outcome} (n={n:,}, {wall:.1f} s) {error} =====\n{buf.getvalue()}")
+        for (file, line, func), (_, nc, tt, ct, _) in sorted(
+            st.stats.items(), key=lambda kv: kv[1][2], reverse=True
+        )[:top]:
+            where = file.replace(str(SCRIPTS) + "/", "").replace(str(Path(PY).parents[1]) + "/", "")
+            rows.append({"n_samples": n, "step": f"epistasis.{outcome}", "step_s_profiled": round(wall, 2),
+                         "error": error, "function": f"{where}:{line}({func})", "tottime_s": round(tt, 3),
+                         "cumtime_s": round(ct, 3), "ncalls": nc})  # fmt: skip
+        print(f"epistasis {outcome}: {wall:.1f} s {error}", flush=True)
+    pd.DataFrame(rows).to_csv(OUT / f"scale_profile_epistasis_{n}.tsv", sep="\t", index=False)
+    (OUT / f"scale_profile_epistasis_{n}.txt").write_text("\n".join(text))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,22 +439,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000])
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--cores", type=int, default=2)
+    p.add_argument("--no-epistasis", action="store_true", help="ours without the epistasis job")
     p = sub.add_parser("anchor")
     p.add_argument("--n-samples", type=int, default=100_000)
     p = sub.add_parser("profile")
     p.add_argument("--n-samples", type=int, default=100_000)
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--top", type=int, default=12)
+    p.add_argument("--epistasis", action="store_true", help="profile epistasis_outcome per outcome")
+    p.add_argument("--run-dir", type=Path, help="with --epistasis: inputs of this run folder")
     p = sub.add_parser("summary")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
         prepare(a.sizes)
     elif a.cmd == "time":
-        time_all(a.sizes, a.runs, a.cores)
+        time_all(a.sizes, a.runs, a.cores, a.no_epistasis)
     elif a.cmd == "anchor":
         print(json.dumps(anchor(a.n_samples)))
     elif a.cmd == "profile":
-        profile(a.n_samples, a.cores, a.top)
+        if a.epistasis:
+            profile_epistasis(a.n_samples, a.top, a.run_dir)
+        else:
+            profile(a.n_samples, a.cores, a.top)
     else:
         times, steps = (pd.read_csv(OUT / f"scale_{k}.tsv", sep="\t") for k in ("times", "steps"))
         summary(times, steps)
