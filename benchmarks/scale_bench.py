@@ -278,8 +278,18 @@ def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False
                     got, table, _ = ours(n, cores, no_epistasis)
                     rec.update(got)
                     steps.append(table.assign(n_samples=n, run=r))
-                else:
-                    rec.update(anchor(n, threads=cores))
+                else:  # in a child process, so that its peak RSS is the anchor's alone
+                    cmd = [
+                        PY,
+                        str(Path(__file__).resolve()),
+                        "anchor",
+                        "--n-samples",
+                        str(n),
+                        "--threads",
+                        str(cores),
+                    ]
+                    done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV)
+                    rec.update(json.loads(done.stdout.strip().splitlines()[-1]))
             rec["load1_after"] = os.getloadavg()[0]
             rec["ratio"] = rec["ours_s"] / rec["anchor_s"]
             records.append(rec)
@@ -442,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-epistasis", action="store_true", help="ours without the epistasis job")
     p = sub.add_parser("anchor")
     p.add_argument("--n-samples", type=int, default=100_000)
+    p.add_argument("--threads", type=int, default=2)
     p = sub.add_parser("profile")
     p.add_argument("--n-samples", type=int, default=100_000)
     p.add_argument("--cores", type=int, default=2)
@@ -455,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     elif a.cmd == "time":
         time_all(a.sizes, a.runs, a.cores, a.no_epistasis)
     elif a.cmd == "anchor":
-        print(json.dumps(anchor(a.n_samples)))
+        print(json.dumps(anchor(a.n_samples, a.threads)))
     elif a.cmd == "profile":
         if a.epistasis:
             profile_epistasis(a.n_samples, a.top, a.run_dir)
