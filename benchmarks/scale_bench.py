@@ -294,12 +294,11 @@ def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False
             rec["ratio"] = rec["ours_s"] / rec["anchor_s"]
             records.append(rec)
             print(json.dumps(rec), flush=True)
-    times = pd.DataFrame(records)
-    steps = pd.concat(steps, ignore_index=True)
-    OUT.mkdir(parents=True, exist_ok=True)
-    times.to_csv(OUT / "scale_times.tsv", sep="\t", index=False)
-    steps.to_csv(OUT / "scale_steps.tsv", sep="\t", index=False)
-    summary(times, steps)
+            times = pd.DataFrame(records)  # written after every run and size
+            OUT.mkdir(parents=True, exist_ok=True)
+            times.to_csv(OUT / "scale_times.tsv", sep="\t", index=False)
+            pd.concat(steps, ignore_index=True).to_csv(OUT / "scale_steps.tsv", sep="\t", index=False)
+    summary(times, pd.concat(steps, ignore_index=True))
 
 
 def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
