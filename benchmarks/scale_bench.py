@@ -317,9 +317,10 @@ def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
             f"**{med.ratio:.2f}** | {loads.min():.1f}-{loads.max():.1f} |"
         )
         for _, r in g.iterrows():
-            if not r.get("epistasis", True) or isinstance(r.get("failed_jobs"), str) and r.failed_jobs:
+            failed = r.get("failed_jobs") if isinstance(r.get("failed_jobs"), str) else ""
+            if not r.get("epistasis", True) or failed:
                 state = "run" if r.epistasis else "off"
-                print(f"  run {r.run}: epistasis job {state}; failed jobs: {r.failed_jobs}")
+                print(f"  run {r.run}: epistasis job {state}; failed jobs: {failed or 'none'}")
     med = steps.groupby(["step", "n_samples"]).agg(seconds=("seconds", "median"), rss=("max_rss_mb", "max"))
     sizes = sorted(steps["n_samples"].unique())
     print("\n| step | " + " | ".join(f"{n:,}: s | {n:,}: MB" for n in sizes) + " |")
@@ -341,13 +342,17 @@ def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
 
 
 def _script_job(path: Path) -> str | None:
-    """The job of a script Snakemake kept in ``.snakemake/scripts``, from its log file's name in the
-    pickled preamble (``qc``, ``haplotype_assoc.fracture``; several rules share haplotypes.py)."""
+    """The job of a script Snakemake kept in ``.snakemake/scripts`` (``tmpXXXX.<script>.py``): the
+    script's name, or for haplotypes.py (three rules) the first log file named in the pickled
+    preamble (``ld_haplotypes``, ``haplotype_assoc.fracture``, ``merge_haplotypes``)."""
+    name = path.name.split(".")[1]
+    if name != "haplotypes":
+        return name
     m = re.search(rb"/logs/([\w.]+)\.log", path.read_bytes())
     return m.group(1).decode() if m else None
 
 
-def profile(n: int, cores: int, top: int) -> None:
+def profile(n: int, cores: int, top: int, only: list[str] | None = None) -> None:
     """cProfile of each non-association step, rerun alone (one at a time) with the job scripts and
     inputs of the last ``time`` run of size ``n`` (a fresh run when there is none)."""
     folder = _folder(n) / "ours"
@@ -358,14 +363,20 @@ def profile(n: int, cores: int, top: int) -> None:
     rows, text = [], []
     for script in sorted((folder / ".snakemake" / "scripts").glob("*.py")):
         label = _script_job(script)
-        if label is None or label.split(".")[0] not in PROFILED:
+        if label is None or label.split(".")[0] not in PROFILED or (only and label not in only):
             continue
         if label.startswith("haplotype_assoc.") and label != "haplotype_assoc.fracture":
             continue  # one outcome's job is enough
         prof = folder / f"{label}.prof"
+        if label == "archive":  # an archive is never overwritten: remove the timed run's one
+            for old in (folder / "results" / "archive").glob("*.tar.gz*"):
+                old.unlink()
         t0 = time.perf_counter()
-        subprocess.run([PY, "-m", "cProfile", "-o", str(prof), str(script)], cwd=folder, env=env, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+        done = subprocess.run([PY, "-m", "cProfile", "-o", str(prof), str(script)], cwd=folder, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+        if done.returncode != 0:
+            print(f"{label}: failed under cProfile:\n{done.stderr[-2000:]}", flush=True)
+            continue
         wall = time.perf_counter() - t0
         buf = io.StringIO()
         st = pstats.Stats(str(prof), stream=buf)
@@ -383,8 +394,9 @@ def profile(n: int, cores: int, top: int) -> None:
                          "function": f"{where}:{line}({func})", "tottime_s": round(tt, 3),
                          "cumtime_s": round(ct, 3), "ncalls": nc})  # fmt: skip
         print(f"{label}: {wall:.1f} s under cProfile", flush=True)
-    pd.DataFrame(rows).to_csv(OUT / f"scale_profile_{n}.tsv", sep="\t", index=False)
-    (OUT / f"scale_profile_{n}.txt").write_text("\n".join(text))
+    suffix = "_" + "_".join(only) if only else ""
+    pd.DataFrame(rows).to_csv(OUT / f"scale_profile_{n}{suffix}.tsv", sep="\t", index=False)
+    (OUT / f"scale_profile_{n}{suffix}.txt").write_text("\n".join(text))
 
 
 def profile_epistasis(n: int, top: int, run: Path | None = None) -> None:
@@ -404,7 +416,7 @@ def profile_epistasis(n: int, top: int, run: Path | None = None) -> None:
     from vdrbone.tables import read_tsv
 
     if run is None:
-        (run,) = (_folder(n) / "ours" / "results" / "runs").iterdir()
+        (run,) = (d for d in (_folder(n) / "ours" / "results" / "runs").iterdir() if d.is_dir())
     cfg = _validated(analysis_config(n))
     settings = settings_from_config(cfg)
     panel = read_panel(cfg["panel"]).select(settings.variants)
@@ -458,6 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=12)
     p.add_argument("--epistasis", action="store_true", help="profile epistasis_outcome per outcome")
     p.add_argument("--run-dir", type=Path, help="with --epistasis: inputs of this run folder")
+    p.add_argument("--only", nargs="+", help="profile only these jobs (e.g. report qc)")
     p = sub.add_parser("summary")
     a = ap.parse_args(argv)
     if a.cmd == "prepare":
@@ -470,7 +483,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.epistasis:
             profile_epistasis(a.n_samples, a.top, a.run_dir)
         else:
-            profile(a.n_samples, a.cores, a.top)
+            profile(a.n_samples, a.cores, a.top, a.only)
     else:
         times, steps = (pd.read_csv(OUT / f"scale_{k}.tsv", sep="\t") for k in ("times", "steps"))
         summary(times, steps)
