@@ -4,7 +4,8 @@
 # outcome (--threads 2), at 100,000 and 500,000 people, then cProfile of the non-association
 # steps. Data go to benchmarks/data/scale/ (git-ignored), figures to benchmarks/out/scale_*.tsv;
 # see benchmarks/README.md.
-# Usage: benchmarks/scale.sh    (RUNS=1 SIZES="100000 500000" PROFILE=1 PY=.venv/bin/python)
+# Usage: benchmarks/scale.sh    (RUNS=1 SIZES="100000 500000" PROFILE=1 PY=.venv/bin/python
+#        TIME_ARGS=--no-epistasis to run ours without the epistasis job)
 # Needs bcftools and plink2 on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,7 +29,7 @@ mkdir -p benchmarks/data/scale benchmarks/out
   "$PY" -m snakemake --version
 } > benchmarks/out/scale_machine.txt
 # shellcheck disable=SC2086
-"$PY" benchmarks/scale_bench.py time --sizes $SIZES --runs "$RUNS" --cores 2 | tee benchmarks/out/scale_summary.txt
+"$PY" benchmarks/scale_bench.py time --sizes $SIZES --runs "$RUNS" --cores 2 ${TIME_ARGS:-} | tee benchmarks/out/scale_summary.txt
 if [ "$PROFILE" = 1 ]; then
   for n in $SIZES; do
     "$PY" benchmarks/scale_bench.py profile --n-samples "$n" --cores 2
