@@ -264,18 +264,37 @@ def ours(outcomes: list[str]) -> dict:
     }
 
 
-def plink_commands(threads: int, outdir: Path) -> list[list[str]]:
-    """One plink2 --glm call per stratum x model (4 phenotypes each), plus the interactions."""
+def plink_commands(
+    threads: int,
+    outdir: Path,
+    *,
+    pfile: Path = PL / "panel",
+    pheno: Path = PL / "pheno.tsv",
+    covar: Path = PL / "covar.tsv",
+    keep_dir: Path = PL,
+    covariates: tuple[str, ...] = ("age_years", "bmi"),
+    modifiers: tuple[str, ...] = (),
+    mt_interactions: bool = False,
+    firth: bool = False,
+) -> list[list[str]]:
+    """One plink2 --glm call per stratum x model (every phenotype of ``pheno`` each), plus the
+    interactions.
+
+    ``covariates``: the base covariates (sex and t2dm are added where the stratum does not fix
+    them); ``modifiers``: covariate columns of further SNP x modifier interactions tested in every
+    stratum (the configured ``interactions``); ``mt_interactions``: interactions on the mtDNA
+    variants too (else chr12 only); ``firth``: logistic models with ``firth-fallback``.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     cmds = []
     base = [
         "plink2",
         "--pfile",
-        str(PL / "panel"),
+        str(pfile),
         "--pheno",
-        str(PL / "pheno.tsv"),
+        str(pheno),
         "--covar",
-        str(PL / "covar.tsv"),
+        str(covar),
         "--threads",
         str(threads),
         "--memory",
@@ -283,22 +302,25 @@ def plink_commands(threads: int, outdir: Path) -> list[list[str]]:
         "--ci",
         "0.95",
     ]
+    firth_mod = ["firth-fallback"] if firth else []
+    inter_chrom = [] if mt_interactions else ["--chr", "12"]
     for label, (sex, t2dm) in STRATA.items():
         # covariates as ours: age_years + bmi (+ sex, t2dm where the stratum does not fix them)
-        covs = ["age_years", "bmi"] + (["sex"] if sex is None else []) + (["t2dm"] if t2dm is None else [])
-        keep = ["--keep", str(PL / f"keep.{_slug(label)}.txt")]
+        covs = list(covariates) + (["sex"] if sex is None else []) + (["t2dm"] if t2dm is None else [])
+        keep = ["--keep", str(keep_dir / f"keep.{_slug(label)}.txt")]
         for model in PLINK_MODELS:
             out = outdir / f"{_slug(label)}.{model or 'additive'}"
-            glm = ["--glm", "hide-covar", "omit-ref", "no-x-sex"] + ([model] if model else [])
+            glm = ["--glm", "hide-covar", "omit-ref", "no-x-sex", *firth_mod] + ([model] if model else [])
             # mtDNA: one carrier (0/1) model, i.e. PLINK's additive one; genotype models on chr12 only
             chrom = ["--chr", "12"] if model else []
             cmds.append([*base, *keep, *chrom, "--covar-name", *covs, *glm, "--out", str(out)])
-        # SNP x modifier (additive), as vdrbone.association._interactions
+        # SNP x modifier (additive), as vdrbone.strata.stratum_interactions, then the configured ones
         inter = []
         if t2dm is None and label in ("all", "sex=female", "sex=male"):
             inter.append(("t2dm", [c for c in covs if c != "t2dm"] + ["t2dm"]))
         if sex is None and label in ("all", "t2dm=yes", "t2dm=no"):
             inter.append(("female", [c for c in covs if c != "sex"] + ["female"]))
+        inter += [(m, [c for c in covs if c != m] + [m]) for m in modifiers]
         for mod, cv in inter:
             # --parameters: 1 = ADD, 2..k+1 the covariates, k+2..2k+1 ADD x each covariate; keep
             # ADD x modifier (the last covariate) only
@@ -308,14 +330,14 @@ def plink_commands(threads: int, outdir: Path) -> list[list[str]]:
                 [
                     *base,
                     *keep,
-                    "--chr",
-                    "12",
+                    *inter_chrom,
                     "--covar-name",
                     *cv,
                     "--glm",
                     "interaction",
                     "omit-ref",
                     "no-x-sex",
+                    *firth_mod,
                     "--parameters",
                     f"1-{k + 1},{2 * k + 1}",
                     "--out",
@@ -323,6 +345,22 @@ def plink_commands(threads: int, outdir: Path) -> list[list[str]]:
                 ]
             )
     return cmds
+
+
+def count_fits(outdir: Path) -> tuple[int, int]:
+    """(regressions, regressions with an ERRCODE) in the ``*.glm.*`` files of ``outdir``: one per
+    (output file = stratum x model x phenotype, variant)."""
+    fits, failed = set(), set()
+    for f in outdir.glob("*.glm.*"):
+        with open(f) as fh:
+            header = fh.readline().rstrip("\n").split("\t")
+            i_id, i_err = header.index("ID"), header.index("ERRCODE")
+            for line in fh:
+                fields = line.rstrip("\n").split("\t")
+                fits.add((f.name, fields[i_id]))
+                if fields[i_err] != ".":
+                    failed.add((f.name, fields[i_id]))
+    return len(fits), len(failed)
 
 
 def plink(threads: int) -> dict:
@@ -334,23 +372,13 @@ def plink(threads: int) -> dict:
     for c in cmds:
         subprocess.run(c, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - t0
-    # one regression per (output file = stratum x model x phenotype, variant); failed = ERRCODE set
-    fits, failed = set(), set()
-    for f in outdir.glob("*.glm.*"):
-        with open(f) as fh:
-            header = fh.readline().rstrip("\n").split("\t")
-            i_id, i_err = header.index("ID"), header.index("ERRCODE")
-            for line in fh:
-                fields = line.rstrip("\n").split("\t")
-                fits.add((f.name, fields[i_id]))
-                if fields[i_err] != ".":
-                    failed.add((f.name, fields[i_id]))
+    fits, failed = count_fits(outdir)
     version = subprocess.run(["plink2", "--version"], capture_output=True, text=True).stdout.strip()
     return {
         "wall_s": wall,
         "invocations": len(cmds),
-        "regressions": len(fits),
-        "regressions_with_errcode": len(failed),
+        "regressions": fits,
+        "regressions_with_errcode": failed,
         "threads": threads,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "version": version,

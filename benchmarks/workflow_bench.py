@@ -26,22 +26,30 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def one_run(n: int, folder: Path, cores: int) -> tuple[float, float, pd.DataFrame]:
-    """(wall seconds, peak RSS MB of any process, per-step table) of one fresh run."""
+def one_run(
+    cfg: dict,
+    folder: Path,
+    cores: int,
+    extra: tuple[str, ...] = (),
+    env: dict | None = None,
+    keep_going: bool = False,
+) -> tuple[float, float, pd.DataFrame]:
+    """(wall seconds, peak RSS MB of any process, per-step table) of one run of ``cfg`` in a fresh
+    ``folder`` (``extra``: further Snakemake arguments). ``keep_going``: a failed job does not
+    stop the other ones nor raise; the failed rules are in ``table.attrs["failed"]``."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    cfg["simulate"]["n_samples"] = n
     (folder / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     cmd = [
         "/usr/bin/time", "-v", sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
         "--directory", str(folder), "--configfile", str(folder / "config.yaml"), "--cores", str(cores),
+        *extra, *(["--keep-going"] if keep_going else []),
     ]  # fmt: skip
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"workflow failed for n={n}:\n{proc.stderr[-3000:]}")
+    if proc.returncode != 0 and not keep_going:
+        raise SystemExit(f"workflow failed in {folder}:\n{proc.stderr[-3000:]}")
     peak_kb = max(int(k) for k in re.findall(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr))
     steps = []
     for path in sorted(folder.glob("results/**/*.tsv")):
@@ -50,6 +58,7 @@ def one_run(n: int, folder: Path, cores: int) -> tuple[float, float, pd.DataFram
             step = path.name.removesuffix(".benchmark.tsv").removesuffix(".tsv")
             steps.append({"step": step, "seconds": float(row["s"]), "max_rss_mb": float(row["max_rss"])})
     table = pd.DataFrame(steps)
+    table.attrs["failed"] = sorted(set(re.findall(r"Error in rule (\w+):", proc.stderr)))
     return wall, max(peak_kb / 1024, table["max_rss_mb"].max()), table
 
 
@@ -67,7 +76,9 @@ def main(argv=None) -> int:
     for n in args.sizes:
         for run in range(1, args.runs + 1):
             load = os.getloadavg()[0]
-            wall, peak, table = one_run(n, Path(args.work) / f"n{n}", args.cores)
+            cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+            cfg["simulate"]["n_samples"] = n
+            wall, peak, table = one_run(cfg, Path(args.work) / f"n{n}", args.cores)
             totals.append({"n_samples": n, "run": run, "wall_s": wall, "peak_rss_mb": peak, "load1": load})
             steps.append(table.assign(n_samples=n, run=run))
             print(f"n={n} run {run}: {wall:.1f} s, peak {peak:.0f} MB (load {load:.1f})", flush=True)
