@@ -106,7 +106,7 @@ def prepare(n_samples: int) -> None:
         )
     cfg = _bench_config(n_samples)
     targets = [
-        RUN / "work" / "calls.tsv.gz",
+        RUN / "work" / "calls.parquet",
         RUN / "work" / "phenotypes.tsv",
         RUN / "tables" / "qc_variants.tsv",
     ]
@@ -128,7 +128,7 @@ def _plink_inputs() -> None:
     from vdrbone.panel import read_panel
 
     PL.mkdir(parents=True, exist_ok=True)
-    calls = pd.read_csv(RUN / "work" / "calls.tsv.gz", sep="\t")
+    calls = pd.read_csv(RUN / "work" / "calls.parquet", sep="\t")
     pheno = pd.read_csv(RUN / "work" / "phenotypes.tsv", sep="\t", keep_default_na=True)
     panel = read_panel(ROOT / "resources" / "vdr_snps.tsv")
     samples = list(pheno["sample"].astype(str))
@@ -235,14 +235,14 @@ def ours(outcomes: list[str]) -> dict:
     from vdrbone.association import associate_outcome
     from vdrbone.panel import read_panel
     from vdrbone.settings import settings_from_config, validate_config
-    from vdrbone.tables import read_tsv
+    from vdrbone.tables import read_parquet, read_tsv
 
     t0 = time.perf_counter()
     cfg = validate_config(
         yaml.safe_load((WF / "config.yaml").read_text()),
         str(ROOT / "workflow" / "schemas" / "config.schema.yaml"),
     )
-    calls = read_tsv(RUN / "work" / "calls.tsv.gz")
+    calls = read_parquet(RUN / "work" / "calls.parquet")
     pheno = read_tsv(RUN / "work" / "phenotypes.tsv")
     qc = read_tsv(RUN / "tables" / "qc_variants.tsv")
     panel = read_panel(cfg["panel"]).select(cfg["variants"])

@@ -413,14 +413,14 @@ def profile_epistasis(n: int, top: int, run: Path | None = None) -> None:
     from vdrbone.panel import read_panel
     from vdrbone.phenotypes import outcome_kind
     from vdrbone.settings import settings_from_config
-    from vdrbone.tables import read_tsv
+    from vdrbone.tables import read_parquet, read_tsv
 
     if run is None:
         (run,) = (d for d in (_folder(n) / "ours" / "results" / "runs").iterdir() if d.is_dir())
     cfg = _validated(analysis_config(n))
     settings = settings_from_config(cfg)
     panel = read_panel(cfg["panel"]).select(settings.variants)
-    calls = read_tsv(run / "work" / "calls.tsv.gz")
+    calls = read_parquet(run / "work" / "calls.parquet")
     pheno = read_tsv(run / "work" / "analysed_phenotypes.tsv")
     qc = read_tsv(run / "tables" / "qc_variants.tsv")
     rows, text = [], []
