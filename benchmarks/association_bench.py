@@ -276,6 +276,7 @@ def plink_commands(
     modifiers: tuple[str, ...] = (),
     mt_interactions: bool = False,
     firth: bool = False,
+    phenotypes: tuple[str, ...] = (),
 ) -> list[list[str]]:
     """One plink2 --glm call per stratum x model (every phenotype of ``pheno`` each), plus the
     interactions.
@@ -283,7 +284,8 @@ def plink_commands(
     ``covariates``: the base covariates (sex and t2dm are added where the stratum does not fix
     them); ``modifiers``: covariate columns of further SNP x modifier interactions tested in every
     stratum (the configured ``interactions``); ``mt_interactions``: interactions on the mtDNA
-    variants too (else chr12 only); ``firth``: logistic models with ``firth-fallback``.
+    variants too (else chr12 only); ``firth``: logistic models with ``firth-fallback``;
+    ``phenotypes``: only these columns of ``pheno`` (``--pheno-name``; default every one).
     """
     outdir.mkdir(parents=True, exist_ok=True)
     cmds = []
@@ -302,6 +304,8 @@ def plink_commands(
         "--ci",
         "0.95",
     ]
+    if phenotypes:
+        base += ["--pheno-name", *phenotypes]
     firth_mod = ["firth-fallback"] if firth else []
     inter_chrom = [] if mt_interactions else ["--chr", "12"]
     for label, (sex, t2dm) in STRATA.items():

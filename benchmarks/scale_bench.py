@@ -77,12 +77,23 @@ def _time_v(stderr: str) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def analysis_config(n: int, no_epistasis: bool = False) -> dict:
+ISSUE_OUTCOMES = ("bmd_ls", "bmd_fn", "bmd_th", "fracture")
+
+
+def analysis_config(n: int, no_epistasis: bool = False, scope: str = "default") -> dict:
     """``config/config.yaml`` with ``cohort`` pointed at the pre-simulated files of size ``n``
-    (``no_epistasis``: without the epistasis job)."""
+    (``no_epistasis``: without the epistasis job). ``scope`` ``issue``: the analysis issue 12
+    names (4 outcomes, 9 strata, haplotypes, report, archive): the default config without the
+    later additions, i.e. only the outcomes :data:`ISSUE_OUTCOMES`, no configured
+    ``interactions``, no epistasis and no permutation."""
     cfg = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-    if no_epistasis:
+    if no_epistasis or scope == "issue":
         cfg["epistasis"]["enabled"] = False
+    if scope == "issue":
+        cfg["outcomes"] = {k: v for k, v in cfg["outcomes"].items() if k in ISSUE_OUTCOMES}
+        cfg["interactions"] = []
+        cfg["permutation"]["n"] = 0
+        cfg["permutation"]["adaptive"] = False
     d = _folder(n) / "cohort"
     cfg["cohort"]["vcf"] = [str(d / "chr12.vcf.gz"), str(d / "chrM.vcf.gz")]
     cfg["cohort"]["phenotypes"] = str(d / "phenotypes.tsv")
@@ -201,9 +212,10 @@ def _regions(cfg: dict) -> dict[str, str]:
     return by_file
 
 
-def anchor(n: int, threads: int = 2) -> dict:
-    """bcftools extraction + plink2 --make-pgen + every plink2 --glm call, each step timed."""
-    cfg = analysis_config(n)
+def anchor(n: int, threads: int = 2, scope: str = "default") -> dict:
+    """bcftools extraction + plink2 --make-pgen + every plink2 --glm call of the ``scope``'s
+    models, strata and outcomes, each step timed."""
+    cfg = analysis_config(n, scope=scope)
     pl = _folder(n) / "plink"
     work = _folder(n) / "anchor"
     shutil.rmtree(work, ignore_errors=True)
@@ -212,7 +224,7 @@ def anchor(n: int, threads: int = 2) -> dict:
     glm = plink_commands(
         threads, work / "glm", pfile=work / "panel", pheno=pl / "pheno.tsv", covar=pl / "covar.tsv",
         keep_dir=pl, covariates=tuple(cfg["covariates"]), modifiers=modifiers, mt_interactions=True,
-        firth=True,
+        firth=True, phenotypes=tuple(cfg["outcomes"]),
     )  # fmt: skip
     parts = []
     extract = []
@@ -247,17 +259,20 @@ def anchor(n: int, threads: int = 2) -> dict:
     }
 
 
-def ours(n: int, cores: int = 2, no_epistasis: bool = False) -> tuple[dict, pd.DataFrame, Path]:
-    """The default analysis in a fresh folder (``--keep-going``: a failed job is recorded, the
-    others still run); the job scripts are kept for ``profile``."""
+def ours(
+    n: int, cores: int = 2, no_epistasis: bool = False, scope: str = "default"
+) -> tuple[dict, pd.DataFrame, Path]:
+    """The default analysis (of ``scope``) in a fresh folder (``--keep-going``: a failed job is
+    recorded, the others still run); the job scripts are kept for ``profile``."""
     folder = _folder(n) / "ours"
-    cfg = analysis_config(n, no_epistasis)
+    cfg = analysis_config(n, no_epistasis, scope)
     wall, peak, steps = one_run(
         cfg, folder, cores, extra=("--skip-script-cleanup",), env=ENV, keep_going=True
     )
     top = steps.loc[steps["max_rss_mb"].idxmax()]
     got = {"ours_s": wall, "ours_peak_rss_mb": peak, "ours_largest_step": top["step"]}
-    got["epistasis"] = not no_epistasis
+    got["epistasis"] = bool(cfg["epistasis"]["enabled"])
+    got["scope"] = scope
     got["failed_jobs"] = ",".join(steps.attrs["failed"])
     return got, steps, folder
 
@@ -267,7 +282,13 @@ def ours(n: int, cores: int = 2, no_epistasis: bool = False) -> tuple[dict, pd.D
 # --------------------------------------------------------------------------------------------
 
 
-def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False) -> None:
+def _suffix(scope: str) -> str:
+    return "" if scope == "default" else f"_{scope}"
+
+
+def time_all(
+    sizes: list[int], runs: int, cores: int, no_epistasis: bool = False, scope: str = "default"
+) -> None:
     records, steps = [], []
     for r in range(1, runs + 1):
         for n in sizes:
@@ -275,7 +296,7 @@ def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False
             for side in ("ours", "anchor") if r % 2 else ("anchor", "ours"):
                 rec[f"load1_before_{side}"] = os.getloadavg()[0]
                 if side == "ours":
-                    got, table, _ = ours(n, cores, no_epistasis)
+                    got, table, _ = ours(n, cores, no_epistasis, scope)
                     rec.update(got)
                     steps.append(table.assign(n_samples=n, run=r))
                 else:  # in a child process, so that its peak RSS is the anchor's alone
@@ -287,6 +308,8 @@ def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False
                         str(n),
                         "--threads",
                         str(cores),
+                        "--scope",
+                        scope,
                     ]
                     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=ENV)
                     rec.update(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -296,8 +319,9 @@ def time_all(sizes: list[int], runs: int, cores: int, no_epistasis: bool = False
             print(json.dumps(rec), flush=True)
             times = pd.DataFrame(records)  # written after every run and size
             OUT.mkdir(parents=True, exist_ok=True)
-            times.to_csv(OUT / "scale_times.tsv", sep="\t", index=False)
-            pd.concat(steps, ignore_index=True).to_csv(OUT / "scale_steps.tsv", sep="\t", index=False)
+            times.to_csv(OUT / f"scale_times{_suffix(scope)}.tsv", sep="\t", index=False)
+            steps_all = pd.concat(steps, ignore_index=True)
+            steps_all.to_csv(OUT / f"scale_steps{_suffix(scope)}.tsv", sep="\t", index=False)
     summary(times, pd.concat(steps, ignore_index=True))
 
 
@@ -451,6 +475,12 @@ def profile_epistasis(n: int, top: int, run: Path | None = None) -> None:
     (OUT / f"scale_profile_epistasis_{n}.txt").write_text("\n".join(text))
 
 
+SCOPE_HELP = (
+    "default: config/config.yaml as it is; issue: the analysis issue 12 names (bmd_ls, bmd_fn, "
+    "bmd_th, fracture; no configured interactions, epistasis or permutation)"
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -461,9 +491,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--no-epistasis", action="store_true", help="ours without the epistasis job")
+    p.add_argument("--scope", choices=("default", "issue"), default="default", help=SCOPE_HELP)
     p = sub.add_parser("anchor")
     p.add_argument("--n-samples", type=int, default=100_000)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--scope", choices=("default", "issue"), default="default", help=SCOPE_HELP)
     p = sub.add_parser("profile")
     p.add_argument("--n-samples", type=int, default=100_000)
     p.add_argument("--cores", type=int, default=2)
@@ -476,9 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "prepare":
         prepare(a.sizes)
     elif a.cmd == "time":
-        time_all(a.sizes, a.runs, a.cores, a.no_epistasis)
+        time_all(a.sizes, a.runs, a.cores, a.no_epistasis, a.scope)
     elif a.cmd == "anchor":
-        print(json.dumps(anchor(a.n_samples, a.threads)))
+        print(json.dumps(anchor(a.n_samples, a.threads, a.scope)))
     elif a.cmd == "profile":
         if a.epistasis:
             profile_epistasis(a.n_samples, a.top, a.run_dir)
