@@ -58,6 +58,22 @@ STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.strata.stratum_fixed
 PLINK_MODELS = ["", "genotypic", "dominant", "recessive", "hetonly"]  # "" = additive (default)
 
 
+def stratum_members(sex, t2dm) -> dict:
+    """STRATA label -> boolean mask of the samples in the stratum (``sex`` female/male and
+    ``t2dm`` yes/no columns; a missing value belongs to no stratum that fixes it)."""
+    import numpy as np
+
+    out = {}
+    for label, (s, t) in STRATA.items():
+        m = np.ones(len(sex), dtype=bool)
+        if s:
+            m &= (sex == s).to_numpy()
+        if t:
+            m &= (t2dm == t).to_numpy()
+        out[label] = m
+    return out
+
+
 def _slug(label: str) -> str:
     return label.replace("=", "_").replace(",", "__")
 
@@ -178,12 +194,7 @@ def _plink_inputs() -> None:
     cov["t2dm"] = pheno["t2dm"].map({"yes": 1, "no": 0})
     cov["female"] = pheno["sex"].map({"male": 0, "female": 1})
     cov.to_csv(PL / "covar.tsv", sep="\t", index=False, na_rep="NA")
-    for label, (sex, t2dm) in STRATA.items():
-        m = np.ones(len(pheno), dtype=bool)
-        if sex:
-            m &= (pheno["sex"] == sex).to_numpy()
-        if t2dm:
-            m &= (pheno["t2dm"] == t2dm).to_numpy()
+    for label, m in stratum_members(pheno["sex"], pheno["t2dm"]).items():
         pd.DataFrame({"#IID": np.array(samples)[m]}).to_csv(
             PL / f"keep.{_slug(label)}.txt", sep="\t", index=False
         )

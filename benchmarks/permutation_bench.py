@@ -32,19 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "workflow" / "scripts"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from association_bench import STRATA, stratum_members  # noqa: E402
+
 DATA = ROOT / "benchmarks" / "data"
 OUTCOMES = ["bmd_ls", "bmd_fn", "bmd_th", "fracture"]
-STRATA = {  # label -> (sex, t2dm) fixed levels, as vdrbone.phenotypes.stratum_fixed
-    "all": (None, None),
-    "t2dm=yes": (None, "yes"),
-    "t2dm=no": (None, "no"),
-    "sex=female": ("female", None),
-    "sex=male": ("male", None),
-    "t2dm=yes,sex=female": ("female", "yes"),
-    "t2dm=yes,sex=male": ("male", "yes"),
-    "t2dm=no,sex=female": ("female", "no"),
-    "t2dm=no,sex=male": ("male", "no"),
-}
 
 
 def _config():
@@ -127,12 +119,7 @@ def prepare(n_samples: int) -> Path:
     pd.DataFrame({"FID": ph["sample"], "IID": ph["sample"], "cell": cell}).to_csv(
         out / "cells.txt", sep="\t", index=False, header=False
     )
-    for label, (sex, t2dm) in STRATA.items():
-        keep = np.ones(len(ph), dtype=bool)
-        if sex:
-            keep &= (ph["sex"] == sex).to_numpy()
-        if t2dm:
-            keep &= (ph["t2dm"] == t2dm).to_numpy()
+    for label, keep in stratum_members(ph["sex"], ph["t2dm"]).items():
         ph.loc[keep, ["sample", "sample"]].to_csv(
             out / f"keep_{label.replace('=', '_').replace(',', '_')}.txt", sep="\t", index=False, header=False
         )

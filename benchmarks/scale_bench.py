@@ -46,8 +46,8 @@ import pandas as pd
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from association_bench import STRATA, _slug, count_fits, plink_commands  # noqa: E402
-from workflow_bench import one_run  # noqa: E402
+from association_bench import _slug, count_fits, plink_commands, stratum_members  # noqa: E402
+from workflow_bench import one_run, print_step_table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "workflow" / "scripts"
@@ -132,7 +132,6 @@ def simulate(n: int) -> dict:
 
 def anchor_inputs(n: int) -> None:
     """PLINK phenotype / covariate / keep files, coded by vdrbone.phenotypes.read_phenotypes."""
-    import numpy as np
 
     from vdrbone.phenotypes import read_phenotypes
     from vdrbone.tscore import read_reference
@@ -172,12 +171,7 @@ def anchor_inputs(n: int) -> None:
         else:
             cov[spec["column"]] = col
     cov.to_csv(pl / "covar.tsv", sep="\t", index=False, na_rep="NA")
-    for label, (sex, t2dm) in STRATA.items():
-        m = np.ones(len(pheno), dtype=bool)
-        if sex:
-            m &= (pheno["sex"] == sex).to_numpy()
-        if t2dm:
-            m &= (pheno["t2dm"] == t2dm).to_numpy()
+    for label, m in stratum_members(pheno["sex"], pheno["t2dm"]).items():
         pd.DataFrame({"#IID": samples[m]}).to_csv(pl / f"keep.{_slug(label)}.txt", sep="\t", index=False)
 
 
@@ -345,17 +339,8 @@ def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
             if not r.get("epistasis", True) or failed:
                 state = "run" if r.epistasis else "off"
                 print(f"  run {r.run}: epistasis job {state}; failed jobs: {failed or 'none'}")
-    med = steps.groupby(["step", "n_samples"]).agg(seconds=("seconds", "median"), rss=("max_rss_mb", "max"))
-    sizes = sorted(steps["n_samples"].unique())
-    print("\n| step | " + " | ".join(f"{n:,}: s | {n:,}: MB" for n in sizes) + " |")
-    print("|---|" + "---|---|" * len(sizes))
-    for step in med.index.get_level_values(0).unique():
-        cells = []
-        for n in sizes:
-            s, mb = med.loc[(step, n)] if (step, n) in med.index else (float("nan"), float("nan"))
-            cells.append(f"{s:.1f} | {mb:.0f}")
-        print(f"| {step} | " + " | ".join(cells) + " |")
-    for n in sizes:
+    med = print_step_table(steps)
+    for n in sorted(steps["n_samples"].unique()):
         total = med.xs(n, level="n_samples")["seconds"].sum()
         print(f"sum of step seconds at {n:,}: {total:.1f} (2 cores: wall can be below the sum)")
 

@@ -90,6 +90,13 @@ def main(argv=None) -> int:
     for n, g in totals.groupby("n_samples"):
         wall = f"{statistics.median(g.wall_s):.1f} | {g.wall_s.min():.1f}-{g.wall_s.max():.1f}"
         print(f"| {n:,} | {len(g)} | {wall} | {g.peak_rss_mb.max():.0f} |")
+    print_step_table(steps)
+    return 0
+
+
+def print_step_table(steps: pd.DataFrame) -> pd.DataFrame:
+    """Markdown table of each step's median seconds and largest peak RSS per size; returns the
+    medians (index step, n_samples)."""
     med = steps.groupby(["step", "n_samples"]).agg(seconds=("seconds", "median"), rss=("max_rss_mb", "max"))
     sizes = sorted(steps["n_samples"].unique())
     print("\n| step | " + " | ".join(f"{n:,}: s | {n:,}: MB" for n in sizes) + " |")
@@ -100,7 +107,7 @@ def main(argv=None) -> int:
             s, mb = med.loc[(step, n)] if (step, n) in med.index else (float("nan"), float("nan"))
             cells.append(f"{s:.1f} | {mb:.0f}")
         print(f"| {step} | " + " | ".join(cells) + " |")
-    return 0
+    return med
 
 
 if __name__ == "__main__":
