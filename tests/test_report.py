@@ -959,6 +959,22 @@ def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
     assert "Findings" in text.stdout and "Results that pass the threshold" in text.stdout
 
 
+def test_print_medium_keeps_each_forest_plot_and_leaves_the_detail_to_the_html(cohort):
+    """The PDF's print medium is lean: per variant the forest plot and a note naming what the
+    HTML holds; the SNPassoc, per-stratum, means and conditional detail only on screen."""
+    cfg = copy.deepcopy(cohort["config"])
+    cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}
+    context = report_context(suppress_below=5, **dict(cohort["kwargs"], config=cfg))
+    screen, lean = render_html(context), render_html(context, medium="print")
+    forests = screen.count('alt="Forest plot of the')
+    assert forests > 0 and lean.count('alt="Forest plot of the') == forests
+    variants = len(context["outcomes"][0]["variants"])  # a variant without estimates has no forest plot
+    assert lean.count("In the HTML report: the SNPassoc table of every genetic model") == variants >= forests
+    for detail in ("SNPassoc tables in each stratum", 'alt="Mean ', "<h4>By stratum</h4>"):
+        assert detail in screen and detail not in lean, detail
+    assert len(lean) < len(screen) / 2
+
+
 def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
     """The report's figures are requested inside plots.drawn_in_parallel and drawn by forked
     processes when it ends: each comes back as the same data URI as a direct call, in order,
