@@ -975,6 +975,24 @@ def test_print_medium_keeps_each_forest_plot_and_leaves_the_detail_to_the_html(c
     assert len(lean) < len(screen) / 2
 
 
+def test_time_to_event_counts_are_events_and_censored_not_cases_and_controls(cohort):
+    """n_cases / n_controls of a Cox outcome count events and censored participants: the
+    SNPassoc headers, the by-stratum n and the models' n say so; a binary outcome keeps cases and
+    controls."""
+
+    def section(key: str) -> str:
+        html = cohort["html"]
+        start = html.index(f'id="outcome-{key}"')
+        end = html.find('id="outcome-', start + 20)
+        return re.sub(r"<[^>]+>", " ", html[start : end if end > 0 else None])
+
+    tte, binary = section("fracture_tte"), section("fracture")
+    for text, (yes, no) in ((tte, ("events", "cases")), (binary, ("cases", "events"))):
+        assert yes.capitalize() in text and f" {yes}, " in text and f"({yes} / " in text
+        assert no.capitalize() not in text and f" {no}, " not in text and f"({no} / " not in text
+    assert "Censored" in tte and "Controls" not in tte and "Controls" in binary
+
+
 def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
     """The report's figures are requested inside plots.drawn_in_parallel and drawn by forked
     processes when it ends: each comes back as the same data URI as a direct call, in order,

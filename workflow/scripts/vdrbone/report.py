@@ -582,7 +582,17 @@ def model_sample(desc: pd.DataFrame) -> pd.DataFrame:
     return desc[desc["sample"] == "model"]
 
 
-def sample_note(desc: pd.DataFrame, *, binary: bool, k: int) -> str:
+CASE_WORDS = ("cases", "controls")
+EVENT_WORDS = ("events", "censored")  # a time-to-event outcome's n_cases / n_controls
+
+
+def count_words(spec: dict) -> tuple[str, str]:
+    """What ``n_cases`` / ``n_controls`` count for an outcome: cases and controls, or (time to
+    event) events and censored participants."""
+    return EVENT_WORDS if outcome_kind(spec) == "time_to_event" else CASE_WORDS
+
+
+def sample_note(desc: pd.DataFrame, *, binary: bool, k: int, words: tuple[str, str] = CASE_WORDS) -> str:
     """Where the descriptive sample (everyone with genotype and outcome, the unadjusted tests')
     differs from the models' sample, both sizes, labelled; '' when they agree."""
     if "sample" not in desc.columns or desc.empty:
@@ -597,7 +607,7 @@ def sample_note(desc: pd.DataFrame, *, binary: bool, k: int) -> str:
 
     def text(n, cases):
         out = suppress_count(n, k)
-        return out + (f" ({suppress_count(cases, k)} cases)" if cases is not None else "")
+        return out + (f" ({suppress_count(cases, k)} {words[0]})" if cases is not None else "")
 
     return (
         "Counts and means beside the estimates are those of the models' sample "
@@ -611,7 +621,14 @@ def _finite_sum(values) -> int:
 
 
 def snpassoc_table(
-    rows: pd.DataFrame, desc: pd.DataFrame, v: PanelVariant, *, binary: bool, decimals: int, k: int
+    rows: pd.DataFrame,
+    desc: pd.DataFrame,
+    v: PanelVariant,
+    *,
+    binary: bool,
+    decimals: int,
+    k: int,
+    words: tuple[str, str] = CASE_WORDS,
 ) -> dict:
     """SNPassoc-style table of one variant x stratum: per genetic model, the genotype groups with
     counts (cases/controls) or mean (SD), the estimate vs the reference group with 95% CI, p,
@@ -621,7 +638,11 @@ def snpassoc_table(
     desc = model_sample(desc)
     est_name = _ratio(rows) if binary else "Beta"
     head = ["Model", "Genotype"]
-    head += [["Controls", BR, "n (%)"], ["Cases", BR, "n (%)"]] if binary else ["n", "Mean (SD)"]
+    head += (
+        [[words[1].capitalize(), BR, "n (%)"], [words[0].capitalize(), BR, "n (%)"]]
+        if binary
+        else ["n", "Mean (SD)"]
+    )
     head += [f"{est_name} (95% CI)", "p", "BH-adjusted p", "\u0394AIC"]
     models = ["carrier"] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant", "additive"]
     body = []
@@ -697,7 +718,7 @@ def snpassoc_table(
     return table(head, body, cls="data snpassoc")
 
 
-def _model_n(rows: pd.DataFrame, k: int, binary: bool) -> list:
+def _model_n(rows: pd.DataFrame, k: int, binary: bool, words: tuple[str, str] = CASE_WORDS) -> list:
     reg = rows[rows["model"].isin(["additive", "carrier"])]
     if reg.empty:
         return []
@@ -708,9 +729,9 @@ def _model_n(rows: pd.DataFrame, k: int, binary: bool) -> list:
         text += [
             " (",
             _count(r["n_cases"], k, key=key, col="n_cases"),
-            " cases, ",
+            f" {words[0]}, ",
             _count(r["n_controls"], k, key=key, col="n_controls"),
-            " controls)",
+            f" {words[1]})",
         ]
     return text
 
@@ -765,10 +786,17 @@ def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> dict | None:
 
 
 def _strata_table(
-    rows: pd.DataFrame, v: PanelVariant, strata: list[str], *, binary: bool, decimals: int, k: int
+    rows: pd.DataFrame,
+    v: PanelVariant,
+    strata: list[str],
+    *,
+    binary: bool,
+    decimals: int,
+    k: int,
+    words: tuple[str, str] = CASE_WORDS,
 ) -> dict:
     main_model = "carrier" if v.is_mt else "additive"
-    head = ["Stratum", "n" + (" (cases / controls)" if binary else "")]
+    head = ["Stratum", "n" + (f" ({words[0]} / {words[1]})" if binary else "")]
     head += [
         (_ratio(rows) if binary else "Beta") + (" carrier" if v.is_mt else " per allele") + " (95% CI)",
         "p",
@@ -920,6 +948,7 @@ def association_sections(
     out = []
     for key, spec in settings.outcomes.items():
         binary = outcome_kind(spec) != "continuous"  # OR or HR; time to event: events as cases
+        words = count_words(spec)
         rows_o = assoc[assoc["outcome"] == key] if len(assoc) else assoc
         decimals = estimate_decimals(rows_o, "OR" if binary else "beta")
         desc_o = counts if binary else bmd
@@ -941,9 +970,11 @@ def association_sections(
                 per_stratum.append(
                     {
                         "name": stratum_name(s),
-                        "n": _model_n(rs, k, binary),
-                        "sample_note": sample_note(ds, binary=binary, k=k),
-                        "table": snpassoc_table(rs, ds, v, binary=binary, decimals=decimals, k=k),
+                        "n": _model_n(rs, k, binary, words),
+                        "sample_note": sample_note(ds, binary=binary, k=k, words=words),
+                        "table": snpassoc_table(
+                            rs, ds, v, binary=binary, decimals=decimals, k=k, words=words
+                        ),
                         "tests": _tests_table(rs, binary=binary, k=k),
                     }
                 )
@@ -954,11 +985,15 @@ def association_sections(
                     "title": f"{v.name} ({v.id})",
                     "alleles": f"effect allele {_allele_name(v, v.effect_allele)}, other allele "
                     f"{_allele_name(v, v.other_allele)}; reference genotype {_genotype_label(v, 0)}",
-                    "n": _model_n(all_rows, k, binary),
-                    "sample_note": sample_note(desc_all, binary=binary, k=k),
-                    "snpassoc": snpassoc_table(all_rows, desc_all, v, binary=binary, decimals=decimals, k=k),
+                    "n": _model_n(all_rows, k, binary, words),
+                    "sample_note": sample_note(desc_all, binary=binary, k=k, words=words),
+                    "snpassoc": snpassoc_table(
+                        all_rows, desc_all, v, binary=binary, decimals=decimals, k=k, words=words
+                    ),
                     "tests": _tests_table(all_rows, binary=binary, k=k),
-                    "strata": _strata_table(rows, v, strata, binary=binary, decimals=decimals, k=k),
+                    "strata": _strata_table(
+                        rows, v, strata, binary=binary, decimals=decimals, k=k, words=words
+                    ),
                     "interactions": _interaction_table(rows, binary=binary, decimals=decimals, k=k),
                     "forest": _forest(rows, v, strata, spec, binary=binary, decimals=decimals, k=k)
                     if plots
