@@ -23,7 +23,6 @@ localrules:
     all,
     register_run,
     merge_association,
-    merge_haplotypes,
     report,
     archive,
     combine,

@@ -56,8 +56,8 @@ OUT = ROOT / "benchmarks" / "out"
 PY = sys.executable
 ENV = dict(os.environ, PYTHONPATH=str(SCRIPTS))  # this checkout's package, in every child
 PROFILED = [  # the non-association steps (rule names)
-    "extract", "phenotypes", "qc", "ld_haplotypes", "haplotype_assoc", "permutation", "epistasis",
-    "merge_association", "merge_haplotypes", "table1", "report", "archive",
+    "extract", "phenotypes", "qc", "ld_haplotypes", "permutation", "epistasis",
+    "merge_association", "table1", "report", "archive",
 ]  # fmt: skip
 
 
@@ -352,13 +352,9 @@ def summary(times: pd.DataFrame, steps: pd.DataFrame) -> None:
 
 def _script_job(path: Path) -> str | None:
     """The job of a script Snakemake kept in ``.snakemake/scripts`` (``tmpXXXX.<script>.py``): the
-    script's name, or for haplotypes.py (three rules) the first log file named in the pickled
-    preamble (``ld_haplotypes``, ``haplotype_assoc.fracture``, ``merge_haplotypes``)."""
+    script's name (haplotypes.py is the ``ld_haplotypes`` rule's)."""
     name = path.name.split(".")[1]
-    if name != "haplotypes":
-        return name
-    m = re.search(rb"/logs/([\w.]+)\.log", path.read_bytes())
-    return m.group(1).decode() if m else None
+    return "ld_haplotypes" if name == "haplotypes" else name
 
 
 def profile(n: int, cores: int, top: int, only: list[str] | None = None) -> None:
@@ -374,8 +370,6 @@ def profile(n: int, cores: int, top: int, only: list[str] | None = None) -> None
         label = _script_job(script)
         if label is None or label.split(".")[0] not in PROFILED or (only and label not in only):
             continue
-        if label.startswith("haplotype_assoc.") and label != "haplotype_assoc.fracture":
-            continue  # one outcome's job is enough
         prof = folder / f"{label}.prof"
         if label == "archive":  # an archive is never overwritten: remove the timed run's one
             for old in (folder / "results" / "archive").glob("*.tar.gz*"):

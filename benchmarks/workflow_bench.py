@@ -1,7 +1,7 @@
 """Whole-workflow benchmark: the default analysis on simulated cohorts of several sizes.
 
 Each run starts from an empty folder, so every step executes (simulate, extract, phenotypes,
-qc, LD/haplotypes, 4 x associate, 4 x haplotype_assoc, merges, report, archive), with
+qc, LD/haplotypes, 4 x associate (with the haplotype association), merge, report, archive), with
 ``snakemake --cores 2``. Wall time of the whole invocation and its peak memory come from
 ``/usr/bin/time -v``; per-step wall time and peak RSS from the rules' ``benchmark:`` files.
 

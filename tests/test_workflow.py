@@ -42,8 +42,8 @@ def test_dry_run_shows_per_outcome_jobs(tmp_path):
         "archive",
     ):
         assert rule in out
-    assert re.search(r"^associate\s+6$", out, re.M)  # one job per outcome
-    assert re.search(r"^haplotype_assoc\s+5$", out, re.M)  # none for the time-to-event outcome
+    assert re.search(r"^associate\s+6$", out, re.M)  # one job per outcome, haplotypes included
+    assert not re.search(r"^(haplotype_assoc|merge_haplotypes)\s", out, re.M)
     assert not (tmp_path / "results").exists()  # a dry run writes nothing
 
 

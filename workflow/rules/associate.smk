@@ -1,6 +1,8 @@
 # Association per outcome (one job each, so --cores and cluster executors run them in
-# parallel), then one tidy table with multiple-testing adjustment per family (the primary family
-# spans outcomes, so it is adjusted at the merge) and the participant flow.
+# parallel): the single-variant tests and the haplotype association of that outcome in one job
+# (they read the same inputs), then one tidy table with multiple-testing adjustment per family
+# (the primary family spans outcomes, so it is adjusted at the merge), the haplotype table with
+# its global tests adjusted per outcome, and the participant flow.
 
 
 rule associate:
@@ -8,9 +10,11 @@ rule associate:
         calls="results/runs/{run_id}/work/calls.parquet",
         phenotypes="results/runs/{run_id}/work/analysed_phenotypes.tsv",
         qc="results/runs/{run_id}/tables/qc_variants.tsv",
+        extraction="results/runs/{run_id}/tables/extraction.tsv",
         panel=CFG["panel"],
     output:
         association="results/runs/{run_id}/work/association/{outcome}.tsv",
+        haplotypes="results/runs/{run_id}/work/haplotypes/{outcome}.tsv",
         genotype_counts="results/runs/{run_id}/work/association/{outcome}.genotype_counts.tsv",
         bmd_by_genotype="results/runs/{run_id}/work/association/{outcome}.bmd_by_genotype.tsv",
         covariate_design="results/runs/{run_id}/work/association/{outcome}.covariate_design.tsv",
@@ -25,7 +29,7 @@ rule associate:
         "../envs/vdrbone.yaml"
     resources:
         mem_mb=mem_mb(500, 10),
-        runtime=runtime_min(10, 0.2),
+        runtime=runtime_min(20, 0.4),  # single-variant and haplotype models
     params:
         config=run_config,
     script:
@@ -115,6 +119,9 @@ rule merge_association:
         flow=expand(
             "results/runs/{run_id}/work/association/{outcome}.flow.tsv", outcome=OUTCOMES, allow_missing=True
         ),
+        haplotypes=expand(
+            "results/runs/{run_id}/work/haplotypes/{outcome}.tsv", outcome=OUTCOMES, allow_missing=True
+        ),
         matching="results/runs/{run_id}/tables/sample_matching.tsv",
         samples="results/runs/{run_id}/tables/qc_samples_summary.tsv",
         panel=CFG["panel"],
@@ -126,6 +133,7 @@ rule merge_association:
         flow="results/runs/{run_id}/tables/participant_flow.tsv",
         kaplan_meier="results/runs/{run_id}/tables/kaplan_meier.tsv",
         power="results/runs/{run_id}/tables/power.tsv",
+        haplotype_association="results/runs/{run_id}/tables/haplotype_association.tsv",
     log:
         "results/runs/{run_id}/logs/merge_association.log",
     benchmark:

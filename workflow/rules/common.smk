@@ -92,8 +92,6 @@ RUN_IDS = list(RUNS)
 # Settings shared by every cohort (panel, variants, outcomes, models); never cohort files.
 CFG = COHORTS[0]
 OUTCOMES = list(CFG["outcomes"])
-# Haplotype association (haplo.glm-style GLMs) has no Cox model: time-to-event outcomes are left out.
-HAPLOTYPE_OUTCOMES = [o for o in OUTCOMES if CFG["outcomes"][o]["type"] != "time_to_event"]
 SIMS = {}
 for _cfg in COHORTS:
     if _cfg.get("simulate", {}).get("enabled"):
@@ -291,8 +289,6 @@ def run_logs(wildcards):
         )
     ]
     logs += [f"results/runs/{wildcards.run_id}/logs/associate.{o}.log" for o in OUTCOMES]
-    logs += [f"results/runs/{wildcards.run_id}/logs/haplotype_assoc.{o}.log" for o in HAPLOTYPE_OUTCOMES]
-    logs.append(f"results/runs/{wildcards.run_id}/logs/merge_haplotypes.log")
     return logs + simulate_logs(wildcards)
 
 

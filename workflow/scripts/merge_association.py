@@ -1,10 +1,12 @@
 """Snakemake adapter: one association table across outcomes (families adjusted over all of them),
-the descriptive tables and the participant flow."""
+the descriptive tables, the participant flow, and one haplotype association table (global tests
+adjusted per outcome)."""
 
 import pandas as pd
 
 from vdrbone.association import FLOW_COLUMNS, flow_chains, flow_head, merge_outcomes
 from vdrbone.families import primary_spec
+from vdrbone.haplotypes import adjust_global
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import concat_tsv, read_tsv, snakemake_logging, write_tsv
@@ -29,3 +31,12 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     flow_chains(flow)  # every path adds up, or the job fails naming it
     write_tsv(flow, sm.output.flow)
     log.info("participant flow: %d rows", len(flow))
+    # a time-to-event outcome's haplotype table has no rows (no Cox haplotype model): left out
+    haplotype_parts = [read_tsv(p) for p in sm.input.haplotypes]
+    if settings.haplotypes.enabled:
+        fitted = [part for part in haplotype_parts if len(part)] or haplotype_parts[:1]
+        haplotypes = adjust_global(pd.concat(fitted, ignore_index=True))
+    else:
+        haplotypes = haplotype_parts[0]
+    write_tsv(haplotypes, sm.output.haplotype_association)
+    log.info("haplotype association: %d rows", len(haplotypes))
