@@ -242,7 +242,10 @@ class Expansion:
 
     ``haplotypes`` (2^L, L) 0/1 effect-allele indicators; ``sample``, ``h1``, ``h2`` per row
     (``h1 <= h2``); ``coef`` 2 for heterozygous pairs, 1 for homozygous ones; ``starts`` the first
-    row of each sample.
+    row of each sample, ``sizes`` its number of rows. Samples with the same genotype pattern have
+    the same rows: ``patterns`` holds them once per distinct pattern (an :class:`Expansion` whose
+    "samples" are the patterns), ``pattern`` is each sample's pattern and ``row_of`` each row's
+    row in ``patterns``.
     """
 
     haplotypes: np.ndarray
@@ -252,13 +255,30 @@ class Expansion:
     coef: np.ndarray
     starts: np.ndarray
     n: int
+    sizes: np.ndarray | None = None
+    patterns: Expansion | None = field(default=None, repr=False)
+    pattern: np.ndarray | None = field(default=None, repr=False)
+    row_of: np.ndarray | None = field(default=None, repr=False)
+
+
+def _pattern_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``code`` (n, L), values 0..3, in lexicographic order, and each row's index
+    among them: ``np.unique(code, axis=0, return_inverse=True)`` through base-4 keys."""
+    L = code.shape[1]
+    key = code @ (4 ** np.arange(L - 1, -1, -1, dtype=np.int64))
+    present = np.bincount(key, minlength=4**L) > 0
+    keys = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    digits = (keys[:, None] // (4 ** np.arange(L - 1, -1, -1, dtype=np.int64))) % 4
+    return digits, rank[key]
 
 
 def expand_pairs(G: np.ndarray) -> Expansion:
     """Compatible haplotype pairs of each sample of ``G`` (n, L) (0/1/2, NaN = missing locus).
 
     A missing locus is enumerated over both alleles (as haplo.em). Every row of ``G`` must have
-    at least one called locus.
+    at least one called locus. The pairs are found once per distinct genotype pattern and copied
+    to the samples with that pattern.
     """
     G = np.asarray(G, dtype=float)
     if G.ndim != 2 or not 1 <= G.shape[1] <= 10:
@@ -273,45 +293,79 @@ def expand_pairs(G: np.ndarray) -> Expansion:
     a, b = np.triu_indices(len(H))
     pair_geno = H[a] + H[b]  # (P, L)
     code = np.where(called, G, 3).astype(np.int64)
-    patterns, pat_of = np.unique(code, axis=0, return_inverse=True)
-    pat_of = pat_of.ravel()
+    patterns, pat_of = _pattern_codes(code)
     compatible = [
         np.flatnonzero(((pair_geno == p) | (p == 3)).all(axis=1)) for p in patterns
     ]  # indices into (a, b)
-    counts = np.array([len(c) for c in compatible])[pat_of]
+    psizes = np.array([len(c) for c in compatible])
+    pstarts = np.concatenate([[0], np.cumsum(psizes)[:-1]])
+    pair = np.concatenate(compatible)
+    ph1, ph2 = a[pair], b[pair]
+    pcoef = np.where(ph1 == ph2, 1.0, 2.0)
+    patterns_ex = Expansion(
+        haplotypes=H,
+        sample=np.repeat(np.arange(len(patterns)), psizes),
+        h1=ph1,
+        h2=ph2,
+        coef=pcoef,
+        starts=pstarts,
+        n=len(patterns),
+        sizes=psizes,
+    )
+    counts = psizes[pat_of]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     total = int(counts.sum())
     within = np.arange(total) - np.repeat(starts, counts)
-    flat = np.concatenate(compatible)
-    offsets = np.concatenate([[0], np.cumsum([len(c) for c in compatible])[:-1]])
-    pair = flat[np.repeat(offsets[pat_of], counts) + within]
-    h1, h2 = a[pair], b[pair]
+    row_of = np.repeat(pstarts[pat_of], counts) + within
     return Expansion(
         haplotypes=H,
         sample=np.repeat(np.arange(n), counts),
-        h1=h1,
-        h2=h2,
-        coef=np.where(h1 == h2, 1.0, 2.0),
+        h1=ph1[row_of],
+        h2=ph2[row_of],
+        coef=pcoef[row_of],
         starts=starts,
         n=n,
+        sizes=counts,
+        patterns=patterns_ex,
+        pattern=pat_of,
+        row_of=row_of,
     )
 
 
-def _group_logsumexp(lp: np.ndarray, starts: np.ndarray) -> np.ndarray:
+def _group_logsumexp(lp: np.ndarray, starts: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
     m = np.maximum.reduceat(lp, starts)
-    counts = np.diff(np.append(starts, lp.size))
+    counts = np.diff(np.append(starts, lp.size)) if sizes is None else sizes
     return m + np.log(np.add.reduceat(np.exp(lp - np.repeat(m, counts)), starts))
 
 
-def _posterior(ex: Expansion, freqs: np.ndarray, log_density=None) -> tuple[np.ndarray, float]:
-    """Posterior of each pair row and the log-likelihood sum_i log sum_pairs prior (x density)."""
+def _log_prior(ex: Expansion, freqs: np.ndarray) -> np.ndarray:
+    """Log prior probability of each pair row, ``log(coef f_h1 f_h2)``."""
     with np.errstate(divide="ignore"):
-        lp = np.log(ex.coef) + np.log(freqs[ex.h1]) + np.log(freqs[ex.h2])
+        return np.log(ex.coef) + np.log(freqs[ex.h1]) + np.log(freqs[ex.h2])
+
+
+def _posterior(ex: Expansion, freqs: np.ndarray, log_density=None) -> tuple[np.ndarray, float]:
+    """Posterior of each pair row and the log-likelihood sum_i log sum_pairs prior (x density).
+
+    The prior part is computed once per distinct genotype pattern (``ex.patterns``) and copied
+    to the rows: the same numbers as computing it row by row. Without ``log_density`` the whole
+    posterior is a function of the pattern, so it is normalised per pattern and copied.
+    """
+    pe = ex.patterns
+    if pe is None:
+        lp = _log_prior(ex, freqs)
+    elif log_density is None:
+        lp_u = _log_prior(pe, freqs)
+        tot_u = _group_logsumexp(lp_u, pe.starts, pe.sizes)
+        post_u = np.exp(lp_u - np.repeat(tot_u, pe.sizes))
+        return post_u[ex.row_of], float(tot_u[ex.pattern].sum())
+    else:
+        lp = _log_prior(pe, freqs)[ex.row_of]
     if log_density is not None:
         lp = lp + log_density
-    tot = _group_logsumexp(lp, ex.starts)
-    counts = np.diff(np.append(ex.starts, lp.size))
-    post = np.exp(lp - np.repeat(tot, counts))
+    sizes = np.diff(np.append(ex.starts, lp.size)) if ex.sizes is None else ex.sizes
+    tot = _group_logsumexp(lp, ex.starts, sizes)
+    post = np.exp(lp - np.repeat(tot, sizes))
     return post, float(tot.sum())
 
 
@@ -512,10 +566,22 @@ def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
     """
     if not binary:
         sw = np.sqrt(w)
-        beta, *_ = linalg.lstsq(X * sw[:, None], y * sw)
+        beta, *_ = linalg.lstsq(X * sw[:, None], y * sw, check_finite=False)
         return beta, X @ beta, True
     fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
     return fit.beta, special.expit(X @ fit.beta), fit.converged
+
+
+_NORM_LOG_C = np.log(np.sqrt(2 * np.pi))  # scipy.stats.norm's log normalising constant
+
+
+def _norm_logpdf(y, mu, scale: float) -> np.ndarray:
+    """``scipy.stats.norm.logpdf(y, loc=mu, scale=scale)``, the same numbers, without its
+    argument handling when every standardised value is finite (else scipy itself)."""
+    x = (y - mu) / scale
+    if scale > 0 and np.isfinite(x).all():
+        return (-(x**2) / 2.0 - _NORM_LOG_C) - np.log(np.full(x.shape, scale))
+    return stats.norm.logpdf(y, loc=mu, scale=scale)
 
 
 def _log_density(y, mu, w, binary):
@@ -523,14 +589,23 @@ def _log_density(y, mu, w, binary):
         with np.errstate(divide="ignore"):
             return np.where(y == 1, np.log(mu), np.log1p(-mu))
     mse = float(w @ (y - mu) ** 2) / float(w.sum())  # haplo.glm's dglm.fit: weighted ML variance
-    return stats.norm.logpdf(y, loc=mu, scale=math.sqrt(mse))
+    return _norm_logpdf(y, mu, math.sqrt(mse))
+
+
+def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
+    """Copies of each term's haplotypes (0, 1, 2) in each pair row, one column per term."""
+    member = np.zeros((len(terms), len(ex.haplotypes)), dtype=bool)
+    for i, t in enumerate(terms):
+        member[i, t] = True
+    return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
 
 
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
     as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse)."""
-    keep_h = np.flatnonzero(freqs >= MIN_INFO)
-    rows = np.isin(ex.h1, keep_h) & np.isin(ex.h2, keep_h)
+    kept = freqs >= MIN_INFO
+    keep_h = np.flatnonzero(kept)
+    rows = kept[ex.h1] & kept[ex.h2]
     n_cov = X.shape[1]
     resid = y - mu
     vfunc = mu * (1 - mu)
@@ -547,8 +622,10 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     sp = c / pf - (cb / freqs[base])[:, None]  # complete-data score for frequencies, per row
     sb = r[:, None] * x  # complete-data score for beta
     s = np.hstack([sb, sp])
-    S = np.zeros((ex.n, s.shape[1]))
-    np.add.at(S, smp, w[:, None] * s)  # E[score | data] per sample
+    ws = w[:, None] * s
+    S = np.column_stack(
+        [np.bincount(smp, ws[:, j], ex.n) for j in range(s.shape[1])]
+    )  # E[score | data] per sample (bincount adds in row order, as np.add.at)
     comp = np.zeros((s.shape[1], s.shape[1]))
     comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
     comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
@@ -614,7 +691,7 @@ def haplotype_regression(
     ex = em.expansion
     if ex.n != len(y):
         raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
-    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    Xh = _term_counts(ex, terms)
     X0 = np.column_stack([np.ones(len(y)), C])
     k = len(terms)
     null = regression.fit_logistic(X0, y) if binary else regression.fit_linear(X0, y)
@@ -732,7 +809,7 @@ def haplotype_firth(
     if ex.n != len(y):
         raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
     k = len(terms)
-    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    Xh = _term_counts(ex, terms)
     X = np.column_stack([np.ones(ex.h1.size), C[ex.sample], Xh])
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
