@@ -600,6 +600,17 @@ def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
     return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
 
 
+def _sum_by_sample(values: np.ndarray, sample: np.ndarray, position: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``values`` (m, q) summed per ``sample`` in row order (as ``np.add.at``), one
+    position within the samples at a time; ``position`` numbers each row within its sample
+    (increasing with the row)."""
+    out = np.zeros((n, values.shape[1]))
+    for j in range(int(position.max(initial=-1)) + 1):
+        at = np.flatnonzero(position == j)
+        out[sample[at]] += values[at]  # one row per sample at each position: no repeated index
+    return out
+
+
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
     as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse)."""
@@ -617,19 +628,19 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     h1, h2, smp = ex.h1[rows], ex.h2[rows], ex.sample[rows]
     params = [h for h in keep_h if h != base]
     pf = freqs[params]
-    c = (h1[:, None] == np.array(params)) * 1.0 + (h2[:, None] == np.array(params))
+    copies = np.zeros((len(freqs), len(params)))
+    copies[params, np.arange(len(params))] = 1.0
+    c = copies[h1] + copies[h2]  # copies of each parameter haplotype in each row
     cb = (h1 == base) * 1.0 + (h2 == base)
-    sp = c / pf - (cb / freqs[base])[:, None]  # complete-data score for frequencies, per row
-    sb = r[:, None] * x  # complete-data score for beta
-    s = np.hstack([sb, sp])
+    s = np.empty((len(r), n_cov + len(params)))
+    np.multiply(r[:, None], x, out=s[:, :n_cov])  # complete-data score for beta
+    np.subtract(c / pf, (cb / freqs[base])[:, None], out=s[:, n_cov:])  # ... for frequencies
     ws = w[:, None] * s
-    S = np.column_stack(
-        [np.bincount(smp, ws[:, j], ex.n) for j in range(s.shape[1])]
-    )  # E[score | data] per sample (bincount adds in row order, as np.add.at)
+    S = _sum_by_sample(ws, smp, (np.arange(ex.h1.size) - ex.starts[ex.sample])[rows], ex.n)
     comp = np.zeros((s.shape[1], s.shape[1]))
     comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
     comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
-    info = comp - (s.T * w) @ s + S.T @ S
+    info = comp - ws.T @ s + S.T @ S  # ws.T is (s.T * w), the same array
     return np.linalg.pinv(info, rcond=EPS_SVD, hermitian=True)[:n_cov, :n_cov]
 
 
