@@ -136,12 +136,19 @@ def ld_pair(g1, g2) -> LDResult:
     bad = (a < 0) | (a > 2) | (b < 0) | (b > 2)
     if bad.any():
         raise ValueError(f"effect-allele counts must be 0, 1 or 2; {int(bad.sum())} other values")
-    n = int(a.size)
+    return ld_from_table(np.bincount(a * 3 + b, minlength=9).reshape(3, 3))
+
+
+def ld_from_table(t) -> LDResult:
+    """:func:`ld_pair` from the 3x3 table of complete pairs (rows: effect-allele count at the
+    first variant, columns: at the second)."""
+    t = np.asarray(t, dtype=float).reshape(3, 3)
+    n = int(t.sum())
     if n == 0:
         return LDResult(0, note="no samples with both genotypes called")
-    t = np.zeros((3, 3))
-    np.add.at(t, (a, b), 1.0)
-    p1, p2 = a.sum() / (2 * n), b.sum() / (2 * n)
+    # allele counts: integers, exact in floating point
+    p1 = (t[1].sum() + 2 * t[2].sum()) / (2 * n)
+    p2 = (t[:, 1].sum() + 2 * t[:, 2].sum()) / (2 * n)
     res = LDResult(n, freq1=float(p1), freq2=float(p2))
     if p1 in (0.0, 1.0) or p2 in (0.0, 1.0):
         res.note = "monomorphic in this stratum"
@@ -209,10 +216,28 @@ def pairwise_ld(G: np.ndarray, variants: list[PanelVariant], masks: dict[str, np
     G = np.asarray(G, dtype=float)
     if G.ndim != 2 or G.shape[1] != len(variants):
         raise ValueError(f"G must be (n, {len(variants)}), got shape {G.shape}")
+    called = np.isfinite(G)
+    counts = np.where(called, G, 0)
+    if ((counts != 0) & (counts != 1) & (counts != 2)).any():
+        raise ValueError("effect-allele counts must be 0, 1 or 2 (NaN for missing)")
+    counts = counts.astype(np.int64)
+    pairs = list(itertools.combinations(range(len(variants)), 2))
+    # each sample's genotype-table cell (3 a1 + a2; 9 = a genotype missing) of each pair, offset
+    # by 10 per pair: one bincount per stratum gives every pair's 3x3 table
+    code = np.full((len(G), len(pairs)), 9, dtype=np.int64)
+    for k, (i, j) in enumerate(pairs):
+        both = called[:, i] & called[:, j]
+        code[both, k] = counts[both, i] * 3 + counts[both, j]
+    code += 10 * np.arange(len(pairs))
+    tables = {
+        stratum: np.bincount(code[mask].ravel(), minlength=10 * len(pairs)).reshape(len(pairs), 10)[:, :9]
+        for stratum, mask in masks.items()
+    }
     rows = []
-    for (i, v1), (j, v2) in itertools.combinations(enumerate(variants), 2):
-        for stratum, mask in masks.items():
-            res = ld_pair(G[mask, i], G[mask, j])
+    for k, (i, j) in enumerate(pairs):
+        v1, v2 = variants[i], variants[j]
+        for stratum in masks:
+            res = ld_from_table(tables[stratum][k])
             rows.append(
                 {
                     "variant1": v1.id,
@@ -578,9 +603,10 @@ _NORM_LOG_C = np.log(np.sqrt(2 * np.pi))  # scipy.stats.norm's log normalising c
 def _norm_logpdf(y, mu, scale: float) -> np.ndarray:
     """``scipy.stats.norm.logpdf(y, loc=mu, scale=scale)``, the same numbers, without its
     argument handling when every standardised value is finite (else scipy itself)."""
-    x = (y - mu) / scale
-    if scale > 0 and np.isfinite(x).all():
-        return (-(x**2) / 2.0 - _NORM_LOG_C) - np.log(np.full(x.shape, scale))
+    if scale > 0:
+        x = (y - mu) / scale
+        if np.isfinite(x).all():
+            return (-(x**2) / 2.0 - _NORM_LOG_C) - np.log(np.full(x.shape, scale))
     return stats.norm.logpdf(y, loc=mu, scale=scale)
 
 
