@@ -267,7 +267,7 @@ class Expansion:
 
     ``haplotypes`` (2^L, L) 0/1 effect-allele indicators; ``sample``, ``h1``, ``h2`` per row
     (``h1 <= h2``); ``coef`` 2 for heterozygous pairs, 1 for homozygous ones; ``starts`` the first
-    row of each sample, ``sizes`` its number of rows. Samples with the same genotype pattern have
+    row of each sample. Samples with the same genotype pattern have
     the same rows: ``patterns`` holds them once per distinct pattern (an :class:`Expansion` whose
     "samples" are the patterns), ``pattern`` is each sample's pattern and ``row_of`` each row's
     row in ``patterns``.
@@ -280,7 +280,6 @@ class Expansion:
     coef: np.ndarray
     starts: np.ndarray
     n: int
-    sizes: np.ndarray | None = None
     patterns: Expansion | None = field(default=None, repr=False)
     pattern: np.ndarray | None = field(default=None, repr=False)
     row_of: np.ndarray | None = field(default=None, repr=False)
@@ -335,7 +334,6 @@ def expand_pairs(G: np.ndarray) -> Expansion:
         coef=pcoef,
         starts=pstarts,
         n=len(patterns),
-        sizes=psizes,
     )
     counts = psizes[pat_of]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -350,17 +348,16 @@ def expand_pairs(G: np.ndarray) -> Expansion:
         coef=pcoef[row_of],
         starts=starts,
         n=n,
-        sizes=counts,
         patterns=patterns_ex,
         pattern=pat_of,
         row_of=row_of,
     )
 
 
-def _group_logsumexp(lp: np.ndarray, starts: np.ndarray, sizes: np.ndarray | None = None) -> np.ndarray:
-    m = np.maximum.reduceat(lp, starts)
-    counts = np.diff(np.append(starts, lp.size)) if sizes is None else sizes
-    return m + np.log(np.add.reduceat(np.exp(lp - np.repeat(m, counts)), starts))
+def _group_logsumexp(lp: np.ndarray, ex: Expansion) -> np.ndarray:
+    """log sum exp of ``lp`` over each sample's rows (``ex.starts``; ``ex.sample`` per row)."""
+    m = np.maximum.reduceat(lp, ex.starts)
+    return m + np.log(np.add.reduceat(np.exp(lp - m[ex.sample]), ex.starts))
 
 
 def _log_prior(ex: Expansion, freqs: np.ndarray) -> np.ndarray:
@@ -381,16 +378,15 @@ def _posterior(ex: Expansion, freqs: np.ndarray, log_density=None) -> tuple[np.n
         lp = _log_prior(ex, freqs)
     elif log_density is None:
         lp_u = _log_prior(pe, freqs)
-        tot_u = _group_logsumexp(lp_u, pe.starts, pe.sizes)
-        post_u = np.exp(lp_u - np.repeat(tot_u, pe.sizes))
+        tot_u = _group_logsumexp(lp_u, pe)
+        post_u = np.exp(lp_u - tot_u[pe.sample])
         return post_u[ex.row_of], float(tot_u[ex.pattern].sum())
     else:
         lp = _log_prior(pe, freqs)[ex.row_of]
     if log_density is not None:
         lp = lp + log_density
-    sizes = np.diff(np.append(ex.starts, lp.size)) if ex.sizes is None else ex.sizes
-    tot = _group_logsumexp(lp, ex.starts, sizes)
-    post = np.exp(lp - np.repeat(tot, sizes))
+    tot = _group_logsumexp(lp, ex)
+    post = np.exp(lp - tot[ex.sample])
     return post, float(tot.sum())
 
 
@@ -626,15 +622,11 @@ def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
     return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
 
 
-def _sum_by_sample(values: np.ndarray, sample: np.ndarray, position: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``values`` (m, q) summed per ``sample`` in row order (as ``np.add.at``), one
-    position within the samples at a time; ``position`` numbers each row within its sample
-    (increasing with the row)."""
-    out = np.zeros((n, values.shape[1]))
-    for j in range(int(position.max(initial=-1)) + 1):
-        at = np.flatnonzero(position == j)
-        out[sample[at]] += values[at]  # one row per sample at each position: no repeated index
-    return out
+def _sum_by_sample(values: np.ndarray, sample: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``values`` (m, q) summed per ``sample`` (n, q): ``np.add.at`` by a bincount per
+    column (both add in row order, so the sums are the same)."""
+    columns = np.ascontiguousarray(values.T)
+    return np.ascontiguousarray(np.array([np.bincount(sample, col, n) for col in columns]).T)
 
 
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
@@ -662,7 +654,7 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     np.multiply(r[:, None], x, out=s[:, :n_cov])  # complete-data score for beta
     np.subtract(c / pf, (cb / freqs[base])[:, None], out=s[:, n_cov:])  # ... for frequencies
     ws = w[:, None] * s
-    S = _sum_by_sample(ws, smp, (np.arange(ex.h1.size) - ex.starts[ex.sample])[rows], ex.n)
+    S = _sum_by_sample(ws, smp, ex.n)  # E[score | data] per sample
     comp = np.zeros((s.shape[1], s.shape[1]))
     comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
     comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
