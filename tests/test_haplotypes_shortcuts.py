@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from conftest import REPO
 from numpy.testing import assert_array_equal
-from scipy import stats
+from scipy import linalg, stats
 
 from vdrbone import haplotypes as hp
 from vdrbone.panel import read_panel
@@ -128,3 +128,16 @@ def test_pairwise_ld_tables_equal_ld_pair():
         row = got.loc[(ids[i], ids[j], stratum)]
         assert row["note"] == want.note
         assert_array_equal(row[fields[:-1]].to_numpy(float), [getattr(want, f) for f in fields[:-1]])
+
+
+@pytest.mark.parametrize(("n", "p"), [(5000, 8), (40, 3), (3, 5)])
+def test_weighted_lstsq_equals_scipy_lstsq(n, p):
+    """The weighted least squares of the linear EM-GLM calls LAPACK gelsd itself (no copies):
+    the same solution as scipy.linalg.lstsq, bit for bit."""
+    rng = np.random.default_rng(n)
+    X = np.column_stack([np.ones(n), rng.normal(60, 10, n), rng.integers(0, 3, (n, p - 2))])
+    y, w = rng.normal(1.0, 0.1, n), rng.random(n)
+    w[: n // 10] = 0.0
+    sw = np.sqrt(w)
+    want = linalg.lstsq(X * sw[:, None], y * sw, check_finite=False)[0]
+    assert_array_equal(hp._weighted_lstsq(np.asfortranarray(X), y, sw), want)

@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
+from scipy.linalg import lapack
 
 from vdrbone import families, regression
 from vdrbone.association import (
@@ -578,16 +579,34 @@ def frequency_table(
 # --------------------------------------------------------------------------------------------
 
 
-def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
+def _weighted_lstsq(XF: np.ndarray, y: np.ndarray, sw: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.lstsq(X * sw[:, None], y * sw)`` for a full-length ``XF`` (n >= p) in
+    Fortran order: the same LAPACK call (``gelsd``, scipy's default driver, with scipy's
+    workspace and ``cond``) on arrays built for it and overwritten, without scipy's copies."""
+    a, b = XF * sw[:, None], y * sw  # Fortran order, as LAPACK reads it
+    m, p = a.shape
+    if m < p or not a.flags.f_contiguous:
+        return linalg.lstsq(a, b, check_finite=False)[0]
+    gelsd, gelsd_lwork = lapack.get_lapack_funcs(("gelsd", "gelsd_lwork"), (a, b))
+    cond = np.finfo(gelsd.dtype).eps
+    work, iwork, info = gelsd_lwork(m, p, 1, cond)
+    if info != 0:
+        raise ValueError(f"gelsd workspace query failed (info {info})")
+    x, _, _, info = gelsd(a, b, int(work.real), int(iwork.real), cond, True, True)
+    if info != 0:
+        raise linalg.LinAlgError(f"gelsd failed (info {info})")
+    return x[:p]
+
+
+def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10, XF=None):
     """Weighted GLM (prior weights ``w``): the package's IRLS
     (:func:`vdrbone.regression.fit_logistic`, warm-started at ``beta``) for the logit link,
-    weighted least squares for the identity link.
+    weighted least squares for the identity link (``XF``: ``X`` in Fortran order, if at hand).
 
     Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
     """
     if not binary:
-        sw = np.sqrt(w)
-        beta, *_ = linalg.lstsq(X * sw[:, None], y * sw, check_finite=False)
+        beta = _weighted_lstsq(np.asfortranarray(X) if XF is None else XF, y, np.sqrt(w))
         return beta, X @ beta, True
     fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
     return fit.beta, special.expit(X @ fit.beta), fit.converged
@@ -745,12 +764,13 @@ def haplotype_regression(
     if method != "haplo_glm":
         raise ValueError(f"method must be 'haplo_glm' or 'expected_counts', got {method!r}")
     X = np.column_stack([X0[ex.sample], Xh])
+    XF = None if binary else np.asfortranarray(X)
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
     beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
     mu = None
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
-        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta)
+        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta, XF=XF)
         if not ok or not np.all(np.isfinite(beta)):
             break
         post, ll = _posterior(ex, freqs, _log_density(ye, mu, post, binary))
