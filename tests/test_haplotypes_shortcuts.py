@@ -117,6 +117,7 @@ def test_term_counts_equal_isin():
 def test_pairwise_ld_tables_equal_ld_pair():
     rng = np.random.default_rng(9)
     G = random_genotypes(9, 1000, 4, 0.05)
+    G[0, 0], G[1, 1] = 0.5, 2.5  # truncated to 0 and 2, as ld_pair does
     variants = [v for v in read_panel(REPO / "resources" / "vdr_snps.tsv") if v.ploidy == 2][:4]
     ids = [v.id for v in variants]
     masks = {"all": np.ones(len(G), bool), "half": rng.random(len(G)) < 0.5, "none": np.zeros(len(G), bool)}
@@ -128,6 +129,9 @@ def test_pairwise_ld_tables_equal_ld_pair():
         row = got.loc[(ids[i], ids[j], stratum)]
         assert row["note"] == want.note
         assert_array_equal(row[fields[:-1]].to_numpy(float), [getattr(want, f) for f in fields[:-1]])
+    G[2, 2] = 3.0
+    with pytest.raises(ValueError, match="0, 1 or 2; 1 other values"):
+        hp.pairwise_ld(G, variants, masks)
 
 
 @pytest.mark.parametrize(("n", "p"), [(5000, 8), (40, 3), (3, 5)])

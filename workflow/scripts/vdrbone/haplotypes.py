@@ -218,11 +218,12 @@ def pairwise_ld(G: np.ndarray, variants: list[PanelVariant], masks: dict[str, np
     if G.ndim != 2 or G.shape[1] != len(variants):
         raise ValueError(f"G must be (n, {len(variants)}), got shape {G.shape}")
     called = np.isfinite(G)
-    counts = np.where(called, G, 0)
-    if ((counts != 0) & (counts != 1) & (counts != 2)).any():
-        raise ValueError("effect-allele counts must be 0, 1 or 2 (NaN for missing)")
-    counts = counts.astype(np.int64)
+    counts = np.where(called, G, 0).astype(np.int64)
     pairs = list(itertools.combinations(range(len(variants)), 2))
+    if ((counts < 0) | (counts > 2)).any():  # ld_pair reports the first pair with such counts
+        for (i, j), mask in itertools.product(pairs, masks.values()):
+            ld_pair(G[mask, i], G[mask, j])
+        called &= (counts >= 0) & (counts <= 2)  # the others are in no complete pair of a stratum
     # each sample's genotype-table cell (3 a1 + a2; 9 = a genotype missing) of each pair, offset
     # by 10 per pair: one bincount per stratum gives every pair's 3x3 table
     code = np.full((len(G), len(pairs)), 9, dtype=np.int64)
@@ -268,10 +269,9 @@ class Expansion:
 
     ``haplotypes`` (2^L, L) 0/1 effect-allele indicators; ``sample``, ``h1``, ``h2`` per row
     (``h1 <= h2``); ``coef`` 2 for heterozygous pairs, 1 for homozygous ones; ``starts`` the first
-    row of each sample. Samples with the same genotype pattern have
-    the same rows: ``patterns`` holds them once per distinct pattern (an :class:`Expansion` whose
-    "samples" are the patterns), ``pattern`` is each sample's pattern and ``row_of`` each row's
-    row in ``patterns``.
+    row of each sample. Samples with the same genotype pattern have the same rows: ``patterns``
+    holds them once per distinct pattern (an :class:`Expansion` whose "samples" are the
+    patterns), ``pattern`` is each sample's pattern and ``row_of`` each row's row in ``patterns``.
     """
 
     haplotypes: np.ndarray
@@ -585,8 +585,8 @@ def _weighted_lstsq(XF: np.ndarray, y: np.ndarray, sw: np.ndarray) -> np.ndarray
     workspace and ``cond``) on arrays built for it and overwritten, without scipy's copies."""
     a, b = XF * sw[:, None], y * sw  # Fortran order, as LAPACK reads it
     m, p = a.shape
-    if m < p or not a.flags.f_contiguous:
-        return linalg.lstsq(a, b, check_finite=False)[0]
+    if m < p or not a.flags.f_contiguous or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return linalg.lstsq(a, b)[0]  # scipy's own answer (or error)
     gelsd, gelsd_lwork = lapack.get_lapack_funcs(("gelsd", "gelsd_lwork"), (a, b))
     cond = np.finfo(gelsd.dtype).eps
     work, iwork, info = gelsd_lwork(m, p, 1, cond)
