@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import linalg, special, stats
+from scipy.linalg import lapack
 
 from vdrbone import families, regression
 from vdrbone.association import (
@@ -136,12 +137,19 @@ def ld_pair(g1, g2) -> LDResult:
     bad = (a < 0) | (a > 2) | (b < 0) | (b > 2)
     if bad.any():
         raise ValueError(f"effect-allele counts must be 0, 1 or 2; {int(bad.sum())} other values")
-    n = int(a.size)
+    return ld_from_table(np.bincount(a * 3 + b, minlength=9).reshape(3, 3))
+
+
+def ld_from_table(t) -> LDResult:
+    """:func:`ld_pair` from the 3x3 table of complete pairs (rows: effect-allele count at the
+    first variant, columns: at the second)."""
+    t = np.asarray(t, dtype=float).reshape(3, 3)
+    n = int(t.sum())
     if n == 0:
         return LDResult(0, note="no samples with both genotypes called")
-    t = np.zeros((3, 3))
-    np.add.at(t, (a, b), 1.0)
-    p1, p2 = a.sum() / (2 * n), b.sum() / (2 * n)
+    # allele counts: integers, exact in floating point
+    p1 = (t[1].sum() + 2 * t[2].sum()) / (2 * n)
+    p2 = (t[:, 1].sum() + 2 * t[:, 2].sum()) / (2 * n)
     res = LDResult(n, freq1=float(p1), freq2=float(p2))
     if p1 in (0.0, 1.0) or p2 in (0.0, 1.0):
         res.note = "monomorphic in this stratum"
@@ -209,10 +217,29 @@ def pairwise_ld(G: np.ndarray, variants: list[PanelVariant], masks: dict[str, np
     G = np.asarray(G, dtype=float)
     if G.ndim != 2 or G.shape[1] != len(variants):
         raise ValueError(f"G must be (n, {len(variants)}), got shape {G.shape}")
+    called = np.isfinite(G)
+    counts = np.where(called, G, 0).astype(np.int64)
+    pairs = list(itertools.combinations(range(len(variants)), 2))
+    if ((counts < 0) | (counts > 2)).any():  # ld_pair reports the first pair with such counts
+        for (i, j), mask in itertools.product(pairs, masks.values()):
+            ld_pair(G[mask, i], G[mask, j])
+        called &= (counts >= 0) & (counts <= 2)  # the others are in no complete pair of a stratum
+    # each sample's genotype-table cell (3 a1 + a2; 9 = a genotype missing) of each pair, offset
+    # by 10 per pair: one bincount per stratum gives every pair's 3x3 table
+    code = np.full((len(G), len(pairs)), 9, dtype=np.int64)
+    for k, (i, j) in enumerate(pairs):
+        both = called[:, i] & called[:, j]
+        code[both, k] = counts[both, i] * 3 + counts[both, j]
+    code += 10 * np.arange(len(pairs))
+    tables = {
+        stratum: np.bincount(code[mask].ravel(), minlength=10 * len(pairs)).reshape(len(pairs), 10)[:, :9]
+        for stratum, mask in masks.items()
+    }
     rows = []
-    for (i, v1), (j, v2) in itertools.combinations(enumerate(variants), 2):
-        for stratum, mask in masks.items():
-            res = ld_pair(G[mask, i], G[mask, j])
+    for k, (i, j) in enumerate(pairs):
+        v1, v2 = variants[i], variants[j]
+        for stratum in masks:
+            res = ld_from_table(tables[stratum][k])
             rows.append(
                 {
                     "variant1": v1.id,
@@ -242,7 +269,9 @@ class Expansion:
 
     ``haplotypes`` (2^L, L) 0/1 effect-allele indicators; ``sample``, ``h1``, ``h2`` per row
     (``h1 <= h2``); ``coef`` 2 for heterozygous pairs, 1 for homozygous ones; ``starts`` the first
-    row of each sample.
+    row of each sample. Samples with the same genotype pattern have the same rows: ``patterns``
+    holds them once per distinct pattern (an :class:`Expansion` whose "samples" are the
+    patterns), ``pattern`` is each sample's pattern and ``row_of`` each row's row in ``patterns``.
     """
 
     haplotypes: np.ndarray
@@ -252,13 +281,29 @@ class Expansion:
     coef: np.ndarray
     starts: np.ndarray
     n: int
+    patterns: Expansion | None = field(default=None, repr=False)
+    pattern: np.ndarray | None = field(default=None, repr=False)
+    row_of: np.ndarray | None = field(default=None, repr=False)
+
+
+def _pattern_codes(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of ``code`` (n, L), values 0..3, in lexicographic order, and each row's index
+    among them: ``np.unique(code, axis=0, return_inverse=True)`` through base-4 keys."""
+    L = code.shape[1]
+    key = code @ (4 ** np.arange(L - 1, -1, -1, dtype=np.int64))
+    present = np.bincount(key, minlength=4**L) > 0
+    keys = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1
+    digits = (keys[:, None] // (4 ** np.arange(L - 1, -1, -1, dtype=np.int64))) % 4
+    return digits, rank[key]
 
 
 def expand_pairs(G: np.ndarray) -> Expansion:
     """Compatible haplotype pairs of each sample of ``G`` (n, L) (0/1/2, NaN = missing locus).
 
     A missing locus is enumerated over both alleles (as haplo.em). Every row of ``G`` must have
-    at least one called locus.
+    at least one called locus. The pairs are found once per distinct genotype pattern and copied
+    to the samples with that pattern.
     """
     G = np.asarray(G, dtype=float)
     if G.ndim != 2 or not 1 <= G.shape[1] <= 10:
@@ -273,45 +318,76 @@ def expand_pairs(G: np.ndarray) -> Expansion:
     a, b = np.triu_indices(len(H))
     pair_geno = H[a] + H[b]  # (P, L)
     code = np.where(called, G, 3).astype(np.int64)
-    patterns, pat_of = np.unique(code, axis=0, return_inverse=True)
-    pat_of = pat_of.ravel()
+    patterns, pat_of = _pattern_codes(code)
     compatible = [
         np.flatnonzero(((pair_geno == p) | (p == 3)).all(axis=1)) for p in patterns
     ]  # indices into (a, b)
-    counts = np.array([len(c) for c in compatible])[pat_of]
+    psizes = np.array([len(c) for c in compatible])
+    pstarts = np.concatenate([[0], np.cumsum(psizes)[:-1]])
+    pair = np.concatenate(compatible)
+    ph1, ph2 = a[pair], b[pair]
+    pcoef = np.where(ph1 == ph2, 1.0, 2.0)
+    patterns_ex = Expansion(
+        haplotypes=H,
+        sample=np.repeat(np.arange(len(patterns)), psizes),
+        h1=ph1,
+        h2=ph2,
+        coef=pcoef,
+        starts=pstarts,
+        n=len(patterns),
+    )
+    counts = psizes[pat_of]
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     total = int(counts.sum())
     within = np.arange(total) - np.repeat(starts, counts)
-    flat = np.concatenate(compatible)
-    offsets = np.concatenate([[0], np.cumsum([len(c) for c in compatible])[:-1]])
-    pair = flat[np.repeat(offsets[pat_of], counts) + within]
-    h1, h2 = a[pair], b[pair]
+    row_of = np.repeat(pstarts[pat_of], counts) + within
     return Expansion(
         haplotypes=H,
         sample=np.repeat(np.arange(n), counts),
-        h1=h1,
-        h2=h2,
-        coef=np.where(h1 == h2, 1.0, 2.0),
+        h1=ph1[row_of],
+        h2=ph2[row_of],
+        coef=pcoef[row_of],
         starts=starts,
         n=n,
+        patterns=patterns_ex,
+        pattern=pat_of,
+        row_of=row_of,
     )
 
 
-def _group_logsumexp(lp: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    m = np.maximum.reduceat(lp, starts)
-    counts = np.diff(np.append(starts, lp.size))
-    return m + np.log(np.add.reduceat(np.exp(lp - np.repeat(m, counts)), starts))
+def _group_logsumexp(lp: np.ndarray, ex: Expansion) -> np.ndarray:
+    """log sum exp of ``lp`` over each sample's rows (``ex.starts``; ``ex.sample`` per row)."""
+    m = np.maximum.reduceat(lp, ex.starts)
+    return m + np.log(np.add.reduceat(np.exp(lp - m[ex.sample]), ex.starts))
+
+
+def _log_prior(ex: Expansion, freqs: np.ndarray) -> np.ndarray:
+    """Log prior probability of each pair row, ``log(coef f_h1 f_h2)``."""
+    with np.errstate(divide="ignore"):
+        return np.log(ex.coef) + np.log(freqs[ex.h1]) + np.log(freqs[ex.h2])
 
 
 def _posterior(ex: Expansion, freqs: np.ndarray, log_density=None) -> tuple[np.ndarray, float]:
-    """Posterior of each pair row and the log-likelihood sum_i log sum_pairs prior (x density)."""
-    with np.errstate(divide="ignore"):
-        lp = np.log(ex.coef) + np.log(freqs[ex.h1]) + np.log(freqs[ex.h2])
+    """Posterior of each pair row and the log-likelihood sum_i log sum_pairs prior (x density).
+
+    The prior part is computed once per distinct genotype pattern (``ex.patterns``) and copied
+    to the rows: the same numbers as computing it row by row. Without ``log_density`` the whole
+    posterior is a function of the pattern, so it is normalised per pattern and copied.
+    """
+    pe = ex.patterns
+    if pe is None:
+        lp = _log_prior(ex, freqs)
+    elif log_density is None:
+        lp_u = _log_prior(pe, freqs)
+        tot_u = _group_logsumexp(lp_u, pe)
+        post_u = np.exp(lp_u - tot_u[pe.sample])
+        return post_u[ex.row_of], float(tot_u[ex.pattern].sum())
+    else:
+        lp = _log_prior(pe, freqs)[ex.row_of]
     if log_density is not None:
         lp = lp + log_density
-    tot = _group_logsumexp(lp, ex.starts)
-    counts = np.diff(np.append(ex.starts, lp.size))
-    post = np.exp(lp - np.repeat(tot, counts))
+    tot = _group_logsumexp(lp, ex)
+    post = np.exp(lp - tot[ex.sample])
     return post, float(tot.sum())
 
 
@@ -503,19 +579,50 @@ def frequency_table(
 # --------------------------------------------------------------------------------------------
 
 
-def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10):
+def _weighted_lstsq(XF: np.ndarray, y: np.ndarray, sw: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.lstsq(X * sw[:, None], y * sw)`` for a full-length ``XF`` (n >= p) in
+    Fortran order: the same LAPACK call (``gelsd``, scipy's default driver, with scipy's
+    workspace and ``cond``) on arrays built for it and overwritten, without scipy's copies."""
+    a, b = XF * sw[:, None], y * sw  # Fortran order, as LAPACK reads it
+    m, p = a.shape
+    if m < p or not a.flags.f_contiguous or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return linalg.lstsq(a, b)[0]  # scipy's own answer (or error)
+    gelsd, gelsd_lwork = lapack.get_lapack_funcs(("gelsd", "gelsd_lwork"), (a, b))
+    cond = np.finfo(gelsd.dtype).eps
+    work, iwork, info = gelsd_lwork(m, p, 1, cond)
+    if info != 0:
+        raise ValueError(f"gelsd workspace query failed (info {info})")
+    x, _, _, info = gelsd(a, b, int(work.real), int(iwork.real), cond, True, True)
+    if info != 0:
+        raise linalg.LinAlgError(f"gelsd failed (info {info})")
+    return x[:p]
+
+
+def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10, XF=None):
     """Weighted GLM (prior weights ``w``): the package's IRLS
     (:func:`vdrbone.regression.fit_logistic`, warm-started at ``beta``) for the logit link,
-    weighted least squares for the identity link.
+    weighted least squares for the identity link (``XF``: ``X`` in Fortran order, if at hand).
 
     Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
     """
     if not binary:
-        sw = np.sqrt(w)
-        beta, *_ = linalg.lstsq(X * sw[:, None], y * sw)
+        beta = _weighted_lstsq(np.asfortranarray(X) if XF is None else XF, y, np.sqrt(w))
         return beta, X @ beta, True
     fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
     return fit.beta, special.expit(X @ fit.beta), fit.converged
+
+
+_NORM_LOG_C = np.log(np.sqrt(2 * np.pi))  # scipy.stats.norm's log normalising constant
+
+
+def _norm_logpdf(y, mu, scale: float) -> np.ndarray:
+    """``scipy.stats.norm.logpdf(y, loc=mu, scale=scale)``, the same numbers, without its
+    argument handling when every standardised value is finite (else scipy itself)."""
+    if scale > 0:
+        x = (y - mu) / scale
+        if np.isfinite(x).all():
+            return (-(x**2) / 2.0 - _NORM_LOG_C) - np.log(np.full(x.shape, scale))
+    return stats.norm.logpdf(y, loc=mu, scale=scale)
 
 
 def _log_density(y, mu, w, binary):
@@ -523,14 +630,30 @@ def _log_density(y, mu, w, binary):
         with np.errstate(divide="ignore"):
             return np.where(y == 1, np.log(mu), np.log1p(-mu))
     mse = float(w @ (y - mu) ** 2) / float(w.sum())  # haplo.glm's dglm.fit: weighted ML variance
-    return stats.norm.logpdf(y, loc=mu, scale=math.sqrt(mse))
+    return _norm_logpdf(y, mu, math.sqrt(mse))
+
+
+def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
+    """Copies of each term's haplotypes (0, 1, 2) in each pair row, one column per term."""
+    member = np.zeros((len(terms), len(ex.haplotypes)), dtype=bool)
+    for i, t in enumerate(terms):
+        member[i, t] = True
+    return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
+
+
+def _sum_by_sample(values: np.ndarray, sample: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``values`` (m, q) summed per ``sample`` (n, q): ``np.add.at`` by a bincount per
+    column (both add in row order, so the sums are the same)."""
+    columns = np.ascontiguousarray(values.T)
+    return np.ascontiguousarray(np.array([np.bincount(sample, col, n) for col in columns]).T)
 
 
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
     as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse)."""
-    keep_h = np.flatnonzero(freqs >= MIN_INFO)
-    rows = np.isin(ex.h1, keep_h) & np.isin(ex.h2, keep_h)
+    kept = freqs >= MIN_INFO
+    keep_h = np.flatnonzero(kept)
+    rows = kept[ex.h1] & kept[ex.h2]
     n_cov = X.shape[1]
     resid = y - mu
     vfunc = mu * (1 - mu)
@@ -542,17 +665,19 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     h1, h2, smp = ex.h1[rows], ex.h2[rows], ex.sample[rows]
     params = [h for h in keep_h if h != base]
     pf = freqs[params]
-    c = (h1[:, None] == np.array(params)) * 1.0 + (h2[:, None] == np.array(params))
+    copies = np.zeros((len(freqs), len(params)))
+    copies[params, np.arange(len(params))] = 1.0
+    c = copies[h1] + copies[h2]  # copies of each parameter haplotype in each row
     cb = (h1 == base) * 1.0 + (h2 == base)
-    sp = c / pf - (cb / freqs[base])[:, None]  # complete-data score for frequencies, per row
-    sb = r[:, None] * x  # complete-data score for beta
-    s = np.hstack([sb, sp])
-    S = np.zeros((ex.n, s.shape[1]))
-    np.add.at(S, smp, w[:, None] * s)  # E[score | data] per sample
+    s = np.empty((len(r), n_cov + len(params)))
+    np.multiply(r[:, None], x, out=s[:, :n_cov])  # complete-data score for beta
+    np.subtract(c / pf, (cb / freqs[base])[:, None], out=s[:, n_cov:])  # ... for frequencies
+    ws = w[:, None] * s
+    S = _sum_by_sample(ws, smp, ex.n)  # E[score | data] per sample
     comp = np.zeros((s.shape[1], s.shape[1]))
     comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
     comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
-    info = comp - (s.T * w) @ s + S.T @ S
+    info = comp - ws.T @ s + S.T @ S  # ws.T is (s.T * w), the same array
     return np.linalg.pinv(info, rcond=EPS_SVD, hermitian=True)[:n_cov, :n_cov]
 
 
@@ -614,7 +739,7 @@ def haplotype_regression(
     ex = em.expansion
     if ex.n != len(y):
         raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
-    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    Xh = _term_counts(ex, terms)
     X0 = np.column_stack([np.ones(len(y)), C])
     k = len(terms)
     null = regression.fit_logistic(X0, y) if binary else regression.fit_linear(X0, y)
@@ -639,12 +764,13 @@ def haplotype_regression(
     if method != "haplo_glm":
         raise ValueError(f"method must be 'haplo_glm' or 'expected_counts', got {method!r}")
     X = np.column_stack([X0[ex.sample], Xh])
+    XF = None if binary else np.asfortranarray(X)
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
     beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
     mu = None
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
-        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta)
+        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta, XF=XF)
         if not ok or not np.all(np.isfinite(beta)):
             break
         post, ll = _posterior(ex, freqs, _log_density(ye, mu, post, binary))
@@ -732,7 +858,7 @@ def haplotype_firth(
     if ex.n != len(y):
         raise ValueError(f"the EM has {ex.n} samples, y has {len(y)}")
     k = len(terms)
-    Xh = np.column_stack([np.isin(ex.h1, t) * 1.0 + np.isin(ex.h2, t) for t in terms])
+    Xh = _term_counts(ex, terms)
     X = np.column_stack([np.ones(ex.h1.size), C[ex.sample], Xh])
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
