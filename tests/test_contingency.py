@@ -629,3 +629,21 @@ def test_bad_strata_shape_raises():
         ct.mantel_haenszel(np.zeros((3, 2, 3)))
     with pytest.raises(ValueError, match="1-D of equal length"):
         ct.anova_by_genotype([1.0, 2.0], [0])
+
+
+def test_midranks_equal_scipy_rankdata():
+    """Kruskal-Wallis ranks from one stable sort: the mid-ranks of scipy.stats.rankdata and the tie
+    counts of np.unique, exactly."""
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(11)
+    for x in (
+        rng.normal(size=500),
+        np.round(rng.normal(size=5000), 1),
+        np.array([2.0, 2.0, 2.0]),
+        np.array([1.0]),
+        np.array([]),
+    ):
+        ranks, ties = ct.midranks(x)
+        assert np.array_equal(ranks, rankdata(x))
+        assert np.array_equal(ties, np.unique(x, return_counts=True)[1])

@@ -950,3 +950,30 @@ def test_rank_checks_and_linear_fit_reuse_one_qr_of_the_widest_design():
     assert given.rss == pytest.approx(own.rss, rel=1e-12) and given.loglik == pytest.approx(
         own.loglik, rel=1e-12
     )
+
+
+def test_distribution_tails_equal_scipy_stats_to_the_bit():
+    """chi2_sf, f_sf and chi2_ppf (scipy.special kernels, no scipy.stats import) return exactly
+    what scipy.stats.chi2 / f return, edge values included; Z95 is norm.ppf(0.975)."""
+    rng = np.random.default_rng(3)
+    xs = [
+        0.0,
+        -0.0,
+        -1.0,
+        1e-300,
+        1e-12,
+        math.inf,
+        math.nan,
+        *rng.exponential(3, 200),
+        *rng.exponential(1e-4, 50),
+    ]
+    for x in xs:
+        for df in (1, 2, 3):
+            assert_allclose(regression.chi2_sf(x, df), stats.chi2.sf(x, df), rtol=0, atol=0, equal_nan=True)
+        for dfn, dfd in ((1, 97.0), (2, 99_990.0), (1, 3.0)):
+            assert_allclose(
+                regression.f_sf(x, dfn, dfd), stats.f.sf(x, dfn, dfd), rtol=0, atol=0, equal_nan=True
+            )
+    for q in (0.5, 0.9, 0.95, 0.99):
+        assert regression.chi2_ppf(q, 1) == stats.chi2.ppf(q, 1)
+    assert regression.Z95 == stats.norm.ppf(0.975)

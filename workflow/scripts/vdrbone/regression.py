@@ -48,12 +48,15 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, special, stats
+from scipy import linalg, optimize, special
 
 from vdrbone.results import TestResult
 
 __all__ = [
     "CovariateDesign",
+    "chi2_ppf",
+    "chi2_sf",
+    "f_sf",
     "RegressionFit",
     "covariate_design",
     "fit_logistic",
@@ -67,7 +70,7 @@ __all__ = [
     "snp_interaction_test",
 ]
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))  # scipy.stats.norm.ppf(0.975): ndtri is its kernel
 # Quasi-complete separation is assumed when a genetic coefficient or its SE grows beyond these.
 MAX_ABS_BETA = 15.0
 MAX_SE = 10.0
@@ -82,6 +85,23 @@ CLASS_ABSENT = {
     1: "genotype class absent (no heterozygotes)",
     2: "genotype class absent (no effect-allele homozygotes)",
 }
+
+
+def chi2_sf(stat: float, df: float) -> float:
+    """Upper tail of the chi-square distribution, as ``scipy.stats.chi2.sf(stat, df)``: its kernel
+    ``scipy.special.chdtrc`` (1 for ``stat <= 0``, NaN for NaN), without importing scipy.stats."""
+    return 1.0 if stat < 0 else float(special.chdtrc(df, stat))
+
+
+def chi2_ppf(q: float, df: float) -> float:
+    """Chi-square quantile, as ``scipy.stats.chi2.ppf(q, df)`` (0 < q < 1): ``2 gammaincinv(df/2, q)``."""
+    return float(2 * special.gammaincinv(df / 2, q))
+
+
+def f_sf(stat: float, dfn: float, dfd: float) -> float:
+    """Upper tail of the F distribution, as ``scipy.stats.f.sf(stat, dfn, dfd)``: its kernel
+    ``scipy.special.fdtrc`` (1 for ``stat <= 0``), without importing scipy.stats."""
+    return 1.0 if stat < 0 else float(special.fdtrc(dfn, dfd, stat))
 
 
 @dataclass
@@ -642,7 +662,7 @@ def penalised_lrt(X, y, fit: RegressionFit, idx, *, weights=None) -> tuple[float
     if not restricted.converged:
         return math.nan, math.nan
     plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
-    return plr, float(stats.chi2.sf(plr, int(fixed.sum())))
+    return plr, chi2_sf(plr, int(fixed.sum()))
 
 
 def profile_limits(
@@ -660,7 +680,7 @@ def profile_limits(
     covariates); the limit then belongs to the maximum reached from these starts. ``weights``:
     the prior weights of ``fit`` (see :func:`fit_firth`).
     """
-    target = fit.penalised_loglik - 0.5 * float(stats.chi2.ppf(level, 1))
+    target = fit.penalised_loglik - 0.5 * chi2_ppf(level, 1)
     fixed = np.zeros(X.shape[1], dtype=bool)
     fixed[j] = True
     b_hat = float(fit.beta[j])
@@ -744,7 +764,7 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
         statistic=plr,
         df=float(k),
         p_value=p_value,
-        wald_p_value=float(stats.chi2.sf(wald, k)),
+        wald_p_value=chi2_sf(wald, k),
         method=method,
         note=note,
     )
@@ -796,7 +816,7 @@ def _fit_vs_null(
             base,
             statistic=f,
             df=float(k),
-            p_value=float(stats.f.sf(f, k, df_res)),
+            p_value=f_sf(f, k, df_res),
             aic=aic,
             method="linear, F test" + method_suffix,
         )
@@ -833,9 +853,9 @@ def _fit_vs_null(
         base,
         statistic=lr,
         df=float(k),
-        p_value=float(stats.chi2.sf(lr, k)),
+        p_value=chi2_sf(lr, k),
         aic=-2.0 * fit.loglik + 2.0 * p,
-        wald_p_value=float(stats.chi2.sf(wald, k)),
+        wald_p_value=chi2_sf(wald, k),
         method="logistic, LRT" + method_suffix,
     )
     for r in rows:
