@@ -977,3 +977,40 @@ def test_distribution_tails_equal_scipy_stats_to_the_bit():
     for q in (0.5, 0.9, 0.95, 0.99):
         assert regression.chi2_ppf(q, 1) == stats.chi2.ppf(q, 1)
     assert regression.Z95 == stats.norm.ppf(0.975)
+
+
+def test_warm_start_skips_the_default_start_only_when_clearly_better(monkeypatch):
+    """fit_logistic with ``start`` gives bit-identical fits whether or not the default start's
+    log-likelihood is evaluated (the bound only skips it when the warm start is clearly better);
+    a worse start still falls back to the default, with and without prior weights."""
+    rng = np.random.default_rng(21)
+    n = 3000
+    X = np.column_stack([np.ones(n), rng.normal(60, 8, n), rng.integers(0, 3, n)])
+    y = (rng.random(n) < special.expit(-3 + 0.04 * X[:, 1] + 0.2 * X[:, 2])).astype(float)
+    w = rng.random(n)
+    null = fit_logistic(X[:, :2], y)
+    starts = {"null": np.append(null.beta, 0.0), "poor": np.array([5.0, -0.5, 3.0])}
+    for weights in (None, w):
+        for label, start in starts.items():
+            got = fit_logistic(X, y, start=start, weights=weights)
+            with monkeypatch.context() as m:
+                m.setattr(regression, "_default_loglik_bound", lambda *a: math.inf)
+                ref = fit_logistic(X, y, start=start, weights=weights)
+            assert np.array_equal(got.beta, ref.beta) and got.loglik == ref.loglik, label
+            assert got.n_iter == ref.n_iter and np.array_equal(got.cov, ref.cov), label
+        # the bound is above the default start's log-likelihood
+        b0 = regression._start(X, y, weights)
+        default = regression._loglik_mu(special.expit(X @ b0), y > 0, weights)
+        assert regression._default_loglik_bound(X, y > 0, weights, b0[0]) >= default
+    assert regression._default_loglik_bound(X[:, 1:], y > 0, None, 0.0) == math.inf
+
+
+def test_single_valued_is_unique_count_below_two():
+    for a in (
+        np.array([]),
+        np.array([1.0]),
+        np.array([2.0, 2.0]),
+        np.array([0.0, 1.0, 1.0]),
+        np.array([-0.0, 0.0]),
+    ):
+        assert regression._single_valued(a) == (len(np.unique(a)) < 2)

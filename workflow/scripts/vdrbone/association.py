@@ -304,6 +304,8 @@ def associate_outcome(
     bmd_rows: list[dict] = []
     for stratum, mask in masks.items():
         flow += stratum_flow(outcome, stratum, mask, pheno, y)
+    # each covariate's values in each stratum, selected once for all variants
+    in_stratum = {stratum: {c: x[mask] for c, x in cov_values.items()} for stratum, mask in masks.items()}
     for j, v in enumerate(panel):
         g_all = G[:, j]
         dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
@@ -320,9 +322,10 @@ def associate_outcome(
                 _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], max3=with_max3, tte=tte)
                 continue
             # the models' complete cases cover every covariate, dropped ones included (as R)
+            cov_s = in_stratum[stratum]
             y_reg = y[mask].copy()
             for c in cov_names:
-                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+                y_reg[~np.isfinite(cov_s[c])] = np.nan
             design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
             dropped.add(stratum, v.id, design)
             cov_names = design.names
@@ -342,11 +345,7 @@ def associate_outcome(
             if not tte:
                 for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                     rows.add(v, stratum, res)
-            C = (
-                np.column_stack([cov_values[c][mask] for c in cov_names])
-                if cov_names
-                else np.empty((mask.sum(), 0))
-            )
+            C = np.column_stack([cov_s[c] for c in cov_names]) if cov_names else np.empty((mask.sum(), 0))
             power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
             too_few = (
                 mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
@@ -392,21 +391,16 @@ def associate_outcome(
             designs = []
             for modifier, values, label in stratum_interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
-                Ci = (
-                    np.column_stack([cov_values[c][mask] for c in names])
-                    if names
-                    else np.empty((mask.sum(), 0))
-                )
-                designs.append((y_reg, g_s, values[mask], Ci))  # interaction_design, built if compared
+                Ci = np.column_stack([cov_s[c] for c in names]) if names else np.empty((mask.sum(), 0))
+                mod_s = values[mask]
+                designs.append((y_reg, g_s, mod_s, Ci))  # interaction_design, built if compared
                 sample = interaction_sample(*designs[-1])
                 too_few = (
-                    mt_too_few(
-                        g_s[sample], y_s[sample] if binary else None, *mt_min, groups=values[mask][sample]
-                    )
+                    mt_too_few(g_s[sample], y_s[sample] if binary else None, *mt_min, groups=mod_s[sample])
                     if v.ploidy == 1
                     else ""
                 )
-                if mask.any() and not np.isfinite(values[mask]).any():
+                if mask.any() and not np.isfinite(mod_s).any():
                     # e.g. no T2DM data at all: say so rather than "too few samples (n=0)"
                     res = TestResult(
                         model=f"interaction_{modifier}",
@@ -417,7 +411,7 @@ def associate_outcome(
                     (res,) = interactions.modifier_interaction(
                         y_reg,
                         g_s,
-                        values[mask],
+                        mod_s,
                         Ci,
                         outcome_type=outcome_type,
                         name=modifier,
@@ -432,7 +426,7 @@ def associate_outcome(
                     res = regression.interaction_test(
                         y_reg,
                         g_s,
-                        values[mask],
+                        mod_s,
                         Ci,
                         outcome_type=outcome_type,
                         modifier_name=modifier,

@@ -995,8 +995,18 @@ def _continuous_setup(y, groups, name: str):
         raise ValueError(f"{name}: y and groups must be 1-D of equal length, got {yv.shape} and {g.shape}")
     keep = np.isfinite(yv) & np.isfinite(g) & (g >= 0)
     yv, g = yv[keep], g[keep]
-    levels, codes = np.unique(g, return_inverse=True)
+    levels, codes = _levels_and_codes(g)
     return yv, codes, levels, int((~keep).sum())
+
+
+def _levels_and_codes(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(g, return_inverse=True)`` of finite codes ``g >= 0``; genotype codes (small
+    whole numbers) by counting instead of sorting."""
+    whole = g.astype(np.int64)
+    if g.size == 0 or whole.max() > 64 or not np.array_equal(whole, g):
+        return np.unique(g, return_inverse=True)
+    present = np.bincount(whole) > 0
+    return np.flatnonzero(present).astype(g.dtype), (np.cumsum(present) - 1)[whole]
 
 
 def anova_by_genotype(y, groups) -> TestResult:

@@ -179,7 +179,7 @@ def modifier_interaction(
         note = survival._event_checks(y, n, p_full, min_n, min_cases)
     if note:
         return nan_rows(note)
-    if np.unique(g).size < 2:
+    if regression._single_valued(g):
         return nan_rows("monomorphic in this stratum")
     if modifier_type == "categorical":
         counts = M.sum(axis=0)

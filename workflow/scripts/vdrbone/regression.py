@@ -170,6 +170,21 @@ def _start(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> n
     return beta
 
 
+def _default_loglik_bound(X: np.ndarray, case: np.ndarray, weights: np.ndarray | None, b0: float) -> float:
+    """An upper bound of the log-likelihood that :func:`fit_logistic` computes at its default start
+    (intercept ``b0``, other coefficients 0), without evaluating it: every sample then has the same
+    fitted probability ``p``, so it is ``W1 log p + W0 log(1 - p)`` (W: the case and control
+    counts or weights) up to the summation's rounding (relative < n eps), far inside the margin
+    of 1e-8 relative. ``inf`` (no bound) unless the first column of ``X`` is the intercept."""
+    if not (X[:, 0] == 1.0).all():
+        return math.inf
+    p = float(special.expit(b0))
+    w1 = float(case.sum()) if weights is None else float(weights[case].sum())
+    w0 = float(case.size - case.sum()) if weights is None else float(weights[~case].sum())
+    value = w1 * math.log(p) + w0 * math.log(1.0 - p)
+    return value + 1e-8 * abs(value)
+
+
 def fit_logistic(
     X: np.ndarray,
     y: np.ndarray,
@@ -209,8 +224,6 @@ def fit_logistic(
             raise ValueError(f"weights must be {y.shape[0]} values >= 0, got shape {weights.shape}")
     beta = _start(X, y, weights)
     case = y > 0
-    mu = special.expit(X @ beta)
-    ll = _loglik_mu(mu, case, weights)
     warm = False
     if start is not None:
         start = np.asarray(start, dtype=float)
@@ -218,7 +231,16 @@ def fit_logistic(
             raise ValueError(f"start has shape {start.shape}, expected ({X.shape[1]},)")
         mu_start = special.expit(X @ start)
         ll_start = _loglik_mu(mu_start, case, weights)
-        if math.isfinite(ll_start) and ll_start >= ll:  # never start worse than the default
+        # clearly better than the default start: no need to evaluate that one
+        warm = math.isfinite(ll_start) and ll_start > _default_loglik_bound(X, case, weights, beta[0])
+        if warm:
+            beta, mu, ll = start.copy(), mu_start, ll_start
+    if not warm:
+        mu = special.expit(X @ beta)
+        ll = _loglik_mu(mu, case, weights)
+        if (
+            start is not None and math.isfinite(ll_start) and ll_start >= ll
+        ):  # never start worse than the default
             beta, mu, ll = start.copy(), mu_start, ll_start
             warm = True
     converged = False
@@ -484,6 +506,12 @@ def _check_common(y, effect_count, covariates, outcome_type):
     if np.isinf(y).any() or np.isinf(c).any():
         raise ValueError("y and covariates must be finite or NaN (missing)")
     return y, g, c, n
+
+
+def _single_valued(a: np.ndarray) -> bool:
+    """True when ``a`` (no NaN) holds fewer than two distinct values: ``len(np.unique(a)) < 2``
+    without sorting."""
+    return a.size == 0 or not (a != a[0]).any()
 
 
 def _check_counts(g: np.ndarray, ploidy: int, name: str = "effect_count") -> None:
@@ -1142,7 +1170,7 @@ def _genetic_models(
     note = sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
     if note:
         return all_nan(note)
-    if (np.ptp(ds) == 0) if ds is not None else len(np.unique(g)) < 2:
+    if (np.ptp(ds) == 0) if ds is not None else _single_valued(g):
         return all_nan("monomorphic in this stratum")
     if checks_only:
         return all_nan("")
@@ -1270,11 +1298,11 @@ def interaction_test(
     note = sample_checks(y, binary, n, c.shape[1] + 4, min_n, min_cases)
     if note:
         return nan(note)
-    if len(np.unique(g)) < 2:
+    if _single_valued(g):
         return nan("monomorphic in this stratum")
-    if len(np.unique(m)) < 2:
+    if _single_valued(m):
         return nan(f"modifier {modifier_name} constant in this stratum")
-    if len(np.unique(g[m == 1])) < 2 or len(np.unique(g[m == 0])) < 2:
+    if _single_valued(g[m == 1]) or _single_valued(g[m == 0]):
         return nan(f"monomorphic within a {modifier_name} group")
     if checks_only:
         return nan("")
