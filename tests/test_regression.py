@@ -1014,3 +1014,35 @@ def test_single_valued_is_unique_count_below_two():
         np.array([-0.0, 0.0]),
     ):
         assert regression._single_valued(a) == (len(np.unique(a)) < 2)
+
+
+def test_shared_coding_factorisation_gives_each_designs_rank_verdict():
+    """The rank checks of the binary genetic models read each design's R off one QR of
+    [X0, het, hom] (_coding_r): same verdict as a QR of the design itself, collinear codings
+    (a covariate equal to a genotype coding) and an absent class included."""
+    rng = np.random.default_rng(17)
+    n = 1500
+    g = rng.integers(0, 3, n).astype(float)
+    het, hom = (g == 1).astype(float), (g == 2).astype(float)
+    age = rng.normal(60, 8, n)
+    covariates = {
+        "independent": [age],
+        "het as covariate": [age, het],
+        "g as covariate": [age, 2 * g + 1],
+        "carrier as covariate": [het + hom],
+        "no hom": [age],
+    }
+    for label, cols in covariates.items():
+        gg = np.where(g == 2, 1.0, g) if label == "no hom" else g
+        X0 = np.column_stack([np.ones(n), *cols])
+        specs = regression._specs(gg, None, 2)
+        wide = np.linalg.qr(np.column_stack([X0, (gg == 1).astype(float), (gg == 2).astype(float)]), mode="r")
+        verdicts = []
+        for spec in specs:
+            if spec.note:
+                continue
+            X = np.column_stack([X0, spec.columns])
+            shared = regression._dependent_columns(X, regression._coding_r(wide, X0.shape[1], spec.basis))
+            assert shared == regression._dependent_columns(X), (label, spec.model)
+            verdicts.append(bool(shared))
+        assert any(verdicts) == (label not in ("independent", "no hom")), label

@@ -541,6 +541,9 @@ class _Spec:
     method_suffix: str = ""
     note: str = ""  # set when not estimable
     absent_terms: dict | None = None  # term -> note, for codominant reduced to one term
+    # (2, k): the columns as combinations of the het and hom indicators (diploid effect-allele
+    # counts; None for dosages and haploid carriers), for the shared factorisation of _coding_r
+    basis: np.ndarray | None = None
 
 
 def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
@@ -555,7 +558,9 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
         return [_Spec("carrier", ["carrier"], g[:, None], [(0,), (1,)])]
     specs = []
     # codominant: het and hom_alt vs the reference homozygote
-    cod = _Spec("codominant", ["het", "hom_alt"], np.column_stack([het, hom]), [(0,), (1,), (2,)])
+    cod = _Spec(
+        "codominant", ["het", "hom_alt"], np.column_stack([het, hom]), [(0,), (1,), (2,)], basis=np.eye(2)
+    )
     if 0 not in present:
         cod.note = CLASS_ABSENT[0]
     else:
@@ -564,23 +569,46 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
             keep = [i for i, t in enumerate(cod.terms) if t not in absent]
             cod.terms = [cod.terms[i] for i in keep]
             cod.columns = cod.columns[:, keep]
+            cod.basis = cod.basis[:, keep]
             cod.absent_terms = absent
     specs.append(cod)
 
-    def single(model, term, col, one, zero):
-        s = _Spec(model, [term], col[:, None], [one, zero])
+    def single(model, term, col, one, zero, basis):
+        s = _Spec(model, [term], col[:, None], [one, zero], basis=np.array(basis, dtype=float)[:, None])
         for grp in (one, zero):
             if not any(k in present for k in grp):
                 missing = [k for k in grp if k not in present]
                 s.note = CLASS_ABSENT[missing[0]] if len(missing) == 1 else "genotype class absent"
         return s
 
-    specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,)))
-    specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1)))
-    specs.append(single("overdominant", "het", het, (1,), (0, 2)))
-    # separating=None: an ordered coding, see _ordered_separation
-    specs.append(_Spec("additive", ["per_allele"], g[:, None], None, "; per_allele = effect-allele count"))
+    specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,), [1, 1]))
+    specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1), [0, 1]))
+    specs.append(single("overdominant", "het", het, (1,), (0, 2), [1, 0]))
+    # separating=None: an ordered coding, see _ordered_separation; g = het + 2 hom
+    specs.append(
+        _Spec(
+            "additive",
+            ["per_allele"],
+            g[:, None],
+            None,
+            "; per_allele = effect-allele count",
+            basis=np.array([[1.0], [2.0]]),
+        )
+    )
     return specs
+
+
+def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
+    """R factor of the design ``[X0, [het, hom] basis]`` from the R factor ``wide`` of
+    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks.
+
+    With ``[X0, het, hom] = Q wide``, the design is ``Q`` times the same combination of the
+    columns of ``wide``; ``Q`` is orthonormal, so the small matrix's R is the design's R up to the
+    signs of its rows and rounding (as :func:`vdrbone.association._subset_rank`; Golub & Van
+    Loan, Matrix Computations, 5.2): one QR of the n x (p0 + 2) matrix replaces one per genetic
+    model.
+    """
+    return np.linalg.qr(np.column_stack([wide[:, :p0], wide[:, p0:] @ basis]), mode="r")
 
 
 def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: str = "") -> list[TestResult]:
@@ -1175,7 +1203,14 @@ def _genetic_models(
     if checks_only:
         return all_nan("")
     X0 = np.column_stack([np.ones(n), c])
-    note = collinear_note(X0, names)
+    specs = _specs(g, ds, ploidy)
+    # Binary outcome, diploid counts: one QR of [X0, het, hom] serves the rank checks of X0 and of
+    # every genotype coding (_coding_r). Linear: the QR of each [X, y] is the fit itself (its
+    # numbers to the bit), and also gives that design's rank check.
+    wide = None
+    if binary and all(spec.basis is not None for spec in specs):
+        wide = np.linalg.qr(np.column_stack([X0, (g == 1).astype(float), (g == 2).astype(float)]), mode="r")
+    note = collinear_note(X0, names, r=wide)
     if note:
         return all_nan(note)
 
@@ -1185,14 +1220,16 @@ def _genetic_models(
         force_firth = "firth-fallback: covariate-only model did not converge"
 
     rows: list[TestResult] = []
-    for spec in _specs(g, ds, ploidy):
+    for spec in specs:
         if spec.note:
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
             continue
         X = np.column_stack([X0, spec.columns])
-        # linear: one QR of [X, y] gives the rank check and the fit
-        raug = None if binary else np.linalg.qr(np.column_stack([X, y]), mode="r")
-        if _dependent_columns(X, raug):
+        if binary:
+            r_design = None if wide is None else _coding_r(wide, X0.shape[1], spec.basis)
+        else:  # one QR of [X, y] gives the rank check and the fit
+            r_design = np.linalg.qr(np.column_stack([X, y]), mode="r")
+        if _dependent_columns(X, r_design):
             rows += _nan_rows(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
@@ -1210,7 +1247,7 @@ def _genetic_models(
             method_suffix=spec.method_suffix,
             separated=separated,
             force_firth=force_firth,
-            raug=raug,
+            raug=None if binary else r_design,
         )
         if spec.absent_terms:
             for r in got:
