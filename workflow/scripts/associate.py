@@ -1,6 +1,6 @@
 """Snakemake adapter: all association tests of one outcome, over variants and strata."""
 
-from vdrbone.association import associate_outcome, design_messages
+from vdrbone.association import CALL_COLUMNS, associate_outcome, design_messages
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
@@ -10,7 +10,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     settings = settings_from_config(sm.params.config)
     panel = read_panel(sm.input.panel).select(settings.variants)
     result = associate_outcome(
-        read_parquet(sm.input.calls),
+        read_parquet(sm.input.calls, columns=CALL_COLUMNS),
         read_tsv(sm.input.phenotypes),
         panel,
         outcome=sm.wildcards.outcome,

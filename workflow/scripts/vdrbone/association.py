@@ -66,6 +66,8 @@ BMD_COLUMNS = [
 ]  # fmt: skip
 # participant_flow.tsv: from the phenotype table to each model's sample (see participant_flow).
 FLOW_COLUMNS = ["outcome", "stratum", "variant", "step", "kind", "reason", "n"]
+# The columns of the call table that associate_outcome reads (dosage where present).
+CALL_COLUMNS = ["sample", "variant", "effect_count", "dosage"]
 MT_MIN_CARRIERS = 5
 MT_MIN_CARRIER_CASES = 1
 ALIAS_TOL = 1e-7
