@@ -562,7 +562,7 @@ def mt_too_few(
     return ""
 
 
-def _subset_rank(m: np.ndarray):
+def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
     """``rank(columns)``: the numerical rank of ``m[:, columns]`` (a column may repeat) with its
     columns scaled to unit norm, i.e. the number of singular values above :data:`ALIAS_TOL`
     times the largest.
@@ -571,9 +571,18 @@ def _subset_rank(m: np.ndarray):
     orthonormal, so ``m[:, s]`` and the small ``R[:, s]`` have the same singular values (to
     rounding: QR is backward stable, Golub & Van Loan 5.2.11) and each rank is an SVD of a
     k x k matrix instead of an n x k one. Not the Gram matrix ``m'm``: squaring would put the
-    relative tolerance 1e-7 at 1e-14, within rounding."""
+    relative tolerance 1e-7 at 1e-14, within rounding.
+
+    ``extra`` (k x e): further columns ``m @ extra``, numbered after those of ``m``; their R
+    columns are ``R @ extra`` and their norms those of ``R @ extra`` (``Q`` keeps norms), so
+    combinations of ``m``'s columns (the genotype codings from the het and hom indicators) add
+    no n-row work."""
     norms = np.linalg.norm(m, axis=0)
     r = np.linalg.qr(m, mode="r")
+    if extra is not None:
+        combined = r @ extra
+        r = np.column_stack([r, combined])
+        norms = np.concatenate([norms, np.linalg.norm(combined, axis=0)])
 
     def rank(columns: list[int]) -> int:
         cols = [j for j in columns if norms[j] > 0]
@@ -642,21 +651,27 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
     ``aliased with additive ...`` and family ``none`` (counted once). The dosage additive
     model (``dosage``) is left out (its column is the dosage).
     """
+    # each coding as a combination of the het and hom indicators (additive: g = het + 2 hom)
     cols = {
-        "codominant": np.column_stack([g == 1, g == 2]).astype(float),
-        "dominant": (g >= 1).astype(float)[:, None],
-        "recessive": (g == 2).astype(float)[:, None],
-        "overdominant": (g == 1).astype(float)[:, None],
+        "codominant": [[1.0, 0.0], [0.0, 1.0]],
+        "dominant": [[1.0], [1.0]],
+        "recessive": [[0.0], [1.0]],
+        "overdominant": [[1.0], [0.0]],
     }
     if not dosage:
-        cols["additive"] = g[:, None].astype(float)
+        cols["additive"] = [[1.0], [2.0]]
     fitted = {r.model for r in results if np.isfinite(r.p_value)}
-    # one matrix [X0, every coding]: design of a model = X0's columns and its coding's
-    rank = _subset_rank(np.column_stack([X0, *cols.values()]))
-    at, design = X0.shape[1], {}
+    # one QR of [X0, het, hom]; design of a model = X0's columns and its coding's combinations
+    p0 = X0.shape[1]
+    combine = np.zeros((p0 + 2, sum(len(c[0]) for c in cols.values())))
+    at, design = 0, {}
     for model, c in cols.items():
-        design[model] = list(range(X0.shape[1])) + list(range(at, at + c.shape[1]))
-        at += c.shape[1]
+        k = len(c[0])
+        combine[p0:, at : at + k] = c
+        design[model] = list(range(p0)) + list(range(p0 + 2 + at, p0 + 2 + at + k))
+        at += k
+    het, hom = (g == 1).astype(float), (g == 2).astype(float)
+    rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
     kept: list[str] = []
     for model in ALIAS_PREFERENCE:
         if model not in cols or model not in fitted:
