@@ -992,10 +992,12 @@ def stratum_design(
     covariates, then sex and T2DM). With fewer than ``min_n`` such samples nothing is dropped:
     the models' rows already say ``too few samples``.
     """
-    C = np.column_stack([cov_values[c][analysable] for c in cov_names]) if cov_names else None
-    if C is None:
+    if not cov_names:
         return regression.CovariateDesign([], [], [])
-    C = C[np.isfinite(C).all(axis=1)]
+    complete = analysable.copy()
+    for c in cov_names:
+        complete &= np.isfinite(cov_values[c])
+    C = np.column_stack([cov_values[c][complete] for c in cov_names])
     if C.shape[0] < min_n:
         return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
     return regression.covariate_design(C, cov_names, tol=tol)

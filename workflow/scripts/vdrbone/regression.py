@@ -1024,7 +1024,9 @@ def covariate_design(covariates, names, *, tol: float = RANK_TOL) -> CovariateDe
         raise ValueError(f"covariates must be (n, {len(names)}) for {len(names)} names, got shape {c.shape}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    c = c[np.isfinite(c).all(axis=1)]
+    complete = np.isfinite(c).all(axis=1)
+    if not complete.all():
+        c = c[complete]
     n, k = c.shape
     if n == 0:
         return CovariateDesign(list(range(k)), names, [])
