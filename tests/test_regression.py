@@ -1046,3 +1046,15 @@ def test_shared_coding_factorisation_gives_each_designs_rank_verdict():
             assert shared == regression._dependent_columns(X), (label, spec.model)
             verdicts.append(bool(shared))
         assert any(verdicts) == (label not in ("independent", "no hom")), label
+
+
+def test_loglik_mu_equals_the_where_formula_to_the_bit():
+    rng = np.random.default_rng(2)
+    mu = np.concatenate([[0.0, 1.0, 0.5, 1e-300, 1 - 1e-16], rng.random(5000)])
+    case = rng.random(mu.size) < 0.3
+    w = np.where(rng.random(mu.size) < 0.1, 0.0, rng.random(mu.size))
+    for c in (case, np.r_[[False, True, True, True, False], case[5:]]):
+        with np.errstate(divide="ignore"):
+            terms = np.log(np.where(c, mu, 1.0 - mu))
+        assert regression._loglik_mu(mu, c) == float(terms.sum())
+        assert regression._loglik_mu(mu, c, w) == float(w[w > 0] @ terms[w > 0])

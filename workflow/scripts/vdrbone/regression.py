@@ -155,8 +155,10 @@ def _weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _loglik_mu(mu: np.ndarray, case: np.ndarray, weights: np.ndarray | None = None) -> float:
     # binomial log-likelihood from fitted probabilities (-inf when a fitted probability is 0 or 1)
+    # mu for cases, 1 - mu for controls (the values of np.where(case, mu, 1 - mu), in one array)
+    terms = np.subtract(1.0, mu, out=mu.copy(), where=~case)
     with np.errstate(divide="ignore"):
-        terms = np.log(np.where(case, mu, 1.0 - mu))
+        np.log(terms, out=terms)
     if weights is None:
         return float(terms.sum())
     return float(weights[weights > 0] @ terms[weights > 0])
