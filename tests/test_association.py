@@ -883,3 +883,27 @@ def test_genotype_matrices_match_a_per_row_fill():
         assert_allclose(genotype_matrix(calls, samples, variants, column), want)
     with pytest.raises(ValueError, match="more than once"):
         genotype_matrix(pd.concat([calls, calls.iloc[:1]]), samples, variants, "effect_count")
+
+
+def test_subset_rank_of_combined_columns_equals_the_explicit_columns():
+    # mark_aliased_models: the codings as combinations of [het, hom] (extra=) give the ranks of
+    # the explicit [X0, codings] matrix; with and without effect-allele homozygotes, and with a
+    # covariate collinear with a coding
+    rng = np.random.default_rng(8)
+    n = 3000
+    age = rng.normal(60, 9, n)
+    for label in ("all classes", "no hom", "het as covariate"):
+        g = rng.choice([0.0, 1.0], n) if label == "no hom" else rng.integers(0, 3, n).astype(float)
+        het, hom = (g == 1).astype(float), (g == 2).astype(float)
+        X0 = np.column_stack([np.ones(n), age, het] if label == "het as covariate" else [np.ones(n), age])
+        codings = [het, hom, het + hom, hom, het, g]
+        combine = np.zeros((X0.shape[1] + 2, 6))
+        combine[-2:] = [[1, 0, 1, 0, 1, 1], [0, 1, 1, 1, 0, 2]]
+        explicit = association._subset_rank(np.column_stack([X0, het, hom, *codings]))
+        combined = association._subset_rank(np.column_stack([X0, het, hom]), combine)
+        p = X0.shape[1] + 2
+        base = list(range(X0.shape[1]))
+        subsets = [
+            base + [p + a for a in extra] for extra in ([0, 1], [2], [3], [4], [5], [2, 5], [0, 1, 5], [])
+        ]
+        assert [combined(s) for s in subsets] == [explicit(s) for s in subsets], label

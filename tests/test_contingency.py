@@ -629,3 +629,32 @@ def test_bad_strata_shape_raises():
         ct.mantel_haenszel(np.zeros((3, 2, 3)))
     with pytest.raises(ValueError, match="1-D of equal length"):
         ct.anova_by_genotype([1.0, 2.0], [0])
+
+
+def test_midranks_equal_scipy_rankdata():
+    """Kruskal-Wallis ranks from one stable sort: the mid-ranks of scipy.stats.rankdata and the tie
+    counts of np.unique, exactly."""
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(11)
+    for x in (
+        rng.normal(size=500),
+        np.round(rng.normal(size=5000), 1),
+        np.array([2.0, 2.0, 2.0]),
+        np.array([1.0]),
+        np.array([]),
+    ):
+        ranks, ties = ct.midranks(x)
+        assert np.array_equal(ranks, rankdata(x))
+        assert np.array_equal(ties, np.unique(x, return_counts=True)[1])
+
+
+def test_genotype_levels_by_counting_equal_np_unique():
+    rng = np.random.default_rng(5)
+    cases = (rng.integers(0, 3, 999).astype(float), np.array([2.0, 2.0]), np.array([]), np.array([0.5, 1.0]),
+             np.array([1e6, 3.0]), rng.integers(1, 3, 50).astype(float))  # fmt: skip
+    for g in cases:
+        levels, codes = ct._levels_and_codes(g)
+        ref_levels, ref_codes = np.unique(g, return_inverse=True)
+        assert np.array_equal(levels, ref_levels) and levels.dtype == ref_levels.dtype
+        assert np.array_equal(codes, ref_codes)

@@ -950,3 +950,111 @@ def test_rank_checks_and_linear_fit_reuse_one_qr_of_the_widest_design():
     assert given.rss == pytest.approx(own.rss, rel=1e-12) and given.loglik == pytest.approx(
         own.loglik, rel=1e-12
     )
+
+
+def test_distribution_tails_equal_scipy_stats_to_the_bit():
+    """chi2_sf, f_sf and chi2_ppf (scipy.special kernels, no scipy.stats import) return exactly
+    what scipy.stats.chi2 / f return, edge values included; Z95 is norm.ppf(0.975)."""
+    rng = np.random.default_rng(3)
+    xs = [
+        0.0,
+        -0.0,
+        -1.0,
+        1e-300,
+        1e-12,
+        math.inf,
+        math.nan,
+        *rng.exponential(3, 200),
+        *rng.exponential(1e-4, 50),
+    ]
+    for x in xs:
+        for df in (1, 2, 3):
+            assert_allclose(regression.chi2_sf(x, df), stats.chi2.sf(x, df), rtol=0, atol=0, equal_nan=True)
+        for dfn, dfd in ((1, 97.0), (2, 99_990.0), (1, 3.0)):
+            assert_allclose(
+                regression.f_sf(x, dfn, dfd), stats.f.sf(x, dfn, dfd), rtol=0, atol=0, equal_nan=True
+            )
+    for q in (0.5, 0.9, 0.95, 0.99):
+        assert regression.chi2_ppf(q, 1) == stats.chi2.ppf(q, 1)
+    assert regression.Z95 == stats.norm.ppf(0.975)
+
+
+def test_warm_start_skips_the_default_start_only_when_clearly_better(monkeypatch):
+    """fit_logistic with ``start`` gives bit-identical fits whether or not the default start's
+    log-likelihood is evaluated (the bound only skips it when the warm start is clearly better);
+    a worse start still falls back to the default, with and without prior weights."""
+    rng = np.random.default_rng(21)
+    n = 3000
+    X = np.column_stack([np.ones(n), rng.normal(60, 8, n), rng.integers(0, 3, n)])
+    y = (rng.random(n) < special.expit(-3 + 0.04 * X[:, 1] + 0.2 * X[:, 2])).astype(float)
+    w = rng.random(n)
+    null = fit_logistic(X[:, :2], y)
+    starts = {"null": np.append(null.beta, 0.0), "poor": np.array([5.0, -0.5, 3.0])}
+    for weights in (None, w):
+        for label, start in starts.items():
+            got = fit_logistic(X, y, start=start, weights=weights)
+            with monkeypatch.context() as m:
+                m.setattr(regression, "_default_loglik_bound", lambda *a: math.inf)
+                ref = fit_logistic(X, y, start=start, weights=weights)
+            assert np.array_equal(got.beta, ref.beta) and got.loglik == ref.loglik, label
+            assert got.n_iter == ref.n_iter and np.array_equal(got.cov, ref.cov), label
+        # the bound is above the default start's log-likelihood
+        b0 = regression._start(X, y, weights)
+        default = regression._loglik_mu(special.expit(X @ b0), y > 0, weights)
+        assert regression._default_loglik_bound(X, y > 0, weights, b0[0]) >= default
+    assert regression._default_loglik_bound(X[:, 1:], y > 0, None, 0.0) == math.inf
+
+
+def test_single_valued_is_unique_count_below_two():
+    for a in (
+        np.array([]),
+        np.array([1.0]),
+        np.array([2.0, 2.0]),
+        np.array([0.0, 1.0, 1.0]),
+        np.array([-0.0, 0.0]),
+    ):
+        assert regression._single_valued(a) == (len(np.unique(a)) < 2)
+
+
+def test_shared_coding_factorisation_gives_each_designs_rank_verdict():
+    """The rank checks of the binary genetic models read each design's R off one QR of
+    [X0, het, hom] (_coding_r): same verdict as a QR of the design itself, collinear codings
+    (a covariate equal to a genotype coding) and an absent class included."""
+    rng = np.random.default_rng(17)
+    n = 1500
+    g = rng.integers(0, 3, n).astype(float)
+    het, hom = (g == 1).astype(float), (g == 2).astype(float)
+    age = rng.normal(60, 8, n)
+    covariates = {
+        "independent": [age],
+        "het as covariate": [age, het],
+        "g as covariate": [age, 2 * g + 1],
+        "carrier as covariate": [het + hom],
+        "no hom": [age],
+    }
+    for label, cols in covariates.items():
+        gg = np.where(g == 2, 1.0, g) if label == "no hom" else g
+        X0 = np.column_stack([np.ones(n), *cols])
+        specs = regression._specs(gg, None, 2)
+        wide = np.linalg.qr(np.column_stack([X0, (gg == 1).astype(float), (gg == 2).astype(float)]), mode="r")
+        verdicts = []
+        for spec in specs:
+            if spec.note:
+                continue
+            X = np.column_stack([X0, spec.columns])
+            shared = regression._dependent_columns(X, regression._coding_r(wide, X0.shape[1], spec.basis))
+            assert shared == regression._dependent_columns(X), (label, spec.model)
+            verdicts.append(bool(shared))
+        assert any(verdicts) == (label not in ("independent", "no hom")), label
+
+
+def test_loglik_mu_equals_the_where_formula_to_the_bit():
+    rng = np.random.default_rng(2)
+    mu = np.concatenate([[0.0, 1.0, 0.5, 1e-300, 1 - 1e-16], rng.random(5000)])
+    case = rng.random(mu.size) < 0.3
+    w = np.where(rng.random(mu.size) < 0.1, 0.0, rng.random(mu.size))
+    for c in (case, np.r_[[False, True, True, True, False], case[5:]]):
+        with np.errstate(divide="ignore"):
+            terms = np.log(np.where(c, mu, 1.0 - mu))
+        assert regression._loglik_mu(mu, c) == float(terms.sum())
+        assert regression._loglik_mu(mu, c, w) == float(w[w > 0] @ terms[w > 0])

@@ -46,3 +46,6 @@ def test_parquet_work_table_reads_back_as_the_tsv_would(tmp_path):
     assert isinstance(got.loc[1, "genotype"], float) and np.isnan(got.loc[1, "genotype"])
     assert got["dosage"].tolist()[0] == 0.1 + 0.2
     assert not list(tmp_path.glob("*.tmp*"))
+    # columns: only those asked for that the file has, in the asked order, values as the full read
+    part = read_parquet(tmp_path / "calls.parquet", columns=["variant", "sample", "effect_count", "absent"])
+    pd.testing.assert_frame_equal(part, got[["variant", "sample", "effect_count"]], check_exact=True)

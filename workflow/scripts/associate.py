@@ -1,7 +1,7 @@
 """Snakemake adapter: all association tests of one outcome, over variants and strata, and the
 haplotype association of that outcome (haplo.glm-style GLMs; none for a time-to-event outcome)."""
 
-from vdrbone.association import associate_outcome, design_messages
+from vdrbone.association import CALL_COLUMNS, associate_outcome, design_messages
 from vdrbone.haplotypes import association_table, empty_tables
 from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
@@ -14,7 +14,8 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     settings = settings_from_config(sm.params.config)
     outcome = sm.wildcards.outcome
     panel = read_panel(sm.input.panel).select(settings.variants)
-    calls, pheno = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes)
+    # the haplotype models use a subset of these columns (sample, variant, effect_count)
+    calls, pheno = read_parquet(sm.input.calls, columns=CALL_COLUMNS), read_tsv(sm.input.phenotypes)
     result = associate_outcome(
         calls, pheno, panel, outcome=outcome, settings=settings, qc=read_tsv(sm.input.qc)
     )

@@ -66,6 +66,8 @@ BMD_COLUMNS = [
 ]  # fmt: skip
 # participant_flow.tsv: from the phenotype table to each model's sample (see participant_flow).
 FLOW_COLUMNS = ["outcome", "stratum", "variant", "step", "kind", "reason", "n"]
+# The columns of the call table that associate_outcome reads (dosage where present).
+CALL_COLUMNS = ["sample", "variant", "effect_count", "dosage"]
 MT_MIN_CARRIERS = 5
 MT_MIN_CARRIER_CASES = 1
 ALIAS_TOL = 1e-7
@@ -304,6 +306,8 @@ def associate_outcome(
     bmd_rows: list[dict] = []
     for stratum, mask in masks.items():
         flow += stratum_flow(outcome, stratum, mask, pheno, y)
+    # each covariate's values in each stratum, selected once for all variants
+    in_stratum = {stratum: {c: x[mask] for c, x in cov_values.items()} for stratum, mask in masks.items()}
     for j, v in enumerate(panel):
         g_all = G[:, j]
         dosage_all = D[:, j] if use_dosage and v.ploidy == 2 and np.isfinite(D[:, j]).any() else None
@@ -320,9 +324,10 @@ def associate_outcome(
                 _excluded_rows(rows, v, stratum, binary and not tte, excluded[v.id], max3=with_max3, tte=tte)
                 continue
             # the models' complete cases cover every covariate, dropped ones included (as R)
+            cov_s = in_stratum[stratum]
             y_reg = y[mask].copy()
             for c in cov_names:
-                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+                y_reg[~np.isfinite(cov_s[c])] = np.nan
             design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
             dropped.add(stratum, v.id, design)
             cov_names = design.names
@@ -342,11 +347,7 @@ def associate_outcome(
             if not tte:
                 for res in _unadjusted_tests(v, y_s[ok], g_s[ok], binary, small, counts, max3=with_max3):
                     rows.add(v, stratum, res)
-            C = (
-                np.column_stack([cov_values[c][mask] for c in cov_names])
-                if cov_names
-                else np.empty((mask.sum(), 0))
-            )
+            C = np.column_stack([cov_s[c] for c in cov_names]) if cov_names else np.empty((mask.sum(), 0))
             power_inputs.append((v, stratum, y_reg[in_model], g_s[in_model]))
             too_few = (
                 mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
@@ -392,21 +393,16 @@ def associate_outcome(
             designs = []
             for modifier, values, label in stratum_interactions(stratum, cov_values["t2dm"], female):
                 names = [c for c in cov_names if c != modifier]
-                Ci = (
-                    np.column_stack([cov_values[c][mask] for c in names])
-                    if names
-                    else np.empty((mask.sum(), 0))
-                )
-                designs.append((y_reg, g_s, values[mask], Ci))  # interaction_design, built if compared
+                Ci = np.column_stack([cov_s[c] for c in names]) if names else np.empty((mask.sum(), 0))
+                mod_s = values[mask]
+                designs.append((y_reg, g_s, mod_s, Ci))  # interaction_design, built if compared
                 sample = interaction_sample(*designs[-1])
                 too_few = (
-                    mt_too_few(
-                        g_s[sample], y_s[sample] if binary else None, *mt_min, groups=values[mask][sample]
-                    )
+                    mt_too_few(g_s[sample], y_s[sample] if binary else None, *mt_min, groups=mod_s[sample])
                     if v.ploidy == 1
                     else ""
                 )
-                if mask.any() and not np.isfinite(values[mask]).any():
+                if mask.any() and not np.isfinite(mod_s).any():
                     # e.g. no T2DM data at all: say so rather than "too few samples (n=0)"
                     res = TestResult(
                         model=f"interaction_{modifier}",
@@ -417,7 +413,7 @@ def associate_outcome(
                     (res,) = interactions.modifier_interaction(
                         y_reg,
                         g_s,
-                        values[mask],
+                        mod_s,
                         Ci,
                         outcome_type=outcome_type,
                         name=modifier,
@@ -432,7 +428,7 @@ def associate_outcome(
                     res = regression.interaction_test(
                         y_reg,
                         g_s,
-                        values[mask],
+                        mod_s,
                         Ci,
                         outcome_type=outcome_type,
                         modifier_name=modifier,
@@ -566,7 +562,7 @@ def mt_too_few(
     return ""
 
 
-def _subset_rank(m: np.ndarray):
+def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
     """``rank(columns)``: the numerical rank of ``m[:, columns]`` (a column may repeat) with its
     columns scaled to unit norm, i.e. the number of singular values above :data:`ALIAS_TOL`
     times the largest.
@@ -575,9 +571,18 @@ def _subset_rank(m: np.ndarray):
     orthonormal, so ``m[:, s]`` and the small ``R[:, s]`` have the same singular values (to
     rounding: QR is backward stable, Golub & Van Loan 5.2.11) and each rank is an SVD of a
     k x k matrix instead of an n x k one. Not the Gram matrix ``m'm``: squaring would put the
-    relative tolerance 1e-7 at 1e-14, within rounding."""
+    relative tolerance 1e-7 at 1e-14, within rounding.
+
+    ``extra`` (k x e): further columns ``m @ extra``, numbered after those of ``m``; their R
+    columns are ``R @ extra`` and their norms those of ``R @ extra`` (``Q`` keeps norms), so
+    combinations of ``m``'s columns (the genotype codings from the het and hom indicators) add
+    no n-row work."""
     norms = np.linalg.norm(m, axis=0)
     r = np.linalg.qr(m, mode="r")
+    if extra is not None:
+        combined = r @ extra
+        r = np.column_stack([r, combined])
+        norms = np.concatenate([norms, np.linalg.norm(combined, axis=0)])
 
     def rank(columns: list[int]) -> int:
         cols = [j for j in columns if norms[j] > 0]
@@ -646,21 +651,27 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
     ``aliased with additive ...`` and family ``none`` (counted once). The dosage additive
     model (``dosage``) is left out (its column is the dosage).
     """
+    # each coding as a combination of the het and hom indicators (additive: g = het + 2 hom)
     cols = {
-        "codominant": np.column_stack([g == 1, g == 2]).astype(float),
-        "dominant": (g >= 1).astype(float)[:, None],
-        "recessive": (g == 2).astype(float)[:, None],
-        "overdominant": (g == 1).astype(float)[:, None],
+        "codominant": [[1.0, 0.0], [0.0, 1.0]],
+        "dominant": [[1.0], [1.0]],
+        "recessive": [[0.0], [1.0]],
+        "overdominant": [[1.0], [0.0]],
     }
     if not dosage:
-        cols["additive"] = g[:, None].astype(float)
+        cols["additive"] = [[1.0], [2.0]]
     fitted = {r.model for r in results if np.isfinite(r.p_value)}
-    # one matrix [X0, every coding]: design of a model = X0's columns and its coding's
-    rank = _subset_rank(np.column_stack([X0, *cols.values()]))
-    at, design = X0.shape[1], {}
+    # one QR of [X0, het, hom]; design of a model = X0's columns and its coding's combinations
+    p0 = X0.shape[1]
+    combine = np.zeros((p0 + 2, sum(len(c[0]) for c in cols.values())))
+    at, design = 0, {}
     for model, c in cols.items():
-        design[model] = list(range(X0.shape[1])) + list(range(at, at + c.shape[1]))
-        at += c.shape[1]
+        k = len(c[0])
+        combine[p0:, at : at + k] = c
+        design[model] = list(range(p0)) + list(range(p0 + 2 + at, p0 + 2 + at + k))
+        at += k
+    het, hom = (g == 1).astype(float), (g == 2).astype(float)
+    rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
     kept: list[str] = []
     for model in ALIAS_PREFERENCE:
         if model not in cols or model not in fitted:
@@ -981,10 +992,12 @@ def stratum_design(
     covariates, then sex and T2DM). With fewer than ``min_n`` such samples nothing is dropped:
     the models' rows already say ``too few samples``.
     """
-    C = np.column_stack([cov_values[c][analysable] for c in cov_names]) if cov_names else None
-    if C is None:
+    if not cov_names:
         return regression.CovariateDesign([], [], [])
-    C = C[np.isfinite(C).all(axis=1)]
+    complete = analysable.copy()
+    for c in cov_names:
+        complete &= np.isfinite(cov_values[c])
+    C = np.column_stack([cov_values[c][complete] for c in cov_names])
     if C.shape[0] < min_n:
         return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
     return regression.covariate_design(C, cov_names, tol=tol)

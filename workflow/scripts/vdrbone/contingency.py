@@ -995,8 +995,18 @@ def _continuous_setup(y, groups, name: str):
         raise ValueError(f"{name}: y and groups must be 1-D of equal length, got {yv.shape} and {g.shape}")
     keep = np.isfinite(yv) & np.isfinite(g) & (g >= 0)
     yv, g = yv[keep], g[keep]
-    levels, codes = np.unique(g, return_inverse=True)
+    levels, codes = _levels_and_codes(g)
     return yv, codes, levels, int((~keep).sum())
+
+
+def _levels_and_codes(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(g, return_inverse=True)`` of finite codes ``g >= 0``; genotype codes (small
+    whole numbers) by counting instead of sorting."""
+    whole = g.astype(np.int64)
+    if g.size == 0 or whole.max() > 64 or not np.array_equal(whole, g):
+        return np.unique(g, return_inverse=True)
+    present = np.bincount(whole) > 0
+    return np.flatnonzero(present).astype(g.dtype), (np.cumsum(present) - 1)[whole]
 
 
 def anova_by_genotype(y, groups) -> TestResult:
@@ -1049,14 +1059,24 @@ def anova_by_genotype(y, groups) -> TestResult:
     return res
 
 
+def midranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mid-ranks of ``x`` (ties get the mean of their ranks, as ``scipy.stats.rankdata`` and R
+    ``rank``) and the size of each group of tied values (ascending values), from one stable sort."""
+    order = np.argsort(x, kind="stable")
+    xs = x[order]
+    first = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]])[: xs.size])
+    counts = np.diff(first, append=xs.size)
+    ranks = np.empty(xs.size)
+    ranks[order] = np.repeat((first + 1) + (counts - 1) / 2, counts)
+    return ranks, counts
+
+
 def kruskal_by_genotype(y, groups) -> TestResult:
     """Kruskal-Wallis rank-sum test of a continuous outcome across genotype groups, k - 1 df.
 
     Mid-ranks for ties and the tie correction 1 - sum(t^3 - t) / (n^3 - n), chi-square reference
     distribution, as R ``kruskal.test``. Missing data are dropped as in :func:`anova_by_genotype`.
     """
-    from scipy.stats import rankdata
-
     yv, codes, levels, dropped = _continuous_setup(y, groups, "kruskal_by_genotype")
     k, n = levels.size, yv.size
     res = TestResult(
@@ -1069,11 +1089,10 @@ def kruskal_by_genotype(y, groups) -> TestResult:
     if k < 2:
         res.note = NOTE_ONE_CLASS if k == 1 else "no samples"
         return res
-    ranks = rankdata(yv)
+    ranks, tie_counts = midranks(yv)
     sizes = np.bincount(codes, minlength=k).astype(float)
     rsum = np.bincount(codes, weights=ranks, minlength=k)
     h = 12.0 / (n * (n + 1)) * float((rsum**2 / sizes).sum()) - 3.0 * (n + 1)
-    _, tie_counts = np.unique(yv, return_counts=True)
     corr = 1.0 - float((tie_counts.astype(float) ** 3 - tie_counts).sum()) / (float(n) ** 3 - n)
     res.df = k - 1
     if corr <= 0:

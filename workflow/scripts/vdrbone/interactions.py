@@ -28,7 +28,6 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from vdrbone import regression, survival
 from vdrbone.results import TestResult
@@ -180,7 +179,7 @@ def modifier_interaction(
         note = survival._event_checks(y, n, p_full, min_n, min_cases)
     if note:
         return nan_rows(note)
-    if np.unique(g).size < 2:
+    if regression._single_valued(g):
         return nan_rows("monomorphic in this stratum")
     if modifier_type == "categorical":
         counts = M.sum(axis=0)
@@ -221,11 +220,11 @@ def modifier_interaction(
     if outcome_type == "continuous":
         df_res = n - p - 1
         stat = max(((rss0 - rss1) / k) / (rss1 / df_res), 0.0)
-        pval = float(stats.f.sf(stat, k, df_res))
+        pval = regression.f_sf(stat, k, df_res)
         method, extra = "linear, F test", {"df_residual": float(df_res)}
     else:
         stat = max(2.0 * (ll1 - ll0), 0.0)
-        pval = float(stats.chi2.sf(stat, k))
+        pval = regression.chi2_sf(stat, k)
         method = "logistic, LRT" if outcome_type == "binary" else survival.METHOD
         extra = {}
     method += "; per_allele = effect-allele count"
@@ -257,7 +256,7 @@ def modifier_interaction(
             r = TestResult(
                 model=by_model, term=term, estimate=est, estimate_type=etype, ci_lower=lo, ci_upper=hi,
                 standard_error=math.sqrt(v), statistic=b * b / v, df=1.0,
-                p_value=float(stats.chi2.sf(b * b / v, 1)),
+                p_value=regression.chi2_sf(b * b / v, 1),
                 method=method.split(",")[0] + ", Wald; per_allele = effect-allele count", **base,
             )  # fmt: skip
             r.extra = {"reference": ref}

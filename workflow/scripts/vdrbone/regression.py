@@ -48,12 +48,15 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, special, stats
+from scipy import linalg, optimize, special
 
 from vdrbone.results import TestResult
 
 __all__ = [
     "CovariateDesign",
+    "chi2_ppf",
+    "chi2_sf",
+    "f_sf",
     "RegressionFit",
     "covariate_design",
     "fit_logistic",
@@ -67,7 +70,7 @@ __all__ = [
     "snp_interaction_test",
 ]
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))  # scipy.stats.norm.ppf(0.975): ndtri is its kernel
 # Quasi-complete separation is assumed when a genetic coefficient or its SE grows beyond these.
 MAX_ABS_BETA = 15.0
 MAX_SE = 10.0
@@ -82,6 +85,23 @@ CLASS_ABSENT = {
     1: "genotype class absent (no heterozygotes)",
     2: "genotype class absent (no effect-allele homozygotes)",
 }
+
+
+def chi2_sf(stat: float, df: float) -> float:
+    """Upper tail of the chi-square distribution, as ``scipy.stats.chi2.sf(stat, df)``: its kernel
+    ``scipy.special.chdtrc`` (1 for ``stat <= 0``, NaN for NaN), without importing scipy.stats."""
+    return 1.0 if stat < 0 else float(special.chdtrc(df, stat))
+
+
+def chi2_ppf(q: float, df: float) -> float:
+    """Chi-square quantile, as ``scipy.stats.chi2.ppf(q, df)`` (0 < q < 1): ``2 gammaincinv(df/2, q)``."""
+    return float(2 * special.gammaincinv(df / 2, q))
+
+
+def f_sf(stat: float, dfn: float, dfd: float) -> float:
+    """Upper tail of the F distribution, as ``scipy.stats.f.sf(stat, dfn, dfd)``: its kernel
+    ``scipy.special.fdtrc`` (1 for ``stat <= 0``), without importing scipy.stats."""
+    return 1.0 if stat < 0 else float(special.fdtrc(dfn, dfd, stat))
 
 
 @dataclass
@@ -135,8 +155,10 @@ def _weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _loglik_mu(mu: np.ndarray, case: np.ndarray, weights: np.ndarray | None = None) -> float:
     # binomial log-likelihood from fitted probabilities (-inf when a fitted probability is 0 or 1)
+    # mu for cases, 1 - mu for controls (the values of np.where(case, mu, 1 - mu), in one array)
+    terms = np.subtract(1.0, mu, out=mu.copy(), where=~case)
     with np.errstate(divide="ignore"):
-        terms = np.log(np.where(case, mu, 1.0 - mu))
+        np.log(terms, out=terms)
     if weights is None:
         return float(terms.sum())
     return float(weights[weights > 0] @ terms[weights > 0])
@@ -148,6 +170,21 @@ def _start(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> n
     ybar = min(max(mean, 1e-6), 1 - 1e-6)
     beta[0] = math.log(ybar / (1 - ybar))  # X[:, 0] is the intercept
     return beta
+
+
+def _default_loglik_bound(X: np.ndarray, case: np.ndarray, weights: np.ndarray | None, b0: float) -> float:
+    """An upper bound of the log-likelihood that :func:`fit_logistic` computes at its default start
+    (intercept ``b0``, other coefficients 0), without evaluating it: every sample then has the same
+    fitted probability ``p``, so it is ``W1 log p + W0 log(1 - p)`` (W: the case and control
+    counts or weights) up to the summation's rounding (relative < n eps), far inside the margin
+    of 1e-8 relative. ``inf`` (no bound) unless the first column of ``X`` is the intercept."""
+    if not (X[:, 0] == 1.0).all():
+        return math.inf
+    p = float(special.expit(b0))
+    w1 = float(case.sum()) if weights is None else float(weights[case].sum())
+    w0 = float(case.size - case.sum()) if weights is None else float(weights[~case].sum())
+    value = w1 * math.log(p) + w0 * math.log(1.0 - p)
+    return value + 1e-8 * abs(value)
 
 
 def fit_logistic(
@@ -189,8 +226,6 @@ def fit_logistic(
             raise ValueError(f"weights must be {y.shape[0]} values >= 0, got shape {weights.shape}")
     beta = _start(X, y, weights)
     case = y > 0
-    mu = special.expit(X @ beta)
-    ll = _loglik_mu(mu, case, weights)
     warm = False
     if start is not None:
         start = np.asarray(start, dtype=float)
@@ -198,7 +233,16 @@ def fit_logistic(
             raise ValueError(f"start has shape {start.shape}, expected ({X.shape[1]},)")
         mu_start = special.expit(X @ start)
         ll_start = _loglik_mu(mu_start, case, weights)
-        if math.isfinite(ll_start) and ll_start >= ll:  # never start worse than the default
+        # clearly better than the default start: no need to evaluate that one
+        warm = math.isfinite(ll_start) and ll_start > _default_loglik_bound(X, case, weights, beta[0])
+        if warm:
+            beta, mu, ll = start.copy(), mu_start, ll_start
+    if not warm:
+        mu = special.expit(X @ beta)
+        ll = _loglik_mu(mu, case, weights)
+        if (
+            start is not None and math.isfinite(ll_start) and ll_start >= ll
+        ):  # never start worse than the default
             beta, mu, ll = start.copy(), mu_start, ll_start
             warm = True
     converged = False
@@ -466,6 +510,12 @@ def _check_common(y, effect_count, covariates, outcome_type):
     return y, g, c, n
 
 
+def _single_valued(a: np.ndarray) -> bool:
+    """True when ``a`` (no NaN) holds fewer than two distinct values: ``len(np.unique(a)) < 2``
+    without sorting."""
+    return a.size == 0 or not (a != a[0]).any()
+
+
 def _check_counts(g: np.ndarray, ploidy: int, name: str = "effect_count") -> None:
     ok = np.isnan(g) | (g == 0) | (g == 1)
     if ploidy == 2:
@@ -493,6 +543,9 @@ class _Spec:
     method_suffix: str = ""
     note: str = ""  # set when not estimable
     absent_terms: dict | None = None  # term -> note, for codominant reduced to one term
+    # (2, k): the columns as combinations of the het and hom indicators (diploid effect-allele
+    # counts; None for dosages and haploid carriers), for the shared factorisation of _coding_r
+    basis: np.ndarray | None = None
 
 
 def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
@@ -507,7 +560,9 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
         return [_Spec("carrier", ["carrier"], g[:, None], [(0,), (1,)])]
     specs = []
     # codominant: het and hom_alt vs the reference homozygote
-    cod = _Spec("codominant", ["het", "hom_alt"], np.column_stack([het, hom]), [(0,), (1,), (2,)])
+    cod = _Spec(
+        "codominant", ["het", "hom_alt"], np.column_stack([het, hom]), [(0,), (1,), (2,)], basis=np.eye(2)
+    )
     if 0 not in present:
         cod.note = CLASS_ABSENT[0]
     else:
@@ -516,23 +571,46 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
             keep = [i for i, t in enumerate(cod.terms) if t not in absent]
             cod.terms = [cod.terms[i] for i in keep]
             cod.columns = cod.columns[:, keep]
+            cod.basis = cod.basis[:, keep]
             cod.absent_terms = absent
     specs.append(cod)
 
-    def single(model, term, col, one, zero):
-        s = _Spec(model, [term], col[:, None], [one, zero])
+    def single(model, term, col, one, zero, basis):
+        s = _Spec(model, [term], col[:, None], [one, zero], basis=np.array(basis, dtype=float)[:, None])
         for grp in (one, zero):
             if not any(k in present for k in grp):
                 missing = [k for k in grp if k not in present]
                 s.note = CLASS_ABSENT[missing[0]] if len(missing) == 1 else "genotype class absent"
         return s
 
-    specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,)))
-    specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1)))
-    specs.append(single("overdominant", "het", het, (1,), (0, 2)))
-    # separating=None: an ordered coding, see _ordered_separation
-    specs.append(_Spec("additive", ["per_allele"], g[:, None], None, "; per_allele = effect-allele count"))
+    specs.append(single("dominant", "carrier", het + hom, (1, 2), (0,), [1, 1]))
+    specs.append(single("recessive", "hom_alt", hom, (2,), (0, 1), [0, 1]))
+    specs.append(single("overdominant", "het", het, (1,), (0, 2), [1, 0]))
+    # separating=None: an ordered coding, see _ordered_separation; g = het + 2 hom
+    specs.append(
+        _Spec(
+            "additive",
+            ["per_allele"],
+            g[:, None],
+            None,
+            "; per_allele = effect-allele count",
+            basis=np.array([[1.0], [2.0]]),
+        )
+    )
     return specs
+
+
+def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
+    """R factor of the design ``[X0, [het, hom] basis]`` from the R factor ``wide`` of
+    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks.
+
+    With ``[X0, het, hom] = Q wide``, the design is ``Q`` times the same combination of the
+    columns of ``wide``; ``Q`` is orthonormal, so the small matrix's R is the design's R up to the
+    signs of its rows and rounding (as :func:`vdrbone.association._subset_rank`; Golub & Van
+    Loan, Matrix Computations, 5.2): one QR of the n x (p0 + 2) matrix replaces one per genetic
+    model.
+    """
+    return np.linalg.qr(np.column_stack([wide[:, :p0], wide[:, p0:] @ basis]), mode="r")
 
 
 def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: str = "") -> list[TestResult]:
@@ -642,7 +720,7 @@ def penalised_lrt(X, y, fit: RegressionFit, idx, *, weights=None) -> tuple[float
     if not restricted.converged:
         return math.nan, math.nan
     plr = max(2.0 * (fit.penalised_loglik - restricted.penalised_loglik), 0.0)
-    return plr, float(stats.chi2.sf(plr, int(fixed.sum())))
+    return plr, chi2_sf(plr, int(fixed.sum()))
 
 
 def profile_limits(
@@ -660,7 +738,7 @@ def profile_limits(
     covariates); the limit then belongs to the maximum reached from these starts. ``weights``:
     the prior weights of ``fit`` (see :func:`fit_firth`).
     """
-    target = fit.penalised_loglik - 0.5 * float(stats.chi2.ppf(level, 1))
+    target = fit.penalised_loglik - 0.5 * chi2_ppf(level, 1)
     fixed = np.zeros(X.shape[1], dtype=bool)
     fixed[j] = True
     b_hat = float(fit.beta[j])
@@ -744,7 +822,7 @@ def _firth_rows(model, terms, X, y, k, base, method_suffix, note) -> list[TestRe
         statistic=plr,
         df=float(k),
         p_value=p_value,
-        wald_p_value=float(stats.chi2.sf(wald, k)),
+        wald_p_value=chi2_sf(wald, k),
         method=method,
         note=note,
     )
@@ -796,7 +874,7 @@ def _fit_vs_null(
             base,
             statistic=f,
             df=float(k),
-            p_value=float(stats.f.sf(f, k, df_res)),
+            p_value=f_sf(f, k, df_res),
             aic=aic,
             method="linear, F test" + method_suffix,
         )
@@ -833,9 +911,9 @@ def _fit_vs_null(
         base,
         statistic=lr,
         df=float(k),
-        p_value=float(stats.chi2.sf(lr, k)),
+        p_value=chi2_sf(lr, k),
         aic=-2.0 * fit.loglik + 2.0 * p,
-        wald_p_value=float(stats.chi2.sf(wald, k)),
+        wald_p_value=chi2_sf(wald, k),
         method="logistic, LRT" + method_suffix,
     )
     for r in rows:
@@ -948,7 +1026,9 @@ def covariate_design(covariates, names, *, tol: float = RANK_TOL) -> CovariateDe
         raise ValueError(f"covariates must be (n, {len(names)}) for {len(names)} names, got shape {c.shape}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    c = c[np.isfinite(c).all(axis=1)]
+    complete = np.isfinite(c).all(axis=1)
+    if not complete.all():
+        c = c[complete]
     n, k = c.shape
     if n == 0:
         return CovariateDesign(list(range(k)), names, [])
@@ -1122,12 +1202,19 @@ def _genetic_models(
     note = sample_checks(y, binary, n, 1 + c.shape[1] + k_gen, min_n, min_cases)
     if note:
         return all_nan(note)
-    if (np.ptp(ds) == 0) if ds is not None else len(np.unique(g)) < 2:
+    if (np.ptp(ds) == 0) if ds is not None else _single_valued(g):
         return all_nan("monomorphic in this stratum")
     if checks_only:
         return all_nan("")
     X0 = np.column_stack([np.ones(n), c])
-    note = collinear_note(X0, names)
+    specs = _specs(g, ds, ploidy)
+    # Binary outcome, diploid counts: one QR of [X0, het, hom] serves the rank checks of X0 and of
+    # every genotype coding (_coding_r). Linear: the QR of each [X, y] is the fit itself (its
+    # numbers to the bit), and also gives that design's rank check.
+    wide = None
+    if binary and all(spec.basis is not None for spec in specs):
+        wide = np.linalg.qr(np.column_stack([X0, (g == 1).astype(float), (g == 2).astype(float)]), mode="r")
+    note = collinear_note(X0, names, r=wide)
     if note:
         return all_nan(note)
 
@@ -1137,14 +1224,16 @@ def _genetic_models(
         force_firth = "firth-fallback: covariate-only model did not converge"
 
     rows: list[TestResult] = []
-    for spec in _specs(g, ds, ploidy):
+    for spec in specs:
         if spec.note:
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
             continue
         X = np.column_stack([X0, spec.columns])
-        # linear: one QR of [X, y] gives the rank check and the fit
-        raug = None if binary else np.linalg.qr(np.column_stack([X, y]), mode="r")
-        if _dependent_columns(X, raug):
+        if binary:
+            r_design = None if wide is None else _coding_r(wide, X0.shape[1], spec.basis)
+        else:  # one QR of [X, y] gives the rank check and the fit
+            r_design = np.linalg.qr(np.column_stack([X, y]), mode="r")
+        if _dependent_columns(X, r_design):
             rows += _nan_rows(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
@@ -1162,7 +1251,7 @@ def _genetic_models(
             method_suffix=spec.method_suffix,
             separated=separated,
             force_firth=force_firth,
-            raug=raug,
+            raug=None if binary else r_design,
         )
         if spec.absent_terms:
             for r in got:
@@ -1250,11 +1339,11 @@ def interaction_test(
     note = sample_checks(y, binary, n, c.shape[1] + 4, min_n, min_cases)
     if note:
         return nan(note)
-    if len(np.unique(g)) < 2:
+    if _single_valued(g):
         return nan("monomorphic in this stratum")
-    if len(np.unique(m)) < 2:
+    if _single_valued(m):
         return nan(f"modifier {modifier_name} constant in this stratum")
-    if len(np.unique(g[m == 1])) < 2 or len(np.unique(g[m == 0])) < 2:
+    if _single_valued(g[m == 1]) or _single_valued(g[m == 0]):
         return nan(f"monomorphic within a {modifier_name} group")
     if checks_only:
         return nan("")

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
+from scipy import linalg
 
 from vdrbone import regression
 from vdrbone.results import TestResult
@@ -390,9 +390,7 @@ def ph_test(
         kk = list(range(p)) + [p + c for c in cols]
         u = np.concatenate([np.zeros(p), u2[cols]])
         chisq = float(u @ linalg.solve(imat[np.ix_(kk, kk)], u, assume_a="sym"))
-        out.append(
-            {"term": name, "chisq": chisq, "df": len(cols), "p": float(stats.chi2.sf(chisq, len(cols)))}
-        )
+        out.append({"term": name, "chisq": chisq, "df": len(cols), "p": regression.chi2_sf(chisq, len(cols))})
     return pd.DataFrame(out, columns=["term", "chisq", "df", "p"])
 
 
@@ -483,7 +481,7 @@ def cox_vs_null(
                 standard_error=float(sj),
                 statistic=lr,
                 df=float(k),
-                p_value=float(stats.chi2.sf(lr, k)),
+                p_value=regression.chi2_sf(lr, k),
                 aic=-2.0 * fit.loglik + 2.0 * p,
                 method=METHOD + method_suffix,
                 **base,

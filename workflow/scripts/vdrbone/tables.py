@@ -36,10 +36,16 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
         df.to_parquet(tmp, index=False)
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a table written by :func:`write_parquet`; missing text values come back as NaN, as
-    :func:`read_tsv` gives them."""
-    df = pd.read_parquet(path)
+    :func:`read_tsv` gives them. ``columns``: read only those of these the file has (the text
+    columns a job does not need are the slow part of reading the calls table)."""
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        have = set(pq.read_schema(path).names)
+        columns = [c for c in columns if c in have]
+    df = pd.read_parquet(path, columns=columns)
     for col in df.select_dtypes(include="object").columns:
         missing = df[col].isna()
         if missing.any():
