@@ -46,3 +46,28 @@ def test_parquet_work_table_reads_back_as_the_tsv_would(tmp_path):
     assert isinstance(got.loc[1, "genotype"], float) and np.isnan(got.loc[1, "genotype"])
     assert got["dosage"].tolist()[0] == 0.1 + 0.2
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+def test_parquet_columns_and_categorical_read_the_same_values(tmp_path):
+    """read_parquet(columns=..., categorical=...): the chosen columns, text columns as pandas
+    Categorical with the same values (missing stays missing) as the plain read."""
+    calls = pd.DataFrame(
+        {
+            "sample": ["S1", "007", "S3", "S1"],
+            "variant": ["rs731236", "rs731236", "m.4823", "m.4823"],
+            "genotype": ["A/G", None, "C", "T"],
+            "effect_count": [1.0, np.nan, 1.0, 0.0],
+            "status": ["called", "missing", "called", None],
+        }
+    )
+    write_parquet(calls, tmp_path / "calls.parquet")
+    plain = read_parquet(tmp_path / "calls.parquet")
+    got = read_parquet(
+        tmp_path / "calls.parquet",
+        columns=["sample", "status", "effect_count"],
+        categorical=["sample", "status"],
+    )
+    assert list(got.columns) == ["sample", "status", "effect_count"]
+    assert isinstance(got["sample"].dtype, pd.CategoricalDtype) and got["effect_count"].dtype == float
+    pd.testing.assert_frame_equal(got.astype({"sample": object, "status": object}), plain[got.columns])
+    assert got["status"].isna().tolist() == [False, False, False, True]
