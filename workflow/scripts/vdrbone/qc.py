@@ -116,7 +116,7 @@ def _positions(values: pd.Series, labels, *, as_text: bool = False) -> np.ndarra
     with ``categorical``) is looked up once per category and mapped through its codes, so a long
     calls table costs no string hashing per row; a missing value is looked up as NaN (``"nan"``).
     """
-    index = pd.Index(list(labels))
+    index = pd.Index(labels if isinstance(labels, pd.Series | np.ndarray) else list(labels))
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories.append(pd.Index([np.nan]))  # code -1: missing
         lookup = index.get_indexer(categories.astype(str) if as_text else categories)
@@ -147,7 +147,10 @@ def _check_calls(calls: pd.DataFrame) -> np.ndarray:
     # (sample, variant) pairs as one integer each (codes shifted by 1: missing values are -1)
     variant = _group_codes(calls["variant"]).astype(np.int64) + 1
     pair = (_group_codes(calls["sample"]).astype(np.int64) + 1) * (int(variant.max(initial=0)) + 1) + variant
-    n_dup = pair.size - pd.unique(pair).size
+    if pair.size and pair.max() < 8 * pair.size:  # the usual case: count by a table of all pairs
+        n_dup = pair.size - int(np.count_nonzero(np.bincount(pair)))
+    else:
+        n_dup = pair.size - pd.unique(pair).size
     if n_dup:
         raise ValueError(f"calls: {n_dup} duplicated (sample, variant) rows")
     return status
@@ -211,8 +214,9 @@ def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def diploid_counts_by_set(effect_count: np.ndarray, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`diploid_counts` of several variants in several sets of samples, through one
-    scikit-allel ``GenotypeArray`` (``compress`` to each set's samples, then ``count_hom_ref``,
-    ``count_het``, ``count_hom_alt`` and ``count_alleles`` over all variants at once).
+    scikit-allel ``GenotypeArray``: its genotype classes (``is_hom_ref``, ``is_het``,
+    ``is_hom_alt``) tallied per set by one matrix product (sums of 0/1 in float64: exact), and
+    its allele counts per set by ``count_alleles_subpops``.
 
     Parameters
     ----------
@@ -232,19 +236,20 @@ def diploid_counts_by_set(effect_count: np.ndarray, sets: np.ndarray) -> tuple[n
         raise ValueError(
             f"effect_count values {sorted({float(x) for x in ec[called]} - {0, 1, 2})}; expected 0, 1 or 2"
         )
+    n_variants, k = ec.shape[0], sets.shape[0]
     gt = np.full((*ec.shape, 2), -1, dtype=np.int8)  # variants x samples x ploidy 2
     gt[called, 0] = ec[called] >= 2
     gt[called, 1] = ec[called] >= 1
     g = _allel().GenotypeArray(gt)
-    genotypes = np.zeros((ec.shape[0], len(sets), 3), dtype=np.int64)
-    alleles = np.zeros((ec.shape[0], len(sets), 2), dtype=np.int64)
-    for k, chosen in enumerate(sets):
-        gk = g.compress(chosen, axis=1)
-        genotypes[:, k] = np.column_stack(
-            [gk.count_hom_ref(axis=1), gk.count_het(axis=1), gk.count_hom_alt(axis=1)]
-        )
-        alleles[:, k] = gk.count_alleles(max_allele=1)
-    return genotypes, alleles
+    classes = np.stack([g.is_hom_ref(), g.is_het(), g.is_hom_alt()], axis=1)  # variants x 3 x n
+    tally = classes.reshape(n_variants * 3, ec.shape[1]).astype(float) @ sets.T.astype(float)
+    genotypes = np.rint(tally).astype(np.int64).reshape(n_variants, 3, k).transpose(0, 2, 1)
+    subpops = {i: np.flatnonzero(chosen) for i, chosen in enumerate(sets) if chosen.any()}
+    by_set = g.count_alleles_subpops(subpops, max_allele=1) if subpops else {}
+    alleles = np.zeros((n_variants, k, 2), dtype=np.int64)  # an empty set has no alleles
+    for i, counts in by_set.items():
+        alleles[:, i] = counts
+    return np.ascontiguousarray(genotypes), alleles
 
 
 def _variant_row(
@@ -683,7 +688,7 @@ def qc_samples(
 def analysed_samples(pheno: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
     """The phenotype rows of the samples that pass sample QC (``status`` ``ok`` in
     :func:`qc_samples`); a phenotyped sample without calls is excluded as ``no_calls``."""
-    ok = set(samples.loc[samples["status"] == "ok", "sample"].astype(str))
+    ok = samples.loc[samples["status"] == "ok", "sample"].astype(str)  # (a Series: isin of a set is slow)
     return pheno[pheno["sample"].astype(str).isin(ok)].reset_index(drop=True)
 
 
