@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -22,9 +23,72 @@ NA = "NA"
 
 
 def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write a tidy table as TSV (NA for missing, full float precision), atomically."""
-    with atomic_path(path, suffix=".gz" if Path(path).suffix == ".gz" else "") as tmp:
-        df.to_csv(tmp, sep="\t", index=False, na_rep=NA)
+    """Write a tidy table as TSV (NA for missing, full float precision), atomically.
+
+    The text is that of ``df.to_csv(sep="\\t", index=False, na_rep="NA")``; a plain table of
+    float64, integer and text columns is formatted by :func:`_tsv_text` (~2x faster at 10^5
+    rows), anything else (and gzip) by pandas.
+    """
+    gz = Path(path).suffix == ".gz"
+    text = None if gz else _tsv_text(df)
+    with atomic_path(path, suffix=".gz" if gz else "") as tmp:
+        if text is None:
+            df.to_csv(tmp, sep="\t", index=False, na_rep=NA)
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="") as fh:
+                fh.write(text)
+
+
+# characters that make the csv writer behind DataFrame.to_csv quote a field (and NUL)
+_QUOTED = ("\t", '"', "\n", "\r", "\x00")
+
+
+def _tsv_text(df: pd.DataFrame) -> str | None:
+    """The text ``df.to_csv(sep="\\t", index=False, na_rep="NA")`` writes, or None where this
+    shortcut does not apply (other column types, text that the csv writer would quote, a single
+    column, non-text column names).
+
+    Column by column as pandas formats it: a float64 value as ``str`` of the NumPy float
+    (shortest round-trip repr, the same text as Python's ``repr``), an integer as ``str``, text as
+    is, NA for a missing value; each distinct value is formatted once (floats told apart by their
+    bits, so -0.0 stays -0.0). tests/test_tables.py compares it with ``to_csv``.
+    """
+    import numpy as np
+    import pandas as pd
+
+    names = list(df.columns)
+    if len(names) < 2 or not all(isinstance(c, str) for c in names):
+        return None
+    text, columns = list(names), []
+    for j in range(len(names)):
+        column = df.iloc[:, j]
+        if not isinstance(column.dtype, np.dtype):  # extension types (Int64, category, ...)
+            return None
+        values = column.to_numpy()
+        if values.dtype == np.float64:
+            codes, distinct = pd.factorize(values.view(np.int64))
+            numbers = distinct.view(np.float64)
+            formatted = np.array([NA if x != x else repr(x) for x in numbers.tolist()], dtype=object)
+            columns.append(formatted[codes].tolist())
+        elif values.dtype.kind in "iu":
+            codes, distinct = pd.factorize(values)
+            columns.append(np.array([str(x) for x in distinct.tolist()], dtype=object)[codes].tolist())
+        elif values.dtype == object:
+            missing = pd.isna(values)
+            present = values[~missing]
+            if pd.api.types.infer_dtype(present, skipna=False) not in ("string", "empty"):
+                return None
+            values = values.copy()
+            values[missing] = NA
+            columns.append(values.tolist())
+            text.append("".join(present))
+        else:
+            return None
+    joined = "".join(text)
+    if any(c in joined for c in _QUOTED):
+        return None
+    rows = map("\t".join, zip(*columns, strict=True))
+    return os.linesep.join(["\t".join(names), *rows]) + os.linesep
 
 
 def read_tsv(path: str | Path, **kwargs) -> pd.DataFrame:
