@@ -222,8 +222,7 @@ def _parse_numeric(
 ) -> np.ndarray:
     try:  # the common case: every value a finite number or missing
         out = np.array([math.nan if v is None else float(v) for v in values], dtype=float)
-        present = np.array([v is not None for v in values], dtype=bool)
-        if np.isfinite(out[present]).all():
+        if np.isfinite(out).sum() == len(values) - values.count(None):  # every present value finite
             return out
     except ValueError:
         pass
@@ -365,8 +364,9 @@ def read_phenotypes(
     idx = {c: i for i, c in enumerate(header)}
 
     def column(name: str) -> list[str | None]:
-        missing = _with_labels({c: True for c in missing_codes}, labels.get(name))
-        return [None if v in missing else v for v in columns[idx[name]]]
+        missing = _with_labels(dict.fromkeys(missing_codes), labels.get(name))  # code -> None
+        values = columns[idx[name]]
+        return list(map(missing.get, values, values))  # None for a missing code, else the value
 
     ids = list(columns[idx[sample_column]])
     empty = [(ln, s) for ln, s in zip(lines, ids, strict=True) if s == ""]
