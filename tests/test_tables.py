@@ -112,3 +112,11 @@ def test_tsv_text_shortcut_writes_what_to_csv_writes(tmp_path):
         assert (tmp_path / "o.tsv").read_text(encoding="utf-8") == other.to_csv(
             sep="\t", index=False, na_rep="NA"
         )
+
+
+def test_parquet_columns_the_file_lacks_are_left_out(tmp_path):
+    """read_parquet(columns=...): only those asked for that the file has, in the asked order."""
+    calls = pd.DataFrame({"sample": ["S1", "S2"], "variant": ["rs1", "rs1"], "effect_count": [1.0, np.nan]})
+    write_parquet(calls, tmp_path / "calls.parquet")
+    part = read_parquet(tmp_path / "calls.parquet", ["variant", "sample", "absent"])
+    pd.testing.assert_frame_equal(part, calls[["variant", "sample"]], check_exact=True)
