@@ -103,8 +103,9 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> None:
     """Write an individual-level work table (the long calls table) as Parquet (Apache Arrow,
     dictionary-encoded text), atomically: at 500,000 people about 7x faster to write and 5x
     faster to read than gzipped TSV, and every genotype-reading job reads it. Categorical text
-    columns are stored with their dictionary as it is (no string hashing: ~2.5x faster to write
-    and to read back) and :func:`read_parquet` returns them as text."""
+    columns are stored with their dictionary as it is (no string hashing: ~2x faster to write
+    at 10^5 samples, a third smaller, read back as fast) and :func:`read_parquet` returns them as
+    text."""
     with atomic_path(path, suffix=".parquet") as tmp:
         df.to_parquet(tmp, index=False)
 
