@@ -270,3 +270,13 @@ def test_duplicate_keys_are_refused_at_any_level_with_both_lines_and_the_file(tm
     # the default config reads as with yaml.safe_load
     default = REPO / "config" / "config.yaml"
     assert load_yaml(default) == yaml.safe_load(default.read_text(encoding="utf-8"))
+
+
+def test_schema_read_by_libyaml_is_the_safe_load_schema():
+    """settings._schema parses the schema with libyaml's CSafeLoader (where PyYAML has it): the
+    same data as yaml.safe_load."""
+    from vdrbone import settings
+
+    schema = settings._schema(str(SCHEMA))
+    assert schema == yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+    assert settings._schema(str(SCHEMA)) is schema  # read once per process

@@ -109,6 +109,48 @@ def test_quoted_csv_and_blank_lines(tmp_path):
     assert read(path)["sample"].tolist()[0] == "007"
 
 
+UNQUOTED_TABLES = {
+    "plain": "id\tsex\tbmd\n1\tF\t0.9\n2\tM\tNA\n",
+    "no final line end": "id\tsex\tbmd\n1\tF\t0.9\n2\tM\t",
+    "blank and delimiter-only lines": "\n\nid\tsex\tbmd\n\n1\tF\t0.9\n\t\t\n  \t \n2\tM\t1.0\n\n\n",
+    "CRLF": "id,sex,bmd\r\n1,F,0.9\r\n\r\n2,M,\r\n",
+    "blanks around fields": "id ; sex;bmd \n 1;F ;0.9\n2 ;\x0bM;\x0c1.0\x1f\n",
+    "non-ASCII blanks": "id,sex\u00a0,bmd\n\u20031,F,0.9\u3000\n2,M\u2009,1.0\n",
+    "inner blanks kept": "id\tsex\tnote\n1\tF\ttype 2 \n",
+    "trailing delimiter": "id,sex,\n1,F,\n2,M,\n",
+    "header only": "id\tsex\tbmd\n\n",
+    "ragged row": "id;sex;bmd\n1;F;0.9\n\n2;M\n",
+    "too many fields": "id,sex,bmd\n1,F,0.9,x\n",
+    "duplicated column": "id\tsex\tid\n1\tF\t1\n",
+}
+
+
+@pytest.mark.parametrize("name", list(UNQUOTED_TABLES))
+def test_fast_split_of_unquoted_tables_equals_the_csv_reader(tmp_path, name):
+    """_split_unquoted (a table without quotes, split as one string) gives the header, columns,
+    line numbers and errors of _split_csv (csv.reader, field by field)."""
+    from vdrbone.phenotypes import _detect_delimiter, _split_csv, _split_unquoted
+
+    text = UNQUOTED_TABLES[name]
+    delimiter = _detect_delimiter(next(ln for ln in text.splitlines() if ln.strip()))
+    path = tmp_path / "pheno.txt"
+    try:
+        expected = _split_csv(text, delimiter, path=path)
+    except InputError as err:
+        with pytest.raises(InputError) as got:
+            _split_unquoted(text, delimiter, path=path)
+        assert str(got.value) == str(err)
+        return
+    assert _split_unquoted(text, delimiter, path=path) == expected
+
+
+def test_tables_with_quotes_or_lone_carriage_returns_go_to_the_csv_reader(tmp_path):
+    from vdrbone.phenotypes import _split_unquoted
+
+    for text in ('id,note\n1,"a, b"\n', "id\tsex\r1\tF\r", "id\tsex\n1\tF\x00\n"):
+        assert _split_unquoted(text, "," if "," in text else "\t", path=tmp_path / "p.txt") is None
+
+
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match=r"nope\.tsv does not exist"):
         read(tmp_path / "nope.tsv")

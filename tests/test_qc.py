@@ -20,6 +20,7 @@ from vdrbone.qc import (
     TEST_MISSING_COLUMNS,
     add_test_missing_verdict,
     diploid_counts,
+    diploid_counts_by_set,
     hwe_exact,
     hwe_exact_many,
     hwe_subsets,
@@ -29,6 +30,7 @@ from vdrbone.qc import (
     qc_variants,
 )
 from vdrbone.settings import load_yaml, settings_from_config, validate_config
+from vdrbone.tables import read_parquet, write_parquet
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = pd.read_csv(REPO / "tests" / "fixtures" / "hwe" / "plink_hardy.tsv", sep="\t")
@@ -593,3 +595,60 @@ def test_diploid_counts_through_scikit_allel_match_a_plain_count():
     np.testing.assert_array_equal(diploid_counts(np.full(4, np.nan))[0], [0, 0, 0])
     with pytest.raises(ValueError, match=r"effect_count values \[3.0\]"):
         diploid_counts(np.array([0.0, 3.0]))
+
+
+def test_diploid_counts_by_set_equal_diploid_counts_of_each_set():
+    """The batched scikit-allel counts (variants x sample sets, used by qc_variants) equal
+    diploid_counts of each variant's calls in each set, an empty set included."""
+    rng = np.random.default_rng(11)
+    ec = rng.choice([0.0, 1.0, 2.0, np.nan], size=(3, 501), p=[0.4, 0.35, 0.2, 0.05])
+    sets = rng.random((5, 501)) < [[0.5], [0.1], [1.0], [0.0], [0.9]]
+    genotypes, alleles = diploid_counts_by_set(ec, sets)
+    assert genotypes.shape == (3, 5, 3) and alleles.shape == (3, 5, 2)
+    for v in range(3):
+        for k in range(5):
+            g, a = diploid_counts(ec[v, sets[k]])
+            np.testing.assert_array_equal(genotypes[v, k], g)
+            np.testing.assert_array_equal(alleles[v, k], a)
+    with pytest.raises(ValueError, match=r"effect_count values \[3.0\]"):
+        diploid_counts_by_set(np.array([[0.0, 3.0]]), np.ones((1, 2), dtype=bool))
+
+
+def test_qc_tables_from_categorical_calls_equal_those_from_text_calls(example, tmp_path):
+    """The QC job reads the calls with categorical text columns (read_parquet(categorical=...)):
+    qc_samples, qc_variants and qc_test_missing give the same tables as from plain text columns,
+    with samples outside the phenotype table, variants not extracted and missing calls."""
+    calls, pheno, _ = example
+    panel = read_panel(REPO / "resources" / "vdr_snps.tsv").select(["rs731236", "m.4823", "m.15885"])
+    absent = pd.DataFrame(
+        {"sample": pheno["sample"], "variant": "m.15885", "effect_count": np.nan, "status": "excluded"}
+    )
+    calls = pd.concat([calls, absent], ignore_index=True)
+    write_parquet(calls, tmp_path / "calls.parquet")
+    text = read_parquet(tmp_path / "calls.parquet")
+    coded = read_parquet(tmp_path / "calls.parquet", categorical=["sample", "variant", "status"])
+    assert isinstance(coded["sample"].dtype, pd.CategoricalDtype)
+    pd.testing.assert_frame_equal(qc_samples(coded, min_call_rate=0.6), qc_samples(text, min_call_rate=0.6))
+    kw = dict(strata=["all", "t2dm", "sex"], binary_outcomes=["fracture"])
+    pd.testing.assert_frame_equal(
+        qc_variants(coded, pheno, panel, min_call_rate=0.9, hwe_p=0.05, **kw),
+        qc_variants(text, pheno, panel, min_call_rate=0.9, hwe_p=0.05, **kw),
+    )
+    pd.testing.assert_frame_equal(
+        qc_test_missing(coded, pheno, panel, p_threshold=0.5, **kw),
+        qc_test_missing(text, pheno, panel, p_threshold=0.5, **kw),
+    )
+    tm_calls, tm_pheno, tm_panel = _tm_inputs()
+    write_parquet(tm_calls, tmp_path / "tm.parquet")
+    tm_coded = read_parquet(tmp_path / "tm.parquet", categorical=["sample", "variant", "status"])
+    kw = dict(strata=["t2dm", "sex"], binary_outcomes=["fracture"])
+    pd.testing.assert_frame_equal(
+        qc_test_missing(tm_coded, tm_pheno, tm_panel, p_threshold=1e-5, **kw),
+        qc_test_missing(tm_calls, tm_pheno, tm_panel, p_threshold=1e-5, **kw),
+    )
+    pd.testing.assert_frame_equal(
+        qc_variants(tm_coded, tm_pheno, tm_panel, min_call_rate=0.95, hwe_p=1e-6, **kw),
+        qc_variants(tm_calls, tm_pheno, tm_panel, min_call_rate=0.95, hwe_p=1e-6, **kw),
+    )
+    with pytest.raises(ValueError, match="duplicated"):
+        qc_samples(pd.concat([coded, coded]))

@@ -49,3 +49,77 @@ def test_parquet_work_table_reads_back_as_the_tsv_would(tmp_path):
     # columns: only those asked for that the file has, in the asked order, values as the full read
     part = read_parquet(tmp_path / "calls.parquet", columns=["variant", "sample", "effect_count", "absent"])
     pd.testing.assert_frame_equal(part, got[["variant", "sample", "effect_count"]], check_exact=True)
+
+
+def test_parquet_columns_and_categorical_read_the_same_values(tmp_path):
+    """read_parquet(columns=..., categorical=...): the chosen columns, text columns as pandas
+    Categorical with the same values (missing stays missing) as the plain read."""
+    calls = pd.DataFrame(
+        {
+            "sample": ["S1", "007", "S3", "S1"],
+            "variant": ["rs731236", "rs731236", "m.4823", "m.4823"],
+            "genotype": ["A/G", None, "C", "T"],
+            "effect_count": [1.0, np.nan, 1.0, 0.0],
+            "status": ["called", "missing", "called", None],
+        }
+    )
+    write_parquet(calls, tmp_path / "calls.parquet")
+    plain = read_parquet(tmp_path / "calls.parquet")
+    got = read_parquet(
+        tmp_path / "calls.parquet",
+        columns=["sample", "status", "effect_count"],
+        categorical=["sample", "status"],
+    )
+    assert list(got.columns) == ["sample", "status", "effect_count"]
+    assert isinstance(got["sample"].dtype, pd.CategoricalDtype) and got["effect_count"].dtype == float
+    pd.testing.assert_frame_equal(got.astype({"sample": object, "status": object}), plain[got.columns])
+    assert got["status"].isna().tolist() == [False, False, False, True]
+
+
+def test_tsv_text_shortcut_writes_what_to_csv_writes(tmp_path):
+    """write_tsv formats plain tables itself (_tsv_text): the same text as DataFrame.to_csv for
+    floats of every magnitude (-0.0, inf, NaN, 0.1 + 0.2, 1e16, 5e-324), integers, text with NA
+    and blanks, and no rows; tables it cannot format exactly go to pandas."""
+    from vdrbone.tables import _tsv_text
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    floats = rng.standard_normal(n) * 10.0 ** rng.integers(-320, 300, n)
+    floats[:12] = [0.0, -0.0, np.inf, -np.inf, np.nan, 0.1 + 0.2, 1e16, 1e-5, 5e-324, 64.0, 1e22, 123.456]
+    frame = pd.DataFrame(
+        {
+            "sample": [f"S{i:05d}" for i in range(n)],
+            "x": floats,
+            "same": rng.choice([1.0, 0.0, np.nan, 28.5], n),
+            "k": rng.integers(-(2**62), 2**62, n),
+            "note": rng.choice(["yes", "", " a b ", None, "ünï", np.nan], n).astype(object),
+            "empty": pd.Series([None] * n, dtype=object),
+        }
+    )
+    for df in (frame, frame.iloc[:0], frame[["x", "k"]].iloc[::-3]):
+        assert _tsv_text(df) == df.to_csv(sep="\t", index=False, na_rep="NA")
+        write_tsv(df, tmp_path / "t.tsv")
+        assert (tmp_path / "t.tsv").read_text(encoding="utf-8") == df.to_csv(
+            sep="\t", index=False, na_rep="NA"
+        )
+    for other in (
+        frame.assign(note=["a\tb"] * n),  # quoted by the csv writer
+        frame.assign(note='say "x"'),
+        frame.assign(flag=True),
+        frame.assign(n=pd.array([1, None] * (n // 2), dtype="Int64")),
+        frame.assign(mixed=[1.5, "a"] * (n // 2)),
+        frame[["x"]],
+    ):
+        assert _tsv_text(other) is None
+        write_tsv(other, tmp_path / "o.tsv")
+        assert (tmp_path / "o.tsv").read_text(encoding="utf-8") == other.to_csv(
+            sep="\t", index=False, na_rep="NA"
+        )
+
+
+def test_parquet_columns_the_file_lacks_are_left_out(tmp_path):
+    """read_parquet(columns=...): only those asked for that the file has, in the asked order."""
+    calls = pd.DataFrame({"sample": ["S1", "S2"], "variant": ["rs1", "rs1"], "effect_count": [1.0, np.nan]})
+    write_parquet(calls, tmp_path / "calls.parquet")
+    part = read_parquet(tmp_path / "calls.parquet", ["variant", "sample", "absent"])
+    pd.testing.assert_frame_equal(part, calls[["variant", "sample"]], check_exact=True)

@@ -160,6 +160,23 @@ def test_gp_and_ds_dosages_agree(tmp_path):
     assert out["gp"].dosage.notna().sum() > 0
 
 
+def test_categorical_calls_have_the_same_values_and_read_back_from_parquet_as_text(tmp_path):
+    """extract_panel(categorical=True) (the extract job, for Parquet): the calls' text columns as
+    Categorical with the values of the plain table; written and read back by the tables helpers
+    they are the plain table again (a variant absent from the files included)."""
+    from vdrbone.tables import read_parquet, write_parquet
+
+    path = write_vcf(str(tmp_path / "c.vcf.gz"), TRUTH, index="tbi", include=("12",))
+    plain = extract_panel([path], PANEL)
+    coded = extract_panel([path], PANEL, categorical=True)
+    text = ["sample", "variant", "genotype", "rflp", "status"]
+    assert all(isinstance(coded.calls[c].dtype, pd.CategoricalDtype) for c in text)
+    assert (plain.calls["status"] == "excluded").any()
+    pd.testing.assert_frame_equal(coded.calls.astype(dict.fromkeys(text, object)), plain.calls)
+    write_parquet(coded.calls, tmp_path / "calls.parquet")
+    pd.testing.assert_frame_equal(read_parquet(tmp_path / "calls.parquet"), plain.calls, check_exact=True)
+
+
 def test_two_files_chr12_and_chrM_only(tmp_path, caplog):
     a = write_vcf(str(tmp_path / "chr12.vcf.gz"), TRUTH, index="tbi", include=("12",))
     b = write_vcf(

@@ -20,6 +20,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
         absent_variants=geno["absent_variants"],
         require_pass=geno["require_pass"],
         min_info=geno["min_info"],
+        categorical=True,  # text columns stored in Parquet as their dictionaries
         logger=log,
     )
     log.info(

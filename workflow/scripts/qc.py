@@ -18,7 +18,11 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     sm = snakemake  # noqa: F821
     panel = read_panel(sm.input.panel).select(sm.params.variants)
     pheno = read_tsv(sm.input.phenotypes)
-    calls = read_parquet(sm.input.calls)
+    calls = read_parquet(
+        sm.input.calls,
+        columns=["sample", "variant", "effect_count", "status"],
+        categorical=["sample", "variant", "status"],
+    )
     calls = calls[calls["sample"].isin(pheno["sample"])]
     min_rate = sm.params.qc["min_sample_call_rate"]
     samples = qc_samples(calls, min_call_rate=min_rate)

@@ -57,15 +57,20 @@ def table_one(
         # time to event: the event column (number with an event, like cases); who_class: binary
         kind = "binary" if outcome_kind(spec) != "continuous" else "continuous"
         variables.append((key, spec.get("label", key), kind))
+    values = {  # each column as numbers once, then subset per group
+        col: pd.to_numeric(pheno[col], errors="coerce").to_numpy(float)
+        for col, _, _ in variables
+        if col in pheno.columns
+    }
     rows = []
     for group in groups:
         mask = masks[group]
         n = int(mask.sum())
         rows.append({"group": group, "variable": "n", "label": "Participants", "kind": "count", "n": n})
         for col, label, kind in variables:
-            if col not in pheno.columns:
+            if col not in values:
                 continue
-            x = pd.to_numeric(pheno.loc[mask, col], errors="coerce").to_numpy(float)
+            x = values[col][mask]
             x = x[np.isfinite(x)]
             row = {
                 "group": group,

@@ -323,6 +323,7 @@ def extract_panel(
     require_pass: bool = True,
     min_info: float = 0.0,
     reader: str = "auto",
+    categorical: bool = False,
     logger=None,
 ) -> Extraction:
     """Read the panel variants from genotype files and code them against the panel's effect allele.
@@ -354,6 +355,9 @@ def extract_panel(
     reader : VCF text: ``"auto"`` (indexed bgzipped VCF text through pysam.TabixFile and numpy,
         other VCF/BCF with cyvcf2) or ``"cyvcf2"`` (every VCF/BCF with cyvcf2); both give identical
         tables (see :mod:`vdrbone.vcf_reader`).
+    categorical : the text columns of ``calls`` as pandas ``Categorical`` (the same values, built
+        from the integer codes without a string per row): for writing them to Parquet, which then
+        stores the dictionary as it is (:func:`vdrbone.tables.write_parquet`).
     logger : a :class:`logging.Logger` for warnings (missing index, duplicated records, absent
         variants, calls of another ploidy).
 
@@ -478,7 +482,7 @@ def extract_panel(
 
     absent = [(pv, row) for pv, row in zip(panel, rows, strict=True) if row["match"] == "not_found"]
     _report_absent(absent, panel, headers, build, absent_variants=absent_variants, logger=logger)
-    calls = _calls_frame(panel, samples, counts, dosages, statuses)
+    calls = _calls_frame(panel, samples, counts, dosages, statuses, categorical=categorical)
     variants = pd.DataFrame(rows).reindex(columns=VARIANT_COLUMNS)
     variants["found"] = variants["found"].astype(bool)
     for col in (
@@ -552,8 +556,9 @@ def unavailable_variants(extraction: pd.DataFrame) -> dict[str, str]:
     return dict(zip(gone["variant"].astype(str), gone["reason"].fillna("").astype(str), strict=True))
 
 
-def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
-    """The long calls table (plain object string columns, float columns).
+def _calls_frame(panel, samples, counts, dosages, statuses, *, categorical: bool = False) -> pd.DataFrame:
+    """The long calls table (plain object string columns, or with ``categorical`` Categorical
+    ones, and float columns).
 
     Fast at 10^5 samples: each string column is one integer take from a small array of names,
     and the frame is assembled without copying or consolidating the columns (``copy=False``;
@@ -570,19 +575,24 @@ def _calls_frame(panel, samples, counts, dosages, statuses) -> pd.DataFrame:
         codes[j * n : (j + 1) * n] = np.where(
             np.isnan(count), offset + len(names), offset + np.nan_to_num(count)
         )
-    variant = np.empty(n * k, dtype=object)
-    for j, vid in enumerate(panel.ids):
-        variant[j * n : (j + 1) * n] = vid
     empty = np.array([], dtype=float)
-    text = {
-        "sample": np.tile(np.array(samples, dtype=object), k),
-        "variant": variant,
-        "genotype": np.array(nuc, dtype=object)[codes],
-        "rflp": np.array(lab, dtype=object)[codes],
-        "status": np.array(STATUSES, dtype=object)[np.concatenate(statuses) if k else np.array([], int)],
+    parts = {  # each text column: its names, and each row's position among them
+        "sample": (np.array(samples, dtype=object), np.tile(np.arange(n), k)),
+        "variant": (np.array(panel.ids, dtype=object), np.repeat(np.arange(k), n)),
+        "genotype": (np.array(nuc, dtype=object), codes),
+        "rflp": (np.array(lab, dtype=object), codes),
+        "status": (np.array(STATUSES, dtype=object), np.concatenate(statuses) if k else np.array([], int)),
     }
-    # Series with dtype=object: pandas skips its datetime inference pass over each object column
-    columns = {name: pd.Series(values, dtype=object, copy=False) for name, values in text.items()}
+    if categorical:  # the same values: each distinct name a category, the positions its codes
+        columns = {}
+        for name, (names, at) in parts.items():
+            distinct = pd.Categorical(names)
+            columns[name] = pd.Series(pd.Categorical.from_codes(distinct.codes[at], dtype=distinct.dtype))
+    else:
+        # Series with dtype=object: pandas skips its datetime inference pass over each object column
+        columns = {
+            name: pd.Series(names[at], dtype=object, copy=False) for name, (names, at) in parts.items()
+        }
     columns |= {
         "effect_count": np.concatenate(counts).astype(float, copy=False) if k else empty,
         "dosage": np.concatenate(dosages).astype(float, copy=False) if k else empty,

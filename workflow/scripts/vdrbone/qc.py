@@ -8,6 +8,8 @@ called.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 from scipy.special import gammaln
@@ -41,10 +43,11 @@ QC_SAMPLE_COLUMNS = [
 ]  # fmt: skip
 
 
-def _hwe_one(n_het: int, n_hom1: int, n_hom2: int, midp: bool) -> float:
+def _hwe_one(n_het: int, n_hom1: int, n_hom2: int) -> tuple[float, float]:
+    """(p, mid-p) of :func:`hwe_exact`, both from one vector of het-count probabilities."""
     n = n_het + n_hom1 + n_hom2
     if n == 0:
-        return np.nan
+        return np.nan, np.nan
     rare = 2 * min(n_hom1, n_hom2) + n_het  # copies of the less common allele (<= n)
     hets = np.arange(rare % 2, rare + 1, 2, dtype=float)
     homr = (rare - hets) / 2
@@ -56,9 +59,8 @@ def _hwe_one(n_het: int, n_hom1: int, n_hom2: int, midp: bool) -> float:
     total = prob.sum()
     tie = np.abs(prob - p_obs) <= TIE_RELATIVE * p_obs
     below = (prob < p_obs) & ~tie
-    if midp:
-        return float((prob[below].sum() + 0.5 * prob[tie].sum()) / total)
-    return float(min(1.0, (prob[below].sum() + prob[tie].sum()) / total))
+    p_below, p_tie = prob[below].sum(), prob[tie].sum()
+    return float(min(1.0, (p_below + p_tie) / total)), float((p_below + 0.5 * p_tie) / total)
 
 
 def hwe_exact(n_het: int, n_hom1: int, n_hom2: int, *, midp: bool = False) -> float:
@@ -84,7 +86,7 @@ def hwe_exact(n_het: int, n_hom1: int, n_hom2: int, *, midp: bool = False) -> fl
     counts = [n_het, n_hom1, n_hom2]
     if any(int(c) != c or c < 0 for c in counts):
         raise ValueError(f"genotype counts must be non-negative integers, got {counts}")
-    return _hwe_one(int(n_het), int(n_hom1), int(n_hom2), midp)
+    return _hwe_one(int(n_het), int(n_hom1), int(n_hom2))[int(midp)]
 
 
 def hwe_exact_many(n_het, n_hom1, n_hom2, *, midp: bool = False) -> np.ndarray:
@@ -93,7 +95,7 @@ def hwe_exact_many(n_het, n_hom1, n_hom2, *, midp: bool = False) -> np.ndarray:
         np.asarray(n_het, dtype=float), np.asarray(n_hom1, dtype=float), np.asarray(n_hom2, dtype=float)
     )
     out = np.full(het.shape, np.nan)
-    cache: dict[tuple[int, int, int], float] = {}
+    cache: dict[tuple[int, int, int], tuple[float, float]] = {}
     for idx in np.ndindex(het.shape):
         c = (het[idx], h1[idx], h2[idx])
         if any(np.isnan(x) for x in c):
@@ -102,31 +104,56 @@ def hwe_exact_many(n_het, n_hom1, n_hom2, *, midp: bool = False) -> np.ndarray:
             raise ValueError(f"genotype counts must be non-negative integers, got {c} at {idx}")
         key = (int(c[0]), min(int(c[1]), int(c[2])), max(int(c[1]), int(c[2])))
         if key not in cache:
-            cache[key] = _hwe_one(*key, midp)
-        out[idx] = cache[key]
+            cache[key] = _hwe_one(*key)
+        out[idx] = cache[key][int(midp)]
     return out
 
 
-def _status_counts(codes: np.ndarray) -> dict[str, int]:
-    """Counts of each of :data:`CALL_STATUSES` from status codes (positions in that tuple)."""
-    counts = np.bincount(codes, minlength=len(CALL_STATUSES))
-    return {s: int(c) for s, c in zip(CALL_STATUSES, counts, strict=True)}
+def _positions(values: pd.Series, labels, *, as_text: bool = False) -> np.ndarray:
+    """Position of each value of ``values`` among the unique ``labels`` (-1 where absent).
+
+    ``as_text`` compares ``str(value)``. A categorical column (:func:`vdrbone.tables.read_parquet`
+    with ``categorical``) is looked up once per category and mapped through its codes, so a long
+    calls table costs no string hashing per row; a missing value is looked up as NaN (``"nan"``).
+    """
+    index = pd.Index(labels if isinstance(labels, pd.Series | np.ndarray) else list(labels))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories.append(pd.Index([np.nan]))  # code -1: missing
+        lookup = index.get_indexer(categories.astype(str) if as_text else categories)
+        return lookup[values.cat.codes.to_numpy()]
+    return index.get_indexer(values.astype(str) if as_text else values)
 
 
-def _check_calls(calls: pd.DataFrame) -> None:
+def _group_codes(values: pd.Series) -> np.ndarray:
+    """Integer codes of ``values``, equal exactly where the values are (missing values: -1)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy()
+    return pd.factorize(values)[0]
+
+
+def _check_calls(calls: pd.DataFrame) -> np.ndarray:
+    """Validate the calls table; return each call's status code (position in :data:`CALL_STATUSES`)."""
     needed = {"sample", "variant", "effect_count", "status"}
     if not needed <= set(calls.columns):
         raise ValueError(f"calls lacks column(s) {sorted(needed - set(calls.columns))}")
-    bad = set(calls["status"].unique()) - set(CALL_STATUSES)
-    if bad:
+    status = _positions(calls["status"], CALL_STATUSES)
+    if (status < 0).any():
+        bad = set(calls["status"][status < 0].unique())
         raise ValueError(f"calls: unknown status value(s) {sorted(bad)}; expected {CALL_STATUSES}")
-    called = calls["status"] == "called"
-    if calls.loc[called, "effect_count"].isna().any() or calls.loc[~called, "effect_count"].notna().any():
+    called = status == _CALLED
+    missing = np.isnan(calls["effect_count"].to_numpy(dtype=float))
+    if missing[called].any() or not missing[~called].all():
         raise ValueError("calls: effect_count must be set exactly for rows with status 'called'")
-    if calls.duplicated(["sample", "variant"]).any():
-        raise ValueError(
-            f"calls: {int(calls.duplicated(['sample', 'variant']).sum())} duplicated (sample, variant) rows"
-        )
+    # (sample, variant) pairs as one integer each (codes shifted by 1: missing values are -1)
+    variant = _group_codes(calls["variant"]).astype(np.int64) + 1
+    pair = (_group_codes(calls["sample"]).astype(np.int64) + 1) * (int(variant.max(initial=0)) + 1) + variant
+    if pair.size and pair.max() < 8 * pair.size:  # the usual case: count by a table of all pairs
+        n_dup = pair.size - int(np.count_nonzero(np.bincount(pair)))
+    else:
+        n_dup = pair.size - pd.unique(pair).size
+    if n_dup:
+        raise ValueError(f"calls: {n_dup} duplicated (sample, variant) rows")
+    return status
 
 
 def hwe_subsets(hwe_samples: str, binary_outcomes: list[str]) -> list[str]:
@@ -150,6 +177,22 @@ def _hwe_reason(p: float, threshold: float, subset: str = "all") -> str:
     return f"HWE exact p {p:.3g} < {threshold:g}{where}"
 
 
+def _allel():
+    """scikit-allel, imported here rather than at module level, and without its dask front end:
+    ``import allel`` imports dask when it is installed (~0.3 s), while QC needs only the NumPy
+    ``GenotypeArray``. ``dask`` is hidden from that one import (allel then skips
+    ``allel.model.dask``, as it does where dask is absent) and visible again right after."""
+    if "allel" not in sys.modules and "dask" not in sys.modules:
+        sys.modules["dask"] = None  # type: ignore[assignment]  # `import dask` raises ImportError
+        try:
+            import allel
+        finally:
+            del sys.modules["dask"]
+    import allel
+
+    return allel
+
+
 def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Genotype and allele counts of diploid calls, through scikit-allel's ``GenotypeArray``.
 
@@ -165,30 +208,63 @@ def diploid_counts(effect_count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     alleles : int array (2,), other and effect alleles (``count_alleles``).
     """
     ec = np.asarray(effect_count, dtype=float)
+    genotypes, alleles = diploid_counts_by_set(ec[None, :], np.ones((1, ec.size), dtype=bool))
+    return genotypes[0, 0], alleles[0, 0]
+
+
+def diploid_counts_by_set(effect_count: np.ndarray, sets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`diploid_counts` of several variants in several sets of samples, through one
+    scikit-allel ``GenotypeArray``: its genotype classes (``is_hom_ref``, ``is_het``,
+    ``is_hom_alt``) tallied per set by one matrix product (sums of 0/1 in float64: exact), and
+    its allele counts per set by ``count_alleles_subpops``.
+
+    Parameters
+    ----------
+    effect_count : float array (variants, n), effect-allele counts 0/1/2; NaN: not called.
+    sets : bool array (k, n), the samples of each set.
+
+    Returns
+    -------
+    genotypes : int array (variants, k, 3); alleles : int array (variants, k, 2).
+    """
+    ec = np.asarray(effect_count, dtype=float)
+    sets = np.asarray(sets, dtype=bool)
+    if ec.ndim != 2 or sets.ndim != 2 or sets.shape[1] != ec.shape[1]:
+        raise ValueError(f"need effect_count (variants, n) and sets (k, n), got {ec.shape} and {sets.shape}")
     called = np.isfinite(ec)
     if not np.isin(ec[called], (0, 1, 2)).all():
         raise ValueError(
             f"effect_count values {sorted({float(x) for x in ec[called]} - {0, 1, 2})}; expected 0, 1 or 2"
         )
-    gt = np.full((1, ec.size, 2), -1, dtype=np.int8)  # one variant x samples x ploidy 2
-    gt[0, called, 0] = ec[called] >= 2
-    gt[0, called, 1] = ec[called] >= 1
-    import allel  # here, not at module level: it imports dask (~0.3 s in every job importing vdrbone.qc)
-
-    g = allel.GenotypeArray(gt)
-    genotypes = np.array([g.count_hom_ref(), g.count_het(), g.count_hom_alt()], dtype=np.int64)
-    return genotypes, np.asarray(g.count_alleles(max_allele=1)[0], dtype=np.int64)
+    n_variants, k = ec.shape[0], sets.shape[0]
+    gt = np.full((*ec.shape, 2), -1, dtype=np.int8)  # variants x samples x ploidy 2
+    gt[called, 0] = ec[called] >= 2
+    gt[called, 1] = ec[called] >= 1
+    g = _allel().GenotypeArray(gt)
+    classes = np.stack([g.is_hom_ref(), g.is_het(), g.is_hom_alt()], axis=1)  # variants x 3 x n
+    tally = classes.reshape(n_variants * 3, ec.shape[1]).astype(float) @ sets.T.astype(float)
+    genotypes = np.rint(tally).astype(np.int64).reshape(n_variants, 3, k).transpose(0, 2, 1)
+    subpops = {i: np.flatnonzero(chosen) for i, chosen in enumerate(sets) if chosen.any()}
+    by_set = g.count_alleles_subpops(subpops, max_allele=1) if subpops else {}
+    alleles = np.zeros((n_variants, k, 2), dtype=np.int64)  # an empty set has no alleles
+    for i, counts in by_set.items():
+        alleles[:, i] = counts
+    return np.ascontiguousarray(genotypes), alleles
 
 
 def _variant_row(
-    v, effect_count: np.ndarray, status: np.ndarray, n_samples: int, *, min_call_rate: float, hwe_p: float,
-    apply_hwe: bool,
+    v, n_samples: int, status_counts: np.ndarray, counts: list[int], alleles, *, min_call_rate: float,
+    hwe_p: float, apply_hwe: bool, hwe: dict,
 ) -> dict:  # fmt: skip
-    """QC row of one variant in one stratum and subset, from its calls' effect counts and status
-    codes (positions in :data:`CALL_STATUSES`)."""
-    ec = effect_count[status == _CALLED]
-    st = _status_counts(status)
-    n_called = int(ec.size)
+    """QC row of one variant in one stratum and subset.
+
+    ``status_counts``: the set's samples by :data:`CALL_STATUSES` (samples without a call row
+    in none); ``counts``: called genotypes by effect-allele count; ``alleles``: other and
+    effect alleles of a diploid variant (:func:`diploid_counts_by_set`); ``hwe``: a cache of
+    :func:`_hwe_one` by counts.
+    """
+    st = {s: int(c) for s, c in zip(CALL_STATUSES, status_counts, strict=True)}
+    n_called = st["called"]
     row = {
         "n_samples": n_samples,
         "n_called": n_called,
@@ -202,18 +278,8 @@ def _variant_row(
         "n_other_allele": st["other_allele"],
         "n_low_gp": st["low_gp"],
     }
-    allowed = (0, 1) if v.is_mt else (0, 1, 2)
-    if not np.isin(ec, allowed).all():
-        raise ValueError(
-            f"{v.id}: effect_count values {sorted(set(ec) - set(allowed))} for ploidy {v.ploidy}"
-        )
     notes, flags, reasons = [], [], []
-    if v.is_mt:
-        counts = [int((ec == k).sum()) for k in allowed]
-    else:
-        genotypes, alleles = diploid_counts(ec)
-        counts = [int(c) for c in genotypes]
-    labels = [v.genotype_names(k)[1] for k in allowed]
+    labels = [v.genotype_names(k)[1] for k in range(len(counts))]
     row["genotype_counts"] = ";".join(f"{lab}={c}" for lab, c in zip(labels, counts, strict=True))
     if v.is_mt:
         row.update(n_hom_other=pd.NA, n_het=pd.NA, n_hom_effect=pd.NA, hwe_p=np.nan, hwe_midp=np.nan)
@@ -225,8 +291,13 @@ def _variant_row(
         h0, h1, h2 = counts
         row.update(n_hom_other=h0, n_het=h1, n_hom_effect=h2, n_carriers=pd.NA, carrier_freq=np.nan)
         row["effect_allele_freq"] = int(alleles[1]) / int(alleles.sum()) if n_called else np.nan
-        row["hwe_p"] = hwe_exact(h1, h0, h2) if n_called else np.nan
-        row["hwe_midp"] = hwe_exact(h1, h0, h2, midp=True) if n_called else np.nan
+        if n_called:
+            key = (h1, min(h0, h2), max(h0, h2))  # the test is symmetric in the homozygotes
+            if key not in hwe:
+                hwe[key] = _hwe_one(*key)
+            row["hwe_p"], row["hwe_midp"] = hwe[key]
+        else:
+            row["hwe_p"], row["hwe_midp"] = np.nan, np.nan
         if apply_hwe and n_called and row["hwe_p"] < hwe_p:
             flags.append("hwe")
             reasons.append(_hwe_reason(row["hwe_p"], hwe_p))
@@ -286,55 +357,87 @@ def qc_variants(
     pandas.DataFrame
         Columns :data:`QC_VARIANT_COLUMNS`; rows in panel order, then subset, then stratum.
     """
-    _check_calls(calls)
+    status = _check_calls(calls)
     if "sample" not in pheno.columns:
         raise ValueError("pheno lacks column 'sample'")
-    unknown = sorted(set(calls["variant"]) - set(panel.ids))
-    if unknown:
+    col = _positions(calls["variant"], panel.ids)
+    if (col < 0).any():
+        unknown = sorted(set(calls["variant"][col < 0]))
         raise ValueError(f"calls has variant(s) {unknown} not in the panel {panel.ids}")
     missing_outcomes = [o for o in binary_outcomes if o not in pheno.columns]
     if missing_outcomes:
         raise ValueError(f"binary outcome column(s) {missing_outcomes} not in pheno")
-    samples = pheno["sample"].astype(str).to_numpy()
     masks = strata_masks(pheno, ["all", *strata])
     subsets = {"all": np.ones(len(pheno), dtype=bool)}
     for o in binary_outcomes:
         subsets[f"controls:{o}"] = (pheno[o] == 0).to_numpy(dtype=bool)
     applied = hwe_subsets(hwe_samples, binary_outcomes)
-    # each call's row in pheno (-1: not a phenotyped sample), so that a stratum's calls are one
-    # boolean take instead of a string lookup per variant, stratum and subset
-    calls = calls.assign(_row=pd.Index(samples).get_indexer(calls["sample"].astype(str)))
-    calls = calls[calls["_row"] >= 0]
-    by_variant = dict(tuple(calls.groupby("variant")))
+    # phenotyped samples x panel variants: effect count (NaN: not called) and status code
+    # (len(CALL_STATUSES): no call row), so that each stratum x subset is one row selection
+    pheno_row = _positions(calls["sample"], pheno["sample"].astype(str), as_text=True)
+    mine = pheno_row >= 0
+    n, k, no_row = len(pheno), len(panel), len(CALL_STATUSES)
+    effect_count = np.full((n, k), np.nan)
+    effect_count[pheno_row[mine], col[mine]] = calls["effect_count"].to_numpy(dtype=float)[mine]
+    codes = np.full((n, k), no_row, dtype=np.int16)
+    codes[pheno_row[mine], col[mine]] = status[mine]
+    called = codes == _CALLED
+    for j, v in enumerate(panel):  # values a variant's ploidy cannot have
+        allowed = (0, 1) if v.is_mt else (0, 1, 2)
+        ec = effect_count[called[:, j], j]
+        if not np.isin(ec, allowed).all():
+            raise ValueError(
+                f"{v.id}: effect_count values {sorted(set(ec) - set(allowed))} for ploidy {v.ploidy}"
+            )
+    sets = [
+        (subset, label, mask & smask) for subset, smask in subsets.items() for label, mask in masks.items()
+    ]
+    chosen = np.array([m for _, _, m in sets]).reshape(len(sets), n)
+    # samples by status (and no call row) and called genotypes by effect count, per set x variant
+    by_status = np.zeros((len(sets), k, no_row + 1), dtype=np.int64)
+    carriers = np.zeros((len(sets), k, 2), dtype=np.int64)  # mtDNA: non-carriers, carriers
+    offset = (no_row + 1) * np.arange(k)
+    mt = [j for j, v in enumerate(panel) if v.is_mt]
+    for i, m in enumerate(chosen):
+        by_status[i] = np.bincount((codes[m] + offset).ravel(), minlength=k * (no_row + 1)).reshape(k, -1)
+        if mt:
+            ec = effect_count[m][:, mt]
+            carriers[i, mt] = np.stack([(ec == 0).sum(axis=0), (ec == 1).sum(axis=0)], axis=1)
+    diploid = [j for j, v in enumerate(panel) if not v.is_mt]
+    genotypes, alleles = diploid_counts_by_set(effect_count[:, diploid].T, chosen)
     unavailable = unavailable or {}
+    hwe: dict = {}
     rows = []
-    for v in panel:
-        g = by_variant.get(v.id, calls.iloc[:0])
-        row_of = g["_row"].to_numpy()
-        effect_count = g["effect_count"].to_numpy(dtype=float)
-        status = pd.Index(CALL_STATUSES).get_indexer(g["status"])
-        gone = v.id in unavailable or (len(g) > 0 and (g["status"] == "excluded").all())
+    for j, v in enumerate(panel):
+        present = codes[:, j] != no_row
+        gone = v.id in unavailable or (
+            present.any() and (codes[present, j] == CALL_STATUSES.index("excluded")).all()
+        )
         why = unavailable.get(v.id) or "excluded at extraction (see extraction.tsv)"
-        for subset, smask in subsets.items():
-            for label, mask in masks.items():
-                chosen = mask & smask
-                n_chosen = int(chosen.sum())
-                take = chosen[row_of]
-                row = {"variant": v.id, "name": v.name, "stratum": label, "subset": subset}
-                row.update(
-                    _variant_row(
-                        v,
-                        effect_count[take],
-                        status[take],
-                        n_chosen,
-                        min_call_rate=min_call_rate,
-                        hwe_p=hwe_p,
-                        apply_hwe=subset in applied,
-                    )
+        for i, (subset, label, _) in enumerate(sets):
+            if v.is_mt:
+                counts = [int(c) for c in carriers[i, j]]
+                allele_counts = None
+            else:
+                counts = [int(c) for c in genotypes[diploid.index(j), i]]
+                allele_counts = alleles[diploid.index(j), i]
+            row = {"variant": v.id, "name": v.name, "stratum": label, "subset": subset}
+            row.update(
+                _variant_row(
+                    v,
+                    int(chosen[i].sum()),
+                    by_status[i, j, :no_row],
+                    counts,
+                    allele_counts,
+                    min_call_rate=min_call_rate,
+                    hwe_p=hwe_p,
+                    apply_hwe=subset in applied,
+                    hwe=hwe,
                 )
-                if gone:
-                    row.update(flag=NOT_EXTRACTED, reason=why, note="")
-                rows.append(row)
+            )
+            if gone:
+                row.update(flag=NOT_EXTRACTED, reason=why, note="")
+            rows.append(row)
     out = pd.DataFrame(rows, columns=QC_VARIANT_COLUMNS)
     _controls_verdict(out, [s for s in applied if s != "all"], hwe_p)
     for col in ("n_hom_other", "n_het", "n_hom_effect", "n_carriers"):
@@ -431,7 +534,7 @@ def qc_test_missing(
     pandas.DataFrame
         Columns :data:`TEST_MISSING_COLUMNS`; rows by outcome, then panel order, then stratum.
     """
-    _check_calls(calls)
+    status = _check_calls(calls)
     missing_outcomes = [o for o in binary_outcomes if o not in pheno.columns]
     if missing_outcomes:
         raise ValueError(f"binary outcome column(s) {missing_outcomes} not in pheno")
@@ -439,14 +542,18 @@ def qc_test_missing(
         raise ValueError(f"p_threshold must lie in [0, 1], got {p_threshold}")
     samples = pheno["sample"].astype(str)
     masks = strata_masks(pheno, ["all", *strata])
-    called = calls[(calls["status"] == "called") & calls["sample"].astype(str).isin(set(samples))]
     # samples x variants: True where called
-    rows_i = pd.Index(samples).get_indexer(called["sample"].astype(str))
-    cols_j = pd.Index(panel.ids).get_indexer(called["variant"].astype(str))
-    keep = (rows_i >= 0) & (cols_j >= 0)
+    rows_i = _positions(calls["sample"], samples, as_text=True)
+    cols_j = _positions(calls["variant"], panel.ids, as_text=True)
+    keep = (status == _CALLED) & (rows_i >= 0) & (cols_j >= 0)
     is_called = np.zeros((len(samples), len(panel.ids)), dtype=bool)
     is_called[rows_i[keep], cols_j[keep]] = True
-    excluded = calls["status"].eq("excluded").groupby(calls["variant"]).all()
+    # variants whose every call row (any sample) is 'excluded'
+    variant = _positions(calls["variant"], panel.ids)
+    n_rows = np.bincount(variant[variant >= 0], minlength=len(panel))
+    is_excluded = status == CALL_STATUSES.index("excluded")
+    n_excluded = np.bincount(variant[(variant >= 0) & is_excluded], minlength=len(panel))
+    excluded = (n_rows > 0) & (n_excluded == n_rows)
     unavailable = unavailable or {}
     out = []
     for outcome in binary_outcomes:
@@ -456,12 +563,17 @@ def qc_test_missing(
             raise ValueError(
                 f"binary outcome {outcome!r}: values other than 0/1: {sorted(set(y[bad].tolist()))[:5]}"
             )
+        # per stratum: cases and controls, and those of them missing each variant
+        tallies = {}
+        for label, mask in masks.items():
+            case, ctrl = mask & (y == 1), mask & (y == 0)
+            nc, nk = int(case.sum()), int(ctrl.sum())
+            tallies[label] = (nc, nk, nc - is_called[case].sum(axis=0), nk - is_called[ctrl].sum(axis=0))
         for j, v in enumerate(panel):
-            gone = v.id in unavailable or bool(excluded.get(v.id, False))
-            for label, mask in masks.items():
-                case, ctrl = mask & (y == 1), mask & (y == 0)
-                nc, nk = int(case.sum()), int(ctrl.sum())
-                mc, mk = int((~is_called[case, j]).sum()), int((~is_called[ctrl, j]).sum())
+            gone = v.id in unavailable or bool(excluded[j])
+            for label in masks:
+                nc, nk, mc, mk = tallies[label]
+                mc, mk = int(mc[j]), int(mk[j])
                 row = {"outcome": outcome, "variant": v.id, "name": v.name, "stratum": label,
                        "n_cases": nc, "n_controls": nk, "n_missing_cases": mc, "n_missing_controls": mk,
                        "f_miss_cases": mc / nc if nc else np.nan,
@@ -533,16 +645,16 @@ def qc_samples(
     pandas.DataFrame
         Columns :data:`QC_SAMPLE_COLUMNS`, one row per sample in order of first appearance.
     """
-    _check_calls(calls)
+    status = _check_calls(calls)
     if max_missing_rate is not None and not 0 <= max_missing_rate <= 1:
         raise ValueError(f"max_missing_rate must lie in [0, 1], got {max_missing_rate}")
     if min_call_rate is not None and not 0 <= min_call_rate <= 1:
         raise ValueError(f"min_call_rate must lie in [0, 1], got {min_call_rate}")
-    calls = calls[calls["status"] != "excluded"]  # variants extraction could not give
-    n_variants = int(calls["variant"].nunique())
+    kept = status != CALL_STATUSES.index("excluded")  # variants extraction could not give
+    status = status[kept]
+    n_variants = int(calls["variant"][kept].nunique())
     # samples (in order of first appearance) x CALL_STATUSES counts
-    codes, order = pd.factorize(calls["sample"])
-    status = pd.Index(CALL_STATUSES).get_indexer(calls["status"])
+    codes, order = pd.factorize(calls["sample"][kept])
     k = len(CALL_STATUSES)
     counts = np.bincount(codes * k + status, minlength=len(order) * k).reshape(len(order), k)
     tab = pd.DataFrame(counts, columns=list(CALL_STATUSES))
@@ -576,7 +688,7 @@ def qc_samples(
 def analysed_samples(pheno: pd.DataFrame, samples: pd.DataFrame) -> pd.DataFrame:
     """The phenotype rows of the samples that pass sample QC (``status`` ``ok`` in
     :func:`qc_samples`); a phenotyped sample without calls is excluded as ``no_calls``."""
-    ok = set(samples.loc[samples["status"] == "ok", "sample"].astype(str))
+    ok = samples.loc[samples["status"] == "ok", "sample"].astype(str)  # (a Series: isin of a set is slow)
     return pheno[pheno["sample"].astype(str).isin(ok)].reset_index(drop=True)
 
 

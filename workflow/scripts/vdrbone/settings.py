@@ -83,10 +83,8 @@ def validate_config(config: dict, schema_path: str | Path) -> dict:
 
     Raises :class:`InputError` listing every violation with the dotted key that holds it.
     """
-    with open(schema_path, encoding="utf-8") as fh:
-        schema = yaml.safe_load(fh)
     config = copy.deepcopy(config)
-    validator = _with_defaults(jsonschema.Draft7Validator)(schema)
+    validator = _with_defaults(jsonschema.Draft7Validator)(_schema(str(schema_path)))
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = "\n  - ".join(dict.fromkeys(_describe(e) for e in errors))
@@ -308,8 +306,11 @@ def suppress_below(config: dict) -> int:
 
 @functools.cache
 def _schema(schema_path: str = str(SCHEMA_PATH)) -> dict:
+    """The config schema (read once per process; not to be modified). Parsed by libyaml's
+    ``CSafeLoader`` where PyYAML has it (the same data as ``yaml.safe_load``, ~10x faster on
+    this 700-line schema, which every job reading the settings parses)."""
     with open(schema_path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def with_schema_defaults(config: Mapping) -> dict:

@@ -73,12 +73,14 @@ def strata_masks(pheno: pd.DataFrame, strata: list[str]) -> dict[str, np.ndarray
     for col in ("sex", "t2dm"):
         if col not in pheno.columns:
             raise ValueError(f"pheno lacks column {col!r}; columns are {list(pheno.columns)}")
-    masks = {}
+    masks, level_masks = {}, {}  # each (column, level) compared once: text comparisons cost at 10^5
     for label in strata_labels(strata):
         mask = np.ones(len(pheno), dtype=bool)
         for key, level in stratum_fixed(label).items():
             if level is not None:
-                mask &= (pheno[key] == level).to_numpy(dtype=bool, na_value=False)
+                if (key, level) not in level_masks:
+                    level_masks[key, level] = (pheno[key] == level).to_numpy(dtype=bool, na_value=False)
+                mask &= level_masks[key, level]
         masks[label] = mask
     return masks
 
