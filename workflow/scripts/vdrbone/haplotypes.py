@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, special, stats
+from scipy import linalg, special
 from scipy.linalg import lapack
 
 from vdrbone import families, regression
@@ -70,7 +70,7 @@ from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import HaplotypeSettings, Settings
 from vdrbone.strata import strata_masks, varying_factors
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = float(special.ndtri(0.975))  # scipy.stats.norm.ppf(0.975), without importing scipy.stats
 MIN_INFO = 0.001  # haplo.glm.control(haplo.min.info): haplotypes left out of the Louis information
 RARE_TERM_MIN = 0.001  # haplo.glm.control(sum.rare.min): a rare term needs this pooled frequency
 ABSENT_COUNT = 0.5  # a haplotype with fewer expected copies than this in a stratum is "absent"
@@ -205,7 +205,7 @@ def ld_from_table(t) -> LDResult:
     r = d / math.sqrt(p1 * (1 - p1) * p2 * (1 - p2))
     chisq = 2 * n * r * r
     res.d, res.d_prime, res.r, res.r2 = d, d / dmax, r, r * r
-    res.statistic, res.p_value = chisq, float(stats.chi2.sf(chisq, 1))
+    res.statistic, res.p_value = chisq, regression.chi2_sf(chisq, 1)
     return res
 
 
@@ -622,6 +622,8 @@ def _norm_logpdf(y, mu, scale: float) -> np.ndarray:
         x = (y - mu) / scale
         if np.isfinite(x).all():
             return (-(x**2) / 2.0 - _NORM_LOG_C) - np.log(np.full(x.shape, scale))
+    from scipy import stats  # only for a non-finite value or scale
+
     return stats.norm.logpdf(y, loc=mu, scale=scale)
 
 
@@ -751,11 +753,11 @@ def haplotype_regression(
         n, p = X.shape
         if binary:
             stat = max(2 * (fit.loglik - null.loglik), 0.0)
-            pval = float(stats.chi2.sf(stat, k))
+            pval = regression.chi2_sf(stat, k)
             label, aic = "logistic on expected haplotype counts, LRT", -2 * fit.loglik + 2 * p
         else:
             stat = max(((null.rss - fit.rss) / k) / (fit.rss / (n - p)), 0.0)
-            pval = float(stats.f.sf(stat, k, n - p))
+            pval = regression.f_sf(stat, k, n - p)
             label, aic = "linear on expected haplotype counts, F test", -2 * fit.loglik + 2 * (p + 1)
         return HaplotypeFit(
             fit.beta[-k:], fit.se[-k:], fit.loglik, null.loglik, stat, k, pval, n - p,
@@ -789,7 +791,7 @@ def haplotype_regression(
     stat = max(2 * (ll - ll0), 0.0)
     label = ("logistic" if binary else "linear") + " EM-GLM (haplo.glm), LRT"
     return HaplotypeFit(
-        beta[-k:], se, ll, ll0, stat, k, float(stats.chi2.sf(stat, k)), n - p, True, it, label, freqs=freqs
+        beta[-k:], se, ll, ll0, stat, k, regression.chi2_sf(stat, k), n - p, True, it, label, freqs=freqs
     )
 
 
@@ -998,9 +1000,9 @@ def _stratum_rows(block, em, y, C, *, binary, cov_label, min_freq, hap, min_n, m
         b, s = float(fit.beta[i]), float(fit.se[i])
         z = b / s
         if binary:
-            stat, p = z * z, float(stats.chi2.sf(z * z, 1))
+            stat, p = z * z, regression.chi2_sf(z * z, 1)
         else:
-            stat, p = z * z, float(stats.f.sf(z * z, 1, fit.df_residual))
+            stat, p = z * z, regression.f_sf(z * z, 1, fit.df_residual)
         lo, hi = b - Z95 * s, b + Z95 * s
         est = (
             (regression.safe_exp(b), regression.safe_exp(lo), regression.safe_exp(hi))
@@ -1047,7 +1049,7 @@ def _firth_results(firth: HaplotypeFirth, terms, rfl, note, merged, base_fields)
                 model="haplotype", term=rfl[h] if h is not None else "rare", estimate=regression.safe_exp(b),
                 estimate_type="OR", ci_lower=float(ci[0]), ci_upper=float(ci[1]),
                 standard_error=s, statistic=float(firth.statistic[i]), df=1.0,
-                p_value=float(firth.p_value[i]), wald_p_value=float(stats.chi2.sf((b / s) ** 2, 1)),
+                p_value=float(firth.p_value[i]), wald_p_value=regression.chi2_sf((b / s) ** 2, 1),
                 wald_ci_lower=regression.safe_exp(b - Z95 * s),
                 wald_ci_upper=regression.safe_exp(b + Z95 * s),
                 method=FIRTH_METHOD, note=why, **base_fields,

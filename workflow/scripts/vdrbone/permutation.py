@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from vdrbone.association import _qc_exclusions, genotype_matrix
 from vdrbone.panel import Panel
@@ -251,6 +250,8 @@ def _adaptive(
     """PLINK 1.9 adaptive permutation (``--perm``): per-test EMP1 and the permutations it used."""
     m = obs.size
     v = cells_.A[0].shape[0] if cells_.A else 0
+    from scipy import stats  # imported by the permutation runs only (not for a header-only table)
+
     z = float(stats.norm.ppf(1 - settings.beta / (2.0 * m)))
     success2 = np.zeros(m)  # 2 x (exceedances + ties / 2)
     stopped_at = np.zeros(m)
@@ -380,6 +381,8 @@ def permutation_outcome(
     for key in ("statistic", "emp1", "emp2", "emp1_adaptive", "n_perm_adaptive"):
         table[key] = res[key]
     df2 = table["n"].to_numpy(float) - 2
+    from scipy import stats  # imported when permuting only (not for a header-only table)
+
     with np.errstate(invalid="ignore"):
         table["p_value"] = (
             stats.chi2.sf(table["statistic"], 1) if binary else stats.f.sf(table["statistic"], 1, df2)
