@@ -7,8 +7,10 @@ summary with input checksums and warnings, QC beside reference population freque
 1", genotype tables per stratum, SNPassoc-style association tables per outcome and variant with
 forest and BMD-by-genotype plots, a sortable and filterable table of every association row,
 haplotypes and LD when their tables exist, the methods text (:mod:`vdrbone.methods`) and each
-table as a TSV download. :func:`render_report` renders the HTML page, :func:`render_pdf` the
-PDF (WeasyPrint) from the same templates. Python builds no markup: a table is
+table as a TSV download. :func:`render_report` renders the HTML page, :func:`write_pdf` the
+PDF (WeasyPrint) from the same templates (print medium). The HTML's figures are SVG; in the
+workflow's PDF (:func:`drawn_figures`) they are PNG copies at 200 dpi (:data:`PRINT_DPI`) placed
+at the SVG's size. Python builds no markup: a table is
 ``{'head': [...], 'rows': [[cell, ...], ...]}``, a cell ``{'c': content, 'cls', 'rowspan',
 'colspan'}`` and content is text, a list of contents or an element ``{'tag', 'cls', 'c', ...}``;
 the macros of ``templates/macros.html.j2`` render them.
