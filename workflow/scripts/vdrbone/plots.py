@@ -99,7 +99,7 @@ class _Drawing:
     def _submit(self, token: PendingFigure) -> None:
         if self.workers > 1:
             if self.pool is None:
-                self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_outside_block)
             token._result = self.pool.apply_async(_draw, (token._job,))
 
     def flush(self) -> None:
@@ -111,6 +111,12 @@ class _Drawing:
 
 _DRAWING: _Drawing | None = None  # inside drawn_in_parallel
 _RASTER: dict | None = None  # while _draw draws a figure with a PNG copy: {"dpi": ..., "uri": ...}
+
+
+def _outside_block() -> None:
+    """A drawing process draws each figure it is given at once (it is not inside the block)."""
+    global _DRAWING
+    _DRAWING = None
 
 
 def _deferrable(func):
