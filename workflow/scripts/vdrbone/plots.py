@@ -58,8 +58,6 @@ class PendingFigure:
 
     def _drawn(self) -> tuple[str, str | None]:
         if self._uris is None:
-            if _DRAWING is not None:
-                _DRAWING.flush()
             self._uris = self._result.get() if self._result is not None else _draw(self._job)
         return self._uris
 
@@ -84,29 +82,16 @@ class _Drawing:
         self.workers, self.raster_dpi, self.screen_only = workers, raster_dpi, set(screen_only)
         self.pool = None
         self.tokens: list[PendingFigure] = []
-        self.deferred: list[PendingFigure] = []  # screen-only figures: submitted after the others
 
     def request(self, name: str, args: tuple, kwargs: dict) -> PendingFigure:
         screen_only = name in self.screen_only
         token = PendingFigure((name, args, kwargs, None if screen_only else self.raster_dpi))
         self.tokens.append(token)
-        if screen_only:
-            self.deferred.append(token)
-        else:
-            self._submit(token)
-        return token
-
-    def _submit(self, token: PendingFigure) -> None:
-        if self.workers > 1:
+        if self.workers > 1 and not screen_only:  # screen-only: drawn here when first used
             if self.pool is None:
                 self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_outside_block)
             token._result = self.pool.apply_async(_draw, (token._job,))
-
-    def flush(self) -> None:
-        """Submit the deferred (screen-only) figures, behind every figure submitted so far."""
-        deferred, self.deferred = self.deferred, []
-        for token in deferred:
-            self._submit(token)
+        return token
 
 
 _DRAWING: _Drawing | None = None  # inside drawn_in_parallel
@@ -152,15 +137,15 @@ def drawn_in_parallel(workers: int, *, raster_dpi: int | None = None, screen_onl
 
     With ``raster_dpi``, each figure is also drawn as a PNG at that resolution for the print
     medium (:attr:`PendingFigure.raster`; WeasyPrint lays out a PNG far faster than it walks an
-    SVG), except the figures of the functions named in ``screen_only``, which are drawn after
-    all the others (the print medium does not wait for them)."""
+    SVG), except the figures of the functions named in ``screen_only``: those are drawn by the
+    caller when first used (the report: while a forked process writes the PDF, whose figures the
+    drawing processes drew first)."""
     global _DRAWING
     if _DRAWING is not None:
         raise RuntimeError("drawn_in_parallel() does not nest")
     _DRAWING = drawing = _Drawing(workers, raster_dpi, screen_only)
     try:
         yield
-        drawing.flush()
         for token in drawing.tokens:
             token._drawn()
     finally:
