@@ -9,7 +9,10 @@ into a run folder layout; the workflow itself is exercised by tests/test_run_saf
 
 from __future__ import annotations
 
+import base64
+import collections
 import copy
+import io
 import math
 import os
 import re
@@ -43,10 +46,13 @@ from vdrbone.phenotypes import match_samples, outcome_kind, read_phenotypes
 from vdrbone.qc import qc_samples, qc_samples_summary, qc_variants
 from vdrbone.report import (
     BROWSE_COLUMNS,
+    PRINT_DPI,
     SECTION_IDS,
     collect_warnings,
     conditional_section,
     differential_missingness_section,
+    drawn_figures,
+    pdf_written_aside,
     permutation_section,
     render_html,
     render_report,
@@ -938,17 +944,27 @@ def _pdftoppm() -> str | None:
     return shutil.which("pdftoppm")
 
 
+def _page_words(pdf: Path) -> list[collections.Counter]:
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [collections.Counter(page.split()) for page in text.split("\f")]
+
+
 def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
+    """The workflow's PDF (figures as PNG copies, written aside) has every page inked and the
+    pagination of the PDF with the SVG figures: each page holds the same text less the figures'."""
     pdftoppm = _pdftoppm()
     if pdftoppm is None:
         pytest.skip("pdftoppm is not installed and 'apt-get install -y poppler-utils' did not install it")
     cfg = copy.deepcopy(cohort["config"])
     cfg["outcomes"] = {"bmd_ls": cfg["outcomes"]["bmd_ls"]}  # one outcome keeps the test short
-    context = report_context(suppress_below=5, **dict(cohort["kwargs"], config=cfg))
-    print_html = render_html(context, medium="print")
+    kwargs = dict(cohort["kwargs"], config=cfg, suppress_below=5)
+    with drawn_figures(workers=2):
+        print_html = render_html(report_context(**kwargs), medium="print")
     assert "<script" not in print_html and "data:text/tab-separated-values" not in print_html
-    pdf = tmp_path / "report" / "report.pdf"
-    write_pdf(print_html, str(pdf))
+    svg_html = render_html(report_context(**kwargs), medium="print")  # figures drawn in turn: SVG
+    pdf, svg_pdf = tmp_path / "report" / "report.pdf", tmp_path / "svg.pdf"
+    with pdf_written_aside(print_html, str(pdf)):
+        write_pdf(svg_html, str(svg_pdf))
     assert pdf.read_bytes()[:5] == b"%PDF-"
     subprocess.run([pdftoppm, "-r", "30", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=600)
     pages = sorted(tmp_path.glob("page-*.png"))
@@ -957,6 +973,40 @@ def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
     assert blank == []
     text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True, text=True)
     assert "Findings" in text.stdout and "Results that pass the threshold" in text.stdout
+    raster, vector = _page_words(pdf), _page_words(svg_pdf)
+    assert len(raster) == len(vector)
+    assert [i for i, (r, v) in enumerate(zip(raster, vector, strict=True)) if r - v] == []
+    assert sum((v - r).total() for r, v in zip(raster, vector, strict=True)) > 0  # the figures' text
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
+    ppi = [int(line.split()[12]) for line in listing.stdout.splitlines()[2:]]
+    assert len(ppi) == print_html.count("<img") > 0
+    assert all(PRINT_DPI - 5 <= x <= PRINT_DPI + 5 for x in ppi), ppi  # placed at the SVG's size
+
+
+def test_pdf_written_aside_raises_when_the_pdf_fails(tmp_path):
+    with pytest.raises(RuntimeError, match="writing the PDF"):
+        with pdf_written_aside(None, str(tmp_path / "r.pdf")):  # not HTML: the forked writer fails
+            pass
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_print_medium_shows_png_copies_and_the_html_page_is_unchanged(cohort):
+    """Drawn by drawn_figures, the screen page is byte for byte the page of figures drawn in turn
+    (SVG); the print medium shows each figure's PNG copy at PRINT_DPI (the means by genotype,
+    HTML only, get none) and otherwise the same markup."""
+    with drawn_figures(workers=2):
+        context = report_context(suppress_below=0, **cohort["kwargs"])
+        lean = render_html(context, medium="print")
+        screen = render_html(context)
+    assert screen == cohort["html"]
+    imgs = re.findall(r"<img [^>]*>", lean)
+    assert len(imgs) >= 10
+    assert all(
+        'src="data:image/png;base64,' in i and f'style="image-resolution: {PRINT_DPI}dpi"' in i for i in imgs
+    )
+    svg_lean = render_html(report_context(suppress_below=0, **cohort["kwargs"]), medium="print")
+    strip = re.compile(r' src="data:[^"]*"( style="[^"]*")?')
+    assert strip.sub("", lean) == strip.sub("", svg_lean)
 
 
 def test_print_medium_keeps_each_forest_plot_and_leaves_the_detail_to_the_html(cohort):
@@ -994,9 +1044,10 @@ def test_time_to_event_counts_are_events_and_censored_not_cases_and_controls(coh
 
 
 def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
-    """The report's figures are requested inside plots.drawn_in_parallel and drawn by forked
-    processes when it ends: each comes back as the same data URI as a direct call, in order,
-    and a figure used before the block ends says so instead of rendering an empty image."""
+    """Figures requested inside plots.drawn_in_parallel are drawn by forked processes while the
+    caller goes on: each comes back as the same SVG data URI as a direct call, in order (used
+    inside the block, it waits for its drawing). With raster_dpi each also has a PNG copy of the
+    SVG's area, the same bytes drawn in parallel or in turn; the screen-only functions' have none."""
     rows = pd.DataFrame(
         {
             "stratum": ["all", "t2dm=yes", "t2dm=no"],
@@ -1013,8 +1064,118 @@ def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
     with plots.drawn_in_parallel(workers=2):
         pending = [plots.forest_plot(rows, **kw) for kw in calls]
         assert all(isinstance(p, plots.PendingFigure) and p for p in pending)
-        with pytest.raises(RuntimeError, match="before drawn_in_parallel"):
-            str(pending[0])
+        assert str(pending[1]) == serial[1]  # used inside the block: waits for it
     assert [str(p) for p in pending] == serial
+    assert [p.raster for p in pending] == [None] * len(calls)
     assert len(set(serial)) == len(serial)
     assert plots.forest_plot(rows, **calls[0]) == serial[0]  # outside the block: drawn at once
+
+    means = pd.DataFrame(
+        {
+            "stratum": ["all", "all"],
+            "genotype": ["A", "B"],
+            "n": [10, 12],
+            "mean": [1.0, 1.2],
+            "sd": [0.1, 0.2],
+        }
+    )
+    drawn = {}
+    for workers in (2, 1):
+        with plots.drawn_in_parallel(workers=workers, raster_dpi=120, screen_only=("genotype_means_plot",)):
+            figures = [plots.forest_plot(rows, **kw) for kw in calls[:2]]
+            figures.append(
+                plots.genotype_means_plot(means, strata=["all"], genotypes=["A", "B"], ylabel="y", title="t")
+            )
+        drawn[workers] = [(str(f), f.raster) for f in figures]
+    assert drawn[2] == drawn[1]
+    assert [svg for svg, _ in drawn[2][:2]] == serial[:2] and drawn[2][2][1] is None
+    for svg, png in drawn[2][:2]:
+        head = base64.b64decode(svg.split(",", 1)[1])[:1000]
+        width, height = (
+            float(x) / 72 for x in re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', head).groups()
+        )
+        image = _png_image(png)
+        assert (
+            image.mode == "L"
+            and abs(image.width - 120 * width) <= 1
+            and abs(image.height - 120 * height) <= 1
+        )
+        assert 0.005 < (np.asarray(image) < 128).mean() < 0.5  # inked, not blank
+
+
+def _png_image(uri: str):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(base64.b64decode(uri.removeprefix("data:image/png;base64,"))))
+
+
+@pytest.mark.parametrize(
+    ("colour", "transparent", "mode"),
+    [("#555555", False, "L"), ("red", False, "RGB"), ("black", True, "RGBA")],
+)
+def test_png_copy_has_the_pixels_of_savefig_in_the_fewest_channels(colour, transparent, mode):
+    """plots.png_data_uri (Agg's raw pixels, grey when every pixel is an opaque grey) holds the
+    pixels of the straightforward savefig(format="png")."""
+    fig, ax = plt.subplots(figsize=(2, 1.5))
+    ax.plot([0, 1], [0, 1], color=colour)
+    ax.set_title("title")
+    if transparent:
+        fig.patch.set_alpha(0)
+        ax.patch.set_alpha(0)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    image = _png_image(plots.png_data_uri(fig, dpi=90))
+    plt.close(fig)
+    reference = np.asarray(_png_image("data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()))
+    assert image.mode == mode
+    pixels = np.asarray(image)
+    expected = {"L": reference[..., 0], "RGB": reference[..., :3], "RGBA": reference}[mode]
+    assert pixels.shape == expected.shape and (pixels == expected).all()
+
+
+def test_records_and_pooled_classes_equal_the_dataframe_computation(cohort):
+    """report._records gives the values of rows.iloc[i]; _pool_counts / _pool_means on _classes
+    arrays give the sums, n, mean and SD of filtering the descriptive table directly."""
+    from vdrbone.report import _classes, _pool_counts, _pool_means, _records
+
+    assoc = read_tsv(cohort["tables"]["association"])
+    records = _records(assoc)
+    assert len(records) == len(assoc)
+    for i in range(0, len(assoc), 7):
+        expected = assoc.iloc[i].to_dict()
+        assert list(records[i]) == list(expected)
+        for col, value in expected.items():
+            got = records[i][col]
+            assert got == value or (pd.isna(got) and pd.isna(value)), (i, col)
+            assert str(got) == str(value)
+    pools = [(0,), (1,), (2,), (1, 2), (0, 1), (0, 2)]
+    for name, binary in (("genotype_counts", True), ("bmd_by_genotype", False)):
+        table = read_tsv(cohort["tables"][name])
+        for _, desc in table.groupby(["outcome", "variant", "stratum", "sample"]):
+            classes = _classes(desc, binary)
+            for counts in pools:
+                sub = desc[desc["effect_count"].isin(counts)]
+                if binary:
+                    for col in ("n_controls", "n_cases"):
+                        got = _pool_counts(classes, counts, col, 0)
+                        want = (
+                            float(np.nansum(pd.to_numeric(sub[col]).to_numpy(float))) if len(sub) else np.nan
+                        )
+                        assert got == want or (np.isnan(got) and np.isnan(want))
+                    continue
+                n, mean, sd = _pool_means(classes, counts, 0)
+                if sub.empty:
+                    assert np.isnan(n)
+                    continue
+                m, s, w = (
+                    sub["mean"].to_numpy(float),
+                    np.nan_to_num(sub["sd"].to_numpy(float)),
+                    sub["n"].to_numpy(float),
+                )
+                assert n == w.sum()
+                if n > 1 and (w > 0).all():
+                    grand = (w * m).sum() / w.sum()
+                    ss = ((w - 1) * s**2).sum() + (w * (m - grand) ** 2).sum()
+                    assert mean == pytest.approx(grand, rel=1e-12) and sd == pytest.approx(
+                        math.sqrt(ss / (n - 1)), rel=1e-12
+                    )

@@ -5,8 +5,7 @@ import os
 
 from vdrbone.disclosure import write_shareable_table
 from vdrbone.panel import read_panel
-from vdrbone.plots import drawn_in_parallel
-from vdrbone.report import render_html, report_context, write_pdf
+from vdrbone.report import drawn_figures, pdf_written_aside, render_html, report_context
 from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
@@ -22,7 +21,9 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
             cache = json.load(fh)
-    with drawn_in_parallel(workers=sm.threads):
+    # figures drawn by sm.threads processes while the context is built; the PDF is written by a
+    # forked process once its figures are in, while this one finishes the HTML page and tables
+    with drawn_figures(workers=sm.threads):
         context = report_context(
             run=run,
             config=config,
@@ -40,13 +41,13 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
             checksum_cache=cache,
             tscore_reference=sm.input.tscore_reference,
         )
-    html = render_html(context)
-    with open(sm.output.html, "w", encoding="utf-8") as fh:
-        fh.write(html)
+        with pdf_written_aside(render_html(context, medium="print"), sm.output.pdf):
+            html = render_html(context)
+            with open(sm.output.html, "w", encoding="utf-8") as fh:
+                fh.write(html)
+            by_name = {os.path.basename(p): p for p in sm.input.tables}
+            for out in sm.output.tables:
+                write_shareable_table(by_name[os.path.basename(out)], out, suppress_below=k)
     log.info("report written: %s (%d bytes; small-cell threshold %d)", sm.output.html, len(html), k)
-    write_pdf(render_html(context, medium="print"), sm.output.pdf)
     log.info("report written: %s (%d bytes)", sm.output.pdf, os.path.getsize(sm.output.pdf))
-    by_name = {os.path.basename(p): p for p in sm.input.tables}
-    for out in sm.output.tables:
-        write_shareable_table(by_name[os.path.basename(out)], out, suppress_below=k)
     log.info("%d shareable table(s) written (small-cell threshold %d)", len(sm.output.tables), k)

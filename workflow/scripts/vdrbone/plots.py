@@ -3,7 +3,8 @@
 Every figure is drawn with matplotlib (Agg backend) in black and greys with distinct marker shapes
 and printed numbers, so nothing is encoded by colour alone and the figures stay readable in a
 black-and-white print. :func:`figure_data_uri` turns a figure into a ``data:image/svg+xml;base64``
-URI to inline in the HTML report (no external file, deterministic bytes).
+URI to inline in the HTML report (no external file, deterministic bytes); inside
+:func:`drawn_in_parallel` a figure can also come as a PNG (:func:`png_data_uri`) for the PDF.
 """
 
 from __future__ import annotations
@@ -44,74 +45,166 @@ GREYS = ("#000000", "#555555", "#999999")
 
 
 class PendingFigure:
-    """A figure requested inside :func:`drawn_in_parallel`: its data URI once drawn (``str`` and
-    Jinja's ``__html__`` give it; true while pending, so callers' ``if plot`` checks hold)."""
+    """A figure requested inside :func:`drawn_in_parallel`: its SVG data URI (``str`` and Jinja's
+    ``__html__`` give it) and :attr:`raster`, its PNG copy for the print medium (``None`` when
+    none was asked for). Using either waits for the drawing; true while pending, so callers'
+    ``if plot`` checks hold."""
 
-    def __init__(self) -> None:
-        self.uri: str | None = None
+    def __init__(self, job: tuple) -> None:
+        self._job = job  # (function name, args, kwargs, raster dpi or None)
+        self._result = None  # the pool's AsyncResult once submitted
+        self._uris: tuple[str, str | None] | None = None
+        self.raster_dpi: int | None = job[3]
+
+    def _drawn(self) -> tuple[str, str | None]:
+        if self._uris is None:
+            self._uris = self._result.get() if self._result is not None else _draw(self._job)
+        return self._uris
 
     def __str__(self) -> str:
-        if self.uri is None:
-            raise RuntimeError("figure used before drawn_in_parallel() drew it")
-        return self.uri
+        return self._drawn()[0]
 
     __html__ = __str__
 
+    @property
+    def raster(self) -> str | None:
+        """The PNG data URI drawn at :attr:`raster_dpi` (same area as the SVG), or ``None``."""
+        return self._drawn()[1]
+
     def __bool__(self) -> bool:
-        return self.uri is None or bool(self.uri)
+        return self._uris is None or bool(self._uris[0])
 
 
-_PENDING: list | None = None  # (token, function name, args, kwargs) inside drawn_in_parallel
+class _Drawing:
+    """The figures requested inside one :func:`drawn_in_parallel` block and the pool drawing them."""
+
+    def __init__(self, workers: int, raster_dpi: int | None, screen_only: tuple[str, ...]) -> None:
+        self.workers, self.raster_dpi, self.screen_only = workers, raster_dpi, set(screen_only)
+        self.pool = None
+        self.tokens: list[PendingFigure] = []
+
+    def request(self, name: str, args: tuple, kwargs: dict) -> PendingFigure:
+        screen_only = name in self.screen_only
+        token = PendingFigure((name, args, kwargs, None if screen_only else self.raster_dpi))
+        self.tokens.append(token)
+        if self.workers > 1 and not screen_only:  # screen-only: drawn here when first used
+            if self.pool is None:
+                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_outside_block)
+            token._result = self.pool.apply_async(_draw, (token._job,))
+        return token
+
+
+_DRAWING: _Drawing | None = None  # inside drawn_in_parallel
+_RASTER: dict | None = None  # while _draw draws a figure with a PNG copy: {"dpi": ..., "uri": ...}
+
+
+def _outside_block() -> None:
+    """A drawing process draws each figure it is given at once (it is not inside the block)."""
+    global _DRAWING
+    _DRAWING = None
 
 
 def _deferrable(func):
-    """Inside :func:`drawn_in_parallel`, queue the figure and return a :class:`PendingFigure`."""
+    """Inside :func:`drawn_in_parallel`, request the figure and return a :class:`PendingFigure`."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        if _PENDING is None:
+        if _DRAWING is None:
             return func(*args, **kwargs)
-        token = PendingFigure()
-        _PENDING.append((token, func.__name__, args, kwargs))
-        return token
+        return _DRAWING.request(func.__name__, args, kwargs)
 
     return wrapper
 
 
-def _draw(job: tuple) -> str:
-    name, args, kwargs = job
-    return globals()[name].__wrapped__(*args, **kwargs)
+def _draw(job: tuple) -> tuple[str, str | None]:
+    """(SVG data URI, PNG data URI or None) of one requested figure."""
+    global _RASTER
+    name, args, kwargs, dpi = job
+    _RASTER = {"dpi": dpi, "uri": None} if dpi else None
+    try:
+        svg = globals()[name].__wrapped__(*args, **kwargs)
+        return svg, _RASTER["uri"] if _RASTER else None
+    finally:
+        _RASTER = None
 
 
 @contextlib.contextmanager
-def drawn_in_parallel(workers: int):
-    """Figures requested in the block are drawn when it ends, by ``workers`` forked processes
-    (matplotlib draws one figure at a time per process): the report's ~80 figures take most of
-    its context time. The bytes are those of drawing them in turn (``svg.hashsalt`` is fixed)."""
-    global _PENDING
-    if _PENDING is not None:
+def drawn_in_parallel(workers: int, *, raster_dpi: int | None = None, screen_only: tuple[str, ...] = ()):
+    """Figures requested in the block are drawn by ``workers`` forked processes (matplotlib draws
+    one figure at a time per process) while the caller goes on, or in turn when first used with
+    one worker; all are drawn when the block ends. The bytes are those of drawing them in turn
+    (``svg.hashsalt`` is fixed).
+
+    With ``raster_dpi``, each figure is also drawn as a PNG at that resolution for the print
+    medium (:attr:`PendingFigure.raster`; WeasyPrint lays out a PNG far faster than it walks an
+    SVG), except the figures of the functions named in ``screen_only``: those are drawn by the
+    caller when first used (the report: while a forked process writes the PDF, whose figures the
+    drawing processes drew first)."""
+    global _DRAWING
+    if _DRAWING is not None:
         raise RuntimeError("drawn_in_parallel() does not nest")
-    _PENDING = queue = []
+    _DRAWING = drawing = _Drawing(workers, raster_dpi, screen_only)
     try:
         yield
+        for token in drawing.tokens:
+            token._drawn()
     finally:
-        _PENDING = None
-    jobs = [(name, args, kwargs) for _, name, args, kwargs in queue]
-    if workers > 1 and len(jobs) > 1:
-        with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
-            uris = pool.map(_draw, jobs, chunksize=1)
-    else:
-        uris = [_draw(job) for job in jobs]
-    for (token, *_), uri in zip(queue, uris, strict=True):
-        token.uri = uri
+        _DRAWING = None
+        if drawing.pool is not None:
+            drawing.pool.terminate()  # every result is in (or the block failed)
+            drawing.pool.join()
 
 
 def figure_data_uri(fig) -> str:
-    """Serialise ``fig`` as SVG (no date metadata) and return it as a base64 data URI; closes it."""
+    """Serialise ``fig`` as SVG (no date metadata) and return it as a base64 data URI; closes it.
+
+    While :func:`drawn_in_parallel` draws a figure with a print copy, the same area (the SVG's
+    tight bounding box) is also drawn as PNG (:func:`png_data_uri`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    boxes = []
+    if _RASTER:
+        tight = fig.get_tightbbox
+
+        def recorded(*args, **kwargs):
+            boxes.append(tight(*args, **kwargs))
+            return boxes[-1]
+
+        fig.get_tightbbox = recorded  # savefig(bbox_inches="tight") asks once; the bytes are unchanged
+    try:
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    finally:
+        if _RASTER:
+            del fig.get_tightbbox
+    if _RASTER:
+        pad = matplotlib.rcParams["savefig.pad_inches"]
+        _RASTER["uri"] = png_data_uri(
+            fig, dpi=_RASTER["dpi"], bbox=boxes[-1].padded(pad) if boxes else "tight"
+        )
     plt.close(fig)
     return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def png_data_uri(fig, *, dpi: int, bbox="tight") -> str:
+    """``fig`` drawn by Agg at ``dpi`` as a PNG data URI (deterministic bytes, no metadata): 8-bit
+    grey when every pixel is an opaque grey (the report's figures are black and greys), RGB when
+    opaque, else RGBA. Leaves ``fig`` open."""
+    from PIL import Image
+
+    raw = io.BytesIO()
+    fig.savefig(raw, format="raw", dpi=dpi, bbox_inches=bbox)  # the RGBA pixels of the Agg canvas
+    renderer = fig.canvas.renderer  # the one that drew them (its size is the bbox at dpi)
+    rgba = np.frombuffer(raw.getbuffer(), np.uint8).reshape(int(renderer.height), int(renderer.width), 4)
+    pixels = rgba.view("<u4")[..., 0]  # R | G << 8 | B << 16 | A << 24
+    if ((pixels >> 24) == 255).all():
+        if (pixels == (pixels & 0xFF) * 0x010101 + 0xFF000000).all():
+            image = Image.fromarray(np.ascontiguousarray(rgba[..., 0]))
+        else:
+            image = Image.fromarray(np.ascontiguousarray(rgba[..., :3]))
+    else:
+        image = Image.fromarray(rgba)
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)  # WeasyPrint recompresses it anyway
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def _fmt_p(p: float) -> str:

@@ -7,8 +7,10 @@ summary with input checksums and warnings, QC beside reference population freque
 1", genotype tables per stratum, SNPassoc-style association tables per outcome and variant with
 forest and BMD-by-genotype plots, a sortable and filterable table of every association row,
 haplotypes and LD when their tables exist, the methods text (:mod:`vdrbone.methods`) and each
-table as a TSV download. :func:`render_report` renders the HTML page, :func:`render_pdf` the
-PDF (WeasyPrint) from the same templates. Python builds no markup: a table is
+table as a TSV download. :func:`render_report` renders the HTML page, :func:`write_pdf` the
+PDF (WeasyPrint) from the same templates (print medium). The HTML's figures are SVG; in the
+workflow's PDF (:func:`drawn_figures`) they are PNG copies at 200 dpi (:data:`PRINT_DPI`) placed
+at the SVG's size. Python builds no markup: a table is
 ``{'head': [...], 'rows': [[cell, ...], ...]}``, a cell ``{'c': content, 'cls', 'rowspan',
 'colspan'}`` and content is text, a list of contents or an element ``{'tag', 'cls', 'c', ...}``;
 the macros of ``templates/macros.html.j2`` render them.
@@ -24,7 +26,10 @@ suppressed tables. Individual-level data never enter the report.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import math
+import multiprocessing
 import os
 import re
 from importlib import resources
@@ -51,6 +56,7 @@ from vdrbone.methods import REFERENCES, methods_sections, p_value_legend, run_fa
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.plots import (
+    drawn_in_parallel,
     epistasis_heatmap,
     forest_plot,
     genotype_means_plot,
@@ -93,6 +99,11 @@ BROWSE_COLUMNS = (
     "p_value", "q_value", "note",
 )  # fmt: skip
 TSV_MIME = "text/tab-separated-values"
+# The PDF's figures are PNG drawn by Agg at PRINT_DPI dots per inch (WeasyPrint places a PNG far
+# faster than it walks an SVG); the HTML keeps the SVG. The print medium leaves the means by
+# genotype to the HTML (report.html.j2), so those are drawn as SVG only and last.
+PRINT_DPI = 200
+SCREEN_ONLY_FIGURES = ("genotype_means_plot",)
 
 
 # --------------------------------------------------------------------------- template data
@@ -514,25 +525,41 @@ MODEL_NAMES = {
 }
 
 
-def _pool_counts(desc: pd.DataFrame, counts: tuple[int, ...], col: str, k: int):
+def _classes(desc: pd.DataFrame, binary: bool) -> dict[str, np.ndarray]:
+    """The genotype classes of a descriptive table as arrays (``effect_count`` and the counts,
+    or n, mean and SD), so that pooling them does not filter the DataFrame again and again."""
+
+    def column(col: str) -> pd.Series:
+        return desc[col] if col in desc.columns else pd.Series(np.nan, index=desc.index)
+
+    out = {"effect_count": desc["effect_count"].to_numpy()}
+    if binary:
+        for col in ("n_controls", "n_cases"):
+            out[col] = pd.to_numeric(column(col), errors="coerce").to_numpy(float)
+    else:
+        out["n"] = column("n").to_numpy(float)
+        out["mean"] = column("mean").to_numpy(float)
+        out["sd"] = np.nan_to_num(column("sd").to_numpy(float))
+    return out
+
+
+def _pool_counts(classes: dict, counts: tuple[int, ...], col: str, k: int):
     """Sum of a count column over effect counts; None when a component is suppressed (small)."""
-    sub = desc[desc["effect_count"].isin(counts)]
-    if sub.empty:
+    sel = np.isin(classes["effect_count"], counts)
+    if not sel.any():
         return np.nan
-    values = pd.to_numeric(sub[col], errors="coerce").to_numpy(float)
+    values = classes[col][sel]
     if len(counts) > 1 and small_mask(values, k).any():
         return None
     return float(np.nansum(values))
 
 
-def _pool_means(desc: pd.DataFrame, counts: tuple[int, ...], k: int):
+def _pool_means(classes: dict, counts: tuple[int, ...], k: int):
     """(n, mean, sd) of the pooled genotype classes, exactly from per-class n, mean and SD."""
-    sub = desc[desc["effect_count"].isin(counts)]
-    if sub.empty:
+    sel = np.isin(classes["effect_count"], counts)
+    if not sel.any():
         return np.nan, np.nan, np.nan
-    n = sub["n"].to_numpy(float)
-    m = sub["mean"].to_numpy(float)
-    s = np.nan_to_num(sub["sd"].to_numpy(float))
+    n, m, s = classes["n"][sel], classes["mean"][sel], classes["sd"][sel]
     if len(counts) > 1 and small_mask(n, k).any():
         return None, np.nan, np.nan
     total = n.sum()
@@ -616,6 +643,21 @@ def sample_note(desc: pd.DataFrame, *, binary: bool, k: int, words: tuple[str, s
     )
 
 
+def _records(rows: pd.DataFrame) -> list[dict]:
+    """The rows as dicts of column -> value (the values of ``rows.iloc[i]``, without building a
+    Series per row)."""
+    columns = list(rows.columns)
+    return [dict(zip(columns, values, strict=True)) for values in rows.to_numpy(dtype=object).tolist()]
+
+
+def _records_by(rows: pd.DataFrame, col: str) -> dict[object, list[dict]]:
+    """:func:`_records` grouped by ``col``, in order."""
+    out: dict[object, list[dict]] = {}
+    for r in _records(rows):
+        out.setdefault(r[col], []).append(r)
+    return out
+
+
 def _finite_sum(values) -> int:
     return int(np.nansum(pd.to_numeric(values, errors="coerce").to_numpy(float)))
 
@@ -648,11 +690,13 @@ def snpassoc_table(
     body = []
     tot_cases = float(desc["n_cases"].sum()) if binary and len(desc) else np.nan
     tot_ctrls = float(desc["n_controls"].sum()) if binary and len(desc) else np.nan
+    classes = _classes(desc, binary)
+    by_model = _records_by(rows, "model")
     for model in models:
-        mrows = rows[rows["model"] == model]
-        if mrows.empty:
+        mrows = by_model.get(model)
+        if not mrows:
             continue
-        first = mrows.iloc[0]
+        first = mrows[0]
         if model == "additive":
             dosage = "dosage" in str(first["method"])
             label = f"per {v.effect_allele} allele" + (" (dosage)" if dosage else "")
@@ -673,11 +717,11 @@ def snpassoc_table(
         # counts of each group per column, and the complementary cells to withhold (totals are shown)
         if binary:
             pooled = {
-                col: [_pool_counts(desc, counts, col, k) for _, counts, _ in groups]
+                col: [_pool_counts(classes, counts, col, k) for _, counts, _ in groups]
                 for col in ("n_controls", "n_cases")
             }
         else:
-            means = [_pool_means(desc, counts, k) for _, counts, _ in groups]
+            means = [_pool_means(classes, counts, k) for _, counts, _ in groups]
             pooled = {"n": [m[0] for m in means]}
         hide = {col: complementary(values, k) for col, values in pooled.items()}
         for i, (label, _counts, term) in enumerate(groups):
@@ -706,8 +750,8 @@ def snpassoc_table(
             if term == "":
                 cells.append(cell("reference", cls="ref"))
             else:
-                r = mrows[mrows["term"] == term]
-                cells.append(cell(_est_cell(r.iloc[0], decimals, k) if len(r) else ""))
+                r = [x for x in mrows if x["term"] == term]
+                cells.append(cell(_est_cell(r[0], decimals, k) if r else ""))
             if i == 0:
                 cells += [
                     cell(_p_cell(first), rowspan=len(groups)),
@@ -750,12 +794,13 @@ TEST_NAMES = {
 
 
 def _tests_table(rows: pd.DataFrame, *, binary: bool, k: int) -> dict | None:
-    models = [m for m in TEST_NAMES if m in set(rows["model"])]
+    by_model = _records_by(rows, "model")
+    models = [m for m in TEST_NAMES if m in by_model]
     if not models:
         return None
     body = []
     for m in models:
-        r = rows[rows["model"] == m].iloc[0]
+        r = by_model[m][0]
         key = _row_key(r)
         est = ""
         if _finite(r["estimate"]):
@@ -805,12 +850,13 @@ def _strata_table(
     others = [] if v.is_mt else ["codominant", "dominant", "recessive", "overdominant"]
     head += [f"p {m}" for m in others]
     body = []
+    first = {}  # (stratum, model) -> its first row
+    for r in _records(rows):
+        first.setdefault((r["stratum"], r["model"]), r)
     for s in strata:
-        sub = rows[rows["stratum"] == s]
-        main = sub[sub["model"] == main_model]
-        if main.empty:
+        r = first.get((s, main_model))
+        if r is None:
             continue
-        r = main.iloc[0]
         key = _row_key(r)
         n_text = [_count(r["n"], k, key=key, col="n")]
         if binary and _finite(r["n_cases"]):
@@ -831,8 +877,8 @@ def _strata_table(
             continue
         cells += [cell(_est_cell(r, decimals, k)), cell(_p_cell(r)), cell(_p_cell(r, "q_value"))]
         for m in others:
-            mr = sub[sub["model"] == m]
-            cells.append(cell(_p_cell(mr.iloc[0]) if len(mr) else ""))
+            mr = first.get((s, m))
+            cells.append(cell(_p_cell(mr) if mr is not None else ""))
         body.append(cells)
     return table(head, body, cls="data strata")
 
@@ -954,19 +1000,21 @@ def association_sections(
         desc_o = counts if binary else bmd
         desc_o = desc_o[desc_o["outcome"] == key] if len(desc_o) else desc_o
         variants = []
+        rows_v, desc_v = _groups_of(rows_o, "variant"), _groups_of(desc_o, "variant")
         for v in panel:
-            rows = rows_o[rows_o["variant"] == v.id]
-            if rows.empty:
+            rows = rows_v.get(v.id)
+            if rows is None:
                 continue
-            desc = desc_o[desc_o["variant"] == v.id] if len(desc_o) else desc_o
-            all_rows = rows[rows["stratum"] == "all"]
-            desc_all = desc[desc["stratum"] == "all"] if len(desc) else desc
+            desc = desc_v.get(v.id, desc_o.iloc[:0])
+            rows_s, desc_s = _groups_of(rows, "stratum"), _groups_of(desc, "stratum")
+            all_rows = rows_s.get("all", rows.iloc[:0])
+            desc_all = desc_s.get("all", desc.iloc[:0])
             per_stratum = []
             for s in strata[1:]:
-                rs = rows[rows["stratum"] == s]
-                if rs.empty:
+                rs = rows_s.get(s)
+                if rs is None:
                     continue
-                ds = desc[desc["stratum"] == s] if len(desc) else desc
+                ds = desc_s.get(s, desc.iloc[:0])
                 per_stratum.append(
                     {
                         "name": stratum_name(s),
@@ -1017,6 +1065,13 @@ def association_sections(
             }
         )
     return out
+
+
+def _groups_of(df: pd.DataFrame, col: str) -> dict:
+    """``{value: df[df[col] == value]}`` for every value of ``col`` (rows in their order)."""
+    if df.empty:
+        return {}
+    return {key: group for key, group in df.groupby(col, sort=False, dropna=False)}
 
 
 def _top_findings(rows: pd.DataFrame, panel: Panel, *, binary: bool, decimals: int, k: int) -> dict:
@@ -1844,8 +1899,11 @@ def _suppressed_flow(summary: dict, k: int) -> dict:
     return out
 
 
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+@functools.cache
+def _environment(medium: str = "screen") -> jinja2.Environment:
+    """The templates' environment (compiled once per medium; ``medium`` is a global so that the
+    imported macros see it too)."""
+    env = jinja2.Environment(
         loader=jinja2.FunctionLoader(
             lambda name: resources.files("vdrbone").joinpath("templates", name).read_text(encoding="utf-8")
         ),
@@ -1854,6 +1912,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.globals["medium"] = medium
+    return env
 
 
 def _science(
@@ -2032,12 +2092,36 @@ def render_html(context: dict, *, medium: str = "screen") -> str:
     its inline script and TSV downloads) or ``"print"`` (the same pages for the PDF)."""
     if medium not in ("screen", "print"):
         raise ValueError(f"medium must be 'screen' or 'print', got {medium!r}")
-    return _environment().get_template("report.html.j2").render(**context, medium=medium)
+    return _environment(medium).get_template("report.html.j2").render(**context, medium=medium)
 
 
 def render_report(**kwargs) -> str:
     """The report HTML page (:func:`report_context` of ``kwargs``, rendered for the screen)."""
     return render_html(report_context(**kwargs))
+
+
+def drawn_figures(workers: int):
+    """The report's figures drawn by ``workers`` processes (:func:`vdrbone.plots.drawn_in_parallel`),
+    each shown in print also as a PNG at :data:`PRINT_DPI` for the PDF: request them inside it
+    (:func:`report_context`); :func:`render_html` waits for the ones it shows."""
+    return drawn_in_parallel(workers, raster_dpi=PRINT_DPI, screen_only=SCREEN_ONLY_FIGURES)
+
+
+@contextlib.contextmanager
+def pdf_written_aside(html: str, path: str):
+    """:func:`write_pdf` of ``html`` in a forked process while the block runs (the HTML page and
+    the shareable tables meanwhile); raises when the block ends if the PDF was not written."""
+    proc = multiprocessing.get_context("fork").Process(target=write_pdf, args=(html, path), name="write_pdf")
+    proc.start()
+    try:
+        yield
+    except BaseException:
+        proc.terminate()
+        proc.join()
+        raise
+    proc.join()
+    if proc.exitcode != 0:
+        raise RuntimeError(f"writing the PDF {path} failed (exit code {proc.exitcode}; traceback above)")
 
 
 def write_pdf(html: str, path: str) -> None:
