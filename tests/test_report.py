@@ -988,6 +988,23 @@ def test_pdf_written_aside_raises_when_the_pdf_fails(tmp_path):
         with pdf_written_aside(None, str(tmp_path / "r.pdf")):  # not HTML: the forked writer fails
             pass
     assert not (tmp_path / "r.pdf").exists()
+    assert not list(tmp_path.iterdir())  # the failed writer's temporary file is gone too
+
+
+def test_pdf_written_aside_leaves_no_partial_file_when_the_block_fails(tmp_path):
+    """The block fails while the forked writer is writing: the writer is stopped, and its
+    temporary file beside the PDF (atomic_path's) is removed; the error is the block's."""
+    import time
+
+    html = "<html><body>" + "<p>vdrbone</p>" * 20000 + "</body></html>"
+    with pytest.raises(ValueError, match="block failed"):
+        with pdf_written_aside(html, str(tmp_path / "r.pdf")):
+            deadline = time.monotonic() + 60
+            while not list(tmp_path.glob(".r.pdf.partial-*")) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert list(tmp_path.glob(".r.pdf.partial-*"))  # the writer has started its file
+            raise ValueError("block failed")
+    assert not list(tmp_path.iterdir())
 
 
 def test_print_medium_shows_png_copies_and_the_html_page_is_unchanged(cohort):

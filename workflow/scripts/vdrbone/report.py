@@ -2110,7 +2110,11 @@ def drawn_figures(workers: int):
 @contextlib.contextmanager
 def pdf_written_aside(html: str, path: str):
     """:func:`write_pdf` of ``html`` in a forked process while the block runs (the HTML page and
-    the shareable tables meanwhile); raises when the block ends if the PDF was not written."""
+    the shareable tables meanwhile); raises when the block ends if the PDF was not written. A
+    failed block stops the writer and removes its half-written file (no partial output is left).
+
+    The child only runs WeasyPrint on a string; the parent's other threads (the drawing pool's
+    handlers) hold no lock that it uses."""
     proc = multiprocessing.get_context("fork").Process(target=write_pdf, args=(html, path), name="write_pdf")
     proc.start()
     try:
@@ -2118,10 +2122,21 @@ def pdf_written_aside(html: str, path: str):
     except BaseException:
         proc.terminate()
         proc.join()
+        _remove_partial(path, proc.pid)
         raise
     proc.join()
     if proc.exitcode != 0:
+        _remove_partial(path, proc.pid)
         raise RuntimeError(f"writing the PDF {path} failed (exit code {proc.exitcode}; traceback above)")
+
+
+def _remove_partial(path: str, pid: int) -> None:
+    """Remove the temporary file that :func:`vdrbone.files.atomic_path` of process ``pid`` left
+    beside ``path`` (a writer stopped by a signal runs no clean-up of its own)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    for name in os.listdir(folder):
+        if name.startswith(f".{os.path.basename(path)}.partial-{pid}-"):
+            os.unlink(os.path.join(folder, name))
 
 
 def write_pdf(html: str, path: str) -> None:
