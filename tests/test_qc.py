@@ -652,3 +652,29 @@ def test_qc_tables_from_categorical_calls_equal_those_from_text_calls(example, t
     )
     with pytest.raises(ValueError, match="duplicated"):
         qc_samples(pd.concat([coded, coded]))
+
+
+def test_label_positions_equal_a_lookup_per_value():
+    """qc.label_positions (one lookup per distinct value or category) gives, for text, categorical
+    and missing values, with and without as_text, the position a per-value list lookup gives."""
+    from vdrbone.qc import label_positions
+
+    labels = ["S2", "S1", "nan", "7"]
+    raw = ["S1", "S9", np.nan, "S2", "S1", np.nan, "7", "S2"]  # missing text as read_parquet gives it
+
+    def expected(values, as_text):
+        out = []
+        for v in values:
+            if as_text:
+                key = str(v) if isinstance(v, str) else "nan"
+                out.append(labels.index(key) if key in labels else -1)
+            else:
+                out.append(labels.index(v) if isinstance(v, str) and v in labels else -1)
+        return out
+
+    for values in (pd.Series(raw, dtype=object), pd.Series(raw, dtype="category")):
+        for as_text in (False, True):
+            got = label_positions(values, labels, as_text=as_text)
+            assert got.tolist() == expected(raw, as_text), (values.dtype, as_text)
+    ints = pd.Series([7, 3, 7])
+    assert label_positions(ints, labels, as_text=True).tolist() == [3, -1, 3]

@@ -32,7 +32,7 @@ import pandas as pd
 from vdrbone import contingency, families, interactions, maxstat, power, regression, survival
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import entry_column, outcome_kind, time_column
-from vdrbone.qc import NOT_EXTRACTED
+from vdrbone.qc import NOT_EXTRACTED, label_positions
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
 from vdrbone.settings import Settings
 from vdrbone.strata import POOLED_STRATA, strata_masks, stratum_fixed, stratum_interactions, varying_factors
@@ -102,8 +102,8 @@ def genotype_matrices(
     calls: pd.DataFrame, samples: list[str], variants: list[str], columns: list[str]
 ) -> dict[str, np.ndarray]:
     """:func:`genotype_matrix` of each of ``columns``, locating the samples and variants once."""
-    rows = _positions(calls["sample"], samples)
-    cols = _positions(calls["variant"], variants)
+    rows = label_positions(calls["sample"], samples, as_text=True)
+    cols = label_positions(calls["variant"], variants, as_text=True)
     keep = (rows >= 0) & (cols >= 0)
     if pd.Index(rows[keep].astype(np.int64) * len(variants) + cols[keep]).has_duplicates:
         raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
@@ -113,13 +113,6 @@ def genotype_matrices(
         m[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
         out[column] = m
     return out
-
-
-def _positions(values: pd.Series, targets: list[str]) -> np.ndarray:
-    """Position of each value (as text) in ``targets``, -1 if absent: each distinct value is
-    looked up once (a long call table repeats every sample id once per variant)."""
-    codes, uniques = pd.factorize(values.astype(str))
-    return pd.Index(targets).get_indexer(uniques)[codes]
 
 
 def reference_label(v: PanelVariant, model: str) -> str:

@@ -109,19 +109,23 @@ def hwe_exact_many(n_het, n_hom1, n_hom2, *, midp: bool = False) -> np.ndarray:
     return out
 
 
-def _positions(values: pd.Series, labels, *, as_text: bool = False) -> np.ndarray:
-    """Position of each value of ``values`` among the unique ``labels`` (-1 where absent).
+def label_positions(values: pd.Series, labels, *, as_text: bool = False) -> np.ndarray:
+    """Position of each value of ``values`` among the unique ``labels`` (-1 where absent); each
+    distinct value is looked up once (a long calls table repeats every sample id once per
+    variant), a missing value as NaN.
 
-    ``as_text`` compares ``str(value)``. A categorical column (:func:`vdrbone.tables.read_parquet`
-    with ``categorical``) is looked up once per category and mapped through its codes, so a long
-    calls table costs no string hashing per row; a missing value is looked up as NaN (``"nan"``).
+    ``as_text`` compares ``str(value)`` (a missing value is then ``"nan"``). A categorical column
+    (:func:`vdrbone.tables.read_parquet` with ``categorical``) is looked up once per category and
+    mapped through its codes, so it costs no string hashing per row.
     """
     index = pd.Index(labels if isinstance(labels, pd.Series | np.ndarray) else list(labels))
     if isinstance(values.dtype, pd.CategoricalDtype):
         categories = values.cat.categories.append(pd.Index([np.nan]))  # code -1: missing
         lookup = index.get_indexer(categories.astype(str) if as_text else categories)
         return lookup[values.cat.codes.to_numpy()]
-    return index.get_indexer(values.astype(str) if as_text else values)
+    codes, uniques = pd.factorize(values.astype(str) if as_text else values)
+    lookup = index.get_indexer(pd.Index(uniques).append(pd.Index([np.nan])))  # code -1: missing
+    return lookup[codes]
 
 
 def _group_codes(values: pd.Series) -> np.ndarray:
@@ -136,7 +140,7 @@ def _check_calls(calls: pd.DataFrame) -> np.ndarray:
     needed = {"sample", "variant", "effect_count", "status"}
     if not needed <= set(calls.columns):
         raise ValueError(f"calls lacks column(s) {sorted(needed - set(calls.columns))}")
-    status = _positions(calls["status"], CALL_STATUSES)
+    status = label_positions(calls["status"], CALL_STATUSES)
     if (status < 0).any():
         bad = set(calls["status"][status < 0].unique())
         raise ValueError(f"calls: unknown status value(s) {sorted(bad)}; expected {CALL_STATUSES}")
@@ -360,7 +364,7 @@ def qc_variants(
     status = _check_calls(calls)
     if "sample" not in pheno.columns:
         raise ValueError("pheno lacks column 'sample'")
-    col = _positions(calls["variant"], panel.ids)
+    col = label_positions(calls["variant"], panel.ids)
     if (col < 0).any():
         unknown = sorted(set(calls["variant"][col < 0]))
         raise ValueError(f"calls has variant(s) {unknown} not in the panel {panel.ids}")
@@ -374,7 +378,7 @@ def qc_variants(
     applied = hwe_subsets(hwe_samples, binary_outcomes)
     # phenotyped samples x panel variants: effect count (NaN: not called) and status code
     # (len(CALL_STATUSES): no call row), so that each stratum x subset is one row selection
-    pheno_row = _positions(calls["sample"], pheno["sample"].astype(str), as_text=True)
+    pheno_row = label_positions(calls["sample"], pheno["sample"].astype(str), as_text=True)
     mine = pheno_row >= 0
     n, k, no_row = len(pheno), len(panel), len(CALL_STATUSES)
     effect_count = np.full((n, k), np.nan)
@@ -543,13 +547,13 @@ def qc_test_missing(
     samples = pheno["sample"].astype(str)
     masks = strata_masks(pheno, ["all", *strata])
     # samples x variants: True where called
-    rows_i = _positions(calls["sample"], samples, as_text=True)
-    cols_j = _positions(calls["variant"], panel.ids, as_text=True)
+    rows_i = label_positions(calls["sample"], samples, as_text=True)
+    cols_j = label_positions(calls["variant"], panel.ids, as_text=True)
     keep = (status == _CALLED) & (rows_i >= 0) & (cols_j >= 0)
     is_called = np.zeros((len(samples), len(panel.ids)), dtype=bool)
     is_called[rows_i[keep], cols_j[keep]] = True
     # variants whose every call row (any sample) is 'excluded'
-    variant = _positions(calls["variant"], panel.ids)
+    variant = label_positions(calls["variant"], panel.ids)
     n_rows = np.bincount(variant[variant >= 0], minlength=len(panel))
     is_excluded = status == CALL_STATUSES.index("excluded")
     n_excluded = np.bincount(variant[(variant >= 0) & is_excluded], minlength=len(panel))
