@@ -2,9 +2,7 @@
 
 import pandas as pd
 
-from vdrbone.epistasis import EPISTASIS_COLUMNS, epistasis_outcome
-from vdrbone.panel import read_panel
-from vdrbone.phenotypes import outcome_kind
+from vdrbone.results import EPISTASIS_COLUMNS
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
@@ -13,6 +11,11 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     settings = settings_from_config(sm.params.config)
     table = pd.DataFrame(columns=EPISTASIS_COLUMNS)
     if settings.epistasis.enabled:
+        # the models' modules are imported only when used (a job that is off stays cheap)
+        from vdrbone.epistasis import epistasis_outcome
+        from vdrbone.panel import read_panel
+        from vdrbone.phenotypes import outcome_kind
+
         panel = read_panel(sm.input.panel).select(settings.variants)
         calls, pheno, qc = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []

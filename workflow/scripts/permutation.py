@@ -2,9 +2,7 @@
 
 import pandas as pd
 
-from vdrbone.panel import read_panel
-from vdrbone.permutation import PERMUTATION_COLUMNS, permutation_outcome
-from vdrbone.phenotypes import outcome_kind
+from vdrbone.results import PERMUTATION_COLUMNS
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import read_parquet, read_tsv, snakemake_logging, write_tsv
 
@@ -14,6 +12,11 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     perm = settings.permutation
     table = pd.DataFrame(columns=PERMUTATION_COLUMNS)
     if perm.n or perm.adaptive:
+        # the models' modules are imported only when used (a job that is off stays cheap)
+        from vdrbone.panel import read_panel
+        from vdrbone.permutation import permutation_outcome
+        from vdrbone.phenotypes import outcome_kind
+
         panel = read_panel(sm.input.panel).select(settings.variants)
         calls, pheno, qc = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes), read_tsv(sm.input.qc)
         parts = []

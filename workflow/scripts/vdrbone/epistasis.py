@@ -23,16 +23,9 @@ from vdrbone.association import (
 )
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
-from vdrbone.results import TestResult
+from vdrbone.results import EPISTASIS_COLUMNS, TestResult
 from vdrbone.settings import Settings
 from vdrbone.strata import strata_masks
-
-EPISTASIS_COLUMNS = [
-    "outcome", "stratum", "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2",
-    "coding", "n", "n_cases", "n_controls", "estimate", "estimate_type", "ci_lower", "ci_upper",
-    "standard_error", "statistic", "df", "df_denominator", "p_value", "p_bonferroni", "q_value",
-    "method", "covariates", "note",
-]  # fmt: skip
 
 
 def variant_pairs(panel: Panel) -> list[tuple[int, int]]:

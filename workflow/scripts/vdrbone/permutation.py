@@ -29,14 +29,10 @@ import pandas as pd
 from vdrbone.association import _qc_exclusions, genotype_matrix
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
+from vdrbone.results import PERMUTATION_COLUMNS
 from vdrbone.settings import Settings
 from vdrbone.strata import strata_masks
 
-PERMUTATION_COLUMNS = [
-    "outcome", "variant", "name", "stratum", "test", "effect_allele", "n", "n_cases", "n_controls",
-    "statistic", "p_value", "emp1", "emp2", "n_perm", "emp1_adaptive", "n_perm_adaptive",
-    "family_size", "cells", "seed", "method", "note",
-]  # fmt: skip
 # Relative tolerance under which a permuted statistic ties the observed one (counts half for
 # EMP1, as PLINK does with its EPSILON).
 TIE = 1e-9

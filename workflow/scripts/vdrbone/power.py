@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from vdrbone.settings import Settings
 
@@ -68,7 +68,9 @@ def detectable(se: float, alpha: float, target: float = 0.8) -> float:
     if not math.isfinite(se):
         return math.nan
     guess = (-special.ndtri(alpha / 2) + special.ndtri(target)) * se
-    return float(optimize.brentq(lambda b: power_at(b, se, alpha) - target, 0.5 * guess, 2 * guess + 1e-12))
+    from scipy.optimize import brentq  # imported when needed: scipy.optimize takes 0.3 s to load
+
+    return float(brentq(lambda b: power_at(b, se, alpha) - target, 0.5 * guess, 2 * guess + 1e-12))
 
 
 def power_rows(

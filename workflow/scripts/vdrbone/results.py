@@ -45,6 +45,19 @@ ASSOCIATION_COLUMNS = [
     "note",
 ]
 
+# Column order of epistasis.tsv and permutation.tsv (header-only when the step is off).
+EPISTASIS_COLUMNS = [
+    "outcome", "stratum", "variant1", "name1", "effect_allele1", "variant2", "name2", "effect_allele2",
+    "coding", "n", "n_cases", "n_controls", "estimate", "estimate_type", "ci_lower", "ci_upper",
+    "standard_error", "statistic", "df", "df_denominator", "p_value", "p_bonferroni", "q_value",
+    "method", "covariates", "note",
+]  # fmt: skip
+PERMUTATION_COLUMNS = [
+    "outcome", "variant", "name", "stratum", "test", "effect_allele", "n", "n_cases", "n_controls",
+    "statistic", "p_value", "emp1", "emp2", "n_perm", "emp1_adaptive", "n_perm_adaptive",
+    "family_size", "cells", "seed", "method", "note",
+]  # fmt: skip
+
 
 @dataclass
 class TestResult:
