@@ -640,13 +640,13 @@ class _PooledLeastSquares:
     fewer rows. With ``e_i = sum_j w_ij xh_ij``, ``sum_j w_ij (u_i - xh_ij' b)^2 = (u_i - e_i' b)^2
     + sum_j w_ij ((xh_ij - e_i)' b)^2`` (``u_i = y_i - x0_i' a``), so the same problem is: one row
     ``[x0_i, e_i | y_i]`` per sample, plus ``k`` rows ``[0, T | 0]`` with ``T'T`` the pooled
-    within-sample covariance of the counts (``sum_ij w_ij (xh_ij - e_i)(xh_ij - e_i)'``, by its
-    eigendecomposition). The samples with one pair (``e_i = xh_i``) are fixed: their rows
-    enter through the R of one QR (Golub & Van Loan, Matrix Computations, 5.3, updating a least
-    squares problem by rows). Solved by LAPACK ``gelsd`` as :func:`_weighted_lstsq`: the same
-    estimate up to rounding."""
+    within-sample covariance of the counts, ``sum_ij w_ij xh_ij xh_ij' - sum_i e_i e_i'`` (the
+    first sum by pair; ``T`` from its eigendecomposition). The rows of the samples with one pair
+    (``e_i = xh_i``, fixed) enter through the R of one QR (Golub & Van Loan, Matrix Computations,
+    5.3: least squares updated by rows). Solved by LAPACK ``gelsd`` as :func:`_weighted_lstsq`:
+    the same estimate up to rounding."""
 
-    def __init__(self, X0: np.ndarray, Xh: np.ndarray, y: np.ndarray, amb: _Ambiguous):
+    def __init__(self, X0: np.ndarray, Xh: np.ndarray, y: np.ndarray, ex: Expansion, amb: _Ambiguous):
         p0, k = X0.shape[1], Xh.shape[1]
         fixed = np.column_stack([X0[amb.single], Xh[amb.single_rows], y[amb.single]])
         r = np.linalg.qr(fixed, mode="r") if len(fixed) else np.empty((0, p0 + k + 1))
@@ -657,6 +657,11 @@ class _PooledLeastSquares:
         self.template[len(r) : len(r) + na, -1] = y[amb.samples]
         self.at, self.p0 = len(r), p0
         self.xh = np.ascontiguousarray(Xh[amb.rows].T)  # (k, rows): one contiguous row per term
+        # each row's pair (h1, h2) and the term counts of each pair
+        n_h = len(ex.haplotypes)
+        self.pair = (ex.h1 * n_h + ex.h2)[amb.rows]
+        self.counts = np.zeros((n_h * n_h, k))
+        self.counts[self.pair] = Xh[amb.rows]
         self.amb = amb
 
     def solve(self, w: np.ndarray) -> np.ndarray:
@@ -667,8 +672,9 @@ class _PooledLeastSquares:
         if amb.rows.size:
             na = amb.samples.size
             e = np.array([np.bincount(amb.group, wa * xh, na) for xh in self.xh])  # (k, na)
-            d = (self.xh - e[:, amb.group]) * np.sqrt(wa)
-            lam, u = np.linalg.eigh(d @ d.T)  # T'T = d d', T = diag(sqrt(lam)) u'
+            # sum_ij w_ij xh_ij xh_ij' by pair, minus sum_i e_i e_i'
+            w_pair = np.bincount(self.pair, wa, len(self.counts))
+            lam, u = np.linalg.eigh(self.counts.T @ (w_pair[:, None] * self.counts) - e @ e.T)
             a[at : at + na, p0:-1] = e.T
             a[at + na :, p0:-1] = np.sqrt(np.maximum(lam, 0.0))[:, None] * u.T
         return _gelsd(a[:, :-1], a[:, -1].copy())
@@ -720,13 +726,6 @@ def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
     return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
 
 
-def _sum_by_sample(values: np.ndarray, sample: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``values`` (m, q) summed per ``sample`` (n, q): ``np.add.at`` by a bincount per
-    column (both add in row order, so the sums are the same)."""
-    columns = np.ascontiguousarray(values.T)
-    return np.ascontiguousarray(np.array([np.bincount(sample, col, n) for col in columns]).T)
-
-
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
     as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse).
@@ -758,9 +757,9 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     score_f = c / pf - (cb / freqs[base])[:, None]  # complete-data score for the frequencies
     pair = ex.h1 * n_h + ex.h2
     w_pair = np.bincount(pair[rows], post[rows], n_h * n_h)
-    w, x = post[rows], X[rows]
+    w, x = (post, X) if rows.all() else (post[rows], X[rows])
     comp = np.zeros((n_cov + len(params), n_cov + len(params)))
-    comp[:n_cov, :n_cov] = (x.T * (w * vfunc[rows])) @ x
+    comp[:n_cov, :n_cov] = regression._weighted_gram(x, w * (vfunc if x is X else vfunc[rows]))
     comp[n_cov:, n_cov:] = np.diag(w_pair @ (c / pf**2)) + float(w_pair @ cb) / freqs[base] ** 2
     amb = _ambiguous(ex)
     if (post[amb.single_rows] == 1.0).all():
@@ -769,12 +768,13 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     else:  # a posterior of a single pair is not 1 (not finite): every sample
         ra = np.flatnonzero(rows)
         group, n_groups = ex.sample[ra], ex.n
-    s = np.empty((len(ra), n_cov + len(params)))
-    np.multiply(resid[ra, None], X[ra], out=s[:, :n_cov])  # complete-data score for beta
-    s[:, n_cov:] = score_f[pair[ra]]  # ... for frequencies
-    ws = post[ra, None] * s
-    S = _sum_by_sample(ws, group, n_groups)  # E[score | data] per sample
-    info = comp - ws.T @ s + S.T @ S  # ws.T is (s.T * w), the same array
+    # complete-data scores of those rows, one contiguous row per parameter (q, rows)
+    s = np.empty((n_cov + len(params), len(ra)))
+    np.multiply(X[ra].T, resid[ra], out=s[:n_cov])  # for beta
+    s[n_cov:] = score_f.T[:, pair[ra]]  # for the frequencies
+    ss = s * np.sqrt(post[ra])  # sum_rows w s s' = ss ss'
+    S = np.array([np.bincount(group, v, n_groups) for v in s * post[ra]])  # E[score | data] per sample
+    info = comp - ss @ ss.T + S @ S.T
     return np.linalg.pinv(info, rcond=EPS_SVD, hermitian=True)[:n_cov, :n_cov]
 
 
@@ -861,7 +861,7 @@ def haplotype_regression(
     if method != "haplo_glm":
         raise ValueError(f"method must be 'haplo_glm' or 'expected_counts', got {method!r}")
     X = np.column_stack([X0[ex.sample], Xh])
-    pooled = None if binary else _PooledLeastSquares(X0, Xh, y, _ambiguous(ex))
+    pooled = None if binary else _PooledLeastSquares(X0, Xh, y, ex, _ambiguous(ex))
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
     beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
@@ -1331,15 +1331,9 @@ def ld_table(
 ) -> pd.DataFrame:
     """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
     with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
-    diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
-    samples = list(pheno["sample"].astype(str))
-    G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
-    masks = strata_masks(pheno, list(settings.strata))
-    table = pairwise_ld(G, diploid, masks)
-    for vid, reason in (unavailable or {}).items():
-        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
-        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
-    return table
+    diploid = _diploid(panel)
+    G = genotype_matrix(calls, list(pheno["sample"].astype(str)), [v.id for v in diploid], "effect_count")
+    return _ld_table(G, diploid, strata_masks(pheno, list(settings.strata)), panel, unavailable)
 
 
 def haplotype_frequency_table(
@@ -1349,15 +1343,49 @@ def haplotype_frequency_table(
 
     Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
     on every row; with fewer than two left, one row per stratum gives the reason."""
-    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    samples = list(pheno["sample"].astype(str))
+    return _frequency_table(
+        lambda ids: genotype_matrix(calls, samples, ids, "effect_count"),
+        strata_masks(pheno, list(settings.strata)), panel, settings, unavailable,
+    )  # fmt: skip
+
+
+def ld_and_frequency_tables(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`ld_table` and :func:`haplotype_frequency_table` (the ``ld_haplotypes`` job) from one
+    genotype matrix of the diploid variants (the block's columns taken from it) and one set of
+    strata masks."""
+    diploid = _diploid(panel)
+    G = genotype_matrix(calls, list(pheno["sample"].astype(str)), [v.id for v in diploid], "effect_count")
     masks = strata_masks(pheno, list(settings.strata))
+    column = {v.id: j for j, v in enumerate(diploid)}
+    ld = _ld_table(G, diploid, masks, panel, unavailable)
+    freqs = _frequency_table(lambda ids: G[:, [column[i] for i in ids]], masks, panel, settings, unavailable)
+    return ld, freqs
+
+
+def _diploid(panel: Panel) -> list[PanelVariant]:
+    return sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
+
+
+def _ld_table(G, diploid, masks, panel, unavailable) -> pd.DataFrame:
+    table = pairwise_ld(G, diploid, masks)
+    for vid, reason in (unavailable or {}).items():
+        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
+        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
+    return table
+
+
+def _frequency_table(genotypes, masks, panel, settings, unavailable) -> pd.DataFrame:
+    """:func:`haplotype_frequency_table` with ``genotypes(ids)`` the block's genotype matrix."""
+    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
     if len(hap.ids) < 2:
         note = f"{dropped}; fewer than two block variants left: no haplotypes"
         rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
         return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
     block = make_block(panel, hap.ids)
-    samples = list(pheno["sample"].astype(str))
-    G = genotype_matrix(calls, samples, block.ids, "effect_count")
+    G = genotypes(block.ids)
     table = frequency_table(block, G, masks, min_freq=hap.min_freq, max_iter=hap.em_max_iter, tol=hap.em_tol)
     return _with_note(table, dropped)
 
