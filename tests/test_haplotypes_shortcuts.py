@@ -1,6 +1,7 @@
-"""The exact shortcuts of the haplotype code against the straightforward computations they
-replace: the same numbers, bit for bit (genotype patterns in the EM, LD tables by bincount,
-Louis score sums, the normal log-density)."""
+"""The shortcuts of the haplotype code against the straightforward computations they replace:
+the same numbers, bit for bit (genotype patterns in the EM, LD tables by bincount, the normal
+log-density), or up to rounding where the algebra differs (the linear EM-GLM's least squares on
+one row per sample, the Louis information by pair and over the samples with several pairs)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import itertools
 import math
 
 import numpy as np
+import pandas.testing as pd_testing
 import pytest
 from conftest import REPO
-from numpy.testing import assert_array_equal
-from scipy import linalg, stats
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import linalg, special, stats
 
 from vdrbone import haplotypes as hp
 from vdrbone.panel import read_panel
@@ -94,19 +96,6 @@ def test_norm_logpdf_equals_scipy():
             assert_array_equal(hp._norm_logpdf(yy, mm, scale), stats.norm.logpdf(yy, loc=mm, scale=scale))
 
 
-def test_sum_by_sample_equals_add_at():
-    ex = hp.expand_pairs(random_genotypes(7, 500, 4, 0.2))
-    rng = np.random.default_rng(7)
-    values = rng.normal(size=(ex.h1.size, 5)) * 10.0 ** rng.integers(-8, 8, (ex.h1.size, 1))
-    keep = rng.random(ex.h1.size) < 0.8
-    assert np.diff(ex.starts).max() > 8  # long groups (missing loci) included
-    want = np.zeros((ex.n, 5))
-    np.add.at(want, ex.sample[keep], values[keep])
-    got = hp._sum_by_sample(values[keep], ex.sample[keep], ex.n)
-    assert_array_equal(got, want)
-    assert got.flags.c_contiguous
-
-
 def test_term_counts_equal_isin():
     ex = hp.expand_pairs(random_genotypes(8, 200, 3, 0.1))
     terms = [[7], [2], [1, 4, 5]]
@@ -145,3 +134,110 @@ def test_weighted_lstsq_equals_scipy_lstsq(n, p):
     sw = np.sqrt(w)
     want = linalg.lstsq(X * sw[:, None], y * sw, check_finite=False)[0]
     assert_array_equal(hp._weighted_lstsq(np.asfortranarray(X), y, sw), want)
+
+
+def expanded_problem(seed, n, n_loci, missing, single_only=False):
+    """An expansion with covariates, a pooled term and posterior weights summing to 1 per sample."""
+    rng = np.random.default_rng(seed)
+    G = random_genotypes(seed, n, n_loci, missing)
+    if single_only:  # at most one heterozygous locus, none missing: one pair per sample
+        G = np.where(np.isnan(G), 0.0, G)
+        G[:, 1:] = np.where(G[:, 1:] == 1, 0.0, G[:, 1:])
+    ex = hp.expand_pairs(G)
+    X0 = np.column_stack([np.ones(ex.n), rng.normal(60, 10, ex.n), rng.integers(0, 2, ex.n)])
+    terms = [[1], [2], [3, 4, 5]]
+    Xh = hp._term_counts(ex, terms)
+    w = rng.random(ex.h1.size) ** 3
+    w /= np.bincount(ex.sample, w, ex.n)[ex.sample]
+    return ex, X0, Xh, w, rng
+
+
+@pytest.mark.parametrize(
+    ("seed", "n_loci", "missing", "single_only"),
+    [(11, 3, 0.0, False), (12, 4, 0.2, False), (13, 3, 0.0, True)],
+)
+def test_pooled_least_squares_equals_expanded_weighted_lstsq(seed, n_loci, missing, single_only):
+    """The linear EM-GLM's least squares on one row per sample (expected counts) plus the pooled
+    within-sample covariance and the QR of the phase-certain samples: the weighted least squares
+    of every expanded row (scipy's lstsq), up to rounding."""
+    ex, X0, Xh, w, rng = expanded_problem(seed, 3000, n_loci, missing, single_only)
+    y = 1.0 + 0.003 * X0[:, 1] + rng.normal(0, 0.1, ex.n)
+    amb = hp._ambiguous(ex)
+    assert (amb.samples.size == 0) == single_only and amb.single.size > 0
+    X = np.column_stack([X0[ex.sample], Xh])
+    sw = np.sqrt(w)
+    want = linalg.lstsq(X * sw[:, None], y[ex.sample] * sw)[0]
+    got = hp._PooledLeastSquares(X0, Xh, y, ex, amb).solve(w)
+    assert_allclose(got, want, rtol=1e-10, atol=1e-13)
+
+
+def louis_reference(ex, X, y, mu, post, freqs, base, binary):
+    """haplo.glm's louis_info as written: every kept row's scores, sums per sample by np.add.at."""
+    kept = freqs >= hp.MIN_INFO
+    rows = kept[ex.h1] & kept[ex.h2]
+    n_cov = X.shape[1]
+    resid, vfunc = y - mu, mu * (1 - mu)
+    if not binary:
+        mse = float(post @ resid**2) / (float(post.sum()) - n_cov)
+        resid, vfunc = resid / mse, np.full_like(mu, 1.0 / mse)
+    params = [h for h in np.flatnonzero(kept) if h != base]
+    r, V, w, x = resid[rows], vfunc[rows], post[rows], X[rows]
+    h1, h2 = ex.h1[rows], ex.h2[rows]
+    c = np.column_stack([(h1 == h) * 1.0 + (h2 == h) for h in params])
+    cb = (h1 == base) * 1.0 + (h2 == base)
+    s = np.column_stack([r[:, None] * x, c / freqs[params] - (cb / freqs[base])[:, None]])
+    S = np.zeros((ex.n, s.shape[1]))
+    np.add.at(S, ex.sample[rows], w[:, None] * s)
+    comp = np.zeros((s.shape[1], s.shape[1]))
+    comp[:n_cov, :n_cov] = x.T @ (x * (w * V)[:, None])
+    comp[n_cov:, n_cov:] = np.diag(w @ (c / freqs[params] ** 2)) + (w @ cb) / freqs[base] ** 2
+    info = comp - s.T @ (w[:, None] * s) + S.T @ S
+    return np.linalg.pinv(info, rcond=hp.EPS_SVD, hermitian=True)[:n_cov, :n_cov]
+
+
+@pytest.mark.parametrize(
+    ("seed", "binary", "normalised"), [(14, False, True), (15, True, True), (16, True, False)]
+)
+def test_louis_cov_equals_row_wise_louis_information(seed, binary, normalised):
+    """The Louis covariance (frequency scores by pair, observed-minus-missing sums over the
+    samples with several pairs) against the row-wise formula; a haplotype below MIN_INFO is left
+    out of both. Posteriors not summing to 1 (a pair of a phase-certain sample below 1) take the
+    all-samples branch."""
+    ex, X0, Xh, w, rng = expanded_problem(seed, 2000, 4, 0.1)
+    freqs = hp._count_freqs(ex, w)
+    freqs[6] = hp.MIN_INFO / 2  # left out of the information
+    freqs /= freqs.sum()
+    if not normalised:
+        w = w * rng.uniform(0.5, 1.0, w.size)
+    X = np.column_stack([X0[ex.sample], Xh])
+    beta = (
+        np.array([-1.0, 0.01, 0.2, 0.3, -0.2, 0.1])
+        if binary
+        else np.array([1.0, 0.003, 0.0, 0.05, -0.02, 0.0])
+    )
+    mu = special.expit(X @ beta) if binary else X @ beta
+    y = (rng.random(ex.n) < 0.3) * 1.0 if binary else 1.0 + rng.normal(0, 0.1, ex.n)
+    base = int(np.argmax(freqs))
+    kept = freqs >= hp.MIN_INFO
+    assert not (kept[ex.h1] & kept[ex.h2]).all()  # some rows left out
+    args = (ex, X, y[ex.sample], mu, w, freqs, base, binary)
+    assert_allclose(hp._louis_cov(*args), louis_reference(*args), rtol=1e-9, atol=0)
+
+
+def test_ld_and_frequency_tables_equal_the_two_tables():
+    """The ld_haplotypes job's tables from one genotype matrix equal ld_table and
+    haplotype_frequency_table, with an unavailable block variant too."""
+    from test_haplotypes import cohort_tables
+
+    from vdrbone.settings import settings_from_config
+
+    calls, pheno, pnl, config = cohort_tables(500, 4)
+    settings = settings_from_config(config)
+    calls.loc[calls["variant"] == "rs7975232", "effect_count"] = np.nan
+    for unavailable in (None, {"rs7975232": "not in the genotype files"}):
+        ld, freqs = hp.ld_and_frequency_tables(calls, pheno, pnl, settings=settings, unavailable=unavailable)
+        pd_testing.assert_frame_equal(
+            ld, hp.ld_table(calls, pheno, pnl, settings=settings, unavailable=unavailable)
+        )
+        want = hp.haplotype_frequency_table(calls, pheno, pnl, settings=settings, unavailable=unavailable)
+        pd_testing.assert_frame_equal(freqs, want)

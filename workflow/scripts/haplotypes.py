@@ -1,6 +1,6 @@
 """Snakemake adapter for ld_haplotypes: pairwise LD and EM haplotype frequencies per stratum."""
 
-from vdrbone.haplotypes import empty_tables, haplotype_frequency_table, ld_table
+from vdrbone.haplotypes import empty_tables, ld_and_frequency_tables
 from vdrbone.harmonise import unavailable_variants
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
@@ -12,11 +12,13 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     empty = empty_tables()
     ld, freqs = empty["ld"], empty["haplotypes"]
     if settings.haplotypes.enabled:
-        calls, pheno = read_parquet(sm.input.calls), read_tsv(sm.input.phenotypes)
+        # the genotype matrices need only these columns; sample and variant as categories
+        labels = ["sample", "variant"]
+        calls = read_parquet(sm.input.calls, columns=[*labels, "effect_count"], categorical=labels)
+        pheno = read_tsv(sm.input.phenotypes)
         panel = read_panel(sm.input.panel).select(settings.variants)
         unavailable = unavailable_variants(read_tsv(sm.input.extraction))  # "not in the genotype files"
-        ld = ld_table(calls, pheno, panel, settings=settings, unavailable=unavailable)
-        freqs = haplotype_frequency_table(calls, pheno, panel, settings=settings, unavailable=unavailable)
+        ld, freqs = ld_and_frequency_tables(calls, pheno, panel, settings=settings, unavailable=unavailable)
     else:
         log.info("haplotypes.enabled is false: ld.tsv and haplotypes.tsv have their headers only")
     log.info("%d LD rows, %d haplotype frequency rows", len(ld), len(freqs))

@@ -583,7 +583,12 @@ def _weighted_lstsq(XF: np.ndarray, y: np.ndarray, sw: np.ndarray) -> np.ndarray
     """``scipy.linalg.lstsq(X * sw[:, None], y * sw)`` for a full-length ``XF`` (n >= p) in
     Fortran order: the same LAPACK call (``gelsd``, scipy's default driver, with scipy's
     workspace and ``cond``) on arrays built for it and overwritten, without scipy's copies."""
-    a, b = XF * sw[:, None], y * sw  # Fortran order, as LAPACK reads it
+    return _gelsd(XF * sw[:, None], y * sw)  # Fortran order, as LAPACK reads it
+
+
+def _gelsd(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``scipy.linalg.lstsq(a, b)[0]`` by LAPACK ``gelsd`` on ``a`` and ``b`` themselves
+    (overwritten; ``a`` in Fortran order, m >= p, finite; else scipy's own answer or error)."""
     m, p = a.shape
     if m < p or not a.flags.f_contiguous or not (np.isfinite(a).all() and np.isfinite(b).all()):
         return linalg.lstsq(a, b)[0]  # scipy's own answer (or error)
@@ -598,15 +603,93 @@ def _weighted_lstsq(XF: np.ndarray, y: np.ndarray, sw: np.ndarray) -> np.ndarray
     return x[:p]
 
 
-def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10, XF=None):
+@dataclass
+class _Ambiguous:
+    """The samples of an :class:`Expansion` with more than one compatible pair (phase or a
+    missing locus uncertain): ``samples`` their indices, ``rows`` their rows (grouped by sample),
+    ``starts`` each one's first position in ``rows`` and ``group`` each position's sample among
+    them; ``single`` the other samples (one pair, posterior 1 whatever the parameters) and
+    ``single_rows`` their rows."""
+
+    samples: np.ndarray
+    rows: np.ndarray
+    starts: np.ndarray
+    group: np.ndarray
+    single: np.ndarray
+    single_rows: np.ndarray
+
+
+def _ambiguous(ex: Expansion) -> _Ambiguous:
+    sizes = np.diff(np.append(ex.starts, ex.h1.size))
+    multi = sizes > 1
+    msizes = sizes[multi]
+    single = np.flatnonzero(~multi)
+    return _Ambiguous(
+        samples=np.flatnonzero(multi),
+        rows=np.flatnonzero(multi[ex.sample]),
+        starts=np.concatenate([[0], np.cumsum(msizes)[:-1]]).astype(np.intp),
+        group=np.repeat(np.arange(msizes.size), msizes),
+        single=single,
+        single_rows=ex.starts[single],
+    )
+
+
+class _PooledLeastSquares:
+    """The weighted least squares of the linear EM-GLM (rows ``[X0[sample], Xh]``, response
+    ``y[sample]``, weights the pair posteriors ``w``, summing to 1 over each sample's pairs) on
+    fewer rows. With ``e_i = sum_j w_ij xh_ij``, ``sum_j w_ij (u_i - xh_ij' b)^2 = (u_i - e_i' b)^2
+    + sum_j w_ij ((xh_ij - e_i)' b)^2`` (``u_i = y_i - x0_i' a``), so the same problem is: one row
+    ``[x0_i, e_i | y_i]`` per sample, plus ``k`` rows ``[0, T | 0]`` with ``T'T`` the pooled
+    within-sample covariance of the counts, ``sum_ij w_ij xh_ij xh_ij' - sum_i e_i e_i'`` (the
+    first sum by pair; ``T`` from its eigendecomposition). The rows of the samples with one pair
+    (``e_i = xh_i``, fixed) enter through the R of one QR (Golub & Van Loan, Matrix Computations,
+    5.3: least squares updated by rows). Solved by LAPACK ``gelsd`` as :func:`_weighted_lstsq`:
+    the same estimate up to rounding."""
+
+    def __init__(self, X0: np.ndarray, Xh: np.ndarray, y: np.ndarray, ex: Expansion, amb: _Ambiguous):
+        p0, k = X0.shape[1], Xh.shape[1]
+        fixed = np.column_stack([X0[amb.single], Xh[amb.single_rows], y[amb.single]])
+        r = np.linalg.qr(fixed, mode="r") if len(fixed) else np.empty((0, p0 + k + 1))
+        na = amb.samples.size
+        self.template = np.zeros((len(r) + na + k, p0 + k + 1), order="F")
+        self.template[: len(r)] = r
+        self.template[len(r) : len(r) + na, :p0] = X0[amb.samples]
+        self.template[len(r) : len(r) + na, -1] = y[amb.samples]
+        self.at, self.p0 = len(r), p0
+        self.xh = np.ascontiguousarray(Xh[amb.rows].T)  # (k, rows): one contiguous row per term
+        # each row's pair (h1, h2) and the term counts of each pair
+        n_h = len(ex.haplotypes)
+        self.pair = (ex.h1 * n_h + ex.h2)[amb.rows]
+        self.counts = np.zeros((n_h * n_h, k))
+        self.counts[self.pair] = Xh[amb.rows]
+        self.amb = amb
+
+    def solve(self, w: np.ndarray) -> np.ndarray:
+        """The coefficients for pair weights ``w`` (all rows of the expansion)."""
+        amb, at, p0 = self.amb, self.at, self.p0
+        wa = w[amb.rows]
+        a = self.template.copy(order="F")
+        if amb.rows.size:
+            na = amb.samples.size
+            e = np.array([np.bincount(amb.group, wa * xh, na) for xh in self.xh])  # (k, na)
+            # sum_ij w_ij xh_ij xh_ij' by pair, minus sum_i e_i e_i'
+            w_pair = np.bincount(self.pair, wa, len(self.counts))
+            lam, u = np.linalg.eigh(self.counts.T @ (w_pair[:, None] * self.counts) - e @ e.T)
+            a[at : at + na, p0:-1] = e.T
+            a[at + na :, p0:-1] = np.sqrt(np.maximum(lam, 0.0))[:, None] * u.T
+        return _gelsd(a[:, :-1], a[:, -1].copy())
+
+
+def _weighted_fit(X, y, w, binary, beta=None, maxit=50, tol=1e-10, pooled=None):
     """Weighted GLM (prior weights ``w``): the package's IRLS
     (:func:`vdrbone.regression.fit_logistic`, warm-started at ``beta``) for the logit link,
-    weighted least squares for the identity link (``XF``: ``X`` in Fortran order, if at hand).
+    weighted least squares for the identity link (by ``pooled``, a :class:`_PooledLeastSquares`
+    of these rows, if at hand).
 
     Returns ``(beta, mu, converged)``; R ``glm.fit(weights = w)`` gives the same estimate.
     """
     if not binary:
-        beta = _weighted_lstsq(np.asfortranarray(X) if XF is None else XF, y, np.sqrt(w))
+        beta = _weighted_lstsq(np.asfortranarray(X), y, np.sqrt(w)) if pooled is None else pooled.solve(w)
         return beta, X @ beta, True
     fit = regression.fit_logistic(X, y, weights=w, start=beta, maxit=maxit, tol=tol)
     return fit.beta, special.expit(X @ fit.beta), fit.converged
@@ -643,16 +726,15 @@ def _term_counts(ex: Expansion, terms: list[list[int]]) -> np.ndarray:
     return (member[:, ex.h1] * 1.0 + member[:, ex.h2]).T
 
 
-def _sum_by_sample(values: np.ndarray, sample: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``values`` (m, q) summed per ``sample`` (n, q): ``np.add.at`` by a bincount per
-    column (both add in row order, so the sums are the same)."""
-    columns = np.ascontiguousarray(values.T)
-    return np.ascontiguousarray(np.array([np.bincount(sample, col, n) for col in columns]).T)
-
-
 def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
     """Covariance of the coefficients from the Louis (1982) information of (beta, frequencies),
-    as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse)."""
+    as haplo.glm's ``louis_info`` (haplotypes below MIN_INFO left out; generalised inverse).
+
+    ``info = sum_rows w I_c - sum_rows w s s' + sum_i S_i S_i'`` (``I_c``, ``s``: complete-data
+    information and score of a pair row, ``S_i = sum_j w_ij s_ij``). The frequency parts of
+    ``s`` and ``I_c`` depend on the pair only: tabled once per pair, summed by pair. A sample with
+    one pair (posterior 1) adds ``s s'`` to both of the last two sums: only the samples with
+    several pairs enter them."""
     kept = freqs >= MIN_INFO
     keep_h = np.flatnonzero(kept)
     rows = kept[ex.h1] & kept[ex.h2]
@@ -663,23 +745,36 @@ def _louis_cov(ex: Expansion, X, y, mu, post, freqs, base, binary):
         mse = float(post @ resid**2) / (float(post.sum()) - n_cov)
         resid = resid / mse
         vfunc = np.full_like(mu, 1.0 / mse)
-    r, V, w, x = resid[rows], vfunc[rows], post[rows], X[rows]
-    h1, h2, smp = ex.h1[rows], ex.h2[rows], ex.sample[rows]
     params = [h for h in keep_h if h != base]
     pf = freqs[params]
-    copies = np.zeros((len(freqs), len(params)))
+    n_h = len(freqs)
+    copies = np.zeros((n_h, len(params)))
     copies[params, np.arange(len(params))] = 1.0
-    c = copies[h1] + copies[h2]  # copies of each parameter haplotype in each row
-    cb = (h1 == base) * 1.0 + (h2 == base)
-    s = np.empty((len(r), n_cov + len(params)))
-    np.multiply(r[:, None], x, out=s[:, :n_cov])  # complete-data score for beta
-    np.subtract(c / pf, (cb / freqs[base])[:, None], out=s[:, n_cov:])  # ... for frequencies
-    ws = w[:, None] * s
-    S = _sum_by_sample(ws, smp, ex.n)  # E[score | data] per sample
-    comp = np.zeros((s.shape[1], s.shape[1]))
-    comp[:n_cov, :n_cov] = (x.T * (w * V)) @ x
-    comp[n_cov:, n_cov:] = np.diag(w @ (c / pf**2)) + float(w @ cb) / freqs[base] ** 2
-    info = comp - ws.T @ s + S.T @ S  # ws.T is (s.T * w), the same array
+    # per ordered pair (h1, h2): copies of each parameter haplotype and of the base
+    c = (copies[:, None, :] + copies[None, :, :]).reshape(n_h * n_h, len(params))
+    is_base = (np.arange(n_h) == base) * 1.0
+    cb = (is_base[:, None] + is_base[None, :]).ravel()
+    score_f = c / pf - (cb / freqs[base])[:, None]  # complete-data score for the frequencies
+    pair = ex.h1 * n_h + ex.h2
+    w_pair = np.bincount(pair[rows], post[rows], n_h * n_h)
+    w, x = (post, X) if rows.all() else (post[rows], X[rows])
+    comp = np.zeros((n_cov + len(params), n_cov + len(params)))
+    comp[:n_cov, :n_cov] = regression._weighted_gram(x, w * (vfunc if x is X else vfunc[rows]))
+    comp[n_cov:, n_cov:] = np.diag(w_pair @ (c / pf**2)) + float(w_pair @ cb) / freqs[base] ** 2
+    amb = _ambiguous(ex)
+    if (post[amb.single_rows] == 1.0).all():
+        sub = rows[amb.rows]
+        ra, group, n_groups = amb.rows[sub], amb.group[sub], amb.samples.size
+    else:  # a posterior of a single pair is not 1 (not finite): every sample
+        ra = np.flatnonzero(rows)
+        group, n_groups = ex.sample[ra], ex.n
+    # complete-data scores of those rows, one contiguous row per parameter (q, rows)
+    s = np.empty((n_cov + len(params), len(ra)))
+    np.multiply(X[ra].T, resid[ra], out=s[:n_cov])  # for beta
+    s[n_cov:] = score_f.T[:, pair[ra]]  # for the frequencies
+    ss = s * np.sqrt(post[ra])  # sum_rows w s s' = ss ss'
+    S = np.array([np.bincount(group, v, n_groups) for v in s * post[ra]])  # E[score | data] per sample
+    info = comp - ss @ ss.T + S @ S.T
     return np.linalg.pinv(info, rcond=EPS_SVD, hermitian=True)[:n_cov, :n_cov]
 
 
@@ -766,13 +861,13 @@ def haplotype_regression(
     if method != "haplo_glm":
         raise ValueError(f"method must be 'haplo_glm' or 'expected_counts', got {method!r}")
     X = np.column_stack([X0[ex.sample], Xh])
-    XF = None if binary else np.asfortranarray(X)
+    pooled = None if binary else _PooledLeastSquares(X0, Xh, y, ex, _ambiguous(ex))
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
     beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
     mu = None
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
-        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta, XF=XF)
+        beta, mu, ok = _weighted_fit(X, ye, post, binary, beta, pooled=pooled)
         if not ok or not np.all(np.isfinite(beta)):
             break
         post, ll = _posterior(ex, freqs, _log_density(ye, mu, post, binary))
@@ -1236,15 +1331,9 @@ def ld_table(
 ) -> pd.DataFrame:
     """``ld.tsv``: pairwise LD of the diploid panel variants in every configured stratum; a pair
     with a variant extraction could not give (``unavailable``: id -> reason) has that reason."""
-    diploid = sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
-    samples = list(pheno["sample"].astype(str))
-    G = genotype_matrix(calls, samples, [v.id for v in diploid], "effect_count")
-    masks = strata_masks(pheno, list(settings.strata))
-    table = pairwise_ld(G, diploid, masks)
-    for vid, reason in (unavailable or {}).items():
-        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
-        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
-    return table
+    diploid = _diploid(panel)
+    G = genotype_matrix(calls, list(pheno["sample"].astype(str)), [v.id for v in diploid], "effect_count")
+    return _ld_table(G, diploid, strata_masks(pheno, list(settings.strata)), panel, unavailable)
 
 
 def haplotype_frequency_table(
@@ -1254,15 +1343,49 @@ def haplotype_frequency_table(
 
     Block variants in ``unavailable`` (see :func:`without_unavailable`) are left out, with a note
     on every row; with fewer than two left, one row per stratum gives the reason."""
-    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
+    samples = list(pheno["sample"].astype(str))
+    return _frequency_table(
+        lambda ids: genotype_matrix(calls, samples, ids, "effect_count"),
+        strata_masks(pheno, list(settings.strata)), panel, settings, unavailable,
+    )  # fmt: skip
+
+
+def ld_and_frequency_tables(
+    calls: pd.DataFrame, pheno: pd.DataFrame, panel: Panel, *, settings: Settings, unavailable=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`ld_table` and :func:`haplotype_frequency_table` (the ``ld_haplotypes`` job) from one
+    genotype matrix of the diploid variants (the block's columns taken from it) and one set of
+    strata masks."""
+    diploid = _diploid(panel)
+    G = genotype_matrix(calls, list(pheno["sample"].astype(str)), [v.id for v in diploid], "effect_count")
     masks = strata_masks(pheno, list(settings.strata))
+    column = {v.id: j for j, v in enumerate(diploid)}
+    ld = _ld_table(G, diploid, masks, panel, unavailable)
+    freqs = _frequency_table(lambda ids: G[:, [column[i] for i in ids]], masks, panel, settings, unavailable)
+    return ld, freqs
+
+
+def _diploid(panel: Panel) -> list[PanelVariant]:
+    return sorted((v for v in panel if v.ploidy == 2), key=lambda v: (v.chrom, v.pos_grch38))
+
+
+def _ld_table(G, diploid, masks, panel, unavailable) -> pd.DataFrame:
+    table = pairwise_ld(G, diploid, masks)
+    for vid, reason in (unavailable or {}).items():
+        pair = (table["variant1"] == vid) | (table["variant2"] == vid)
+        table.loc[pair, "note"] = f"{panel[vid].name} ({vid}): {reason}"
+    return table
+
+
+def _frequency_table(genotypes, masks, panel, settings, unavailable) -> pd.DataFrame:
+    """:func:`haplotype_frequency_table` with ``genotypes(ids)`` the block's genotype matrix."""
+    hap, dropped, name = without_unavailable(panel, settings.haplotypes, unavailable)
     if len(hap.ids) < 2:
         note = f"{dropped}; fewer than two block variants left: no haplotypes"
         rows = [{"block": name, "variants": "", "stratum": s, "n": 0, "note": note} for s in masks]
         return pd.DataFrame(rows, columns=FREQUENCY_COLUMNS)
     block = make_block(panel, hap.ids)
-    samples = list(pheno["sample"].astype(str))
-    G = genotype_matrix(calls, samples, block.ids, "effect_count")
+    G = genotypes(block.ids)
     table = frequency_table(block, G, masks, min_freq=hap.min_freq, max_iter=hap.em_max_iter, tol=hap.em_tol)
     return _with_note(table, dropped)
 
