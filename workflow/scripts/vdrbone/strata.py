@@ -10,10 +10,14 @@ Missing data: a sample with missing sex (T2DM) is in ``all`` but in no sex (T2DM
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from vdrbone.errors import InputError
+
+if TYPE_CHECKING:  # pandas only in annotations: the settings (every job) load without it
+    import pandas as pd
 
 STRATUM_LABELS = {
     "all": ["all"],
