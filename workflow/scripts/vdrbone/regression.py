@@ -442,11 +442,12 @@ def fit_linear(X: np.ndarray, y: np.ndarray, *, raug: np.ndarray | None = None) 
     ``R[p, p]^2`` the residual sum of squares; Q is never formed. ``loglik`` is the Gaussian
     log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``); ``cov = RSS/(n-p) (X'X)^-1``.
     ``raug``: that R factor (``np.linalg.qr([X, y], mode="r")``) when the caller already has it,
-    e.g. from the rank check of :func:`_dependent_columns`.
+    e.g. from the rank check of :func:`_dependent_columns`; ``X`` is then only read for its
+    shape (and may be None: p is that of ``raug``).
     """
-    n, p = X.shape
     if raug is None:
         raug = np.linalg.qr(np.column_stack([X, y]), mode="r")
+    n, p = y.shape[0], raug.shape[1] - 1
     r = raug[:p, :p]
     beta = linalg.solve_triangular(r, raug[:p, p])
     rss = float(raug[p, p] ** 2)
@@ -466,10 +467,14 @@ def _dependent_columns(X: np.ndarray, r: np.ndarray | None = None) -> list[int]:
     the columns left to right, so the leading p x p block of the longer matrix's R is R of ``X``:
     one factorisation serves the rank checks of nested designs and the least-squares fit.
     """
-    p = X.shape[1]
-    if r is None:
-        r = np.linalg.qr(X, mode="r")
-    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    return _rank_deficient(np.linalg.qr(X, mode="r") if r is None else r, X.shape[1])
+
+
+def _rank_deficient(r: np.ndarray, p: int) -> list[int]:
+    """:func:`_dependent_columns` of the first ``p`` columns of a design from its R factor ``r``
+    alone: column j is dependent when ``|R[j, j]|`` is below :data:`RANK_TOL` times the column's
+    norm, which is that of ``R[:, j]`` (Q keeps norms; no pass over the n rows)."""
+    norms = np.sqrt(np.einsum("ij,ij->j", r[:, :p], r[:, :p]))
     d = np.abs(np.diag(r[:p, :p]))
     return [j for j in range(p) if norms[j] == 0 or d[j] <= RANK_TOL * norms[j]]
 
@@ -602,7 +607,10 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
 
 def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
     """R factor of the design ``[X0, [het, hom] basis]`` from the R factor ``wide`` of
-    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks.
+    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks; columns of
+    ``wide`` after het and hom (the outcome of a linear model) are kept after the design's, so
+    that the result is the R factor of ``[X0, [het, hom] basis, y]``: the fit of
+    :func:`fit_linear`.
 
     With ``[X0, het, hom] = Q wide``, the design is ``Q`` times the same combination of the
     columns of ``wide``; ``Q`` is orthonormal, so the small matrix's R is the design's R up to the
@@ -610,7 +618,9 @@ def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
     Loan, Matrix Computations, 5.2): one QR of the n x (p0 + 2) matrix replaces one per genetic
     model.
     """
-    return np.linalg.qr(np.column_stack([wide[:, :p0], wide[:, p0:] @ basis]), mode="r")
+    return np.linalg.qr(
+        np.column_stack([wide[:, :p0], wide[:, p0 : p0 + 2] @ basis, wide[:, p0 + 2 :]]), mode="r"
+    )
 
 
 def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: str = "") -> list[TestResult]:
@@ -853,9 +863,10 @@ def _fit_vs_null(
     """Fit ``X`` (last ``k`` columns tested) and test it against ``null`` fitted on the same rows.
 
     Linear (``binary`` false): the F test needs no null fit (``null`` unused, may be None);
-    ``raug`` is the R factor of ``[X, y]`` if already computed (:func:`fit_linear`).
+    ``raug`` is the R factor of ``[X, y]`` if already computed (:func:`fit_linear`; ``X`` may then
+    be None).
     """
-    n, p = X.shape
+    n, p = y.shape[0], (X.shape[1] if X is not None else raug.shape[1] - 1)
     idx = np.arange(p - k, p)
     if not binary:
         fit = fit_linear(X, y, raug=raug)
@@ -1208,12 +1219,14 @@ def _genetic_models(
         return all_nan("")
     X0 = np.column_stack([np.ones(n), c])
     specs = _specs(g, ds, ploidy)
-    # Binary outcome, diploid counts: one QR of [X0, het, hom] serves the rank checks of X0 and of
-    # every genotype coding (_coding_r). Linear: the QR of each [X, y] is the fit itself (its
-    # numbers to the bit), and also gives that design's rank check.
+    # Diploid counts: one QR of [X0, het, hom] (linear: [X0, het, hom, y]) serves the rank checks
+    # of X0 and of every genotype coding and, linear, each coding's fit (_coding_r: the R factor
+    # of [X, y] from a (p0 + 3)-row matrix). Otherwise the QR of each [X, y] is the linear fit and
+    # that design's rank check.
     wide = None
-    if binary and all(spec.basis is not None for spec in specs):
-        wide = np.linalg.qr(np.column_stack([X0, (g == 1).astype(float), (g == 2).astype(float)]), mode="r")
+    if all(spec.basis is not None for spec in specs):
+        het, hom = (g == 1).astype(float), (g == 2).astype(float)
+        wide = np.linalg.qr(np.column_stack([X0, het, hom] if binary else [X0, het, hom, y]), mode="r")
     note = collinear_note(X0, names, r=wide)
     if note:
         return all_nan(note)
@@ -1228,12 +1241,16 @@ def _genetic_models(
         if spec.note:
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
             continue
-        X = np.column_stack([X0, spec.columns])
-        if binary:
-            r_design = None if wide is None else _coding_r(wide, X0.shape[1], spec.basis)
-        else:  # one QR of [X, y] gives the rank check and the fit
+        p = X0.shape[1] + spec.columns.shape[1]
+        # the design itself: for the logistic fit, or the QR of [X, y] (the rank check and fit)
+        X = np.column_stack([X0, spec.columns]) if binary or wide is None else None
+        if wide is not None:
+            r_design = _coding_r(wide, X0.shape[1], spec.basis)
+        elif binary:
+            r_design = np.linalg.qr(X, mode="r")
+        else:
             r_design = np.linalg.qr(np.column_stack([X, y]), mode="r")
-        if _dependent_columns(X, r_design):
+        if _rank_deficient(r_design, p):
             rows += _nan_rows(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
