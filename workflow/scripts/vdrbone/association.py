@@ -287,7 +287,7 @@ def associate_outcome(
     masks = strata_masks(pheno, list(settings.strata))
     excluded = _qc_exclusions(qc, action=settings.qc.action)
     base_ok = (
-        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
+        regression.finite_rows(np.column_stack([cov_values[c] for c in base_covs])) if base_covs else True
     )
 
     modifiers = modifier_values(pheno, settings.interactions)
@@ -596,7 +596,7 @@ def _span_equal(rank, a: list[int], b: list[int]) -> bool:
 
 def interaction_sample(y, g, modifier, covariates) -> np.ndarray:
     """The complete cases of :func:`vdrbone.regression.interaction_test` (bool mask)."""
-    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & regression.finite_rows(covariates)
 
 
 def interaction_design(y, g, modifier, covariates):
@@ -1028,7 +1028,7 @@ def stratum_covariates(
     ones included, as R), the kept covariates' columns (rows of the stratum) and the design.
     """
     base_ok = (
-        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
+        regression.finite_rows(np.column_stack([cov_values[c] for c in base_covs])) if base_covs else True
     )
     analysable = mask & np.isfinite(y) & genotyped & base_ok
     cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
@@ -1280,7 +1280,7 @@ def _conditional(
             y_reg, C, design = stratum_covariates(
                 stratum,
                 mask,
-                np.isfinite(g) & np.isfinite(K).all(axis=1),
+                np.isfinite(g) & regression.finite_rows(K),
                 y=y,
                 cov_values=cov_values,
                 base_covs=base_covs,
