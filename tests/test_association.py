@@ -907,3 +907,15 @@ def test_subset_rank_of_combined_columns_equals_the_explicit_columns():
             base + [p + a for a in extra] for extra in ([0, 1], [2], [3], [4], [5], [2, 5], [0, 1, 5], [])
         ]
         assert [combined(s) for s in subsets] == [explicit(s) for s in subsets], label
+
+
+def test_distinct_columns_keeps_each_column_once():
+    rng = np.random.default_rng(6)
+    n = 200
+    a = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 3, n)])
+    b = np.column_stack([a[:, 2], -a[:, 1], np.ones(n), a[:, 1] + 1e-12])  # equal sums are compared
+    swap = a[::-1, 1]  # same sum as a[:, 1], other column
+    m, index = association._distinct_columns([a, b, swap[:, None]])
+    explicit = np.column_stack([a, b, swap])
+    assert m.shape[1] == 6 and index == [0, 1, 2, 2, 3, 0, 4, 5]
+    assert all(np.array_equal(m[:, index[j]], explicit[:, j]) for j in range(explicit.shape[1]))

@@ -603,8 +603,9 @@ def interaction_design(y, g, modifier, covariates):
     """(samples, null design, full design) of :func:`vdrbone.regression.interaction_test`."""
     keep = interaction_sample(y, g, modifier, covariates)
     n = int(keep.sum())
-    X0 = np.column_stack([np.ones(n), covariates[keep], modifier[keep], g[keep]])
-    return keep, X0, np.column_stack([X0, g[keep] * modifier[keep]])
+    g, modifier = g[keep], modifier[keep]
+    X = np.column_stack([np.ones(n), covariates[keep], modifier, g, g * modifier])
+    return keep, X[:, :-1], X
 
 
 def same_design(a, b) -> bool:
@@ -627,8 +628,32 @@ def same_design(a, b) -> bool:
             null_idx.append(list(range(at, at + k)))
             parts.append(null)
             at += k
-    rank = _subset_rank(np.column_stack(parts))
+    # a column the designs share (the intercept, covariates, genotype) enters the QR once
+    m, index = _distinct_columns(parts)
+    rank = _subset_rank(m)
+    null_idx = [[index[j] for j in idx] for idx in null_idx]
+    full_idx = [[index[j] for j in idx] for idx in full_idx]
     return _span_equal(rank, *null_idx) and _span_equal(rank, *full_idx)
+
+
+def _distinct_columns(blocks: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The columns of the 2-D ``blocks`` (same rows), each distinct column once, and for each input
+    column (numbered across the blocks) the index of its column in that matrix. Equal columns
+    are found by their sums, then compared element by element."""
+    cols: list[np.ndarray] = []
+    index: list[int] = []
+    by_sum: dict[float, list[int]] = {}
+    for block in blocks:
+        for j, total in enumerate(block.sum(axis=0).tolist()):
+            col = block[:, j]
+            same = by_sum.setdefault(total, [])
+            hit = next((k for k in same if np.array_equal(cols[k], col)), None)
+            if hit is None:
+                hit = len(cols)
+                cols.append(col)
+                same.append(hit)
+            index.append(hit)
+    return np.column_stack(cols), index
 
 
 # Which genetic model is kept when several are aliased (same design), most preferred first.

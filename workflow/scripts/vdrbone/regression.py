@@ -691,20 +691,37 @@ def _ordered_separation(y: np.ndarray, x: np.ndarray) -> bool:
     return bool(xn.max() <= xc.min() or xc.max() <= xn.min())
 
 
-def _separation(y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None) -> bool:
+def _class_table(y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Samples (row 0) and cases (row 1) in each genotype class 0, 1, 2 of counts ``g`` (0/1 ``y``)."""
+    classes = g.astype(np.int64)
+    return np.vstack([np.bincount(classes, minlength=3), np.bincount(classes, weights=y, minlength=3)])
+
+
+def _separation(
+    y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None, table: np.ndarray | None = None
+) -> bool:
     """True when a genotype class (group) that is present has only cases or only controls.
 
     ``groups=None`` means the ordered (additive) coding: see :func:`_ordered_separation`.
+    ``table``: :func:`_class_table` of effect-allele counts ``g``, when the caller has it (the
+    same verdicts from 3 x 2 counts; the ordered coding of counts included).
     """
-    if groups is None:
+    if table is None and groups is None:
         return _ordered_separation(y, g)
+    if table is None:
+        table = _class_table(y, g)
+    total, cases = table[0], table[1]
+    if groups is None:  # _ordered_separation on the classes holding cases and those holding controls
+        if cases.sum() in (0, total.sum()):
+            return False
+        with_cases, with_controls = np.flatnonzero(cases > 0), np.flatnonzero(total - cases > 0)
+        return bool(with_controls.max() <= with_cases.min() or with_cases.max() <= with_controls.min())
+    n = total.sum()
     for grp in groups:
-        m = np.isin(g, grp)
-        k = int(m.sum())
-        if k == 0 or k == g.shape[0]:
+        k, c = total[list(grp)].sum(), cases[list(grp)].sum()
+        if k == 0 or k == n:
             continue
-        cases = float(y[m].sum())
-        if cases == 0 or cases == k:
+        if c == 0 or c == k:
             return True
     return False
 
@@ -1266,6 +1283,7 @@ def _genetic_models(
         force_firth = "firth-fallback: covariate-only model did not converge"
 
     rows: list[TestResult] = []
+    table = None
     for spec in specs:
         if spec.note:
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
@@ -1284,7 +1302,11 @@ def _genetic_models(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
             continue
-        separated = binary and _separation(y, spec.columns[:, 0] if ds is not None else g, spec.separating)
+        if binary and ds is None and table is None:
+            table = _class_table(y, g)  # genotype classes by case status, once for every coding
+        separated = binary and _separation(
+            y, spec.columns[:, 0] if ds is not None else g, spec.separating, table
+        )
         got = _fit_vs_null(
             spec.model,
             spec.terms,
