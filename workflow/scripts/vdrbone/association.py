@@ -286,9 +286,7 @@ def associate_outcome(
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
     masks = strata_masks(pheno, list(settings.strata))
     excluded = _qc_exclusions(qc, action=settings.qc.action)
-    base_ok = (
-        regression.finite_rows(np.column_stack([cov_values[c] for c in base_covs])) if base_covs else True
-    )
+    base_ok = covariates_complete(cov_values, base_covs)
 
     modifiers = modifier_values(pheno, settings.interactions)
     rows = _Rows(outcome)
@@ -297,8 +295,9 @@ def associate_outcome(
     flow: list[dict] = []
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
+    levels: dict = {}
     for stratum, mask in masks.items():
-        flow += stratum_flow(outcome, stratum, mask, pheno, y)
+        flow += stratum_flow(outcome, stratum, mask, pheno, y, cache=levels)
     # each covariate's values in each stratum, selected once for all variants
     in_stratum = {stratum: {c: x[mask] for c, x in cov_values.items()} for stratum, mask in masks.items()}
     for j, v in enumerate(panel):
@@ -763,15 +762,23 @@ def flow_chains(flow: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
 
 
 def stratum_flow(
-    outcome: str, stratum: str, mask: np.ndarray, pheno: pd.DataFrame, y: np.ndarray
+    outcome: str,
+    stratum: str,
+    mask: np.ndarray,
+    pheno: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cache: dict | None = None,
 ) -> list[dict]:
     """Participant-flow rows shared by every variant of a stratum (``variant`` empty).
 
     From the analysed samples (phenotyped, genotyped, passed sample QC) to the stratum (samples
     with the stratum's sex / T2DM missing, then those of the other group, excluded in turn) and
     to those with the outcome recorded. ``kind``: ``remaining`` (``n`` left) or ``excluded``
-    (``n`` removed, ``reason``).
+    (``n`` removed, ``reason``). ``cache``: a dict kept across the strata of one phenotype table,
+    so that each factor level is compared with the column once.
     """
+    cache = {} if cache is None else cache
     rows = []
 
     def add(kind, reason, n):
@@ -782,11 +789,17 @@ def stratum_flow(
     for factor, level in stratum_fixed(stratum).items():
         if level is None:
             continue
-        values = pheno[factor]
-        miss = left & values.isna().to_numpy()
+        if (factor, level) not in cache:
+            values = pheno[factor]
+            cache[(factor, level)] = (
+                values.isna().to_numpy(),
+                (values != level).to_numpy(dtype=bool, na_value=False),
+            )
+        missing, not_level = cache[(factor, level)]
+        miss = left & missing
         add("excluded", f"{factor} missing", miss.sum())
         left &= ~miss
-        other = left & (values != level).to_numpy(dtype=bool, na_value=False)
+        other = left & not_level
         add("excluded", f"{factor} not {level}", other.sum())
         left &= ~other
     if not np.array_equal(left, mask):
@@ -1012,13 +1025,23 @@ def stratum_design(
     """
     if not cov_names:
         return regression.CovariateDesign([], [], [])
-    complete = analysable.copy()
-    for c in cov_names:
-        complete &= np.isfinite(cov_values[c])
-    C = np.column_stack([cov_values[c][complete] for c in cov_names])
+    complete = analysable & covariates_complete(cov_values, cov_names)
+    # the complete rows of each covariate into one column of a column-major matrix
+    rows = np.flatnonzero(complete)
+    C = np.empty((rows.size, len(cov_names)), order="F")
+    for j, c in enumerate(cov_names):
+        np.take(cov_values[c], rows, out=C[:, j])
     if C.shape[0] < min_n:
         return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
     return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def covariates_complete(cov_values: dict[str, np.ndarray], names: list[str]) -> np.ndarray | bool:
+    """Samples with every covariate of ``names`` finite (``True`` when there are none)."""
+    ok = True
+    for c in names:
+        ok = ok & np.isfinite(cov_values[c])
+    return ok
 
 
 def covariate_values(pheno: pd.DataFrame, covariates: list[str]) -> dict[str, np.ndarray]:
@@ -1052,9 +1075,7 @@ def stratum_covariates(
     NaN where any candidate covariate is missing (complete cases over every covariate, dropped
     ones included, as R), the kept covariates' columns (rows of the stratum) and the design.
     """
-    base_ok = (
-        regression.finite_rows(np.column_stack([cov_values[c] for c in base_covs])) if base_covs else True
-    )
+    base_ok = covariates_complete(cov_values, base_covs)
     analysable = mask & np.isfinite(y) & genotyped & base_ok
     cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
     y_reg = y[mask].copy()
