@@ -919,3 +919,39 @@ def test_distinct_columns_keeps_each_column_once():
     explicit = np.column_stack([a, b, swap])
     assert m.shape[1] == 6 and index == [0, 1, 2, 2, 3, 0, 4, 5]
     assert all(np.array_equal(m[:, index[j]], explicit[:, j]) for j in range(explicit.shape[1]))
+
+
+def test_shared_factor_gives_the_same_genetic_rows_and_alias_notes():
+    """associate_outcome's one QR of [1, C, het, hom] (linear: and y) passed to genetic_models
+    (factor=) and mark_aliased_models (r=) gives the rows and notes of the calls that factorise
+    their own designs: equal numbers (binary: to the bit), the same aliasing (here: no
+    effect-allele homozygote, so dominant = overdominant = additive)."""
+    rng = np.random.default_rng(31)
+    n = 2000
+    C = np.column_stack([rng.normal(60, 8, n), rng.integers(0, 2, n).astype(float)])
+    for label in ("all classes", "no hom"):
+        g = rng.integers(0, 3, n).astype(float)
+        if label == "no hom":
+            g[g == 2] = 1.0
+        for outcome_type in ("binary", "continuous"):
+            binary = outcome_type == "binary"
+            y = (rng.random(n) < 0.3).astype(float) if binary else 0.05 * g + rng.normal(size=n)
+            cols = [np.ones(n), C, (g == 1).astype(float), (g == 2).astype(float)]
+            factor = np.linalg.qr(np.column_stack(cols if binary else [*cols, y]), mode="r")
+            kw = dict(outcome_type=outcome_type, covariate_names=["age", "sex"])
+            own = regression.genetic_models(y, g, C, **kw)
+            shared = regression.genetic_models(y, g, C, factor=factor, **kw)
+            association.mark_aliased_models(own, g, np.column_stack([np.ones(n), C]), dosage=False)
+            association.mark_aliased_models(shared, g, None, dosage=False, r=factor[:5, :5])
+            for a, b in zip(own, shared, strict=True):
+                assert (a.model, a.term, a.note, a.extra.get("family")) == (
+                    b.model, b.term, b.note, b.extra.get("family")
+                ), label  # fmt: skip
+                for f in ("estimate", "standard_error", "statistic", "p_value", "aic"):
+                    x, z = getattr(a, f), getattr(b, f)
+                    assert (
+                        (x == z or (np.isnan(x) and np.isnan(z)))
+                        if binary
+                        else x == pytest.approx(z, rel=1e-12, nan_ok=True)
+                    ), (label, outcome_type, a.model, f)
+            assert any("aliased with additive" in r.note for r in shared) == (label == "no hom")

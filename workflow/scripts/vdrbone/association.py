@@ -344,6 +344,7 @@ def associate_outcome(
             too_few = (
                 mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
             )
+            factor = None  # the R factor shared by the genetic models and the alias check
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 genetic = survival.cox_genetic_models(
@@ -359,6 +360,19 @@ def associate_outcome(
                     min_events=min_cases,
                 )
             else:
+                # diploid: one QR of [1, C, het, hom] (linear: and y) on the models' samples
+                # serves the genetic models' rank checks (linear: their fits) and the alias check
+                if v.ploidy == 2 and not too_few:
+                    g_in = g_s[in_model]
+                    cols = [
+                        np.ones(g_in.size),
+                        C[in_model],
+                        (g_in == 1).astype(float),
+                        (g_in == 2).astype(float),
+                    ]
+                    factor = np.linalg.qr(
+                        np.column_stack(cols if binary else [*cols, y_reg[in_model]]), mode="r"
+                    )
                 # with too few mtDNA carriers the fitted rows are replaced below: checks only
                 genetic = regression.genetic_models(
                     y_reg,
@@ -371,12 +385,18 @@ def associate_outcome(
                     min_n=min_n,
                     min_cases=min_cases,
                     checks_only=bool(too_few),
+                    factor=factor,
                 )
                 time_s = entry_s = None
             if too_few and not _data_reason(genetic[0].note):
                 model_counts = _sample_counts(y_s[in_model], binary)
                 genetic = _not_estimable(regression.GENETIC_MODEL_TERMS[1], too_few, **model_counts)
-            if v.ploidy == 2:
+            if v.ploidy == 2 and factor is not None:
+                p0 = 1 + C.shape[1]  # R of [1, C, het, hom]: the leading block of the factor
+                mark_aliased_models(
+                    genetic, g_s[in_model], None, dosage=dosage_all is not None, r=factor[: p0 + 2, : p0 + 2]
+                )
+            elif v.ploidy == 2:
                 X0 = np.column_stack([np.ones(int(in_model.sum())), C[in_model]])
                 mark_aliased_models(genetic, g_s[in_model], X0, dosage=dosage_all is not None)
             for res in genetic:
@@ -554,7 +574,7 @@ def mt_too_few(
     return ""
 
 
-def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
+def _subset_rank(m: np.ndarray | None, extra: np.ndarray | None = None, *, r: np.ndarray | None = None):
     """``rank(columns)``: the numerical rank of ``m[:, columns]`` (a column may repeat) with its
     columns scaled to unit norm, i.e. the number of singular values above :data:`ALIAS_TOL`
     times the largest.
@@ -568,9 +588,13 @@ def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
     ``extra`` (k x e): further columns ``m @ extra``, numbered after those of ``m``; their R
     columns are ``R @ extra`` and their norms those of ``R @ extra`` (``Q`` keeps norms), so
     combinations of ``m``'s columns (the genotype codings from the het and hom indicators) add
-    no n-row work."""
-    norms = np.linalg.norm(m, axis=0)
-    r = np.linalg.qr(m, mode="r")
+    no n-row work. ``r``: the R factor of ``m`` when the caller has it (``m`` is then not read;
+    the column norms are those of ``r``)."""
+    if r is None:
+        norms = np.linalg.norm(m, axis=0)
+        r = np.linalg.qr(m, mode="r")
+    else:
+        norms = np.linalg.norm(r, axis=0)
     if extra is not None:
         combined = r @ extra
         r = np.column_stack([r, combined])
@@ -659,14 +683,22 @@ def _distinct_columns(blocks: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
 ALIAS_PREFERENCE = ("additive", "codominant", "dominant", "recessive", "overdominant")
 
 
-def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray, *, dosage: bool) -> None:
+def mark_aliased_models(
+    results: list[TestResult],
+    g: np.ndarray,
+    X0: np.ndarray | None,
+    *,
+    dosage: bool,
+    r: np.ndarray | None = None,
+) -> None:
     """Note genetic models whose genotype coding spans the same space as a preferred one's.
 
     ``g``: effect-allele counts of the models' complete-case samples; ``X0``: their intercept and
     covariates. E.g. with no homozygote of the effect allele the dominant, overdominant and
     additive codings are the same column: the additive row is kept, the others get the note
     ``aliased with additive ...`` and family ``none`` (counted once). The dosage additive
-    model (``dosage``) is left out (its column is the dosage).
+    model (``dosage``) is left out (its column is the dosage). ``r``: the R factor of
+    ``[X0, het, hom]`` when the caller has it (``X0`` may then be None).
     """
     # each coding as a combination of the het and hom indicators (additive: g = het + 2 hom)
     cols = {
@@ -679,7 +711,7 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
         cols["additive"] = [[1.0], [2.0]]
     fitted = {r.model for r in results if np.isfinite(r.p_value)}
     # one QR of [X0, het, hom]; design of a model = X0's columns and its coding's combinations
-    p0 = X0.shape[1]
+    p0 = X0.shape[1] if r is None else r.shape[1] - 2
     combine = np.zeros((p0 + 2, sum(len(c[0]) for c in cols.values())))
     at, design = 0, {}
     for model, c in cols.items():
@@ -687,8 +719,11 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
         combine[p0:, at : at + k] = c
         design[model] = list(range(p0)) + list(range(p0 + 2 + at, p0 + 2 + at + k))
         at += k
-    het, hom = (g == 1).astype(float), (g == 2).astype(float)
-    rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
+    if r is None:
+        het, hom = (g == 1).astype(float), (g == 2).astype(float)
+        rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
+    else:
+        rank = _subset_rank(None, combine, r=r)
     kept: list[str] = []
     for model in ALIAS_PREFERENCE:
         if model not in cols or model not in fitted:

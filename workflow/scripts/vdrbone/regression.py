@@ -1133,6 +1133,7 @@ def genetic_models(
     min_n: int = 30,
     min_cases: int = 1,
     checks_only: bool = False,
+    factor: np.ndarray | None = None,
 ) -> list[TestResult]:
     """Fit the SNPassoc genetic models of one variant, adjusted for covariates.
 
@@ -1172,6 +1173,10 @@ def genetic_models(
     checks_only : only the sample checks (numbers, cases, controls, monomorphism): their NaN rows
         when they fail, else NaN rows with an empty note; nothing is fitted (for a caller that
         replaces fitted rows, as the mtDNA minimum-carrier rule).
+    factor : optional R factor (``np.linalg.qr(..., mode="r")``) of ``[1, covariates, het, hom]``
+        (binary; linear: ``[1, covariates, het, hom, y]``) on exactly the complete-case samples of
+        the effect-allele-count models (diploid), when the caller has it (the association's alias
+        check uses it too): it replaces the QR that serves their rank checks and linear fits.
 
     Returns
     -------
@@ -1188,6 +1193,7 @@ def genetic_models(
         return _genetic_models(
             y, effect_count, covariates, outcome_type=outcome_type, ploidy=ploidy, dosage=None,
             covariate_names=covariate_names, min_n=min_n, min_cases=min_cases, checks_only=checks_only,
+            factor=factor,
         )  # fmt: skip
     if ploidy != 2:
         raise ValueError("dosage is only used for diploid variants (ploidy 2)")
@@ -1196,7 +1202,7 @@ def genetic_models(
     filled = np.where(np.isnan(ds), g, ds)
     common = dict(outcome_type=outcome_type, ploidy=ploidy, covariate_names=covariate_names,
                   min_n=min_n, min_cases=min_cases, checks_only=checks_only)  # fmt: skip
-    rows = _genetic_models(y, g, covariates, dosage=None, **common)
+    rows = _genetic_models(y, g, covariates, dosage=None, factor=factor, **common)
     # The dosage model's checks (monomorphism, separation, rank) use the dosages; the rounded
     # dosages only pass the count validation and mark which samples have a value.
     ds_rows = _genetic_models(y, np.round(filled), covariates, dosage=filled, **common)
@@ -1220,6 +1226,7 @@ def _genetic_models(
     min_n: int,
     min_cases: int,
     checks_only: bool = False,
+    factor: np.ndarray | None = None,
 ) -> list[TestResult]:
     """:func:`genetic_models` on one complete-case sample set (genotype, dosage if given)."""
     y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
@@ -1269,7 +1276,12 @@ def _genetic_models(
     # of [X, y] from a (p0 + 3)-row matrix). Otherwise the QR of each [X, y] is the linear fit and
     # that design's rank check.
     wide = None
-    if shared:
+    if shared and factor is not None:
+        size = p0 + (2 if binary else 3)
+        if factor.shape != (size, size):
+            raise ValueError(f"factor has shape {factor.shape}, expected ({size}, {size})")
+        wide = factor
+    elif shared:
         het, hom = (g == 1).astype(float), (g == 2).astype(float)
         cols = [X0, het, hom] if binary else [np.ones(n), c, het, hom, y]
         wide = np.linalg.qr(np.column_stack(cols), mode="r")
