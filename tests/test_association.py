@@ -955,3 +955,40 @@ def test_shared_factor_gives_the_same_genetic_rows_and_alias_notes():
                         else x == pytest.approx(z, rel=1e-12, nan_ok=True)
                     ), (label, outcome_type, a.model, f)
             assert any("aliased with additive" in r.note for r in shared) == (label == "no hom")
+
+
+def test_aic_prefilter_never_hides_an_aliased_interaction_pair():
+    """_may_share_design (equal n and full-model AIC) holds whenever same_design does (an aliased
+    pair: every T2DM carrier is a female carrier and vice versa), for logistic and linear tests,
+    and rules out a pair whose designs differ."""
+    rng = np.random.default_rng(37)
+    n = 3000
+    age = rng.normal(60, 8, n)
+    female, t2dm = rng.integers(0, 2, n).astype(float), rng.integers(0, 2, n).astype(float)
+    g_free = (rng.random(n) < 0.1).astype(float)
+    g_aliased = np.where((female == 1) & (t2dm == 1), g_free, 0.0)
+    g_aliased[(female == 0) & (t2dm == 0)] = rng.random(int(((female == 0) & (t2dm == 0)).sum())) < 0.2
+    seen = set()
+    for g in (g_free, g_aliased):
+        for outcome_type in ("binary", "continuous"):
+            y = (
+                (rng.random(n) < 0.3).astype(float)
+                if outcome_type == "binary"
+                else rng.normal(size=n) + 0.1 * g
+            )
+            c = np.column_stack([age, female, t2dm])
+            kw = dict(outcome_type=outcome_type, covariate_names=["age", "sex", "t2dm"])
+            first = regression.interaction_test(
+                y, g, t2dm, c[:, :2], modifier_name="t2dm", **kw | {"covariate_names": ["age", "sex"]}
+            )
+            second = regression.interaction_test(
+                y, g, female, c[:, [0, 2]], modifier_name="sex", **kw | {"covariate_names": ["age", "t2dm"]}
+            )
+            aliased = association.same_design(
+                association.interaction_design(y, g, t2dm, c[:, :2]),
+                association.interaction_design(y, g, female, c[:, [0, 2]]),
+            )
+            may = association._may_share_design(first.row(), second)
+            assert may or not aliased, outcome_type
+            seen.add((aliased, may))
+    assert (True, True) in seen and (False, False) in seen

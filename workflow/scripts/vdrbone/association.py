@@ -456,19 +456,20 @@ def associate_outcome(
                         note=too_few,
                         **_sample_counts(y_s[sample], binary),
                     )
+                first = rows.rows[-1] if len(designs) == 2 else None  # the first interaction's row
                 if (
-                    len(designs) == 2
+                    first is not None
                     and np.isfinite(res.p_value)
+                    and np.isfinite(float(first["p_value"]))
+                    and _may_share_design(first, res)
                     and same_design(*(interaction_design(*d) for d in designs))
                 ):
-                    first = rows.rows[-1]
-                    if np.isfinite(float(first["p_value"])):
-                        res.note = join_notes(
-                            res.note,
-                            f"aliased with {first['model']} in this stratum (same design on the same "
-                            "samples: one test, counted once)",
-                        )
-                        res.extra["family"] = families.NONE
+                    res.note = join_notes(
+                        res.note,
+                        f"aliased with {first['model']} in this stratum (same design on the same "
+                        "samples: one test, counted once)",
+                    )
+                    res.extra["family"] = families.NONE
                 res.note = join_notes(res.note, design.note)
                 ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
@@ -629,6 +630,17 @@ def interaction_design(y, g, modifier, covariates):
     g, modifier = g[keep], modifier[keep]
     X = np.column_stack([np.ones(n), covariates[keep], modifier, g, g * modifier])
     return keep, X[:, :-1], X
+
+
+def _may_share_design(first: dict, res: TestResult) -> bool:
+    """False when two tests cannot have the same design on the same samples (:func:`same_design`,
+    whose QR is then not needed): their n differ, or their full models' AICs (the same maximised
+    likelihood if the designs were the same) differ by more than 1e-6 relative, far beyond the
+    fits' convergence. True when that cannot be told (an AIC is missing: Firth rows)."""
+    if int(first["n"]) != res.n:
+        return False
+    a, b = float(first.get("aic", np.nan)), float(res.aic)
+    return not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) <= 1e-6 * max(abs(a), abs(b))
 
 
 def same_design(a, b) -> bool:
