@@ -1532,19 +1532,22 @@ def conditional_test(
     flat = [nm for j, nm in enumerate(cond_names) if np.ptp(k_cond[:, j]) == 0]
     if flat:
         return nan(f"conditioning SNP {', '.join(flat)} monomorphic in this stratum")
-    X0 = np.column_stack([np.ones(n), c, k_cond])
-    X = np.column_stack([X0, g])
+    # X = [X0, g] with X0 = [1, c, conditioning] (linear: and y after them), built once
+    p0 = 1 + c.shape[1] + k_cond.shape[1]
+    X = np.column_stack([np.ones(n), c, k_cond, g] if binary else [np.ones(n), c, k_cond, g, y])
     # one QR serves the nested rank checks ([1, c], X0, X) and, linear, the fit of [X, y]
-    r = np.linalg.qr(X if binary else np.column_stack([X, y]), mode="r")
-    note = collinear_note(X0[:, : 1 + c.shape[1]], names, r=r)
+    r = np.linalg.qr(X, mode="r")
+    note = collinear_note(None, names, r=r)
     if note:
         return nan(note)
-    dep = _dependent_columns(X0, r)
+    dep = _rank_deficient(r, p0)
     if dep:
         labels = ["intercept", *names, *cond_names]
         return nan(f"singular design (conditioning SNPs collinear: {', '.join(labels[j] for j in dep)})")
-    if _dependent_columns(X, r):
+    if _rank_deficient(r, p0 + 1):
         return nan("singular design (tested SNP collinear with the conditioning SNP(s): perfect LD)")
+    # logistic: the two designs (C order, as the fits expect); linear: R is the fit
+    X0, X = (np.ascontiguousarray(X[:, :p0]), X) if binary else (None, None)
     null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force = ""
     if binary and not null.converged:
