@@ -907,3 +907,88 @@ def test_subset_rank_of_combined_columns_equals_the_explicit_columns():
             base + [p + a for a in extra] for extra in ([0, 1], [2], [3], [4], [5], [2, 5], [0, 1, 5], [])
         ]
         assert [combined(s) for s in subsets] == [explicit(s) for s in subsets], label
+
+
+def test_distinct_columns_keeps_each_column_once():
+    rng = np.random.default_rng(6)
+    n = 200
+    a = np.column_stack([np.ones(n), rng.normal(size=n), rng.integers(0, 3, n)])
+    b = np.column_stack([a[:, 2], -a[:, 1], np.ones(n), a[:, 1] + 1e-12])  # equal sums are compared
+    swap = a[::-1, 1]  # same sum as a[:, 1], other column
+    m, index = association._distinct_columns([a, b, swap[:, None]])
+    explicit = np.column_stack([a, b, swap])
+    assert m.shape[1] == 6 and index == [0, 1, 2, 2, 3, 0, 4, 5]
+    assert all(np.array_equal(m[:, index[j]], explicit[:, j]) for j in range(explicit.shape[1]))
+
+
+def test_shared_factor_gives_the_same_genetic_rows_and_alias_notes():
+    """associate_outcome's one QR of [1, C, het, hom] (linear: and y) passed to genetic_models
+    (factor=) and mark_aliased_models (r=) gives the rows and notes of the calls that factorise
+    their own designs: equal numbers (binary: to the bit), the same aliasing (here: no
+    effect-allele homozygote, so dominant = overdominant = additive)."""
+    rng = np.random.default_rng(31)
+    n = 2000
+    C = np.column_stack([rng.normal(60, 8, n), rng.integers(0, 2, n).astype(float)])
+    for label in ("all classes", "no hom"):
+        g = rng.integers(0, 3, n).astype(float)
+        if label == "no hom":
+            g[g == 2] = 1.0
+        for outcome_type in ("binary", "continuous"):
+            binary = outcome_type == "binary"
+            y = (rng.random(n) < 0.3).astype(float) if binary else 0.05 * g + rng.normal(size=n)
+            cols = [np.ones(n), C, (g == 1).astype(float), (g == 2).astype(float)]
+            factor = np.linalg.qr(np.column_stack(cols if binary else [*cols, y]), mode="r")
+            kw = dict(outcome_type=outcome_type, covariate_names=["age", "sex"])
+            own = regression.genetic_models(y, g, C, **kw)
+            shared = regression.genetic_models(y, g, C, factor=factor, **kw)
+            association.mark_aliased_models(own, g, np.column_stack([np.ones(n), C]), dosage=False)
+            association.mark_aliased_models(shared, g, None, dosage=False, r=factor[:5, :5])
+            for a, b in zip(own, shared, strict=True):
+                assert (a.model, a.term, a.note, a.extra.get("family")) == (
+                    b.model, b.term, b.note, b.extra.get("family")
+                ), label  # fmt: skip
+                for f in ("estimate", "standard_error", "statistic", "p_value", "aic"):
+                    x, z = getattr(a, f), getattr(b, f)
+                    assert (
+                        (x == z or (np.isnan(x) and np.isnan(z)))
+                        if binary
+                        else x == pytest.approx(z, rel=1e-12, nan_ok=True)
+                    ), (label, outcome_type, a.model, f)
+            assert any("aliased with additive" in r.note for r in shared) == (label == "no hom")
+
+
+def test_aic_prefilter_never_hides_an_aliased_interaction_pair():
+    """_may_share_design (equal n and full-model AIC) holds whenever same_design does (an aliased
+    pair: every T2DM carrier is a female carrier and vice versa), for logistic and linear tests,
+    and rules out a pair whose designs differ."""
+    rng = np.random.default_rng(37)
+    n = 3000
+    age = rng.normal(60, 8, n)
+    female, t2dm = rng.integers(0, 2, n).astype(float), rng.integers(0, 2, n).astype(float)
+    g_free = (rng.random(n) < 0.1).astype(float)
+    g_aliased = np.where((female == 1) & (t2dm == 1), g_free, 0.0)
+    g_aliased[(female == 0) & (t2dm == 0)] = rng.random(int(((female == 0) & (t2dm == 0)).sum())) < 0.2
+    seen = set()
+    for g in (g_free, g_aliased):
+        for outcome_type in ("binary", "continuous"):
+            y = (
+                (rng.random(n) < 0.3).astype(float)
+                if outcome_type == "binary"
+                else rng.normal(size=n) + 0.1 * g
+            )
+            c = np.column_stack([age, female, t2dm])
+            kw = dict(outcome_type=outcome_type, covariate_names=["age", "sex", "t2dm"])
+            first = regression.interaction_test(
+                y, g, t2dm, c[:, :2], modifier_name="t2dm", **kw | {"covariate_names": ["age", "sex"]}
+            )
+            second = regression.interaction_test(
+                y, g, female, c[:, [0, 2]], modifier_name="sex", **kw | {"covariate_names": ["age", "t2dm"]}
+            )
+            aliased = association.same_design(
+                association.interaction_design(y, g, t2dm, c[:, :2]),
+                association.interaction_design(y, g, female, c[:, [0, 2]]),
+            )
+            may = association._may_share_design(first.row(), second)
+            assert may or not aliased, outcome_type
+            seen.add((aliased, may))
+    assert (True, True) in seen and (False, False) in seen

@@ -1058,3 +1058,65 @@ def test_loglik_mu_equals_the_where_formula_to_the_bit():
             terms = np.log(np.where(c, mu, 1.0 - mu))
         assert regression._loglik_mu(mu, c) == float(terms.sum())
         assert regression._loglik_mu(mu, c, w) == float(w[w > 0] @ terms[w > 0])
+
+
+def test_linear_genetic_models_from_the_shared_qr_equal_each_designs_own_fit():
+    """The linear genetic models read every coding's fit off one QR of [X0, het, hom, y]
+    (_coding_r): the same estimates, SEs, F, p and AIC as fit_linear on each design itself, an
+    absent genotype class and a covariate collinear with a coding included."""
+    rng = np.random.default_rng(23)
+    n = 3000
+    age, bmi = rng.normal(60, 8, n), rng.normal(27, 4, n)
+    for label in ("all classes", "no hom", "carrier as covariate"):
+        g = rng.integers(0, 3, n).astype(float)
+        if label == "no hom":
+            g[g == 2] = 1.0
+        c = np.column_stack([age, bmi] + ([(g > 0).astype(float)] if label != "all classes" else []))
+        c = c[:, :2] if label == "no hom" else c
+        y = 0.03 * g + 0.01 * age + rng.normal(size=n)
+        rows = genetic_models(y, g, c, outcome_type="continuous")
+        X0 = np.column_stack([np.ones(n), c])
+        for spec in regression._specs(g, None, 2):
+            got = [r for r in rows if r.model == spec.model and r.term in spec.terms]
+            X = np.column_stack([X0, spec.columns])
+            if spec.note or regression._dependent_columns(X):
+                assert all(math.isnan(r.p_value) for r in got), (label, spec.model)
+                continue
+            fit, k = fit_linear(X, y), spec.columns.shape[1]
+            p = X.shape[1]
+            extra = float(np.sum(fit.effects[p - k :] ** 2)) / k
+            f = extra / (fit.rss / (n - p))
+            for r, j in zip(got, range(p - k, p), strict=True):
+                assert r.estimate == pytest.approx(fit.beta[j], rel=1e-10), (label, spec.model)
+                assert r.standard_error == pytest.approx(fit.se[j], rel=1e-10), (label, spec.model)
+                assert r.statistic == pytest.approx(f, rel=1e-10), (label, spec.model)
+                assert r.aic == pytest.approx(-2.0 * fit.loglik + 2.0 * (p + 1), rel=1e-12)
+
+
+def test_separation_from_the_class_table_equals_the_per_sample_check():
+    """_separation from the genotype-class table (one table for every coding) gives the verdicts
+    of the per-sample masks (np.isin per group; the ordered coding by the case and control values)."""
+    rng = np.random.default_rng(29)
+
+    def direct(y, g, groups):
+        if groups is None:
+            return regression._ordered_separation(y, g)
+        for grp in groups:
+            m = np.isin(g, grp)
+            k = int(m.sum())
+            if k not in (0, g.size) and float(y[m].sum()) in (0.0, k):
+                return True
+        return False
+
+    groups = [None, [(0,), (1,), (2,)], [(1, 2), (0,)], [(2,), (0, 1)], [(1,), (0, 2)], [(0,), (1,)]]
+    verdicts = set()
+    for _ in range(400):
+        n = int(rng.integers(3, 12))
+        g = rng.integers(0, int(rng.integers(1, 4)), n).astype(float)
+        y = (rng.random(n) < rng.random()).astype(float)
+        table = regression._class_table(y, g)
+        for grp in groups:
+            got = regression._separation(y, g, grp, table)
+            assert got == direct(y, g, grp) == regression._separation(y, g, grp), (y, g, grp)
+            verdicts.add(got)
+    assert verdicts == {True, False}

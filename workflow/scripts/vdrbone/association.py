@@ -286,9 +286,7 @@ def associate_outcome(
     female = np.where(sex.isna(), np.nan, (sex == "female").to_numpy(dtype=float))
     masks = strata_masks(pheno, list(settings.strata))
     excluded = _qc_exclusions(qc, action=settings.qc.action)
-    base_ok = (
-        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
-    )
+    base_ok = covariates_complete(cov_values, base_covs)
 
     modifiers = modifier_values(pheno, settings.interactions)
     rows = _Rows(outcome)
@@ -297,8 +295,9 @@ def associate_outcome(
     flow: list[dict] = []
     counts_rows: list[dict] = []
     bmd_rows: list[dict] = []
+    levels: dict = {}
     for stratum, mask in masks.items():
-        flow += stratum_flow(outcome, stratum, mask, pheno, y)
+        flow += stratum_flow(outcome, stratum, mask, pheno, y, cache=levels)
     # each covariate's values in each stratum, selected once for all variants
     in_stratum = {stratum: {c: x[mask] for c, x in cov_values.items()} for stratum, mask in masks.items()}
     for j, v in enumerate(panel):
@@ -345,6 +344,7 @@ def associate_outcome(
             too_few = (
                 mt_too_few(g_s[in_model], y_s[in_model] if binary else None, *mt_min) if v.ploidy == 1 else ""
             )
+            factor = None  # the R factor shared by the genetic models and the alias check
             if tte:
                 time_s, entry_s = (None if a is None else a[mask] for a in follow_up)
                 genetic = survival.cox_genetic_models(
@@ -360,6 +360,19 @@ def associate_outcome(
                     min_events=min_cases,
                 )
             else:
+                # diploid: one QR of [1, C, het, hom] (linear: and y) on the models' samples
+                # serves the genetic models' rank checks (linear: their fits) and the alias check
+                if v.ploidy == 2 and not too_few:
+                    g_in = g_s[in_model]
+                    cols = [
+                        np.ones(g_in.size),
+                        C[in_model],
+                        (g_in == 1).astype(float),
+                        (g_in == 2).astype(float),
+                    ]
+                    factor = np.linalg.qr(
+                        np.column_stack(cols if binary else [*cols, y_reg[in_model]]), mode="r"
+                    )
                 # with too few mtDNA carriers the fitted rows are replaced below: checks only
                 genetic = regression.genetic_models(
                     y_reg,
@@ -372,12 +385,18 @@ def associate_outcome(
                     min_n=min_n,
                     min_cases=min_cases,
                     checks_only=bool(too_few),
+                    factor=factor,
                 )
                 time_s = entry_s = None
             if too_few and not _data_reason(genetic[0].note):
                 model_counts = _sample_counts(y_s[in_model], binary)
                 genetic = _not_estimable(regression.GENETIC_MODEL_TERMS[1], too_few, **model_counts)
-            if v.ploidy == 2:
+            if v.ploidy == 2 and factor is not None:
+                p0 = 1 + C.shape[1]  # R of [1, C, het, hom]: the leading block of the factor
+                mark_aliased_models(
+                    genetic, g_s[in_model], None, dosage=dosage_all is not None, r=factor[: p0 + 2, : p0 + 2]
+                )
+            elif v.ploidy == 2:
                 X0 = np.column_stack([np.ones(int(in_model.sum())), C[in_model]])
                 mark_aliased_models(genetic, g_s[in_model], X0, dosage=dosage_all is not None)
             for res in genetic:
@@ -437,19 +456,20 @@ def associate_outcome(
                         note=too_few,
                         **_sample_counts(y_s[sample], binary),
                     )
+                first = rows.rows[-1] if len(designs) == 2 else None  # the first interaction's row
                 if (
-                    len(designs) == 2
+                    first is not None
                     and np.isfinite(res.p_value)
+                    and np.isfinite(float(first["p_value"]))
+                    and _may_share_design(first, res)
                     and same_design(*(interaction_design(*d) for d in designs))
                 ):
-                    first = rows.rows[-1]
-                    if np.isfinite(float(first["p_value"])):
-                        res.note = join_notes(
-                            res.note,
-                            f"aliased with {first['model']} in this stratum (same design on the same "
-                            "samples: one test, counted once)",
-                        )
-                        res.extra["family"] = families.NONE
+                    res.note = join_notes(
+                        res.note,
+                        f"aliased with {first['model']} in this stratum (same design on the same "
+                        "samples: one test, counted once)",
+                    )
+                    res.extra["family"] = families.NONE
                 res.note = join_notes(res.note, design.note)
                 ref = interaction_reference(v, label, binary=binary)
                 rows.add(v, stratum, res, covariates="+".join([*names, modifier]), reference=ref)
@@ -555,7 +575,7 @@ def mt_too_few(
     return ""
 
 
-def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
+def _subset_rank(m: np.ndarray | None, extra: np.ndarray | None = None, *, r: np.ndarray | None = None):
     """``rank(columns)``: the numerical rank of ``m[:, columns]`` (a column may repeat) with its
     columns scaled to unit norm, i.e. the number of singular values above :data:`ALIAS_TOL`
     times the largest.
@@ -569,9 +589,13 @@ def _subset_rank(m: np.ndarray, extra: np.ndarray | None = None):
     ``extra`` (k x e): further columns ``m @ extra``, numbered after those of ``m``; their R
     columns are ``R @ extra`` and their norms those of ``R @ extra`` (``Q`` keeps norms), so
     combinations of ``m``'s columns (the genotype codings from the het and hom indicators) add
-    no n-row work."""
-    norms = np.linalg.norm(m, axis=0)
-    r = np.linalg.qr(m, mode="r")
+    no n-row work. ``r``: the R factor of ``m`` when the caller has it (``m`` is then not read;
+    the column norms are those of ``r``)."""
+    if r is None:
+        norms = np.linalg.norm(m, axis=0)
+        r = np.linalg.qr(m, mode="r")
+    else:
+        norms = np.linalg.norm(r, axis=0)
     if extra is not None:
         combined = r @ extra
         r = np.column_stack([r, combined])
@@ -596,15 +620,27 @@ def _span_equal(rank, a: list[int], b: list[int]) -> bool:
 
 def interaction_sample(y, g, modifier, covariates) -> np.ndarray:
     """The complete cases of :func:`vdrbone.regression.interaction_test` (bool mask)."""
-    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & np.isfinite(covariates).all(axis=1)
+    return np.isfinite(y) & np.isfinite(g) & np.isfinite(modifier) & regression.finite_rows(covariates)
 
 
 def interaction_design(y, g, modifier, covariates):
     """(samples, null design, full design) of :func:`vdrbone.regression.interaction_test`."""
     keep = interaction_sample(y, g, modifier, covariates)
     n = int(keep.sum())
-    X0 = np.column_stack([np.ones(n), covariates[keep], modifier[keep], g[keep]])
-    return keep, X0, np.column_stack([X0, g[keep] * modifier[keep]])
+    g, modifier = g[keep], modifier[keep]
+    X = np.column_stack([np.ones(n), covariates[keep], modifier, g, g * modifier])
+    return keep, X[:, :-1], X
+
+
+def _may_share_design(first: dict, res: TestResult) -> bool:
+    """False when two tests cannot have the same design on the same samples (:func:`same_design`,
+    whose QR is then not needed): their n differ, or their full models' AICs (the same maximised
+    likelihood if the designs were the same) differ by more than 1e-6 relative, far beyond the
+    fits' convergence. True when that cannot be told (an AIC is missing: Firth rows)."""
+    if int(first["n"]) != res.n:
+        return False
+    a, b = float(first.get("aic", np.nan)), float(res.aic)
+    return not (np.isfinite(a) and np.isfinite(b)) or abs(a - b) <= 1e-6 * max(abs(a), abs(b))
 
 
 def same_design(a, b) -> bool:
@@ -627,22 +663,54 @@ def same_design(a, b) -> bool:
             null_idx.append(list(range(at, at + k)))
             parts.append(null)
             at += k
-    rank = _subset_rank(np.column_stack(parts))
+    # a column the designs share (the intercept, covariates, genotype) enters the QR once
+    m, index = _distinct_columns(parts)
+    rank = _subset_rank(m)
+    null_idx = [[index[j] for j in idx] for idx in null_idx]
+    full_idx = [[index[j] for j in idx] for idx in full_idx]
     return _span_equal(rank, *null_idx) and _span_equal(rank, *full_idx)
+
+
+def _distinct_columns(blocks: list[np.ndarray]) -> tuple[np.ndarray, list[int]]:
+    """The columns of the 2-D ``blocks`` (same rows), each distinct column once, and for each input
+    column (numbered across the blocks) the index of its column in that matrix. Equal columns
+    are found by their sums, then compared element by element."""
+    cols: list[np.ndarray] = []
+    index: list[int] = []
+    by_sum: dict[float, list[int]] = {}
+    for block in blocks:
+        for j, total in enumerate(block.sum(axis=0).tolist()):
+            col = block[:, j]
+            same = by_sum.setdefault(total, [])
+            hit = next((k for k in same if np.array_equal(cols[k], col)), None)
+            if hit is None:
+                hit = len(cols)
+                cols.append(col)
+                same.append(hit)
+            index.append(hit)
+    return np.column_stack(cols), index
 
 
 # Which genetic model is kept when several are aliased (same design), most preferred first.
 ALIAS_PREFERENCE = ("additive", "codominant", "dominant", "recessive", "overdominant")
 
 
-def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray, *, dosage: bool) -> None:
+def mark_aliased_models(
+    results: list[TestResult],
+    g: np.ndarray,
+    X0: np.ndarray | None,
+    *,
+    dosage: bool,
+    r: np.ndarray | None = None,
+) -> None:
     """Note genetic models whose genotype coding spans the same space as a preferred one's.
 
     ``g``: effect-allele counts of the models' complete-case samples; ``X0``: their intercept and
     covariates. E.g. with no homozygote of the effect allele the dominant, overdominant and
     additive codings are the same column: the additive row is kept, the others get the note
     ``aliased with additive ...`` and family ``none`` (counted once). The dosage additive
-    model (``dosage``) is left out (its column is the dosage).
+    model (``dosage``) is left out (its column is the dosage). ``r``: the R factor of
+    ``[X0, het, hom]`` when the caller has it (``X0`` may then be None).
     """
     # each coding as a combination of the het and hom indicators (additive: g = het + 2 hom)
     cols = {
@@ -655,7 +723,7 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
         cols["additive"] = [[1.0], [2.0]]
     fitted = {r.model for r in results if np.isfinite(r.p_value)}
     # one QR of [X0, het, hom]; design of a model = X0's columns and its coding's combinations
-    p0 = X0.shape[1]
+    p0 = X0.shape[1] if r is None else r.shape[1] - 2
     combine = np.zeros((p0 + 2, sum(len(c[0]) for c in cols.values())))
     at, design = 0, {}
     for model, c in cols.items():
@@ -663,8 +731,11 @@ def mark_aliased_models(results: list[TestResult], g: np.ndarray, X0: np.ndarray
         combine[p0:, at : at + k] = c
         design[model] = list(range(p0)) + list(range(p0 + 2 + at, p0 + 2 + at + k))
         at += k
-    het, hom = (g == 1).astype(float), (g == 2).astype(float)
-    rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
+    if r is None:
+        het, hom = (g == 1).astype(float), (g == 2).astype(float)
+        rank = _subset_rank(np.column_stack([X0, het, hom]), combine)
+    else:
+        rank = _subset_rank(None, combine, r=r)
     kept: list[str] = []
     for model in ALIAS_PREFERENCE:
         if model not in cols or model not in fitted:
@@ -738,15 +809,23 @@ def flow_chains(flow: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
 
 
 def stratum_flow(
-    outcome: str, stratum: str, mask: np.ndarray, pheno: pd.DataFrame, y: np.ndarray
+    outcome: str,
+    stratum: str,
+    mask: np.ndarray,
+    pheno: pd.DataFrame,
+    y: np.ndarray,
+    *,
+    cache: dict | None = None,
 ) -> list[dict]:
     """Participant-flow rows shared by every variant of a stratum (``variant`` empty).
 
     From the analysed samples (phenotyped, genotyped, passed sample QC) to the stratum (samples
     with the stratum's sex / T2DM missing, then those of the other group, excluded in turn) and
     to those with the outcome recorded. ``kind``: ``remaining`` (``n`` left) or ``excluded``
-    (``n`` removed, ``reason``).
+    (``n`` removed, ``reason``). ``cache``: a dict kept across the strata of one phenotype table,
+    so that each factor level is compared with the column once.
     """
+    cache = {} if cache is None else cache
     rows = []
 
     def add(kind, reason, n):
@@ -757,11 +836,17 @@ def stratum_flow(
     for factor, level in stratum_fixed(stratum).items():
         if level is None:
             continue
-        values = pheno[factor]
-        miss = left & values.isna().to_numpy()
+        if (factor, level) not in cache:
+            values = pheno[factor]
+            cache[(factor, level)] = (
+                values.isna().to_numpy(),
+                (values != level).to_numpy(dtype=bool, na_value=False),
+            )
+        missing, not_level = cache[(factor, level)]
+        miss = left & missing
         add("excluded", f"{factor} missing", miss.sum())
         left &= ~miss
-        other = left & (values != level).to_numpy(dtype=bool, na_value=False)
+        other = left & not_level
         add("excluded", f"{factor} not {level}", other.sum())
         left &= ~other
     if not np.array_equal(left, mask):
@@ -987,13 +1072,23 @@ def stratum_design(
     """
     if not cov_names:
         return regression.CovariateDesign([], [], [])
-    complete = analysable.copy()
-    for c in cov_names:
-        complete &= np.isfinite(cov_values[c])
-    C = np.column_stack([cov_values[c][complete] for c in cov_names])
+    complete = analysable & covariates_complete(cov_values, cov_names)
+    # the complete rows of each covariate into one column of a column-major matrix
+    rows = np.flatnonzero(complete)
+    C = np.empty((rows.size, len(cov_names)), order="F")
+    for j, c in enumerate(cov_names):
+        np.take(cov_values[c], rows, out=C[:, j])
     if C.shape[0] < min_n:
         return regression.CovariateDesign(list(range(len(cov_names))), list(cov_names), [])
     return regression.covariate_design(C, cov_names, tol=tol)
+
+
+def covariates_complete(cov_values: dict[str, np.ndarray], names: list[str]) -> np.ndarray | bool:
+    """Samples with every covariate of ``names`` finite (``True`` when there are none)."""
+    ok = True
+    for c in names:
+        ok = ok & np.isfinite(cov_values[c])
+    return ok
 
 
 def covariate_values(pheno: pd.DataFrame, covariates: list[str]) -> dict[str, np.ndarray]:
@@ -1027,9 +1122,7 @@ def stratum_covariates(
     NaN where any candidate covariate is missing (complete cases over every covariate, dropped
     ones included, as R), the kept covariates' columns (rows of the stratum) and the design.
     """
-    base_ok = (
-        np.isfinite(np.column_stack([cov_values[c] for c in base_covs])).all(axis=1) if base_covs else True
-    )
+    base_ok = covariates_complete(cov_values, base_covs)
     analysable = mask & np.isfinite(y) & genotyped & base_ok
     cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
     y_reg = y[mask].copy()
@@ -1280,7 +1373,7 @@ def _conditional(
             y_reg, C, design = stratum_covariates(
                 stratum,
                 mask,
-                np.isfinite(g) & np.isfinite(K).all(axis=1),
+                np.isfinite(g) & regression.finite_rows(K),
                 y=y,
                 cov_values=cov_values,
                 base_covs=base_covs,

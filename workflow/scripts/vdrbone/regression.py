@@ -153,10 +153,21 @@ def _weighted_gram(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     return xs.T @ xs
 
 
+def _information(X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """``(X.T * w) @ X``, for a row-major ``X`` with ``X.T * w`` formed as one contiguous product of
+    the n p values of ``X`` with ``w`` repeated p times (the broadcast product loops over rows of
+    p elements, slower): the same values in the same layout, so the same BLAS product to the bit."""
+    if not X.flags.c_contiguous:
+        return (X.T * w) @ X
+    n, p = X.shape
+    return (X.reshape(-1) * np.repeat(w, p)).reshape(n, p).T @ X
+
+
 def _loglik_mu(mu: np.ndarray, case: np.ndarray, weights: np.ndarray | None = None) -> float:
     # binomial log-likelihood from fitted probabilities (-inf when a fitted probability is 0 or 1)
-    # mu for cases, 1 - mu for controls (the values of np.where(case, mu, 1 - mu), in one array)
-    terms = np.subtract(1.0, mu, out=mu.copy(), where=~case)
+    # mu for cases, 1 - mu for controls (np.where: a masked in-place subtraction runs several
+    # times slower)
+    terms = np.where(case, mu, 1.0 - mu)
     with np.errstate(divide="ignore"):
         np.log(terms, out=terms)
     if weights is None:
@@ -249,7 +260,7 @@ def fit_logistic(
     n_iter = 0
     for n_iter in range(1, maxit + 1):  # noqa: B007 (n_iter is reported)
         w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
-        info = (X.T * w) @ X
+        info = _information(X, w)
         try:
             chol = linalg.cho_factor(info)
         except linalg.LinAlgError:
@@ -274,7 +285,7 @@ def fit_logistic(
             converged = True
             break
     w = mu * (1.0 - mu) if weights is None else weights * mu * (1.0 - mu)
-    info = (X.T * w) @ X
+    info = _information(X, w)
     try:
         # An ill-conditioned information matrix (separation) shows as huge SEs, which the
         # callers test for and answer with the Firth fallback: no warning needed here.
@@ -442,11 +453,12 @@ def fit_linear(X: np.ndarray, y: np.ndarray, *, raug: np.ndarray | None = None) 
     ``R[p, p]^2`` the residual sum of squares; Q is never formed. ``loglik`` is the Gaussian
     log-likelihood at the ML variance ``RSS/n`` (as R ``logLik.lm``); ``cov = RSS/(n-p) (X'X)^-1``.
     ``raug``: that R factor (``np.linalg.qr([X, y], mode="r")``) when the caller already has it,
-    e.g. from the rank check of :func:`_dependent_columns`.
+    e.g. from the rank check of :func:`_dependent_columns`; ``X`` is then only read for its
+    shape (and may be None: p is that of ``raug``).
     """
-    n, p = X.shape
     if raug is None:
         raug = np.linalg.qr(np.column_stack([X, y]), mode="r")
+    n, p = y.shape[0], raug.shape[1] - 1
     r = raug[:p, :p]
     beta = linalg.solve_triangular(r, raug[:p, p])
     rss = float(raug[p, p] ** 2)
@@ -466,10 +478,14 @@ def _dependent_columns(X: np.ndarray, r: np.ndarray | None = None) -> list[int]:
     the columns left to right, so the leading p x p block of the longer matrix's R is R of ``X``:
     one factorisation serves the rank checks of nested designs and the least-squares fit.
     """
-    p = X.shape[1]
-    if r is None:
-        r = np.linalg.qr(X, mode="r")
-    norms = np.sqrt(np.einsum("ij,ij->j", X, X))
+    return _rank_deficient(np.linalg.qr(X, mode="r") if r is None else r, X.shape[1])
+
+
+def _rank_deficient(r: np.ndarray, p: int) -> list[int]:
+    """:func:`_dependent_columns` of the first ``p`` columns of a design from its R factor ``r``
+    alone: column j is dependent when ``|R[j, j]|`` is below :data:`RANK_TOL` times the column's
+    norm, which is that of ``R[:, j]`` (Q keeps norms; no pass over the n rows)."""
+    norms = np.sqrt(np.einsum("ij,ij->j", r[:, :p], r[:, :p]))
     d = np.abs(np.diag(r[:p, :p]))
     return [j for j in range(p) if norms[j] == 0 or d[j] <= RANK_TOL * norms[j]]
 
@@ -514,6 +530,15 @@ def _single_valued(a: np.ndarray) -> bool:
     """True when ``a`` (no NaN) holds fewer than two distinct values: ``len(np.unique(a)) < 2``
     without sorting."""
     return a.size == 0 or not (a != a[0]).any()
+
+
+def finite_rows(a: np.ndarray) -> np.ndarray:
+    """Rows of the 2-D array ``a`` with every value finite (no NaN): ``np.isfinite(a).all(axis=1)``
+    column by column (a reduction over a short row axis runs about ten times slower)."""
+    ok = np.ones(a.shape[0], dtype=bool)
+    for j in range(a.shape[1]):
+        ok &= np.isfinite(a[:, j])
+    return ok
 
 
 def _check_counts(g: np.ndarray, ploidy: int, name: str = "effect_count") -> None:
@@ -602,7 +627,10 @@ def _specs(g: np.ndarray, ds: np.ndarray | None, ploidy: int) -> list[_Spec]:
 
 def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
     """R factor of the design ``[X0, [het, hom] basis]`` from the R factor ``wide`` of
-    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks.
+    ``[X0, het, hom]`` (``X0`` its first ``p0`` columns), for the rank checks; columns of
+    ``wide`` after het and hom (the outcome of a linear model) are kept after the design's, so
+    that the result is the R factor of ``[X0, [het, hom] basis, y]``: the fit of
+    :func:`fit_linear`.
 
     With ``[X0, het, hom] = Q wide``, the design is ``Q`` times the same combination of the
     columns of ``wide``; ``Q`` is orthonormal, so the small matrix's R is the design's R up to the
@@ -610,7 +638,9 @@ def _coding_r(wide: np.ndarray, p0: int, basis: np.ndarray) -> np.ndarray:
     Loan, Matrix Computations, 5.2): one QR of the n x (p0 + 2) matrix replaces one per genetic
     model.
     """
-    return np.linalg.qr(np.column_stack([wide[:, :p0], wide[:, p0:] @ basis]), mode="r")
+    return np.linalg.qr(
+        np.column_stack([wide[:, :p0], wide[:, p0 : p0 + 2] @ basis, wide[:, p0 + 2 :]]), mode="r"
+    )
 
 
 def _nan_rows(spec_model: str, terms: list[str], base: dict, note: str, method: str = "") -> list[TestResult]:
@@ -661,20 +691,37 @@ def _ordered_separation(y: np.ndarray, x: np.ndarray) -> bool:
     return bool(xn.max() <= xc.min() or xc.max() <= xn.min())
 
 
-def _separation(y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None) -> bool:
+def _class_table(y: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Samples (row 0) and cases (row 1) in each genotype class 0, 1, 2 of counts ``g`` (0/1 ``y``)."""
+    classes = g.astype(np.int64)
+    return np.vstack([np.bincount(classes, minlength=3), np.bincount(classes, weights=y, minlength=3)])
+
+
+def _separation(
+    y: np.ndarray, g: np.ndarray, groups: list[tuple[int, ...]] | None, table: np.ndarray | None = None
+) -> bool:
     """True when a genotype class (group) that is present has only cases or only controls.
 
     ``groups=None`` means the ordered (additive) coding: see :func:`_ordered_separation`.
+    ``table``: :func:`_class_table` of effect-allele counts ``g``, when the caller has it (the
+    same verdicts from 3 x 2 counts; the ordered coding of counts included).
     """
-    if groups is None:
+    if table is None and groups is None:
         return _ordered_separation(y, g)
+    if table is None:
+        table = _class_table(y, g)
+    total, cases = table[0], table[1]
+    if groups is None:  # _ordered_separation on the classes holding cases and those holding controls
+        if cases.sum() in (0, total.sum()):
+            return False
+        with_cases, with_controls = np.flatnonzero(cases > 0), np.flatnonzero(total - cases > 0)
+        return bool(with_controls.max() <= with_cases.min() or with_cases.max() <= with_controls.min())
+    n = total.sum()
     for grp in groups:
-        m = np.isin(g, grp)
-        k = int(m.sum())
-        if k == 0 or k == g.shape[0]:
+        k, c = total[list(grp)].sum(), cases[list(grp)].sum()
+        if k == 0 or k == n:
             continue
-        cases = float(y[m].sum())
-        if cases == 0 or cases == k:
+        if c == 0 or c == k:
             return True
     return False
 
@@ -853,9 +900,10 @@ def _fit_vs_null(
     """Fit ``X`` (last ``k`` columns tested) and test it against ``null`` fitted on the same rows.
 
     Linear (``binary`` false): the F test needs no null fit (``null`` unused, may be None);
-    ``raug`` is the R factor of ``[X, y]`` if already computed (:func:`fit_linear`).
+    ``raug`` is the R factor of ``[X, y]`` if already computed (:func:`fit_linear`; ``X`` may then
+    be None).
     """
-    n, p = X.shape
+    n, p = y.shape[0], (X.shape[1] if X is not None else raug.shape[1] - 1)
     idx = np.arange(p - k, p)
     if not binary:
         fit = fit_linear(X, y, raug=raug)
@@ -963,9 +1011,10 @@ def _names(covariate_names, k):
 def collinear_note(X0: np.ndarray, names: list[str], *, r: np.ndarray | None = None) -> str:
     """``"singular design (covariate collinear: ...)"`` naming dependent columns of ``X0``, or "".
 
-    ``r``: R factor of ``X0`` or of a wider design starting with ``X0`` (:func:`_dependent_columns`).
+    ``r``: R factor of ``X0`` or of a wider design starting with ``X0`` (:func:`_dependent_columns`);
+    ``X0`` may then be None (its columns: the intercept and one per name).
     """
-    dep = _dependent_columns(X0, r)
+    dep = _dependent_columns(X0, r) if X0 is not None else _rank_deficient(r, 1 + len(names))
     if not dep:
         return ""
     labels = ["intercept", *names]
@@ -1026,26 +1075,30 @@ def covariate_design(covariates, names, *, tol: float = RANK_TOL) -> CovariateDe
         raise ValueError(f"covariates must be (n, {len(names)}) for {len(names)} names, got shape {c.shape}")
     if not tol >= 0:
         raise ValueError(f"tol must be >= 0, got {tol}")
-    complete = np.isfinite(c).all(axis=1)
+    complete = finite_rows(c)
     if not complete.all():
         c = c[complete]
     n, k = c.shape
     if n == 0:
         return CovariateDesign(list(range(k)), names, [])
-    basis = [np.full(n, 1.0 / math.sqrt(n))]  # orthonormal basis of the kept columns
+    # orthonormal basis of the intercept and the kept columns, in the first m columns of q
+    q = np.empty((n, k + 1), order="F")
+    q[:, 0] = 1.0 / math.sqrt(n)
+    m = 1
     kept, dropped = [], []
     for j in range(k):
         x = c[:, j]
         if np.ptp(x) == 0:
             dropped.append((names[j], "constant in this stratum"))
             continue
-        q = np.column_stack(basis)
-        r = x - q @ (q.T @ x)
-        r -= q @ (q.T @ r)  # re-orthogonalise (Gram-Schmidt twice is enough)
+        qm = q[:, :m]
+        r = x - qm @ (qm.T @ x)
+        r -= qm @ (qm.T @ r)  # re-orthogonalise (Gram-Schmidt twice is enough)
         norm_r = float(np.linalg.norm(r))
         if norm_r >= tol * float(np.linalg.norm(x)) and norm_r > 0:
             kept.append(j)
-            basis.append(r / norm_r)
+            np.divide(r, norm_r, out=q[:, m])
+            m += 1
             continue
         dropped.append((names[j], _collinear_reason(c, kept, names, j)))
     return CovariateDesign(kept, [names[j] for j in kept], dropped)
@@ -1080,6 +1133,7 @@ def genetic_models(
     min_n: int = 30,
     min_cases: int = 1,
     checks_only: bool = False,
+    factor: np.ndarray | None = None,
 ) -> list[TestResult]:
     """Fit the SNPassoc genetic models of one variant, adjusted for covariates.
 
@@ -1119,6 +1173,10 @@ def genetic_models(
     checks_only : only the sample checks (numbers, cases, controls, monomorphism): their NaN rows
         when they fail, else NaN rows with an empty note; nothing is fitted (for a caller that
         replaces fitted rows, as the mtDNA minimum-carrier rule).
+    factor : optional R factor (``np.linalg.qr(..., mode="r")``) of ``[1, covariates, het, hom]``
+        (binary; linear: ``[1, covariates, het, hom, y]``) on exactly the complete-case samples of
+        the effect-allele-count models (diploid), when the caller has it (the association's alias
+        check uses it too): it replaces the QR that serves their rank checks and linear fits.
 
     Returns
     -------
@@ -1135,6 +1193,7 @@ def genetic_models(
         return _genetic_models(
             y, effect_count, covariates, outcome_type=outcome_type, ploidy=ploidy, dosage=None,
             covariate_names=covariate_names, min_n=min_n, min_cases=min_cases, checks_only=checks_only,
+            factor=factor,
         )  # fmt: skip
     if ploidy != 2:
         raise ValueError("dosage is only used for diploid variants (ploidy 2)")
@@ -1143,7 +1202,7 @@ def genetic_models(
     filled = np.where(np.isnan(ds), g, ds)
     common = dict(outcome_type=outcome_type, ploidy=ploidy, covariate_names=covariate_names,
                   min_n=min_n, min_cases=min_cases, checks_only=checks_only)  # fmt: skip
-    rows = _genetic_models(y, g, covariates, dosage=None, **common)
+    rows = _genetic_models(y, g, covariates, dosage=None, factor=factor, **common)
     # The dosage model's checks (monomorphism, separation, rank) use the dosages; the rounded
     # dosages only pass the count validation and mark which samples have a value.
     ds_rows = _genetic_models(y, np.round(filled), covariates, dosage=filled, **common)
@@ -1167,6 +1226,7 @@ def _genetic_models(
     min_n: int,
     min_cases: int,
     checks_only: bool = False,
+    factor: np.ndarray | None = None,
 ) -> list[TestResult]:
     """:func:`genetic_models` on one complete-case sample set (genotype, dosage if given)."""
     y, g, c, n_all = _check_common(y, effect_count, covariates, outcome_type)
@@ -1184,7 +1244,7 @@ def _genetic_models(
     names = _names(covariate_names, c.shape[1])
     binary = outcome_type == "binary"
 
-    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(c).any(axis=1)
+    keep = ~np.isnan(y) & ~np.isnan(g) & finite_rows(c)
     if ds is not None:
         keep &= ~np.isnan(ds)
     y, g, c = y[keep], g[keep], c[keep]
@@ -1206,14 +1266,25 @@ def _genetic_models(
         return all_nan("monomorphic in this stratum")
     if checks_only:
         return all_nan("")
-    X0 = np.column_stack([np.ones(n), c])
     specs = _specs(g, ds, ploidy)
-    # Binary outcome, diploid counts: one QR of [X0, het, hom] serves the rank checks of X0 and of
-    # every genotype coding (_coding_r). Linear: the QR of each [X, y] is the fit itself (its
-    # numbers to the bit), and also gives that design's rank check.
+    p0 = 1 + c.shape[1]
+    shared = all(spec.basis is not None for spec in specs)
+    # the covariate-only design: logistic fits, and the linear fits without a shared QR
+    X0 = np.column_stack([np.ones(n), c]) if binary or not shared else None
+    # Diploid counts: one QR of [X0, het, hom] (linear: [X0, het, hom, y]) serves the rank checks
+    # of X0 and of every genotype coding and, linear, each coding's fit (_coding_r: the R factor
+    # of [X, y] from a (p0 + 3)-row matrix). Otherwise the QR of each [X, y] is the linear fit and
+    # that design's rank check.
     wide = None
-    if binary and all(spec.basis is not None for spec in specs):
-        wide = np.linalg.qr(np.column_stack([X0, (g == 1).astype(float), (g == 2).astype(float)]), mode="r")
+    if shared and factor is not None:
+        size = p0 + (2 if binary else 3)
+        if factor.shape != (size, size):
+            raise ValueError(f"factor has shape {factor.shape}, expected ({size}, {size})")
+        wide = factor
+    elif shared:
+        het, hom = (g == 1).astype(float), (g == 2).astype(float)
+        cols = [X0, het, hom] if binary else [np.ones(n), c, het, hom, y]
+        wide = np.linalg.qr(np.column_stack(cols), mode="r")
     note = collinear_note(X0, names, r=wide)
     if note:
         return all_nan(note)
@@ -1224,21 +1295,30 @@ def _genetic_models(
         force_firth = "firth-fallback: covariate-only model did not converge"
 
     rows: list[TestResult] = []
+    table = None
     for spec in specs:
         if spec.note:
             rows += _nan_rows(spec.model, _spec_terms(spec), base, spec.note)
             continue
-        X = np.column_stack([X0, spec.columns])
-        if binary:
-            r_design = None if wide is None else _coding_r(wide, X0.shape[1], spec.basis)
-        else:  # one QR of [X, y] gives the rank check and the fit
+        p = p0 + spec.columns.shape[1]
+        # the design itself: for the logistic fit, or the QR of [X, y] (the rank check and fit)
+        X = np.column_stack([X0, spec.columns]) if binary or wide is None else None
+        if wide is not None:
+            r_design = _coding_r(wide, p0, spec.basis)
+        elif binary:
+            r_design = np.linalg.qr(X, mode="r")
+        else:
             r_design = np.linalg.qr(np.column_stack([X, y]), mode="r")
-        if _dependent_columns(X, r_design):
+        if _rank_deficient(r_design, p):
             rows += _nan_rows(
                 spec.model, _spec_terms(spec), base, "singular design (covariate collinear with genotype)"
             )
             continue
-        separated = binary and _separation(y, spec.columns[:, 0] if ds is not None else g, spec.separating)
+        if binary and ds is None and table is None:
+            table = _class_table(y, g)  # genotype classes by case status, once for every coding
+        separated = binary and _separation(
+            y, spec.columns[:, 0] if ds is not None else g, spec.separating, table
+        )
         got = _fit_vs_null(
             spec.model,
             spec.terms,
@@ -1324,7 +1404,7 @@ def interaction_test(
     binary = outcome_type == "binary"
     model, term = f"interaction_{modifier_name}", f"per_allele_x_{modifier_name}"
 
-    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(m) & ~np.isnan(c).any(axis=1)
+    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(m) & finite_rows(c)
     y, g, m, c = y[keep], g[keep], m[keep], c[keep]
     n = int(y.shape[0])
     base = sample_counts(y, binary)
@@ -1347,17 +1427,20 @@ def interaction_test(
         return nan(f"monomorphic within a {modifier_name} group")
     if checks_only:
         return nan("")
-    X0 = np.column_stack([np.ones(n), c, m, g])
-    X = np.column_stack([X0, g * m])
+    # X = [X0, g m] with X0 = [1, c, m, g] (linear: and y after them), built once
+    p0 = c.shape[1] + 3
+    X = np.column_stack([np.ones(n), c, m, g, g * m] if binary else [np.ones(n), c, m, g, g * m, y])
     # one QR serves the nested rank checks ([1, c], X0, X) and, linear, the fit of [X, y]
-    r = np.linalg.qr(X if binary else np.column_stack([X, y]), mode="r")
-    note = collinear_note(X0[:, : 1 + c.shape[1]], names, r=r)
+    r = np.linalg.qr(X, mode="r")
+    note = collinear_note(None, names, r=r)
     if note:
         return nan(note)
-    if _dependent_columns(X0, r):
+    if _rank_deficient(r, p0):
         return nan(f"singular design (covariate collinear with {modifier_name} or genotype)")
-    if _dependent_columns(X, r):
+    if _rank_deficient(r, p0 + 1):
         return nan("singular design (covariate collinear with interaction term)")
+    # logistic: the two designs (C order, as the fits expect); linear: R is the fit
+    X0, X = (np.ascontiguousarray(X[:, :p0]), X) if binary else (None, None)
     null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force = ""
     if binary and not null.converged:
@@ -1433,7 +1516,7 @@ def conditional_test(
             raise ValueError(f"{name}: allele counts or dosages must lie in [0, 2]; {int(bad.sum())} outside")
     names = _names(covariate_names, c.shape[1])
     binary = outcome_type == "binary"
-    keep = ~np.isnan(y) & ~np.isnan(g) & ~np.isnan(k_cond).any(axis=1) & ~np.isnan(c).any(axis=1)
+    keep = ~np.isnan(y) & ~np.isnan(g) & finite_rows(k_cond) & finite_rows(c)
     y, g, k_cond, c = y[keep], g[keep], k_cond[keep], c[keep]
     n = int(y.shape[0])
     base = sample_counts(y, binary)
@@ -1449,19 +1532,22 @@ def conditional_test(
     flat = [nm for j, nm in enumerate(cond_names) if np.ptp(k_cond[:, j]) == 0]
     if flat:
         return nan(f"conditioning SNP {', '.join(flat)} monomorphic in this stratum")
-    X0 = np.column_stack([np.ones(n), c, k_cond])
-    X = np.column_stack([X0, g])
+    # X = [X0, g] with X0 = [1, c, conditioning] (linear: and y after them), built once
+    p0 = 1 + c.shape[1] + k_cond.shape[1]
+    X = np.column_stack([np.ones(n), c, k_cond, g] if binary else [np.ones(n), c, k_cond, g, y])
     # one QR serves the nested rank checks ([1, c], X0, X) and, linear, the fit of [X, y]
-    r = np.linalg.qr(X if binary else np.column_stack([X, y]), mode="r")
-    note = collinear_note(X0[:, : 1 + c.shape[1]], names, r=r)
+    r = np.linalg.qr(X, mode="r")
+    note = collinear_note(None, names, r=r)
     if note:
         return nan(note)
-    dep = _dependent_columns(X0, r)
+    dep = _rank_deficient(r, p0)
     if dep:
         labels = ["intercept", *names, *cond_names]
         return nan(f"singular design (conditioning SNPs collinear: {', '.join(labels[j] for j in dep)})")
-    if _dependent_columns(X, r):
+    if _rank_deficient(r, p0 + 1):
         return nan("singular design (tested SNP collinear with the conditioning SNP(s): perfect LD)")
+    # logistic: the two designs (C order, as the fits expect); linear: R is the fit
+    X0, X = (np.ascontiguousarray(X[:, :p0]), X) if binary else (None, None)
     null = fit_logistic(X0, y) if binary else None  # the linear F test needs no null fit
     force = ""
     if binary and not null.converged:
@@ -1524,7 +1610,7 @@ def snp_interaction_test(
     _check_counts(b, ploidy2, "g2")
     names = _names(covariate_names, c.shape[1])
     binary = outcome_type == "binary"
-    keep = ~np.isnan(y) & ~np.isnan(a) & ~np.isnan(b) & ~np.isnan(c).any(axis=1)
+    keep = ~np.isnan(y) & ~np.isnan(a) & ~np.isnan(b) & finite_rows(c)
     y, a, b, c = y[keep], a[keep], b[keep], c[keep]
     n = int(y.shape[0])
     base = sample_counts(y, binary)
