@@ -48,7 +48,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, special
+from scipy import linalg, special
 
 from vdrbone.results import TestResult
 
@@ -785,6 +785,8 @@ def profile_limits(
     covariates); the limit then belongs to the maximum reached from these starts. ``weights``:
     the prior weights of ``fit`` (see :func:`fit_firth`).
     """
+    from scipy.optimize import brentq  # imported when needed: scipy.optimize takes 0.3 s to load
+
     target = fit.penalised_loglik - 0.5 * chi2_ppf(level, 1)
     fixed = np.zeros(X.shape[1], dtype=bool)
     fixed[j] = True
@@ -826,7 +828,7 @@ def profile_limits(
             inner, step = outer, 2.0 * abs(outer - b_hat)
             outer = b_hat + sign * step
         try:
-            root = optimize.brentq(excess, inner, outer, xtol=1e-10, rtol=1e-13) if found else math.nan
+            root = brentq(excess, inner, outer, xtol=1e-10, rtol=1e-13) if found else math.nan
         except ArithmeticError:
             root = math.nan
         except ValueError:  # the restricted maximum at ``inner`` moved to another local maximum:
