@@ -1154,6 +1154,49 @@ def test_figures_drawn_in_parallel_are_the_bytes_of_drawing_them_in_turn():
         assert 0.005 < (np.asarray(image) < 128).mean() < 0.5  # inked, not blank
 
 
+def _layout_figures():
+    """Figures whose layout pass matters: an equal-aspect image with a colorbar at an odd size
+    (LD heatmap of 3 variants) and a constrained layout (p-value heatmap of 3 outcomes)."""
+    labels = ["rs1", "rs22", "m.333"]
+    ld = pd.DataFrame(
+        [[1.0, 0.93, 0.2], [0.93, 1.0, np.nan], [0.2, np.nan, 1.0]], index=labels, columns=labels
+    )
+    cells = pd.DataFrame(
+        [
+            {"outcome": o, "variant": v, "stratum": s, "p_value": p, "direction": d, "passes": p < 1e-4}
+            for o in ("BMD LS", "BMD FN", "Fracture")
+            for v, p, d in (("TaqI", 1e-6, 1), ("FokI", 0.3, -1), ("Mt4823", np.nan, 0))
+            for s in ("All", "T2DM", "No T2DM, women")
+        ]
+    )
+    return [
+        ("ld_heatmap", (ld, ld**2), {"title": "Pairwise LD"}),
+        ("pvalue_heatmap", (cells,), {}),
+    ]
+
+
+def test_print_copies_keep_the_svg_bytes_of_figures_with_a_layout_pass():
+    """A figure with a PNG copy is measured once (plots.tight_box), drawn as PNG, then written
+    as SVG from that measurement: the SVG bytes are those of savefig(bbox_inches="tight") (a
+    direct call), the same drawn in parallel or in turn, and the PNG covers the SVG's area."""
+    figures = _layout_figures()
+    direct = [getattr(plots, name)(*args, **kwargs) for name, args, kwargs in figures]
+    drawn = {}
+    for workers in (2, 1):
+        with plots.drawn_in_parallel(workers=workers, raster_dpi=150):
+            pending = [getattr(plots, name)(*args, **kwargs) for name, args, kwargs in figures]
+        drawn[workers] = [(str(p), p.raster) for p in pending]
+    assert drawn[2] == drawn[1]
+    assert [svg for svg, _ in drawn[2]] == direct
+    for svg, png in drawn[2]:
+        head = base64.b64decode(svg.split(",", 1)[1])[:1000]
+        width, height = (
+            float(x) / 72 for x in re.search(rb'width="([\d.]+)pt" height="([\d.]+)pt"', head).groups()
+        )
+        image = _png_image(png)
+        assert abs(image.width - 150 * width) <= 1 and abs(image.height - 150 * height) <= 1
+
+
 def _png_image(uri: str):
     from PIL import Image
 

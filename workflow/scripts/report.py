@@ -5,7 +5,7 @@ import os
 
 from vdrbone.disclosure import write_shareable_table
 from vdrbone.panel import read_panel
-from vdrbone.report import drawn_figures, pdf_written_aside, render_html, report_context
+from vdrbone.report import drawn_figures, pdf_writer_ready, pdf_written_aside, render_html, report_context
 from vdrbone.settings import check_config, settings_from_config, suppress_below
 from vdrbone.tables import snakemake_logging
 
@@ -21,8 +21,9 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     if os.path.exists(sm.params.checksum_cache):
         with open(sm.params.checksum_cache, encoding="utf-8") as fh:
             cache = json.load(fh)
-    # figures drawn by sm.threads processes while the context is built; the PDF is written by a
-    # forked process once its figures are in, while this one finishes the HTML page and tables
+    # figures drawn by sm.threads processes while the context is built (PNG copies first); the PDF
+    # is written by a forked process once the PNGs are in (WeasyPrint set up meanwhile), while
+    # this one finishes the HTML page and tables
     with drawn_figures(workers=sm.threads):
         context = report_context(
             run=run,
@@ -41,6 +42,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
             checksum_cache=cache,
             tscore_reference=sm.input.tscore_reference,
         )
+        pdf_writer_ready()
         with pdf_written_aside(render_html(context, medium="print"), sm.output.pdf):
             html = render_html(context)
             with open(sm.output.html, "w", encoding="utf-8") as fh:

@@ -15,6 +15,8 @@ import functools
 import io
 import math
 import multiprocessing
+import os
+import queue
 
 import matplotlib
 
@@ -47,19 +49,23 @@ GREYS = ("#000000", "#555555", "#999999")
 class PendingFigure:
     """A figure requested inside :func:`drawn_in_parallel`: its SVG data URI (``str`` and Jinja's
     ``__html__`` give it) and :attr:`raster`, its PNG copy for the print medium (``None`` when
-    none was asked for). Using either waits for the drawing; true while pending, so callers'
-    ``if plot`` checks hold."""
+    none was asked for). Using either waits for its drawing (the PNG may come before the SVG);
+    true while pending, so callers' ``if plot`` checks hold."""
 
-    def __init__(self, job: tuple) -> None:
+    def __init__(self, job: tuple, drawing: _Drawing | None = None) -> None:
         self._job = job  # (function name, args, kwargs, raster dpi or None)
-        self._result = None  # the pool's AsyncResult once submitted
-        self._uris: tuple[str, str | None] | None = None
+        self._drawing = drawing  # the block's drawing processes, None: drawn here when first used
+        self._svg: str | None = None
+        self._png: str | None = None
         self.raster_dpi: int | None = job[3]
 
     def _drawn(self) -> tuple[str, str | None]:
-        if self._uris is None:
-            self._uris = self._result.get() if self._result is not None else _draw(self._job)
-        return self._uris
+        if self._svg is None:
+            if self._drawing is not None:
+                self._drawing.wait(self, "svg")
+            else:
+                self._svg, self._png = _draw(self._job)
+        return self._svg, self._png
 
     def __str__(self) -> str:
         return self._drawn()[0]
@@ -69,39 +75,89 @@ class PendingFigure:
     @property
     def raster(self) -> str | None:
         """The PNG data URI drawn at :attr:`raster_dpi` (same area as the SVG), or ``None``."""
-        return self._drawn()[1]
+        if self.raster_dpi is None:
+            return None
+        if self._png is None and self._drawing is not None:
+            self._drawing.wait(self, "png")
+        return self._drawn()[1] if self._png is None else self._png
 
     def __bool__(self) -> bool:
-        return self._uris is None or bool(self._uris[0])
+        return self._svg is None or bool(self._svg)
+
+
+# Drawing processes run at this lower priority: the caller and the PDF writer it forks (the
+# report's critical path) get the cores first, the figures the rest.
+DRAWING_NICENESS = 10
 
 
 class _Drawing:
-    """The figures requested inside one :func:`drawn_in_parallel` block and the pool drawing them."""
+    """The figures requested inside one :func:`drawn_in_parallel` block and the processes drawing
+    them: jobs go out in the order requested (screen-only ones once the caller first waits, after
+    the figures with a PNG copy), each result comes back as ``(index, kind, uri)``."""
 
     def __init__(self, workers: int, raster_dpi: int | None, screen_only: tuple[str, ...]) -> None:
         self.workers, self.raster_dpi, self.screen_only = workers, raster_dpi, set(screen_only)
-        self.pool = None
+        self.procs: list = []
+        self.jobs = self.results = None
         self.tokens: list[PendingFigure] = []
+        self.deferred: list[int] = []  # screen-only jobs not yet sent
 
     def request(self, name: str, args: tuple, kwargs: dict) -> PendingFigure:
         screen_only = name in self.screen_only
-        token = PendingFigure((name, args, kwargs, None if screen_only else self.raster_dpi))
+        job = (name, args, kwargs, None if screen_only else self.raster_dpi)
+        if self.workers <= 1:  # drawn here when first used
+            token = PendingFigure(job)
+            self.tokens.append(token)
+            return token
+        token = PendingFigure(job, self)
         self.tokens.append(token)
-        if self.workers > 1 and not screen_only:  # screen-only: drawn here when first used
-            if self.pool is None:
-                self.pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_outside_block)
-            token._result = self.pool.apply_async(_draw, (token._job,))
+        if not self.procs:
+            ctx = multiprocessing.get_context("fork")
+            self.jobs, self.results = ctx.Queue(), ctx.Queue()
+            self.procs = [
+                ctx.Process(target=_work, args=(self.jobs, self.results), daemon=True, name="draw")
+                for _ in range(self.workers)
+            ]
+            for proc in self.procs:
+                proc.start()
+        if screen_only:
+            self.deferred.append(len(self.tokens) - 1)
+        else:
+            self.jobs.put((len(self.tokens) - 1, job))
         return token
+
+    def wait(self, token: PendingFigure, kind: str) -> None:
+        """Receive results until ``token`` has its ``kind`` (``"svg"`` or ``"png"``)."""
+        for index in self.deferred:
+            self.jobs.put((index, self.tokens[index]._job))
+        self.deferred.clear()
+        while (token._svg if kind == "svg" else token._png) is None:
+            try:
+                index, got, uri = self.results.get(timeout=1.0)
+            except queue.Empty:
+                if any(proc.exitcode not in (None, 0) for proc in self.procs):
+                    raise RuntimeError("a figure-drawing process died") from None
+                continue
+            if got == "error":
+                raise RuntimeError(f"drawing a figure failed in a drawing process:\n{uri}")
+            setattr(self.tokens[index], f"_{got}", uri)
+
+    def close(self, *, failed: bool) -> None:
+        if not failed:
+            for token in self.tokens:
+                token._drawn()
+                token.raster  # noqa: B018 (waits for the PNG copy)
+        for _ in self.procs:
+            self.jobs.put(None)
+        for proc in self.procs:
+            if failed:
+                proc.terminate()
+            proc.join()
 
 
 _DRAWING: _Drawing | None = None  # inside drawn_in_parallel
-_RASTER: dict | None = None  # while _draw draws a figure with a PNG copy: {"dpi": ..., "uri": ...}
-
-
-def _outside_block() -> None:
-    """A drawing process draws each figure it is given at once (it is not inside the block)."""
-    global _DRAWING
-    _DRAWING = None
+# while _draw draws a figure with a PNG copy: {"dpi": ..., "uri": None, "hold": bool, "svg": ...}
+_RASTER: dict | None = None
 
 
 def _deferrable(func):
@@ -116,72 +172,158 @@ def _deferrable(func):
     return wrapper
 
 
-def _draw(job: tuple) -> tuple[str, str | None]:
-    """(SVG data URI, PNG data URI or None) of one requested figure."""
+def _draw(job: tuple, *, hold: bool = False):
+    """(SVG data URI, PNG data URI or None) of one requested figure. With ``hold`` (and a PNG
+    copy), (PNG data URI, a function returning the SVG data URI): the figure stays open until
+    that is called."""
     global _RASTER
     name, args, kwargs, dpi = job
-    _RASTER = {"dpi": dpi, "uri": None} if dpi else None
+    _RASTER = {"dpi": dpi, "uri": None, "hold": hold, "svg": None} if dpi else None
     try:
         svg = globals()[name].__wrapped__(*args, **kwargs)
-        return svg, _RASTER["uri"] if _RASTER else None
+        if not _RASTER:
+            return svg, None
+        return (_RASTER["uri"], _RASTER["svg"]) if hold else (svg, _RASTER["uri"])
     finally:
         _RASTER = None
+
+
+def _work(jobs, results) -> None:
+    """A drawing process: draws the jobs it takes, a figure with a PNG copy first as PNG (sent at
+    once, for the PDF) and its SVG later, when no job is waiting or a job without a PNG copy
+    comes (the PNGs of the jobs sent before it are all taken); stops at ``None``."""
+    global _DRAWING
+    _DRAWING = None
+    os.nice(DRAWING_NICENESS)
+    held: list[tuple[int, object]] = []  # (index, the SVG of an open figure)
+
+    def flush():
+        for index, svg in held:
+            results.put((index, "svg", svg()))
+        held.clear()
+
+    while True:
+        try:
+            item = jobs.get_nowait()
+        except queue.Empty:
+            flush()
+            item = jobs.get()
+        if item is None:
+            flush()
+            return
+        index, job = item
+        try:
+            if job[3] is None:
+                flush()
+                results.put((index, "svg", _draw(job)[0]))
+            else:
+                png, svg = _draw(job, hold=True)
+                results.put((index, "png", png))
+                held.append((index, svg))
+        except Exception:  # noqa: BLE001 (reported to the caller, who raises)
+            import traceback
+
+            results.put((index, "error", traceback.format_exc()))
 
 
 @contextlib.contextmanager
 def drawn_in_parallel(workers: int, *, raster_dpi: int | None = None, screen_only: tuple[str, ...] = ()):
     """Figures requested in the block are drawn by ``workers`` forked processes (matplotlib draws
-    one figure at a time per process) while the caller goes on, or in turn when first used with
-    one worker; all are drawn when the block ends. The bytes are those of drawing them in turn
-    (``svg.hashsalt`` is fixed).
+    one figure at a time per process; they run at :data:`DRAWING_NICENESS`) while the caller goes
+    on, or in turn when first used with one worker; all are drawn when the block ends. The bytes
+    are those of drawing them in turn (``svg.hashsalt`` is fixed).
 
     With ``raster_dpi``, each figure is also drawn as a PNG at that resolution for the print
     medium (:attr:`PendingFigure.raster`; WeasyPrint lays out a PNG far faster than it walks an
-    SVG), except the figures of the functions named in ``screen_only``: those are drawn by the
-    caller when first used (the report: while a forked process writes the PDF, whose figures the
-    drawing processes drew first)."""
+    SVG), before its SVG, except the figures of the functions named in ``screen_only``: those
+    are drawn (SVG only) once the caller first waits for a figure, after the PNG copies (the
+    report: the PDF, written once the PNGs are in, does not wait for them)."""
     global _DRAWING
     if _DRAWING is not None:
         raise RuntimeError("drawn_in_parallel() does not nest")
     _DRAWING = drawing = _Drawing(workers, raster_dpi, screen_only)
+    failed = True
     try:
         yield
-        for token in drawing.tokens:
-            token._drawn()
+        failed = False
     finally:
         _DRAWING = None
-        if drawing.pool is not None:
-            drawing.pool.terminate()  # every result is in (or the block failed)
-            drawing.pool.join()
+        drawing.close(failed=failed)
+
+
+class _TightBox(Exception):
+    """Raised from inside ``savefig`` with what it has measured, before anything is written."""
+
+
+def tight_box(fig):
+    """The tight bounding box that ``savefig(format="svg", bbox_inches="tight")`` finds and where
+    its layout pass leaves the axes (their original and active positions), from that same pass;
+    nothing is written. :func:`_svg_uri` with both writes the bytes of ``bbox_inches="tight"``
+    without that pass; pad with ``savefig.pad_inches`` for the area it saves."""
+    tight = fig.get_tightbbox
+
+    def found(*args, **kwargs):
+        box = tight(*args, **kwargs)
+        axes = [(ax, ax.get_position(original=True), ax.get_position(original=False)) for ax in fig.axes]
+        raise _TightBox(box, axes)
+
+    fig.get_tightbbox = found  # savefig(bbox_inches="tight") asks once, after its layout pass
+    try:
+        fig.savefig(io.BytesIO(), format="svg", bbox_inches="tight")
+    except _TightBox as measured:
+        return measured.args
+    finally:
+        del fig.get_tightbbox
+    raise RuntimeError("savefig did not ask for the tight bounding box")
+
+
+def _svg_uri(fig, measured=None) -> str:
+    """``fig`` as an SVG data URI (``bbox_inches="tight"``); closes it. ``measured`` (from
+    :func:`tight_box`) stands in for savefig's layout pass: the axes go back where that pass
+    left them (a PNG drawn since may have moved them: aspect, constrained layout at its dpi), the
+    pass itself is skipped (it still sets up the SVG canvas, as the bytes need) and its box used."""
+    if measured is not None:
+        box, axes = measured
+        for ax, original, active in axes:
+            ax.set_position(original, which="original")
+            ax.set_position(active, which="active")
+
+        def laid_out(*args, **kwargs):  # savefig's layout draw (the one after finding the renderer)
+            del fig.draw
+
+        fig.draw = laid_out
+        fig.get_tightbbox = lambda *args, **kwargs: box
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    finally:
+        for name in ("draw", "get_tightbbox"):
+            fig.__dict__.pop(name, None)
+        plt.close(fig)
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _held_svg_uri(fig, measured) -> str:
+    with plt.rc_context(STYLE):  # as inside the drawing function (every figure here uses STYLE)
+        return _svg_uri(fig, measured)
 
 
 def figure_data_uri(fig) -> str:
     """Serialise ``fig`` as SVG (no date metadata) and return it as a base64 data URI; closes it.
 
-    While :func:`drawn_in_parallel` draws a figure with a print copy, the same area (the SVG's
-    tight bounding box) is also drawn as PNG (:func:`png_data_uri`)."""
-    buf = io.BytesIO()
-    boxes = []
-    if _RASTER:
-        tight = fig.get_tightbbox
-
-        def recorded(*args, **kwargs):
-            boxes.append(tight(*args, **kwargs))
-            return boxes[-1]
-
-        fig.get_tightbbox = recorded  # savefig(bbox_inches="tight") asks once; the bytes are unchanged
-    try:
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    finally:
-        if _RASTER:
-            del fig.get_tightbbox
-    if _RASTER:
-        pad = matplotlib.rcParams["savefig.pad_inches"]
-        _RASTER["uri"] = png_data_uri(
-            fig, dpi=_RASTER["dpi"], bbox=boxes[-1].padded(pad) if boxes else "tight"
-        )
-    plt.close(fig)
-    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    While :func:`drawn_in_parallel` draws a figure with a print copy, the area of the SVG (its
+    tight bounding box, :func:`tight_box`) is drawn first as PNG (:func:`png_data_uri`), then
+    as SVG from that measurement (the bytes of ``bbox_inches="tight"``); a drawing process holds
+    the open figure and writes its SVG later."""
+    if not _RASTER:
+        return _svg_uri(fig)
+    measured = tight_box(fig)
+    box = measured[0].padded(matplotlib.rcParams["savefig.pad_inches"])
+    _RASTER["uri"] = png_data_uri(fig, dpi=_RASTER["dpi"], bbox=box)
+    if _RASTER["hold"]:
+        _RASTER["svg"] = functools.partial(_held_svg_uri, fig, measured)
+        return ""
+    return _svg_uri(fig, measured)
 
 
 def png_data_uri(fig, *, dpi: int, bbox="tight") -> str:
@@ -386,7 +528,7 @@ def genotype_means_plot(
     strata : stratum labels in display order (x axis groups).
     genotypes : genotype labels in display order (marker shape and position within a group).
     """
-    from scipy import stats
+    from scipy.special import stdtrit  # scipy.stats.t.ppf(q, df) is stdtrit(df, q)
 
     with plt.rc_context(STYLE):
         fig, ax = plt.subplots(figsize=(8.6, 3.1))
@@ -401,7 +543,7 @@ def genotype_means_plot(
                     continue
                 n, mean, sd = int(row["n"].iloc[0]), float(row["mean"].iloc[0]), float(row["sd"].iloc[0])
                 tiny = n < MIN_CI_N
-                half = stats.t.ppf(0.975, n - 1) * sd / math.sqrt(n) if not tiny and np.isfinite(sd) else 0.0
+                half = stdtrit(n - 1, 0.975) * sd / math.sqrt(n) if not tiny and np.isfinite(sd) else 0.0
                 xs.append(si + offsets[gi])
                 ys.append(mean)
                 errs.append(half)

@@ -101,7 +101,7 @@ BROWSE_COLUMNS = (
 TSV_MIME = "text/tab-separated-values"
 # The PDF's figures are PNG drawn by Agg at PRINT_DPI dots per inch (WeasyPrint places a PNG far
 # faster than it walks an SVG); the HTML keeps the SVG. The print medium leaves the means by
-# genotype to the HTML (report.html.j2), so those are drawn as SVG only and last.
+# genotype to the HTML (report.html.j2), so those are drawn as SVG only, after the PNG copies.
 PRINT_DPI = 200
 SCREEN_ONLY_FIGURES = ("genotype_means_plot",)
 
@@ -2128,6 +2128,19 @@ def pdf_written_aside(html: str, path: str):
     if proc.exitcode != 0:
         _remove_partial(path, proc.pid)
         raise RuntimeError(f"writing the PDF {path} failed (exit code {proc.exitcode}; traceback above)")
+
+
+def pdf_writer_ready() -> None:
+    """Import WeasyPrint and lay out one line (its font set-up) in this process, so that a
+    writer forked later (:func:`pdf_written_aside`) starts on the report at once: the report
+    job calls it while the drawing processes draw the figures."""
+    import logging
+
+    import weasyprint
+
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    weasyprint.HTML(string="<p>vdrbone</p>").render()
 
 
 def _remove_partial(path: str, pid: int) -> None:
