@@ -105,12 +105,14 @@ def genotype_matrices(
     rows = label_positions(calls["sample"], samples, as_text=True)
     cols = label_positions(calls["variant"], variants, as_text=True)
     keep = (rows >= 0) & (cols >= 0)
-    if pd.Index(rows[keep].astype(np.int64) * len(variants) + cols[keep]).has_duplicates:
+    ri, ci = rows[keep], cols[keep]
+    # each cell once: a count table of the cells (no larger than the matrices built below)
+    if ri.size and np.bincount(ri.astype(np.int64) * len(variants) + ci).max() > 1:
         raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
     out = {}
     for column in columns:
         m = np.full((len(samples), len(variants)), np.nan)
-        m[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+        m[ri, ci] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
         out[column] = m
     return out
 
