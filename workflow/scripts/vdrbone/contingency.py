@@ -1062,8 +1062,9 @@ def anova_by_genotype(y, groups) -> TestResult:
 
 def midranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mid-ranks of ``x`` (ties get the mean of their ranks, as ``scipy.stats.rankdata`` and R
-    ``rank``) and the size of each group of tied values (ascending values), from one stable sort."""
-    order = np.argsort(x, kind="stable")
+    ``rank``) and the size of each group of tied values (ascending values), from one sort (any
+    order within ties: tied values get the same mid-rank)."""
+    order = np.argsort(x)
     xs = x[order]
     first = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]])[: xs.size])
     counts = np.diff(first, append=xs.size)
