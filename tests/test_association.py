@@ -999,8 +999,10 @@ def test_flow_chains_equal_the_per_path_concatenation():
     (outcome, stratum, variant), the head rows + the stratum's shared rows + the variant's own rows
     in table order, in order of first appearance, as concatenating the groups of a groupby does;
     a path that does not add up raises naming it."""
-    head = pd.DataFrame({"outcome": [np.nan, np.nan], "stratum": "", "variant": "", "step": [1, 2],
-                         "kind": ["remaining", "excluded"], "reason": ["in", "gone"], "n": [100, 10]})  # fmt: skip
+    head = pd.DataFrame(
+        {"outcome": [np.nan, np.nan], "stratum": "", "variant": "", "step": [1, 2],
+         "kind": ["remaining", "excluded"], "reason": ["in", "gone"], "n": [100, 10]}
+    )  # fmt: skip
     rows = []
     for o in ("fracture", "bmd_ls"):
         for s in ("all", "sex=female"):
@@ -1022,8 +1024,8 @@ def test_flow_chains_equal_the_per_path_concatenation():
                 [f[f["outcome"] == ""], part[part["variant"] == ""], own], ignore_index=True
             )
     got = association.flow_chains(flow)
-    assert list(got) == list(want) == [(o, s, v) for o in ("fracture", "bmd_ls") for s in ("all", "sex=female")
-                                       for v in ("rs2", "rs1")]  # fmt: skip
+    paths = [(o, s, v) for o in ("fracture", "bmd_ls") for s in ("all", "sex=female") for v in ("rs2", "rs1")]
+    assert list(got) == list(want) == paths
     for key in want:
         pd.testing.assert_frame_equal(got[key], want[key])
     assert list(association.flow_paths(flow)[("bmd_ls", "all", "rs1")]) == [0, 1, 14, 16, 18, 19]
