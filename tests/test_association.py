@@ -992,3 +992,66 @@ def test_aic_prefilter_never_hides_an_aliased_interaction_pair():
             assert may or not aliased, outcome_type
             seen.add((aliased, may))
     assert (True, True) in seen and (False, False) in seen
+
+
+def test_flow_chains_equal_the_per_path_concatenation():
+    """association.flow_chains (row positions from one pass over plain lists) gives, for every
+    (outcome, stratum, variant), the head rows + the stratum's shared rows + the variant's own rows
+    in table order, in order of first appearance, as concatenating the groups of a groupby does;
+    a path that does not add up raises naming it."""
+    head = pd.DataFrame(
+        {"outcome": [np.nan, np.nan], "stratum": "", "variant": "", "step": [1, 2],
+         "kind": ["remaining", "excluded"], "reason": ["in", "gone"], "n": [100, 10]}
+    )  # fmt: skip
+    rows = []
+    for o in ("fracture", "bmd_ls"):
+        for s in ("all", "sex=female"):
+            rows.append((o, s, "", "remaining", "in stratum", 90))
+            for v, miss in (("rs2", 3), ("rs1", 4)):
+                rows += [
+                    (o, s, v, "excluded", "not called", miss),
+                    (o, s, v, "remaining", "analysed", 90 - miss),
+                ]
+            rows.insert(len(rows) - 3, (o, s, "", "excluded", "late shared row", 0))  # interleaved
+    body = pd.DataFrame(rows, columns=["outcome", "stratum", "variant", "kind", "reason", "n"])
+    body.insert(3, "step", range(len(body)))
+    flow = pd.concat([head, body], ignore_index=True)
+    f = flow.fillna({"outcome": ""})
+    want = {}
+    for (o, s), part in f[f["outcome"] != ""].groupby(["outcome", "stratum"], sort=False):
+        for v, own in part[part["variant"] != ""].groupby("variant", sort=False):
+            want[(o, s, v)] = pd.concat(
+                [f[f["outcome"] == ""], part[part["variant"] == ""], own], ignore_index=True
+            )
+    got = association.flow_chains(flow)
+    paths = [(o, s, v) for o in ("fracture", "bmd_ls") for s in ("all", "sex=female") for v in ("rs2", "rs1")]
+    assert list(got) == list(want) == paths
+    for key in want:
+        pd.testing.assert_frame_equal(got[key], want[key])
+    assert list(association.flow_paths(flow)[("bmd_ls", "all", "rs1")]) == [0, 1, 14, 16, 18, 19]
+    flow.loc[len(flow) - 1, "n"] += 1
+    with pytest.raises(ValueError, match=r"participant flow bmd_ls/sex=female/rs1: 'analysed' has n=87"):
+        association.flow_paths(flow)
+
+
+def test_varying_factors_equal_a_count_of_distinct_values():
+    """strata.varying_factors keeps sex / T2DM where the stratum does not fix them and they take
+    two or more distinct finite values among the stratum's samples (np.unique over them)."""
+    from vdrbone.strata import stratum_fixed, varying_factors
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        n = int(rng.integers(0, 6))
+        cov = {
+            f: rng.choice([0.0, 1.0, -0.0, np.nan], size=n, p=rng.dirichlet(np.ones(4)))
+            for f in ("sex", "t2dm")
+        }
+        mask = rng.random(n) < 0.7
+        for stratum in ("all", "sex=female", "t2dm=yes", "t2dm=no,sex=male"):
+            want = [
+                f
+                for f in ("sex", "t2dm")
+                if stratum_fixed(stratum).get(f) is None
+                and np.unique(cov[f][mask][np.isfinite(cov[f][mask])]).size > 1
+            ]
+            assert varying_factors(stratum, mask, cov) == want

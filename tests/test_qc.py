@@ -678,3 +678,10 @@ def test_label_positions_equal_a_lookup_per_value():
             assert got.tolist() == expected(raw, as_text), (values.dtype, as_text)
     ints = pd.Series([7, 3, 7])
     assert label_positions(ints, labels, as_text=True).tolist() == [3, -1, 3]
+    # labels equal to the categories (the shortcut without hashing), "nan" among them
+    cat = pd.Series(["S1", "nan", np.nan, "S2", "S1", np.nan], dtype="category")
+    same = list(cat.cat.categories)
+    assert same == ["S1", "S2", "nan"]
+    assert label_positions(cat, same, as_text=True).tolist() == [0, 2, 2, 1, 0, 2]
+    assert label_positions(cat, same).tolist() == [0, 2, -1, 1, 0, -1]
+    assert label_positions(cat, same[:2], as_text=True).tolist() == [0, -1, -1, 1, 0, -1]

@@ -15,7 +15,10 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     outcome = sm.wildcards.outcome
     panel = read_panel(sm.input.panel).select(settings.variants)
     # the haplotype models use a subset of these columns (sample, variant, effect_count)
-    calls, pheno = read_parquet(sm.input.calls, columns=CALL_COLUMNS), read_tsv(sm.input.phenotypes)
+    calls, pheno = (
+        read_parquet(sm.input.calls, columns=CALL_COLUMNS, categorical=["sample", "variant"]),
+        read_tsv(sm.input.phenotypes),
+    )
     result = associate_outcome(
         calls, pheno, panel, outcome=outcome, settings=settings, qc=read_tsv(sm.input.qc)
     )

@@ -4,7 +4,7 @@ adjusted per outcome)."""
 
 import pandas as pd
 
-from vdrbone.association import FLOW_COLUMNS, flow_chains, flow_head, merge_outcomes
+from vdrbone.association import FLOW_COLUMNS, flow_head, flow_paths, merge_outcomes
 from vdrbone.families import primary_spec
 from vdrbone.haplotypes import adjust_global
 from vdrbone.panel import read_panel
@@ -28,7 +28,7 @@ with snakemake_logging(snakemake.log[0]) as log:  # noqa: F821
     text = {c: str for c in ("outcome", "stratum", "variant", "kind", "reason")}
     flow = pd.concat([head, *(read_tsv(p, dtype=text) for p in sm.input.flow)], ignore_index=True)
     flow = flow.fillna({c: "" for c in text})[FLOW_COLUMNS]
-    flow_chains(flow)  # every path adds up, or the job fails naming it
+    flow_paths(flow)  # every path adds up, or the job fails naming it
     write_tsv(flow, sm.output.flow)
     log.info("participant flow: %d rows", len(flow))
     # a time-to-event outcome's haplotype table has no rows (no Cox haplotype model): left out

@@ -105,12 +105,14 @@ def genotype_matrices(
     rows = label_positions(calls["sample"], samples, as_text=True)
     cols = label_positions(calls["variant"], variants, as_text=True)
     keep = (rows >= 0) & (cols >= 0)
-    if pd.Index(rows[keep].astype(np.int64) * len(variants) + cols[keep]).has_duplicates:
+    ri, ci = rows[keep], cols[keep]
+    # each cell once: a count table of the cells (no larger than the matrices built below)
+    if ri.size and np.bincount(ri.astype(np.int64) * len(variants) + ci).max() > 1:
         raise ValueError("genotype_matrix: a (sample, variant) pair appears more than once in the call table")
     out = {}
     for column in columns:
         m = np.full((len(samples), len(variants)), np.nan)
-        m[rows[keep], cols[keep]] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
+        m[ri, ci] = pd.to_numeric(calls[column], errors="coerce").to_numpy(dtype=float)[keep]
         out[column] = m
     return out
 
@@ -780,32 +782,53 @@ def flow_head(matching: pd.DataFrame, samples_summary: pd.DataFrame) -> pd.DataF
     )  # fmt: skip
 
 
-def flow_chains(flow: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
-    """Each (outcome, stratum, variant) path of ``participant_flow.tsv``, head to analysed n.
+def flow_paths(flow: pd.DataFrame) -> dict[tuple[str, str, str], list[int]]:
+    """Row positions of each (outcome, stratum, variant) path of ``participant_flow.tsv``: the
+    head rows (no outcome), the stratum's shared rows (no variant), then the variant's own rows.
 
     Checks that every ``remaining`` row equals the previous one minus the exclusions between
-    them; raises ``ValueError`` naming the path and step otherwise.
+    them; raises ``ValueError`` naming the path and step otherwise. Paths in order of first
+    appearance (plain lists of the columns: no pandas work per row or path).
     """
     f = flow.fillna({"outcome": "", "stratum": "", "variant": ""})
-    head = f[f["outcome"] == ""]
-    chains = {}
-    for (outcome, stratum), part in f[f["outcome"] != ""].groupby(["outcome", "stratum"], sort=False):
-        shared = part[part["variant"] == ""]
-        for variant, own in part[part["variant"] != ""].groupby("variant", sort=False):
-            chain = pd.concat([head, shared, own], ignore_index=True)
+    outcome, stratum, variant = (f[c].tolist() for c in ("outcome", "stratum", "variant"))
+    kind, n, reason = f["kind"].tolist(), f["n"].tolist(), f["reason"].tolist()
+    head: list[int] = []
+    shared: dict[tuple[str, str], list[int]] = {}
+    own: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for i, (o, s, v) in enumerate(zip(outcome, stratum, variant, strict=True)):
+        if o == "":
+            head.append(i)
+            continue
+        rows = shared.setdefault((o, s), [])
+        if v == "":
+            rows.append(i)
+        else:
+            own.setdefault((o, s), {}).setdefault(v, []).append(i)
+    paths = {}
+    for (o, s), rows in shared.items():
+        for v, mine in own.get((o, s), {}).items():
+            path = head + rows + mine
             left = None
-            for r in chain.itertuples():
-                if r.kind == "remaining":
-                    if left is not None and int(r.n) != left:
+            for i in path:
+                if kind[i] == "remaining":
+                    if left is not None and int(n[i]) != left:
                         raise ValueError(
-                            f"participant flow {outcome}/{stratum}/{variant}: {r.reason!r} has n={r.n}, "
+                            f"participant flow {o}/{s}/{v}: {reason[i]!r} has n={n[i]}, "
                             f"expected {left} from the rows before"
                         )
-                    left = int(r.n)
+                    left = int(n[i])
                 else:
-                    left -= int(r.n)
-            chains[(outcome, stratum, variant)] = chain
-    return chains
+                    left -= int(n[i])
+            paths[(o, s, v)] = path
+    return paths
+
+
+def flow_chains(flow: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Each (outcome, stratum, variant) path of ``participant_flow.tsv``, head to analysed n, as
+    a table (:func:`flow_paths`, which checks that every path adds up)."""
+    f = flow.fillna({"outcome": "", "stratum": "", "variant": ""})
+    return {key: f.iloc[path].reset_index(drop=True) for key, path in flow_paths(flow).items()}
 
 
 def stratum_flow(

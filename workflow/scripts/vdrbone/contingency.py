@@ -47,6 +47,7 @@ import pandas as pd
 from scipy import special
 
 from vdrbone.results import TestResult
+from vdrbone.roots import brentq
 
 __all__ = [
     "allele_counts",
@@ -353,8 +354,6 @@ def conditional_odds_ratio(table, *, conf_level: float = 0.95) -> tuple[float, f
             fa, fb = f(a), f(b)
             if step > 1e4:
                 return math.nan
-        from scipy.optimize import brentq  # imported when needed: scipy.optimize takes 0.3 s to load
-
         return brentq(f, a, b, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
 
     a_, b_, c_, d_ = (float(v) + 0.5 for v in t.ravel())
@@ -1063,8 +1062,9 @@ def anova_by_genotype(y, groups) -> TestResult:
 
 def midranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mid-ranks of ``x`` (ties get the mean of their ranks, as ``scipy.stats.rankdata`` and R
-    ``rank``) and the size of each group of tied values (ascending values), from one stable sort."""
-    order = np.argsort(x, kind="stable")
+    ``rank``) and the size of each group of tied values (ascending values), from one sort (any
+    order within ties: tied values get the same mid-rank)."""
+    order = np.argsort(x)
     xs = x[order]
     first = np.flatnonzero(np.concatenate([[True], xs[1:] != xs[:-1]])[: xs.size])
     counts = np.diff(first, append=xs.size)

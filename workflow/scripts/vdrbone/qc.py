@@ -120,8 +120,12 @@ def label_positions(values: pd.Series, labels, *, as_text: bool = False) -> np.n
     """
     index = pd.Index(labels if isinstance(labels, pd.Series | np.ndarray) else list(labels))
     if isinstance(values.dtype, pd.CategoricalDtype):
-        categories = values.cat.categories.append(pd.Index([np.nan]))  # code -1: missing
-        lookup = index.get_indexer(categories.astype(str) if as_text else categories)
+        categories = values.cat.categories.astype(str) if as_text else values.cat.categories
+        missing = pd.Index(["nan" if as_text else np.nan])  # code -1, the last entry of lookup
+        if categories.equals(index):  # (categories are unique) e.g. sample ids in the table order
+            lookup = np.append(np.arange(len(index)), index.get_indexer(missing))
+        else:
+            lookup = index.get_indexer(categories.append(missing))
         return lookup[values.cat.codes.to_numpy()]
     codes, uniques = pd.factorize(values.astype(str) if as_text else values)
     lookup = index.get_indexer(pd.Index(uniques).append(pd.Index([np.nan])))  # code -1: missing

@@ -99,8 +99,11 @@ def varying_factors(stratum: str, mask: np.ndarray, cov_values: dict[str, np.nda
     fixed = stratum_fixed(stratum)
     names = []
     for factor in ("sex", "t2dm"):
+        if fixed.get(factor) is not None:
+            continue
         values = cov_values[factor][mask]
-        if fixed.get(factor) is None and np.unique(values[np.isfinite(values)]).size > 1:
+        values = values[np.isfinite(values)]
+        if values.size and (values != values[0]).any():  # two distinct values or more
             names.append(factor)
     return names
 
