@@ -47,7 +47,6 @@ import pandas as pd
 from scipy import special
 
 from vdrbone.results import TestResult
-from vdrbone.roots import brentq
 
 __all__ = [
     "allele_counts",
@@ -354,6 +353,8 @@ def conditional_odds_ratio(table, *, conf_level: float = 0.95) -> tuple[float, f
             fa, fb = f(a), f(b)
             if step > 1e4:
                 return math.nan
+        from scipy.optimize import brentq  # imported when needed: scipy.optimize takes 0.3 s to load
+
         return brentq(f, a, b, xtol=1e-13, rtol=4 * np.finfo(float).eps, maxiter=200)
 
     a_, b_, c_, d_ = (float(v) + 0.5 for v in t.ravel())

@@ -68,7 +68,7 @@ def detectable(se: float, alpha: float, target: float = 0.8) -> float:
     if not math.isfinite(se):
         return math.nan
     guess = (-special.ndtri(alpha / 2) + special.ndtri(target)) * se
-    from vdrbone.roots import brentq  # scipy.optimize.brentq's steps without its 0.3 s import
+    from scipy.optimize import brentq  # imported when needed: scipy.optimize takes 0.3 s to load
 
     return float(brentq(lambda b: power_at(b, se, alpha) - target, 0.5 * guess, 2 * guess + 1e-12))
 
