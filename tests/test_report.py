@@ -951,7 +951,8 @@ def _page_words(pdf: Path) -> list[collections.Counter]:
 
 def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
     """The workflow's PDF (figures as PNG copies, written aside) has every page inked and the
-    pagination of the PDF with the SVG figures: each page holds the same text less the figures'."""
+    pagination of the PDF with the SVG figures: each page holds the same text less the figures';
+    its images have the PNG copies' pixels."""
     pdftoppm = _pdftoppm()
     if pdftoppm is None:
         pytest.skip("pdftoppm is not installed and 'apt-get install -y poppler-utils' did not install it")
@@ -980,6 +981,14 @@ def test_pdf_pages_render_and_none_is_blank(cohort, tmp_path):
     listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True)
     ppi = [int(line.split()[12]) for line in listing.stdout.splitlines()[2:]]
     assert len(ppi) == print_html.count("<img") > 0
+    copies = [
+        np.asarray(_png_image(uri))
+        for uri in re.findall(r'<img [^>]*src="(data:image/png[^"]+)"', print_html)
+    ]
+    subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "image")], check=True, timeout=600)
+    embedded = [np.asarray(_png_image(p.read_bytes())) for p in sorted(tmp_path.glob("image-*.png"))]
+    assert len(embedded) == len(copies) == len(ppi)
+    assert all(np.array_equal(e, c) for e, c in zip(embedded, copies, strict=True))
     # placed at the SVG's size (a figure taller than the page is shrunk to it: a higher ppi)
     assert all(PRINT_DPI - 5 <= x for x in ppi) and sorted(ppi)[len(ppi) // 2] <= PRINT_DPI + 5, ppi
 
@@ -1197,10 +1206,13 @@ def test_print_copies_keep_the_svg_bytes_of_figures_with_a_layout_pass():
         assert abs(image.width - 150 * width) <= 1 and abs(image.height - 150 * height) <= 1
 
 
-def _png_image(uri: str):
+def _png_image(png: str | bytes):
+    """A PNG data URI or PNG bytes as a PIL image."""
     from PIL import Image
 
-    return Image.open(io.BytesIO(base64.b64decode(uri.removeprefix("data:image/png;base64,"))))
+    if isinstance(png, str):
+        png = base64.b64decode(png.removeprefix("data:image/png;base64,"))
+    return Image.open(io.BytesIO(png))
 
 
 @pytest.mark.parametrize(
