@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -499,6 +500,27 @@ def test_statistical_package_files_give_the_tsv_coded_table(tmp_path, fmt):
     got = read(paths[fmt], outcomes=OUTCOMES, sheet="baseline" if fmt == "xlsx" else None)
     pd.testing.assert_frame_equal(got, expected)
     assert list(got["sample"]) == ["007", "S2", "3", "0004", "5"]
+
+
+SAS_FIXTURE = Path(__file__).parent / "fixtures" / "phenotype_files" / "pheno.sas7bdat"
+
+
+def test_sas7bdat_gives_the_tsv_coded_table(tmp_path):
+    """A SAS file (no Python writer: made by ReadStat's converter, see the fixture's script)."""
+    paths = _write_all(tmp_path, _numeric_frame())
+    expected = read(paths["tsv"], outcomes=OUTCOMES)
+    got = read(SAS_FIXTURE, outcomes=OUTCOMES)
+    pd.testing.assert_frame_equal(got, expected)
+    assert list(got["sample"]) == ["007", "S2", "3", "0004", "5"]
+
+
+def test_sas7bdat_without_a_needed_column_names_it():
+    with pytest.raises(
+        InputError,
+        match=rf"{re.escape(str(SAS_FIXTURE))}: missing column\(s\) 'pid' \(sample ids\); "
+        r"the file has columns 'participant'.*\(SAS \.sas7bdat\)",
+    ):
+        read(SAS_FIXTURE, outcomes=OUTCOMES, sample_column="pid")
 
 
 @pytest.mark.parametrize("fmt", ["dta", "sav"])

@@ -114,7 +114,9 @@ def _readstat(path: Path, ext: str):
         ".zsav": pyreadstat.read_sav,
         ".sas7bdat": pyreadstat.read_sas7bdat,
     }[ext]
-    frame, meta = read(str(path), apply_value_formats=False)
+    # stored values, never their labels (SAS: no catalog file is read, so none are applied)
+    options = {} if ext == ".sas7bdat" else {"apply_value_formats": False}
+    frame, meta = read(str(path), **options)
     labels = {
         column: {_text(value): str(label) for value, label in mapping.items()}
         for column, mapping in (meta.variable_value_labels or {}).items()
