@@ -87,13 +87,14 @@ def test_methods_sentences_appear_exactly_when_their_condition_held(runs, panel)
 
     a, b = text(cfg, panel, plain), text(cfg, panel, firth)
     # dosages
-    assert "no DS dosages were present" in a["Genotype calls"]
-    assert "imputed DS dosages" not in a["Genotype calls"]
+    assert "no imputed dosages were present" in a["Genotype calls"]
+    assert "Log-additive models used imputed dosages" not in a["Genotype calls"]
     assert (
-        f"Log-additive models used imputed DS dosages ({firth.dosage_rows} additive rows)"
-        in b["Genotype calls"]
+        f"Log-additive models used imputed dosages ({firth.dosage_rows} additive rows; expected "
+        "effect-allele counts: FORMAT DS, or from the genotype probabilities of GP-only VCF records "
+        "and BGEN files)" in b["Genotype calls"]
     )
-    assert "no DS dosages" not in b["Genotype calls"]
+    assert "no imputed dosages" not in b["Genotype calls"]
     # Firth
     assert "no Firth fit was needed" in a["Separation and sparse data"]
     assert "firth-fallback" not in a["Separation and sparse data"]
@@ -114,7 +115,7 @@ def test_methods_sentences_appear_exactly_when_their_condition_held(runs, panel)
     )
     # without facts the text describes the settings
     settings = text(cfg, panel, None)
-    assert "where the VCF provided them" in settings["Genotype calls"]
+    assert "GP-only VCF records and BGEN files) where present" in settings["Genotype calls"]
 
 
 def test_methods_state_definitions_ancestry_and_sample_flow(panel):

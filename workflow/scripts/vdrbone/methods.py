@@ -575,7 +575,8 @@ def methods_sections(
             f"largest genotype probability was at least {gp}. "
         )
         ds_text = (
-            "Log-additive models used imputed dosages (DS) where the VCF provided them. "
+            "Log-additive models used imputed dosages (expected effect-allele counts: FORMAT DS, or "
+            "from the genotype probabilities of GP-only VCF records and BGEN files) where present. "
             if geno.use_dosage
             else "Log-additive models used hard-call allele counts. "
         )
@@ -587,10 +588,12 @@ def methods_sections(
             else ""
         )
         ds_text = (
-            f"Log-additive models used imputed DS dosages ({facts.dosage_rows} additive rows). "
+            f"Log-additive models used imputed dosages ({facts.dosage_rows} additive rows; expected "
+            "effect-allele counts: FORMAT DS, or from the genotype probabilities of GP-only VCF records "
+            "and BGEN files). "
             if facts.dosage_rows
             else "Log-additive models used hard-call effect-allele counts"
-            + (" (no DS dosages were present). " if geno.use_dosage else ". ")
+            + (" (no imputed dosages were present). " if geno.use_dosage else ". ")
         )
     het_counts = ""
     if facts is not None and haploid:
@@ -776,7 +779,7 @@ def methods_sections(
         firth_text = (
             "When a logistic model showed quasi-complete separation (a genotype class of the "
             "model's coding with only cases or only controls; for the log-additive model, case and "
-            "control values, DS dosages where dosages were analysed, overlapping in at most one "
+            "control values, the dosages where dosages were analysed, overlapping in at most one "
             "boundary value; |coefficient| > 15 or standard error > 10) or did not converge, it was "
             f"refitted with Firth's penalised likelihood {_cite('firth', 'heinze')}. Such rows carry "
             "the note 'firth-fallback'; their p-value is the penalised likelihood-ratio test (the "
