@@ -117,6 +117,23 @@ def test_tsv_text_shortcut_writes_what_to_csv_writes(tmp_path):
         )
 
 
+def test_header_only_table_is_what_write_tsv_writes_for_no_rows(tmp_path):
+    """write_header_tsv (the switched-off epistasis and permutation jobs, without pandas): the
+    text write_tsv writes for an empty table of those columns; names the csv writer would quote
+    are refused rather than written differently."""
+    from vdrbone.results import EPISTASIS_COLUMNS, PERMUTATION_COLUMNS
+    from vdrbone.tables import write_header_tsv
+
+    for columns in (EPISTASIS_COLUMNS, PERMUTATION_COLUMNS, ["only"]):
+        write_header_tsv(columns, tmp_path / "h.tsv")
+        write_tsv(pd.DataFrame(columns=columns), tmp_path / "w.tsv")
+        assert (tmp_path / "h.tsv").read_bytes() == (tmp_path / "w.tsv").read_bytes()
+        assert list(read_tsv(tmp_path / "h.tsv").columns) == list(columns)
+    with pytest.raises(ValueError, match="plain column names"):
+        write_header_tsv(["a", 'say "x"'], tmp_path / "q.tsv")
+    assert not (tmp_path / "q.tsv").exists()
+
+
 def test_parquet_columns_the_file_lacks_are_left_out(tmp_path):
     """read_parquet(columns=...): only those asked for that the file has, in the asked order."""
     calls = pd.DataFrame({"sample": ["S1", "S2"], "variant": ["rs1", "rs1"], "effect_count": [1.0, np.nan]})

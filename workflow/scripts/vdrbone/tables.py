@@ -39,6 +39,17 @@ def write_tsv(df: pd.DataFrame, path: str | Path) -> None:
                 fh.write(text)
 
 
+def write_header_tsv(columns: list[str], path: str | Path) -> None:
+    """Write a table with no rows (its header line only), atomically and without pandas: the
+    text :func:`write_tsv` writes for ``pd.DataFrame(columns=columns)`` (a job that is switched
+    off, e.g. epistasis, then starts without importing pandas)."""
+    if any(q in c for c in columns for q in _QUOTED):
+        raise ValueError(f"write_header_tsv takes plain column names, got {columns!r}")
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\t".join(columns) + "\n")
+
+
 # characters that make the csv writer behind DataFrame.to_csv quote a field (and NUL)
 _QUOTED = ("\t", '"', "\n", "\r", "\x00")
 
