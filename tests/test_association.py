@@ -22,8 +22,9 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy import stats
 
-from vdrbone import association, families, regression
-from vdrbone.association import PRIMARY_MODELS, adjust_pvalues, associate_outcome, merge_outcomes
+from vdrbone import association, families, flow, regression
+from vdrbone.association import PRIMARY_MODELS, associate_outcome
+from vdrbone.families import adjust_pvalues, merge_outcomes
 from vdrbone.panel import read_panel
 from vdrbone.qc import qc_variants
 from vdrbone.settings import settings_from_config
@@ -995,7 +996,7 @@ def test_aic_prefilter_never_hides_an_aliased_interaction_pair():
 
 
 def test_flow_chains_equal_the_per_path_concatenation():
-    """association.flow_chains (row positions from one pass over plain lists) gives, for every
+    """flow.flow_chains (row positions from one pass over plain lists) gives, for every
     (outcome, stratum, variant), the head rows + the stratum's shared rows + the variant's own rows
     in table order, in order of first appearance, as concatenating the groups of a groupby does;
     a path that does not add up raises naming it."""
@@ -1015,23 +1016,23 @@ def test_flow_chains_equal_the_per_path_concatenation():
             rows.insert(len(rows) - 3, (o, s, "", "excluded", "late shared row", 0))  # interleaved
     body = pd.DataFrame(rows, columns=["outcome", "stratum", "variant", "kind", "reason", "n"])
     body.insert(3, "step", range(len(body)))
-    flow = pd.concat([head, body], ignore_index=True)
-    f = flow.fillna({"outcome": ""})
+    table = pd.concat([head, body], ignore_index=True)
+    f = table.fillna({"outcome": ""})
     want = {}
     for (o, s), part in f[f["outcome"] != ""].groupby(["outcome", "stratum"], sort=False):
         for v, own in part[part["variant"] != ""].groupby("variant", sort=False):
             want[(o, s, v)] = pd.concat(
                 [f[f["outcome"] == ""], part[part["variant"] == ""], own], ignore_index=True
             )
-    got = association.flow_chains(flow)
+    got = flow.flow_chains(table)
     paths = [(o, s, v) for o in ("fracture", "bmd_ls") for s in ("all", "sex=female") for v in ("rs2", "rs1")]
     assert list(got) == list(want) == paths
     for key in want:
         pd.testing.assert_frame_equal(got[key], want[key])
-    assert list(association.flow_paths(flow)[("bmd_ls", "all", "rs1")]) == [0, 1, 14, 16, 18, 19]
-    flow.loc[len(flow) - 1, "n"] += 1
+    assert list(flow.flow_paths(table)[("bmd_ls", "all", "rs1")]) == [0, 1, 14, 16, 18, 19]
+    table.loc[len(table) - 1, "n"] += 1
     with pytest.raises(ValueError, match=r"participant flow bmd_ls/sex=female/rs1: 'analysed' has n=87"):
-        association.flow_paths(flow)
+        flow.flow_paths(table)
 
 
 def test_varying_factors_equal_a_count_of_distinct_values():

@@ -14,7 +14,8 @@ import pytest
 from test_association import FIX, VARIANTS, make_config
 
 from vdrbone import families
-from vdrbone.association import associate_outcome, merge_outcomes
+from vdrbone.association import associate_outcome
+from vdrbone.families import merge_outcomes
 from vdrbone.methods import RunFacts, methods_sections, p_value_legend, run_facts
 from vdrbone.panel import read_panel
 from vdrbone.settings import load_yaml, settings_from_config, validate_config

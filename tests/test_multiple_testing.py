@@ -8,7 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from vdrbone import families
-from vdrbone.association import adjust_pvalues
+from vdrbone.families import adjust_pvalues
 from vdrbone.multiple_testing import ADJUSTED_COLUMNS, adjust, adjust_all
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "multiple_testing"

@@ -28,7 +28,7 @@ import pytest
 from conftest import REPO, default_config
 
 from vdrbone import plots
-from vdrbone.association import associate_outcome, flow_head
+from vdrbone.association import associate_outcome
 from vdrbone.descriptive import TABLE1_GROUPS, table_one
 from vdrbone.disclosure import (
     COUNT_COLUMNS,
@@ -38,6 +38,7 @@ from vdrbone.disclosure import (
     write_shareable_table,
 )
 from vdrbone.epistasis import epistasis_outcome
+from vdrbone.flow import flow_head
 from vdrbone.haplotypes import association_table, haplotype_frequency_table, ld_table
 from vdrbone.harmonise import extract_panel
 from vdrbone.methods import REFERENCES, methods_sections

@@ -15,8 +15,9 @@ import pytest
 from test_association import FIX, VARIANTS, make_config, model_sample_mismatches
 
 from vdrbone import families
-from vdrbone.association import associate_outcome, flow_chains, flow_head
+from vdrbone.association import associate_outcome
 from vdrbone.errors import InputError
+from vdrbone.flow import flow_chains, flow_head
 from vdrbone.panel import read_panel
 from vdrbone.qc import analysed_samples, qc_samples, qc_samples_summary
 from vdrbone.settings import check_config, settings_from_config

@@ -478,7 +478,7 @@ def test_default_run_shows_counts_from_the_model_sample_and_a_flow_that_adds_up(
     spans the outcomes; the report carries the STREGA appendix."""
     from test_association import model_sample_mismatches
 
-    from vdrbone.association import flow_chains
+    from vdrbone.flow import flow_chains
 
     cfg = write_config(tmp_path / "config.yaml", small_config())
     proc = snakemake(tmp_path, "--cores", "2", "--configfile", str(cfg))

@@ -4,9 +4,8 @@ adjusted per outcome)."""
 
 import pandas as pd
 
-from vdrbone.association import FLOW_COLUMNS, flow_head, flow_paths, merge_outcomes
-from vdrbone.families import primary_spec
-from vdrbone.haplotypes import adjust_global
+from vdrbone.families import adjust_global, merge_outcomes, primary_spec
+from vdrbone.flow import FLOW_COLUMNS, flow_head, flow_paths
 from vdrbone.panel import read_panel
 from vdrbone.settings import settings_from_config
 from vdrbone.tables import concat_tsv, read_tsv, snakemake_logging, write_tsv

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from vdrbone import multiple_testing
+from vdrbone.results import ASSOCIATION_COLUMNS
 from vdrbone.settings import Settings
 
 PRIMARY = "primary"
@@ -166,3 +167,44 @@ def family_sizes(table: pd.DataFrame, *, keys: list[str] | None = None) -> pd.Da
     sel = table[(table["family"] != NONE) & p.notna()]
     m = sel.drop_duplicates(keys).groupby("family", sort=False).size()
     return m.rename("m").reset_index()
+
+
+def adjust_pvalues(table: pd.DataFrame, *, spec: PrimarySpec | None = None) -> pd.DataFrame:
+    """Label each row's multiple-testing family and adjust within it.
+
+    ``family`` from :func:`assign_families` with ``spec`` (default: the default
+    primary analysis over whatever variants are in ``table``); ``p_bonferroni`` and ``q_value``
+    (Benjamini-Hochberg) from :func:`adjust_by_family`, one test per (outcome,
+    variant, stratum, model) (the codominant model's two terms share one 2-df test), as R
+    ``p.adjust``. Rows of family ``none`` or without a finite p get NaN.
+    """
+    out = table.copy()
+    if "outcome" not in out:
+        out["outcome"] = ""
+    out["family"] = assign_families(out, spec or PrimarySpec())
+    return adjust_by_family(out)
+
+
+def merge_outcomes(tables: list[pd.DataFrame], *, spec: PrimarySpec | None = None) -> pd.DataFrame:
+    """One association table across outcomes (``association.tsv``).
+
+    The per-outcome tables are concatenated and their families adjusted again over all outcomes:
+    the primary family spans outcomes, so its Bonferroni and BH values are only final here.
+    """
+    parts = [t for t in tables if len(t)]
+    if not parts:
+        return pd.DataFrame(columns=ASSOCIATION_COLUMNS)
+    table = pd.concat(parts, ignore_index=True)
+    for col in ("n", "n_cases", "n_controls"):
+        table[col] = pd.to_numeric(table[col]).round().astype("Int64")
+    return adjust_pvalues(table, spec=spec)[ASSOCIATION_COLUMNS]
+
+
+def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
+    """Bonferroni and BH adjustment of the ``haplotype_global`` tests within the family
+    ``haplotype:<outcome>`` (the global tests of one outcome over its strata; see
+    the module docstring); the per-haplotype rows are family ``none`` and get NaN."""
+    out = df.copy()
+    glob = out["model"] == "haplotype_global"
+    out["family"] = np.where(glob, out["outcome"].map(haplotype_family), NONE)
+    return adjust_by_family(out)

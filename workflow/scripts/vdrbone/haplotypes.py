@@ -56,7 +56,7 @@ import pandas as pd
 from scipy import linalg, special
 from scipy.linalg import lapack
 
-from vdrbone import families, regression
+from vdrbone import regression
 from vdrbone.association import (
     DesignLog,
     genotype_matrix,
@@ -64,6 +64,7 @@ from vdrbone.association import (
     stratum_design,
 )
 from vdrbone.errors import InputError
+from vdrbone.families import adjust_global
 from vdrbone.panel import Panel, PanelVariant
 from vdrbone.phenotypes import outcome_kind
 from vdrbone.results import ASSOCIATION_COLUMNS, TestResult
@@ -1314,16 +1315,6 @@ def association_table(
     df = _with_note(df, left_out)
     df.attrs["covariate_design"] = design
     return df
-
-
-def adjust_global(df: pd.DataFrame) -> pd.DataFrame:
-    """Bonferroni and BH adjustment of the ``haplotype_global`` tests within the family
-    ``haplotype:<outcome>`` (the global tests of one outcome over its strata; see
-    :mod:`vdrbone.families`); the per-haplotype rows are family ``none`` and get NaN."""
-    out = df.copy()
-    glob = out["model"] == "haplotype_global"
-    out["family"] = np.where(glob, out["outcome"].map(families.haplotype_family), families.NONE)
-    return families.adjust_by_family(out)
 
 
 def ld_table(
