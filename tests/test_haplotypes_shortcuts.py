@@ -69,8 +69,8 @@ def test_em_on_genotype_patterns_equals_row_wise_em(seed, n_loci, missing):
     ll_old, it = -math.inf, 0
     for it in range(1, 5001):  # noqa: B007
         post, ll = hp._posterior(ex, freqs)
-        freqs = hp._count_freqs(ex, post)
-        if abs(ll - ll_old) < 1e-10:
+        freqs, before = hp._count_freqs(ex, post), freqs
+        if abs(ll - ll_old) < 1e-10 and hp._settled(freqs, before):
             break
         ll_old = ll
     post, ll = hp._posterior(ex, freqs)

@@ -409,6 +409,25 @@ class EMResult:
     posterior: np.ndarray = field(repr=False)
 
 
+# The EM stops when the log-likelihood changes by less than ``tol`` *and* every parameter has
+# settled: at |ll| ~ 1e4-1e5 a change of 1e-10 is a few units of rounding, so the log-likelihood
+# alone lets a slowly moving estimate stop one iteration earlier or later by chance (the
+# summation order of numpy's reductions depends on memory alignment), moving reported
+# estimates by up to 1e-5 of themselves between two runs of the same data.
+SETTLE_RTOL = 1e-10
+
+
+def _settled(new: np.ndarray, old: np.ndarray | None, rtol: float = SETTLE_RTOL) -> bool:
+    """Whether every parameter of ``new`` moved from ``old`` by at most ``rtol`` of itself, or of
+    a thousandth of the largest one for a parameter near zero: the EM's stopping rule on the
+    parameters, beside the one on the log-likelihood, whose increments understate the distance
+    to the maximum where the EM moves slowly."""
+    if old is None:
+        return False
+    size = np.abs(new)
+    return bool(np.all(np.abs(new - old) <= rtol * (size + 1e-3 * size.max())))
+
+
 def haplotype_em(G: np.ndarray, *, max_iter: int = 5000, tol: float = 1e-10) -> EMResult:
     """EM haplotype frequencies of unphased genotypes (Excoffier & Slatkin 1995).
 
@@ -417,7 +436,8 @@ def haplotype_em(G: np.ndarray, *, max_iter: int = 5000, tol: float = 1e-10) -> 
     G : float array (n, L), effect-allele counts 0/1/2 of the block loci; NaN = not called
         (enumerated). Every sample needs at least one called locus.
     max_iter : EM iterations before giving up (``converged=False``).
-    tol : convergence when the log-likelihood increases by less than ``tol``.
+    tol : convergence when the log-likelihood increases by less than ``tol`` and no frequency
+        moves by more than :data:`SETTLE_RTOL` of itself (:func:`_settled`).
 
     Returns
     -------
@@ -434,8 +454,8 @@ def haplotype_em(G: np.ndarray, *, max_iter: int = 5000, tol: float = 1e-10) -> 
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
         post, ll = _posterior(ex, freqs)
-        freqs = _count_freqs(ex, post)
-        if abs(ll - ll_old) < tol:
+        freqs, before = _count_freqs(ex, post), freqs
+        if abs(ll - ll_old) < tol and _settled(freqs, before):
             converged = True
             break
         ll_old = ll
@@ -824,7 +844,8 @@ def haplotype_regression(
     method : ``'haplo_glm'`` (Lake et al. 2003; EM-weighted GLM, Louis SEs, LRT) or
         ``'expected_counts'`` (posterior expected counts in an ordinary GLM; LRT / F test).
     max_iter, tol : EM-GLM iterations and convergence on the log-likelihood (haplo.glm: 500 and
-        ``min(glm epsilon, 1e-6)`` = 1e-8).
+        ``min(glm epsilon, 1e-6)`` = 1e-8), once the coefficients and frequencies have settled
+        too (:func:`_settled`).
 
     Returns
     -------
@@ -868,12 +889,13 @@ def haplotype_regression(
     beta, ll_old, converged, it, ll = None, -math.inf, False, 0, -math.inf
     mu = None
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
+        previous = beta
         beta, mu, ok = _weighted_fit(X, ye, post, binary, beta, pooled=pooled)
         if not ok or not np.all(np.isfinite(beta)):
             break
         post, ll = _posterior(ex, freqs, _log_density(ye, mu, post, binary))
-        freqs = _count_freqs(ex, post)
-        if abs(ll - ll_old) < tol:
+        freqs, before = _count_freqs(ex, post), freqs
+        if abs(ll - ll_old) < tol and _settled(beta, previous) and _settled(freqs, before):
             converged = True
             break
         ll_old = ll
@@ -932,7 +954,8 @@ def haplotype_firth(
     pair probabilities as prior weights ``a``: ``l_a(beta) + 0.5 log det X' diag(a mu (1 - mu))
     X``, Firth 1993): from the genotype-only EM posteriors, fit, update the posteriors given
     genotype and trait (at the Firth fitted probabilities) and the haplotype frequencies, until
-    the observed-data log-likelihood changes by less than ``tol``. Inference is then conditional
+    the observed-data log-likelihood changes by less than ``tol`` and the coefficients and
+    frequencies have settled (:func:`_settled`). Inference is then conditional
     on the posterior weights of the final fit (as haplo.glm's final GLM): each term's penalised
     likelihood-ratio test (that coefficient fixed at 0, the others re-maximised, the penalty
     from the full design and the same weights; 1 df, as R ``logistf``), the profile
@@ -961,6 +984,7 @@ def haplotype_firth(
     ye = y[ex.sample]
     freqs, post = em.freqs.copy(), em.posterior.copy()
     fit, weights, ll_old, converged, it = None, post, -math.inf, False, 0
+    previous = None
     for it in range(1, max_iter + 1):  # noqa: B007 (reported)
         fit = regression.fit_firth(X, ye, weights=post, start=None if fit is None else fit.beta)
         if not fit.converged:
@@ -968,8 +992,10 @@ def haplotype_firth(
         weights = post
         mu = special.expit(X @ fit.beta)
         post, ll = _posterior(ex, freqs, _log_density(ye, mu, weights, True))
-        freqs = _count_freqs(ex, post)
-        if abs(ll - ll_old) < tol:
+        freqs, before = _count_freqs(ex, post), freqs
+        settled = previous is not None and _settled(fit.beta, previous) and _settled(freqs, before)
+        previous = fit.beta
+        if abs(ll - ll_old) < tol and settled:
             converged = True
             break
         ll_old = ll
