@@ -147,7 +147,6 @@ def test_regression_matches_haplo_glm(cohort, family, covs):
     assert np.max(np.abs(alt.beta - fit.beta)) > 1e-6
 
 
-
 @pytest.mark.parametrize("family", ["gaussian", "binomial"])
 def test_regression_estimates_do_not_depend_on_where_the_em_glm_starts(cohort, family):
     """The EM-GLM stops only once the coefficients and frequencies have settled, not on a
@@ -172,6 +171,7 @@ def test_regression_estimates_do_not_depend_on_where_the_em_glm_starts(cohort, f
         assert_allclose(other.beta, fit.beta, rtol=1e-9)
         assert_allclose(other.se, fit.se, rtol=1e-9)
         assert_allclose(other.freqs, fit.freqs, rtol=1e-9, atol=1e-12)  # one heads to 0
+
 
 # ------------------------------------------------------------------------ tables and reasons
 
