@@ -171,6 +171,17 @@ def test_regression_estimates_do_not_depend_on_where_the_em_glm_starts(cohort, f
         assert_allclose(other.beta, fit.beta, rtol=1e-9)
         assert_allclose(other.se, fit.se, rtol=1e-9)
         assert_allclose(other.freqs, fit.freqs, rtol=1e-9, atol=1e-12)  # one heads to 0
+    # covariates in other units (age x 1e4, BMI / 1e4, plus a calendar year near 2000): the
+    # coefficients still settle, and the haplotype estimates do not depend on the units
+    year = np.random.default_rng(1).integers(1990, 2010, len(y)).astype(float)
+    scaled = hp.haplotype_regression(
+        y, np.column_stack([C * [1e4, 1e-4], year]), em, terms=terms, base=base, outcome_type=kind
+    )
+    with_year = hp.haplotype_regression(
+        y, np.column_stack([C, year]), em, terms=terms, base=base, outcome_type=kind
+    )
+    assert scaled.converged and scaled.n_iter < 50
+    assert_allclose(scaled.beta, with_year.beta, rtol=1e-8)
 
 
 # ------------------------------------------------------------------------ tables and reasons
