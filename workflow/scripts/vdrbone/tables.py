@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vdrbone.files import atomic_path
+from vdrbone.files import atomic_path, write_bytes_atomic
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,9 +45,7 @@ def write_header_tsv(columns: list[str], path: str | Path) -> None:
     off, e.g. epistasis, then starts without importing pandas)."""
     if any(q in c for c in columns for q in _QUOTED):
         raise ValueError(f"write_header_tsv takes plain column names, got {columns!r}")
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write("\t".join(columns) + "\n")
+    write_bytes_atomic(("\t".join(columns) + "\n").encode("utf-8"), path)
 
 
 # characters that make the csv writer behind DataFrame.to_csv quote a field (and NUL)
