@@ -111,6 +111,14 @@ def test_edge_cases_give_reasons():
     assert same.note == "singular design (the two variants are collinear: complete LD)"
     few = snp_interaction_test(y[:10], g[:10], g[:10], C[:10], outcome_type="continuous")
     assert few.note == "too few samples (n=10 < 30)"
+    twice = snp_interaction_test(
+        y, g, h, np.column_stack([C, 2 * C]), outcome_type="continuous",
+        ploidy2=1, covariate_names=["age", "age2"],
+    )  # fmt: skip
+    assert twice.note == "singular design (covariate collinear: age2)" and np.isnan(twice.p_value)
+    yb = (y > 0).astype(float)
+    also = snp_interaction_test(yb, g, g, C, outcome_type="binary")
+    assert also.note == "singular design (the two variants are collinear: complete LD)"
     with pytest.raises(ValueError, match=r"g2 must hold effect-allele counts 0..1 or NaN for ploidy 1"):
         snp_interaction_test(y, g, g, C, outcome_type="continuous", ploidy2=1)
 
@@ -178,3 +186,45 @@ def test_mtdna_pairs_follow_the_carrier_minimums(cohort, table):
     mt = got["variant2"] == "m.4823"
     assert got.loc[mt, "note"].str.startswith("no regression estimate: ").all()
     assert got.loc[mt, "note"].str.contains("association.mt_min_carrier_cases=10000").any()
+
+
+def test_stratum_covariates_reused_over_pairs_equal_a_fresh_computation():
+    """epistasis_outcome shares one StratumCovariates per stratum over the variant pairs: each
+    call gives what stratum_covariates computes afresh, also when a genotype mask changes which
+    factors vary (sex constant among the genotyped) or which covariates are kept, and its arrays
+    cannot be changed by a caller."""
+    from vdrbone.association import StratumCovariates, stratum_covariates
+
+    rng = np.random.default_rng(7)
+    n = 400
+    sex = rng.integers(0, 2, n).astype(float)
+    sex[rng.random(n) < 0.05] = np.nan  # y_reg is NaN where a candidate covariate is missing
+    t2dm = rng.integers(0, 2, n).astype(float)
+    age = rng.normal(60, 8, n)
+    age[rng.random(n) < 0.05] = np.nan
+    bmi = rng.normal(28, 4, n)
+    y = rng.normal(size=n)
+    y[rng.random(n) < 0.05] = np.nan
+    cov_values = {"age": age, "bmi": bmi, "sex": sex, "t2dm": t2dm}
+    mask = rng.random(n) < 0.8
+    kw = dict(y=y, cov_values=cov_values, base_covs=["age", "bmi"], tol=1e-7, min_n=30)
+    shared = StratumCovariates("all", mask, **kw)
+    masks = [
+        rng.random(n) < 0.97,
+        sex == 1,  # sex constant among the genotyped: not a covariate, y_reg keyed anew
+        rng.random(n) < 0.9,
+        (sex == 0) | (rng.random(n) < 0.01),
+        np.zeros(n, dtype=bool),  # nobody genotyped: too few, nothing dropped
+        rng.random(n) < 0.97,
+    ]
+    seen = set()
+    for genotyped in masks:
+        y_a, C_a, d_a = shared(genotyped)
+        y_b, C_b, d_b = stratum_covariates("all", mask, genotyped, **kw)
+        np.testing.assert_array_equal(y_a, y_b)
+        np.testing.assert_array_equal(C_a, C_b)
+        assert (d_a.kept, d_a.names, d_a.dropped) == (d_b.kept, d_b.names, d_b.dropped)
+        assert not y_a.flags.writeable and not C_a.flags.writeable
+        assert y_b.flags.writeable and C_b.flags.writeable  # the one-off function's are the caller's
+        seen.add(tuple(d_a.names))
+    assert ("age", "bmi", "sex", "t2dm") in seen and ("age", "bmi", "t2dm") in seen

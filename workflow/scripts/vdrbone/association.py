@@ -945,20 +945,61 @@ def stratum_covariates(
     :func:`stratum_design` drops constant or collinear ones. Returns ``y`` of the stratum with
     NaN where any candidate covariate is missing (complete cases over every covariate, dropped
     ones included, as R), the kept covariates' columns (rows of the stratum) and the design.
+    For many genotype masks of one stratum, :class:`StratumCovariates` gives the same.
     """
-    base_ok = covariates_complete(cov_values, base_covs)
-    analysable = mask & np.isfinite(y) & genotyped & base_ok
-    cov_names = base_covs + varying_factors(stratum, analysable, cov_values)
-    y_reg = y[mask].copy()
-    for c in cov_names:
-        y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
-    design = stratum_design(cov_values, cov_names, analysable, tol=tol, min_n=min_n)
-    C = (
-        np.column_stack([cov_values[c][mask] for c in design.names])
-        if design.names
-        else np.empty((int(mask.sum()), 0))
+    found = StratumCovariates(
+        stratum, mask, y=y, cov_values=cov_values, base_covs=base_covs, tol=tol, min_n=min_n
     )
-    return y_reg, C, design
+    y_reg, C, design = found(genotyped)
+    return y_reg.copy(), C.copy(), design
+
+
+class StratumCovariates:
+    """:func:`stratum_covariates` of one stratum for many genotype masks (the variant pairs of
+    :func:`vdrbone.epistasis.epistasis_outcome`), computing once what does not depend on the mask:
+    the samples with the outcome and configured covariates, the outcome vector per candidate
+    covariate set, the covariate matrix per kept set. Call it with ``genotyped``; the returned
+    outcome vector is shared between calls and read-only."""
+
+    def __init__(
+        self,
+        stratum: str,
+        mask: np.ndarray,
+        *,
+        y: np.ndarray,
+        cov_values: dict[str, np.ndarray],
+        base_covs: list[str],
+        tol: float,
+        min_n: int,
+    ) -> None:
+        self.stratum, self.mask, self.y, self.cov_values = stratum, mask, y, cov_values
+        self.base_covs, self.tol, self.min_n = list(base_covs), tol, min_n
+        self.ready = mask & np.isfinite(y) & covariates_complete(cov_values, self.base_covs)
+        self._y: dict[tuple[str, ...], np.ndarray] = {}
+        self._C: dict[tuple[str, ...], np.ndarray] = {}
+
+    def __call__(self, genotyped: np.ndarray) -> tuple[np.ndarray, np.ndarray, regression.CovariateDesign]:
+        mask, cov_values = self.mask, self.cov_values
+        analysable = self.ready & genotyped
+        cov_names = self.base_covs + varying_factors(self.stratum, analysable, cov_values)
+        y_reg = self._y.get(tuple(cov_names))
+        if y_reg is None:
+            y_reg = self.y[mask].copy()
+            for c in cov_names:
+                y_reg[~np.isfinite(cov_values[c][mask])] = np.nan
+            y_reg.flags.writeable = False
+            self._y[tuple(cov_names)] = y_reg
+        design = stratum_design(cov_values, cov_names, analysable, tol=self.tol, min_n=self.min_n)
+        C = self._C.get(tuple(design.names))
+        if C is None:
+            C = (
+                np.column_stack([cov_values[c][mask] for c in design.names])
+                if design.names
+                else np.empty((int(mask.sum()), 0))
+            )
+            C.flags.writeable = False
+            self._C[tuple(design.names)] = C
+        return y_reg, C, design
 
 
 def join_notes(*notes: str) -> str:

@@ -14,12 +14,12 @@ import pandas as pd
 
 from vdrbone import multiple_testing, regression
 from vdrbone.association import (
+    StratumCovariates,
     _qc_exclusions,
     covariate_values,
     genotype_matrix,
     join_notes,
     mt_too_few,
-    stratum_covariates,
 )
 from vdrbone.panel import Panel
 from vdrbone.phenotypes import outcome_kind
@@ -91,9 +91,17 @@ def epistasis_outcome(
     excluded = _qc_exclusions(qc, action=settings.qc.action)
     mt_min = (int(settings.association.mt_min_carriers), int(settings.association.mt_min_carrier_cases))
     binary = outcome_type == "binary"
+    pairs = variant_pairs(panel)
+    columns = np.ascontiguousarray(G.T)  # a variant's calls contiguous
+    called = np.isfinite(columns)
     rows = []
     for stratum, mask in masks.items():
-        for i, j in variant_pairs(panel):
+        covariates = StratumCovariates(
+            stratum, mask, y=y, cov_values=cov_values, base_covs=base_covs, tol=tol, min_n=min_n
+        )
+        in_stratum = columns[:, mask]  # variants x stratum members
+        in_stratum.flags.writeable = False
+        for i, j in pairs:
             a, b = vs[i], vs[j]
             row = {
                 "outcome": outcome, "stratum": stratum, "variant1": a.id, "name1": a.name,
@@ -104,17 +112,8 @@ def epistasis_outcome(
             if gone:
                 rows.append({**row, "n": 0, "note": "; ".join(gone)})
                 continue
-            y_reg, C, design = stratum_covariates(
-                stratum,
-                mask,
-                np.isfinite(G[:, i]) & np.isfinite(G[:, j]),
-                y=y,
-                cov_values=cov_values,
-                base_covs=base_covs,
-                tol=tol,
-                min_n=min_n,
-            )
-            g1, g2 = G[mask, i], G[mask, j]
+            y_reg, C, design = covariates(called[i] & called[j])
+            g1, g2 = in_stratum[i], in_stratum[j]
             res = None
             if 1 in (a.ploidy, b.ploidy):  # the product term is estimated from the mtDNA carriers only
                 keep = np.isfinite(y_reg) & np.isfinite(g1) & np.isfinite(g2) & np.isfinite(C).all(axis=1)

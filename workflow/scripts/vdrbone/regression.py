@@ -1625,15 +1625,18 @@ def snp_interaction_test(
         return nan(note)
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return nan(f"{variant_names[0 if np.ptp(a) == 0 else 1]} monomorphic in this stratum")
-    note = collinear_note(np.column_stack([np.ones(n), c]), names)
+    # X = [X0, a b] with X0 = [1, c, a, b], built once; one QR serves the nested rank checks
+    p0 = c.shape[1] + 3
+    X = np.column_stack([np.ones(n), c, a, b, a * b])
+    r = np.linalg.qr(X, mode="r")
+    note = collinear_note(None, names, r=r)
     if note:
         return nan(note)
-    X0 = np.column_stack([np.ones(n), c, a, b])
-    if _dependent_columns(X0):
+    if _rank_deficient(r, p0):
         return nan("singular design (the two variants are collinear: complete LD)")
-    X = np.column_stack([X0, a * b])
-    if _dependent_columns(X):
+    if _rank_deficient(r, p0 + 1):
         return nan("singular design (product term collinear with the main effects)")
+    X0 = np.ascontiguousarray(X[:, :p0])  # C order, as the fits expect
     null = fit_logistic(X0, y) if binary else fit_linear(X0, y)
     force = ""
     if binary and not null.converged:
