@@ -183,3 +183,28 @@ def test_methods_and_config_defaults():
     assert "Permutation" not in {
         p["title"] for p in methods_sections(settings_from_config(cfg), panel=panel, versions={})
     }
+
+
+def test_permuted_blocks_are_the_documented_draws():
+    """Each cell's block of permuted outcomes is ``y[rng.permuted(tile(arange), axis=1)]`` (the
+    formulation the seeds of earlier runs were drawn with): same rows, same generator state
+    after, for cells of several sizes (one person, none with the outcome observed)."""
+    from vdrbone.permutation import _Cells
+
+    rng = np.random.default_rng(3)
+    n = 2_000
+    y = rng.normal(size=n)
+    y[rng.random(n) < 0.1] = np.nan
+    codes = rng.integers(0, 4, n)
+    codes[0], y[0] = 7, 0.5  # a cell of one person
+    G = rng.integers(0, 3, (n, 2)).astype(float)
+    cells = _Cells(y, G, [2, 2], [np.ones(n, dtype=bool)], codes)
+    a, b = np.random.default_rng(11), np.random.default_rng(11)
+    for n_block in (1, 5, 200):
+        got = cells.permuted(n_block, a)
+        want = [c[b.permuted(np.tile(np.arange(c.size), (n_block, 1)), axis=1)] for c in cells.y]
+        assert len(got) == len(want) >= 4
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+            assert g.shape == (n_block, w.shape[1])
+    assert a.random() == b.random()

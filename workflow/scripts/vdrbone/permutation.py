@@ -126,8 +126,18 @@ class _Cells:
         return [y[None, :] for y in self.y]
 
     def permuted(self, n_block: int, rng: np.random.Generator) -> list[np.ndarray]:
-        """Per cell: (n_block, people) outcome values, each row permuted within the cell."""
-        return [y[rng.permuted(np.tile(np.arange(y.size), (n_block, 1)), axis=1)] for y in self.y]
+        """Per cell: (n_block, people) outcome values, each row permuted within the cell.
+
+        Each row is shuffled in place (``Generator.shuffle``, Fisher-Yates): the same draws and
+        rows as ``y[rng.permuted(np.tile(np.arange(y.size), (n_block, 1)), axis=1)]``, without
+        the index matrix and the gather."""
+        blocks = []
+        for y in self.y:
+            block = np.tile(y, (n_block, 1))
+            for row in block:
+                rng.shuffle(row)
+            blocks.append(block)
+        return blocks
 
 
 def _statistics(s: dict, fixed: dict, ploidy: np.ndarray, binary: bool, rows=None) -> np.ndarray:
