@@ -25,6 +25,7 @@ rule associate:
         "results/runs/{run_id}/logs/associate.{outcome}.log",
     benchmark:
         "results/runs/{run_id}/benchmarks/associate.{outcome}.tsv"
+    priority: associate_priority
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -50,6 +51,7 @@ rule epistasis:
         "results/runs/{run_id}/logs/epistasis.log",
     benchmark:
         "results/runs/{run_id}/benchmarks/epistasis.tsv"
+    priority: epistasis_priority
     conda:
         "../envs/vdrbone.yaml"
     resources:
@@ -75,6 +77,7 @@ rule permutation:
         "results/runs/{run_id}/logs/permutation.log",
     benchmark:
         "results/runs/{run_id}/benchmarks/permutation.tsv"
+    priority: permutation_priority
     conda:
         "../envs/vdrbone.yaml"
     resources:

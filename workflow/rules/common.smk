@@ -27,6 +27,7 @@ from vdrbone.settings import (  # noqa: E402
 from vdrbone.errors import InputError  # noqa: E402
 from vdrbone.genotype_files import companion_files, genotype_samples  # noqa: E402
 from vdrbone.panel import read_panel  # noqa: E402
+from vdrbone.phenotypes import outcome_kind  # noqa: E402
 
 # Run ids resolved by the main Snakemake process, handed to cluster jobs (which re-read the
 # workflow) through the environment, so that every job of a run uses the same run folder.
@@ -133,6 +134,28 @@ def mem_mb(base, per_1k):
 def runtime_min(base, per_1k):
     """Runtime request (minutes) of a job: ``base`` plus ``per_1k`` minutes per 1,000 samples."""
     return int(math.ceil(base + per_1k * N_SAMPLES / 1000))
+
+
+# Scheduling (Snakemake `priority:`; among the jobs ready to run, higher first): the longest
+# jobs first, so that those left for the end, while the merge and the report wait, are short
+# (longest processing time first). At 100,000 samples, default config: epistasis, permutation
+# and the association of a binary or time-to-event outcome take 11-13 s each, that of a
+# continuous outcome 6 s, every other job 2 s or less (benchmarks/README.md, "Scale").
+LONG_JOB, MEDIUM_JOB = 2, 1
+
+
+def associate_priority(wildcards):
+    """An outcome's association job: logistic (Firth) and Cox models take about twice as long."""
+    return MEDIUM_JOB if outcome_kind(CFG["outcomes"][wildcards.outcome]) == "continuous" else LONG_JOB
+
+
+def permutation_priority(wildcards):
+    perm = CFG["permutation"]
+    return LONG_JOB if perm["n"] > 0 or perm["adaptive"] else 0
+
+
+def epistasis_priority(wildcards):
+    return LONG_JOB if CFG["epistasis"]["enabled"] else 0
 
 
 wildcard_constraints:
