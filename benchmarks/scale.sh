@@ -5,7 +5,8 @@
 # steps. Data go to benchmarks/data/scale/ (git-ignored), figures to benchmarks/out/scale_*.tsv;
 # see benchmarks/README.md.
 # Usage: benchmarks/scale.sh    (RUNS=1 SIZES="100000 500000" PROFILE=1 PY=.venv/bin/python
-#        TIME_ARGS=--no-epistasis to run ours without the epistasis job)
+#        TIME_ARGS=--no-epistasis to run ours without the epistasis job,
+#        TIME_ARGS="--scope issue --no-report" without the report and archive jobs)
 # Needs bcftools and plink2 on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -253,20 +253,27 @@ def anchor(n: int, threads: int = 2, scope: str = "default") -> dict:
     }
 
 
+# ``--no-report``: every job but the report and the archive (Snakemake --until these rules)
+BEFORE_REPORT = ("merge_association", "ld_haplotypes", "table1", "epistasis", "permutation")
+
+
 def ours(
-    n: int, cores: int = 2, no_epistasis: bool = False, scope: str = "default"
+    n: int, cores: int = 2, no_epistasis: bool = False, scope: str = "default", no_report: bool = False
 ) -> tuple[dict, pd.DataFrame, Path]:
     """The default analysis (of ``scope``) in a fresh folder (``--keep-going``: a failed job is
-    recorded, the others still run); the job scripts are kept for ``profile``."""
+    recorded, the others still run); the job scripts are kept for ``profile``. ``no_report``:
+    without the report and archive jobs."""
     folder = _folder(n) / "ours"
     cfg = analysis_config(n, no_epistasis, scope)
+    until = ("--until", *BEFORE_REPORT) if no_report else ()
     wall, peak, steps = one_run(
-        cfg, folder, cores, extra=("--skip-script-cleanup",), env=ENV, keep_going=True
+        cfg, folder, cores, extra=("--skip-script-cleanup", *until), env=ENV, keep_going=True
     )
     top = steps.loc[steps["max_rss_mb"].idxmax()]
     got = {"ours_s": wall, "ours_peak_rss_mb": peak, "ours_largest_step": top["step"]}
     got["epistasis"] = bool(cfg["epistasis"]["enabled"])
     got["scope"] = scope
+    got["report"] = not no_report
     got["failed_jobs"] = ",".join(steps.attrs["failed"])
     return got, steps, folder
 
@@ -276,12 +283,17 @@ def ours(
 # --------------------------------------------------------------------------------------------
 
 
-def _suffix(scope: str) -> str:
-    return "" if scope == "default" else f"_{scope}"
+def _suffix(scope: str, no_report: bool = False) -> str:
+    return ("" if scope == "default" else f"_{scope}") + ("_no_report" if no_report else "")
 
 
 def time_all(
-    sizes: list[int], runs: int, cores: int, no_epistasis: bool = False, scope: str = "default"
+    sizes: list[int],
+    runs: int,
+    cores: int,
+    no_epistasis: bool = False,
+    scope: str = "default",
+    no_report: bool = False,
 ) -> None:
     records, steps = [], []
     for r in range(1, runs + 1):
@@ -290,7 +302,7 @@ def time_all(
             for side in ("ours", "anchor") if r % 2 else ("anchor", "ours"):
                 rec[f"load1_before_{side}"] = os.getloadavg()[0]
                 if side == "ours":
-                    got, table, _ = ours(n, cores, no_epistasis, scope)
+                    got, table, _ = ours(n, cores, no_epistasis, scope, no_report)
                     rec.update(got)
                     steps.append(table.assign(n_samples=n, run=r))
                 else:  # in a child process, so that its peak RSS is the anchor's alone
@@ -313,9 +325,9 @@ def time_all(
             print(json.dumps(rec), flush=True)
             times = pd.DataFrame(records)  # written after every run and size
             OUT.mkdir(parents=True, exist_ok=True)
-            times.to_csv(OUT / f"scale_times{_suffix(scope)}.tsv", sep="\t", index=False)
+            times.to_csv(OUT / f"scale_times{_suffix(scope, no_report)}.tsv", sep="\t", index=False)
             steps_all = pd.concat(steps, ignore_index=True)
-            steps_all.to_csv(OUT / f"scale_steps{_suffix(scope)}.tsv", sep="\t", index=False)
+            steps_all.to_csv(OUT / f"scale_steps{_suffix(scope, no_report)}.tsv", sep="\t", index=False)
     summary(times, pd.concat(steps, ignore_index=True))
 
 
@@ -470,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--cores", type=int, default=2)
     p.add_argument("--no-epistasis", action="store_true", help="ours without the epistasis job")
+    p.add_argument("--no-report", action="store_true", help="ours without the report and archive jobs")
     p.add_argument("--scope", choices=("default", "issue"), default="default", help=SCOPE_HELP)
     p = sub.add_parser("anchor")
     p.add_argument("--n-samples", type=int, default=100_000)
@@ -487,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.cmd == "prepare":
         prepare(a.sizes)
     elif a.cmd == "time":
-        time_all(a.sizes, a.runs, a.cores, a.no_epistasis, a.scope)
+        time_all(a.sizes, a.runs, a.cores, a.no_epistasis, a.scope, a.no_report)
     elif a.cmd == "anchor":
         print(json.dumps(anchor(a.n_samples, a.threads, a.scope)))
     elif a.cmd == "profile":
