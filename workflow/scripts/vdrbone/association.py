@@ -959,7 +959,7 @@ class StratumCovariates:
     :func:`vdrbone.epistasis.epistasis_outcome`), computing once what does not depend on the mask:
     the samples with the outcome and configured covariates, the outcome vector per candidate
     covariate set, the covariate matrix per kept set. Call it with ``genotyped``; the returned
-    outcome vector is shared between calls and read-only."""
+    outcome vector and covariate matrix are shared between calls and read-only."""
 
     def __init__(
         self,
